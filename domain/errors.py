@@ -1,0 +1,87 @@
+"""Typed business failures. Services raise them; `api.errors` turns them into `userErrors`.
+
+Each error carries one of the contract's `ErrorCode` names, the path of the input field at
+fault (when one is) and a message for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "INVALID_INPUT"
+
+    def __init__(self, message: str, field: Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field: list[str] | None = list(field) if field else None
+
+
+class InvalidInput(DomainError):
+    code = "INVALID_INPUT"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class Duplicate(DomainError):
+    code = "DUPLICATE"
+
+
+class NotEligible(DomainError):
+    code = "NOT_ELIGIBLE"
+
+
+class InsufficientPoints(DomainError):
+    code = "INSUFFICIENT_POINTS"
+
+
+class OutOfStock(DomainError):
+    code = "OUT_OF_STOCK"
+
+
+class LimitReached(DomainError):
+    code = "LIMIT_REACHED"
+
+
+class NotOpen(DomainError):
+    code = "NOT_OPEN"
+
+
+class Closed(DomainError):
+    code = "CLOSED"
+
+
+class AlreadyClaimed(DomainError):
+    code = "ALREADY_CLAIMED"
+
+
+class Cooldown(DomainError):
+    code = "COOLDOWN"
+
+
+class Expired(DomainError):
+    code = "EXPIRED"
+
+
+class InvalidCode(DomainError):
+    code = "INVALID_CODE"
+
+
+class SelfReferral(DomainError):
+    code = "SELF_REFERRAL"
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+
+
+class ValidationErrors(DomainError):
+    """Several input problems at once, reported together (one `userErrors` entry each)."""
+
+    def __init__(self, errors: Sequence[DomainError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = list(errors)
