@@ -1,0 +1,60 @@
+"""The database: tortoise configuration, opening and closing, and applying migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+
+APP_LABEL = "fidelio"
+
+#: Every module holding tortoise models, across the layers. One app, one migration history.
+MODEL_MODULES = [
+    "domain.members.models",
+    "domain.points.models",
+    "domain.outbox.models",
+]
+
+
+def normalise_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgres://" + url.removeprefix("postgresql://")
+    return url
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    url = normalise_url(database_url)
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def open_database(database_url: str) -> None:
+    await Tortoise.init(config=tortoise_config(database_url))
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every migration not yet applied (tortoise's own migration executor)."""
+    await tortoise_migrate(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+#: For tortoise's own command line (`tortoise makemigrations`), which needs no real database.
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")

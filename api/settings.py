@@ -1,0 +1,117 @@
+"""Settings, read once from the environment (then `.env`, then defaults) and passed inward.
+
+Defaults are the embedded setup: a SQLite file under ./var/, an in-process Redis stand-in,
+the log push gateway and a development JWT secret the server refuses in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from starlette.config import Config
+
+DEV_JWT_SECRET = "fidelio-development-secret-do-not-use-in-production"
+SUPPORTED_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "ES256")
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot be used (e.g. the development secret in production)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = "sqlite://var/fidelio.sqlite3"
+    #: None runs the in-process Redis stand-in (fakeredis): one process only.
+    redis_url: str | None = None
+    redis_prefix: str = "fidelio:"
+    jwt_algorithm: str = "HS256"
+    jwt_secret: str | None = DEV_JWT_SECRET
+    jwt_public_key: str | None = None
+    jwt_private_key: str | None = None
+    jwt_issuer: str = "fidelio"
+    jwt_audience: str = "fidelio-api"
+    jwt_leeway_seconds: int = 30
+    program_timezone: str = "UTC"
+    program_currency: str = "EUR"
+    push_gateway: str = "log"
+    fcm_credentials_file: str | None = None
+    fcm_endpoint: str | None = None
+    max_body_bytes: int = 1_000_000
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    #: Run the outbox dispatcher and the scheduled jobs inside the server process.
+    run_background: bool = True
+    dispatcher_poll_seconds: float = 0.2
+    automations_enabled: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def check(self) -> None:
+        """Refuse configurations that must never run."""
+        if self.jwt_algorithm not in SUPPORTED_ALGORITHMS:
+            raise SettingsError(f"JWT_ALGORITHM must be one of {', '.join(SUPPORTED_ALGORITHMS)}")
+        if self.jwt_algorithm.startswith("HS"):
+            if not self.jwt_secret:
+                raise SettingsError("JWT_SECRET is required for HS* algorithms")
+            if self.is_production and (self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32):
+                raise SettingsError(
+                    "refusing to run in production with the development JWT secret "
+                    "(or a secret shorter than 32 characters): set JWT_SECRET"
+                )
+        elif not self.jwt_public_key:
+            raise SettingsError(f"JWT_PUBLIC_KEY is required for {self.jwt_algorithm}")
+        if self.push_gateway not in ("log", "fcm"):
+            raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
+        if self.push_gateway == "fcm" and not self.fcm_credentials_file:
+            raise SettingsError("PUSH_GATEWAY=fcm needs FCM_CREDENTIALS_FILE")
+
+
+def _read_key(value: str | None) -> str | None:
+    """A key given inline (PEM) or as a path to a PEM file."""
+    if value and not value.lstrip().startswith("-----") and Path(value).is_file():
+        return Path(value).read_text()
+    return value
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    config = Config(env_file if env_file and Path(env_file).exists() else None)
+    env = config("FIDELIO_ENV", default="development")
+    algorithm = config("JWT_ALGORITHM", default="HS256")
+    secret_default = None if env == "production" else DEV_JWT_SECRET
+    settings = Settings(
+        env=env,
+        database_url=config("DATABASE_URL", default="sqlite://var/fidelio.sqlite3"),
+        redis_url=config("REDIS_URL", default=None) or None,
+        redis_prefix=config("REDIS_PREFIX", default="fidelio:"),
+        jwt_algorithm=algorithm,
+        jwt_secret=config("JWT_SECRET", default=secret_default),
+        jwt_public_key=_read_key(config("JWT_PUBLIC_KEY", default=None)),
+        jwt_private_key=_read_key(config("JWT_PRIVATE_KEY", default=None)),
+        jwt_issuer=config("JWT_ISSUER", default="fidelio"),
+        jwt_audience=config("JWT_AUDIENCE", default="fidelio-api"),
+        jwt_leeway_seconds=config("JWT_LEEWAY_SECONDS", cast=int, default=30),
+        program_timezone=config("PROGRAM_TIMEZONE", default="UTC"),
+        program_currency=config("PROGRAM_CURRENCY", default="EUR"),
+        push_gateway=config("PUSH_GATEWAY", default="log"),
+        fcm_credentials_file=config("FCM_CREDENTIALS_FILE", default=None),
+        fcm_endpoint=config("FCM_ENDPOINT", default=None),
+        max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_000_000),
+        run_background=config("RUN_BACKGROUND", cast=bool, default=True),
+        automations_enabled=config("AUTOMATIONS_ENABLED", cast=bool, default=env != "production"),
+    )
+    settings.check()
+    return settings

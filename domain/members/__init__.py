@@ -1,0 +1,1 @@
+"""Members: who they are, their profile and their devices."""

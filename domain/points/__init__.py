@@ -1,0 +1,1 @@
+"""The points ledger: credits, debits, balances."""

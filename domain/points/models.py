@@ -1,0 +1,69 @@
+"""Tortoise models of the points ledger.
+
+The ledger is append-only: an entry's `delta`, kind and dates never change. Credits are lots:
+`remaining` says how much of the lot is still unspent, and every debit records which lots it
+consumed in `PointsAllocation`, so that for each credit `remaining == delta - sum(allocations)`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class EntryKind(StrEnum):
+    EARN = "EARN"
+    BONUS = "BONUS"
+    REFERRAL = "REFERRAL"
+    ENGAGEMENT = "ENGAGEMENT"
+    REDEEM = "REDEEM"
+    REVERSAL = "REVERSAL"
+    EXPIRE = "EXPIRE"
+    ADJUST = "ADJUST"
+
+
+class PointsEntry(Model):
+    id = fields.BigIntField(primary_key=True)
+    member = fields.ForeignKeyField(
+        "fidelio.Member", related_name="points_entries", on_delete=fields.RESTRICT
+    )
+    kind = fields.CharEnumField(EntryKind, max_length=12)
+    #: Positive for credits, negative for debits.
+    delta = fields.IntField()
+    #: Credits: the part of the lot not yet consumed by debits. Debits: always 0.
+    remaining = fields.IntField(default=0)
+    #: Debits: points that could not be taken because the balance did not hold them
+    #: (a refund of points already spent). Never turns into a negative balance.
+    shortfall = fields.IntField(default=0)
+    description = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField()
+    #: Credits: when the points become spendable (end of the return window).
+    available_at = fields.DatetimeField(null=True)
+    #: Credits: when unspent points expire (null: never).
+    expires_at = fields.DatetimeField(null=True)
+    #: What the entry is about, e.g. "order:A-1001", "redemption:17".
+    reference = fields.CharField(max_length=160, null=True)
+    #: Who made a manual adjustment.
+    actor = fields.CharField(max_length=160, null=True)
+
+    class Meta:
+        table = "points_entry"
+        indexes = (("member_id", "id"), ("member_id", "remaining"), ("reference",))
+
+
+class PointsAllocation(Model):
+    """`points` of credit `credit` consumed by debit `debit`."""
+
+    id = fields.BigIntField(primary_key=True)
+    debit = fields.ForeignKeyField(
+        "fidelio.PointsEntry", related_name="allocations", on_delete=fields.RESTRICT
+    )
+    credit = fields.ForeignKeyField(
+        "fidelio.PointsEntry", related_name="consumptions", on_delete=fields.RESTRICT
+    )
+    points = fields.IntField()
+
+    class Meta:
+        table = "points_allocation"

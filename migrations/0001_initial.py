@@ -1,0 +1,93 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from domain.members.models import Platform
+from domain.points.models import EntryKind
+from json import dumps, loads
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='Member',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('customer_id', fields.CharField(null=True, unique=True, max_length=128)),
+                ('display_name', fields.CharField(default='', max_length=80)),
+                ('email', fields.CharField(null=True, max_length=254)),
+                ('locale', fields.CharField(default='en', max_length=16)),
+                ('time_zone', fields.CharField(default='UTC', max_length=64)),
+                ('country', fields.CharField(null=True, max_length=2)),
+                ('city', fields.CharField(null=True, max_length=80)),
+                ('birth_date', fields.DateField(null=True)),
+                ('referral_code', fields.CharField(unique=True, max_length=16)),
+                ('joined_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('erased_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'member', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A shop customer in the loyalty program, created from the token subject on first sight.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Device',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='devices', on_delete=OnDelete.CASCADE)),
+                ('token', fields.CharField(unique=True, max_length=512)),
+                ('platform', fields.CharEnumField(description='IOS: IOS\nANDROID: ANDROID\nWEB: WEB', enum_type=Platform, max_length=8)),
+                ('app_version', fields.CharField(null=True, max_length=32)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('last_seen_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'device', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A push token of one app installation of the member. A token has one owner.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OutboxEvent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharField(max_length=64)),
+                ('payload', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('available_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('attempts', fields.IntField(default=0)),
+                ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_error', fields.TextField(null=True, unique=False)),
+            ],
+            options={'table': 'outbox_event', 'app': 'fidelio', 'indexes': [Index(fields=['processed_at', 'available_at'])], 'pk_attr': 'id', 'table_description': 'A domain event waiting for (or done with) delivery to its handlers.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PointsEntry',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='points_entries', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='EARN: EARN\nBONUS: BONUS\nREFERRAL: REFERRAL\nENGAGEMENT: ENGAGEMENT\nREDEEM: REDEEM\nREVERSAL: REVERSAL\nEXPIRE: EXPIRE\nADJUST: ADJUST', enum_type=EntryKind, max_length=12)),
+                ('delta', fields.IntField(description='Positive for credits, negative for debits.')),
+                ('remaining', fields.IntField(default=0, description='Credits: the part of the lot not yet consumed by debits. Debits: always 0.')),
+                ('shortfall', fields.IntField(default=0, description='Debits: points that could not be taken because the balance did not hold them')),
+                ('description', fields.CharField(max_length=200)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('available_at', fields.DatetimeField(null=True, description='Credits: when the points become spendable (end of the return window).', auto_now=False, auto_now_add=False)),
+                ('expires_at', fields.DatetimeField(null=True, description='Credits: when unspent points expire (null: never).', auto_now=False, auto_now_add=False)),
+                ('reference', fields.CharField(null=True, description='What the entry is about, e.g. "order:A-1001", "redemption:17".', max_length=160)),
+                ('actor', fields.CharField(null=True, description='Who made a manual adjustment.', max_length=160)),
+            ],
+            options={'table': 'points_entry', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'id']), Index(fields=['member_id', 'remaining']), Index(fields=['reference'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PointsAllocation',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('debit', fields.ForeignKeyField('fidelio.PointsEntry', source_field='debit_id', db_constraint=True, to_field='id', related_name='allocations', on_delete=OnDelete.RESTRICT)),
+                ('credit', fields.ForeignKeyField('fidelio.PointsEntry', source_field='credit_id', db_constraint=True, to_field='id', related_name='consumptions', on_delete=OnDelete.RESTRICT)),
+                ('points', fields.IntField()),
+            ],
+            options={'table': 'points_allocation', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': '`points` of credit `credit` consumed by debit `debit`.'},
+            bases=['Model'],
+        ),
+    ]
