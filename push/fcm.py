@@ -28,6 +28,7 @@ accepted a message but before the result is recorded, the outbox will send it ag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import uuid
@@ -139,7 +140,10 @@ class FcmGateway:
         try:
             self._fcm_session = self._point_at_endpoint(max_connections)
         except BaseException:
-            firebase_admin.delete_app(self._app)
+            # delete_app may itself fail inside a running event loop (it calls asyncio.run):
+            # the error worth reporting is the one that got us here.
+            with contextlib.suppress(Exception):
+                firebase_admin.delete_app(self._app)
             self._token_session.close()
             raise
 
@@ -251,7 +255,7 @@ class FcmGateway:
         if outcome is SendOutcome.RETRY:
             retry_after = parse_retry_after(_retry_after_header(error), self._clock.now())
         if outcome is not SendOutcome.SENT:
-            logger.info("push to %s: %s (%s)", message.token[:8], outcome.name, error)
+            logger.debug("push to %s…: %s (%s)", message.token[:8], outcome.name, error)
         return SendResult(
             message, outcome, retry_after=retry_after, error=f"{type(error).__name__}: {error}"
         )
