@@ -137,9 +137,21 @@ def test_every_filter_is_put_into_words() -> None:
 @pytest.mark.parametrize(
     ("channel", "english", "spanish"),
     [
-        (Channel.APP, "Buy something in the app 5 days in a row", "Compra algo en la app 5 días seguidos"),
-        (Channel.WEB, "Buy something on the website 5 days in a row", "Compra algo en la web 5 días seguidos"),
-        (Channel.STORE, "Buy something in store 5 days in a row", "Compra algo en tienda 5 días seguidos"),
+        (
+            Channel.APP,
+            "Buy something in the app 5 days in a row",
+            "Compra algo en la app 5 días seguidos",
+        ),
+        (
+            Channel.WEB,
+            "Buy something on the website 5 days in a row",
+            "Compra algo en la web 5 días seguidos",
+        ),
+        (
+            Channel.STORE,
+            "Buy something in store 5 days in a row",
+            "Compra algo en tienda 5 días seguidos",
+        ),
     ],
 )
 def test_each_channel_has_its_words(channel: Channel, english: str, spanish: str) -> None:

@@ -45,7 +45,9 @@ def test_a_daily_period_is_the_members_local_day() -> None:
     ],
 )
 def test_a_daily_period_on_a_dst_change_lasts_23_or_25_hours(
-    tz, day: str, hours: int  # type: ignore[no-untyped-def]
+    tz,
+    day: str,
+    hours: int,  # type: ignore[no-untyped-def]
 ) -> None:
     period = bounds(Recurrence.DAILY, at(f"{day} 12:00", tz), tz=tz)
 
@@ -104,7 +106,11 @@ def test_december_ends_at_the_first_of_january() -> None:
 
 @pytest.mark.parametrize(
     ("recurrence", "key"),
-    [(Recurrence.DAILY, "2026-03-10"), (Recurrence.WEEKLY, "2026-W11"), (Recurrence.MONTHLY, "2026-03")],
+    [
+        (Recurrence.DAILY, "2026-03-10"),
+        (Recurrence.WEEKLY, "2026-W11"),
+        (Recurrence.MONTHLY, "2026-03"),
+    ],
 )
 def test_the_first_and_last_periods_are_clipped_to_the_challenge(
     recurrence: Recurrence, key: str
@@ -123,7 +129,7 @@ def test_periods_follow_one_another_without_gap_or_overlap() -> None:
     for recurrence in (Recurrence.DAILY, Recurrence.WEEKLY, Recurrence.MONTHLY):
         keys = []
         moment = starts
-        while (period := bounds(recurrence, moment, tz=NEW_YORK, starts=starts, ends=ends)):
+        while period := bounds(recurrence, moment, tz=NEW_YORK, starts=starts, ends=ends):
             assert period.start == moment and period.start < period.end
             keys.append(period.key)
             moment = period.end

@@ -46,7 +46,10 @@ def test_sum_amount_adds_amounts_exactly() -> None:
     rule = Rule(EventKind.PURCHASE, Aggregate.SUM_AMOUNT, 0.3)
     state = apply_all(
         rule,
-        [purchase(at("2026-01-10 10:00"), amount="0.1"), purchase(at("2026-01-11 10:00"), amount="0.2")],
+        [
+            purchase(at("2026-01-10 10:00"), amount="0.1"),
+            purchase(at("2026-01-11 10:00"), amount="0.2"),
+        ],
         UTC,
     )
 
@@ -291,5 +294,8 @@ def test_the_initial_state_is_an_empty_json_document() -> None:
 def test_the_value_needs_an_aware_now() -> None:
     with pytest.raises(ValueError):
         current_value(
-            Rule(EventKind.SHARE, Aggregate.COUNT, 1), ProgressState(), NOW.replace(tzinfo=None), UTC
+            Rule(EventKind.SHARE, Aggregate.COUNT, 1),
+            ProgressState(),
+            NOW.replace(tzinfo=None),
+            UTC,
         )

@@ -63,7 +63,9 @@ def test_the_aggregate_and_event_table_decides_which_pairs_pass(
 
     found = problems(Rule(kind, aggregate, 2))
 
-    assert found == ([] if kind in expected_allowed else [("INVALID_INPUT", [*PREFIX, "aggregate"])])
+    assert found == (
+        [] if kind in expected_allowed else [("INVALID_INPUT", [*PREFIX, "aggregate"])]
+    )
 
 
 @pytest.mark.parametrize("target", [0, -1, float("nan"), float("inf")])
