@@ -32,6 +32,7 @@ class MemberEvent:
         if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
             raise ValueError("MemberEvent.occurred_at must be timezone-aware")
         # Frozen: normalise through object.__setattr__ so equal events compare equal.
+        object.__setattr__(self, "kind", EventKind(self.kind))
         object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
         object.__setattr__(self, "categories", frozenset(self.categories))
 

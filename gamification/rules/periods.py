@@ -44,6 +44,7 @@ def period_bounds(
     for moment in (starts_at, ends_at, now):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("period_bounds needs aware datetimes")
+    recurrence = Recurrence(recurrence)
     starts_at, ends_at, now = (m.astimezone(UTC) for m in (starts_at, ends_at, now))
     if not starts_at <= now < ends_at:
         return None

@@ -155,7 +155,11 @@ def validate_rule(rule: Rule, field_prefix: list[str]) -> None:
         elif isinstance(value, str) and not value.strip():
             refuse(attribute, f"{INPUT_FIELD_NAMES[attribute]} cannot be blank.")
 
-    if rule.category is not None and rule.aggregate is Aggregate.DISTINCT_CATEGORIES:
+    if (
+        rule.category is not None
+        and rule.aggregate is Aggregate.DISTINCT_CATEGORIES
+        and rule.event in FILTER_EVENTS["category"]
+    ):
         refuse("category", "DISTINCT_CATEGORIES counts categories: it takes no category filter.")
 
     if rule.min_amount is not None and (not rule.min_amount.is_finite() or rule.min_amount < 0):
