@@ -105,9 +105,10 @@ def start_of_local_day(day: date, tz: ZoneInfo) -> datetime:
 
 def _local_day(at: datetime, tz: ZoneInfo) -> date:
     day = _wall_date(at, tz)
-    # Where clocks go back across midnight (Sao Paulo in 2018), the wall clock shows yesterday's
-    # date again for a while after today began; the instant belongs to today, so that periods
-    # stay contiguous and every period contains the instants that map to it.
+    # Were clocks to go back from after midnight to before it, the wall clock would show
+    # yesterday's date again after today began; such an instant belongs to today, so that
+    # periods stay contiguous and contain every instant that maps to them. (Going back from
+    # midnight exactly, as Sao Paulo did, needs no help: that repeated hour is yesterday's.)
     tomorrow = day + timedelta(days=1)
     if start_of_local_day(tomorrow, tz) <= at:
         return tomorrow
