@@ -14,7 +14,16 @@ APP_LABEL = "fidelio"
 MODEL_MODULES = [
     "domain.members.models",
     "domain.points.models",
+    "domain.tiers.models",
+    "domain.purchases.models",
+    "domain.rewards.models",
+    "domain.referrals.models",
+    "domain.drops.models",
+    "domain.segments.models",
     "domain.outbox.models",
+    "domain.achievements.models",
+    "gamification.leaderboards.models",
+    "push.notifications.models",
 ]
 
 

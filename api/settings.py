@@ -67,7 +67,9 @@ class Settings:
         if self.jwt_algorithm.startswith("HS"):
             if not self.jwt_secret:
                 raise SettingsError("JWT_SECRET is required for HS* algorithms")
-            if self.is_production and (self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32):
+            if self.is_production and (
+                self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32
+            ):
                 raise SettingsError(
                     "refusing to run in production with the development JWT secret "
                     "(or a secret shorter than 32 characters): set JWT_SECRET"

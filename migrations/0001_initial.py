@@ -13,6 +13,46 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='Badge',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('name', fields.CharField(max_length=120)),
+                ('description', fields.CharField(max_length=500)),
+                ('icon_url', fields.CharField(null=True, max_length=500)),
+                ('secret', fields.BooleanField(default=False)),
+                ('rule', fields.JSONField(description='The rule as JSON (gamification.rules.Rule.to_json()).', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('reward_points', fields.IntField(default=0)),
+                ('holders_count', fields.IntField(default=0, description='How many members hold it (kept as a counter so rarity is cheap to read).')),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'badge', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'An achievement defined by admins as data: a rule over the member events.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='EarningRules',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('points_per_currency_unit', fields.DecimalField(default=1, max_digits=10, decimal_places=4)),
+                ('category_multipliers', fields.JSONField(default=dict, description='{category: multiplier}', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('pending_days', fields.IntField(default=14)),
+                ('expiry_days', fields.IntField(null=True)),
+                ('tier_window_months', fields.IntField(default=12)),
+                ('referrer_points', fields.IntField(default=500)),
+                ('referee_points', fields.IntField(default=250)),
+                ('share_points', fields.IntField(default=10)),
+                ('review_points', fields.IntField(default=50)),
+                ('survey_points', fields.IntField(default=25)),
+                ('engagement_daily_cap', fields.IntField(default=3)),
+                ('refund_expired_coupons', fields.BooleanField(default=True, description='Whether points come back for a coupon that expired unused.')),
+                ('referrer_monthly_cap', fields.IntField(default=10, description='Most referral rewards a referrer can receive in one calendar month.')),
+                ('updated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'earning_rules', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': "The program's earning rules: one row (id 1), replaced by configureEarningRules."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Member',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -26,6 +66,8 @@ class Migration(migrations.Migration):
                 ('birth_date', fields.DateField(null=True)),
                 ('referral_code', fields.CharField(unique=True, max_length=16)),
                 ('joined_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('tier_level', fields.IntField(default=0, description='The tier held now (level 0 is the base tier). Kept by the tiers area: upgrades at once,')),
+                ('tier_code', fields.CharField(null=True, max_length=32)),
                 ('erased_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'member', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A shop customer in the loyalty program, created from the token subject on first sight.'},
@@ -43,6 +85,17 @@ class Migration(migrations.Migration):
                 ('last_seen_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'device', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A push token of one app installation of the member. A token has one owner.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='MemberBadge',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='badges', on_delete=OnDelete.CASCADE)),
+                ('badge', fields.ForeignKeyField('fidelio.Badge', source_field='badge_id', db_constraint=True, to_field='id', related_name='holders', on_delete=OnDelete.CASCADE)),
+                ('earned_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'member_badge', 'app': 'fidelio', 'unique_together': (('member', 'badge'),), 'pk_attr': 'id', 'table_description': 'A badge a member earned, once.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -9,8 +9,10 @@ Each test gets its own key prefix on Redis, removed afterwards, so runs never co
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -61,3 +63,87 @@ async def redis_client(redis_prefix: str) -> AsyncIterator[aioredis.Redis]:
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+# ---------------------------------------------------------------- database
+
+
+def _admin_dsn() -> str:
+    return DATABASE_URL.replace("postgresql://", "postgres://", 1)
+
+
+def _with_database(dsn: str, name: str) -> str:
+    base, _, _ = dsn.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated once per session, through the project's own migrations.
+
+    SQLite: a template file that each test copies. PostgreSQL: a database of our own, created
+    and dropped here, truncated between tests.
+    """
+    import asyncio
+
+    import asyncpg
+
+    from api.db import migrate
+
+    if on_postgres():
+        name = f"fidelio_test_{uuid.uuid4().hex[:12]}"
+
+        async def create() -> None:
+            conn = await asyncpg.connect(_admin_dsn())
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await conn.close()
+
+        async def drop() -> None:
+            conn = await asyncpg.connect(_admin_dsn())
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await conn.close()
+
+        asyncio.run(create())
+        url = _with_database(_admin_dsn(), name)
+        asyncio.run(migrate(url))
+        try:
+            yield url
+        finally:
+            asyncio.run(drop())
+    else:
+        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        asyncio.run(migrate(f"sqlite://{path}"))
+        yield f"sqlite://{path}"
+
+
+@pytest.fixture
+async def db(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty, migrated database opened through tortoise for this test; yields its URL."""
+    from tortoise import Tortoise, connections
+
+    from api.db import open_database
+
+    if on_postgres():
+        url = database_url
+        await open_database(url)
+        conn = connections.get("default")
+        _, rows = await conn.execute_query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'tortoise_migrations'"
+        )
+        tables = ", ".join(f'"{r["tablename"]}"' for r in rows)
+        if tables:
+            await conn.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    else:
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(database_url.removeprefix("sqlite://"), path)
+        url = f"sqlite://{path}"
+        await open_database(url)
+    try:
+        yield url
+    finally:
+        await Tortoise.close_connections()

@@ -26,6 +26,10 @@ class Member(Model):
     birth_date = fields.DateField(null=True)
     referral_code = fields.CharField(max_length=16, unique=True)
     joined_at = fields.DatetimeField()
+    #: The tier held now (level 0 is the base tier). Kept by the tiers area: upgrades at once,
+    #: downgrades when the qualification window no longer supports the tier.
+    tier_level = fields.IntField(default=0)
+    tier_code = fields.CharField(max_length=32, null=True)
     erased_at = fields.DatetimeField(null=True)
 
     class Meta:

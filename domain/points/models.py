@@ -24,6 +24,32 @@ class EntryKind(StrEnum):
     ADJUST = "ADJUST"
 
 
+class EarningRules(Model):
+    """The program's earning rules: one row (id 1), replaced by configureEarningRules."""
+
+    id = fields.IntField(primary_key=True)
+    points_per_currency_unit = fields.DecimalField(max_digits=10, decimal_places=4, default=1)
+    #: {category: multiplier}
+    category_multipliers = fields.JSONField(default=dict)
+    pending_days = fields.IntField(default=14)
+    expiry_days = fields.IntField(null=True)
+    tier_window_months = fields.IntField(default=12)
+    referrer_points = fields.IntField(default=500)
+    referee_points = fields.IntField(default=250)
+    share_points = fields.IntField(default=10)
+    review_points = fields.IntField(default=50)
+    survey_points = fields.IntField(default=25)
+    engagement_daily_cap = fields.IntField(default=3)
+    #: Whether points come back for a coupon that expired unused.
+    refund_expired_coupons = fields.BooleanField(default=True)
+    #: Most referral rewards a referrer can receive in one calendar month.
+    referrer_monthly_cap = fields.IntField(default=10)
+    updated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "earning_rules"
+
+
 class PointsEntry(Model):
     id = fields.BigIntField(primary_key=True)
     member = fields.ForeignKeyField(

@@ -1,0 +1,1 @@
+"""Badges and challenges as stored state (the engine that awards them is in gamification)."""

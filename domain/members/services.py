@@ -1,0 +1,163 @@
+"""Use cases of the members area: first sight, profile, devices."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.members import validation
+from domain.members.models import Device, Member, Platform
+
+#: No 0/O, 1/I/L: codes are read aloud and typed from screenshots.
+REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERRAL_CODE_LENGTH = 8
+CUSTOMER_ID_MAX = 128
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
+
+
+def check_customer_id(customer_id: str, field: list[str]) -> str:
+    if not customer_id or len(customer_id) > CUSTOMER_ID_MAX or customer_id != customer_id.strip():
+        raise InvalidInput("customer id must be 1-128 characters without surrounding spaces", field)
+    return customer_id
+
+
+async def get_member(customer_id: str) -> Member | None:
+    return await Member.get_or_none(customer_id=customer_id)
+
+
+async def get_or_create_member(
+    customer_id: str, now: datetime, *, time_zone: str = "UTC"
+) -> Member:
+    """The member for the shop's `customer_id`, created on first sight with a unique referral
+    code. Safe under concurrency: a lost creation race returns the winner's row."""
+    member = await Member.get_or_none(customer_id=customer_id)
+    if member is not None:
+        return member
+    check_customer_id(customer_id, ["customerId"])
+    for _ in range(5):
+        try:
+            async with in_transaction():
+                return await Member.create(
+                    customer_id=customer_id,
+                    display_name=_default_display_name(customer_id),
+                    referral_code=new_referral_code(),
+                    joined_at=now,
+                    time_zone=time_zone,
+                )
+        except IntegrityError:
+            existing = await Member.get_or_none(customer_id=customer_id)
+            if existing is not None:
+                return existing
+            # A referral code collision: draw another one.
+    raise RuntimeError("could not create member")
+
+
+def _default_display_name(customer_id: str) -> str:
+    return f"Member {customer_id[-4:]}" if len(customer_id) > 4 else f"Member {customer_id}"
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    """Only the fields given change; `None` leaves a field as it is."""
+
+    display_name: str | None = None
+    email: str | None = None
+    locale: str | None = None
+    time_zone: str | None = None
+    country: str | None = None
+    city: str | None = None
+    birth_date: date | None = None
+
+
+async def update_profile(member: Member, changes: ProfileChanges, today: date) -> Member:
+    """Validate every given field (all problems reported together) and save them.
+
+    Raises `ValidationErrors` of `InvalidInput`, each naming its field under `input`.
+    """
+    values: dict[str, object] = {}
+    errors: list[DomainError] = []
+
+    def attempt(name: str, graphql_name: str, check) -> None:  # type: ignore[no-untyped-def]
+        raw = getattr(changes, name)
+        if raw is None:
+            return
+        try:
+            values[name] = check(raw, ["input", graphql_name])
+        except DomainError as exc:
+            errors.append(exc)
+
+    attempt(
+        "display_name",
+        "displayName",
+        lambda v, f: validation.check_text(v, f, max_length=80, min_length=1),
+    )
+    attempt("email", "email", validation.check_email)
+    attempt("locale", "locale", validation.check_locale)
+    attempt("time_zone", "timeZone", validation.check_time_zone)
+    attempt("country", "country", validation.normalise_country)
+    attempt("city", "city", lambda v, f: validation.check_text(v, f, max_length=80, min_length=1))
+    attempt("birth_date", "birthDate", lambda v, f: validation.check_birth_date(v, today, f))
+    if errors:
+        raise ValidationErrors(errors)
+    if values:
+        await Member.filter(id=member.id).update(**values)
+        for key, value in values.items():
+            setattr(member, key, value)
+    return member
+
+
+async def register_device(
+    member: Member, token: str, platform: Platform, app_version: str | None, now: datetime
+) -> Device:
+    """Attach a push token to the member; a token registered by another member moves here."""
+    token = validation.check_text(token, ["input", "token"], max_length=512, min_length=1)
+    if app_version is not None:
+        app_version = validation.check_text(app_version, ["input", "appVersion"], max_length=32)
+    async with in_transaction():
+        device = await Device.filter(token=token).select_for_update().first()
+        if device is None:
+            try:
+                async with in_transaction():
+                    return await Device.create(
+                        member_id=member.id,
+                        token=token,
+                        platform=platform,
+                        app_version=app_version,
+                        created_at=now,
+                        last_seen_at=now,
+                    )
+            except IntegrityError:
+                device = await Device.filter(token=token).select_for_update().get()
+        device.member_id = member.id
+        device.platform = platform
+        device.app_version = app_version
+        device.last_seen_at = now
+        await device.save(update_fields=["member_id", "platform", "app_version", "last_seen_at"])
+        return device
+
+
+async def unregister_device(member: Member, token: str) -> bool:
+    """Remove the member's device with this token; another member's token is left alone."""
+    return await Device.filter(member_id=member.id, token=token).delete() > 0
+
+
+async def devices_of(member_ids: list[int]) -> dict[int, list[Device]]:
+    by_member: dict[int, list[Device]] = {m: [] for m in member_ids}
+    for device in await Device.filter(member_id__in=member_ids).order_by("id"):
+        by_member[device.member_id].append(device)
+    return by_member
+
+
+async def require_member(customer_id: str) -> Member:
+    member = await get_member(customer_id)
+    if member is None:
+        raise NotFound(f"no member with customer id '{customer_id}'", ["customerId"])
+    return member

@@ -1,0 +1,72 @@
+"""Rules for a member's profile fields; each failure names the input field at fault."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+import pycountry
+
+from domain.errors import InvalidInput
+
+EMAIL = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2}|[-_]\d{3})?$")
+OLDEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_time_zone(name: str) -> bool:
+    return name in _time_zones()
+
+
+def normalise_country(code: str, field: list[str]) -> str:
+    upper = code.strip().upper()
+    if len(upper) != 2 or pycountry.countries.get(alpha_2=upper) is None:
+        raise InvalidInput(f"'{code}' is not an ISO 3166-1 alpha-2 country code", field)
+    return upper
+
+
+def check_time_zone(name: str, field: list[str]) -> str:
+    if not is_time_zone(name):
+        raise InvalidInput(f"'{name}' is not an IANA time zone (e.g. Europe/Madrid)", field)
+    return name
+
+
+def check_text(value: str, field: list[str], *, max_length: int, min_length: int = 0) -> str:
+    text = value.strip()
+    if len(text) < min_length:
+        raise InvalidInput(f"must have at least {min_length} characters", field)
+    if len(text) > max_length:
+        raise InvalidInput(f"must have at most {max_length} characters", field)
+    if any(ord(c) < 32 for c in text):
+        raise InvalidInput("must not contain control characters", field)
+    return text
+
+
+def check_email(value: str, field: list[str]) -> str:
+    email = value.strip()
+    if len(email) > 254 or not EMAIL.match(email):
+        raise InvalidInput(f"'{value}' is not an email address", field)
+    return email
+
+
+def check_locale(value: str, field: list[str]) -> str:
+    if not LOCALE.match(value):
+        raise InvalidInput(f"'{value}' is not a locale such as 'en' or 'es-ES'", field)
+    return value.replace("_", "-")
+
+
+def check_birth_date(value: date, today: date, field: list[str]) -> date:
+    if value > today:
+        raise InvalidInput("birth date is in the future", field)
+    if value < OLDEST_BIRTH_DATE:
+        raise InvalidInput("birth date is before 1900", field)
+    return value

@@ -1,0 +1,1 @@
+"""Tortoise models of this area (none yet)."""
