@@ -3,6 +3,8 @@ from tortoise.migrations import operations as ops
 import functools
 from domain.members.models import Platform
 from domain.points.models import EntryKind
+from domain.purchases.models import Channel
+from domain.referrals.models import EngagementKind
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -88,6 +90,21 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Engagement',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='engagements', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='SHARE: SHARE\nREVIEW: REVIEW\nSURVEY: SURVEY', enum_type=EngagementKind, max_length=8)),
+                ('reference', fields.CharField(max_length=200)),
+                ('score', fields.IntField(null=True, description='0-10 for surveys asking how likely the member is to recommend the shop (NPS).')),
+                ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('local_date', fields.DateField(description="The day in the member's time zone, for the daily cap.")),
+                ('points_awarded', fields.IntField(default=0)),
+            ],
+            options={'table': 'engagement', 'app': 'fidelio', 'unique_together': (('member', 'kind', 'reference'),), 'indexes': [Index(fields=['member_id', 'kind', 'local_date']), Index(fields=['occurred_at'])], 'pk_attr': 'id', 'table_description': 'A share, review or survey answer, once per (member, kind, reference).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='MemberBadge',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -141,6 +158,40 @@ class Migration(migrations.Migration):
                 ('points', fields.IntField()),
             ],
             options={'table': 'points_allocation', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': '`points` of credit `credit` consumed by debit `debit`.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Purchase',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('order_id', fields.CharField(unique=True, max_length=128)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='purchases', on_delete=OnDelete.RESTRICT)),
+                ('amount', fields.DecimalField(max_digits=14, decimal_places=2)),
+                ('refunded_amount', fields.DecimalField(default=0, max_digits=14, decimal_places=2)),
+                ('currency', fields.CharField(max_length=3)),
+                ('channel', fields.CharEnumField(description='APP: APP\nWEB: WEB\nSTORE: STORE', enum_type=Channel, max_length=8)),
+                ('store_code', fields.CharField(null=True, max_length=64)),
+                ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('recorded_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('points_earned', fields.IntField(default=0)),
+                ('categories', fields.JSONField(default=list, description='Distinct item categories, for rules and segments.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('items', fields.JSONField(default=list, description='[{sku, category, quantity, unitPrice}] as sent by the shop.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+            ],
+            options={'table': 'purchase', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'occurred_at']), Index(fields=['occurred_at'])], 'pk_attr': 'id', 'table_description': 'An order the shop recorded, once per order id, with the points it earned.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Refund',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('refund_id', fields.CharField(unique=True, max_length=128)),
+                ('purchase', fields.ForeignKeyField('fidelio.Purchase', source_field='purchase_id', db_constraint=True, to_field='id', related_name='refunds', on_delete=OnDelete.RESTRICT)),
+                ('amount', fields.DecimalField(max_digits=14, decimal_places=2)),
+                ('points_reversed', fields.IntField(default=0)),
+                ('points_shortfall', fields.IntField(default=0, description='Points that could not be taken back because they were already spent.')),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'refund', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A refund of part or all of a purchase, once per refund id.'},
             bases=['Model'],
         ),
     ]

@@ -1,1 +1,58 @@
-"""Tortoise models of this area (none yet)."""
+"""Tortoise models of purchases and refunds reported by the shop."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Channel(StrEnum):
+    APP = "APP"
+    WEB = "WEB"
+    STORE = "STORE"
+
+
+class Purchase(Model):
+    """An order the shop recorded, once per order id, with the points it earned."""
+
+    id = fields.BigIntField(primary_key=True)
+    order_id = fields.CharField(max_length=128, unique=True)
+    member = fields.ForeignKeyField(
+        "fidelio.Member", related_name="purchases", on_delete=fields.RESTRICT
+    )
+    amount = fields.DecimalField(max_digits=14, decimal_places=2)
+    refunded_amount = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = fields.CharField(max_length=3)
+    channel = fields.CharEnumField(Channel, max_length=8)
+    store_code = fields.CharField(max_length=64, null=True)
+    occurred_at = fields.DatetimeField()
+    recorded_at = fields.DatetimeField()
+    points_earned = fields.IntField(default=0)
+    #: Distinct item categories, for rules and segments.
+    categories = fields.JSONField(default=list)
+    #: [{sku, category, quantity, unitPrice}] as sent by the shop.
+    items = fields.JSONField(default=list)
+
+    class Meta:
+        table = "purchase"
+        indexes = (("member_id", "occurred_at"), ("occurred_at",))
+
+
+class Refund(Model):
+    """A refund of part or all of a purchase, once per refund id."""
+
+    id = fields.BigIntField(primary_key=True)
+    refund_id = fields.CharField(max_length=128, unique=True)
+    purchase = fields.ForeignKeyField(
+        "fidelio.Purchase", related_name="refunds", on_delete=fields.RESTRICT
+    )
+    amount = fields.DecimalField(max_digits=14, decimal_places=2)
+    points_reversed = fields.IntField(default=0)
+    #: Points that could not be taken back because they were already spent.
+    points_shortfall = fields.IntField(default=0)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "refund"
