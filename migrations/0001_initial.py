@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
+from domain.drops.models import CancelReason, DropClaimStatus, DropMode
 from domain.members.models import Platform
 from domain.points.models import EntryKind
 from domain.purchases.models import Channel
@@ -30,6 +31,37 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'badge', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'An achievement defined by admins as data: a rule over the member events.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Drop',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('title', fields.CharField(max_length=120)),
+                ('description', fields.CharField(max_length=2000)),
+                ('image_url', fields.CharField(null=True, max_length=500)),
+                ('mode', fields.CharEnumField(description='FIRST_COME: FIRST_COME\nRAFFLE: RAFFLE', enum_type=DropMode, max_length=12)),
+                ('opens_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('closes_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('quantity', fields.IntField()),
+                ('remaining', fields.IntField()),
+                ('price_points', fields.IntField(default=0)),
+                ('per_member_limit', fields.IntField(default=1)),
+                ('min_tier_level', fields.IntField(default=0)),
+                ('required_badge', fields.ForeignKeyField('fidelio.Badge', source_field='required_badge_id', null=True, db_constraint=True, to_field='id', related_name='drops', on_delete=OnDelete.RESTRICT)),
+                ('segment_code', fields.CharField(null=True, description='Kept as given: only members of this segment may claim (checked when segments exist).', max_length=64)),
+                ('early_access_tier_level', fields.IntField(null=True, description='Members at or above this tier level may claim `early_access_minutes` before `opens_at`.')),
+                ('early_access_minutes', fields.IntField(default=0)),
+                ('announce', fields.BooleanField(default=True, description='Whether DropOpened events announce the opening (push fans them out).')),
+                ('early_announced_at', fields.DatetimeField(null=True, description='Markers of the announcement phases already done (each announced once).', auto_now=False, auto_now_add=False)),
+                ('announced_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('raffle_seed', fields.CharField(null=True, description='Raffle: the seed of the draw and when it happened (null until drawn).', max_length=128)),
+                ('drawn_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'exclusive_drop', 'app': 'fidelio', 'indexes': [Index(fields=['closes_at']), Index(fields=['opens_at'])], 'pk_attr': 'id', 'table_description': 'A limited product offered to members in a window, first come or by raffle.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -147,6 +179,29 @@ class Migration(migrations.Migration):
                 ('actor', fields.CharField(null=True, description='Who made a manual adjustment.', max_length=160)),
             ],
             options={'table': 'points_entry', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'id']), Index(fields=['member_id', 'remaining']), Index(fields=['reference'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DropClaim',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('drop', fields.ForeignKeyField('fidelio.Drop', source_field='drop_id', db_constraint=True, to_field='id', related_name='claims', on_delete=OnDelete.RESTRICT)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='drop_claims', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(description='RESERVED: RESERVED\nENTERED: ENTERED\nWON: WON\nLOST: LOST\nCANCELLED: CANCELLED', enum_type=DropClaimStatus, max_length=12)),
+                ('slot', fields.IntField(null=True, description='1..per_member_limit while the claim holds a unit or an entry, null once cancelled.')),
+                ('coupon_code', fields.CharField(null=True, unique=True, description='The code the shop takes at checkout (prefix DR-), once reserved or won.', max_length=32)),
+                ('idempotency_key', fields.CharField(null=True, description="The client's retry key: the same key for the same drop returns this claim.", max_length=64)),
+                ('reserved_until', fields.DatetimeField(null=True, description='First come: when an uncompleted reservation goes back to stock.', auto_now=False, auto_now_add=False)),
+                ('points_entry', fields.ForeignKeyField('fidelio.PointsEntry', source_field='points_entry_id', null=True, description='The ledger debit that paid the price (null when free or not yet charged).', db_constraint=True, to_field='id', related_name='drop_claims', on_delete=OnDelete.RESTRICT)),
+                ('points_spent', fields.IntField(default=0)),
+                ('order_id', fields.CharField(null=True, description='The shop order that completed the purchase with the coupon.', max_length=128)),
+                ('completed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('cancelled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('cancel_reason', fields.CharEnumField(null=True, description='EXPIRED: EXPIRED\nFORFEITED: FORFEITED', enum_type=CancelReason, max_length=12)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'drop_claim', 'app': 'fidelio', 'unique_together': (('drop', 'member', 'slot'), ('drop', 'member', 'idempotency_key')), 'indexes': [Index(fields=['status', 'reserved_until']), Index(fields=['drop_id', 'status']), Index(fields=['member_id', 'drop_id'])], 'pk_attr': 'id', 'table_description': 'One unit of a drop for one member: a reservation (first come) or a raffle entry.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -36,3 +36,24 @@ class RaffleDrawn(DomainEvent):
     seed: str
     winner_ids: tuple[int, ...]
     loser_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DropReservationReleased(DomainEvent):
+    """A first-come reservation was not completed in time: its unit went back to stock and its
+    points back to the member."""
+
+    member_id: int
+    drop_id: int
+    claim_id: int
+    points_returned: int
+
+
+@dataclass(frozen=True)
+class DropClaimCompleted(DomainEvent):
+    """The shop completed the purchase of a reserved or won unit with its coupon."""
+
+    member_id: int
+    drop_id: int
+    claim_id: int
+    order_id: str

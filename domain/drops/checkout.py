@@ -1,0 +1,78 @@
+"""The shop completes a drop purchase with the claim's coupon code (prefix `DR-`).
+
+The shop's coupon lookup and use are shared with rewards: a code for which
+`is_drop_coupon_code` is true belongs here (`find_drop_claim_by_code`,
+`complete_drop_claim`), any other to the rewards area.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from domain.codes import normalise_code
+from domain.drops.claims import COUPON_PREFIX
+from domain.drops.events import DropClaimCompleted
+from domain.drops.models import CancelReason, DropClaim, DropClaimStatus
+from domain.errors import Expired, InvalidCode, InvalidInput
+from domain.events import record_event
+
+MAX_ORDER_ID = 128
+
+
+def is_drop_coupon_code(code: str) -> bool:
+    """Whether a code typed at checkout is a drop's (rather than a reward's)."""
+    return normalise_code(code).startswith(COUPON_PREFIX + "-")
+
+
+async def find_drop_claim_by_code(code: str) -> DropClaim | None:
+    """The claim holding this coupon code (reserved, won, completed or released), if any."""
+    return await DropClaim.get_or_none(coupon_code=normalise_code(code)).prefetch_related("drop")
+
+
+async def complete_drop_claim(code: str, order_id: str, now: datetime) -> DropClaim:
+    """Mark the reserved or won unit behind `code` as bought by the shop's `order_id`, once.
+
+    Completing again with the same order returns the claim unchanged. Raises InvalidCode (no
+    such code, a lost raffle, or already used for another order) and Expired (the reservation
+    ran out, or was released back to stock).
+    """
+    order_id = order_id.strip()
+    if not 1 <= len(order_id) <= MAX_ORDER_ID:
+        raise InvalidInput(f"must be 1-{MAX_ORDER_ID} characters", ["input", "orderId"])
+    field = ["input", "code"]
+    claim = await find_drop_claim_by_code(code)
+    if claim is None or claim.status not in (
+        DropClaimStatus.RESERVED,
+        DropClaimStatus.WON,
+        DropClaimStatus.CANCELLED,
+    ):
+        raise InvalidCode("this coupon code is not valid", field)
+    async with in_transaction():
+        # Conditional: completion and the release job race on the same row, one wins.
+        completed = await DropClaim.filter(
+            Q(reserved_until__isnull=True) | Q(reserved_until__gt=now),
+            id=claim.id,
+            status__in=[DropClaimStatus.RESERVED, DropClaimStatus.WON],
+            completed_at__isnull=True,
+        ).update(completed_at=now, order_id=order_id, updated_at=now)
+        if completed:
+            await record_event(
+                DropClaimCompleted(
+                    member_id=claim.member_id,
+                    drop_id=claim.drop_id,
+                    claim_id=claim.id,
+                    order_id=order_id,
+                ),
+                now,
+            )
+    await claim.refresh_from_db()
+    if completed or claim.order_id == order_id:
+        return claim
+    if claim.completed_at is not None:
+        raise InvalidCode("this coupon has already been used", field)
+    if claim.status == DropClaimStatus.CANCELLED and claim.cancel_reason != CancelReason.EXPIRED:
+        raise InvalidCode("this coupon code is not valid", field)
+    raise Expired("this reservation expired and the unit went back to stock", field)

@@ -1,0 +1,276 @@
+"""Members claim drops: a first-come reservation, or an entry into a raffle.
+
+A first-come claim is one transaction: lock the member, check eligibility and the per-member
+limit, debit the price, insert the claim (its slot is UNIQUE per drop and member), and last of
+all take the unit with a conditional update (`remaining = remaining - 1 WHERE remaining > 0`),
+so the drop's row, the one every claimer touches, stays locked only for the commit. If there
+is no unit left the whole transaction rolls back: a failed claim changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from domain.activity import Activity, ActivityObserver, Awards, NoAchievements
+from domain.codes import new_coupon_code
+from domain.drops import messages
+from domain.drops.eligibility import eligibility
+from domain.drops.events import DropClaimed
+from domain.drops.models import Drop, DropClaim, DropClaimStatus, DropMode
+from domain.drops.rules import opens_for
+from domain.errors import (
+    AlreadyClaimed,
+    Closed,
+    InsufficientPoints,
+    InvalidInput,
+    NotEligible,
+    NotFound,
+    NotOpen,
+    OutOfStock,
+)
+from domain.events import record_event
+from domain.members.models import Member
+from domain.points import ledger
+from domain.points.models import EntryKind
+
+#: Coupon codes of drops start with "DR-": the shop's coupon lookup tells them from rewards'.
+COUPON_PREFIX = "DR"
+DEFAULT_RESERVATION = timedelta(minutes=30)
+MAX_KEY_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: DropClaim
+    #: The drop as it stands after the claim (fresh stock).
+    drop: Drop
+    #: What the claim unlocked (badges, challenges): empty for a replay.
+    awards: Awards
+    #: True when an earlier claim with the same idempotency key was returned.
+    replayed: bool = False
+
+
+class _Replay(Exception):
+    def __init__(self, claim: DropClaim) -> None:
+        self.claim = claim
+
+
+def _check_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    key = key.strip()
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise InvalidInput(f"must be 1-{MAX_KEY_LENGTH} characters", ["input", "idempotencyKey"])
+    return key
+
+
+async def _by_key(drop_id: int, member_id: int, key: str | None) -> DropClaim | None:
+    if key is None:
+        return None
+    return await DropClaim.get_or_none(drop_id=drop_id, member_id=member_id, idempotency_key=key)
+
+
+async def _replay(claim: DropClaim) -> ClaimResult:
+    return ClaimResult(
+        claim=claim, drop=await Drop.get(id=claim.drop_id), awards=Awards(), replayed=True
+    )
+
+
+def _check_window(drop: Drop, member: Member, now: datetime) -> None:
+    opens_at = opens_for(drop, member.tier_level)
+    if now < opens_at:
+        raise NotOpen(messages.message(member.locale, "not_open", at=opens_at))
+    if now >= drop.closes_at:
+        raise Closed(messages.message(member.locale, "closed", at=drop.closes_at))
+
+
+async def claim_drop(
+    member: Member,
+    drop_id: int,
+    now: datetime,
+    *,
+    idempotency_key: str | None = None,
+    observer: ActivityObserver | None = None,
+    reservation: timedelta = DEFAULT_RESERVATION,
+) -> ClaimResult:
+    """Claim a unit of a first-come drop (RESERVED, with a coupon valid for `reservation`) or
+    enter a raffle (ENTERED, charged only if drawn). The same idempotency key returns the
+    first claim. Messages are in the member's language.
+
+    Raises NotFound, NotOpen (saying when it opens for the member), Closed, OutOfStock,
+    NotEligible, AlreadyClaimed, InsufficientPoints, InvalidInput (a bad key). A failed claim
+    changes nothing.
+    """
+    key = _check_key(idempotency_key)
+    drop = await Drop.get_or_none(id=drop_id)
+    if drop is None:
+        raise NotFound(f"no drop with id {drop_id}", ["input", "dropId"])
+    earlier = await _by_key(drop.id, member.id, key)
+    if earlier is not None:
+        return await _replay(earlier)
+    _check_window(drop, member, now)
+    if drop.mode == DropMode.FIRST_COME and drop.remaining <= 0:
+        # Cheap early answer for the crowd after the last unit; the conditional update below
+        # is what actually guarantees the stock.
+        raise OutOfStock(messages.message(member.locale, "out_of_stock"))
+    try:
+        async with in_transaction():
+            claim, awards = await _claim_locked(
+                member.id, drop, now, key, observer or NoAchievements(), reservation
+            )
+    except _Replay as replay:
+        return await _replay(replay.claim)
+    return ClaimResult(claim=claim, drop=await Drop.get(id=drop.id), awards=awards)
+
+
+async def _claim_locked(
+    member_id: int,
+    drop: Drop,
+    now: datetime,
+    key: str | None,
+    observer: ActivityObserver,
+    reservation: timedelta,
+) -> tuple[DropClaim, Awards]:
+    member = await ledger.lock_member(member_id)
+    locale = member.locale
+    earlier = await _by_key(drop.id, member.id, key)
+    if earlier is not None:
+        raise _Replay(earlier)
+    # Re-checked with the locked row: the tier may have changed since the request began.
+    _check_window(drop, member, now)
+    verdict = await eligibility(member, drop, now)
+    if not verdict.eligible:
+        raise NotEligible(
+            messages.message(locale, "not_eligible", reasons=" ".join(verdict.reasons))
+        )
+    taken = set(
+        await DropClaim.filter(
+            drop_id=drop.id, member_id=member.id, slot__isnull=False
+        ).values_list("slot", flat=True)
+    )
+    if len(taken) >= drop.per_member_limit:
+        raise _already(drop, locale)
+    slot = min(set(range(1, drop.per_member_limit + 1)) - taken)
+
+    raffle = drop.mode == DropMode.RAFFLE
+    debit_id: int | None = None
+    if drop.price_points > 0:
+        if raffle:
+            # Entrants are charged only if drawn, but must be able to pay when they enter.
+            balance = (await ledger.summary(member.id, now)).balance
+            if balance < drop.price_points:
+                raise _insufficient(drop, locale, balance)
+        else:
+            try:
+                entry = await ledger.debit(
+                    member.id,
+                    drop.price_points,
+                    EntryKind.REDEEM,
+                    f"Drop {drop.code}: {drop.title}",
+                    now,
+                    reference=f"drop:{drop.id}",
+                )
+            except InsufficientPoints:
+                balance = (await ledger.summary(member.id, now)).balance
+                raise _insufficient(drop, locale, balance) from None
+            debit_id = entry.id
+
+    claim = await _insert_claim(
+        drop,
+        member.id,
+        slot,
+        key,
+        now,
+        status=DropClaimStatus.ENTERED if raffle else DropClaimStatus.RESERVED,
+        reserved_until=None if raffle else now + reservation,
+        points_entry_id=debit_id,
+        points_spent=0 if raffle else drop.price_points,
+        locale=locale,
+    )
+    awards = await observer.observe(
+        Activity(
+            member_id=member.id,
+            kind="DROP_CLAIM",
+            occurred_at=now,
+            reference=f"drop-claim:{claim.id}",
+            points=drop.price_points,
+        ),
+        now,
+    )
+    await record_event(
+        DropClaimed(
+            member_id=member.id, drop_id=drop.id, claim_id=claim.id, status=claim.status.value
+        ),
+        now,
+    )
+    if not raffle:
+        # Last, so the drop's row stays locked only until the commit that follows.
+        taken_unit = await Drop.filter(id=drop.id, remaining__gt=0).update(
+            remaining=F("remaining") - 1
+        )
+        if taken_unit != 1:
+            raise OutOfStock(messages.message(locale, "out_of_stock"))
+    return claim, awards
+
+
+async def _insert_claim(
+    drop: Drop,
+    member_id: int,
+    slot: int,
+    key: str | None,
+    now: datetime,
+    *,
+    status: DropClaimStatus,
+    reserved_until: datetime | None,
+    points_entry_id: int | None,
+    points_spent: int,
+    locale: str,
+) -> DropClaim:
+    """Insert the claim in a savepoint; a UNIQUE conflict is a replay, a taken slot or (once in
+    2^67) a coupon code drawn twice, which is drawn again."""
+    for _ in range(3):
+        try:
+            async with in_transaction():
+                return await DropClaim.create(
+                    drop_id=drop.id,
+                    member_id=member_id,
+                    status=status,
+                    slot=slot,
+                    coupon_code=None
+                    if status == DropClaimStatus.ENTERED
+                    else new_coupon_code(prefix=COUPON_PREFIX),
+                    idempotency_key=key,
+                    reserved_until=reserved_until,
+                    points_entry_id=points_entry_id,
+                    points_spent=points_spent,
+                    created_at=now,
+                    updated_at=now,
+                )
+        except IntegrityError:
+            earlier = await _by_key(drop.id, member_id, key)
+            if earlier is not None:
+                raise _Replay(earlier) from None
+            if await DropClaim.filter(drop_id=drop.id, member_id=member_id, slot=slot).exists():
+                raise _already(drop, locale) from None
+    raise RuntimeError("could not store the claim")
+
+
+def _already(drop: Drop, locale: str) -> AlreadyClaimed:
+    if drop.mode == DropMode.RAFFLE:
+        return AlreadyClaimed(messages.message(locale, "already_entered"))
+    if drop.per_member_limit > 1:
+        return AlreadyClaimed(
+            messages.message(locale, "already_claimed_limit", limit=drop.per_member_limit)
+        )
+    return AlreadyClaimed(messages.message(locale, "already_claimed"))
+
+
+def _insufficient(drop: Drop, locale: str, balance: int) -> InsufficientPoints:
+    return InsufficientPoints(
+        messages.message(locale, "insufficient_points", price=drop.price_points, balance=balance)
+    )

@@ -1,0 +1,222 @@
+"""Admins define drops: `upsert_drop`, keyed by code, with every input problem reported at once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from domain.achievements.models import Badge
+from domain.drops.models import Drop, DropClaim, DropMode
+from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.members.validation import check_text
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+URL = re.compile(r"^https?://[^\s]+$")
+#: Early access may open a drop at most a week before everyone else.
+MAX_EARLY_ACCESS_MINUTES = 7 * 24 * 60
+MAX_QUANTITY = 1_000_000
+MAX_PRICE_POINTS = 100_000_000
+
+
+@dataclass(frozen=True)
+class DropInput:
+    code: str
+    title: str
+    description: str
+    opens_at: datetime
+    closes_at: datetime
+    quantity: int
+    mode: DropMode = DropMode.FIRST_COME
+    image_url: str | None = None
+    price_points: int = 0
+    per_member_limit: int = 1
+    min_tier_level: int = 0
+    required_badge_code: str | None = None
+    segment_code: str | None = None
+    early_access_tier_level: int | None = None
+    early_access_minutes: int = 0
+    announce: bool = True
+
+
+def _field(name: str) -> list[str]:
+    return ["input", name]
+
+
+def _validate(data: DropInput) -> tuple[dict[str, object], list[DomainError]]:
+    """The drop's values, cleaned, and every problem found in the input (no database)."""
+    errors: list[DomainError] = []
+    values: dict[str, object] = {}
+
+    def attempt(name: str, graphql_name: str, check) -> None:  # type: ignore[no-untyped-def]
+        try:
+            values[name] = check(getattr(data, name), _field(graphql_name))
+        except DomainError as exc:
+            errors.append(exc)
+
+    attempt("title", "title", lambda v, f: check_text(v, f, max_length=120, min_length=1))
+    attempt("description", "description", lambda v, f: check_text(v, f, max_length=2000))
+    if data.image_url is not None:
+        url = data.image_url.strip()
+        if len(url) > 500 or not URL.match(url):
+            errors.append(InvalidInput("must be an http(s) URL", _field("imageUrl")))
+        values["image_url"] = url
+    else:
+        values["image_url"] = None
+    for name in ("opens_at", "closes_at"):
+        moment = getattr(data, name)
+        if moment.tzinfo is None:
+            camel = "opensAt" if name == "opens_at" else "closesAt"
+            errors.append(InvalidInput("must carry a time zone", _field(camel)))
+    if data.opens_at.tzinfo is not None and data.closes_at.tzinfo is not None:
+        if data.closes_at <= data.opens_at:
+            errors.append(InvalidInput("must be after opensAt", _field("closesAt")))
+    if not 1 <= data.quantity <= MAX_QUANTITY:
+        errors.append(InvalidInput(f"must be between 1 and {MAX_QUANTITY}", _field("quantity")))
+    if not 0 <= data.price_points <= MAX_PRICE_POINTS:
+        errors.append(
+            InvalidInput(f"must be between 0 and {MAX_PRICE_POINTS}", _field("pricePoints"))
+        )
+    if data.per_member_limit < 1:
+        errors.append(InvalidInput("must be at least 1", _field("perMemberLimit")))
+    elif data.mode == DropMode.RAFFLE and data.per_member_limit != 1:
+        errors.append(
+            InvalidInput("a raffle takes one entry per member: must be 1", _field("perMemberLimit"))
+        )
+    if data.min_tier_level < 0:
+        errors.append(InvalidInput("must be 0 or more", _field("minTierLevel")))
+    if not 0 <= data.early_access_minutes <= MAX_EARLY_ACCESS_MINUTES:
+        errors.append(
+            InvalidInput(
+                f"must be between 0 and {MAX_EARLY_ACCESS_MINUTES}", _field("earlyAccessMinutes")
+            )
+        )
+    elif data.early_access_minutes > 0 and data.early_access_tier_level is None:
+        errors.append(
+            InvalidInput(
+                "early access needs the tier level it is for", _field("earlyAccessTierLevel")
+            )
+        )
+    if data.early_access_tier_level is not None:
+        if data.early_access_minutes == 0:
+            errors.append(
+                InvalidInput(
+                    "early access needs a number of minutes before opensAt",
+                    _field("earlyAccessMinutes"),
+                )
+            )
+        if data.early_access_tier_level < max(data.min_tier_level, 0):
+            errors.append(
+                InvalidInput(
+                    "must be at or above minTierLevel (lower tiers cannot claim at all)",
+                    _field("earlyAccessTierLevel"),
+                )
+            )
+    if data.segment_code is not None:
+        segment = data.segment_code.strip()
+        if not CODE.match(segment):
+            errors.append(InvalidInput("is not a segment code", _field("segmentCode")))
+        values["segment_code"] = segment
+    else:
+        values["segment_code"] = None
+    return values, errors
+
+
+async def upsert_drop(data: DropInput, now: datetime) -> Drop:
+    """Create the drop with this code, or change it: the same input twice changes nothing.
+
+    Raises `ValidationErrors` (InvalidInput per field: closesAt after opensAt, quantity >= 1 and
+    not below the units already claimed, pricePoints >= 0, coherent early access, a raffle's
+    limit of 1, no change of mode once claimed) and `NotFound` for an unknown
+    requiredBadgeCode.
+    """
+    code = data.code.strip()
+    values, errors = _validate(data)
+    if not CODE.match(code):
+        errors.insert(0, InvalidInput("1-64 letters, digits, '.', '_' or '-'", _field("code")))
+    badge: Badge | None = None
+    if data.required_badge_code is not None:
+        badge = await Badge.get_or_none(code=data.required_badge_code.strip())
+        if badge is None:
+            errors.append(
+                NotFound(
+                    f"no badge with code '{data.required_badge_code}'",
+                    _field("requiredBadgeCode"),
+                )
+            )
+    if errors:
+        raise ValidationErrors(errors)
+    values.update(
+        mode=data.mode,
+        opens_at=data.opens_at,
+        closes_at=data.closes_at,
+        price_points=data.price_points,
+        per_member_limit=data.per_member_limit,
+        min_tier_level=data.min_tier_level,
+        required_badge_id=badge.id if badge else None,
+        early_access_tier_level=data.early_access_tier_level,
+        early_access_minutes=data.early_access_minutes,
+        announce=data.announce,
+        updated_at=now,
+    )
+    async with in_transaction():
+        drop = await Drop.filter(code=code).select_for_update().first()
+        if drop is None:
+            try:
+                async with in_transaction():
+                    return await Drop.create(
+                        code=code,
+                        quantity=data.quantity,
+                        remaining=data.quantity,
+                        created_at=now,
+                        **values,
+                    )
+            except IntegrityError:
+                # Created concurrently with the same code: change that one instead.
+                drop = await Drop.filter(code=code).select_for_update().get()
+        return await _change(drop, data, values, now)
+
+
+async def _change(drop: Drop, data: DropInput, values: dict[str, object], now: datetime) -> Drop:
+    """Apply new values to a locked drop, keeping stock, claims and announcements coherent."""
+    errors: list[DomainError] = []
+    claimed = drop.quantity - drop.remaining
+    if data.quantity < claimed:
+        errors.append(
+            InvalidInput(
+                f"{claimed} units are already claimed: quantity cannot be lower",
+                _field("quantity"),
+            )
+        )
+    if data.mode != drop.mode and await DropClaim.filter(drop_id=drop.id).exists():
+        errors.append(InvalidInput("members already claimed: mode cannot change", _field("mode")))
+    if drop.drawn_at is not None and (
+        data.quantity != drop.quantity
+        or data.opens_at != drop.opens_at
+        or data.closes_at != drop.closes_at
+    ):
+        errors.append(InvalidInput("the raffle has been drawn: its window and quantity are final"))
+    if errors:
+        raise ValidationErrors(errors)
+    # A phase moved into the future is announced again when it comes.
+    if drop.announced_at is not None and data.opens_at != drop.opens_at and data.opens_at > now:
+        values["announced_at"] = None
+    old_early = drop.opens_at.timestamp() - drop.early_access_minutes * 60
+    new_early = data.opens_at.timestamp() - data.early_access_minutes * 60
+    if (
+        drop.early_announced_at is not None
+        and new_early != old_early
+        and new_early > now.timestamp()
+    ):
+        values["early_announced_at"] = None
+    delta = data.quantity - drop.quantity
+    if delta == 0 and all(getattr(drop, k) == v for k, v in values.items() if k != "updated_at"):
+        return drop
+    await Drop.filter(id=drop.id).update(
+        quantity=data.quantity, remaining=F("remaining") + delta, **values
+    )
+    return await Drop.get(id=drop.id)

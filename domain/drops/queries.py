@@ -1,0 +1,66 @@
+"""Reading drops: the list a member browses, their own claims, and who hears of an opening."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from tortoise.expressions import Subquery
+
+from domain.achievements.models import MemberBadge
+from domain.drops.models import Drop, DropClaim
+from domain.drops.rules import DropStatus, drop_status
+from domain.members.models import Member
+
+#: Closed drops stay in the unfiltered list this long (the member's recent history).
+RECENTLY_CLOSED = timedelta(days=30)
+MAX_LISTED = 100
+
+
+async def list_drops(
+    now: datetime, status: DropStatus | None = None, tier_level: int | None = None
+) -> list[Drop]:
+    """Drops by status as a member of `tier_level` sees them (early access opens sooner), the
+    soonest opening first: every drop not yet closed plus those closed in the last 30 days
+    when no status is asked, and the most recently closed first for CLOSED. At most 100."""
+    if status == DropStatus.CLOSED:
+        return await Drop.filter(closes_at__lte=now).order_by("-closes_at", "-id").limit(MAX_LISTED)
+    query = Drop.filter(closes_at__gt=now - RECENTLY_CLOSED if status is None else now)
+    drops = await query.order_by("opens_at", "id").limit(MAX_LISTED * 4)
+    if status is not None:
+        drops = [d for d in drops if drop_status(d, now, tier_level) == status]
+    return drops[:MAX_LISTED]
+
+
+async def get_drop(drop_id: int) -> Drop | None:
+    return await Drop.get_or_none(id=drop_id)
+
+
+async def drops_by_ids(drop_ids: Sequence[int]) -> dict[int, Drop]:
+    return {d.id: d for d in await Drop.filter(id__in=list(drop_ids))}
+
+
+async def member_claims(member_id: int, drop_ids: Sequence[int]) -> dict[int, DropClaim]:
+    """The member's claim for each drop, in one query: the latest one still holding a unit or
+    an entry, else the latest (a released or lost one), so the app can tell what happened."""
+    claims = await DropClaim.filter(member_id=member_id, drop_id__in=list(drop_ids)).order_by("id")
+    chosen: dict[int, DropClaim] = {}
+    for claim in claims:
+        current = chosen.get(claim.drop_id)
+        if current is None or claim.slot is not None or current.slot is None:
+            chosen[claim.drop_id] = claim
+    return chosen
+
+
+async def announcement_audience(
+    drop: Drop, min_tier_level: int, *, after_member_id: int = 0, limit: int = 1000
+) -> list[int]:
+    """Ids of the members an opening of `drop` for `min_tier_level` and above is for: active,
+    at that tier or above, holding the required badge. Paged by id (pass the last id seen)."""
+    members = Member.filter(
+        tier_level__gte=min_tier_level, erased_at__isnull=True, id__gt=after_member_id
+    )
+    if drop.required_badge_id is not None:
+        holders = MemberBadge.filter(badge_id=drop.required_badge_id).values("member_id")
+        members = members.filter(id__in=Subquery(holders))
+    return list(await members.order_by("id").limit(limit).values_list("id", flat=True))
