@@ -20,6 +20,7 @@ from api.db import close_database, open_database
 from api.settings import Settings
 from domain.activity import ActivityObserver, NoAchievements
 from domain.clock import Clock, SystemClock
+from domain.drops import jobs as drops_jobs
 from domain.outbox.dispatcher import Dispatcher, Handler
 from push.gateway import LogGateway, PushGateway
 
@@ -113,6 +114,20 @@ def make_gateway(settings: Settings, clock: Clock) -> PushGateway:
     return LogGateway()
 
 
+def drop_jobs() -> list[ScheduledJob]:
+    async def announce(now: datetime) -> int:
+        return len(await drops_jobs.announce_drops(now))
+
+    return [
+        ScheduledJob(
+            "drops.release_expired_reservations",
+            timedelta(seconds=30),
+            drops_jobs.release_expired_reservations,
+        ),
+        ScheduledJob("drops.announce", timedelta(seconds=15), announce),
+    ]
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -125,7 +140,7 @@ def build_runtime(
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = NoAchievements()
     handlers: dict[str, list[Handler]] = {}
-    jobs: list[ScheduledJob] = []
+    jobs: list[ScheduledJob] = [*drop_jobs()]
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,

@@ -47,6 +47,11 @@ class Settings:
     run_background: bool = True
     dispatcher_poll_seconds: float = 0.2
     automations_enabled: bool = True
+    #: Drops: how long a first-come reservation waits for the shop before going back to stock.
+    drop_reservation_minutes: int = 30
+    #: Drops: claimDrop attempts per member per window (0: no limit).
+    drop_claim_rate_limit: int = 10
+    drop_claim_rate_window_seconds: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -76,6 +81,10 @@ class Settings:
                 )
         elif not self.jwt_public_key:
             raise SettingsError(f"JWT_PUBLIC_KEY is required for {self.jwt_algorithm}")
+        if self.drop_reservation_minutes < 1 or self.drop_claim_rate_window_seconds < 1:
+            raise SettingsError(
+                "DROP_RESERVATION_MINUTES and DROP_CLAIM_RATE_WINDOW_SECONDS must be at least 1"
+            )
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:
@@ -114,6 +123,11 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
         max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_000_000),
         run_background=config("RUN_BACKGROUND", cast=bool, default=True),
         automations_enabled=config("AUTOMATIONS_ENABLED", cast=bool, default=env != "production"),
+        drop_reservation_minutes=config("DROP_RESERVATION_MINUTES", cast=int, default=30),
+        drop_claim_rate_limit=config("DROP_CLAIM_RATE_LIMIT", cast=int, default=10),
+        drop_claim_rate_window_seconds=config(
+            "DROP_CLAIM_RATE_WINDOW_SECONDS", cast=int, default=10
+        ),
     )
     settings.check()
     return settings

@@ -1,7 +1,10 @@
-"""The shop completes a drop purchase with the claim's coupon code (prefix `DR-`).
+"""The shop completes a drop purchase with the claim's coupon code.
 
-The shop's coupon lookup and use are shared with rewards: a code for which
-`is_drop_coupon_code` is true belongs here (`find_drop_claim_by_code`,
+A drop's code is `DR-` and 14 symbols grouped by four (`DR-7KQ2-XM9D-CT4B-HW`, from
+`domain.codes`). Whatever the shop sends is reduced to its letters and digits, so
+`dr 7kq2xm9dct4bhw` finds the same claim, and a text that cannot be a drop code is refused
+before any query. The shop's coupon lookup and use are shared with rewards (codes `FD-`): a
+code for which `is_drop_coupon_code` is true belongs here (`find_drop_claim_by_code`,
 `complete_drop_claim`), any other to the rewards area.
 """
 
@@ -12,7 +15,7 @@ from datetime import datetime
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from domain.codes import normalise_code
+from domain.codes import COUPON_ALPHABET, COUPON_LENGTH
 from domain.drops.claims import COUPON_PREFIX
 from domain.drops.events import DropClaimCompleted
 from domain.drops.models import CancelReason, DropClaim, DropClaimStatus
@@ -22,14 +25,34 @@ from domain.events import record_event
 MAX_ORDER_ID = 128
 
 
+_SYMBOLS = frozenset(COUPON_ALPHABET)
+
+
+def stored_form(text: str) -> str | None:
+    """The stored form of a typed drop code, or None when the text cannot be one."""
+    if len(text) > 64:
+        return None
+    symbols = "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
+    if not symbols.startswith(COUPON_PREFIX):
+        return None
+    symbols = symbols[len(COUPON_PREFIX) :]
+    if len(symbols) != COUPON_LENGTH or not _SYMBOLS.issuperset(symbols):
+        return None
+    groups = [symbols[i : i + 4] for i in range(0, COUPON_LENGTH, 4)]
+    return f"{COUPON_PREFIX}-" + "-".join(groups)
+
+
 def is_drop_coupon_code(code: str) -> bool:
     """Whether a code typed at checkout is a drop's (rather than a reward's)."""
-    return normalise_code(code).startswith(COUPON_PREFIX + "-")
+    return stored_form(code) is not None
 
 
 async def find_drop_claim_by_code(code: str) -> DropClaim | None:
     """The claim holding this coupon code (reserved, won, completed or released), if any."""
-    return await DropClaim.get_or_none(coupon_code=normalise_code(code)).prefetch_related("drop")
+    stored = stored_form(code)
+    if stored is None:
+        return None
+    return await DropClaim.get_or_none(coupon_code=stored).prefetch_related("drop")
 
 
 async def complete_drop_claim(code: str, order_id: str, now: datetime) -> DropClaim:

@@ -1,0 +1,58 @@
+"""Per-caller rate limits on hot mutations, counted in Redis.
+
+A fixed window per caller and operation: `INCR` a key named after the window, `EXPIRE` it with
+the window (one round trip, in a MULTI), and refuse once the count passes the limit. A member
+hammering `claimDrop` gets RATE_LIMITED as a userError straight away, before any database work,
+so the crowd does not slow the server down for everyone. Every process shares the counters
+through Redis. If Redis is unreachable the limit is not enforced (logged): the database
+remains the judge of stock and limits, and Redis holds nothing that matters beyond counters.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from domain.errors import RateLimited
+
+log = logging.getLogger("fidelio.ratelimit")
+
+
+@dataclass(frozen=True)
+class Limit:
+    #: Requests allowed per window; 0 turns the limit off.
+    requests: int
+    window_seconds: int
+
+
+class RateLimiter:
+    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    async def hit(self, operation: str, caller: str, limit: Limit, now: float | None = None) -> int:
+        """Count one request of `caller` for `operation`; raises RateLimited past the limit.
+        Returns the count in the current window (0 when not counted)."""
+        if limit.requests <= 0:
+            return 0
+        moment = time.time() if now is None else now
+        window = int(moment // limit.window_seconds)
+        key = f"{self.prefix}ratelimit:{operation}:{caller}:{window}"
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, limit.window_seconds + 1)
+                count, _ = await pipe.execute()
+        except (RedisError, OSError):
+            log.warning("rate limit of %s not enforced: Redis unavailable", operation)
+            return 0
+        if int(count) > limit.requests:
+            retry_in = (window + 1) * limit.window_seconds - moment
+            raise RateLimited(
+                f"Too many attempts: try again in {max(1, round(retry_in))} s.",
+            )
+        return int(count)

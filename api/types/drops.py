@@ -1,0 +1,220 @@
+"""GraphQL types of exclusive drops and claims.
+
+A drop's eligibility, status and the member's claim are for the signed-in member; each list of
+drops costs a constant number of queries through per-request loaders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from api.context import Info
+from domain.drops import models, services
+from domain.drops.rules import drop_status
+
+
+@strawberry.enum(description="How a drop's units are given out.")
+class DropMode(Enum):
+    FIRST_COME = strawberry.enum_value(
+        "FIRST_COME", description="Claims are granted in order until stock runs out."
+    )
+    RAFFLE = strawberry.enum_value(
+        "RAFFLE",
+        description="Members enter while the drop is open; winners are drawn when it closes.",
+    )
+
+
+@strawberry.enum(
+    description="Where a drop stands, for the member asking (early access opens it sooner)."
+)
+class DropStatus(Enum):
+    UPCOMING = strawberry.enum_value("UPCOMING", description="Not open yet for this member.")
+    OPEN = strawberry.enum_value("OPEN", description="Open, with units left (or entries taken).")
+    SOLD_OUT = strawberry.enum_value("SOLD_OUT", description="Open, but every unit is claimed.")
+    CLOSED = strawberry.enum_value("CLOSED", description="Its window has ended.")
+
+
+@strawberry.enum(description="Where a member's claim stands.")
+class DropClaimStatus(Enum):
+    RESERVED = strawberry.enum_value(
+        "RESERVED",
+        description="First come: a unit is held; complete it in the shop with the coupon.",
+    )
+    ENTERED = strawberry.enum_value("ENTERED", description="Raffle: entered, waiting for the draw.")
+    WON = strawberry.enum_value("WON", description="Raffle: drawn; complete it with the coupon.")
+    LOST = strawberry.enum_value("LOST", description="Raffle: not drawn. Nothing was charged.")
+    CANCELLED = strawberry.enum_value(
+        "CANCELLED",
+        description="The reservation lapsed (unit and points given back) or a winner could not pay.",
+    )
+
+
+@strawberry.type(description="Whether the signed-in member may claim a drop, and from when.")
+class DropEligibility:
+    eligible: bool = strawberry.field(description="Whether the member meets the drop's conditions.")
+    opens_for_me_at: datetime = strawberry.field(
+        description="Early access: higher tiers may open before opensAt."
+    )
+    reasons: list[str] = strawberry.field(
+        description="Why not, in the member's language (empty when eligible)."
+    )
+
+    @classmethod
+    def from_domain(cls, verdict: services.Eligibility) -> DropEligibility:
+        return cls(
+            eligible=verdict.eligible,
+            opens_for_me_at=verdict.opens_for_me_at,
+            reasons=list(verdict.reasons),
+        )
+
+
+def drops_loader() -> DataLoader[int, models.Drop | None]:
+    async def load(ids: list[int]) -> list[models.Drop | None]:
+        found = await services.drops_by_ids(ids)
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+def eligibility_loader(info: Info) -> DataLoader[models.Drop, services.Eligibility]:
+    async def load(drops: list[models.Drop]) -> list[services.Eligibility]:
+        member = await info.context.member()
+        found = await services.eligibility_for_drops(member, drops, info.context.now)
+        return [found[d.id] for d in drops]
+
+    return DataLoader(load_fn=load, cache_key_fn=lambda drop: drop.id)
+
+
+def my_claims_loader(info: Info) -> DataLoader[int, models.DropClaim | None]:
+    async def load(drop_ids: list[int]) -> list[models.DropClaim | None]:
+        member = await info.context.member()
+        found = await services.member_claims(member.id, drop_ids)
+        return [found.get(i) for i in drop_ids]
+
+    return DataLoader(load_fn=load)
+
+
+@strawberry.type(description="A limited product offered to members in a window.")
+class Drop:
+    model: strawberry.Private[models.Drop]
+    id: strawberry.ID = strawberry.field(description="The drop's id (claimDrop takes it).")
+    code: str = strawberry.field(description="The admin's key for the drop.")
+    title: str = strawberry.field(description="What is offered.")
+    description: str = strawberry.field(description="The story of the product.")
+    image_url: str | None = strawberry.field(description="A picture of the product.")
+    mode: DropMode = strawberry.field(description="First come, or a raffle.")
+    opens_at: datetime = strawberry.field(description="When it opens for everyone eligible.")
+    closes_at: datetime = strawberry.field(description="When claims and entries end.")
+    total_quantity: int = strawberry.field(description="Units offered.")
+    remaining_quantity: int = strawberry.field(
+        description="Units not claimed (a raffle keeps all until the draw)."
+    )
+    price_points: int = strawberry.field(description="Points charged per unit (0: free).")
+    per_member_limit: int = strawberry.field(description="Most units one member may hold.")
+    min_tier_level: int = strawberry.field(description="Lowest tier level that may claim.")
+    segment_code: str | None = strawberry.field(description="Only members of this segment.")
+    early_access_tier_level: int | None = strawberry.field(
+        description="Members at or above this tier level may claim earlyAccessMinutes early."
+    )
+    early_access_minutes: int = strawberry.field(description="How much earlier they may claim.")
+    announce: bool = strawberry.field(description="Whether openings are pushed to members.")
+    drawn_at: datetime | None = strawberry.field(description="Raffle: when it was drawn.")
+    raffle_seed: str | None = strawberry.field(
+        description=(
+            "Raffle: the seed of the draw, published so anyone can repeat it: "
+            "random.Random(seed).sample(entry ids ascending, all) gives the order of the draw."
+        )
+    )
+
+    @classmethod
+    def from_model(cls, drop: models.Drop) -> Drop:
+        return cls(
+            model=drop,
+            id=strawberry.ID(str(drop.id)),
+            code=drop.code,
+            title=drop.title,
+            description=drop.description,
+            image_url=drop.image_url,
+            mode=DropMode(drop.mode.value),
+            opens_at=drop.opens_at,
+            closes_at=drop.closes_at,
+            total_quantity=drop.quantity,
+            remaining_quantity=drop.remaining,
+            price_points=drop.price_points,
+            per_member_limit=drop.per_member_limit,
+            min_tier_level=drop.min_tier_level,
+            segment_code=drop.segment_code,
+            early_access_tier_level=drop.early_access_tier_level,
+            early_access_minutes=drop.early_access_minutes,
+            announce=drop.announce,
+            drawn_at=drop.drawn_at,
+            raffle_seed=drop.raffle_seed,
+        )
+
+    @strawberry.field(
+        description="UPCOMING, OPEN, SOLD_OUT or CLOSED now, as the signed-in member sees it."
+    )
+    async def status(self, info: Info) -> DropStatus:
+        member = await info.context.member_or_none()
+        level = member.tier_level if member else None
+        return DropStatus(drop_status(self.model, info.context.now, level).value)
+
+    @strawberry.field(description="For the signed-in member.")
+    async def eligibility(self, info: Info) -> DropEligibility:
+        loader = info.context.loader("drop_eligibility", lambda: eligibility_loader(info))
+        return DropEligibility.from_domain(await loader.load(self.model))
+
+    @strawberry.field(
+        description="The signed-in member's claim: the one holding a unit or entry, else the "
+        "latest (released, lost). Null for other callers."
+    )
+    async def my_claim(self, info: Info) -> DropClaim | None:
+        if await info.context.member_or_none() is None:
+            return None
+        loader = info.context.loader("drop_my_claims", lambda: my_claims_loader(info))
+        claim = await loader.load(self.model.id)
+        return DropClaim.from_model(claim) if claim else None
+
+
+@strawberry.type(description="One unit of a drop for one member: a reservation or a raffle entry.")
+class DropClaim:
+    model: strawberry.Private[models.DropClaim]
+    id: strawberry.ID = strawberry.field(description="The claim's id.")
+    status: DropClaimStatus = strawberry.field(description="Where the claim stands.")
+    created_at: datetime = strawberry.field(description="When the member claimed or entered.")
+    coupon_code: str | None = strawberry.field(
+        description="The code to complete the purchase in the shop, once reserved or won."
+    )
+    reserved_until: datetime | None = strawberry.field(
+        description="First come: complete the purchase before this, or the unit goes back."
+    )
+    points_spent: int = strawberry.field(description="Points charged for it (0 until won).")
+    completed_at: datetime | None = strawberry.field(
+        description="When the shop completed the purchase with the coupon."
+    )
+    order_id: str | None = strawberry.field(description="The shop's order that completed it.")
+
+    @classmethod
+    def from_model(cls, claim: models.DropClaim) -> DropClaim:
+        return cls(
+            model=claim,
+            id=strawberry.ID(str(claim.id)),
+            status=DropClaimStatus(claim.status.value),
+            created_at=claim.created_at,
+            coupon_code=claim.coupon_code,
+            reserved_until=claim.reserved_until,
+            points_spent=claim.points_spent,
+            completed_at=claim.completed_at,
+            order_id=claim.order_id,
+        )
+
+    @strawberry.field(description="The drop claimed.")
+    async def drop(self, info: Info) -> Drop:
+        loader = info.context.loader("drops_by_id", drops_loader)
+        drop = await loader.load(self.model.drop_id)
+        assert drop is not None
+        return Drop.from_model(drop)

@@ -1,0 +1,275 @@
+"""Drops through GraphQL, driven by the contract's own operations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from graphql import print_ast
+from tortoise import connections
+
+from domain.drops.models import Drop, DropClaim
+from domain.members.services import get_or_create_member
+from domain.points import ledger
+from domain.points.models import EntryKind, PointsEntry
+from tests.api.conftest import GraphQLClient, data, error_codes
+from tests.contract.contract_check import operations
+
+OPERATIONS = {name.split(":")[1]: print_ast(document) for name, document in operations()}
+UPSERT, DROPS, CLAIM, DRAW = (
+    OPERATIONS[n] for n in ("UpsertDrop", "Drops", "ClaimDrop", "DrawRaffle")
+)
+COMPLETE = """
+mutation Complete($input: CompleteDropClaimInput!) {
+  completeDropClaim(input: $input) { claim { id status completedAt orderId } userErrors { code field message } }
+}"""
+COUPON = "query DropCoupon($code: String!) { dropCoupon(code: $code) { id status couponCode drop { code } } }"
+
+
+def drop_input(api: GraphQLClient, **changes: Any) -> dict[str, Any]:
+    now = api.clock.now()
+    return {
+        "code": "SNEAKER-24",
+        "title": "Limited sneaker",
+        "description": "Numbered pair.",
+        "opensAt": (now + timedelta(hours=1)).isoformat(),
+        "closesAt": (now + timedelta(hours=3)).isoformat(),
+        "quantity": 2,
+        "pricePoints": 100,
+        **changes,
+    }
+
+
+async def upsert(api: GraphQLClient, **changes: Any) -> dict[str, Any]:
+    payload = data(await api.admin(UPSERT, {"input": drop_input(api, **changes)}))["upsertDrop"]
+    assert payload["userErrors"] == [], payload
+    return payload["drop"]
+
+
+async def member_with(api: GraphQLClient, sub: str, points: int, **fields: Any) -> int:
+    member = await get_or_create_member(sub, api.clock.now() - timedelta(days=1))
+    if fields:
+        await type(member).filter(id=member.id).update(**fields)
+    if points:
+        await ledger.credit(member.id, points, EntryKind.EARN, "purchase", member.joined_at)
+    return member.id
+
+
+async def claim(
+    api: GraphQLClient, sub: str, drop_id: str, key: str | None = None
+) -> dict[str, Any]:
+    variables = {"input": {"dropId": drop_id, "idempotencyKey": key}}
+    return data(await api.member(sub, CLAIM, variables))["claimDrop"]
+
+
+async def test_an_admin_defines_a_drop_and_members_may_not(api: GraphQLClient) -> None:
+    drop = await upsert(api)
+    assert drop["code"] == "SNEAKER-24"
+    assert (drop["mode"], drop["status"], drop["totalQuantity"], drop["remainingQuantity"]) == (
+        "FIRST_COME",
+        "UPCOMING",
+        2,
+        2,
+    )
+    result = await api.member("ana", UPSERT, {"input": drop_input(api)})
+    assert error_codes(result) == ["FORBIDDEN"]
+
+
+async def test_invalid_drops_are_refused_field_by_field(api: GraphQLClient) -> None:
+    now = api.clock.now()
+    result = data(
+        await api.admin(
+            UPSERT,
+            {
+                "input": drop_input(
+                    api,
+                    closesAt=now.isoformat(),
+                    quantity=0,
+                    pricePoints=-1,
+                    requiredBadgeCode="NOPE",
+                )
+            },
+        )
+    )["upsertDrop"]
+    assert result["drop"] is None
+    assert [(e["code"], e["field"]) for e in result["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "closesAt"]),
+        ("INVALID_INPUT", ["input", "quantity"]),
+        ("INVALID_INPUT", ["input", "pricePoints"]),
+        ("NOT_FOUND", ["input", "requiredBadgeCode"]),
+    ]
+    assert await Drop.all().count() == 0
+
+
+async def test_members_see_their_own_opening_status_and_reasons(api: GraphQLClient) -> None:
+    await upsert(api, minTierLevel=1, earlyAccessTierLevel=2, earlyAccessMinutes=90)
+    await member_with(api, "gold", 0, tier_level=2)
+    await member_with(api, "base", 0, tier_level=0, locale="es")
+
+    gold = data(await api.member("gold", DROPS, {}))["drops"]
+    base = data(await api.member("base", DROPS, {}))["drops"]
+    assert gold[0]["status"] == "OPEN"
+    assert gold[0]["eligibility"] == {
+        "eligible": True,
+        "opensForMeAt": (api.clock.now() - timedelta(minutes=30)).isoformat(),
+        "reasons": [],
+    }
+    assert base[0]["status"] == "UPCOMING"
+    assert base[0]["eligibility"]["eligible"] is False
+    assert base[0]["eligibility"]["reasons"] == ["Reservado para miembros de nivel 1 o superior."]
+    assert gold[0]["myClaim"] is None
+    assert [
+        d["code"] for d in data(await api.member("gold", DROPS, {"status": "OPEN"}))["drops"]
+    ] == ["SNEAKER-24"]
+    assert data(await api.member("base", DROPS, {"status": "OPEN"}))["drops"] == []
+
+
+async def test_a_claim_returns_a_coupon_and_the_fresh_stock(api: GraphQLClient) -> None:
+    drop = await upsert(api)
+    await member_with(api, "ana", 500)
+    api.clock.advance(hours=1)
+
+    first = await claim(api, "ana", drop["id"], key="tap-1")
+    assert first["userErrors"] == []
+    assert first["claim"]["status"] == "RESERVED"
+    assert first["claim"]["couponCode"].startswith("DR-")
+    assert first["claim"]["drop"] == {"id": drop["id"], "remainingQuantity": 1, "status": "OPEN"}
+
+    again = await claim(api, "ana", drop["id"], key="tap-1")
+    assert again["claim"]["id"] == first["claim"]["id"]
+    other = await claim(api, "ana", drop["id"])
+    assert [(e["code"], e["message"]) for e in other["userErrors"]] == [
+        ("ALREADY_CLAIMED", "You already claimed this drop.")
+    ]
+    mine = data(await api.member("ana", DROPS, {}))["drops"][0]["myClaim"]
+    assert mine == {
+        "id": first["claim"]["id"],
+        "status": "RESERVED",
+        "couponCode": first["claim"]["couponCode"],
+    }
+    assert await PointsEntry.filter(kind=EntryKind.REDEEM).count() == 1
+
+
+async def test_claim_errors_are_typed_and_change_nothing(api: GraphQLClient) -> None:
+    drop = await upsert(api, pricePoints=1000)
+    await member_with(api, "ana", 10)
+    early = await claim(api, "ana", drop["id"])
+    opens = (api.clock.now() + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M UTC")
+    assert [(e["code"], e["message"]) for e in early["userErrors"]] == [
+        ("NOT_OPEN", f"This drop opens for you at {opens}.")
+    ]
+    api.clock.advance(hours=1)
+    poor = await claim(api, "ana", drop["id"])
+    assert [e["code"] for e in poor["userErrors"]] == ["INSUFFICIENT_POINTS"]
+    unknown = await claim(api, "ana", "abc")
+    assert [(e["code"], e["field"]) for e in unknown["userErrors"]] == [
+        ("NOT_FOUND", ["input", "dropId"])
+    ]
+    assert await DropClaim.all().count() == 0
+    assert (await Drop.get(code="SNEAKER-24")).remaining == 2
+
+
+async def test_a_member_hammering_claim_drop_is_rate_limited(api: GraphQLClient) -> None:
+    drop = await upsert(api, quantity=5)
+    await member_with(api, "ana", 1000)
+    api.clock.advance(hours=1)
+    limit = api.settings.drop_claim_rate_limit
+    codes = []
+    for _ in range(limit + 3):
+        payload = await claim(api, "ana", drop["id"])
+        codes.append(payload["userErrors"][0]["code"] if payload["userErrors"] else "OK")
+    assert codes == ["OK"] + ["ALREADY_CLAIMED"] * (limit - 1) + ["RATE_LIMITED"] * 3
+    api.clock.advance(seconds=api.settings.drop_claim_rate_window_seconds)
+    later = await claim(api, "ana", drop["id"])
+    assert [e["code"] for e in later["userErrors"]] == ["ALREADY_CLAIMED"]
+    assert await DropClaim.all().count() == 1
+
+
+async def test_a_raffle_is_entered_then_drawn_once_from_its_seed(api: GraphQLClient) -> None:
+    drop = await upsert(api, code="RAFFLE-1", mode="RAFFLE", quantity=2)
+    for name in ("ana", "bea", "carl", "dani", "eva"):
+        await member_with(api, name, 300)
+    api.clock.advance(hours=1)
+    for name in ("ana", "bea", "carl", "dani", "eva"):
+        entry = await claim(api, name, drop["id"])
+        assert entry["claim"]["status"] == "ENTERED" and entry["claim"]["couponCode"] is None
+
+    early = data(await api.admin(DRAW, {"input": {"dropCode": "RAFFLE-1", "seed": "s"}}))
+    assert [e["code"] for e in early["drawRaffle"]["userErrors"]] == ["NOT_OPEN"]
+    api.clock.advance(hours=2)
+    drawn = data(await api.admin(DRAW, {"input": {"dropCode": "RAFFLE-1", "seed": "s"}}))
+    again = data(await api.admin(DRAW, {"input": {"dropCode": "RAFFLE-1", "seed": "x"}}))
+    assert drawn["drawRaffle"]["seed"] == again["drawRaffle"]["seed"] == "s"
+    assert len(drawn["drawRaffle"]["winners"]) == 2
+    assert drawn["drawRaffle"]["winners"] == again["drawRaffle"]["winners"]
+    statuses = []
+    for name in ("ana", "bea", "carl", "dani", "eva"):
+        mine = data(await api.member(name, DROPS, {}))["drops"][0]["myClaim"]
+        statuses.append(mine["status"])
+    assert sorted(statuses) == ["LOST", "LOST", "LOST", "WON", "WON"]
+    forbidden = await api.member("ana", DRAW, {"input": {"dropCode": "RAFFLE-1"}})
+    assert error_codes(forbidden) == ["FORBIDDEN"]
+
+
+async def test_the_shop_looks_up_and_completes_a_drop_coupon(api: GraphQLClient) -> None:
+    drop = await upsert(api)
+    await member_with(api, "ana", 500)
+    api.clock.advance(hours=1)
+    code = (await claim(api, "ana", drop["id"]))["claim"]["couponCode"]
+
+    found = data(await api.service(COUPON, {"code": code.lower()}))["dropCoupon"]
+    assert (found["status"], found["couponCode"], found["drop"]) == (
+        "RESERVED",
+        code,
+        {"code": "SNEAKER-24"},
+    )
+    done = data(await api.service(COMPLETE, {"input": {"code": code, "orderId": "A-1"}}))
+    assert done["completeDropClaim"]["claim"]["orderId"] == "A-1"
+    twice = data(await api.service(COMPLETE, {"input": {"code": code, "orderId": "B-2"}}))
+    assert [e["code"] for e in twice["completeDropClaim"]["userErrors"]] == ["INVALID_CODE"]
+    assert data(await api.service(COUPON, {"code": "DR-2222-2222-2222-22"}))["dropCoupon"] is None
+    assert error_codes(await api.member("ana", COUPON, {"code": code})) == ["FORBIDDEN"]
+
+
+@contextmanager
+def counting_queries() -> Iterator[list[str]]:
+    client = type(connections.get("default"))
+    seen: list[str] = []
+    originals = {name: getattr(client, name) for name in ("execute_query", "execute_query_dict")}
+
+    def wrap(name: str) -> Any:
+        async def counted(self: Any, query: str, values: Any = None) -> Any:
+            seen.append(query)
+            return await originals[name](self, query, values)
+
+        return counted
+
+    for name in originals:
+        setattr(client, name, wrap(name))
+    try:
+        yield seen
+    finally:
+        for name, original in originals.items():
+            setattr(client, name, original)
+
+
+@pytest.mark.parametrize("count", [3, 30])
+async def test_listing_drops_costs_the_same_queries_however_many(
+    api: GraphQLClient, count: int, request: pytest.FixtureRequest
+) -> None:
+    await member_with(api, "ana", 0)
+    for i in range(count):
+        await upsert(api, code=f"D{i}")
+    await data_of_drops(api)  # the member exists and caches are warm
+    with counting_queries() as seen:
+        drops = await data_of_drops(api)
+    assert len(drops) == count
+    # member, drops, claims (and badges only when a drop requires one)
+    assert 2 <= len(seen) <= 3, seen
+
+
+async def data_of_drops(api: GraphQLClient) -> list[dict[str, Any]]:
+    return data(await api.member("ana", DROPS, {}))["drops"]
