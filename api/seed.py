@@ -10,6 +10,8 @@ from datetime import date, timedelta
 
 from api.runtime import Runtime, build_runtime
 from api.settings import Settings
+from domain.drops.definition import DropInput, upsert_drop
+from domain.drops.models import Drop, DropMode
 from domain.members.models import Member
 from domain.members.services import ProfileChanges, get_or_create_member, update_profile
 
@@ -49,7 +51,42 @@ async def seed_members(runtime: Runtime) -> str:
     return f"{await Member.all().count()} members"
 
 
-SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members]
+async def seed_drops(runtime: Runtime) -> str:
+    """A first-come drop open now (early access for tier 2 and above) and a raffle."""
+    now = runtime.clock.now()
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    await upsert_drop(
+        DropInput(
+            code="DEMO-SNEAKER",
+            title="Numbered sneaker, 50 pairs",
+            description="Our anniversary sneaker, numbered and signed. One pair per member.",
+            image_url="https://example.com/drops/sneaker.jpg",
+            opens_at=today + timedelta(hours=1),
+            closes_at=today + timedelta(days=14),
+            quantity=50,
+            price_points=500,
+            early_access_tier_level=2,
+            early_access_minutes=60,
+        ),
+        now,
+    )
+    await upsert_drop(
+        DropInput(
+            code="DEMO-RAFFLE",
+            title="Signed jersey raffle",
+            description="Three signed jerseys, drawn among the entrants when the raffle closes.",
+            mode=DropMode.RAFFLE,
+            opens_at=today,
+            closes_at=today + timedelta(days=7),
+            quantity=3,
+            price_points=200,
+        ),
+        now,
+    )
+    return f"{await Drop.all().count()} drops"
+
+
+SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members, seed_drops]
 
 
 async def seed_demo(settings: Settings) -> str:

@@ -150,16 +150,18 @@ class Mutation:
         "complete the purchase in the shop) or enter a raffle (charged only if drawn)."
     )
     async def claim_drop(self, info: Info, input: ClaimDropInput) -> ClaimDropPayload:
-        member = await info.context.member()
+        principal = info.context.require(Role.MEMBER)
         settings = info.context.runtime.settings
         limiter = RateLimiter(info.context.runtime.redis, settings.redis_prefix)
         try:
+            # Before any database work: a hammering member costs one Redis round trip.
             await limiter.hit(
                 "claimDrop",
-                str(member.id),
+                principal.subject,
                 Limit(settings.drop_claim_rate_limit, settings.drop_claim_rate_window_seconds),
                 now=info.context.now.timestamp(),
             )
+            member = await info.context.member()
             result = await services.claim_drop(
                 member,
                 _drop_id(input.drop_id),

@@ -1,0 +1,282 @@
+"""The drop storm: thousands of members claiming 100 units in the same second, over HTTP.
+
+    .venv/bin/python -m bench.drops_storm [--members 5000] [--requests 20000] [--units 100]
+
+Two uvicorn server processes share one PostgreSQL database and one Redis (so the rate-limit
+counters are shared). A first-come drop with `--units` units opens for `--members` eligible
+members, each holding enough points. Then `--requests` claimDrop requests are fired at the two
+servers at once (alternately), several per member: a tap with an idempotency key and its retry
+with the same key, a second tap without a key, and a few members hammering the button (who
+meet RATE_LIMITED). The run then checks, in the responses and in the database:
+
+- exactly `--units` claims succeeded, by as many distinct members, and stock is 0;
+- the ledger holds exactly `--units` debits of the price;
+- no request failed other than with a typed userError (no HTTP error, no GraphQL error);
+
+and prints claims per second and latency beside the trivial query `{ __typename }` measured on
+the same servers in the same run (see bench/harness.py: ratios travel, absolute figures don't).
+Exits non-zero when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from bench.harness import Figures, in_process_database, postgres_database, server, trivial_query
+
+CLAIM = """
+mutation ClaimDrop($input: ClaimDropInput!) {
+  claimDrop(input: $input) {
+    claim { id status couponCode }
+    userErrors { code field message }
+  }
+}"""
+TYPED = {"OUT_OF_STOCK", "ALREADY_CLAIMED", "RATE_LIMITED", "NOT_OPEN", "INSUFFICIENT_POINTS"}
+PRICE = 100
+
+
+@dataclass
+class Outcome:
+    latencies_ms: list[float] = field(default_factory=list)
+    #: claim id -> member ids that received it (a replay returns the same claim again)
+    claims: dict[str, set[int]] = field(default_factory=dict)
+    user_errors: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+
+Request = tuple[int, str | None]
+"""(member id, idempotency key)"""
+
+
+def plan(member_ids: list[int], total: int, hammerers: int, seed: int) -> list[list[Request]]:
+    """Chains of requests: each chain is sent in order (a retry follows its first try), all
+    chains at once. Most members tap with a key, retry with it, and tap again without one;
+    `hammerers` members share what is left of `total` as rapid taps."""
+    rng = random.Random(seed)
+    chains: list[list[Request]] = []
+    calm, loud = member_ids[hammerers:], member_ids[:hammerers]
+    for member_id in calm:
+        key = uuid.uuid4().hex
+        chains.append([(member_id, key), (member_id, key)])
+        chains.append([(member_id, None)])
+    left = total - 3 * len(calm)
+    for index, member_id in enumerate(loud):
+        share = left // len(loud) + (1 if index < left % len(loud) else 0)
+        for start in range(0, share, 5):
+            chains.append([(member_id, None)] * min(5, share - start))
+    rng.shuffle(chains)
+    return chains
+
+
+async def storm(
+    bases: list[str],
+    tokens: dict[int, str],
+    drop_id: int,
+    chains: list[list[Request]],
+    concurrency: int,
+) -> tuple[Outcome, float]:
+    outcome = Outcome()
+    gate = asyncio.Semaphore(concurrency)
+    counter = 0
+    # Idle connections are dropped before uvicorn's keep-alive (5 s) closes them under us.
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2
+    )
+    clients = [httpx.AsyncClient(base_url=b, limits=limits, timeout=60) for b in bases]
+
+    async def send(member_id: int, key: str | None) -> None:
+        nonlocal counter
+        client = clients[counter % len(clients)]
+        counter += 1
+        variables = {"input": {"dropId": str(drop_id), "idempotencyKey": key}}
+        started = time.perf_counter()
+        try:
+            response = await client.post(
+                "/graphql",
+                json={"query": CLAIM, "variables": variables},
+                headers={"Authorization": f"Bearer {tokens[member_id]}"},
+            )
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            outcome.failures.append(f"{type(exc).__name__}: {exc}")
+            return
+        finally:
+            outcome.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200 or body.get("errors"):
+            outcome.failures.append(f"{response.status_code} {body.get('errors')}")
+            return
+        payload = body["data"]["claimDrop"]
+        if payload["claim"] is not None:
+            outcome.claims.setdefault(payload["claim"]["id"], set()).add(member_id)
+        for error in payload["userErrors"]:
+            outcome.user_errors[error["code"]] += 1
+
+    async def run_chain(chain: list[Request]) -> None:
+        for member_id, key in chain:
+            async with gate:
+                await send(member_id, key)
+
+    began = time.perf_counter()
+    try:
+        await asyncio.gather(*(run_chain(c) for c in chains))
+    finally:
+        for client in clients:
+            await client.aclose()
+    return outcome, time.perf_counter() - began
+
+
+async def prepare(database: str, members: int, units: int) -> tuple[int, list[int]]:
+    """The drop (open now, for tier 1 and up) and `members` eligible members with points."""
+    from domain.drops.definition import DropInput, upsert_drop
+    from domain.members.models import Member
+    from domain.points.models import EntryKind, PointsEntry
+
+    now = datetime.now(UTC)
+    async with in_process_database(database):
+        drop = await upsert_drop(
+            DropInput(
+                code="STORM",
+                title="Storm sneaker",
+                description="100 pairs for thousands of fans.",
+                opens_at=now - timedelta(minutes=1),
+                closes_at=now + timedelta(hours=2),
+                quantity=units,
+                price_points=PRICE,
+                min_tier_level=1,
+            ),
+            now,
+        )
+        await Member.bulk_create(
+            [
+                Member(
+                    customer_id=f"storm-{i:05}",
+                    referral_code=f"S{i:07}",
+                    joined_at=now,
+                    tier_level=1,
+                )
+                for i in range(members)
+            ],
+            batch_size=1000,
+        )
+        ids = list(
+            await Member.filter(customer_id__startswith="storm-").values_list("id", flat=True)
+        )
+        await PointsEntry.bulk_create(
+            [
+                PointsEntry(
+                    member_id=i,
+                    kind=EntryKind.EARN,
+                    delta=PRICE * 3,
+                    remaining=PRICE * 3,
+                    description="bench",
+                    created_at=now - timedelta(days=1),
+                    available_at=now - timedelta(days=1),
+                )
+                for i in ids
+            ],
+            batch_size=1000,
+        )
+    return drop.id, sorted(ids)
+
+
+async def verify(database: str, drop_id: int, units: int, outcome: Outcome) -> list[str]:
+    from domain.drops.models import Drop, DropClaim
+    from domain.points.models import EntryKind, PointsEntry
+
+    problems = []
+    async with in_process_database(database):
+        drop = await Drop.get(id=drop_id)
+        claims = await DropClaim.filter(drop_id=drop_id).values_list("id", "member_id")
+        debits = await PointsEntry.filter(kind=EntryKind.REDEEM).values_list("member_id", "delta")
+    if len(claims) != units or len({m for _, m in claims}) != units:
+        problems.append(f"{len(claims)} claims stored by {len({m for _, m in claims})} members")
+    if drop.remaining != 0:
+        problems.append(f"stock ends at {drop.remaining}")
+    if len(debits) != units or sum(d for _, d in debits) != -units * PRICE:
+        problems.append(f"{len(debits)} debits totalling {sum(d for _, d in debits)}")
+    if {m for m, _ in debits} != {m for _, m in claims}:
+        problems.append("debited members differ from claiming members")
+    answered = {int(c) for c in outcome.claims}
+    if answered != {c for c, _ in claims}:
+        problems.append(f"{len(answered)} distinct claims answered, {len(claims)} stored")
+    if any(len(members) != 1 for members in outcome.claims.values()):
+        problems.append("a claim was answered to two members")
+    if outcome.failures:
+        problems.append(f"{len(outcome.failures)} requests failed, e.g. {outcome.failures[0]}")
+    untyped = set(outcome.user_errors) - TYPED
+    if untyped:
+        problems.append(f"unexpected userErrors {untyped}")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--hammerers", type=int, default=250)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if args.requests < 3 * (args.members - args.hammerers) + args.hammerers:
+        parser.error("--requests must allow three per calm member and one per hammerer")
+
+    from api.auth import mint_token
+    from api.settings import load_settings
+
+    settings = load_settings(env_file=None)
+    shared = {"REDIS_PREFIX": f"storm{uuid.uuid4().hex[:6]}:"}
+    with postgres_database("fidelio_storm") as database:
+        drop_id, member_ids = asyncio.run(prepare(database, args.members, args.units))
+        tokens = {
+            m: mint_token(settings, "member", f"storm-{i:05}", ttl_seconds=3600)
+            for i, m in enumerate(member_ids)
+        }
+        chains = plan(member_ids, args.requests, args.hammerers, args.seed)
+        pooled = f"{database}?minsize=2&maxsize=20"
+        with server(pooled, extra_env=shared) as first, server(pooled, extra_env=shared) as second:
+            baseline = trivial_query(first, args.concurrency, seconds=5)
+            outcome, seconds = asyncio.run(
+                storm([first, second], tokens, drop_id, chains, args.concurrency)
+            )
+        problems = asyncio.run(verify(database, drop_id, args.units, outcome))
+
+    requests = len(outcome.latencies_ms)
+    claims = Figures(
+        "claimDrop storm (2 servers)",
+        args.concurrency,
+        requests,
+        len(outcome.failures),
+        seconds,
+        tuple(outcome.latencies_ms),
+    )
+    print(
+        f"{args.members} members, {requests} claim requests, {args.units} units, "
+        f"2 server processes, PostgreSQL + Redis"
+    )
+    print(baseline.row())
+    print(claims.row(baseline))
+    print(
+        f"successful claims: {len(outcome.claims)} (distinct members "
+        f"{len(set().union(*outcome.claims.values())) if outcome.claims else 0}); "
+        f"userErrors: {dict(sorted(outcome.user_errors.items()))}"
+    )
+    if problems:
+        print("FAILED: " + "; ".join(problems))
+        return 1
+    print("OK: exactly one unit per winner, stock 0, ledger debits match, only typed userErrors")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
