@@ -78,9 +78,13 @@ async def program_kpis(
     """The key figures over [start, end), for every member or for the members of the segment
     `segment_code` as of `now`.
 
-    Raises `InvalidInput` on `to` when the period is empty, reversed or longer than about ten
-    years, and `NotFound` on `segmentCode` for an unknown segment.
+    Raises `InvalidInput` on `from` or `to` when a bound has no time zone, on `to` when the
+    period is empty, reversed or longer than about ten years, and `NotFound` on `segmentCode`
+    for an unknown segment.
     """
+    for bound, name in ((start, "from"), (end, "to")):
+        if bound.tzinfo is None or bound.utcoffset() is None:
+            raise InvalidInput(f"`{name}` needs a time zone, e.g. 2026-03-01T00:00:00Z", [name])
     if end <= start:
         raise InvalidInput("`to` must be after `from`", ["to"])
     if end - start > MAX_PERIOD:
