@@ -22,6 +22,8 @@ from domain.activity import ActivityObserver, NoAchievements
 from domain.clock import Clock, SystemClock
 from domain.drops import jobs as drops_jobs
 from domain.outbox.dispatcher import Dispatcher, Handler
+from domain.privacy.export import DOMAIN_SECTIONS, SectionProvider
+from domain.segments.services import refresh_segment_counts
 from push.gateway import LogGateway, PushGateway
 
 log = logging.getLogger("fidelio.runtime")
@@ -46,6 +48,8 @@ class Runtime:
     handlers: dict[str, list[Handler]]
     jobs: list[ScheduledJob]
     dispatcher: Dispatcher
+    #: exportMyData's sections, in document order: {name: provider(member_id)}.
+    export_sections: dict[str, SectionProvider] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -140,7 +144,12 @@ def build_runtime(
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = NoAchievements()
     handlers: dict[str, list[Handler]] = {}
-    jobs: list[ScheduledJob] = [*drop_jobs()]
+    jobs: list[ScheduledJob] = [
+        ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
+        *drop_jobs(),
+    ]
+    # Each layer adds the sections of the member's data it owns.
+    export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS}
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,
@@ -151,4 +160,5 @@ def build_runtime(
         handlers=handlers,
         jobs=jobs,
         dispatcher=dispatcher,
+        export_sections=export_sections,
     )

@@ -23,13 +23,13 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from api.areas import drops, members
+from api.areas import drops, members, privacy, segments
 from api.errors import is_expected
 from api.settings import Settings
 
 log = logging.getLogger("fidelio.api")
 
-AREAS: list[ModuleType] = [members, drops]
+AREAS: list[ModuleType] = [members, segments, privacy, drops]
 
 
 def _merged(name: str) -> type | None:
