@@ -14,6 +14,7 @@ from domain.achievements.models import Badge
 from domain.drops.models import Drop, DropClaim, DropMode
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.members.validation import check_text
+from domain.segments.models import Segment
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 URL = re.compile(r"^https?://[^\s]+$")
@@ -132,7 +133,7 @@ async def upsert_drop(data: DropInput, now: datetime) -> Drop:
     Raises `ValidationErrors` (InvalidInput per field: closesAt after opensAt, quantity >= 1 and
     not below the units already claimed, pricePoints >= 0, coherent early access, a raffle's
     limit of 1, no change of mode once claimed) and `NotFound` for an unknown
-    requiredBadgeCode.
+    requiredBadgeCode or segmentCode.
     """
     code = data.code.strip()
     values, errors = _validate(data)
@@ -148,6 +149,10 @@ async def upsert_drop(data: DropInput, now: datetime) -> Drop:
                     _field("requiredBadgeCode"),
                 )
             )
+    segment_code = values.get("segment_code")
+    if isinstance(segment_code, str) and CODE.match(segment_code):
+        if not await Segment.exists(code=segment_code):
+            errors.append(NotFound(f"no segment with code '{segment_code}'", _field("segmentCode")))
     if errors:
         raise ValidationErrors(errors)
     values.update(

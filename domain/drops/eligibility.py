@@ -1,10 +1,10 @@
 """Who may claim a drop, and from when.
 
 A member is eligible when their account is active, their current tier level is at least the
-drop's minimum, and they hold the required badge, if any. The drop's segment is stored with it
-but not checked yet: the segments area has no membership check on this branch (see the
-report). Eligibility is about the member, not the moment: whether the drop is open, sold out
-or affordable is told by the claim's own errors.
+drop's minimum, they hold the required badge, if any, and they belong to the drop's segment,
+if any (as of `now`, by the segments area's own evaluator). Eligibility is about the member,
+not the window: whether the drop is open, sold out or affordable is told by the claim's own
+errors.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from domain.drops import messages
 from domain.drops.models import Drop
 from domain.drops.rules import DropTerms, opens_for
 from domain.members.models import Member
+from domain.segments.models import Segment
+from domain.segments.services import member_in_segment
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Eligibility:
 
 class EligibilityTerms(DropTerms, Protocol):
     required_badge_id: int | None
+    segment_code: str | None
 
 
 def evaluate(
@@ -39,8 +42,11 @@ def evaluate(
     drop: EligibilityTerms,
     held_badge_ids: frozenset[int],
     badge_names: dict[int, str],
+    in_segments: frozenset[str] = frozenset(),
+    segment_names: dict[str, str] | None = None,
 ) -> Eligibility:
-    """The member's eligibility for the drop given the badges they hold (no database)."""
+    """The member's eligibility for the drop given the badges they hold and the segments they
+    belong to (no database)."""
     locale = member.locale
     reasons: list[str] = []
     if member.erased_at is not None:
@@ -50,6 +56,10 @@ def evaluate(
     badge_id = drop.required_badge_id
     if badge_id is not None and badge_id not in held_badge_ids:
         reasons.append(messages.message(locale, "badge", badge=badge_names.get(badge_id, "?")))
+    segment = drop.segment_code
+    if segment is not None and segment not in in_segments:
+        name = (segment_names or {}).get(segment, segment)
+        reasons.append(messages.message(locale, "segment", segment=name))
     return Eligibility(
         eligible=not reasons,
         opens_for_me_at=opens_for(drop, member.tier_level),
@@ -60,7 +70,8 @@ def evaluate(
 async def eligibility_for_drops(
     member: Member, drops: Sequence[Drop], now: datetime
 ) -> dict[int, Eligibility]:
-    """Eligibility of one member for several drops, in two queries whatever their number."""
+    """Eligibility of one member for several drops: two queries for badges and one per
+    distinct segment, whatever the number of drops."""
     badge_ids = {d.required_badge_id for d in drops if d.required_badge_id is not None}
     held: frozenset[int] = frozenset()
     names: dict[int, str] = {}
@@ -71,7 +82,18 @@ async def eligibility_for_drops(
             )
         )
         names = dict(await Badge.filter(id__in=badge_ids).values_list("id", "name"))
-    return {d.id: evaluate(member, d, held, names) for d in drops}
+    codes = sorted({d.segment_code for d in drops if d.segment_code is not None})
+    in_segments: set[str] = set()
+    segment_names: dict[str, str] = {}
+    if codes:
+        segment_names = dict(await Segment.filter(code__in=codes).values_list("code", "name"))
+        for code in codes:
+            # A segment removed since the drop was defined admits nobody.
+            if code in segment_names and await member_in_segment(code, member.id, now):
+                in_segments.add(code)
+    return {
+        d.id: evaluate(member, d, held, names, frozenset(in_segments), segment_names) for d in drops
+    }
 
 
 async def eligibility(member: Member, drop: Drop, now: datetime) -> Eligibility:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Subquery
 
@@ -11,6 +12,8 @@ from domain.achievements.models import MemberBadge
 from domain.drops.models import Drop, DropClaim
 from domain.drops.rules import DropStatus, drop_status
 from domain.members.models import Member
+from domain.segments.models import Segment
+from domain.segments.services import segment_member_ids_query
 
 #: Closed drops stay in the unfiltered list this long (the member's recent history).
 RECENTLY_CLOSED = timedelta(days=30)
@@ -53,14 +56,38 @@ async def member_claims(member_id: int, drop_ids: Sequence[int]) -> dict[int, Dr
 
 
 async def announcement_audience(
-    drop: Drop, min_tier_level: int, *, after_member_id: int = 0, limit: int = 1000
+    drop: Drop, min_tier_level: int, now: datetime, *, after_member_id: int = 0, limit: int = 1000
 ) -> list[int]:
     """Ids of the members an opening of `drop` for `min_tier_level` and above is for: active,
-    at that tier or above, holding the required badge. Paged by id (pass the last id seen)."""
+    at that tier or above, holding the required badge, in the drop's segment as of `now`.
+    Paged by id (pass the last id seen)."""
     members = Member.filter(
         tier_level__gte=min_tier_level, erased_at__isnull=True, id__gt=after_member_id
     )
     if drop.required_badge_id is not None:
         holders = MemberBadge.filter(badge_id=drop.required_badge_id).values("member_id")
         members = members.filter(id__in=Subquery(holders))
+    if drop.segment_code is not None:
+        if not await Segment.exists(code=drop.segment_code):
+            return []
+        members = members.filter(id__in=await segment_member_ids_query(drop.segment_code, now))
     return list(await members.order_by("id").limit(limit).values_list("id", flat=True))
+
+
+async def drop_claims_section(member_id: int) -> list[dict[str, Any]]:
+    """The member's claims and raffle entries, for the export of their data."""
+    names = {
+        "drop__code": "dropCode",
+        "drop__title": "dropTitle",
+        "status": "status",
+        "coupon_code": "couponCode",
+        "points_spent": "pointsSpent",
+        "reserved_until": "reservedUntil",
+        "order_id": "orderId",
+        "completed_at": "completedAt",
+        "cancelled_at": "cancelledAt",
+        "cancel_reason": "cancelReason",
+        "created_at": "createdAt",
+    }
+    rows = await DropClaim.filter(member_id=member_id).order_by("id").values(*names)
+    return [{names[k]: v for k, v in row.items()} for row in rows]

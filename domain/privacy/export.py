@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 from domain.achievements.models import MemberBadge
+from domain.drops.queries import drop_claims_section
 from domain.members.models import Device, Member
 from domain.points.models import PointsEntry
 from domain.purchases.models import Purchase, Refund
@@ -167,4 +168,5 @@ DOMAIN_SECTIONS: dict[str, SectionProvider] = {
     "refunds": refunds_section,
     "engagements": engagements_section,
     "badges": badges_section,
+    "dropClaims": drop_claims_section,
 }

@@ -10,6 +10,9 @@ import pytest
 from domain.achievements.models import Badge, MemberBadge
 from domain.drops.jobs import announce_drops
 from domain.drops.queries import announcement_audience
+from domain.members.models import Member
+from domain.segments.rules import SegmentRule
+from domain.segments.services import upsert_segment
 from tests.integration.drops_support import BEFORE, CLOSES, OPENS, events_of, make_drop, make_member
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -69,7 +72,16 @@ async def test_the_audience_is_the_active_members_at_the_tier_holding_the_badge(
     no_badge = await make_member("nobadge", tier_level=3)
     for m in (gold, silver, base):
         await MemberBadge.create(member_id=m.id, badge_id=badge.id, earned_at=BEFORE)
-    assert no_badge.id not in await announcement_audience(drop, 1)
-    assert await announcement_audience(drop, 1) == [gold.id, silver.id]
-    assert await announcement_audience(drop, 2) == [gold.id]
-    assert await announcement_audience(drop, 1, after_member_id=gold.id) == [silver.id]
+    assert no_badge.id not in await announcement_audience(drop, 1, OPENS)
+    assert await announcement_audience(drop, 1, OPENS) == [gold.id, silver.id]
+    assert await announcement_audience(drop, 2, OPENS) == [gold.id]
+    assert await announcement_audience(drop, 1, OPENS, after_member_id=gold.id) == [silver.id]
+
+
+async def test_a_segment_drop_is_announced_to_the_segment_only() -> None:
+    await upsert_segment("es", "Spain", SegmentRule(countries=("ES",)), BEFORE)
+    drop = await make_drop(segment_code="es")
+    spain = await make_member("spain")
+    await make_member("france")
+    await Member.filter(id=spain.id).update(country="ES")
+    assert await announcement_audience(drop, 0, OPENS) == [spain.id]

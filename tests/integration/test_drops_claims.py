@@ -10,7 +10,10 @@ from domain.achievements.models import Badge, MemberBadge
 from domain.drops.claims import claim_drop
 from domain.drops.models import Drop, DropClaim, DropClaimStatus
 from domain.errors import DomainError
+from domain.members.models import Member
 from domain.points.models import EntryKind, PointsEntry
+from domain.segments.rules import SegmentRule
+from domain.segments.services import upsert_segment
 from tests.integration.drops_support import (
     BEFORE,
     CLOSES,
@@ -217,3 +220,19 @@ async def test_an_unknown_drop_or_a_bad_key_is_reported_on_its_field() -> None:
     error = await expect("INVALID_INPUT", claim_drop(member, drop.id, AT, idempotency_key="x" * 65))
     assert error.field == ["input", "idempotencyKey"]
     assert await DropClaim.all().count() == 0
+
+
+async def test_a_segment_drop_admits_only_the_segments_members() -> None:
+    await upsert_segment("es", "Spain", SegmentRule(countries=("ES",)), BEFORE)
+    drop = await make_drop(segment_code="es")
+    spain = await make_member("spain", 1000)
+    france = await make_member("france", 1000)
+    await Member.filter(id=spain.id).update(country="ES")
+    await Member.filter(id=france.id).update(country="FR")
+    before = await snapshot(drop)
+    error = await expect("NOT_ELIGIBLE", claim_drop(france, drop.id, AT))
+    assert (
+        error.message == "You cannot claim this drop: Reserved for members of the segment “Spain”."
+    )
+    assert await snapshot(drop) == before
+    assert (await claim_drop(spain, drop.id, AT)).claim.status == DropClaimStatus.RESERVED

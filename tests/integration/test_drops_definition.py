@@ -11,6 +11,8 @@ from domain.drops.claims import claim_drop
 from domain.drops.definition import upsert_drop
 from domain.drops.models import Drop, DropMode
 from domain.errors import ValidationErrors
+from domain.segments.rules import SegmentRule
+from domain.segments.services import upsert_segment
 from tests.integration.drops_support import (
     BEFORE,
     CLOSES,
@@ -101,7 +103,14 @@ async def test_an_unknown_required_badge_is_not_found() -> None:
     assert await Drop.all().count() == 0
 
 
-async def test_a_known_required_badge_is_linked() -> None:
+async def test_an_unknown_segment_is_not_found() -> None:
+    with pytest.raises(ValidationErrors) as exc:
+        await make_drop(segment_code="vip")
+    assert problems(exc) == [("NOT_FOUND", ["input", "segmentCode"])]
+    assert await Drop.all().count() == 0
+
+
+async def test_a_known_required_badge_and_segment_are_linked() -> None:
     badge = await Badge.create(
         code="NIGHT-OWL",
         name="Night owl",
@@ -110,6 +119,7 @@ async def test_a_known_required_badge_is_linked() -> None:
         created_at=BEFORE,
         updated_at=BEFORE,
     )
+    await upsert_segment("vip", "VIP", SegmentRule(min_tier_level=3), BEFORE)
     drop = await make_drop(required_badge_code="NIGHT-OWL", segment_code="vip")
     assert (drop.required_badge_id, drop.segment_code) == (badge.id, "vip")
 

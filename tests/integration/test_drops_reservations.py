@@ -19,6 +19,7 @@ from domain.drops.models import CancelReason, Drop, DropClaim, DropClaimStatus
 from domain.errors import DomainError
 from domain.points import ledger
 from domain.points.models import EntryKind, PointsAllocation, PointsEntry
+from domain.privacy.export import DOMAIN_SECTIONS, export_member_data
 from tests.integration.drops_support import OPENS, balance, events_of, make_drop, make_member
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -170,3 +171,16 @@ async def test_completion_and_release_racing_on_one_reservation_have_one_winner(
     assert isinstance(outcomes[0], DomainError) and outcomes[0].code == "EXPIRED"
     assert outcomes[1] == 1
     assert (await Drop.get(id=claim.drop_id)).remaining == 10
+
+
+async def test_the_members_data_export_lists_their_claims() -> None:
+    claim = await reserve()
+    member = await claim.member
+    document = await export_member_data(member, DOMAIN_SECTIONS, AT)
+    [exported] = document["dropClaims"]
+    assert (exported["dropCode"], exported["status"], exported["couponCode"]) == (
+        "SNEAKER-24",
+        "RESERVED",
+        claim.coupon_code,
+    )
+    assert exported["reservedUntil"] == (AT + timedelta(minutes=30)).isoformat()

@@ -28,6 +28,7 @@ class Terms:
     early_announced_at: datetime | None = None
     announced_at: datetime | None = None
     required_badge_id: int | None = None
+    segment_code: str | None = None
 
 
 def member(tier_level: int = 0, locale: str = "en", erased: bool = False) -> Member:
@@ -156,3 +157,11 @@ def test_times_in_messages_are_written_in_utc() -> None:
         messages.message("en", "not_open", at=madrid_noon)
         == "This drop opens for you at 2026-03-01 11:00 UTC."
     )
+
+
+def test_a_segment_drop_is_for_its_members_only() -> None:
+    terms = Terms(segment_code="vip")
+    inside = evaluate(member(), terms, frozenset(), {}, frozenset({"vip"}), {"vip": "VIP"})
+    outside = evaluate(member(locale="es"), terms, frozenset(), {}, frozenset(), {"vip": "VIP"})
+    assert inside.eligible
+    assert outside.reasons == ("Reservado para miembros del segmento «VIP».",)
