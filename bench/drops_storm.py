@@ -13,9 +13,11 @@ meet RATE_LIMITED). The run then checks, in the responses and in the database:
 - the ledger holds exactly `--units` debits of the price;
 - no request failed other than with a typed userError (no HTTP error, no GraphQL error);
 
-and prints claims per second and latency beside the trivial query `{ __typename }` measured on
-the same servers in the same run (see bench/harness.py: ratios travel, absolute figures don't).
-Exits non-zero when a check fails.
+and prints claim requests per second and latency beside the trivial query `{ __typename }`
+measured on the same servers, with the same client and concurrency, in the same run (see
+bench/harness.py: ratios travel, absolute figures don't). The load comes from `--concurrency`
+keep-alive connections per server through bench/rawhttp.py (httpx's pool, not the server,
+would set the pace at this concurrency). Exits non-zero when a check fails.
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ import random
 import sys
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
-from bench.harness import Figures, in_process_database, postgres_database, server, trivial_query
+from bench.harness import TRIVIAL, Figures, in_process_database, postgres_database, server
+from bench.rawhttp import Connection, ConnectionClosed
 
 CLAIM = """
 mutation ClaimDrop($input: ClaimDropInput!) {
@@ -56,64 +58,104 @@ class Outcome:
 
 Request = tuple[int, str | None]
 """(member id, idempotency key)"""
+Chain = list[Request]
+"""Requests sent one after the other (a retry follows its first try)."""
 
 
-def plan(member_ids: list[int], total: int, hammerers: int, seed: int) -> list[list[Request]]:
-    """Chains of requests: each chain is sent in order (a retry follows its first try), all
-    chains at once. Most members tap with a key, retry with it, and tap again without one;
-    `hammerers` members share what is left of `total` as rapid taps."""
+def plan(member_ids: list[int], total: int, hammerers: int, seed: int) -> list[Chain]:
+    """The storm's chains in the order they start. Most members tap twice at once (one tap
+    with a key, retried with the same key once answered, and one tap without a key);
+    `hammerers` members share what is left of `total` as single taps fired in one burst.
+    Members come in a shuffled order, each member's chains together."""
     rng = random.Random(seed)
-    chains: list[list[Request]] = []
+    bursts: list[list[Chain]] = []
     calm, loud = member_ids[hammerers:], member_ids[:hammerers]
     for member_id in calm:
-        key = uuid.uuid4().hex
-        chains.append([(member_id, key), (member_id, key)])
-        chains.append([(member_id, None)])
+        key = uuid.UUID(int=rng.getrandbits(128)).hex
+        bursts.append([[(member_id, key), (member_id, key)], [(member_id, None)]])
     left = total - 3 * len(calm)
     for index, member_id in enumerate(loud):
         share = left // len(loud) + (1 if index < left % len(loud) else 0)
-        for start in range(0, share, 5):
-            chains.append([(member_id, None)] * min(5, share - start))
-    rng.shuffle(chains)
-    return chains
+        bursts.append([[(member_id, None)] for _ in range(share)])
+    rng.shuffle(bursts)
+    return [chain for burst in bursts for chain in burst]
+
+
+Workers = list[list[Connection]]
+"""One keep-alive connection to every server per worker, opened once for the whole run."""
+
+
+async def closed_loop(
+    workers: Workers, work: Callable[[Connection, int], Awaitable[None]]
+) -> float:
+    """Each worker calls `work(connection, n)` for request numbers n = 0, 1, ... (servers
+    taken in turn) until `work` raises StopAsyncIteration. Returns the seconds taken."""
+    counter = 0
+
+    async def worker(connections: list[Connection]) -> None:
+        nonlocal counter
+        while True:
+            number = counter
+            counter += 1
+            try:
+                await work(connections[number % len(connections)], number)
+            except StopAsyncIteration:
+                return
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in workers))
+    return time.perf_counter() - began
+
+
+async def baseline(workers: Workers, seconds: float, bearer: str) -> Figures:
+    """The trivial query on the same servers with the same client and concurrency."""
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def work(connection: Connection, number: int) -> None:
+        nonlocal errors
+        if time.perf_counter() >= stop_at:
+            raise StopAsyncIteration
+        started = time.perf_counter()
+        try:
+            status, body = await connection.post_json(
+                "/graphql", {"query": TRIVIAL}, {"Authorization": f"Bearer {bearer}"}
+            )
+            if status != 200 or body.get("errors"):
+                errors += 1
+        except (OSError, ConnectionClosed, asyncio.IncompleteReadError, ValueError):
+            errors += 1
+        latencies.append((time.perf_counter() - started) * 1000)
+
+    elapsed = await closed_loop(workers, work)
+    return Figures(
+        "baseline { __typename }", len(workers), len(latencies), errors, elapsed, tuple(latencies)
+    )
 
 
 async def storm(
-    bases: list[str],
-    tokens: dict[int, str],
-    drop_id: int,
-    chains: list[list[Request]],
-    concurrency: int,
+    workers: Workers, tokens: dict[int, str], drop_id: int, chains: list[Chain]
 ) -> tuple[Outcome, float]:
     outcome = Outcome()
-    gate = asyncio.Semaphore(concurrency)
-    counter = 0
-    # Idle connections are dropped before uvicorn's keep-alive (5 s) closes them under us.
-    limits = httpx.Limits(
-        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2
-    )
-    clients = [httpx.AsyncClient(base_url=b, limits=limits, timeout=60) for b in bases]
+    queue = deque(chains)
 
-    async def send(member_id: int, key: str | None) -> None:
-        nonlocal counter
-        client = clients[counter % len(clients)]
-        counter += 1
+    async def send(connection: Connection, member_id: int, key: str | None) -> None:
         variables = {"input": {"dropId": str(drop_id), "idempotencyKey": key}}
         started = time.perf_counter()
         try:
-            response = await client.post(
+            status, body = await connection.post_json(
                 "/graphql",
-                json={"query": CLAIM, "variables": variables},
-                headers={"Authorization": f"Bearer {tokens[member_id]}"},
+                {"query": CLAIM, "variables": variables},
+                {"Authorization": f"Bearer {tokens[member_id]}"},
             )
-            body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        except (OSError, ConnectionClosed, asyncio.IncompleteReadError, ValueError) as exc:
             outcome.failures.append(f"{type(exc).__name__}: {exc}")
             return
         finally:
             outcome.latencies_ms.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200 or body.get("errors"):
-            outcome.failures.append(f"{response.status_code} {body.get('errors')}")
+        if status != 200 or body.get("errors"):
+            outcome.failures.append(f"{status} {body.get('errors')}")
             return
         payload = body["data"]["claimDrop"]
         if payload["claim"] is not None:
@@ -121,18 +163,30 @@ async def storm(
         for error in payload["userErrors"]:
             outcome.user_errors[error["code"]] += 1
 
-    async def run_chain(chain: list[Request]) -> None:
-        for member_id, key in chain:
-            async with gate:
-                await send(member_id, key)
+    async def work(connection: Connection, number: int) -> None:
+        if not queue:
+            raise StopAsyncIteration
+        for member_id, key in queue.popleft():
+            await send(connection, member_id, key)
 
-    began = time.perf_counter()
+    return outcome, await closed_loop(workers, work)
+
+
+async def measure_both(
+    bases: list[str], concurrency: int, tokens: dict[int, str], drop_id: int, chains: list[Chain]
+) -> tuple[Figures, Outcome, float]:
+    """Warm up, measure the trivial query, then the storm, on the same open connections."""
+    workers = [[Connection(b) for b in bases] for _ in range(concurrency)]
+    bearer = next(iter(tokens.values()))
     try:
-        await asyncio.gather(*(run_chain(c) for c in chains))
+        await baseline(workers, 1, bearer)
+        trivial = await baseline(workers, 5, bearer)
+        outcome, seconds = await storm(workers, tokens, drop_id, chains)
     finally:
-        for client in clients:
-            await client.aclose()
-    return outcome, time.perf_counter() - began
+        for connections in workers:
+            for connection in connections:
+                await connection.close()
+    return trivial, outcome, seconds
 
 
 async def prepare(database: str, members: int, units: int) -> tuple[int, list[int]]:
@@ -225,7 +279,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--hammerers", type=int, default=250)
-    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=128)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if args.requests < 3 * (args.members - args.hammerers) + args.hammerers:
@@ -245,9 +299,8 @@ def main() -> int:
         chains = plan(member_ids, args.requests, args.hammerers, args.seed)
         pooled = f"{database}?minsize=2&maxsize=20"
         with server(pooled, extra_env=shared) as first, server(pooled, extra_env=shared) as second:
-            baseline = trivial_query(first, args.concurrency, seconds=5)
-            outcome, seconds = asyncio.run(
-                storm([first, second], tokens, drop_id, chains, args.concurrency)
+            trivial, outcome, seconds = asyncio.run(
+                measure_both([first, second], args.concurrency, tokens, drop_id, chains)
             )
         problems = asyncio.run(verify(database, drop_id, args.units, outcome))
 
@@ -264,8 +317,8 @@ def main() -> int:
         f"{args.members} members, {requests} claim requests, {args.units} units, "
         f"2 server processes, PostgreSQL + Redis"
     )
-    print(baseline.row())
-    print(claims.row(baseline))
+    print(trivial.row())
+    print(claims.row(trivial))
     print(
         f"successful claims: {len(outcome.claims)} (distinct members "
         f"{len(set().union(*outcome.claims.values())) if outcome.claims else 0}); "
