@@ -141,7 +141,7 @@ async def credit_bonus(
             member_id=member_id,
             entry_id=entry.id,
             points=points,
-            kind=EntryKind.BONUS.value,
+            entry_kind=EntryKind.BONUS.value,
             reference=reference,
             available_at=now,
         ),

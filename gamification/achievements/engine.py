@@ -256,6 +256,11 @@ async def load_progress(
     return found
 
 
+def stored_value(value: float) -> Decimal:
+    """A rule's value for the `current` column (cents are enough: amounts are money)."""
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
 def advance(
     row: RuleProgress | None,
     rule: Rule,
@@ -283,7 +288,7 @@ def advance(
     if row is None:
         row = RuleProgress()
     row.state = after.to_json()
-    row.current = Decimal(str(value)).quantize(Decimal("0.01"))
+    row.current = stored_value(value)
     row.rule_fingerprint = fingerprint
     row.completed_at = now if reached else None
     row.updated_at = now

@@ -161,38 +161,37 @@ async def test_editing_a_rule_keeps_earned_badges_and_restarts_everyone_elses_pr
 
 
 async def test_a_weekly_challenge_completes_once_per_week_with_its_reward() -> None:
-    clock = FrozenClock(datetime(2026, 3, 2, 9, tzinfo=UTC))  # a Monday
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
     engine = AchievementEngine()
     weekly = await challenge(
         "two-a-week",
         Rule(event="PURCHASE", aggregate="COUNT", target=2),
-        clock.now(),
-        clock.now() + days(28),
-        clock.now(),
+        monday,
+        monday + days(28),
+        monday,
         recurrence=Recurrence.WEEKLY,
         reward_points=50,
     )
-    ana = await member("ana", clock.now())
-    completed = []
-    for _ in range(8):  # Monday to Monday: three purchases in week 10, one in week 11
-        awards = await observe(engine, purchase(ana.id, clock.now()), clock.now())
-        completed.append(awards.challenge_ids)
-        clock.advance(days=1) if len(completed) % 3 else clock.advance(days=2)
-    clock.set(datetime(2026, 3, 17, 9, tzinfo=UTC))
-    week_12 = await observe(engine, purchase(ana.id, clock.now()), clock.now())
+    ana = await member("ana", monday)
+    # Week 10: Monday, Tuesday, Wednesday. Week 11: Monday, Sunday. Week 12: Tuesday only.
+    moments = [monday + days(n) for n in (0, 1, 2, 7, 13, 15)]
+    completed = [
+        (await observe(engine, purchase(ana.id, moment), moment)).challenge_ids
+        for moment in moments
+    ]
 
-    assert completed[1] == [weekly.id]
-    assert sum(len(ids) for ids in completed) == 2
-    assert week_12.challenge_ids == [weekly.id]
+    assert completed == [[], [weekly.id], [], [], [weekly.id], []]
     keys = await ChallengeCompletion.filter(member_id=ana.id).order_by("period_key")
-    assert [c.period_key for c in keys] == ["2026-W10", "2026-W11", "2026-W12"]
+    assert [c.period_key for c in keys] == ["2026-W10", "2026-W11"]
     bonus = await PointsEntry.filter(member_id=ana.id, kind=EntryKind.BONUS).order_by("id")
     assert [e.reference for e in bonus] == [
         f"challenge:{weekly.id}:2026-W10",
         f"challenge:{weekly.id}:2026-W11",
-        f"challenge:{weekly.id}:2026-W12",
     ]
-    assert await OutboxEvent.filter(kind="ChallengeCompleted").count() == 3
+    assert (await ledger.summary(ana.id, moments[-1])).balance == 100
+    assert await OutboxEvent.filter(kind="ChallengeCompleted").count() == 2
+    week_12 = await RuleProgress.get(member_id=ana.id, challenge_id=weekly.id, period_key="2026-W12")
+    assert (week_12.current, week_12.completed_at) == (1, None)
 
 
 async def test_weeks_of_a_weekly_challenge_follow_the_members_time_zone() -> None:
