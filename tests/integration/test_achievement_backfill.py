@@ -68,9 +68,8 @@ async def test_backfill_awards_members_whose_history_met_the_rule_once_only() ->
     bonus = await PointsEntry.filter(kind=EntryKind.BONUS)
     assert [(e.member_id, e.delta) for e in bonus] == [(ana.id, 25)]
     assert await OutboxEvent.filter(kind="BadgeEarned").count() == 1
-    progress = {
-        p.member_id: p.current for p in await RuleProgress.filter(badge_id=shoes.id)
-    }  # type: ignore[attr-defined]
+    rows = await RuleProgress.filter(badge_id=shoes.id)
+    progress = {row.member_id: row.current for row in rows}  # type: ignore[attr-defined]
     assert progress == {ana.id: 3, bea.id: 0, cid.id: 2}
 
 

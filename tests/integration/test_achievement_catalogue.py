@@ -171,8 +171,7 @@ async def test_challenges_are_listed_by_status_with_progress_in_the_current_peri
     await observe(engine, purchase(ana.id, NOW), NOW)
 
     by_status = {
-        status: await list_challenges(status, Viewer(member=ana), NOW)
-        for status in ChallengeStatus
+        status: await list_challenges(status, Viewer(member=ana), NOW) for status in ChallengeStatus
     }
     everything = await list_challenges(None, Viewer(is_admin=True), NOW)
 

@@ -190,7 +190,9 @@ async def test_a_weekly_challenge_completes_once_per_week_with_its_reward() -> N
     ]
     assert (await ledger.summary(ana.id, moments[-1])).balance == 100
     assert await OutboxEvent.filter(kind="ChallengeCompleted").count() == 2
-    week_12 = await RuleProgress.get(member_id=ana.id, challenge_id=weekly.id, period_key="2026-W12")
+    week_12 = await RuleProgress.get(
+        member_id=ana.id, challenge_id=weekly.id, period_key="2026-W12"
+    )
     assert (week_12.current, week_12.completed_at) == (1, None)
 
 
@@ -263,7 +265,9 @@ async def test_a_completed_challenge_awards_its_reward_badge_with_its_points() -
 async def test_a_daily_streak_counts_days_in_the_members_time_zone() -> None:
     engine = AchievementEngine()
     start = datetime(2026, 3, 27, 22, 30, tzinfo=UTC)  # 23:30 in Madrid, Friday
-    streak = await badge("three-days", Rule(event="SHARE", aggregate="STREAK_DAYS", target=3), start)
+    streak = await badge(
+        "three-days", Rule(event="SHARE", aggregate="STREAK_DAYS", target=3), start
+    )
     ana = await member("ana", start, time_zone="Europe/Madrid")
     # Friday 23:30, Saturday 23:30 and Sunday 23:30 in Madrid (the clocks go forward on
     # Sunday: 21:30 UTC), three local days in a row.
