@@ -16,12 +16,11 @@ whose filters it passes, never with the whole catalogue:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.expressions import Q
@@ -42,6 +41,7 @@ from gamification.achievements.catalogue import (
     catalogue_version,
     load_index,
 )
+from gamification.achievements.segments import segments_of
 from gamification.rules import (
     EventKind,
     MemberEvent,
@@ -56,12 +56,6 @@ from gamification.rules import (
 BADGE_PERIOD = "all"
 PROGRESS_FIELDS = ("state", "current", "rule_fingerprint", "completed_at", "updated_at")
 _LAST_INSTANT = timedelta(microseconds=1)
-
-
-class SegmentMembership(Protocol):
-    """Which of the given segments a member belongs to (the segments area answers)."""
-
-    async def segments_of(self, member_id: int, codes: Collection[str]) -> set[str]: ...
 
 
 @lru_cache(maxsize=512)
@@ -100,11 +94,10 @@ class AchievementEngine:
 
     Clock-free: every call takes `now`. One instance per process; its index of rules is
     shared by the calls and reloaded when the catalogue version in the database changes.
-    Without `segments`, challenges limited to a segment are evaluated for every member.
+    A challenge limited to a segment counts only for the segment's members at the activity.
     """
 
-    def __init__(self, *, segments: SegmentMembership | None = None) -> None:
-        self._segments = segments
+    def __init__(self) -> None:
         self._index: RuleIndex | None = None
         self._reload = asyncio.Lock()
 
@@ -139,7 +132,7 @@ class AchievementEngine:
             return Awards()
         member = await ledger.lock_member(activity.member_id)
         tz = member_zone(member.time_zone)
-        challenges = await self._in_members_segments(member.id, challenges)
+        challenges = await _in_members_segments(member.id, challenges, event.occurred_at)
         unlocked = await evaluate(
             member.id, event, badges, challenges, tz, max(now, event.occurred_at), now
         )
@@ -149,14 +142,15 @@ class AchievementEngine:
             points_awarded=unlocked.points,
         )
 
-    async def _in_members_segments(
-        self, member_id: int, challenges: list[IndexedChallenge]
-    ) -> list[IndexedChallenge]:
-        codes = {c.segment_code for c in challenges if c.segment_code is not None}
-        if not codes or self._segments is None:
-            return challenges
-        held = await self._segments.segments_of(member_id, codes)
-        return [c for c in challenges if c.segment_code is None or c.segment_code in held]
+
+async def _in_members_segments(
+    member_id: int, challenges: list[IndexedChallenge], at: datetime
+) -> list[IndexedChallenge]:
+    codes = {c.segment_code for c in challenges if c.segment_code is not None}
+    if not codes:
+        return challenges
+    held = await segments_of(member_id, codes, at)
+    return [c for c in challenges if c.segment_code is None or c.segment_code in held]
 
 
 async def evaluate(

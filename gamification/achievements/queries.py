@@ -26,7 +26,8 @@ from domain.achievements.models import (
 )
 from domain.members.models import Member
 from gamification.achievements.catalogue import rule_fingerprint
-from gamification.achievements.engine import BADGE_PERIOD, SegmentMembership, member_zone
+from gamification.achievements.engine import BADGE_PERIOD, member_zone
+from gamification.achievements.segments import segments_of
 from gamification.rules import (
     ProgressState,
     Recurrence,
@@ -225,12 +226,10 @@ async def list_challenges(
     status: ChallengeStatus | None,
     viewer: Viewer,
     now: datetime,
-    segments: SegmentMembership | None = None,
 ) -> list[ChallengeView]:
     """The challenges in `status` (all when None), by start then code, as `viewer` sees them.
 
-    A challenge limited to a segment is listed for admins and for the segment's members;
-    without a `segments` check (not wired) it is listed for every member."""
+    A challenge limited to a segment is listed only for admins and the segment's members."""
     query = Challenge.all()
     if status is ChallengeStatus.UPCOMING:
         query = query.filter(starts_at__gt=now)
@@ -240,7 +239,7 @@ async def list_challenges(
         query = query.filter(ends_at__lte=now)
     challenges = list(await query.order_by("starts_at", "code"))
     if not viewer.is_admin:
-        challenges = await _visible(challenges, viewer.member, segments)
+        challenges = await _visible(challenges, viewer.member, now)
     return await challenge_views(challenges, viewer, now)
 
 
@@ -283,12 +282,12 @@ async def challenge_views(
 
 
 async def _visible(
-    challenges: list[Challenge], member: Member | None, segments: SegmentMembership | None
+    challenges: list[Challenge], member: Member | None, now: datetime
 ) -> list[Challenge]:
     codes = {c.segment_code for c in challenges if c.segment_code is not None}
-    if not codes or segments is None:
+    if not codes:
         return challenges
-    held = await segments.segments_of(member.id, codes) if member is not None else set()
+    held = await segments_of(member.id, codes, now) if member is not None else set()
     return [c for c in challenges if c.segment_code is None or c.segment_code in held]
 
 

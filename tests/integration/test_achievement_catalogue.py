@@ -8,9 +8,12 @@ import pytest
 
 from domain.achievements.models import Badge, CatalogueVersion, Challenge
 from domain.errors import InvalidInput, NotFound, ValidationErrors
+from domain.segments.rules import SegmentRule
+from domain.segments.services import upsert_segment
 from gamification.achievements.engine import AchievementEngine
 from gamification.achievements.queries import (
     ChallengeStatus,
+    ChallengeView,
     Viewer,
     list_badges,
     list_challenges,
@@ -93,6 +96,37 @@ async def test_a_challenge_naming_an_unknown_reward_badge_is_refused() -> None:
     ]
     assert isinstance(refused.value.errors[1], NotFound)
     assert await Challenge.all().count() == 0
+
+
+async def test_a_challenge_naming_an_unknown_segment_is_refused() -> None:
+    with pytest.raises(ValidationErrors) as refused:
+        await challenge("c", SHOES_3_IN_30, NOW, NOW + days(1), NOW, segment_code="vip")
+    assert fields_of(refused.value) == [("NOT_FOUND", ["input", "segmentCode"])]
+    assert await Challenge.all().count() == 0
+
+
+async def test_a_segment_challenge_is_listed_for_its_members_and_admins_only() -> None:
+    await upsert_segment("spain", "Spain", SegmentRule(countries=("ES",)), NOW)
+    once = Rule(event="PURCHASE", aggregate="COUNT", target=1)
+    await challenge("everyone", once, NOW - days(1), NOW + days(1), NOW)
+    await challenge("spain-only", once, NOW - days(1), NOW + days(1), NOW, segment_code="spain")
+    ana = await member("ana", NOW, country="ES")
+    tom = await member("tom", NOW, country="GB")
+
+    def codes(views: list[ChallengeView]) -> list[str]:
+        return [v.challenge.code for v in views]
+
+    active = ChallengeStatus.ACTIVE
+    assert codes(await list_challenges(active, Viewer(member=ana), NOW)) == [
+        "everyone",
+        "spain-only",
+    ]
+    assert codes(await list_challenges(active, Viewer(member=tom), NOW)) == ["everyone"]
+    assert codes(await list_challenges(active, Viewer(), NOW)) == ["everyone"]
+    assert codes(await list_challenges(active, Viewer(is_admin=True), NOW)) == [
+        "everyone",
+        "spain-only",
+    ]
 
 
 async def test_a_secret_badge_shows_its_name_and_rule_only_to_those_who_earned_it() -> None:

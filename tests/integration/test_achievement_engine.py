@@ -16,6 +16,8 @@ from domain.clock import FrozenClock
 from domain.outbox.models import OutboxEvent
 from domain.points import ledger
 from domain.points.models import EntryKind, PointsEntry
+from domain.segments.rules import SegmentRule
+from domain.segments.services import upsert_segment
 from gamification.achievements.engine import AchievementEngine
 from gamification.rules import Recurrence, Rule
 from tests.integration.achievements_setup import (
@@ -274,3 +276,26 @@ async def test_a_daily_streak_counts_days_in_the_members_time_zone() -> None:
     moments = [start, start + days(1), datetime(2026, 3, 29, 21, 30, tzinfo=UTC)]
     awarded = [(await observe(engine, share(ana.id, m), m)).badge_ids for m in moments]
     assert awarded == [[], [], [streak.id]]
+
+
+async def test_a_segment_challenge_counts_only_for_the_segments_members() -> None:
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    engine = AchievementEngine()
+    await upsert_segment("spain", "Spain", SegmentRule(countries=("ES",)), now)
+    spanish = await challenge(
+        "spain-only",
+        Rule(event="PURCHASE", aggregate="COUNT", target=1),
+        now - days(1),
+        now + days(1),
+        now,
+        segment_code="spain",
+    )
+    ana = await member("ana", now, country="ES")
+    tom = await member("tom", now, country="GB")
+
+    in_segment = await observe(engine, purchase(ana.id, now), now)
+    outside = await observe(engine, purchase(tom.id, now), now)
+
+    assert in_segment.challenge_ids == [spanish.id]
+    assert outside.challenge_ids == []
+    assert not await RuleProgress.filter(member_id=tom.id).exists()
