@@ -18,9 +18,10 @@ import redis.asyncio as aioredis
 
 from api.db import close_database, open_database
 from api.settings import Settings
-from domain.activity import ActivityObserver, NoAchievements
+from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
+from gamification.achievements.wiring import build_engine
 from push.gateway import LogGateway, PushGateway
 
 log = logging.getLogger("fidelio.runtime")
@@ -123,7 +124,7 @@ def build_runtime(
     clock = clock or SystemClock()
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
-    observer: ActivityObserver = NoAchievements()
+    observer: ActivityObserver = build_engine()
     handlers: dict[str, list[Handler]] = {}
     jobs: list[ScheduledJob] = []
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)

@@ -147,11 +147,17 @@ async def list_badges(viewer: Viewer, now: datetime) -> list[BadgeView]:
 
 
 async def badge_views(
-    badges: Sequence[Badge], viewer: Viewer, now: datetime, *, members: int | None = None
+    badges: Sequence[Badge],
+    viewer: Viewer,
+    now: datetime,
+    *,
+    members: int | None = None,
+    reveal_secrets: bool = False,
 ) -> list[BadgeView]:
     """`badges` as `viewer` sees them: masked secrets, rarity, the member's progress.
 
-    Pass `members` (the member count) when it is already known for the request."""
+    Pass `members` (the member count) when it is already known for the request, and
+    `reveal_secrets` for badges someone is known to hold (a member's badges, awards)."""
     if not badges:
         return []
     members = await member_count() if members is None else members
@@ -177,7 +183,7 @@ async def badge_views(
     for badge in badges:
         rule = Rule.from_json(badge.rule)
         earned_at = held.get(badge.id)
-        hidden = badge.secret and earned_at is None and not viewer.is_admin
+        hidden = badge.secret and earned_at is None and not (viewer.is_admin or reveal_secrets)
         progress = None
         if member is not None and not hidden:
             progress = _progress(rule, rows.get(badge.id), earned_at, now, tz)
@@ -195,6 +201,19 @@ async def badge_views(
     return views
 
 
+async def holdings(member_ids: Collection[int]) -> dict[int, list[tuple[Badge, datetime]]]:
+    """The badges each member holds with when they earned them, newest first (two queries)."""
+    held: dict[int, list[tuple[Badge, datetime]]] = {}
+    rows = (
+        await MemberBadge.filter(member_id__in=list(member_ids))
+        .order_by("-earned_at", "-id")
+        .prefetch_related("badge")
+    )
+    for row in rows:
+        held.setdefault(row.member_id, []).append((row.badge, row.earned_at))  # type: ignore[attr-defined]
+    return held
+
+
 @dataclass(frozen=True)
 class EarnedBadge:
     view: BadgeView
@@ -210,7 +229,9 @@ async def member_badges(
     if badge_ids is not None:
         holdings = holdings.filter(badge_id__in=list(badge_ids))
     earned = await holdings.order_by("-earned_at", "-id").prefetch_related("badge")
-    views = await badge_views([mb.badge for mb in earned], Viewer(member=member), now)
+    views = await badge_views(
+        [mb.badge for mb in earned], Viewer(member=member), now, reveal_secrets=True
+    )
     return [EarnedBadge(view, mb.earned_at) for view, mb in zip(views, earned, strict=True)]
 
 
