@@ -26,7 +26,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.members.models import Member
 from domain.purchases.models import Purchase
 from domain.referrals.models import Engagement, EngagementKind
-from gamification.achievements.awarding import Unlocked, award_badge
+from gamification.achievements.awarding import Unlocked, award_badge, count_holders
 from gamification.achievements.catalogue import IndexedBadge
 from gamification.achievements.engine import (
     BADGE_PERIOD,
@@ -190,6 +190,7 @@ async def _backfill_batch(
         unlocked = Unlocked()
         for member_id in reached:
             await award_badge(member_id, badge, now, unlocked)
+        await count_holders(unlocked)
         return len(unlocked.badge_ids)
 
 

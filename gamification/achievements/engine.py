@@ -10,7 +10,8 @@ whose filters it passes, never with the whole catalogue:
    serialises the member's concurrent activities and gives their time zone);
 3. one query for the member's progress rows of the matching rules;
 4. at most one bulk insert and one bulk update of the progress that changed;
-5. per award: a savepoint-guarded insert (the idempotency key), the reward and the events.
+5. per award: a savepoint-guarded insert (the idempotency key), the reward and the events,
+   then one atomic increment per badge's holder counter, in badge id order.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from gamification.achievements.awarding import (
     Unlocked,
     award_badge,
     complete_challenge,
+    count_holders,
 )
 from gamification.achievements.catalogue import (
     INDEX_MAX_AGE,
@@ -221,6 +223,7 @@ async def evaluate(
         await award_badge(member_id, badge, now, unlocked)
     for entry in completed_challenges:
         await complete_challenge(member_id, entry.challenge, entry.period_key, now, unlocked)
+    await count_holders(unlocked)
     return unlocked
 
 

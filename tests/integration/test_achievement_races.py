@@ -12,7 +12,15 @@ from domain.outbox.models import OutboxEvent
 from domain.points.models import EntryKind, PointsEntry
 from gamification.achievements.engine import AchievementEngine
 from gamification.rules import Rule
-from tests.integration.achievements_setup import badge, challenge, days, member, observe, purchase
+from tests.integration.achievements_setup import (
+    badge,
+    challenge,
+    days,
+    member,
+    observe,
+    purchase,
+    share,
+)
 
 pytestmark = [pytest.mark.usefixtures("db"), pytest.mark.postgres]
 
@@ -64,3 +72,37 @@ async def test_many_members_earning_a_badge_at_once_keep_the_holder_count_exact(
 
     assert (await Badge.get(id=first.id)).holders_count == 20
     assert await MemberBadge.filter(badge_id=first.id).count() == 20
+
+
+async def test_members_earning_two_badges_in_opposite_orders_at_once_are_all_counted() -> None:
+    engine = AchievementEngine()
+    buyer = await badge("buyer", Rule(event="PURCHASE", aggregate="COUNT", target=1), NOW)
+    sharer = await badge("sharer", Rule(event="SHARE", aggregate="COUNT", target=1), NOW)
+    # A purchase earns buyer, then sharer through a challenge; a share the other way round.
+    await challenge(
+        "buy-once",
+        Rule(event="PURCHASE", aggregate="COUNT", target=1),
+        NOW - days(1),
+        NOW + days(1),
+        NOW,
+        reward_badge_code="sharer",
+    )
+    await challenge(
+        "share-once",
+        Rule(event="SHARE", aggregate="COUNT", target=1),
+        NOW - days(1),
+        NOW + days(1),
+        NOW,
+        reward_badge_code="buyer",
+    )
+    buyers = [await member(f"b{n}", NOW) for n in range(10)]
+    sharers = [await member(f"s{n}", NOW) for n in range(10)]
+
+    await asyncio.gather(
+        *(observe(engine, purchase(m.id, NOW), NOW) for m in buyers),
+        *(observe(engine, share(m.id, NOW), NOW) for m in sharers),
+    )
+
+    assert (await Badge.get(id=buyer.id)).holders_count == 20
+    assert (await Badge.get(id=sharer.id)).holders_count == 20
+    assert await MemberBadge.all().count() == 40
