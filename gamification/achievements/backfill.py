@@ -30,8 +30,8 @@ from gamification.achievements.awarding import Unlocked, award_badge, count_hold
 from gamification.achievements.catalogue import IndexedBadge
 from gamification.achievements.engine import (
     BADGE_PERIOD,
-    PROGRESS_FIELDS,
     member_zone,
+    save_progress,
     stored_value,
 )
 from gamification.rules import (
@@ -155,14 +155,7 @@ async def _backfill_batch(
         if not pending:
             return 0
         history = await loader(badge.rule, pending)
-        rows = {
-            row.member_id: row  # type: ignore[attr-defined]
-            for row in await RuleProgress.filter(
-                badge_id=badge.id, period_key=BADGE_PERIOD, member_id__in=pending
-            )
-        }
-        created: list[RuleProgress] = []
-        updated: list[RuleProgress] = []
+        changed: list[RuleProgress] = []
         reached: list[int] = []
         for member_id in pending:
             events = history.get(member_id)
@@ -170,12 +163,8 @@ async def _backfill_batch(
                 continue
             tz = member_zone(zones.get(member_id, "UTC"))
             state, value, done = replay(badge.rule, events, tz, now)
-            row = rows.get(member_id)
-            if row is None:
-                row = RuleProgress(member_id=member_id, badge_id=badge.id, period_key=BADGE_PERIOD)
-                created.append(row)
-            else:
-                updated.append(row)
+            row = RuleProgress(member_id=member_id, badge_id=badge.id, period_key=BADGE_PERIOD)
+            changed.append(row)
             row.state = state.to_json()
             row.current = stored_value(value)
             row.rule_fingerprint = badge.fingerprint
@@ -183,10 +172,7 @@ async def _backfill_batch(
             row.updated_at = now
             if done:
                 reached.append(member_id)
-        if created:
-            await RuleProgress.bulk_create(created)
-        if updated:
-            await RuleProgress.bulk_update(updated, fields=PROGRESS_FIELDS)
+        await save_progress(changed)
         unlocked = Unlocked()
         for member_id in reached:
             await award_badge(member_id, badge, now, unlocked)

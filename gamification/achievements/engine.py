@@ -9,7 +9,7 @@ whose filters it passes, never with the whole catalogue:
 2. nothing more when no rule of that kind matches; otherwise the member's row, locked (which
    serialises the member's concurrent activities and gives their time zone);
 3. one query for the member's progress rows of the matching rules;
-4. at most one bulk insert and one bulk update of the progress that changed;
+4. at most two upserts of the progress that changed (badge rows, challenge rows);
 5. per award: a savepoint-guarded insert (the idempotency key), the reward and the events,
    then one atomic increment per badge's holder counter, in badge id order.
 """
@@ -57,6 +57,8 @@ from gamification.rules import (
 
 BADGE_PERIOD = "all"
 PROGRESS_FIELDS = ("state", "current", "rule_fingerprint", "completed_at", "updated_at")
+BADGE_KEY = ("member_id", "badge_id", "period_key")
+CHALLENGE_KEY = ("member_id", "challenge_id", "period_key")
 _LAST_INSTANT = timedelta(microseconds=1)
 
 
@@ -177,8 +179,7 @@ async def evaluate(
             periods.append(ChallengeInPeriod(challenge, period.key, read_at))
 
     rows = await load_progress(member_id, [b.id for b in badges], periods)
-    created: list[RuleProgress] = []
-    updated: list[RuleProgress] = []
+    changed: list[RuleProgress] = []
     completed_badges: list[IndexedBadge] = []
     completed_challenges: list[ChallengeInPeriod] = []
 
@@ -188,11 +189,8 @@ async def evaluate(
         if step is None:
             continue
         row, reached = step
-        if row.id is None:
-            row.member_id, row.badge_id, row.period_key = member_id, badge.id, BADGE_PERIOD
-            created.append(row)
-        else:
-            updated.append(row)
+        row.member_id, row.badge_id, row.period_key = member_id, badge.id, BADGE_PERIOD
+        changed.append(row)
         if reached:
             completed_badges.append(badge)
 
@@ -205,19 +203,13 @@ async def evaluate(
         if step is None:
             continue
         row, reached = step
-        if row.id is None:
-            row.member_id, row.challenge_id = member_id, challenge.id
-            row.period_key = entry.period_key
-            created.append(row)
-        else:
-            updated.append(row)
+        row.member_id, row.challenge_id = member_id, challenge.id
+        row.period_key = entry.period_key
+        changed.append(row)
         if reached:
             completed_challenges.append(entry)
 
-    if created:
-        await RuleProgress.bulk_create(created)
-    if updated:
-        await RuleProgress.bulk_update(updated, fields=PROGRESS_FIELDS)
+    await save_progress(changed)
     unlocked = Unlocked()
     for badge in completed_badges:
         await award_badge(member_id, badge, now, unlocked)
@@ -251,6 +243,35 @@ async def load_progress(
         else:
             found[("challenge", row.challenge_id, row.period_key)] = row  # type: ignore[attr-defined]
     return found
+
+
+async def save_progress(rows: Sequence[RuleProgress]) -> None:
+    """Insert or update `rows` in at most two statements (badge rows, challenge rows): an
+    upsert on each unique key, cheaper to build and run than an update per row."""
+    for key, group in (
+        (BADGE_KEY, [r for r in rows if r.badge_id is not None]),  # type: ignore[attr-defined]
+        (CHALLENGE_KEY, [r for r in rows if r.badge_id is None]),  # type: ignore[attr-defined]
+    ):
+        if group:
+            await RuleProgress.bulk_create(
+                [_without_id(row) for row in group],
+                on_conflict=key,
+                update_fields=PROGRESS_FIELDS,
+            )
+
+
+def _without_id(row: RuleProgress) -> RuleProgress:
+    return RuleProgress(
+        member_id=row.member_id,  # type: ignore[attr-defined]
+        badge_id=row.badge_id,  # type: ignore[attr-defined]
+        challenge_id=row.challenge_id,  # type: ignore[attr-defined]
+        period_key=row.period_key,
+        state=row.state,
+        current=row.current,
+        rule_fingerprint=row.rule_fingerprint,
+        completed_at=row.completed_at,
+        updated_at=row.updated_at,
+    )
 
 
 def stored_value(value: float) -> Decimal:
