@@ -196,7 +196,7 @@ async def adjust_points(
                     member_id=member.id,
                     entry_id=entry.id,
                     points=delta,
-                    kind=EntryKind.ADJUST.value,
+                    entry_kind=EntryKind.ADJUST.value,
                     reference=entry.reference,
                     available_at=now,
                 ),

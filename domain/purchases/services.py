@@ -129,7 +129,7 @@ async def record_purchase(
                     member_id=member.id,
                     entry_id=entry.id,
                     points=points,
-                    kind=EntryKind.EARN.value,
+                    entry_kind=EntryKind.EARN.value,
                     reference=entry.reference,
                     available_at=available_at,
                 ),
