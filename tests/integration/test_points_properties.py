@@ -18,6 +18,7 @@ from domain.errors import InsufficientPoints
 from domain.members.models import Member
 from domain.outbox.models import OutboxEvent
 from domain.points import ledger
+from domain.points.balances import summaries
 from domain.points.expiry import expire_points
 from domain.points.models import (
     EarningRules,
@@ -98,9 +99,12 @@ async def check_ledger(world: World, reversed_by_step: dict[int, int]) -> None:
             assert 0 <= entry.remaining <= entry.delta
         else:
             assert entry.remaining == 0 and entry.shortfall >= 0
-    for member in await Member.all():
+    members = await Member.all()
+    batch = await summaries([m.id for m in members], now)
+    for member in members:
         rows = by_member[member.id]
         summary = await ledger.summary(member.id, now)
+        assert batch[member.id] == summary
         spendable = sum(
             e.remaining
             for e in rows
