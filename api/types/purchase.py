@@ -14,6 +14,8 @@ from api.types.tier import Tier, ladder_loader
 from domain import activity
 from domain.purchases.models import Purchase as PurchaseModel
 
+CENT = Decimal("0.01")
+
 
 @strawberry.enum(description="Where a purchase happened.")
 class Channel(Enum):
@@ -39,8 +41,8 @@ class Purchase:
         return cls(
             id=strawberry.ID(str(purchase.id)),
             order_id=purchase.order_id,
-            amount=Decimal(purchase.amount),
-            refunded_amount=Decimal(purchase.refunded_amount),
+            amount=Decimal(purchase.amount).quantize(CENT),
+            refunded_amount=Decimal(purchase.refunded_amount).quantize(CENT),
             currency=purchase.currency,
             channel=Channel(purchase.channel.value),
             store_code=purchase.store_code,
