@@ -12,6 +12,7 @@ from api.context import Info
 from api.types.common import UserError, user_errors
 from api.types.member import Member
 from api.types.purchase import Awards, Channel, Purchase
+from api.types.tier import ladder_loader
 from domain.errors import DomainError
 from domain.points.earning import LineItem
 from domain.purchases import services
@@ -113,6 +114,8 @@ class Mutation:
                 info.context.now,
                 program_currency=runtime.settings.program_currency,
                 observer=runtime.observer,
+                # Read once for the request: the payload shows tiers too.
+                ladder=await ladder_loader(info).load("ladder"),
             )
         except DomainError as error:
             return RecordPurchasePayload(

@@ -13,7 +13,7 @@ from api.errors import to_client_error
 from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
 from domain.errors import DomainError
 from domain.points import ledger
-from domain.points.balances import summaries
+from domain.points.balances import PointsFigures, expiring_soon, figures
 from domain.points.history import points_history
 from domain.points.models import EarningRules as EarningRulesModel
 from domain.points.models import PointsEntry as PointsEntryModel
@@ -29,6 +29,8 @@ class PointsExpiry:
 
 @strawberry.type(description="A member's points, derived from the ledger.")
 class PointsSummary:
+    member_id: strawberry.Private[int | None]
+    known_expiries: strawberry.Private[list[PointsExpiry] | None]
     balance: int = strawberry.field(description="Points that can be spent now.")
     pending: int = strawberry.field(
         description="Earned but not yet available (inside the return window)."
@@ -36,21 +38,36 @@ class PointsSummary:
     lifetime_earned: int = strawberry.field(
         description="Every point ever earned, minus points taken back by refunds."
     )
-    expiring_soon: list[PointsExpiry] = strawberry.field(
-        description="The next expiries (within 30 days), soonest first."
-    )
 
     @classmethod
     def from_summary(cls, summary: ledger.PointsSummary) -> PointsSummary:
         return cls(
-            balance=summary.balance,
-            pending=summary.pending,
-            lifetime_earned=summary.lifetime_earned,
-            expiring_soon=[
+            member_id=None,
+            known_expiries=[
                 PointsExpiry(points=e.points, expires_at=e.expires_at)
                 for e in summary.expiring_soon
             ],
+            balance=summary.balance,
+            pending=summary.pending,
+            lifetime_earned=summary.lifetime_earned,
         )
+
+    @classmethod
+    def from_figures(cls, member_id: int, numbers: PointsFigures) -> PointsSummary:
+        return cls(
+            member_id=member_id,
+            known_expiries=None,
+            balance=numbers.balance,
+            pending=numbers.pending,
+            lifetime_earned=numbers.lifetime_earned,
+        )
+
+    @strawberry.field(description="The next expiries (within 30 days), soonest first.")
+    async def expiring_soon(self, info: Info) -> list[PointsExpiry]:
+        if self.known_expiries is not None:
+            return self.known_expiries
+        assert self.member_id is not None
+        return await expiries_loader(info).load(self.member_id)
 
 
 @strawberry.enum(description="What a ledger entry records.")
@@ -157,16 +174,32 @@ class CategoryMultiplier:
 
 
 def points_summary_loader(info: Info) -> DataLoader[int, PointsSummary]:
-    """Summaries of every member asked for in the request, in two queries."""
+    """Balance, pending and lifetime of every member asked for in the request, in one query."""
 
     def factory() -> DataLoader[int, PointsSummary]:
         async def load(member_ids: list[int]) -> list[PointsSummary]:
-            found = await summaries(member_ids, info.context.now)
-            return [PointsSummary.from_summary(found[m]) for m in member_ids]
+            found = await figures(member_ids, info.context.now)
+            return [PointsSummary.from_figures(m, found[m]) for m in member_ids]
 
         return DataLoader(load_fn=load)
 
     return info.context.loader("points_summary", factory)
+
+
+def expiries_loader(info: Info) -> DataLoader[int, list[PointsExpiry]]:
+    """The next expiries of every member asked for in the request, in one query."""
+
+    def factory() -> DataLoader[int, list[PointsExpiry]]:
+        async def load(member_ids: list[int]) -> list[list[PointsExpiry]]:
+            found = await expiring_soon(member_ids, info.context.now)
+            return [
+                [PointsExpiry(points=e.points, expires_at=e.expires_at) for e in found[m]]
+                for m in member_ids
+            ]
+
+        return DataLoader(load_fn=load)
+
+    return info.context.loader("points_expiries", factory)
 
 
 async def resolve_points_history(

@@ -7,6 +7,7 @@ sequential or concurrent, record the order (or refund) once and all get the firs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from domain.activity import Activity, ActivityObserver, Awards, NoAchievements
 from domain.errors import Duplicate, InvalidInput, NotFound
-from domain.events import record_event
+from domain.events import DomainEvent, record_event, record_events
 from domain.members.models import Member
 from domain.members.services import get_or_create_member
 from domain.points import ledger
@@ -34,6 +35,7 @@ from domain.purchases.validation import (
     validate_purchase,
     validate_refund,
 )
+from domain.tiers.models import Tier
 from domain.tiers.services import tier_held, tier_ladder, upgrade_if_qualified
 
 
@@ -68,6 +70,7 @@ async def record_purchase(
     *,
     program_currency: str,
     observer: ActivityObserver | None = None,
+    ladder: Sequence[Tier] | None = None,
 ) -> RecordedPurchase:
     """Record an order of the shop once and credit its points, pending until the return window
     (`pending_days` after the purchase) closes and expiring `expiry_days` after that, if set.
@@ -76,21 +79,44 @@ async def record_purchase(
     (rounded down) with the tier the member held before the purchase; the achievement engine
     (`observer`) sees the purchase in the same transaction, and a tier the earned points now
     qualify for is granted at once. Recording an order id again returns the first result and
-    awards nothing. Raises `ValidationErrors` of `InvalidInput` with the fields at fault.
+    awards nothing. `ladder` saves reading the tiers when the caller has them already.
+    Raises `ValidationErrors` of `InvalidInput` with the fields at fault.
     """
     valid = validate_purchase(purchase, now, program_currency=program_currency)
-    replay = await _replay_purchase(valid.order_id)
-    if replay is not None:
+    try:
+        return await _record_once(valid, now, observer or NoAchievements(), ladder)
+    except IntegrityError:
+        # The same order id, committed meanwhile for another customer id: our transaction
+        # rolled back whole (nothing was awarded), the first one is the answer.
+        replay = await _replay_purchase(valid.order_id)
+        if replay is None:
+            raise
         return replay
+
+
+async def _locked_member(customer_id: str, now: datetime) -> Member:
+    """The member, locked: one query for a known member, created on first sight."""
+    member = await Member.filter(customer_id=customer_id).select_for_update().first()
+    if member is None:
+        created = await get_or_create_member(customer_id, now)
+        member = await ledger.lock_member(created.id)
+    return member
+
+
+async def _record_once(
+    valid: ValidPurchase,
+    now: datetime,
+    observer: ActivityObserver,
+    ladder: Sequence[Tier] | None,
+) -> RecordedPurchase:
     async with in_transaction():
-        member = await get_or_create_member(valid.customer_id, now)
-        member = await ledger.lock_member(member.id)
+        member = await _locked_member(valid.customer_id, now)
         # Under the member's lock, a retry of the same order sees the first one committed.
         replay = await _replay_purchase(valid.order_id)
         if replay is not None:
             return replay
         rules = await earning_rules()
-        ladder = await tier_ladder()
+        ladder = list(ladder) if ladder else await tier_ladder()
         multipliers = {k: Decimal(str(v)) for k, v in (rules.category_multipliers or {}).items()}
         points = purchase_points(
             valid.amount,
@@ -99,16 +125,11 @@ async def record_purchase(
             Decimal(tier_held(member, ladder).points_multiplier),
         )
         first_purchase = not await Purchase.filter(member_id=member.id).exists()
-        try:
-            async with in_transaction():
-                row = await Purchase.create(**_purchase_values(valid, member, points, now))
-        except IntegrityError:
-            # The same order id, recorded concurrently for another customer id.
-            replay = await _replay_purchase(valid.order_id)
-            if replay is None:
-                raise
-            return replay
+        # The unique order id decides between concurrent retries for different customer ids
+        # (retries for one customer already queue on the member's lock).
+        row = await Purchase.create(**_purchase_values(valid, member, points, now))
         available_at = valid.occurred_at + timedelta(days=rules.pending_days)
+        events: list[DomainEvent] = []
         if points > 0:
             entry = await ledger.credit(
                 member.id,
@@ -124,7 +145,7 @@ async def record_purchase(
                 ),
                 reference=order_reference(valid.order_id),
             )
-            await record_event(
+            events.append(
                 PointsEarned(
                     member_id=member.id,
                     entry_id=entry.id,
@@ -132,10 +153,9 @@ async def record_purchase(
                     entry_kind=EntryKind.EARN.value,
                     reference=entry.reference,
                     available_at=available_at,
-                ),
-                now,
+                )
             )
-        await record_event(
+        events.append(
             PurchaseRecorded(
                 member_id=member.id,
                 purchase_id=row.id,
@@ -148,10 +168,10 @@ async def record_purchase(
                 occurred_at=valid.occurred_at,
                 points_earned=points,
                 first_purchase=first_purchase,
-            ),
-            now,
+            )
         )
-        unlocked = await (observer or NoAchievements()).observe(
+        await record_events(events, now)
+        unlocked = await observer.observe(
             Activity(
                 member_id=member.id,
                 kind="PURCHASE",
@@ -174,8 +194,10 @@ async def record_purchase(
             .merge(unlocked)
             .merge(Awards(new_tier_code=new_tier.code if new_tier else None))
         )
-        row.awards = _awards_json(awards)
-        await Purchase.filter(id=row.id).update(awards=row.awards)
+        if awards != Awards(points_awarded=points):
+            # Only what a retry could not work out from the purchase itself is kept.
+            row.awards = _awards_json(awards)
+            await Purchase.filter(id=row.id).update(awards=row.awards)
     return RecordedPurchase(purchase=row, member=member, awards=awards, replayed=False)
 
 

@@ -170,11 +170,16 @@ async def upgrade_if_qualified(
     does). Call it inside the transaction that credited the points, with the member locked.
     """
     ladder = list(ladder) if ladder is not None else await tier_ladder()
+    held = tier_held(member, ladder)
+    if next_rung(ladder, held.level) is None:
+        # Already at the top: nothing to count.
+        if member.tier_code != held.code or member.tier_level != held.level:
+            await _move(member, held, now)
+        return None
     if window_months is None:
         window_months = (await earning_rules()).tier_window_months
     points = (await qualifying_points([member.id], now, window_months))[member.id]
     target = qualified_rung(ladder, points)
-    held = tier_held(member, ladder)
     if target.level > held.level:
         await _move(member, target, now)
         return target
