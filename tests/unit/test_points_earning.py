@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 
 from hypothesis import given
@@ -77,7 +77,7 @@ def test_refunding_an_order_in_parts_takes_back_exactly_its_points(
     total_cut = sum(cuts)
     refunded = Decimal(0)
     taken = 0
-    shares = [(amount * c / total_cut).quantize(Decimal("0.01")) for c in cuts]
+    shares = [(amount * c / total_cut).quantize(Decimal("0.01"), ROUND_DOWN) for c in cuts]
     shares[-1] = amount - sum(shares[:-1])
     for share in shares:
         step = refund_points(points, amount, refunded, refunded + share)
