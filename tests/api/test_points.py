@@ -371,3 +371,48 @@ async def test_a_page_beyond_a_hundred_or_a_foreign_cursor_is_refused(api: Graph
     assert error_codes(too_big) == ["INVALID_INPUT"]
     foreign = await api.member("alice", POINTS_HISTORY, {"first": 1, "after": "bm9wZTox"})
     assert error_codes(foreign) == ["INVALID_INPUT"]
+
+
+class QueryCounter:
+    """Counts the SQL statements the app sends while active (Zulip's query-count habit)."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from tortoise import connections
+
+        self.count = 0
+        client = connections.get("default")
+        for name in ("execute_query", "execute_query_dict"):
+            original = getattr(client, name)
+
+            async def counted(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                self.count += 1
+                return await _original(*args, **kwargs)
+
+            monkeypatch.setattr(client, name, counted)
+
+
+MY_POINTS = """
+query Mine {
+  me {
+    tier { code } nextTier { qualifyingPointsNeeded }
+    points { balance pending lifetimeEarned expiringSoon { points expiresAt } }
+    pointsHistory(first: 100) { edges { cursor node { id kind delta } } pageInfo { hasNextPage } }
+  }
+}"""
+
+
+async def test_reading_points_costs_the_same_queries_for_5_or_100_entries(
+    api: GraphQLClient, monkeypatch: Any
+) -> None:
+    await setup_program(api)
+    for i in range(5):
+        await api.service(RECORD_PURCHASE, purchase(f"A-{i}", "10.00"))
+    counter = QueryCounter(monkeypatch)
+    few = data(await api.member("alice", MY_POINTS))["me"]["pointsHistory"]["edges"]
+    with_few = counter.count
+    for i in range(5, 100):
+        await api.service(RECORD_PURCHASE, purchase(f"A-{i}", "10.00"))
+    counter.count = 0
+    many = data(await api.member("alice", MY_POINTS))["me"]["pointsHistory"]["edges"]
+    assert (len(few), len(many)) == (5, 100)
+    assert 0 < counter.count == with_few <= 8
