@@ -22,6 +22,8 @@ from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
 from gamification.achievements.wiring import build_engine
+from domain.points.expiry import expire_points, remind_expiring_points
+from domain.tiers.services import review_tiers
 from push.gateway import LogGateway, PushGateway
 
 log = logging.getLogger("fidelio.runtime")
@@ -126,7 +128,11 @@ def build_runtime(
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = build_engine()
     handlers: dict[str, list[Handler]] = {}
-    jobs: list[ScheduledJob] = []
+    jobs: list[ScheduledJob] = [
+        ScheduledJob("expire-points", timedelta(hours=1), expire_points),
+        ScheduledJob("remind-expiring-points", timedelta(hours=1), remind_expiring_points),
+        ScheduledJob("review-tiers", timedelta(hours=24), review_tiers),
+    ]
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,

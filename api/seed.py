@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from api.runtime import Runtime, build_runtime
+from api.seed_points import seed_points
 from api.settings import Settings
 from domain.members.models import Member
 from domain.members.services import ProfileChanges, get_or_create_member, update_profile
@@ -54,7 +55,7 @@ async def seed_achievements(runtime: Runtime) -> str:
     return await define_demo_achievements(runtime.clock.now())
 
 
-SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members, seed_achievements]
+SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members, seed_points, seed_achievements]
 
 
 async def seed_demo(settings: Settings) -> str:

@@ -188,7 +188,7 @@ class Migration(migrations.Migration):
                 ('reference', fields.CharField(null=True, description='What the entry is about, e.g. "order:A-1001", "redemption:17".', max_length=160)),
                 ('actor', fields.CharField(null=True, description='Who made a manual adjustment.', max_length=160)),
             ],
-            options={'table': 'points_entry', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'id']), Index(fields=['member_id', 'remaining']), Index(fields=['reference'])], 'pk_attr': 'id'},
+            options={'table': 'points_entry', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'id']), Index(fields=['member_id', 'remaining']), Index(fields=['reference']), Index(fields=['expires_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -200,6 +200,18 @@ class Migration(migrations.Migration):
                 ('points', fields.IntField()),
             ],
             options={'table': 'points_allocation', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': '`points` of credit `credit` consumed by debit `debit`.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PointsExpiryReminder',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='expiry_reminders', on_delete=OnDelete.CASCADE)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('points', fields.IntField()),
+                ('sent_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'points_expiry_reminder', 'app': 'fidelio', 'unique_together': (('member', 'expires_at'),), 'pk_attr': 'id', 'table_description': "A reminder raised for the member's points expiring at `expires_at`, kept so that a rerun"},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -218,6 +230,7 @@ class Migration(migrations.Migration):
                 ('points_earned', fields.IntField(default=0)),
                 ('categories', fields.JSONField(default=list, description='Distinct item categories, for rules and segments.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('items', fields.JSONField(default=list, description='[{sku, category, quantity, unitPrice}] as sent by the shop.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('awards', fields.JSONField(null=True, description='What recording the order unlocked (badge ids, challenge ids, new tier code, points', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
             options={'table': 'purchase', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'occurred_at']), Index(fields=['occurred_at'])], 'pk_attr': 'id', 'table_description': 'An order the shop recorded, once per order id, with the points it earned.'},
             bases=['Model'],
@@ -266,6 +279,21 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'segment', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A named set of members defined by a rule, for targeting campaigns, drops and challenges.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Tier',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=32)),
+                ('name', fields.CharField(max_length=80)),
+                ('level', fields.IntField(unique=True)),
+                ('qualifying_points', fields.IntField(description='Points earned in the qualification window needed to hold the tier.')),
+                ('points_multiplier', fields.DecimalField(default=1, description='Applied to the points of every purchase made while the member holds the tier.', max_digits=8, decimal_places=4)),
+                ('benefits', fields.JSONField(default=list, description='Benefit lines shown to members, in order.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'tier', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A level of the program, configured by admins and keyed by code.'},
             bases=['Model'],
         ),
     ]

@@ -15,6 +15,9 @@ from strawberry.dataloader import DataLoader
 
 from api.context import Info
 from api.types.achievements import MemberBadge, member_badges
+from api.types.points import PointsEntryConnection, PointsSummary, points_summary_loader
+from api.types.points import resolve_points_history as _points_history
+from api.types.tier import Tier, TierProgress, next_tier_loader, tier_of
 from domain.members import models
 from domain.members.services import devices_of
 
@@ -95,3 +98,21 @@ class Member:
     async def devices(self, info: Info) -> list[Device]:
         loader = info.context.loader("devices", devices_loader)
         return [Device.from_model(d) for d in await loader.load(self.model.id)]
+
+    @strawberry.field(description="The tier the member holds now.")
+    async def tier(self, info: Info) -> Tier:
+        return await tier_of(info, self.model)
+
+    @strawberry.field(description="The next tier and the points missing for it; null at the top.")
+    async def next_tier(self, info: Info) -> TierProgress | None:
+        return await next_tier_loader(info).load(self.model)
+
+    @strawberry.field(description="The member's points: balance, pending, lifetime, expiries.")
+    async def points(self, info: Info) -> PointsSummary:
+        return await points_summary_loader(info).load(self.model.id)
+
+    @strawberry.field(description="The member's ledger entries, newest first (at most 100 a page).")
+    async def points_history(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> PointsEntryConnection:
+        return await _points_history(info, self.model.id, first, after)
