@@ -21,9 +21,9 @@ from api.settings import Settings
 from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
-from gamification.achievements.wiring import build_engine
 from domain.points.expiry import expire_points, remind_expiring_points
 from domain.tiers.services import review_tiers
+from gamification.achievements.wiring import build_engine
 from push.gateway import LogGateway, PushGateway
 
 log = logging.getLogger("fidelio.runtime")
