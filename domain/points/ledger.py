@@ -8,7 +8,9 @@ Definitions, as of `now`:
 - spendable credit: `available_at <= now` and (`expires_at` is null or `> now`);
 - balance: the sum of `remaining` over spendable credits;
 - pending: the sum of `remaining` over credits with `available_at > now`;
-- lifetime earned: every credit ever made, minus reversals (points taken back by refunds).
+- lifetime earned: every credit ever made, minus reversals (points taken back by refunds),
+  not counting points returned by unused coupons (positive REDEEM entries: they were earned
+  once already).
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ async def summary(member_id: int, now: datetime) -> PointsSummary:
     rows = (
         await PointsEntry.filter(member_id=member_id)
         .annotate(
-            credited=Sum("delta", _filter=Q(delta__gt=0)),
+            credited=Sum("delta", _filter=Q(delta__gt=0) & ~Q(kind=EntryKind.REDEEM)),
             reversed=Sum("delta", _filter=Q(kind=EntryKind.REVERSAL)),
         )
         .values("credited", "reversed")
