@@ -48,7 +48,7 @@ def _field(name: str) -> list[str]:
     return ["input", name]
 
 
-def _validated(spec: RewardSpec) -> dict[str, object]:
+def validate_reward_spec(spec: RewardSpec) -> dict[str, object]:
     """The reward's column values, or every problem of the input at once."""
     errors: list[DomainError] = []
     values: dict[str, object] = {}
@@ -122,7 +122,7 @@ async def upsert_reward(spec: RewardSpec, now: datetime) -> tuple[Reward, bool]:
     minus the coupons held or used (never below 0). Running the same input twice changes nothing.
     Raises `ValidationErrors` naming every invalid input field.
     """
-    values = _validated(spec)
+    values = validate_reward_spec(spec)
     for attempt in range(2):
         try:
             return await _upsert(spec.code, values, now)
