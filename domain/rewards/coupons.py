@@ -1,10 +1,9 @@
 """Coupons at the checkout and after: looking one up, using it once, expiring, cancelling.
 
 A coupon that ends unused (expired, cancelled) gives its stock back and, when the program says
-so, its points: they return as a credit of kind REDEEM (a positive REDEEM entry reads
-"redemption returned") with the expiry of the lots that paid for it, so that redeeming cannot
-be used to stretch the life of points about to expire. Lots that expired meanwhile are not
-returned.
+so, its points: `ledger.return_debit` gives them back to the very lots that paid (a positive
+REDEEM entry), so they keep their own expiry and redeeming cannot stretch the life of points
+about to expire (points of a lot that expired meanwhile come back expired).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from tortoise.transactions import in_transaction
 from domain.errors import Expired, InvalidCode, InvalidInput, NotFound
 from domain.events import record_event
 from domain.points import ledger
-from domain.points.models import EntryKind, PointsAllocation
 from domain.points.rules import earning_rules
 from domain.rewards.catalogue import HELD_STATUSES
 from domain.rewards.coupon_codes import stored_form
@@ -146,27 +144,14 @@ async def _close(
 async def _return_points(redemption: Redemption, now: datetime, why: str) -> int:
     if redemption.debit_entry_id is None:
         return 0
-    paid = await PointsAllocation.filter(debit_id=redemption.debit_entry_id).values(
-        "points", "credit__expires_at"
+    await ledger.lock_member(redemption.member_id)
+    entry = await ledger.return_debit(
+        redemption.debit_entry_id,
+        f"Points returned: {why}",
+        now,
+        reference=f"redemption:{redemption.id}",
     )
-    by_expiry: dict[datetime | None, int] = {}
-    for row in paid:
-        expires_at = row["credit__expires_at"]
-        if expires_at is None or expires_at > now:
-            by_expiry[expires_at] = by_expiry.get(expires_at, 0) + row["points"]
-    returned = 0
-    for expires_at, points in sorted(by_expiry.items(), key=lambda kv: (kv[0] is None, kv[0])):
-        await ledger.credit(
-            redemption.member_id,
-            points,
-            EntryKind.REDEEM,
-            f"Points returned: {why}",
-            now,
-            expires_at=expires_at,
-            reference=f"redemption:{redemption.id}",
-        )
-        returned += points
-    return returned
+    return entry.delta
 
 
 async def _return_stock(reward: Reward) -> None:
