@@ -21,6 +21,8 @@ from api.settings import Settings
 from domain.activity import ActivityObserver, NoAchievements
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
+from domain.referrals.handlers import referral_handlers
+from domain.rewards.coupons import expire_coupons
 from push.gateway import LogGateway, PushGateway
 
 log = logging.getLogger("fidelio.runtime")
@@ -125,7 +127,11 @@ def build_runtime(
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = NoAchievements()
     handlers: dict[str, list[Handler]] = {}
-    jobs: list[ScheduledJob] = []
+    for kind, area_handlers in referral_handlers(clock, observer).items():
+        handlers.setdefault(kind, []).extend(area_handlers)
+    jobs: list[ScheduledJob] = [
+        ScheduledJob("expire_coupons", every=timedelta(minutes=5), run=expire_coupons),
+    ]
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,
