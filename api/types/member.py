@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
+from api.types.rewards import CouponStatus, Redemption, member_redemptions
 from domain.members import models
 from domain.members.services import devices_of
 
@@ -85,6 +87,17 @@ class Member:
             referral_code=member.referral_code,
             joined_at=member.joined_at,
         )
+
+    @strawberry.field(description="The member's coupons, newest first.")
+    async def redemptions(
+        self,
+        info: Info,
+        status: Annotated[
+            CouponStatus | None, strawberry.argument(description="Only coupons in this status.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
+    ) -> list[Redemption]:
+        return await member_redemptions(info, self.model.id, status, first)
 
     @strawberry.field(description="The member's registered devices.")
     async def devices(self, info: Info) -> list[Device]:

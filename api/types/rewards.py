@@ -11,8 +11,11 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
+from api.errors import to_client_error
+from api.types.common import page_size
+from domain.errors import DomainError
 from domain.members.models import Member as MemberModel
-from domain.rewards import catalogue, models
+from domain.rewards import catalogue, coupons, models
 
 
 @strawberry.enum(description="What a reward gives.")
@@ -159,3 +162,29 @@ class Redemption:
     async def reward(self, info: Info) -> Reward:
         loader = info.context.loader("rewards.byId", rewards_by_id_loader)
         return Reward.from_model(await loader.load(self.model.reward_id))
+
+
+def _redemptions_loader(
+    status: CouponStatus | None, now: datetime, limit: int
+) -> DataLoader[int, list[models.Redemption]]:
+    async def load(member_ids: Sequence[int]) -> list[list[models.Redemption]]:
+        stored = models.CouponStatus(status.value) if status is not None else None
+        found = await coupons.coupons_of(list(member_ids), stored, now, limit)
+        return [found[m] for m in member_ids]
+
+    return DataLoader(load_fn=load)
+
+
+async def member_redemptions(
+    info: Info, member_id: int, status: CouponStatus | None, first: int
+) -> list[Redemption]:
+    """`Member.redemptions`: one query for every member of the response."""
+    try:
+        size = page_size(first, ["first"])
+    except DomainError as error:
+        raise to_client_error(error) from None
+    now = info.context.now
+    loader = info.context.loader(
+        f"rewards.redemptions:{status}:{size}", lambda: _redemptions_loader(status, now, size)
+    )
+    return [Redemption.from_model(r, now) for r in await loader.load(member_id)]

@@ -164,3 +164,27 @@ async def _return_stock(reward: Reward) -> None:
         return
     out = await Redemption.filter(reward_id=reward.id, status__in=HELD_STATUSES).count()
     await Reward.filter(id=reward.id).update(remaining_stock=max(0, locked.stock - out))
+
+
+async def coupons_of(
+    member_ids: list[int], status: CouponStatus | None, now: datetime, limit: int
+) -> dict[int, list[Redemption]]:
+    """Each member's coupons, newest first, at most `limit` each, by their status as of `now`
+    (an active coupon past its expiry counts as EXPIRED). One query for all the members."""
+    query = Redemption.filter(member_id__in=member_ids)
+    not_expired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    if status == CouponStatus.ACTIVE:
+        query = query.filter(not_expired, status=CouponStatus.ACTIVE)
+    elif status == CouponStatus.EXPIRED:
+        query = query.filter(
+            Q(status=CouponStatus.EXPIRED)
+            | (Q(status=CouponStatus.ACTIVE) & Q(expires_at__lte=now))
+        )
+    elif status is not None:
+        query = query.filter(status=status)
+    found: dict[int, list[Redemption]] = {m: [] for m in member_ids}
+    for redemption in await query.order_by("-created_at", "-id"):
+        mine = found[redemption.member_id]
+        if len(mine) < limit:
+            mine.append(redemption)
+    return found

@@ -484,3 +484,30 @@ async def test_a_survey_score_outside_zero_to_ten_is_refused(api: GraphQLClient)
     variables["input"]["score"] = 9
     payload = data(await api.member("alice", ENGAGEMENT_OUTCOME, variables))["recordEngagement"]
     assert payload["engagement"]["score"] == 9
+
+
+MY_COUPONS = """
+query MyCoupons($status: CouponStatus, $first: Int!) {
+  me { redemptions(status: $status, first: $first) { couponCode status reward { code } } }
+}"""
+
+
+async def test_a_member_lists_their_coupons_by_status(api: GraphQLClient) -> None:
+    reward_id = (await upsert(api, couponValidDays=5))["reward"]["id"]
+    await member_with_points(api, "alice", 300)
+    codes = [(await redeem(api, "alice", reward_id))["redemption"]["couponCode"] for _ in range(3)]
+    await api.service(USE_COUPON, {"input": {"code": codes[0], "orderId": "A-1"}})
+
+    async def listed(status: str | None, first: int = 20) -> list[tuple[str, str]]:
+        result = data(await api.member("alice", MY_COUPONS, {"status": status, "first": first}))
+        return [(r["couponCode"], r["status"]) for r in result["me"]["redemptions"]]
+
+    assert await listed(None) == [(codes[2], "ACTIVE"), (codes[1], "ACTIVE"), (codes[0], "USED")]
+    assert await listed("USED") == [(codes[0], "USED")]
+    assert await listed(None, first=1) == [(codes[2], "ACTIVE")]
+    api.clock.advance(days=6)
+    assert await listed("ACTIVE") == []
+    assert await listed("EXPIRED") == [(codes[2], "EXPIRED"), (codes[1], "EXPIRED")]
+    assert await listed(None) == [(codes[2], "EXPIRED"), (codes[1], "EXPIRED"), (codes[0], "USED")]
+    too_many = await api.member("alice", MY_COUPONS, {"status": None, "first": 101})
+    assert error_codes(too_many) == ["INVALID_INPUT"]
