@@ -9,7 +9,7 @@ import pytest
 from domain.clock import FrozenClock
 from domain.errors import DomainError, InsufficientPoints, InvalidCode, OutOfStock
 from domain.points.models import PointsEntry
-from domain.rewards.coupons import use_coupon
+from domain.rewards.coupons import expire_coupons, use_coupon
 from domain.rewards.models import CouponStatus, Redemption, Reward
 from domain.rewards.redemption import redeem_reward
 from tests.fakes.activity import RecordingObserver
@@ -93,3 +93,20 @@ async def test_a_coupon_used_concurrently_for_twenty_orders_is_used_exactly_once
     used = await Redemption.get(id=coupon.id)
     assert used.status == CouponStatus.USED
     assert used.used_order_id == f"order-{results.index('ok')}"
+
+
+async def test_expiry_jobs_running_at_once_return_each_coupons_points_once() -> None:
+    clock = FrozenClock()
+    now = clock.now()
+    member = await member_with_points("holder", 1000, now)
+    offer = await reward(now, cost_points=100, coupon_valid_days=1, stock=20)
+    for _ in range(10):
+        await redeem_reward(member, offer.id, None, now, RecordingObserver())
+    later = clock.advance(days=1)
+
+    expired = await asyncio.gather(*(expire_coupons(later, batch_size=4) for _ in range(5)))
+
+    assert sum(expired) == 10
+    assert await balance(member, later) == 1000
+    assert await Redemption.filter(status=CouponStatus.EXPIRED).count() == 10
+    assert (await Reward.get(id=offer.id)).remaining_stock == 20
