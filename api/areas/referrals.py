@@ -10,7 +10,7 @@ import strawberry
 from api.context import Info
 from api.types.awards import Awards
 from api.types.common import UserError, user_errors
-from api.types.member import PublicMember
+from api.types.public_member import PublicMember
 from domain.errors import DomainError
 from domain.referrals import engagement as engagement_service
 from domain.referrals import services

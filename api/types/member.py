@@ -103,15 +103,3 @@ class Member:
     async def devices(self, info: Info) -> list[Device]:
         loader = info.context.loader("devices", devices_loader)
         return [Device.from_model(d) for d in await loader.load(self.model.id)]
-
-
-@strawberry.type(
-    description="What other members may see of a member: on leaderboards and referrals."
-)
-class PublicMember:
-    id: strawberry.ID = strawberry.field(description="Fidelio's id of the member.")
-    display_name: str = strawberry.field(description="The name shown to other members.")
-
-    @classmethod
-    def from_model(cls, member: models.Member) -> PublicMember:
-        return cls(id=strawberry.ID(str(member.id)), display_name=member.display_name)
