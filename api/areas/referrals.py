@@ -131,7 +131,7 @@ class Mutation:
             )
         recorded = result.engagement
         return RecordEngagementPayload(
-            awards=Awards.from_awards(result.awards),
+            awards=Awards.from_awards(result.awards, member.id, member.locale),
             engagement=EngagementRecord(
                 id=strawberry.ID(str(recorded.id)),
                 kind=EngagementKind(recorded.kind.value),
