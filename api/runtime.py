@@ -22,6 +22,8 @@ from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
 from domain.points.expiry import expire_points, remind_expiring_points
+from domain.referrals.handlers import referral_handlers
+from domain.rewards.coupons import expire_coupons
 from domain.tiers.services import review_tiers
 from gamification.achievements.wiring import build_engine
 from push.gateway import LogGateway, PushGateway
@@ -128,10 +130,14 @@ def build_runtime(
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = build_engine()
     handlers: dict[str, list[Handler]] = {}
+    for area_handlers in (referral_handlers(clock, observer),):
+        for kind, handlers_of_kind in area_handlers.items():
+            handlers.setdefault(kind, []).extend(handlers_of_kind)
     jobs: list[ScheduledJob] = [
         ScheduledJob("expire-points", timedelta(hours=1), expire_points),
         ScheduledJob("remind-expiring-points", timedelta(hours=1), remind_expiring_points),
         ScheduledJob("review-tiers", timedelta(hours=24), review_tiers),
+        ScheduledJob("expire-coupons", timedelta(minutes=5), expire_coupons),
     ]
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(

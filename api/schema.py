@@ -24,13 +24,13 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from api.areas import achievements, members, points, purchases
+from api.areas import achievements, members, points, purchases, referrals, rewards
 from api.errors import is_expected
 from api.settings import Settings
 
 log = logging.getLogger("fidelio.api")
 
-AREAS: list[ModuleType] = [members, points, purchases, achievements]
+AREAS: list[ModuleType] = [members, points, purchases, achievements, rewards, referrals]
 
 
 def _merged(name: str) -> type | None:

@@ -4,7 +4,8 @@ import functools
 from domain.members.models import Platform
 from domain.points.models import EntryKind
 from domain.purchases.models import Channel
-from domain.referrals.models import EngagementKind
+from domain.referrals.models import EngagementKind, ReferralStatus
+from domain.rewards.models import CouponStatus, RewardKind
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -236,6 +237,27 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Referral',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('referrer', fields.ForeignKeyField('fidelio.Member', source_field='referrer_id', db_constraint=True, to_field='id', related_name='referrals_made', on_delete=OnDelete.RESTRICT)),
+                ('referee', fields.OneToOneField('fidelio.Member', source_field='referee_id', db_constraint=True, to_field='id', related_name='referral_received', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(default=ReferralStatus.APPLIED, description='APPLIED: APPLIED\nCOMPLETED: COMPLETED\nCANCELLED: CANCELLED', enum_type=ReferralStatus, max_length=10)),
+                ('applied_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('purchase', fields.ForeignKeyField('fidelio.Purchase', source_field='purchase_id', null=True, description="The referee's first purchase, once recorded.", db_constraint=True, to_field='id', related_name='referrals', on_delete=OnDelete.RESTRICT)),
+                ('completed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('available_at', fields.DatetimeField(null=True, description='When the referral credits become spendable: a refund before then cancels them.', auto_now=False, auto_now_add=False)),
+                ('referrer_points', fields.IntField(default=0)),
+                ('referee_points', fields.IntField(default=0)),
+                ('referrer_credit', fields.ForeignKeyField('fidelio.PointsEntry', source_field='referrer_credit_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('referee_credit', fields.ForeignKeyField('fidelio.PointsEntry', source_field='referee_credit_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('referrer_capped', fields.BooleanField(default=False, description='The referrer had reached the monthly cap: the referral completed without their reward.')),
+                ('cancelled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'referral', 'app': 'fidelio', 'indexes': [Index(fields=['referrer_id', 'completed_at'])], 'pk_attr': 'id', 'table_description': "A member (the referee) who joined with another member's (the referrer's) code."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Refund',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -247,6 +269,49 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'refund', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A refund of part or all of a purchase, once per refund id.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Reward',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('name', fields.CharField(max_length=120)),
+                ('description', fields.CharField(default='', max_length=1000)),
+                ('kind', fields.CharEnumField(description='PERCENT_DISCOUNT: PERCENT_DISCOUNT\nFIXED_DISCOUNT: FIXED_DISCOUNT\nFREE_SHIPPING: FREE_SHIPPING\nPRODUCT: PRODUCT', enum_type=RewardKind, max_length=20)),
+                ('cost_points', fields.IntField()),
+                ('value', fields.DecimalField(null=True, description='The percent (0-100] or the amount off, for discounts only.', max_digits=14, decimal_places=2)),
+                ('min_tier_level', fields.IntField(default=0)),
+                ('stock', fields.IntField(null=True)),
+                ('remaining_stock', fields.IntField(null=True)),
+                ('per_member_limit', fields.IntField(null=True, description='Most coupons of this reward one member may hold or have used (null: no limit).')),
+                ('coupon_valid_days', fields.IntField(null=True, default=30, description='Days a coupon stays valid after redemption (null: it never expires).')),
+                ('active', fields.BooleanField(default=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'reward', 'app': 'fidelio', 'indexes': [Index(fields=['active', 'cost_points'])], 'pk_attr': 'id', 'table_description': 'Something members spend points on, kept by code (upsertReward).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Redemption',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=32)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='redemptions', on_delete=OnDelete.RESTRICT)),
+                ('reward', fields.ForeignKeyField('fidelio.Reward', source_field='reward_id', db_constraint=True, to_field='id', related_name='redemptions', on_delete=OnDelete.RESTRICT)),
+                ('points_spent', fields.IntField()),
+                ('debit_entry', fields.ForeignKeyField('fidelio.PointsEntry', source_field='debit_entry_id', null=True, description='The ledger debit that paid for the coupon (null when it cost nothing).', db_constraint=True, to_field='id', related_name='redemptions', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(default=CouponStatus.ACTIVE, description='ACTIVE: ACTIVE\nUSED: USED\nEXPIRED: EXPIRED\nCANCELLED: CANCELLED', enum_type=CouponStatus, max_length=10)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('expires_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('used_order_id', fields.CharField(null=True, max_length=128)),
+                ('closed_at', fields.DatetimeField(null=True, description='When the coupon expired or was cancelled.', auto_now=False, auto_now_add=False)),
+                ('points_returned', fields.IntField(default=0, description='Points given back when the coupon expired or was cancelled unused.')),
+                ('idempotency_key', fields.CharField(null=True, max_length=128)),
+            ],
+            options={'table': 'redemption', 'app': 'fidelio', 'unique_together': (('member', 'idempotency_key'),), 'indexes': [Index(fields=['member_id', 'reward_id', 'status']), Index(fields=['status', 'expires_at'])], 'pk_attr': 'id', 'table_description': 'A reward a member redeemed, and the coupon it issued (one code, used at most once).'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -17,6 +18,7 @@ from api.context import Info
 from api.types.achievements import MemberBadge, member_badges
 from api.types.points import PointsEntryConnection, PointsSummary, points_summary_loader
 from api.types.points import resolve_points_history as _points_history
+from api.types.rewards import CouponStatus, Redemption, member_redemptions
 from api.types.tier import Tier, TierProgress, next_tier_loader, tier_of
 from domain.members import models
 from domain.members.services import devices_of
@@ -93,6 +95,17 @@ class Member:
     @strawberry.field(description="The badges the member holds, most recently earned first.")
     async def badges(self, info: Info) -> list[MemberBadge]:
         return await member_badges(info, self.model)
+
+    @strawberry.field(description="The member's coupons, newest first.")
+    async def redemptions(
+        self,
+        info: Info,
+        status: Annotated[
+            CouponStatus | None, strawberry.argument(description="Only coupons in this status.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
+    ) -> list[Redemption]:
+        return await member_redemptions(info, self.model.id, status, first)
 
     @strawberry.field(description="The member's registered devices.")
     async def devices(self, info: Info) -> list[Device]:

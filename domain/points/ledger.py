@@ -9,6 +9,7 @@ Definitions, as of `now`:
 - balance: the sum of `remaining` over spendable credits;
 - pending: the sum of `remaining` over credits with `available_at > now`;
 - lifetime earned: every credit ever made, minus reversals (points taken back by refunds).
+  Points given back by `return_debit` (a cancelled redemption) were never earned: not counted.
 """
 
 from __future__ import annotations
@@ -162,6 +163,52 @@ async def debit(
     return entry
 
 
+async def return_debit(
+    debit_id: int,
+    description: str,
+    now: datetime,
+    *,
+    reference: str | None = None,
+    actor: str | None = None,
+) -> PointsEntry:
+    """Give a debit's points back to the very lots that paid for it (a cancelled redemption).
+
+    Each lot gets back what it gave, so the points keep their own expiry (points whose lot
+    expired meanwhile come back expired, as if never spent). The return is an entry of the
+    debit's kind with a positive delta and no lot of its own, allocated negatively against the
+    lots, so that `remaining == delta - sum(allocations)` still holds for every credit. The
+    caller locks the member and makes sure a debit is returned once (e.g. by a conditional
+    update of what the debit paid for).
+    """
+    debit_entry = await PointsEntry.get(id=debit_id)
+    if debit_entry.delta >= 0:
+        raise InvalidInput("only a debit can be returned")
+    paid = await PointsAllocation.filter(debit_id=debit_id, points__gt=0).order_by("id")
+    returned = sum(a.points for a in paid)
+    entry = await PointsEntry.create(
+        member_id=debit_entry.member_id,
+        kind=debit_entry.kind,
+        delta=returned,
+        remaining=0,
+        description=description[:200],
+        created_at=now,
+        reference=reference,
+        actor=actor,
+    )
+    for allocation in paid:
+        await PointsEntry.filter(id=allocation.credit_id).update(
+            remaining=F("remaining") + allocation.points
+        )
+    if paid:
+        await PointsAllocation.bulk_create(
+            [
+                PointsAllocation(debit_id=entry.id, credit_id=a.credit_id, points=-a.points)
+                for a in paid
+            ]
+        )
+    return entry
+
+
 async def summary(member_id: int, now: datetime) -> PointsSummary:
     """Balance, pending, lifetime earned and the next expiries, derived from the ledger."""
     open_lots = await PointsEntry.filter(
@@ -180,7 +227,7 @@ async def summary(member_id: int, now: datetime) -> PointsSummary:
     rows = (
         await PointsEntry.filter(member_id=member_id)
         .annotate(
-            credited=Sum("delta", _filter=Q(delta__gt=0)),
+            credited=Sum("delta", _filter=Q(delta__gt=0, kind__in=list(CREDIT_KINDS))),
             reversed=Sum("delta", _filter=Q(kind=EntryKind.REVERSAL)),
         )
         .values("credited", "reversed")
