@@ -96,25 +96,38 @@ async def debit(
     from_credits: Sequence[int] | None = None,
     include_pending: bool = False,
     allow_shortfall: bool = False,
+    prefer_credits: Sequence[int] | None = None,
 ) -> PointsEntry:
     """Take `points` from the member's credits, oldest first, recording which lots paid.
 
     By default only spendable credits pay. `from_credits` restricts (and orders first) the lots
     to take from, e.g. the credits of one order for a refund; `include_pending` lets pending
-    lots pay too (a refund cancels pending points first). Raises `InsufficientPoints` when the
-    lots do not hold enough, unless `allow_shortfall`, in which case what is missing is
-    recorded as the entry's `shortfall` (a balance never goes negative).
+    lots pay too (a refund cancels pending points first). `prefer_credits` names lots that pay
+    first, pending or not (the credits of a refunded order), before the other lots allowed.
+    Raises `InsufficientPoints` when the lots do not hold enough, unless `allow_shortfall`, in
+    which case what is missing is recorded as the entry's `shortfall` (a balance never goes
+    negative).
     """
     if points <= 0:
         raise InvalidInput("a debit must be positive")
     lots = PointsEntry.filter(member_id=member_id, remaining__gt=0, delta__gt=0)
     if from_credits is not None:
         lots = lots.filter(id__in=list(from_credits))
+    preferred: list[PointsEntry] = []
+    if prefer_credits:
+        preferred_ids = list(prefer_credits)
+        preferred = await (
+            PointsEntry.filter(member_id=member_id, remaining__gt=0, delta__gt=0)
+            .filter(id__in=preferred_ids)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .order_by("available_at", "id")
+        )
+        lots = lots.exclude(id__in=preferred_ids)
     if include_pending:
         lots = lots.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
     else:
         lots = lots.filter(_spendable(now))
-    candidates = await lots.order_by("available_at", "id")
+    candidates = [*preferred, *await lots.order_by("available_at", "id")]
     available = sum(c.remaining for c in candidates)
     if available < points and not allow_shortfall:
         raise InsufficientPoints(f"{points} points needed, {available} available")
@@ -229,3 +242,33 @@ async def summary(member_id: int, now: datetime) -> PointsSummary:
             PointsExpiry(points=p, expires_at=at) for at, p in sorted(expiring.items()) if p > 0
         ),
     )
+
+
+async def expire(member_id: int, now: datetime) -> PointsEntry | None:
+    """Write one EXPIRE entry consuming whatever is left of the member's credits due to expire
+    by `now`; None when nothing is due (so running it again changes nothing)."""
+    due = await PointsEntry.filter(
+        member_id=member_id, remaining__gt=0, delta__gt=0, expires_at__lte=now
+    ).order_by("expires_at", "id")
+    if not due:
+        return None
+    total = sum(lot.remaining for lot in due)
+    entry = await PointsEntry.create(
+        member_id=member_id,
+        kind=EntryKind.EXPIRE,
+        delta=-total,
+        remaining=0,
+        description="Points expired",
+        created_at=now,
+        reference=f"expiry:{now.date().isoformat()}",
+    )
+    allocations = []
+    for lot in due:
+        updated = await PointsEntry.filter(id=lot.id, remaining=lot.remaining).update(remaining=0)
+        if updated != 1:
+            raise InsufficientPoints("points were spent concurrently")
+        allocations.append(
+            PointsAllocation(debit_id=entry.id, credit_id=lot.id, points=lot.remaining)
+        )
+    await PointsAllocation.bulk_create(allocations)
+    return entry
