@@ -1,7 +1,7 @@
 """Races, as races: many members (and the same member many times) claiming at once.
 
-Meaningful on PostgreSQL (FIDELIO_TEST_DATABASE_URL), where the claims really interleave; on
-SQLite the same invariants hold with transactions taking turns.
+The storm of a hundred units runs on PostgreSQL only (FIDELIO_TEST_DATABASE_URL), where claims
+really interleave under row locks; the per-member test runs on both databases.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ async def attempt(member: Member, drop_id: int, key: str | None) -> int | str:
         return exc.code
 
 
+@pytest.mark.postgres
 async def test_a_hundred_units_go_to_exactly_a_hundred_distinct_members() -> None:
     drop = await make_drop(quantity=100, price_points=PRICE)
     members = await make_members("race", 160, 1000)
