@@ -1,0 +1,103 @@
+"""Who is calling: JWTs verified with pyjwt, the algorithm pinned by configuration.
+
+Roles: `member` (sub = the shop's customer id), `service` (the shop's backend), `admin`.
+A missing or bad token is UNAUTHENTICATED; a valid token of the wrong role is FORBIDDEN.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jwt
+from graphql import GraphQLError
+
+from api.settings import Settings
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    SERVICE = "service"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    subject: str
+
+
+class Unauthenticated(GraphQLError):
+    def __init__(self, message: str = "A valid bearer token is required.") -> None:
+        super().__init__(message, extensions={"code": "UNAUTHENTICATED"})
+
+
+class Forbidden(GraphQLError):
+    def __init__(self, message: str = "This token may not do that.") -> None:
+        super().__init__(message, extensions={"code": "FORBIDDEN"})
+
+
+def _verification_key(settings: Settings) -> str:
+    if settings.jwt_algorithm.startswith("HS"):
+        assert settings.jwt_secret
+        return settings.jwt_secret
+    assert settings.jwt_public_key
+    return settings.jwt_public_key
+
+
+def verify_token(token: str, settings: Settings) -> Principal:
+    """The principal of a valid token; raises `Unauthenticated` otherwise.
+
+    Only the configured algorithm is accepted (never `none`, never HS with a public key);
+    `exp`, `iss`, `aud`, `sub` and `role` are required.
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            _verification_key(settings),
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=settings.jwt_leeway_seconds,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("The token has expired.") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("The token is not valid.") from exc
+    role, subject = claims.get("role"), claims.get("sub")
+    if role not in {r.value for r in Role} or not isinstance(subject, str) or not subject:
+        raise Unauthenticated("The token has no valid role or subject.")
+    if len(subject) > 128:
+        raise Unauthenticated("The token subject is too long.")
+    return Principal(role=Role(role), subject=subject)
+
+
+def principal_from_header(value: str | None, settings: Settings) -> Principal | None:
+    """None when no credentials were sent; raises `Unauthenticated` for malformed ones."""
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+    return verify_token(token.strip(), settings)
+
+
+def mint_token(settings: Settings, role: Role | str, subject: str, ttl_seconds: int = 3600) -> str:
+    """A token for development and tests (the server itself never mints tokens)."""
+    now = int(time.time())
+    claims = {
+        "sub": subject,
+        "role": str(Role(role)),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    key = (
+        settings.jwt_secret if settings.jwt_algorithm.startswith("HS") else settings.jwt_private_key
+    )
+    if not key:
+        raise ValueError("minting needs JWT_SECRET (HS*) or JWT_PRIVATE_KEY (RS256/ES256)")
+    return jwt.encode(claims, key, algorithm=settings.jwt_algorithm)

@@ -1,0 +1,149 @@
+"""The `fidelio` command: serve, worker, migrate, makemigrations, seed-demo, token,
+export-schema, jobs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from api.settings import load_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = load_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(
+        "api.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+    del settings
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from api.db import migrate
+
+    settings = load_settings()
+    asyncio.run(migrate(settings.database_url))
+    print(f"migrations applied to {settings.database_url.split('@')[-1]}")
+    return 0
+
+
+def _makemigrations(args: argparse.Namespace) -> int:
+    from tortoise.cli.cli import main as tortoise_main
+
+    sys.argv = ["tortoise", "makemigrations"]
+    tortoise_main()
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from api.seed import seed_demo
+
+    settings = load_settings()
+    summary = asyncio.run(seed_demo(settings))
+    print(summary)
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from api.auth import mint_token
+
+    settings = load_settings()
+    print(mint_token(settings, args.role, args.sub, ttl_seconds=args.ttl))
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from api.schema import schema_sdl
+
+    sys.stdout.write(schema_sdl())
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Outbox dispatcher and scheduled jobs, without serving HTTP (scale these out)."""
+    from api.runtime import build_runtime
+
+    settings = load_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def main() -> None:
+        runtime = build_runtime(settings)
+        await runtime.start(background=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runtime.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    """Run every scheduled job once now and deliver the events they raise."""
+    from api.runtime import build_runtime
+
+    settings = load_settings()
+
+    async def main() -> None:
+        runtime = build_runtime(settings)
+        await runtime.start(background=False)
+        try:
+            print(await runtime.run_jobs_once())
+            print({"events delivered": await runtime.dispatcher.run_until_idle()})
+        finally:
+            await runtime.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fidelio", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="Run the API server (uvicorn).")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+    sub.add_parser("worker", help="Run the outbox dispatcher and scheduled jobs.").set_defaults(
+        func=_worker
+    )
+    sub.add_parser("migrate", help="Apply the database migrations.").set_defaults(func=_migrate)
+    sub.add_parser(
+        "makemigrations", help="Write a migration for model changes (developers)."
+    ).set_defaults(func=_makemigrations)
+    sub.add_parser("seed-demo", help="Fill the database with a demo program.").set_defaults(
+        func=_seed
+    )
+    token = sub.add_parser("token", help="Mint a development token.")
+    token.add_argument("--role", choices=["member", "service", "admin"], required=True)
+    token.add_argument("--sub", required=True, help="Subject: the customer id for members.")
+    token.add_argument("--ttl", type=int, default=24 * 3600, help="Seconds of validity.")
+    token.set_defaults(func=_token)
+    sub.add_parser("export-schema", help="Print the served GraphQL SDL.").set_defaults(
+        func=_export_schema
+    )
+    sub.add_parser("jobs", help="Run the scheduled jobs once.").set_defaults(func=_jobs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

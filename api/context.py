@@ -1,0 +1,71 @@
+"""The per-request context every resolver receives (typed: `Info`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeAlias
+
+import strawberry
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+
+from api.auth import Forbidden, Principal, Role, Unauthenticated
+from api.runtime import Runtime
+from domain.members.models import Member
+from domain.members.services import get_or_create_member
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket | None
+    runtime: Runtime
+    principal: Principal | None
+    request_id: str
+    #: Set when the credentials sent were bad: raised by the first resolver that needs them.
+    auth_error: Exception | None = None
+    #: Per-request DataLoaders, created lazily by `loader()`; never shared across requests.
+    loaders: dict[str, Any] = field(default_factory=dict)
+    #: Websockets: the connection_init payload (strawberry fills it in).
+    connection_params: dict[str, Any] | None = None
+    _member: Member | None = None
+
+    @property
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+    def require(self, *roles: Role) -> Principal:
+        """The caller, if it holds one of `roles`; UNAUTHENTICATED or FORBIDDEN otherwise."""
+        if self.auth_error is not None:
+            raise self.auth_error
+        if self.principal is None:
+            raise Unauthenticated()
+        if roles and self.principal.role not in roles:
+            raise Forbidden(
+                f"This needs a {' or '.join(r.value for r in roles)} token, "
+                f"not a {self.principal.role.value} token."
+            )
+        return self.principal
+
+    async def member(self) -> Member:
+        """The signed-in member (member tokens only), created on first sight."""
+        principal = self.require(Role.MEMBER)
+        if self._member is None:
+            self._member = await get_or_create_member(
+                principal.subject, self.now, time_zone=self.runtime.settings.program_timezone
+            )
+        return self._member
+
+    async def member_or_none(self) -> Member | None:
+        """The signed-in member for member tokens; None for other callers."""
+        if self.principal is None or self.principal.role != Role.MEMBER:
+            return None
+        return await self.member()
+
+    def loader(self, name: str, factory: Any) -> Any:
+        if name not in self.loaders:
+            self.loaders[name] = factory()
+        return self.loaders[name]
+
+
+Info: TypeAlias = strawberry.Info[Context, None]

@@ -1,0 +1,139 @@
+"""The running program's parts, built once from the settings: the composition root.
+
+`build_runtime` wires the database, Redis (or the in-process stand-in), the clock, the push
+gateway, the achievement engine, the outbox dispatcher with its handlers and the scheduled
+jobs. The app factory and the worker both use it; tests build one with a frozen clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import redis.asyncio as aioredis
+
+from api.db import close_database, open_database
+from api.settings import Settings
+from domain.activity import ActivityObserver, NoAchievements
+from domain.clock import Clock, SystemClock
+from domain.outbox.dispatcher import Dispatcher, Handler
+from push.gateway import LogGateway, PushGateway
+
+log = logging.getLogger("fidelio.runtime")
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A periodic job; it must be idempotent (several workers may run it)."""
+
+    name: str
+    every: timedelta
+    run: Callable[[datetime], Awaitable[int]]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    redis: aioredis.Redis
+    gateway: PushGateway
+    observer: ActivityObserver
+    handlers: dict[str, list[Handler]]
+    jobs: list[ScheduledJob]
+    dispatcher: Dispatcher
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _database_open: bool = False
+
+    async def start(self, *, open_db: bool = True, background: bool | None = None) -> None:
+        if open_db:
+            await open_database(self.settings.database_url)
+            self._database_open = True
+        if self.settings.run_background if background is None else background:
+            self.start_background()
+
+    def start_background(self) -> None:
+        self._tasks.append(
+            asyncio.create_task(self.dispatcher.run_forever(self.settings.dispatcher_poll_seconds))
+        )
+        for job in self.jobs:
+            self._tasks.append(asyncio.create_task(self._run_job_forever(job)))
+
+    async def run_jobs_once(self) -> dict[str, int]:
+        """Run every scheduled job once now (tests, the worker's first round, the CLI)."""
+        return {job.name: await job.run(self.clock.now()) for job in self.jobs}
+
+    async def _run_job_forever(self, job: ScheduledJob) -> None:
+        while True:
+            try:
+                done = await job.run(self.clock.now())
+                if done:
+                    log.info("job %s handled %s items", job.name, done)
+                    self.dispatcher.wake()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job %s failed", job.name)
+            await asyncio.sleep(job.every.total_seconds())
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self.gateway.close()
+        await self.redis.aclose()
+        if self._database_open:
+            await close_database()
+            self._database_open = False
+
+
+def make_redis(settings: Settings) -> aioredis.Redis:
+    if settings.redis_url:
+        return aioredis.from_url(settings.redis_url, decode_responses=True)
+    import fakeredis
+
+    # The embedded default: one process only (pub/sub and counters live in this process).
+    return fakeredis.FakeAsyncRedis(decode_responses=True)
+
+
+def make_gateway(settings: Settings, clock: Clock) -> PushGateway:
+    if settings.push_gateway == "fcm":
+        from push.fcm import FcmGateway
+
+        assert settings.fcm_credentials_file
+        return FcmGateway(
+            settings.fcm_credentials_file, fcm_endpoint=settings.fcm_endpoint, clock=clock
+        )
+    return LogGateway()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    redis: aioredis.Redis | None = None,
+    gateway: PushGateway | None = None,
+) -> Runtime:
+    clock = clock or SystemClock()
+    redis = redis if redis is not None else make_redis(settings)
+    gateway = gateway or make_gateway(settings, clock)
+    observer: ActivityObserver = NoAchievements()
+    handlers: dict[str, list[Handler]] = {}
+    jobs: list[ScheduledJob] = []
+    dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        redis=redis,
+        gateway=gateway,
+        observer=observer,
+        handlers=handlers,
+        jobs=jobs,
+        dispatcher=dispatcher,
+    )

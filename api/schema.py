@@ -1,0 +1,84 @@
+"""The served GraphQL schema, composed from the areas' Query, Mutation and Subscription types.
+
+An area is a module in `api/areas/` defining any of `Query`, `Mutation`, `Subscription`.
+Adding an area is one line in `AREAS`.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import ModuleType
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from api.areas import members
+from api.errors import is_expected
+from api.settings import Settings
+
+log = logging.getLogger("fidelio.api")
+
+AREAS: list[ModuleType] = [members]
+
+
+def _merged(name: str) -> type | None:
+    parts = tuple(getattr(area, name) for area in AREAS if hasattr(area, name))
+    return merge_types(name, parts) if parts else None
+
+
+class FidelioSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log unexpected errors with the request id; expected ones are the client's."""
+        request_id = "-"
+        if execution_context is not None:
+            context: Any = execution_context.context
+            request_id = getattr(context, "request_id", "-")
+        for error in errors:
+            if not is_expected(error):
+                log.error(
+                    "unexpected error in request %s at %s",
+                    request_id,
+                    error.path,
+                    exc_info=error.original_error,
+                )
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    query = _merged("Query")
+    assert query is not None
+    return FidelioSchema(
+        query=query,
+        mutation=_merged("Mutation"),
+        subscription=_merged("Subscription"),
+        # Factories: a fresh extension per request. The parse and validation caches live at
+        # module level in strawberry, shared by all requests.
+        extensions=[
+            lambda: ParserCache(maxsize=1000),
+            lambda: ValidationCache(maxsize=1000),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: MaskErrors(
+                should_mask_error=lambda error: not is_expected(error),
+                error_message="Unexpected error. It has been logged.",
+            ),
+        ],
+    )
+
+
+def schema_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,63 @@
+"""`fidelio seed-demo`: a living demo program to explore in GraphiQL. Idempotent.
+
+Each area adds its part as a function in `SEEDERS`, run in order inside one runtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+
+from api.runtime import Runtime, build_runtime
+from api.settings import Settings
+from domain.members.models import Member
+from domain.members.services import ProfileChanges, get_or_create_member, update_profile
+
+DEMO_MEMBERS = [
+    ("alice", "Alice", "es", "Europe/Madrid", "ES", "Madrid"),
+    ("bruno", "Bruno", "es", "Europe/Madrid", "ES", "Madrid"),
+    ("carmen", "Carmen", "es", "Europe/Madrid", "ES", "Barcelona"),
+    ("diego", "Diego", "es", "Europe/Madrid", "ES", "Barcelona"),
+    ("elena", "Elena", "es", "Europe/Madrid", "ES", "Madrid"),
+    ("frank", "Frank", "en", "Europe/London", "GB", "London"),
+    ("grace", "Grace", "en", "Europe/London", "GB", "London"),
+    ("hugo", "Hugo", "es", "Europe/Madrid", "ES", "Barcelona"),
+    ("irene", "Irene", "es", "Europe/Madrid", "ES", "Madrid"),
+    ("jack", "Jack", "en", "America/New_York", "US", "New York"),
+    ("kate", "Kate", "en", "America/New_York", "US", "New York"),
+    ("luis", "Luis", "es", "America/Mexico_City", "MX", "Mexico City"),
+]
+
+
+async def seed_members(runtime: Runtime) -> str:
+    now = runtime.clock.now()
+    for index, (customer_id, name, locale, tz, country, city) in enumerate(DEMO_MEMBERS):
+        member = await get_or_create_member(customer_id, now - timedelta(days=200 - index * 10))
+        await update_profile(
+            member,
+            ProfileChanges(
+                display_name=name,
+                email=f"{customer_id}@example.com",
+                locale=locale,
+                time_zone=tz,
+                country=country,
+                city=city,
+                birth_date=date(1980 + index, (index % 12) + 1, 10 + index),
+            ),
+            now.date(),
+        )
+    return f"{await Member.all().count()} members"
+
+
+SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members]
+
+
+async def seed_demo(settings: Settings) -> str:
+    runtime = build_runtime(settings)
+    await runtime.start(background=False)
+    try:
+        parts = [await seed(runtime) for seed in SEEDERS]
+        await runtime.dispatcher.run_until_idle()
+    finally:
+        await runtime.stop()
+    return "demo data: " + ", ".join(parts)

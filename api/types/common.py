@@ -1,0 +1,80 @@
+"""Types shared by every area: errors, pages."""
+
+from __future__ import annotations
+
+import base64
+from enum import Enum
+
+import strawberry
+
+from domain.errors import DomainError, InvalidInput, ValidationErrors
+
+MAX_PAGE_SIZE = 100
+
+
+@strawberry.enum(description="Why a business rule refused the operation.")
+class ErrorCode(Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    DUPLICATE = "DUPLICATE"
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    LIMIT_REACHED = "LIMIT_REACHED"
+    NOT_OPEN = "NOT_OPEN"
+    CLOSED = "CLOSED"
+    ALREADY_CLAIMED = "ALREADY_CLAIMED"
+    COOLDOWN = "COOLDOWN"
+    EXPIRED = "EXPIRED"
+    INVALID_CODE = "INVALID_CODE"
+    SELF_REFERRAL = "SELF_REFERRAL"
+    RATE_LIMITED = "RATE_LIMITED"
+
+
+@strawberry.type(description="A business-rule failure, returned as data in a mutation payload.")
+class UserError:
+    code: ErrorCode = strawberry.field(description="What kind of failure it is.")
+    field: list[str] | None = strawberry.field(
+        description='Path to the input field at fault, e.g. ["input", "amount"].'
+    )
+    message: str = strawberry.field(description="A sentence for people, in English.")
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    """The one translation of domain errors into `userErrors` entries."""
+    errors = error.errors if isinstance(error, ValidationErrors) else [error]
+    return [UserError(code=ErrorCode[e.code], field=e.field, message=e.message) for e in errors]
+
+
+@strawberry.type(description="Where a page of a connection ends.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether more items follow.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass as `after` to get the next page; null on an empty page."
+    )
+
+
+def encode_cursor(kind: str, value: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str | None, field: list[str]) -> int | None:
+    """The position a cursor stands for; INVALID_INPUT for a cursor that is not ours."""
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        prefix, _, value = base64.urlsafe_b64decode(padded).decode().partition(":")
+        if prefix != kind:
+            raise ValueError(prefix)
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("not a cursor of this list", field) from exc
+
+
+def page_size(first: int | None, field: list[str], default: int = 20) -> int:
+    """`first` checked against the cap of 100 items a page."""
+    size = default if first is None else first
+    if size < 0 or size > MAX_PAGE_SIZE:
+        raise InvalidInput(f"first must be between 0 and {MAX_PAGE_SIZE}", field)
+    return size

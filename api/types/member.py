@@ -1,0 +1,92 @@
+"""GraphQL types of members and their devices.
+
+Areas add the fields they own to `Member` (points, tier, badges, notifications, ...), each
+resolved through a per-request loader so that a list of members costs a constant number of
+queries.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from api.context import Info
+from domain.members import models
+from domain.members.services import devices_of
+
+
+@strawberry.enum(description="The platform of an app installation.")
+class Platform(Enum):
+    IOS = "IOS"
+    ANDROID = "ANDROID"
+    WEB = "WEB"
+
+
+@strawberry.type(description="An app installation of the member that can receive pushes.")
+class Device:
+    id: strawberry.ID = strawberry.field(description="The device's id.")
+    platform: Platform = strawberry.field(description="iOS, Android or web.")
+    app_version: str | None = strawberry.field(description="The app version that registered it.")
+    created_at: datetime = strawberry.field(description="When it was first registered.")
+    last_seen_at: datetime = strawberry.field(description="When it was last registered again.")
+
+    @classmethod
+    def from_model(cls, device: models.Device) -> Device:
+        return cls(
+            id=strawberry.ID(str(device.id)),
+            platform=Platform(device.platform.value),
+            app_version=device.app_version,
+            created_at=device.created_at,
+            last_seen_at=device.last_seen_at,
+        )
+
+
+def devices_loader() -> DataLoader[int, list[models.Device]]:
+    async def load(member_ids: list[int]) -> list[list[models.Device]]:
+        found = await devices_of(list(member_ids))
+        return [found[m] for m in member_ids]
+
+    return DataLoader(load_fn=load)
+
+
+@strawberry.type(description="A member of the loyalty program: a customer of the shop.")
+class Member:
+    model: strawberry.Private[models.Member]
+    id: strawberry.ID = strawberry.field(description="Fidelio's id of the member.")
+    customer_id: str = strawberry.field(description="The shop's id of the customer.")
+    display_name: str = strawberry.field(description="The name shown to other members.")
+    email: str | None = strawberry.field(description="Contact email, if given.")
+    locale: str = strawberry.field(description="Language for texts, e.g. 'es' or 'en-GB'.")
+    time_zone: str = strawberry.field(
+        description="IANA time zone; days, streaks and quiet hours follow it."
+    )
+    country: str | None = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+    city: str | None = strawberry.field(description="City, for regional leaderboards.")
+    birth_date: date | None = strawberry.field(description="Birth date, for birthday rewards.")
+    referral_code: str = strawberry.field(description="The code friends apply to be referred.")
+    joined_at: datetime = strawberry.field(description="When the member joined the program.")
+
+    @classmethod
+    def from_model(cls, member: models.Member) -> Member:
+        return cls(
+            model=member,
+            id=strawberry.ID(str(member.id)),
+            customer_id=member.customer_id or "",
+            display_name=member.display_name,
+            email=member.email,
+            locale=member.locale,
+            time_zone=member.time_zone,
+            country=member.country,
+            city=member.city,
+            birth_date=member.birth_date,
+            referral_code=member.referral_code,
+            joined_at=member.joined_at,
+        )
+
+    @strawberry.field(description="The member's registered devices.")
+    async def devices(self, info: Info) -> list[Device]:
+        loader = info.context.loader("devices", devices_loader)
+        return [Device.from_model(d) for d in await loader.load(self.model.id)]
