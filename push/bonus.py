@@ -36,7 +36,7 @@ async def award_bonus(
             member_id=member_id,
             entry_id=entry.id,
             points=points,
-            kind=EntryKind.BONUS.value,
+            entry_kind=EntryKind.BONUS.value,
             reference=reference,
             available_at=now,
         ),
@@ -78,7 +78,7 @@ async def award_bonus_to_many(
             member_id=member_id,
             entry_id=entry_id,
             points=points,
-            kind=EntryKind.BONUS.value,
+            entry_kind=EntryKind.BONUS.value,
             reference=reference,
             available_at=now,
         )

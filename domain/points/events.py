@@ -13,8 +13,9 @@ class PointsEarned(DomainEvent):
     member_id: int
     entry_id: int
     points: int
-    #: EntryKind name: EARN, BONUS, REFERRAL, ENGAGEMENT, ADJUST.
-    kind: str
+    #: EntryKind name: EARN, BONUS, REFERRAL, ENGAGEMENT, ADJUST. (Not `kind`: that name is
+    #: the event kind, a class attribute of every DomainEvent.)
+    entry_kind: str
     reference: str | None
     available_at: datetime
 

@@ -20,7 +20,8 @@ class ReferralCompleted(DomainEvent):
 class EngagementRecorded(DomainEvent):
     member_id: int
     engagement_id: int
-    kind: str
+    #: EngagementKind name (not `kind`, the event kind of every DomainEvent).
+    engagement_kind: str
     reference: str
     score: int | None
     points: int
