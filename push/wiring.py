@@ -1,6 +1,7 @@
 """How the app factory assembles the push area: handlers, jobs, the gateway, the services.
 
-    push = build_push_area(settings, redis, clock, observer=engine, segments=..., coupons=...)
+    push = build_push_area(settings, redis, clock, observer=engine, gateway=runtime_gateway,
+                           segments=..., coupons=...)
     handlers = merge(..., push.handlers)      # {event kind: [handler]} for the dispatcher
     for job in push.jobs: scheduler.every(job.every, job.run)   # job.run(now)
     await push.start()  ...  await push.close()
@@ -19,7 +20,7 @@ from domain.activity import ActivityObserver
 from domain.clock import Clock
 from push.automations import AutomationSettings, celebrate_birthdays, win_back_lapsed_members
 from push.campaigns.services import fan_out_campaigns
-from push.gateway import LogGateway, PushGateway
+from push.gateway import PushGateway
 from push.live import RedisNotificationPublisher
 from push.notifications.delivery import DeliveryPolicy, deliver_until_idle
 from push.notifications.handlers import Handler, NotificationHandlers
@@ -29,9 +30,6 @@ from push.stores.visits import VisitServices
 
 
 class PushSettings(Protocol):
-    push_gateway: str
-    fcm_credentials_file: str | None
-    fcm_endpoint: str | None
     redis_prefix: str
     automations_enabled: bool
 
@@ -66,17 +64,6 @@ class PushArea:
         await self.gateway.close()
 
 
-def make_gateway(settings: PushSettings) -> PushGateway:
-    """FCM through firebase-admin when `push_gateway` is "fcm", else the log gateway."""
-    if settings.push_gateway == "fcm":
-        from push.fcm import FcmGateway  # firebase-admin loads only when it is used
-
-        if not settings.fcm_credentials_file:
-            raise ValueError("the fcm gateway needs a service-account file")
-        return FcmGateway(settings.fcm_credentials_file, fcm_endpoint=settings.fcm_endpoint)
-    return LogGateway()
-
-
 def build_push_area(
     settings: PushSettings,
     redis: Any,
@@ -85,7 +72,7 @@ def build_push_area(
     observer: ActivityObserver,
     segments: SegmentDirectory | None = None,
     coupons: CouponIssuer | None = None,
-    gateway: PushGateway | None = None,
+    gateway: PushGateway,
     automations: AutomationSettings | None = None,
     delivery_policy: DeliveryPolicy | None = None,
 ) -> PushArea:
@@ -93,7 +80,6 @@ def build_push_area(
     coupons = coupons or NoCoupons()
     automations = automations or AutomationSettings(enabled=settings.automations_enabled)
     policy = delivery_policy or DeliveryPolicy()
-    gateway = gateway or make_gateway(settings)
     publisher = RedisNotificationPublisher(redis, settings.redis_prefix)
     geofences = GeofenceIndex(redis, settings.redis_prefix)
     handlers = NotificationHandlers(clock, publisher, automations).handlers()

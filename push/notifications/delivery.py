@@ -144,12 +144,11 @@ async def _queue_due_notifications(now: datetime, limit: int, report: DeliveryRe
             )
             .order_by("next_attempt_at", "id")
             .limit(limit)
-            .select_for_update(skip_locked=True)
-            .values("id", "member_id", "category")
+            .select_for_update(skip_locked=True)  # whole rows: .values() drops FOR UPDATE
         )
         if not due:
             return
-        member_ids = {n["member_id"] for n in due}
+        member_ids = {n.member_id for n in due}
         preferences = await preferences_of_many(member_ids)
         devices: dict[int, list[tuple[int, str]]] = defaultdict(list)
         for device_id, member_id, token in await Device.filter(
@@ -160,24 +159,24 @@ async def _queue_due_notifications(now: datetime, limit: int, report: DeliveryRe
         sending: list[int] = []
         rows: list[PushDelivery] = []
         for n in due:
-            prefs = preferences[n["member_id"]]
+            prefs = preferences[n.member_id]
             if not prefs.push_enabled:
-                skipped["push disabled"].append(n["id"])
-            elif n["category"] not in prefs.categories:
-                skipped["category off"].append(n["id"])
-            elif not devices[n["member_id"]]:
-                skipped["no device"].append(n["id"])
+                skipped["push disabled"].append(n.id)
+            elif n.category not in prefs.categories:
+                skipped["category off"].append(n.id)
+            elif not devices[n.member_id]:
+                skipped["no device"].append(n.id)
             else:
-                sending.append(n["id"])
+                sending.append(n.id)
                 rows.extend(
                     PushDelivery(
-                        notification_id=n["id"],
+                        notification_id=n.id,
                         device_id=device_id,
                         token=token,
                         status=DeliveryStatus.QUEUED,
                         next_attempt_at=now,
                     )
-                    for device_id, token in devices[n["member_id"]]
+                    for device_id, token in devices[n.member_id]
                 )
         for reason, ids in skipped.items():
             await Notification.filter(id__in=ids).update(
@@ -207,15 +206,15 @@ async def _claim(
     now: datetime, limit: int, claim: str, policy: DeliveryPolicy, report: DeliveryReport
 ) -> list[PushDelivery]:
     async with in_transaction():
-        ids = (
+        rows = (
             await PushDelivery.filter(_due(now, policy.lease))
             .order_by("next_attempt_at", "id")
             .limit(limit)
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)
+            .select_for_update(skip_locked=True)  # whole rows: .values() drops FOR UPDATE
         )
-        if not ids:
+        if not rows:
             return []
+        ids = [row.id for row in rows]
         # Conditional: a row another worker claimed meanwhile no longer matches.
         await PushDelivery.filter(_due(now, policy.lease), id__in=list(ids)).update(
             status=DeliveryStatus.SENDING, claimed_at=now, claim=claim, attempts=F("attempts") + 1

@@ -98,13 +98,10 @@ def local_date(moment: datetime, tz: ZoneInfo) -> date:
 
 
 def _local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """The UTC instant of a local wall-clock time; a time skipped by a clock change maps to
-    the instant after the gap, a repeated one to its first occurrence."""
-    naive = datetime.combine(day, at)
-    instant = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) != naive:  # in a spring-forward gap
-        instant = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    return instant
+    """The UTC instant of a local wall-clock time. fold=0 (PEP 495) reads a time skipped by
+    a clock change with the offset before it, which lands just after the gap, and a repeated
+    time as its first occurrence."""
+    return datetime.combine(day, at).replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
 def decide_push(

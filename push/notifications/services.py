@@ -75,11 +75,11 @@ async def notify_members(
     if not ids:
         return []
     async with in_transaction():
+        # Whole rows: tortoise drops FOR UPDATE from .values() queries.
         members = (
             await Member.filter(id__in=ids, erased_at__isnull=True)
             .order_by("id")
             .select_for_update()
-            .values("id", "display_name", "locale", "time_zone")
         )
         already = set(
             await Notification.filter(member_id__in=ids, dedupe_key=dedupe_key).values_list(
@@ -87,9 +87,9 @@ async def notify_members(
             )
         )
         recipients = [
-            Recipient(m["id"], m["display_name"], m["locale"], m["time_zone"])
+            Recipient(m.id, m.display_name, m.locale, m.time_zone)
             for m in members
-            if m["id"] not in already
+            if m.id not in already
         ]
         if not recipients:
             return []

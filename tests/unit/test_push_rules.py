@@ -122,7 +122,11 @@ def test_push_disabled_or_a_category_opted_out_keeps_the_notification_in_the_fee
     moment = utc(2026, 1, 15, 12, 0)
     off = decide_push(PushPreferences(push_enabled=False), BADGE, moment, MADRID, {})
     opted_out = decide_push(
-        PushPreferences(categories=frozenset({NotificationCategory.DROP})), BADGE, moment, MADRID, {}
+        PushPreferences(categories=frozenset({NotificationCategory.DROP})),
+        BADGE,
+        moment,
+        MADRID,
+        {},
     )
 
     assert (off.verdict, off.reason) == (Verdict.SKIP, "push disabled")

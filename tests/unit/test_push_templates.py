@@ -42,7 +42,9 @@ def test_a_badge_notification_is_personalised_in_spanish() -> None:
 
     assert text.category is NotificationCategory.BADGE
     assert text.title == "Nueva insignia: Explorador"
-    assert text.body == "¡Enhorabuena, Lucía! Has conseguido la insignia Explorador y 12.500 puntos."
+    assert (
+        text.body == "¡Enhorabuena, Lucía! Has conseguido la insignia Explorador y 12.500 puntos."
+    )
     assert text.deep_link == "fidelio://badges/12345"  # ids are not formatted as numbers
 
 
