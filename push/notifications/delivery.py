@@ -312,7 +312,9 @@ async def _record(
             await PushDelivery.bulk_update(changed, fields=fields, batch_size=500)
         if gone:
             tokens = sorted({d.token for d in gone})
-            report.devices_removed += await Device.filter(token__in=tokens).delete()
+            devices = Device.filter(token__in=tokens)
+            report.devices_removed += await devices.count()
+            await devices.delete()
             # Other pushes waiting for those tokens would only be refused again.
             await PushDelivery.filter(
                 token__in=tokens, status__in=(DeliveryStatus.QUEUED, DeliveryStatus.RETRY)
