@@ -22,6 +22,7 @@ from domain.activity import ActivityObserver, NoAchievements
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
 from push.gateway import LogGateway, PushGateway
+from push.wiring import PushArea, build_push_area
 
 log = logging.getLogger("fidelio.runtime")
 
@@ -45,6 +46,7 @@ class Runtime:
     handlers: dict[str, list[Handler]]
     jobs: list[ScheduledJob]
     dispatcher: Dispatcher
+    push: PushArea
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -124,8 +126,11 @@ def build_runtime(
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = NoAchievements()
+    push = build_push_area(settings, redis, clock, observer=observer, gateway=gateway)
     handlers: dict[str, list[Handler]] = {}
-    jobs: list[ScheduledJob] = []
+    for kind, area_handlers in push.handlers.items():
+        handlers.setdefault(kind, []).extend(area_handlers)
+    jobs: list[ScheduledJob] = [ScheduledJob(j.name, j.every, j.run) for j in push.jobs]
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,
@@ -136,4 +141,5 @@ def build_runtime(
         handlers=handlers,
         jobs=jobs,
         dispatcher=dispatcher,
+        push=push,
     )

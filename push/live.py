@@ -33,6 +33,7 @@ def notification_payload(notification: Notification) -> dict[str, Any]:
         "deepLink": notification.deep_link,
         "createdAt": notification.created_at.isoformat(),
         "readAt": notification.read_at.isoformat() if notification.read_at else None,
+        "pushStatus": notification.push_status.value,
     }
 
 

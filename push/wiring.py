@@ -4,7 +4,8 @@
                            segments=..., coupons=...)
     handlers = merge(..., push.handlers)      # {event kind: [handler]} for the dispatcher
     for job in push.jobs: scheduler.every(job.every, job.run)   # job.run(now)
-    await push.start()  ...  await push.close()
+
+The gateway is the runtime's (closed by it).
 
 `settings` is anything with the attributes of `PushSettings` (api.settings.Settings has them).
 """
@@ -56,12 +57,10 @@ class PushArea:
     automations: AutomationSettings
     delivery_policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
 
-    async def start(self) -> None:
-        """Refill the geofence index from the database (Redis may have lost it)."""
-        await self.geofences.rebuild()
-
-    async def close(self) -> None:
-        await self.gateway.close()
+    async def rebuild_geofence_index(self) -> int:
+        """Refill the geofence index from the database (searches also do it by themselves
+        when they find the index missing)."""
+        return await self.geofences.rebuild()
 
 
 def build_push_area(

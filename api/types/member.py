@@ -14,6 +14,12 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
+from api.types.push import (
+    NotificationConnection,
+    NotificationPreferences,
+    resolve_member_notification_preferences,
+    resolve_member_notifications,
+)
 from domain.members import models
 from domain.members.services import devices_of
 
@@ -85,6 +91,15 @@ class Member:
             referral_code=member.referral_code,
             joined_at=member.joined_at,
         )
+
+    notifications: NotificationConnection = strawberry.field(
+        resolver=resolve_member_notifications,
+        description="The member's in-app feed, newest first, with the unread count.",
+    )
+    notification_preferences: NotificationPreferences = strawberry.field(
+        resolver=resolve_member_notification_preferences,
+        description="What the member lets us push, and when.",
+    )
 
     @strawberry.field(description="The member's registered devices.")
     async def devices(self, info: Info) -> list[Device]:

@@ -7,8 +7,6 @@ daily cap. The delivery worker (`push.notifications.delivery`) sends what it sch
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -188,44 +186,25 @@ class NotificationPage:
 
     items: list[Notification]
     has_next_page: bool
-    end_cursor: str | None
     unread_count: int
 
 
-def encode_cursor(notification_id: int) -> str:
-    return base64.urlsafe_b64encode(f"notification:{notification_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str, field: list[str]) -> int:
-    """The notification id in a cursor; raises InvalidInput for anything else."""
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        kind, _, raw = text.partition(":")
-        if kind != "notification":
-            raise ValueError(kind)
-        return int(raw)
-    except (ValueError, binascii.Error, UnicodeError):
-        raise InvalidInput("not a cursor of this list", field) from None
-
-
 async def notification_page(
-    member_id: int, first: int = 20, after: str | None = None, unread_only: bool = False
+    member_id: int, first: int = 20, after_id: int | None = None, unread_only: bool = False
 ) -> NotificationPage:
-    """The member's notifications newest first, `first` (1-100) after the cursor `after`, and
-    the number unread. Raises InvalidInput for a bad `first` or cursor."""
+    """The member's notifications newest first: `first` (0-100) older than `after_id`, and
+    the number unread. Raises InvalidInput for a bad `first`."""
     if not 0 <= first <= MAX_PAGE:
         raise InvalidInput(f"first must be between 0 and {MAX_PAGE}", ["first"])
     query = Notification.filter(member_id=member_id)
     if unread_only:
         query = query.filter(read_at__isnull=True)
-    if after is not None:
-        query = query.filter(id__lt=decode_cursor(after, ["after"]))
+    if after_id is not None:
+        query = query.filter(id__lt=after_id)
     rows = await query.order_by("-id").limit(first + 1)
-    items = rows[:first]
     return NotificationPage(
-        items=items,
+        items=rows[:first],
         has_next_page=len(rows) > first,
-        end_cursor=encode_cursor(items[-1].id) if items else None,
         unread_count=await unread_count(member_id),
     )
 
@@ -271,3 +250,14 @@ async def erase_member_notifications(member_id: int) -> int:
         removed = await Notification.filter(member_id=member_id).delete()
         removed += await NotificationPreferences.filter(member_id=member_id).delete()
     return removed
+
+
+async def failed_pushes(first: int = 20, after_id: int | None = None) -> list[Notification]:
+    """Notifications whose push failed for good, newest first (for admins): the member, the
+    tries made and the last error. Raises InvalidInput for a bad `first`."""
+    if not 0 <= first <= MAX_PAGE:
+        raise InvalidInput(f"first must be between 0 and {MAX_PAGE}", ["first"])
+    query = Notification.filter(push_status=PushStatus.FAILED)
+    if after_id is not None:
+        query = query.filter(id__lt=after_id)
+    return await query.order_by("-id").limit(first).select_related("member")

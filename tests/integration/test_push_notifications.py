@@ -264,8 +264,8 @@ async def test_the_feed_pages_newest_first_and_counts_unread() -> None:
         await notify_members([ana.id], lambda _, i=i: draft(f"n{i}"), f"n{i}", NOON)
 
     first = await notification_page(ana.id, first=2)
-    second = await notification_page(ana.id, first=2, after=first.end_cursor)
-    last = await notification_page(ana.id, first=2, after=second.end_cursor)
+    second = await notification_page(ana.id, first=2, after_id=first.items[-1].id)
+    last = await notification_page(ana.id, first=2, after_id=second.items[-1].id)
 
     assert [n.title for n in first.items + second.items + last.items] == [
         "n4", "n3", "n2", "n1", "n0",
@@ -427,5 +427,6 @@ async def test_each_new_notification_is_published_on_the_members_channel(
             "deepLink": "fidelio://badges/7",
             "createdAt": NOON.isoformat(),
             "readAt": None,
+            "pushStatus": "PENDING",
         }
     ]
