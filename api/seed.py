@@ -12,6 +12,7 @@ from api.runtime import Runtime, build_runtime
 from api.settings import Settings
 from domain.members.models import Member
 from domain.members.services import ProfileChanges, get_or_create_member, update_profile
+from push.demo import seed_stores_and_promotions
 
 DEMO_MEMBERS = [
     ("alice", "Alice", "es", "Europe/Madrid", "ES", "Madrid"),
@@ -49,7 +50,14 @@ async def seed_members(runtime: Runtime) -> str:
     return f"{await Member.all().count()} members"
 
 
-SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members]
+async def seed_stores(runtime: Runtime) -> str:
+    push = runtime.push
+    return await seed_stores_and_promotions(
+        runtime.clock.now(), push.geofences, push.segments, push.coupons
+    )
+
+
+SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members, seed_stores]
 
 
 async def seed_demo(settings: Settings) -> str:
