@@ -283,7 +283,6 @@ class Migration(migrations.Migration):
                 ('claimed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('claim', fields.CharField(null=True, description='Which worker round holds the claim.', max_length=32)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-                ('message_id', fields.CharField(null=True, max_length=200)),
                 ('last_error', fields.CharField(null=True, max_length=500)),
             ],
             options={'table': 'push_delivery', 'app': 'fidelio', 'unique_together': (('notification', 'device'),), 'indexes': [Index(fields=['status', 'next_attempt_at']), Index(fields=['claim'])], 'pk_attr': 'id', 'table_description': 'The push of one notification to one device, at most one row per pair.'},

@@ -279,7 +279,6 @@ async def _record(
         delivery.last_error = (result.error or "")[:_ERROR_MAX] or None
         if result.outcome is SendOutcome.SENT:
             delivery.status, delivery.sent_at = DeliveryStatus.SENT, now
-            delivery.message_id = (result.message_id or "")[:200] or None
             delivery.last_error = None
             sent.append(delivery)
         elif result.outcome in (SendOutcome.UNREGISTERED, SendOutcome.INVALID):
@@ -300,16 +299,19 @@ async def _record(
             delivery.status = DeliveryStatus.FAILED
             failed.append(delivery)
     async with in_transaction():
-        # Only rows still under this round's claim: a takeover after the lease wins.
-        held = set(
-            await PushDelivery.filter(id__in=[d.id for d in deliveries], claim=claim).values_list(
-                "id", flat=True
+        # Grouped updates (a handful per round: rows share their outcome), each only on rows
+        # still under this round's claim: a takeover after the lease wins.
+        groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for d in deliveries:
+            groups[(d.status, d.last_error, d.sent_at, d.next_attempt_at)].append(d.id)
+        for (status, last_error, sent_at, next_attempt_at), ids in groups.items():
+            await PushDelivery.filter(id__in=ids, claim=claim).update(
+                status=status,
+                claim=None,
+                last_error=last_error,
+                sent_at=sent_at,
+                next_attempt_at=next_attempt_at,
             )
-        )
-        fields = ["status", "claim", "last_error", "sent_at", "message_id", "next_attempt_at"]
-        changed = [d for d in deliveries if d.id in held]
-        if changed:
-            await PushDelivery.bulk_update(changed, fields=fields, batch_size=500)
         if gone:
             tokens = sorted({d.token for d in gone})
             devices = Device.filter(token__in=tokens)
@@ -336,7 +338,7 @@ async def _settle(notification_ids: set[int], now: datetime) -> None:
     by_notification: dict[int, list[dict]] = defaultdict(list)  # type: ignore[type-arg]
     for row in rows:
         by_notification[row["notification_id"]].append(row)
-    settled: list[Notification] = []
+    settled: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for notification_id, deliveries in by_notification.items():
         statuses = {d["status"] for d in deliveries}
         if statuses & set(OPEN_DELIVERY_STATUSES):
@@ -345,26 +347,18 @@ async def _settle(notification_ids: set[int], now: datetime) -> None:
         errors = [d["last_error"] for d in deliveries if d["last_error"]]
         sent_at = min((d["sent_at"] for d in deliveries if d["sent_at"]), default=None)
         if DeliveryStatus.SENT in statuses:
-            status, reason = PushStatus.SENT, None
+            status, reason, error = PushStatus.SENT, None, None
         elif DeliveryStatus.FAILED in statuses:
-            status, reason = PushStatus.FAILED, None
+            status, reason, error = PushStatus.FAILED, None, errors[-1] if errors else None
         else:
-            status, reason = PushStatus.SKIPPED, "no device"
-        settled.append(
-            Notification(
-                id=notification_id,
-                push_status=status,
-                push_reason=reason,
-                attempts=attempts,
-                last_error=errors[-1][:_ERROR_MAX]
-                if errors and status is not PushStatus.SENT
-                else None,
-                sent_at=sent_at,
-            )
-        )
-    if settled:
-        await Notification.bulk_update(
-            settled,
-            fields=["push_status", "push_reason", "attempts", "last_error", "sent_at"],
-            batch_size=500,
+            status, reason, error = PushStatus.SKIPPED, "no device", errors[-1] if errors else None
+        settled[(status, reason, attempts, error, sent_at)].append(notification_id)
+    # Grouped: the notifications of a round mostly settle alike.
+    for (status, reason, attempts, error, sent_at), ids in settled.items():
+        await Notification.filter(id__in=ids).update(
+            push_status=status,
+            push_reason=reason,
+            attempts=attempts,
+            last_error=error,
+            sent_at=sent_at,
         )

@@ -159,7 +159,6 @@ class PushDelivery(Model):
     #: Which worker round holds the claim.
     claim = fields.CharField(max_length=32, null=True)
     sent_at = fields.DatetimeField(null=True)
-    message_id = fields.CharField(max_length=200, null=True)
     last_error = fields.CharField(max_length=500, null=True)
 
     class Meta:

@@ -13,6 +13,7 @@ from domain.errors import NotEligible, NotFound, OutOfStock, ValidationErrors
 from domain.members.models import Member
 from domain.points import ledger
 from domain.points.models import PointsEntry
+from push.demo import seed_stores_and_promotions
 from push.live import NoLiveFeed
 from push.notifications.models import Notification, NotificationCategory, PushStatus
 from push.notifications.preferences import PreferenceChanges, update_notification_preferences
@@ -471,3 +472,16 @@ async def test_without_a_coupon_issuer_a_promotion_cannot_name_a_reward() -> Non
     assert [(e.code, e.field) for e in raised.value.errors] == [
         ("NOT_FOUND", ["input", "rewardCode"])
     ]
+
+
+async def test_the_demo_stores_and_promotions_seed_idempotently(
+    index: GeofenceIndex, services: VisitServices
+) -> None:
+    for _ in range(2):
+        await seed_stores_and_promotions(NOW, index, NoSegments(), NoCoupons())
+
+    assert await Store.all().count() == 5
+    assert await Promotion.all().count() == 2
+    ana = await a_member()
+    [welcome] = await report_location(ana, 40.41690, -3.70350, 10, NOW, services)
+    assert welcome.promotion.code == "welcome-to-the-store"
