@@ -233,7 +233,7 @@ async def _claim(
         await PushDelivery.filter(id__in=[d.id for d in moved], claim=claim).update(
             status=DeliveryStatus.DEVICE_GONE, claim=None, last_error="device gone or moved"
         )
-        await _settle({d.notification_id for d in moved}, now)
+        await _settle({d.notification_id for d in moved})
         gone = {d.id for d in moved}
         deliveries = [d for d in deliveries if d.id not in gone]
     return sorted(deliveries, key=lambda d: d.id)
@@ -321,13 +321,13 @@ async def _record(
             await PushDelivery.filter(
                 token__in=tokens, status__in=(DeliveryStatus.QUEUED, DeliveryStatus.RETRY)
             ).update(status=DeliveryStatus.DEVICE_GONE, last_error="device unregistered")
-        await _settle({d.notification_id for d in deliveries}, now)
+        await _settle({d.notification_id for d in deliveries})
     report.sent += len(sent)
     report.retried += len(retry)
     report.failed += len(failed)
 
 
-async def _settle(notification_ids: set[int], now: datetime) -> None:
+async def _settle(notification_ids: set[int]) -> None:
     """A notification none of whose deliveries is open is SENT (some device got it), FAILED
     (some device never did) or SKIPPED (every device turned out gone)."""
     if not notification_ids:
