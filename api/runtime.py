@@ -18,9 +18,14 @@ import redis.asyncio as aioredis
 
 from api.db import close_database, open_database
 from api.settings import Settings
-from domain.activity import ActivityObserver, NoAchievements
+from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
+from domain.points.expiry import expire_points, remind_expiring_points
+from domain.referrals.handlers import referral_handlers
+from domain.rewards.coupons import expire_coupons
+from domain.tiers.services import review_tiers
+from gamification.achievements.wiring import build_engine
 from push.gateway import LogGateway, PushGateway
 from push.wiring import PushArea, build_push_area
 
@@ -125,12 +130,19 @@ def build_runtime(
     clock = clock or SystemClock()
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
-    observer: ActivityObserver = NoAchievements()
+    observer: ActivityObserver = build_engine()
     push = build_push_area(settings, redis, clock, observer=observer, gateway=gateway)
     handlers: dict[str, list[Handler]] = {}
-    for kind, area_handlers in push.handlers.items():
-        handlers.setdefault(kind, []).extend(area_handlers)
-    jobs: list[ScheduledJob] = [ScheduledJob(j.name, j.every, j.run) for j in push.jobs]
+    for area_handlers in (referral_handlers(clock, observer), push.handlers):
+        for kind, handlers_of_kind in area_handlers.items():
+            handlers.setdefault(kind, []).extend(handlers_of_kind)
+    jobs: list[ScheduledJob] = [
+        ScheduledJob("expire-points", timedelta(hours=1), expire_points),
+        ScheduledJob("remind-expiring-points", timedelta(hours=1), remind_expiring_points),
+        ScheduledJob("review-tiers", timedelta(hours=24), review_tiers),
+        ScheduledJob("expire-coupons", timedelta(minutes=5), expire_coupons),
+        *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
+    ]
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,

@@ -25,7 +25,7 @@ from push.gateway import PushGateway
 from push.live import RedisNotificationPublisher
 from push.notifications.delivery import DeliveryPolicy, deliver_until_idle
 from push.notifications.handlers import Handler, NotificationHandlers
-from push.ports import CouponIssuer, NoCoupons, NoSegments, SegmentDirectory
+from push.ports import CouponIssuer, DomainCoupons, DomainSegments, SegmentDirectory
 from push.stores.geoindex import GeofenceIndex
 from push.stores.visits import VisitServices
 
@@ -75,8 +75,8 @@ def build_push_area(
     automations: AutomationSettings | None = None,
     delivery_policy: DeliveryPolicy | None = None,
 ) -> PushArea:
-    segments = segments or NoSegments()
-    coupons = coupons or NoCoupons()
+    segments = segments or DomainSegments()
+    coupons = coupons or DomainCoupons()
     automations = automations or AutomationSettings(enabled=settings.automations_enabled)
     policy = delivery_policy or DeliveryPolicy()
     publisher = RedisNotificationPublisher(redis, settings.redis_prefix)

@@ -8,11 +8,14 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from api.context import Info
 from api.errors import to_client_error
 from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
+from api.types.rewards import Reward
 from domain.errors import DomainError
+from domain.rewards import models as reward_models
 from push.campaigns import models as campaign_models
 from push.notifications import models as notification_models
 from push.notifications.preferences import preferences_of
@@ -226,6 +229,14 @@ class GeofenceTransition(Enum):
     EXIT = "EXIT"
 
 
+def rewards_by_code_loader() -> DataLoader[str, reward_models.Reward | None]:
+    async def load(codes: list[str]) -> list[reward_models.Reward | None]:
+        found = {r.code: r for r in await reward_models.Reward.filter(code__in=list(codes))}
+        return [found.get(code) for code in codes]
+
+    return DataLoader(load_fn=load)
+
+
 @strawberry.type(description="Something members get for coming by a store.")
 class Promotion:
     id: strawberry.ID = strawberry.field(description="The promotion's id.")
@@ -242,6 +253,15 @@ class Promotion:
     transitions: list[GeofenceTransition] = strawberry.field(
         description="The transitions that fire it."
     )
+
+    @strawberry.field(description="The reward handed out as a coupon, if any.")
+    async def reward(self, info: Info) -> Reward | None:
+        if self.reward_code is None:
+            return None
+        found = await info.context.loader("push.rewardsByCode", rewards_by_code_loader).load(
+            self.reward_code
+        )
+        return Reward.from_model(found) if found is not None else None
 
     @classmethod
     def from_model(cls, p: store_models.Promotion) -> Promotion:

@@ -13,8 +13,8 @@ class PointsEarned(DomainEvent):
     member_id: int
     entry_id: int
     points: int
-    #: EntryKind name: EARN, BONUS, REFERRAL, ENGAGEMENT, ADJUST. (Not `kind`: that name is
-    #: the event kind, a class attribute of every DomainEvent.)
+    #: EntryKind name: EARN, BONUS, REFERRAL, ENGAGEMENT, ADJUST. (Not `kind`: that is the
+    #: event's own name, DomainEvent.kind.)
     entry_kind: str
     reference: str | None
     available_at: datetime
