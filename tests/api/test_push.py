@@ -4,6 +4,7 @@ preferences, campaigns and the live subscription, through the real app."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from api.auth import Principal, Role
 from api.context import Context
 from api.schema import build_schema
 from push.campaigns.models import Campaign
+from push.gateway import PushMessage, SendOutcome, SendResult
+from push.notifications.delivery import deliver_until_idle
 from push.notifications.models import Notification, PushStatus
 from tests.api.conftest import GraphQLClient, data, error_codes
 from tests.contract.contract_check import operations
@@ -355,3 +358,37 @@ async def test_the_live_feed_delivers_each_new_notification_to_its_member(
         "createdAt": stored.created_at.isoformat(),
     }
     assert stored.push_status is PushStatus.PENDING
+
+
+class RefusingGateway:
+    """A push service that refuses every message for good (bad credentials, say)."""
+
+    async def send(self, messages: Sequence[PushMessage]) -> list[SendResult]:
+        return [
+            SendResult(m, SendOutcome.FAILED, error="PermissionDenied: no access") for m in messages
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_admins_see_the_pushes_that_failed_for_good(api: GraphQLClient) -> None:
+    await stores_and_a_promotion(api)
+    data(await api.member("alice", REGISTER, {"token": "alice-phone"}))
+    data(await api.member("alice", contract("ReportLocation"), {"input": SOL}))
+    await deliver_until_idle(RefusingGateway(), api.clock.now())
+
+    query = "{ failedPushes(first: 10) { customerId attempts lastError notification { title pushStatus } } }"
+    assert error_codes(await api.member("alice", query)) == ["FORBIDDEN"]
+    result = data(await api.admin(query))
+
+    assert result["failedPushes"] == [
+        {
+            "customerId": "alice",
+            "attempts": 1,
+            "lastError": "PermissionDenied: no access",
+            "notification": {"title": "Coffee on us", "pushStatus": "FAILED"},
+        }
+    ]
+    feed = data(await api.member("alice", contract("Notifications"), {"first": 5}))
+    assert feed["me"]["notifications"]["unreadCount"] == 1  # still in the feed
