@@ -30,6 +30,7 @@ from domain.segments.services import refresh_segment_counts
 from domain.tiers.services import review_tiers
 from gamification.achievements.wiring import build_engine
 from push.gateway import LogGateway, PushGateway
+from push.wiring import PushArea, build_push_area
 
 log = logging.getLogger("fidelio.runtime")
 
@@ -53,6 +54,7 @@ class Runtime:
     handlers: dict[str, list[Handler]]
     jobs: list[ScheduledJob]
     dispatcher: Dispatcher
+    push: PushArea
     #: exportMyData's sections, in document order: {name: provider(member_id)}.
     export_sections: dict[str, SectionProvider] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -148,8 +150,9 @@ def build_runtime(
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = build_engine()
+    push = build_push_area(settings, redis, clock, observer=observer, gateway=gateway)
     handlers: dict[str, list[Handler]] = {}
-    for area_handlers in (referral_handlers(clock, observer),):
+    for area_handlers in (referral_handlers(clock, observer), push.handlers):
         for kind, handlers_of_kind in area_handlers.items():
             handlers.setdefault(kind, []).extend(handlers_of_kind)
     jobs: list[ScheduledJob] = [
@@ -159,6 +162,7 @@ def build_runtime(
         ScheduledJob("expire-coupons", timedelta(minutes=5), expire_coupons),
         ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
         *drop_jobs(),
+        *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
     ]
     # Each layer adds the sections of the member's data it owns.
     export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS}
@@ -173,4 +177,5 @@ def build_runtime(
         jobs=jobs,
         dispatcher=dispatcher,
         export_sections=export_sections,
+        push=push,
     )

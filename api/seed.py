@@ -19,6 +19,7 @@ from domain.members.services import ProfileChanges, get_or_create_member, update
 from domain.rewards.catalogue import RewardSpec, upsert_reward
 from domain.rewards.models import RewardKind
 from gamification.achievements.demo import seed_achievements as define_demo_achievements
+from push.demo import seed_stores_and_promotions
 
 DEMO_MEMBERS = [
     ("alice", "Alice", "es", "Europe/Madrid", "ES", "Madrid"),
@@ -54,6 +55,13 @@ async def seed_members(runtime: Runtime) -> str:
             now.date(),
         )
     return f"{await Member.all().count()} members"
+
+
+async def seed_stores(runtime: Runtime) -> str:
+    push = runtime.push
+    return await seed_stores_and_promotions(
+        runtime.clock.now(), push.geofences, push.segments, push.coupons
+    )
 
 
 DEMO_REWARDS = [
@@ -145,6 +153,7 @@ SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
     seed_points,
     seed_achievements,
     seed_rewards,
+    seed_stores,
     seed_drops,
 ]
 
