@@ -1,43 +1,48 @@
 """The one evaluator of segment rules: a rule becomes a SQL query over members.
 
 Every use goes through `members_matching`: the whole set (counts, campaigns) is the query
-itself, one member's membership is the same query filtered by that member's id. Each condition
-is a WHERE clause on `member` or an `id IN (subquery)` over purchases and badges, so the
-database does the work on SQLite and PostgreSQL alike; nothing loads members into Python.
+itself, one member's membership is the same query filtered by that member's id, and the key
+figures embed it as SQL (`member_ids_sql`). Each condition is a WHERE clause on `member` or an
+`id IN (subquery)` over purchases and badges, so the database does the work on SQLite and
+PostgreSQL alike; nothing loads members into Python.
 
-Amounts are summed as whole cents (`CAST(ROUND(x * 100) AS BIGINT)`): SQLite keeps decimals
-as text, and integer cents make the sums exact on both databases.
+Net amounts are exact on both databases: PostgreSQL sums its NUMERIC columns as they are;
+SQLite keeps decimals as text, so there they are summed as whole cents
+(`CAST(ROUND(x * 100) AS BIGINT)`), which floating point cannot get wrong.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from tortoise.expressions import RawSQL, Subquery
 from tortoise.functions import Count, Lower, Sum
-from tortoise.queryset import QuerySet
+from tortoise.queryset import QuerySet, ValuesQuery
 
 from domain.achievements.models import MemberBadge
 from domain.members.models import Member
 from domain.purchases.models import Purchase
 from domain.segments.rules import SegmentRule
 
-#: A purchase's amount net of refunds, in cents.
+NET_AMOUNT = '("amount" - "refunded_amount")'
 NET_CENTS = 'CAST(ROUND(("amount" - "refunded_amount") * 100) AS BIGINT)'
 
 
-def cents(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value())
+def _net() -> tuple[str, Callable[[Decimal], Decimal | int]]:
+    """A purchase's amount net of refunds as SQL, and how to express an amount to compare
+    with it: the amount itself on PostgreSQL, whole cents on SQLite."""
+    if Purchase._meta.db.capabilities.dialect == "sqlite":
+        return NET_CENTS, lambda amount: int((amount * 100).to_integral_value())
+    return NET_AMOUNT, lambda amount: amount
 
 
 def kept_purchases(now: datetime) -> QuerySet[Purchase]:
     """Purchases made no later than `now` that were not fully refunded."""
-    return (
-        Purchase.filter(occurred_at__lte=now)
-        .annotate(net_cents=RawSQL(NET_CENTS))
-        .filter(net_cents__gt=0)
-    )
+    net, _ = _net()
+    return Purchase.filter(occurred_at__lte=now).annotate(net=RawSQL(net)).filter(net__gt=0)
 
 
 def current_members() -> QuerySet[Member]:
@@ -62,18 +67,19 @@ def members_matching(rule: SegmentRule, now: datetime) -> QuerySet[Member]:
     if earliest is not None:
         query = query.filter(birth_date__gt=earliest)
     if rule.min_lifetime_spend is not None and rule.min_lifetime_spend > 0:
+        net, as_compared = _net()
         big_spenders = (
             Purchase.filter(occurred_at__lte=now)
-            .annotate(spent_cents=Sum(RawSQL(NET_CENTS)))
+            .annotate(spent=Sum(RawSQL(net)))
             .group_by("member_id")
-            .filter(spent_cents__gte=cents(rule.min_lifetime_spend))
+            .filter(spent__gte=as_compared(rule.min_lifetime_spend))
             .values("member_id")
         )
         query = query.filter(id__in=Subquery(big_spenders))
     if rule.min_purchases is not None and rule.min_purchases > 0:
         frequent = (
             kept_purchases(now)
-            .annotate(kept_count=Count("id"))
+            .annotate(kept_count=Count("member_id"))
             .group_by("member_id")
             .filter(kept_count__gte=rule.min_purchases)
             .values("member_id")
@@ -98,3 +104,16 @@ def members_matching(rule: SegmentRule, now: datetime) -> QuerySet[Member]:
         )
         query = query.filter(id__in=Subquery(shoppers))
     return query
+
+
+def member_ids_sql(members: QuerySet[Member]) -> tuple[str, list[Any]]:
+    """`SELECT "id" ...` of `members` and its parameters, for embedding in other SQL.
+
+    The placeholders are those of the connection's dialect (`?` on SQLite, `$1..$n` on
+    PostgreSQL, numbered from 1), so the embedding statement must put this SQL first.
+    """
+    ids: ValuesQuery[Any] = members.values("id")
+    ids._choose_db_if_not_chosen()
+    ids._make_query()
+    sql, params = ids.query.get_parameterized_sql()
+    return sql, list(params)
