@@ -12,6 +12,8 @@ from api.runtime import Runtime, build_runtime
 from api.settings import Settings
 from domain.members.models import Member
 from domain.members.services import ProfileChanges, get_or_create_member, update_profile
+from domain.segments.rules import SegmentRule
+from domain.segments.services import upsert_segment
 
 DEMO_MEMBERS = [
     ("alice", "Alice", "es", "Europe/Madrid", "ES", "Madrid"),
@@ -49,7 +51,21 @@ async def seed_members(runtime: Runtime) -> str:
     return f"{await Member.all().count()} members"
 
 
-SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members]
+DEMO_SEGMENTS = [
+    ("spain", "Members in Spain", SegmentRule(countries=("ES",))),
+    ("madrid", "Members in Madrid", SegmentRule(cities=("Madrid",))),
+    ("over-40", "Members aged 40 or more", SegmentRule(min_age=40)),
+]
+
+
+async def seed_segments(runtime: Runtime) -> str:
+    now = runtime.clock.now()
+    for code, name, rule in DEMO_SEGMENTS:
+        await upsert_segment(code, name, rule, now)
+    return f"{len(DEMO_SEGMENTS)} segments"
+
+
+SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members, seed_segments]
 
 
 async def seed_demo(settings: Settings) -> str:

@@ -2,7 +2,7 @@
 
 All figures come from one SQL statement (`domain.kpis.statement`) of aggregates: nothing is
 loaded row by row into Python, whatever the program's size. A segment's members come from the
-segments' one evaluator, embedded as SQL. `domain.kpis.definitions` says precisely what each
+segments' one evaluator, run once into a temporary table inside the same transaction. `domain.kpis.definitions` says precisely what each
 figure means.
 """
 
@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidInput
-from domain.kpis.statement import kpi_statement, render
+from domain.kpis.statement import SCOPE_TABLE, kpi_statement, render
+from domain.members.models import Member
 from domain.points.models import EntryKind
 from domain.referrals.models import EngagementKind
 from domain.segments.query import member_ids_sql
@@ -70,29 +73,28 @@ async def program_kpis(
         raise InvalidInput("`to` must be after `from`", ["to"])
     if end - start > MAX_PERIOD:
         raise InvalidInput("a period covers at most 3660 days", ["to"])
-    connection = connections.get("default")
-    dialect = connection.capabilities.dialect
-    scope_sql, scope_params = "", []
-    if segment_code is not None:
-        scope_sql, scope_params = member_ids_sql(await segment_members(segment_code, now))
-    statement, params = render(
-        kpi_statement(scoped=segment_code is not None),
-        {
-            "start": start,
-            "end": end,
-            "before": start - (end - start),
-            "redeem": EntryKind.REDEEM.value,
-            "expire": EntryKind.EXPIRE.value,
-            "survey": EngagementKind.SURVEY.value,
-            "promoter": PROMOTER_MIN,
-            "detractor": DETRACTOR_MAX,
-        },
-        dialect,
-        taken=len(scope_params),
-    )
-    rows = await connection.execute_query_dict(
-        statement.replace("{scope_sql}", scope_sql), [*scope_params, *params]
-    )
+    scope = await segment_members(segment_code, now) if segment_code is not None else None
+    async with in_transaction() as connection:
+        dialect = connection.capabilities.dialect
+        if scope is not None:
+            await _write_scope(connection, scope, dialect)
+        statement, params = render(
+            kpi_statement(scoped=scope is not None),
+            {
+                "start": start,
+                "end": end,
+                "before": start - (end - start),
+                "redeem": EntryKind.REDEEM.value,
+                "expire": EntryKind.EXPIRE.value,
+                "survey": EngagementKind.SURVEY.value,
+                "promoter": PROMOTER_MIN,
+                "detractor": DETRACTOR_MAX,
+            },
+            dialect,
+        )
+        rows = await connection.execute_query_dict(statement, params)
+        if scope is not None:
+            await connection.execute_script(f"DROP TABLE {SCOPE_TABLE}")
     row = {key: int(value or 0) for key, value in rows[0].items()}
 
     gross_cents, net_cents = row["gross_cents"], row["gross_cents"] - row["refund_cents"]
@@ -121,6 +123,19 @@ async def program_kpis(
             else None
         ),
     )
+
+
+async def _write_scope(
+    connection: BaseDBAsyncClient, members: QuerySet[Member], dialect: str
+) -> None:
+    """The segment's member ids into a temporary table of this transaction's connection,
+    evaluated once; on PostgreSQL analysed, so that the planner knows its size."""
+    sql, params = member_ids_sql(members)
+    await connection.execute_script(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
+    await connection.execute_script(f"CREATE TEMPORARY TABLE {SCOPE_TABLE} (id BIGINT PRIMARY KEY)")
+    await connection.execute_query(f"INSERT INTO {SCOPE_TABLE} (id) {sql}", params)
+    if dialect == "postgres":
+        await connection.execute_script(f"ANALYZE {SCOPE_TABLE}")
 
 
 def _ratio(part: int, whole: int) -> float | None:

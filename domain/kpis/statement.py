@@ -3,10 +3,11 @@
 Every figure comes from a single statement, one row of single-row aggregates cross-joined:
 members, activity (one pass over the purchases and engagement of the period and the one
 before, grouped by member), refunds, the ledger and survey scores. With a segment, its members
-are a CTE (`scope`) evaluated once by PostgreSQL and referenced by each part.
+are first written to a temporary table (`SCOPE_TABLE`, evaluated once, with statistics so the
+planner joins it by hash) that each part filters on.
 
 The SQL is written with `:name` parameters; `render` turns them into the dialect's
-placeholders, numbered after those of the scope's own SQL.
+placeholders.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-SCOPE_CTE = "WITH scope AS ({scope_sql}) "
-IN_SCOPE = " AND {column} IN (SELECT id FROM scope)"
+SCOPE_TABLE = "kpi_scope"
+IN_SCOPE = " AND {column} IN (SELECT id FROM kpi_scope)"
 
 MEMBERS = """
 SELECT COUNT(*) AS members,
@@ -84,7 +85,7 @@ WHERE s.kind = :survey AND s.score IS NOT NULL
 
 
 def kpi_statement(scoped: bool) -> str:
-    """The statement, with `{scope_sql}` left to fill when `scoped`."""
+    """The statement; `scoped` filters every part on the members in `SCOPE_TABLE`."""
     parts = {
         "members_scope": "m.id",
         "purchases_scope": "p.member_id",
@@ -103,17 +104,15 @@ def kpi_statement(scoped: bool) -> str:
         f" CROSS JOIN ({POINTS}) points_part"
         f" CROSS JOIN ({SURVEYS}) surveys_part"
     )
-    return (SCOPE_CTE if scoped else "") + body.format(**fills)
+    return body.format(**fills)
 
 
 PARAMETER = re.compile(r"(?<![:\w]):([a-z_]+)\b")
 
 
-def render(
-    sql: str, values: Mapping[str, Any], dialect: str, taken: int = 0
-) -> tuple[str, list[Any]]:
+def render(sql: str, values: Mapping[str, Any], dialect: str) -> tuple[str, list[Any]]:
     """`sql` with its `:name` parameters as `?` (SQLite, one value per occurrence) or `$n`
-    (PostgreSQL, one number per name, after the `taken` placeholders already used)."""
+    (PostgreSQL, one number per name)."""
     params: list[Any] = []
     numbers: dict[str, int] = {}
 
@@ -124,7 +123,7 @@ def render(
             return "?"
         if name not in numbers:
             params.append(values[name])
-            numbers[name] = taken + len(params)
+            numbers[name] = len(params)
         return f"${numbers[name]}"
 
     return PARAMETER.sub(placeholder, sql), params
