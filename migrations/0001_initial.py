@@ -177,7 +177,7 @@ class Migration(migrations.Migration):
                 ('categories', fields.JSONField(default=list, description='Distinct item categories, for rules and segments.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('items', fields.JSONField(default=list, description='[{sku, category, quantity, unitPrice}] as sent by the shop.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
-            options={'table': 'purchase', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'occurred_at', 'amount', 'refunded_amount']), Index(fields=['occurred_at', 'member_id', 'amount', 'refunded_amount'])], 'pk_attr': 'id', 'table_description': 'An order the shop recorded, once per order id, with the points it earned.'},
+            options={'table': 'purchase', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'occurred_at', 'amount', 'refunded_amount', 'channel']), Index(fields=['occurred_at', 'member_id', 'amount', 'refunded_amount'])], 'pk_attr': 'id', 'table_description': 'An order the shop recorded, once per order id, with the points it earned.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -40,7 +40,7 @@ class Purchase(Model):
         #: Both cover the amounts, so that segments (per member) and key figures (per period)
         #: are answered from the index alone.
         indexes = (
-            ("member_id", "occurred_at", "amount", "refunded_amount"),
+            ("member_id", "occurred_at", "amount", "refunded_amount", "channel"),
             ("occurred_at", "member_id", "amount", "refunded_amount"),
         )
 
