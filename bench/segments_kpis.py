@@ -10,7 +10,9 @@ and a ledger entry per purchase, plus redemptions and expiries) through COPY, th
 - counting a segment's members (`upsert_segment` and the refresh job count in SQL);
 - the `programKpis` and `segments` GraphQL queries through a real server.
 
-Each timing is the median of `--repeat` runs after one warm-up; the target is under 1 s.
+Each timing is the median of `--repeat` runs after one warm-up; the target is under 1 s. The
+machine's load average is printed before and after: on a shared machine the figures scale with
+it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import time
@@ -328,6 +331,7 @@ async def through_graphql(base: str, repeat: int) -> None:
             return body["data"]
 
         period = {"from": start.isoformat(), "to": end.isoformat()}
+        await timed("baseline { __typename }", lambda: ask("{ __typename }", {}), repeat)
         await timed("programKpis, March 2026", lambda: ask(kpis, period), repeat)
         await timed(
             "programKpis, March 2026, segmentCode spain-gold",
@@ -341,6 +345,11 @@ async def through_graphql(base: str, repeat: int) -> None:
         )
 
 
+def print_load() -> None:
+    one, five, fifteen = os.getloadavg()
+    print(f"load average: {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} cores)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=100_000)
@@ -348,6 +357,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    print_load()
     with postgres_database("fidelio_bench_kpis") as url:
         started = time.perf_counter()
         counts = asyncio.run(load_program(url, args.members, args.purchases, args.seed))
@@ -359,6 +369,7 @@ def main() -> None:
         asyncio.run(in_process(url, args.repeat))
         with server(url, redis_url=None) as base:
             asyncio.run(through_graphql(base, args.repeat))
+    print_load()
 
 
 if __name__ == "__main__":
