@@ -18,11 +18,16 @@ import redis.asyncio as aioredis
 
 from api.db import close_database, open_database
 from api.settings import Settings
-from domain.activity import ActivityObserver, NoAchievements
+from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
+from domain.points.expiry import expire_points, remind_expiring_points
 from domain.privacy.export import DOMAIN_SECTIONS, SectionProvider
+from domain.referrals.handlers import referral_handlers
+from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
+from domain.tiers.services import review_tiers
+from gamification.achievements.wiring import build_engine
 from push.gateway import LogGateway, PushGateway
 
 log = logging.getLogger("fidelio.runtime")
@@ -127,9 +132,16 @@ def build_runtime(
     clock = clock or SystemClock()
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
-    observer: ActivityObserver = NoAchievements()
+    observer: ActivityObserver = build_engine()
     handlers: dict[str, list[Handler]] = {}
+    for area_handlers in (referral_handlers(clock, observer),):
+        for kind, handlers_of_kind in area_handlers.items():
+            handlers.setdefault(kind, []).extend(handlers_of_kind)
     jobs: list[ScheduledJob] = [
+        ScheduledJob("expire-points", timedelta(hours=1), expire_points),
+        ScheduledJob("remind-expiring-points", timedelta(hours=1), remind_expiring_points),
+        ScheduledJob("review-tiers", timedelta(hours=24), review_tiers),
+        ScheduledJob("expire-coupons", timedelta(minutes=5), expire_coupons),
         ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
     ]
     # Each layer adds the sections of the member's data it owns.

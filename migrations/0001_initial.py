@@ -4,7 +4,8 @@ import functools
 from domain.members.models import Platform
 from domain.points.models import EntryKind
 from domain.purchases.models import Channel
-from domain.referrals.models import EngagementKind
+from domain.referrals.models import EngagementKind, ReferralStatus
+from domain.rewards.models import CouponStatus, RewardKind
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -30,6 +31,35 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'badge', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'An achievement defined by admins as data: a rule over the member events.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CatalogueVersion',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('version', fields.BigIntField(default=0)),
+            ],
+            options={'table': 'achievement_catalogue_version', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'One row (id 1) whose `version` grows whenever an admin changes a badge or challenge,'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Challenge',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('title', fields.CharField(max_length=120)),
+                ('description', fields.CharField(max_length=500)),
+                ('starts_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('ends_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('recurrence', fields.CharField(default='NONE', description="The contract's Recurrence name: NONE, DAILY, WEEKLY or MONTHLY.", max_length=8)),
+                ('goal', fields.JSONField(description='The goal as JSON (gamification.rules.Rule.to_json()).', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('reward_points', fields.IntField(default=0)),
+                ('reward_badge', fields.ForeignKeyField('fidelio.Badge', source_field='reward_badge_id', null=True, db_constraint=True, to_field='id', related_name='rewarding_challenges', on_delete=OnDelete.SET_NULL)),
+                ('segment_code', fields.CharField(null=True, description='Only members of this segment see it and progress in it (null: everyone).', max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'challenge', 'app': 'fidelio', 'indexes': [Index(fields=['starts_at', 'ends_at'])], 'pk_attr': 'id', 'table_description': 'A time-boxed goal: a rule to reach between `starts_at` and `ends_at`, once per period.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -73,6 +103,19 @@ class Migration(migrations.Migration):
                 ('erased_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'member', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A shop customer in the loyalty program, created from the token subject on first sight.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ChallengeCompletion',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='challenge_completions', on_delete=OnDelete.CASCADE)),
+                ('challenge', fields.ForeignKeyField('fidelio.Challenge', source_field='challenge_id', db_constraint=True, to_field='id', related_name='completions', on_delete=OnDelete.CASCADE)),
+                ('period_key', fields.CharField(max_length=16)),
+                ('completed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('points', fields.IntField(default=0, description='Bonus points credited for it.')),
+            ],
+            options={'table': 'challenge_completion', 'app': 'fidelio', 'unique_together': (('member', 'challenge', 'period_key'),), 'indexes': [Index(fields=['challenge_id', 'completed_at'])], 'pk_attr': 'id', 'table_description': 'A member completed a challenge in one of its periods (`period_key`, e.g. "2026-W13").'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -146,7 +189,7 @@ class Migration(migrations.Migration):
                 ('reference', fields.CharField(null=True, description='What the entry is about, e.g. "order:A-1001", "redemption:17".', max_length=160)),
                 ('actor', fields.CharField(null=True, description='Who made a manual adjustment.', max_length=160)),
             ],
-            options={'table': 'points_entry', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'id']), Index(fields=['member_id', 'remaining']), Index(fields=['reference'])], 'pk_attr': 'id'},
+            options={'table': 'points_entry', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'id']), Index(fields=['member_id', 'remaining']), Index(fields=['reference']), Index(fields=['expires_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -158,6 +201,18 @@ class Migration(migrations.Migration):
                 ('points', fields.IntField()),
             ],
             options={'table': 'points_allocation', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': '`points` of credit `credit` consumed by debit `debit`.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PointsExpiryReminder',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='expiry_reminders', on_delete=OnDelete.CASCADE)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('points', fields.IntField()),
+                ('sent_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'points_expiry_reminder', 'app': 'fidelio', 'unique_together': (('member', 'expires_at'),), 'pk_attr': 'id', 'table_description': "A reminder raised for the member's points expiring at `expires_at`, kept so that a rerun"},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -176,8 +231,30 @@ class Migration(migrations.Migration):
                 ('points_earned', fields.IntField(default=0)),
                 ('categories', fields.JSONField(default=list, description='Distinct item categories, for rules and segments.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('items', fields.JSONField(default=list, description='[{sku, category, quantity, unitPrice}] as sent by the shop.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('awards', fields.JSONField(null=True, description='What recording the order unlocked (badge ids, challenge ids, new tier code, points', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
             options={'table': 'purchase', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'occurred_at', 'amount', 'refunded_amount', 'channel']), Index(fields=['occurred_at', 'member_id', 'amount', 'refunded_amount'])], 'pk_attr': 'id', 'table_description': 'An order the shop recorded, once per order id, with the points it earned.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Referral',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('referrer', fields.ForeignKeyField('fidelio.Member', source_field='referrer_id', db_constraint=True, to_field='id', related_name='referrals_made', on_delete=OnDelete.RESTRICT)),
+                ('referee', fields.OneToOneField('fidelio.Member', source_field='referee_id', db_constraint=True, to_field='id', related_name='referral_received', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(default=ReferralStatus.APPLIED, description='APPLIED: APPLIED\nCOMPLETED: COMPLETED\nCANCELLED: CANCELLED', enum_type=ReferralStatus, max_length=10)),
+                ('applied_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('purchase', fields.ForeignKeyField('fidelio.Purchase', source_field='purchase_id', null=True, description="The referee's first purchase, once recorded.", db_constraint=True, to_field='id', related_name='referrals', on_delete=OnDelete.RESTRICT)),
+                ('completed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('available_at', fields.DatetimeField(null=True, description='When the referral credits become spendable: a refund before then cancels them.', auto_now=False, auto_now_add=False)),
+                ('referrer_points', fields.IntField(default=0)),
+                ('referee_points', fields.IntField(default=0)),
+                ('referrer_credit', fields.ForeignKeyField('fidelio.PointsEntry', source_field='referrer_credit_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('referee_credit', fields.ForeignKeyField('fidelio.PointsEntry', source_field='referee_credit_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('referrer_capped', fields.BooleanField(default=False, description='The referrer had reached the monthly cap: the referral completed without their reward.')),
+                ('cancelled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'referral', 'app': 'fidelio', 'indexes': [Index(fields=['referrer_id', 'completed_at'])], 'pk_attr': 'id', 'table_description': "A member (the referee) who joined with another member's (the referrer's) code."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -195,6 +272,66 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Reward',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('name', fields.CharField(max_length=120)),
+                ('description', fields.CharField(default='', max_length=1000)),
+                ('kind', fields.CharEnumField(description='PERCENT_DISCOUNT: PERCENT_DISCOUNT\nFIXED_DISCOUNT: FIXED_DISCOUNT\nFREE_SHIPPING: FREE_SHIPPING\nPRODUCT: PRODUCT', enum_type=RewardKind, max_length=20)),
+                ('cost_points', fields.IntField()),
+                ('value', fields.DecimalField(null=True, description='The percent (0-100] or the amount off, for discounts only.', max_digits=14, decimal_places=2)),
+                ('min_tier_level', fields.IntField(default=0)),
+                ('stock', fields.IntField(null=True)),
+                ('remaining_stock', fields.IntField(null=True)),
+                ('per_member_limit', fields.IntField(null=True, description='Most coupons of this reward one member may hold or have used (null: no limit).')),
+                ('coupon_valid_days', fields.IntField(null=True, default=30, description='Days a coupon stays valid after redemption (null: it never expires).')),
+                ('active', fields.BooleanField(default=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'reward', 'app': 'fidelio', 'indexes': [Index(fields=['active', 'cost_points'])], 'pk_attr': 'id', 'table_description': 'Something members spend points on, kept by code (upsertReward).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Redemption',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=32)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='redemptions', on_delete=OnDelete.RESTRICT)),
+                ('reward', fields.ForeignKeyField('fidelio.Reward', source_field='reward_id', db_constraint=True, to_field='id', related_name='redemptions', on_delete=OnDelete.RESTRICT)),
+                ('points_spent', fields.IntField()),
+                ('debit_entry', fields.ForeignKeyField('fidelio.PointsEntry', source_field='debit_entry_id', null=True, description='The ledger debit that paid for the coupon (null when it cost nothing).', db_constraint=True, to_field='id', related_name='redemptions', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(default=CouponStatus.ACTIVE, description='ACTIVE: ACTIVE\nUSED: USED\nEXPIRED: EXPIRED\nCANCELLED: CANCELLED', enum_type=CouponStatus, max_length=10)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('expires_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('used_order_id', fields.CharField(null=True, max_length=128)),
+                ('closed_at', fields.DatetimeField(null=True, description='When the coupon expired or was cancelled.', auto_now=False, auto_now_add=False)),
+                ('points_returned', fields.IntField(default=0, description='Points given back when the coupon expired or was cancelled unused.')),
+                ('idempotency_key', fields.CharField(null=True, max_length=128)),
+            ],
+            options={'table': 'redemption', 'app': 'fidelio', 'unique_together': (('member', 'idempotency_key'),), 'indexes': [Index(fields=['member_id', 'reward_id', 'status']), Index(fields=['status', 'expires_at'])], 'pk_attr': 'id', 'table_description': 'A reward a member redeemed, and the coupon it issued (one code, used at most once).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='RuleProgress',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='rule_progress', on_delete=OnDelete.CASCADE)),
+                ('badge', fields.ForeignKeyField('fidelio.Badge', source_field='badge_id', null=True, db_constraint=True, to_field='id', related_name='progress', on_delete=OnDelete.CASCADE)),
+                ('challenge', fields.ForeignKeyField('fidelio.Challenge', source_field='challenge_id', null=True, db_constraint=True, to_field='id', related_name='progress', on_delete=OnDelete.CASCADE)),
+                ('period_key', fields.CharField(default='all', max_length=16)),
+                ('state', fields.JSONField(default=dict, description='gamification.rules.ProgressState.to_json()', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('current', fields.DecimalField(default=0, description="The rule's value when the state was last written (windows decay: read models recompute).", max_digits=16, decimal_places=2)),
+                ('rule_fingerprint', fields.CharField(max_length=16)),
+                ('completed_at', fields.DatetimeField(null=True, description='When the target was reached (the badge earned, the challenge period completed).', auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'rule_progress', 'app': 'fidelio', 'unique_together': (('member', 'badge', 'period_key'), ('member', 'challenge', 'period_key')), 'pk_attr': 'id', 'table_description': "How far one member has come towards a badge's rule or a challenge's goal in one period."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Segment',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -207,6 +344,21 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'segment', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A named set of members defined by a rule, for targeting campaigns, drops and challenges.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Tier',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=32)),
+                ('name', fields.CharField(max_length=80)),
+                ('level', fields.IntField(unique=True)),
+                ('qualifying_points', fields.IntField(description='Points earned in the qualification window needed to hold the tier.')),
+                ('points_multiplier', fields.DecimalField(default=1, description='Applied to the points of every purchase made while the member holds the tier.', max_digits=8, decimal_places=4)),
+                ('benefits', fields.JSONField(default=list, description='Benefit lines shown to members, in order.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'tier', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A level of the program, configured by admins and keyed by code.'},
             bases=['Model'],
         ),
     ]

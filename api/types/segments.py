@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
-from api.types.channel import Channel
-from api.types.common import UserError
+from api.types.common import Channel, UserError
 from domain.kpis.definitions import KPI_DEFINITIONS, PROGRAM_KPIS
 from domain.kpis.services import ProgramKpis as ProgramKpisResult
 from domain.purchases.models import Channel as ChannelModel
