@@ -29,6 +29,8 @@ from domain.segments.services import refresh_segment_counts
 from domain.tiers.services import review_tiers
 from gamification.achievements.wiring import build_engine
 from push.gateway import LogGateway, PushGateway
+from push.privacy import export_sections as push_export_sections
+from push.wiring import PushArea, build_push_area
 
 log = logging.getLogger("fidelio.runtime")
 
@@ -52,6 +54,7 @@ class Runtime:
     handlers: dict[str, list[Handler]]
     jobs: list[ScheduledJob]
     dispatcher: Dispatcher
+    push: PushArea
     #: exportMyData's sections, in document order: {name: provider(member_id)}.
     export_sections: dict[str, SectionProvider] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -133,8 +136,9 @@ def build_runtime(
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = build_engine()
+    push = build_push_area(settings, redis, clock, observer=observer, gateway=gateway)
     handlers: dict[str, list[Handler]] = {}
-    for area_handlers in (referral_handlers(clock, observer),):
+    for area_handlers in (referral_handlers(clock, observer), push.handlers):
         for kind, handlers_of_kind in area_handlers.items():
             handlers.setdefault(kind, []).extend(handlers_of_kind)
     jobs: list[ScheduledJob] = [
@@ -142,10 +146,11 @@ def build_runtime(
         ScheduledJob("remind-expiring-points", timedelta(hours=1), remind_expiring_points),
         ScheduledJob("review-tiers", timedelta(hours=24), review_tiers),
         ScheduledJob("expire-coupons", timedelta(minutes=5), expire_coupons),
+        *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
         ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
     ]
     # Each layer adds the sections of the member's data it owns.
-    export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS}
+    export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,
@@ -156,5 +161,6 @@ def build_runtime(
         handlers=handlers,
         jobs=jobs,
         dispatcher=dispatcher,
+        push=push,
         export_sections=export_sections,
     )

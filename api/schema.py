@@ -30,6 +30,7 @@ from api.areas import (
     points,
     privacy,
     purchases,
+    push,
     referrals,
     rewards,
     segments,
@@ -46,6 +47,7 @@ AREAS: list[ModuleType] = [
     achievements,
     rewards,
     referrals,
+    push,
     segments,
     privacy,
 ]

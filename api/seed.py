@@ -19,6 +19,7 @@ from domain.rewards.models import RewardKind
 from domain.segments.rules import SegmentRule
 from domain.segments.services import upsert_segment
 from gamification.achievements.demo import seed_achievements as define_demo_achievements
+from push.demo import seed_stores_and_promotions
 
 DEMO_MEMBERS = [
     ("alice", "Alice", "es", "Europe/Madrid", "ES", "Madrid"),
@@ -68,6 +69,13 @@ async def seed_segments(runtime: Runtime) -> str:
     for code, name, rule in DEMO_SEGMENTS:
         await upsert_segment(code, name, rule, now)
     return f"{len(DEMO_SEGMENTS)} segments"
+
+
+async def seed_stores(runtime: Runtime) -> str:
+    push = runtime.push
+    return await seed_stores_and_promotions(
+        runtime.clock.now(), push.geofences, push.segments, push.coupons
+    )
 
 
 DEMO_REWARDS = [
@@ -125,6 +133,7 @@ SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
     seed_achievements,
     seed_rewards,
     seed_segments,
+    seed_stores,
 ]
 
 

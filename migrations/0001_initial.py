@@ -7,6 +7,9 @@ from domain.purchases.models import Channel
 from domain.referrals.models import EngagementKind, ReferralStatus
 from domain.rewards.models import CouponStatus, RewardKind
 from json import dumps, loads
+from push.campaigns.models import CampaignSource, CampaignStatus
+from push.notifications.models import DeliveryStatus, NotificationCategory, PushStatus
+from push.stores.models import GeofenceTransition
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -31,6 +34,33 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'badge', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'An achievement defined by admins as data: a rule over the member events.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Campaign',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('source', fields.CharEnumField(default=CampaignSource.ADMIN, description='ADMIN: ADMIN\nDROP: DROP', enum_type=CampaignSource, max_length=8)),
+                ('category', fields.CharEnumField(description='POINTS: POINTS\nBADGE: BADGE\nCHALLENGE: CHALLENGE\nTIER: TIER\nDROP: DROP\nPROMOTION: PROMOTION\nREFERRAL: REFERRAL\nREMINDER: REMINDER\nCAMPAIGN: CAMPAIGN', enum_type=NotificationCategory, max_length=16)),
+                ('title', fields.CharField(max_length=200)),
+                ('body', fields.CharField(max_length=1000)),
+                ('deep_link', fields.CharField(null=True, max_length=500)),
+                ('template', fields.CharField(null=True, description='Template key and values when the text is rendered per member (drops).', max_length=64)),
+                ('template_params', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('dedupe_key', fields.CharField(description='The notifications\' dedupe key, e.g. "campaign:spring-sale" or "drop:12".', max_length=160)),
+                ('segment_code', fields.CharField(null=True, description='Audience: a segment, or members at or above a tier level, or (both null) everyone.', max_length=64)),
+                ('min_tier_level', fields.IntField(null=True)),
+                ('bonus_points', fields.IntField(default=0)),
+                ('send_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('status', fields.CharEnumField(description='SCHEDULED: SCHEDULED\nSENDING: SENDING\nSENT: SENT', enum_type=CampaignStatus, max_length=10)),
+                ('recipients', fields.IntField(default=0, description='Members who got the notification so far.')),
+                ('cursor', fields.BigIntField(default=0)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('started_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('finished_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'campaign', 'app': 'fidelio', 'indexes': [Index(fields=['status', 'send_at'])], 'pk_attr': 'id', 'table_description': "A message to a segment (or everyone, or a drop's tiers), sent at `send_at`."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -159,6 +189,45 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Notification',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
+                ('category', fields.CharEnumField(description='POINTS: POINTS\nBADGE: BADGE\nCHALLENGE: CHALLENGE\nTIER: TIER\nDROP: DROP\nPROMOTION: PROMOTION\nREFERRAL: REFERRAL\nREMINDER: REMINDER\nCAMPAIGN: CAMPAIGN', enum_type=NotificationCategory, max_length=16)),
+                ('title', fields.CharField(max_length=200)),
+                ('body', fields.CharField(max_length=1000)),
+                ('deep_link', fields.CharField(null=True, description='An app link to open, e.g. fidelio://drops/12.', max_length=500)),
+                ('dedupe_key', fields.CharField(description='What the notification is about, e.g. "badge:12" or "campaign:spring-sale".', max_length=160)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('push_status', fields.CharEnumField(description='PENDING: PENDING\nHELD: HELD\nSENDING: SENDING\nSENT: SENT\nSKIPPED: SKIPPED\nFAILED: FAILED', enum_type=PushStatus, max_length=8)),
+                ('push_reason', fields.CharField(null=True, description='Why a push was held or skipped, e.g. "quiet hours", "daily cap", "category off".', max_length=64)),
+                ('push_at', fields.DatetimeField(null=True, description='When the push is (or was) due: creation, or the end of the quiet hours. Counts toward', auto_now=False, auto_now_add=False)),
+                ('attempts', fields.IntField(default=0, description='The most send attempts made to any one device.')),
+                ('next_attempt_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_error', fields.CharField(null=True, max_length=500)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('data', fields.JSONField(default=dict, description='Extra strings for the app, sent as push data (badge id, drop id...).', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+            ],
+            options={'table': 'notification', 'app': 'fidelio', 'unique_together': (('member', 'dedupe_key'),), 'indexes': [Index(fields=['member_id', 'id']), Index(fields=['member_id', 'read_at']), Index(fields=['member_id', 'push_at']), Index(fields=['push_status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': "One entry of a member's in-app feed, and the push that goes with it."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='NotificationPreferences',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.OneToOneField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='notification_preferences', on_delete=OnDelete.CASCADE)),
+                ('push_enabled', fields.BooleanField(default=True)),
+                ('categories', fields.JSONField(default=list, description='Category names the member wants pushed, the others stay in the feed only.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('quiet_hours_start', fields.CharField(null=True, description='Local "HH:MM" in the member\'s time zone, both set or both null. Start after end means', max_length=5)),
+                ('quiet_hours_end', fields.CharField(null=True, max_length=5)),
+                ('max_pushes_per_day', fields.IntField()),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'notification_preferences', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'What a member lets us push. Absent row: the defaults (everything, no quiet hours).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='OutboxEvent',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -216,6 +285,27 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Promotion',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('title', fields.CharField(max_length=100)),
+                ('message', fields.CharField(max_length=500)),
+                ('starts_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('ends_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('store_codes', fields.JSONField(default=list, description='Store codes, empty for every store.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('segment_code', fields.CharField(null=True, max_length=64)),
+                ('bonus_points', fields.IntField(default=0)),
+                ('reward_code', fields.CharField(null=True, max_length=64)),
+                ('cooldown_hours', fields.IntField(default=24)),
+                ('transitions', fields.JSONField(default=list, description='GeofenceTransition names that trigger it.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'promotion', 'app': 'fidelio', 'indexes': [Index(fields=['starts_at', 'ends_at'])], 'pk_attr': 'id', 'table_description': 'Something a member gets for coming by a store: bonus points and/or a coupon, and a'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Purchase',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -234,6 +324,24 @@ class Migration(migrations.Migration):
                 ('awards', fields.JSONField(null=True, description='What recording the order unlocked (badge ids, challenge ids, new tier code, points', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
             options={'table': 'purchase', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'occurred_at', 'amount', 'refunded_amount', 'channel']), Index(fields=['occurred_at', 'member_id', 'amount', 'refunded_amount'])], 'pk_attr': 'id', 'table_description': 'An order the shop recorded, once per order id, with the points it earned.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PushDelivery',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('notification', fields.ForeignKeyField('fidelio.Notification', source_field='notification_id', db_constraint=True, to_field='id', related_name='deliveries', on_delete=OnDelete.CASCADE)),
+                ('device', fields.ForeignKeyField('fidelio.Device', source_field='device_id', null=True, db_constraint=True, to_field='id', related_name='push_deliveries', on_delete=OnDelete.SET_NULL)),
+                ('token', fields.CharField(description='The token at the time: the device row goes when the token is reported unregistered.', max_length=512)),
+                ('status', fields.CharEnumField(description='QUEUED: QUEUED\nSENDING: SENDING\nRETRY: RETRY\nSENT: SENT\nDEVICE_GONE: DEVICE_GONE\nFAILED: FAILED', enum_type=DeliveryStatus, max_length=12)),
+                ('attempts', fields.IntField(default=0)),
+                ('next_attempt_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('claimed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('claim', fields.CharField(null=True, description='Which worker round holds the claim.', max_length=32)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_error', fields.CharField(null=True, max_length=500)),
+            ],
+            options={'table': 'push_delivery', 'app': 'fidelio', 'unique_together': (('notification', 'device'),), 'indexes': [Index(fields=['status', 'next_attempt_at']), Index(fields=['claim'])], 'pk_attr': 'id', 'table_description': 'The push of one notification to one device, at most one row per pair.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -344,6 +452,39 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'segment', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A named set of members defined by a rule, for targeting campaigns, drops and challenges.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Store',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('name', fields.CharField(max_length=120)),
+                ('address', fields.CharField(null=True, max_length=300)),
+                ('latitude', fields.FloatField()),
+                ('longitude', fields.FloatField()),
+                ('geofence_radius_m', fields.FloatField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'store', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': "A physical store and the circle around it the app monitors (the store's geofence,"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PromotionTrigger',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('promotion', fields.ForeignKeyField('fidelio.Promotion', source_field='promotion_id', db_constraint=True, to_field='id', related_name='triggers', on_delete=OnDelete.CASCADE)),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='promotion_triggers', on_delete=OnDelete.CASCADE)),
+                ('store', fields.ForeignKeyField('fidelio.Store', source_field='store_id', null=True, db_constraint=True, to_field='id', related_name='promotion_triggers', on_delete=OnDelete.SET_NULL)),
+                ('window_start', fields.DatetimeField(description='Start of the cooldown window (the trigger time floored to whole cooldowns since epoch).', auto_now=False, auto_now_add=False)),
+                ('triggered_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('transition', fields.CharEnumField(description='ENTER: ENTER\nDWELL: DWELL\nEXIT: EXIT', enum_type=GeofenceTransition, max_length=8)),
+                ('bonus_points', fields.IntField(default=0)),
+                ('coupon_code', fields.CharField(null=True, max_length=64)),
+                ('notification_id', fields.BigIntField(null=True)),
+            ],
+            options={'table': 'promotion_trigger', 'app': 'fidelio', 'unique_together': (('promotion', 'member', 'window_start'),), 'indexes': [Index(fields=['member_id', 'promotion_id', 'triggered_at'])], 'pk_attr': 'id', 'table_description': 'A promotion a member got, at most once per cooldown: the cooldown window the trigger'},
             bases=['Model'],
         ),
         ops.CreateModel(

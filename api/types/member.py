@@ -18,6 +18,12 @@ from api.context import Info
 from api.types.achievements import MemberBadge, member_badges
 from api.types.points import PointsEntryConnection, PointsSummary, points_summary_loader
 from api.types.points import resolve_points_history as _points_history
+from api.types.push import (
+    NotificationConnection,
+    NotificationPreferences,
+    resolve_member_notification_preferences,
+    resolve_member_notifications,
+)
 from api.types.rewards import CouponStatus, Redemption, member_redemptions
 from api.types.tier import Tier, TierProgress, next_tier_loader, tier_of
 from domain.members import models
@@ -106,6 +112,15 @@ class Member:
         first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
     ) -> list[Redemption]:
         return await member_redemptions(info, self.model.id, status, first)
+
+    notifications: NotificationConnection = strawberry.field(
+        resolver=resolve_member_notifications,
+        description="The member's in-app feed, newest first, with the unread count.",
+    )
+    notification_preferences: NotificationPreferences = strawberry.field(
+        resolver=resolve_member_notification_preferences,
+        description="What the member lets us push, and when.",
+    )
 
     @strawberry.field(description="The member's registered devices.")
     async def devices(self, info: Info) -> list[Device]:
