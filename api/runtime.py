@@ -30,6 +30,7 @@ from domain.segments.services import refresh_segment_counts
 from domain.tiers.services import review_tiers
 from gamification.achievements.wiring import build_engine
 from push.gateway import LogGateway, PushGateway
+from push.privacy import export_sections as push_export_sections
 from push.wiring import PushArea, build_push_area
 
 log = logging.getLogger("fidelio.runtime")
@@ -163,9 +164,10 @@ def build_runtime(
         ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
         *drop_jobs(),
         *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
+        ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
     ]
     # Each layer adds the sections of the member's data it owns.
-    export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS}
+    export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,
@@ -176,6 +178,6 @@ def build_runtime(
         handlers=handlers,
         jobs=jobs,
         dispatcher=dispatcher,
-        export_sections=export_sections,
         push=push,
+        export_sections=export_sections,
     )

@@ -14,12 +14,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from domain.achievements.models import MemberBadge
+from domain.achievements.models import ChallengeCompletion, MemberBadge, RuleProgress
 from domain.drops.queries import drop_claims_section
 from domain.members.models import Device, Member
-from domain.points.models import PointsEntry
+from domain.points.models import PointsEntry, PointsExpiryReminder
 from domain.purchases.models import Purchase, Refund
-from domain.referrals.models import Engagement
+from domain.referrals.models import Engagement, Referral
+from domain.rewards.models import Redemption
 
 EXPORT_FORMAT = "fidelio-member-export/1"
 
@@ -158,6 +159,75 @@ async def badges_section(member_id: int) -> list[dict[str, Any]]:
     return _rows(await query.values(*names), names)
 
 
+async def redemptions_section(member_id: int) -> list[dict[str, Any]]:
+    names = {
+        "code": "couponCode",
+        "reward__code": "rewardCode",
+        "reward__name": "rewardName",
+        "points_spent": "pointsSpent",
+        "status": "status",
+        "created_at": "createdAt",
+        "expires_at": "expiresAt",
+        "used_at": "usedAt",
+        "used_order_id": "usedOrderId",
+        "closed_at": "closedAt",
+        "points_returned": "pointsReturned",
+    }
+    query = Redemption.filter(member_id=member_id).order_by("created_at", "id")
+    return _rows(await query.values(*names), names)
+
+
+async def referrals_section(member_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Referrals the member made and the one they received, without the other member's
+    identity (their data is theirs)."""
+    names = {
+        "status": "status",
+        "applied_at": "appliedAt",
+        "completed_at": "completedAt",
+        "cancelled_at": "cancelledAt",
+        "referrer_points": "referrerPoints",
+        "referee_points": "refereePoints",
+        "referrer_capped": "referrerCapped",
+    }
+    made = Referral.filter(referrer_id=member_id).order_by("applied_at", "id")
+    received = Referral.filter(referee_id=member_id).order_by("applied_at", "id")
+    return {
+        "made": _rows(await made.values(*names), names),
+        "received": _rows(await received.values(*names), names),
+    }
+
+
+async def challenge_completions_section(member_id: int) -> list[dict[str, Any]]:
+    names = {
+        "challenge__code": "challengeCode",
+        "challenge__title": "challengeTitle",
+        "period_key": "period",
+        "completed_at": "completedAt",
+        "points": "points",
+    }
+    query = ChallengeCompletion.filter(member_id=member_id).order_by("completed_at", "id")
+    return _rows(await query.values(*names), names)
+
+
+async def progress_section(member_id: int) -> list[dict[str, Any]]:
+    names = {
+        "badge__code": "badgeCode",
+        "challenge__code": "challengeCode",
+        "period_key": "period",
+        "current": "current",
+        "completed_at": "completedAt",
+        "updated_at": "updatedAt",
+    }
+    query = RuleProgress.filter(member_id=member_id).order_by("id")
+    return _rows(await query.values(*names), names)
+
+
+async def expiry_reminders_section(member_id: int) -> list[dict[str, Any]]:
+    names = {"expires_at": "expiresAt", "points": "points", "sent_at": "sentAt"}
+    query = PointsExpiryReminder.filter(member_id=member_id).order_by("expires_at")
+    return _rows(await query.values(*names), names)
+
+
 #: The sections the domain owns, in document order. The app factory extends this mapping with
 #: the sections of the other layers and areas.
 DOMAIN_SECTIONS: dict[str, SectionProvider] = {
@@ -168,5 +238,10 @@ DOMAIN_SECTIONS: dict[str, SectionProvider] = {
     "refunds": refunds_section,
     "engagements": engagements_section,
     "badges": badges_section,
+    "challengeCompletions": challenge_completions_section,
+    "progress": progress_section,
+    "redemptions": redemptions_section,
+    "referrals": referrals_section,
+    "pointsExpiryReminders": expiry_reminders_section,
     "dropClaims": drop_claims_section,
 }

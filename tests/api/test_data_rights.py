@@ -6,7 +6,11 @@ import json
 
 from domain.members.models import Member
 from domain.outbox.models import OutboxEvent
+from push.notifications.delivery import deliver_until_idle
+from push.notifications.models import NotificationCategory, PushDelivery
+from push.notifications.services import Draft, notify_members
 from tests.api.conftest import GraphQLClient, data, error_codes
+from tests.integration.database_search import where_text_occurs
 
 EXPORT = """
 mutation ExportMyData {
@@ -44,6 +48,8 @@ async def test_a_member_exports_everything_stored_about_them(api: GraphQLClient)
     assert [d["token"] for d in document["devices"]] == ["alice-tok"]
     for section in ("pointsLedger", "purchases", "refunds", "engagements", "badges"):
         assert document[section] == [], section
+    assert document["notifications"] == document["storePromotions"] == []
+    assert document["notificationPreferences"] is None
     assert "Bob" not in payload["json"]
 
 
@@ -81,3 +87,29 @@ async def test_only_a_member_can_export_or_delete_their_account(api: GraphQLClie
     assert error_codes(await api.admin(EXPORT)) == ["FORBIDDEN"]
     assert error_codes(await api.service(DELETE, {"input": {"confirm": True}})) == ["FORBIDDEN"]
     assert error_codes(await api.post(EXPORT)) == ["UNAUTHENTICATED"]
+
+
+async def test_after_deletion_no_trace_of_the_member_is_left_anywhere_once_events_ran(
+    api: GraphQLClient,
+) -> None:
+    await alice_with_a_device(api)
+    alice = await Member.get(customer_id="alice")
+    await notify_members(
+        [alice.id],
+        lambda r: Draft(NotificationCategory.PROMOTION, f"Hi {r.name}!", "A gift for you."),
+        "welcome",
+        api.clock.now(),
+    )
+    await deliver_until_idle(api.runtime.gateway, api.clock.now())
+    assert await PushDelivery.filter(token="alice-tok").exists()
+    exported = json.loads(data(await api.member("alice", EXPORT))["exportMyData"]["json"])
+    assert [n["title"] for n in exported["notifications"]] == ["Hi Alice Wonder!"]
+    needles = ["Alice Wonder", "alice@example.org", "alice-tok", "Oxford"]
+    for needle in needles:
+        assert await where_text_occurs(needle), needle
+
+    await api.member("alice", DELETE, {"input": {"confirm": True}})
+    await api.deliver_events()
+
+    for needle in needles:
+        assert await where_text_occurs(needle) == [], needle

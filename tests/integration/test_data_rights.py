@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain.activity import NoAchievements
 from domain.errors import InvalidInput, NotFound
 from domain.kpis.services import program_kpis
 from domain.members.models import Device, Member, Platform
@@ -25,6 +26,10 @@ from domain.privacy.erasure import delete_my_account
 from domain.privacy.export import DOMAIN_SECTIONS, EXPORT_FORMAT, export_member_data
 from domain.purchases.models import Channel, Purchase
 from domain.referrals.models import EngagementKind
+from domain.referrals.services import apply_referral_code
+from domain.rewards.catalogue import RewardSpec, upsert_reward
+from domain.rewards.models import RewardKind
+from domain.rewards.redemption import redeem_reward
 from domain.segments.rules import SegmentRule
 from domain.segments.services import member_in_segment, upsert_segment
 from tests.integration.database_search import where_text_occurs
@@ -42,8 +47,17 @@ CUSTOMER = "shop-customer-55821"
 
 
 async def zoe_with_a_history() -> Member:
-    """A member with a profile, a device and some of everything, plus another member."""
+    """A member with a profile, a device and some of everything, plus another member who
+    referred her."""
+    otto = await get_or_create_member("otto", JOINED)
+    await update_profile(
+        otto, ProfileChanges(display_name="Otto", email="otto@example.org"), NOW.date()
+    )
+    await register_device(otto, "otto-token", Platform.IOS, None, JOINED)
+    await purchase(otto, "10.00", datetime(2026, 2, 1, tzinfo=UTC))
+
     zoe = await get_or_create_member(CUSTOMER, JOINED)
+    await apply_referral_code(zoe, otto.referral_code, JOINED)
     await update_profile(
         zoe,
         ProfileChanges(
@@ -64,14 +78,13 @@ async def zoe_with_a_history() -> Member:
     await engagement(zoe, datetime(2026, 2, 15, tzinfo=UTC), kind=EngagementKind.SURVEY, score=9)
     await award(zoe, await badge("first-steps", JOINED), datetime(2026, 1, 10, tzinfo=UTC))
     await ledger.credit(zoe.id, 120, EntryKind.EARN, "Order", datetime(2026, 1, 10, tzinfo=UTC))
-    await ledger.debit(zoe.id, 50, EntryKind.REDEEM, "Reward", datetime(2026, 2, 1, tzinfo=UTC))
-
-    otto = await get_or_create_member("otto", JOINED)
-    await update_profile(
-        otto, ProfileChanges(display_name="Otto", email="otto@example.org"), NOW.date()
+    tote, _ = await upsert_reward(
+        RewardSpec(
+            code="TOTE", name="Tote bag", description="", kind=RewardKind.PRODUCT, cost_points=50
+        ),
+        JOINED,
     )
-    await register_device(otto, "otto-token", Platform.IOS, None, JOINED)
-    await purchase(otto, "10.00", datetime(2026, 2, 1, tzinfo=UTC))
+    await redeem_reward(zoe, tote.id, None, datetime(2026, 2, 1, tzinfo=UTC), NoAchievements())
     return zoe
 
 
@@ -101,6 +114,12 @@ async def test_the_export_holds_every_section_of_the_member_and_nothing_of_other
         ("EARN", 120, 70),
         ("REDEEM", -50, 0),
     ]
+    assert [(r["rewardCode"], r["pointsSpent"], r["status"]) for r in document["redemptions"]] == [
+        ("TOTE", 50, "ACTIVE")
+    ]
+    assert document["referrals"]["made"] == []
+    assert [r["status"] for r in document["referrals"]["received"]] == ["APPLIED"]
+    assert document["challengeCompletions"] == document["progress"] == []
     assert "otto" not in json.dumps(document).lower()
 
 
@@ -175,8 +194,20 @@ async def test_the_same_customer_later_starts_a_fresh_empty_member() -> None:
     document = await export_member_data(again, DOMAIN_SECTIONS, NOW + timedelta(days=1))
     assert document["profile"]["displayName"] != NAME
     assert document["profile"]["email"] is None
-    for section in ("devices", "purchases", "refunds", "engagements", "badges", "pointsLedger"):
+    for section in (
+        "devices",
+        "purchases",
+        "refunds",
+        "engagements",
+        "badges",
+        "pointsLedger",
+        "redemptions",
+        "challengeCompletions",
+        "progress",
+        "pointsExpiryReminders",
+    ):
         assert document[section] == [], section
+    assert document["referrals"] == {"made": [], "received": []}
     assert (await ledger.summary(again.id, NOW)).balance == 0
 
 
