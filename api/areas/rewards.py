@@ -9,8 +9,10 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.types.common import UserError, user_errors
+from api.types.drops import DropClaim
 from api.types.points import PointsSummary
 from api.types.rewards import Redemption, Reward, RewardKind
+from domain.drops.checkout import complete_drop_claim, is_drop_coupon_code
 from domain.errors import DomainError, NotFound
 from domain.points import ledger
 from domain.rewards import catalogue, coupons, redemption
@@ -83,7 +85,11 @@ class UseCouponInput:
 @strawberry.type(description="The result of useCoupon.")
 class UseCouponPayload:
     redemption: Redemption | None = strawberry.field(
-        description="The coupon, now USED; null on errors."
+        description="The reward coupon, now USED; null on errors and for drop codes."
+    )
+    drop_claim: DropClaim | None = strawberry.field(
+        default=None,
+        description="For a drop's code (DR-...): the reserved or won unit, now bought.",
     )
     user_errors: list[UserError] = strawberry.field(
         description="INVALID_CODE (unknown, already used or cancelled) or EXPIRED."
@@ -170,6 +176,15 @@ class Mutation:
     async def use_coupon(self, info: Info, input: UseCouponInput) -> UseCouponPayload:
         info.context.require(Role.SERVICE, Role.ADMIN)
         now = info.context.now
+        if is_drop_coupon_code(input.code):
+            # One checkout field for every code: a drop's code completes its reservation.
+            try:
+                claim = await complete_drop_claim(input.code, input.order_id, now)
+            except DomainError as error:
+                return UseCouponPayload(redemption=None, user_errors=user_errors(error))
+            return UseCouponPayload(
+                redemption=None, drop_claim=DropClaim.from_model(claim), user_errors=[]
+            )
         try:
             used = await coupons.use_coupon(input.code, input.order_id, now)
         except DomainError as error:

@@ -273,3 +273,33 @@ async def test_listing_drops_costs_the_same_queries_however_many(
 
 async def data_of_drops(api: GraphQLClient) -> list[dict[str, Any]]:
     return data(await api.member("ana", DROPS, {}))["drops"]
+
+
+USE_COUPON = """
+mutation UseCoupon($input: UseCouponInput!) {
+  useCoupon(input: $input) {
+    redemption { id couponCode status }
+    dropClaim { status orderId couponCode }
+    userErrors { code field message }
+  }
+}"""
+
+
+async def test_the_checkout_coupon_field_also_completes_a_drop_reservation(
+    api: GraphQLClient,
+) -> None:
+    drop = await upsert(api)
+    await member_with(api, "ana", 500)
+    api.clock.advance(hours=1)
+    code = (await claim(api, "ana", drop["id"]))["claim"]["couponCode"]
+
+    used = data(await api.service(USE_COUPON, {"input": {"code": code, "orderId": "A-1"}}))
+    assert used["useCoupon"]["userErrors"] == []
+    assert used["useCoupon"]["redemption"] is None
+    assert used["useCoupon"]["dropClaim"]["orderId"] == "A-1"
+    again = data(await api.service(USE_COUPON, {"input": {"code": code, "orderId": "B-2"}}))
+    assert [e["code"] for e in again["useCoupon"]["userErrors"]] == ["INVALID_CODE"]
+    unknown = data(
+        await api.service(USE_COUPON, {"input": {"code": "DR-2222-2222-2222-22", "orderId": "C"}})
+    )
+    assert [e["code"] for e in unknown["useCoupon"]["userErrors"]] == ["INVALID_CODE"]
