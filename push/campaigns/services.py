@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from domain.drops.models import Drop
+from domain.drops.queries import announcement_audience
 from domain.errors import DomainError, Duplicate, InvalidInput, NotFound, ValidationErrors
 from domain.members.models import Member
 from push.bonus import MAX_BONUS_POINTS, award_bonus_to_many
@@ -129,8 +131,8 @@ async def announce_drop(
     at or above `min_tier_level` (early access) or to every member. Members already told about
     this drop are not told again.
 
-    The drop's own eligibility rules (badges, segments) are the drops area's: until it offers
-    a membership check, the audience is by tier only.
+    The audience follows the drop's own eligibility (tier, required badge, segment), as the
+    drops area defines it (`announcement_audience`).
     """
     phase = "early" if early_access else "open"
     code = f"drop-{drop_id}-{phase}"
@@ -150,7 +152,7 @@ async def announce_drop(
                     template=template,
                     template_params={"drop": drop_title, "drop_id": drop_id},
                     dedupe_key=f"drop:{drop_id}",
-                    min_tier_level=min_tier_level if early_access else None,
+                    min_tier_level=min_tier_level,
                     send_at=now,
                     status=CampaignStatus.SENDING,
                     created_at=now,
@@ -224,6 +226,13 @@ async def _fan_out_batch(
 async def _audience_page(
     campaign: Campaign, limit: int, now: datetime, segments: SegmentDirectory
 ) -> list[int]:
+    if campaign.source == CampaignSource.DROP:
+        drop = await Drop.get_or_none(id=campaign.template_params.get("drop_id"))
+        if drop is None:
+            return []
+        return await announcement_audience(
+            drop, campaign.min_tier_level or 0, now, after_member_id=campaign.cursor, limit=limit
+        )
     if campaign.segment_code:
         return await segments.members_after(campaign.segment_code, campaign.cursor, limit, now)
     query = Member.filter(id__gt=campaign.cursor, erased_at__isnull=True)

@@ -9,7 +9,8 @@ import pytest
 
 from domain.achievements.events import BadgeEarned, ChallengeCompleted
 from domain.clock import FrozenClock
-from domain.drops.events import DropOpened
+from domain.drops.definition import DropInput, upsert_drop
+from domain.drops.jobs import announce_drops
 from domain.errors import NotFound, ValidationErrors
 from domain.members.events import MemberErased
 from domain.outbox.models import OutboxEvent
@@ -301,15 +302,19 @@ async def test_marking_another_members_notification_read_is_refused_and_changes_
 
 
 async def test_a_drop_is_announced_to_early_tiers_first_and_to_the_rest_when_it_opens() -> None:
-    clock = FrozenClock(NOON)
+    opens = NOON + timedelta(hours=1)
+    drop = await upsert_drop(
+        DropInput(code="sneaker", title="Sneaker X", description="Limited", opens_at=opens,
+                  closes_at=opens + timedelta(days=1), quantity=10, min_tier_level=1,
+                  early_access_tier_level=2, early_access_minutes=60),
+        NOON,
+    )  # fmt: skip
     gold = await member("gold", NOON, tier_level=2, locale="es")
     silver = await member("silver", NOON, tier_level=1)
-    opened = {
-        "drop_id": 5, "drop_code": "sneaker", "title": "Sneaker X", "opens_at": NOON,
-        "min_tier_level": 2,
-    }  # fmt: skip
+    base = await member("base", NOON, tier_level=0)
+    clock = FrozenClock(NOON)
 
-    await publish_event(DropOpened(**opened, early_access=True), NOON)
+    await announce_drops(NOON)  # early access opens for gold
     await dispatcher(clock).run_until_idle()
     await fan_out_campaigns(NOON, NoSegments(), NoLiveFeed())
 
@@ -318,17 +323,19 @@ async def test_a_drop_is_announced_to_early_tiers_first_and_to_the_rest_when_it_
     ]
     assert await Notification.filter(member_id=silver.id).count() == 0
 
-    await publish_event(DropOpened(**opened, early_access=False), NOON)
+    clock.set(opens)
+    await announce_drops(opens)  # open for everyone eligible: tier 1 and above
     await dispatcher(clock).run_until_idle()
-    await fan_out_campaigns(NOON, NoSegments(), NoLiveFeed())
+    await fan_out_campaigns(opens, NoSegments(), NoLiveFeed())
 
     assert await Notification.filter(member_id=gold.id).count() == 1  # told once
     [live] = await Notification.filter(member_id=silver.id)
     assert (live.category, live.title, live.deep_link) == (
         NotificationCategory.DROP,
         "Sneaker X is live",
-        "fidelio://drops/5",
+        f"fidelio://drops/{drop.id}",
     )
+    assert await Notification.filter(member_id=base.id).count() == 0  # not eligible
 
 
 async def test_tier_and_referral_events_notify_the_members_concerned() -> None:
