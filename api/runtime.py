@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import redis.asyncio as aioredis
 
 from api.db import close_database, open_database
+from api.live import Broadcaster
 from api.settings import Settings
 from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
@@ -58,6 +59,8 @@ class Runtime:
     push: PushArea
     #: exportMyData's sections, in document order: {name: provider(member_id)}.
     export_sections: dict[str, SectionProvider] = field(default_factory=dict)
+    #: Subscriptions' shared pub/sub connection (built lazily, in the serving event loop).
+    _live: Broadcaster | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -92,7 +95,15 @@ class Runtime:
                 log.exception("job %s failed", job.name)
             await asyncio.sleep(job.every.total_seconds())
 
+    @property
+    def live(self) -> Broadcaster:
+        if self._live is None:
+            self._live = Broadcaster(self.redis)
+        return self._live
+
     async def stop(self) -> None:
+        if self._live is not None:
+            await self._live.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

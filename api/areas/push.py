@@ -384,17 +384,11 @@ class Subscription:
     async def notification_received(self, info: Info) -> AsyncGenerator[Notification, None]:
         member = await info.context.member()
         runtime = info.context.runtime
-        pubsub = runtime.redis.pubsub()
-        await pubsub.subscribe(notification_channel(runtime.settings.redis_prefix, member.id))
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
-                    continue
-                try:
-                    payload = json.loads(message["data"])
-                except (TypeError, ValueError):
-                    log.warning("unreadable live notification for member %s", member.id)
-                    continue
-                yield Notification.from_payload(payload)
-        finally:
-            await pubsub.aclose()
+        channel = notification_channel(runtime.settings.redis_prefix, member.id)
+        async for message in runtime.live.subscribe(channel):
+            try:
+                payload = json.loads(message)
+            except (TypeError, ValueError):
+                log.warning("unreadable live notification for member %s", member.id)
+                continue
+            yield Notification.from_payload(payload)
