@@ -1,4 +1,4 @@
-"""Tortoise models of badges held by members.
+"""Tortoise models of badges, challenges and the progress of members towards them.
 
 The rules engine (gamification) awards them. They live in the domain because other domain
 areas ask about them (segments: holds a badge, drops: required badge).
@@ -46,3 +46,100 @@ class MemberBadge(Model):
     class Meta:
         table = "member_badge"
         unique_together = (("member", "badge"),)
+
+
+class Challenge(Model):
+    """A time-boxed goal: a rule to reach between `starts_at` and `ends_at`, once per period.
+
+    With a recurrence (DAILY, WEEKLY, MONTHLY) progress starts from zero each period, in the
+    member's time zone, and the challenge can be completed once per period.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    code = fields.CharField(max_length=64, unique=True)
+    title = fields.CharField(max_length=120)
+    description = fields.CharField(max_length=500)
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    #: The contract's Recurrence name: NONE, DAILY, WEEKLY or MONTHLY.
+    recurrence = fields.CharField(max_length=8, default="NONE")
+    #: The goal as JSON (gamification.rules.Rule.to_json()).
+    goal = fields.JSONField()
+    reward_points = fields.IntField(default=0)
+    reward_badge: fields.ForeignKeyNullableRelation[Badge] = fields.ForeignKeyField(
+        "fidelio.Badge", related_name="rewarding_challenges", null=True, on_delete=fields.SET_NULL
+    )
+    #: Only members of this segment see it and progress in it (null: everyone).
+    segment_code = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "challenge"
+        indexes = (("starts_at", "ends_at"),)
+
+
+class ChallengeCompletion(Model):
+    """A member completed a challenge in one of its periods (`period_key`, e.g. "2026-W13")."""
+
+    id = fields.BigIntField(primary_key=True)
+    member = fields.ForeignKeyField(
+        "fidelio.Member", related_name="challenge_completions", on_delete=fields.CASCADE
+    )
+    challenge = fields.ForeignKeyField(
+        "fidelio.Challenge", related_name="completions", on_delete=fields.CASCADE
+    )
+    period_key = fields.CharField(max_length=16)
+    completed_at = fields.DatetimeField()
+    #: Bonus points credited for it.
+    points = fields.IntField(default=0)
+
+    class Meta:
+        table = "challenge_completion"
+        unique_together = (("member", "challenge", "period_key"),)
+        indexes = (("challenge_id", "completed_at"),)
+
+
+class RuleProgress(Model):
+    """How far one member has come towards a badge's rule or a challenge's goal in one period.
+
+    Exactly one of `badge` and `challenge` is set. Badges use the period key "all".
+    `state` is the rules core's ProgressState as JSON, valid for the rule whose fingerprint
+    is `rule_fingerprint`: when an admin edits the rule the stored state no longer applies and
+    progress starts again (a badge already earned stays earned).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    member = fields.ForeignKeyField(
+        "fidelio.Member", related_name="rule_progress", on_delete=fields.CASCADE
+    )
+    badge: fields.ForeignKeyNullableRelation[Badge] = fields.ForeignKeyField(
+        "fidelio.Badge", related_name="progress", null=True, on_delete=fields.CASCADE
+    )
+    challenge: fields.ForeignKeyNullableRelation[Challenge] = fields.ForeignKeyField(
+        "fidelio.Challenge", related_name="progress", null=True, on_delete=fields.CASCADE
+    )
+    period_key = fields.CharField(max_length=16, default="all")
+    #: gamification.rules.ProgressState.to_json()
+    state = fields.JSONField(default=dict)
+    #: The rule's value when the state was last written (windows decay: read models recompute).
+    current = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
+    rule_fingerprint = fields.CharField(max_length=16)
+    #: When the target was reached (the badge earned, the challenge period completed).
+    completed_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "rule_progress"
+        unique_together = (("member", "badge", "period_key"), ("member", "challenge", "period_key"))
+
+
+class CatalogueVersion(Model):
+    """One row (id 1) whose `version` grows whenever an admin changes a badge or challenge,
+    so that every process knows when to reload its index of rules."""
+
+    id = fields.IntField(primary_key=True)
+    version = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "achievement_catalogue_version"

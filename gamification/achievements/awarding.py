@@ -1,0 +1,149 @@
+"""Awarding, exactly once: a badge per member, a challenge per member and period.
+
+The unique constraints are the idempotency keys. Each insert runs in a savepoint so that a
+duplicate (a redelivered event, a concurrent award, a back-fill) leaves the caller's
+transaction usable on PostgreSQL; the loser awards nothing, credits nothing, emits nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from domain.achievements.events import BadgeEarned, ChallengeCompleted
+from domain.achievements.models import Badge, ChallengeCompletion, MemberBadge
+from domain.events import record_event
+from domain.points import ledger
+from domain.points.events import PointsEarned
+from domain.points.models import EntryKind
+from domain.points.rules import earning_rules
+from gamification.achievements.catalogue import IndexedBadge, IndexedChallenge
+
+
+@dataclass
+class Unlocked:
+    """What awarding added up to within one evaluation."""
+
+    badge_ids: list[int] = field(default_factory=list)
+    challenge_ids: list[int] = field(default_factory=list)
+    points: int = 0
+
+
+def badge_reference(badge_id: int) -> str:
+    """The ledger reference of a badge's reward points."""
+    return f"badge:{badge_id}"
+
+
+def challenge_reference(challenge_id: int, period_key: str) -> str:
+    """The ledger reference of a challenge's reward points for one period."""
+    return f"challenge:{challenge_id}:{period_key}"
+
+
+async def award_badge(
+    member_id: int, badge: IndexedBadge, now: datetime, unlocked: Unlocked
+) -> bool:
+    """Give `badge` to the member unless they hold it: count the holder, credit the reward
+    points (BONUS) and emit BadgeEarned. Returns whether it was awarded now."""
+    try:
+        async with in_transaction():
+            await MemberBadge.create(member_id=member_id, badge_id=badge.id, earned_at=now)
+    except IntegrityError:
+        return False
+    await Badge.filter(id=badge.id).update(holders_count=F("holders_count") + 1)
+    await credit_bonus(
+        member_id, badge.reward_points, f"Badge: {badge.name}", badge_reference(badge.id), now
+    )
+    await record_event(
+        BadgeEarned(
+            member_id=member_id,
+            badge_id=badge.id,
+            badge_code=badge.code,
+            badge_name=badge.name,
+            points=badge.reward_points,
+        ),
+        now,
+    )
+    unlocked.badge_ids.append(badge.id)
+    unlocked.points += badge.reward_points
+    return True
+
+
+async def complete_challenge(
+    member_id: int,
+    challenge: IndexedChallenge,
+    period_key: str,
+    now: datetime,
+    unlocked: Unlocked,
+) -> bool:
+    """Record the member's completion of `challenge` in the period `period_key` unless already
+    recorded: credit its reward points (BONUS), emit ChallengeCompleted and award its reward
+    badge. Returns whether it was completed now."""
+    try:
+        async with in_transaction():
+            await ChallengeCompletion.create(
+                member_id=member_id,
+                challenge_id=challenge.id,
+                period_key=period_key,
+                completed_at=now,
+                points=challenge.reward_points,
+            )
+    except IntegrityError:
+        return False
+    await credit_bonus(
+        member_id,
+        challenge.reward_points,
+        f"Challenge: {challenge.title}",
+        challenge_reference(challenge.id, period_key),
+        now,
+    )
+    await record_event(
+        ChallengeCompleted(
+            member_id=member_id,
+            challenge_id=challenge.id,
+            challenge_code=challenge.code,
+            challenge_title=challenge.title,
+            period_key=period_key,
+            points=challenge.reward_points,
+        ),
+        now,
+    )
+    unlocked.challenge_ids.append(challenge.id)
+    unlocked.points += challenge.reward_points
+    if challenge.reward_badge is not None:
+        await award_badge(member_id, challenge.reward_badge, now, unlocked)
+    return True
+
+
+async def credit_bonus(
+    member_id: int, points: int, description: str, reference: str, now: datetime
+) -> None:
+    """Credit reward points, spendable at once and expiring like any earned points, and emit
+    PointsEarned (kind BONUS). Nothing for 0 points."""
+    if points <= 0:
+        return
+    rules = await earning_rules()
+    expires_at = now + timedelta(days=rules.expiry_days) if rules.expiry_days else None
+    entry = await ledger.credit(
+        member_id,
+        points,
+        EntryKind.BONUS,
+        description,
+        now,
+        expires_at=expires_at,
+        reference=reference,
+    )
+    await record_event(
+        PointsEarned(
+            member_id=member_id,
+            entry_id=entry.id,
+            points=points,
+            kind=EntryKind.BONUS.value,
+            reference=reference,
+            available_at=now,
+        ),
+        now,
+    )

@@ -1,0 +1,290 @@
+"""The achievement engine: every member activity becomes progress and, once, awards.
+
+It implements the domain's `ActivityObserver` and runs inside the transaction of the use case
+that recorded the activity, so the payload can report what it unlocked and nothing is awarded
+for an activity that is rolled back. The cost of an activity grows with the rules of its kind
+whose filters it passes, never with the whole catalogue:
+
+1. one primary-key read of the catalogue version (the index is reloaded only when it moved);
+2. nothing more when no rule of that kind matches; otherwise the member's row, locked (which
+   serialises the member's concurrent activities and gives their time zone);
+3. one query for the member's progress rows of the matching rules;
+4. at most one bulk insert and one bulk update of the progress that changed;
+5. per award: a savepoint-guarded insert (the idempotency key), the reward and the events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tortoise.expressions import Q
+
+from domain.achievements.models import RuleProgress
+from domain.activity import Activity, Awards
+from domain.points import ledger
+from gamification.achievements.awarding import (
+    Unlocked,
+    award_badge,
+    complete_challenge,
+)
+from gamification.achievements.catalogue import (
+    INDEX_MAX_AGE,
+    IndexedBadge,
+    IndexedChallenge,
+    RuleIndex,
+    catalogue_version,
+    load_index,
+)
+from gamification.rules import (
+    EventKind,
+    MemberEvent,
+    ProgressState,
+    Rule,
+    apply_event,
+    current_value,
+    matches,
+    period_bounds,
+)
+
+BADGE_PERIOD = "all"
+PROGRESS_FIELDS = ("state", "current", "rule_fingerprint", "completed_at", "updated_at")
+_LAST_INSTANT = timedelta(microseconds=1)
+
+
+class SegmentMembership(Protocol):
+    """Which of the given segments a member belongs to (the segments area answers)."""
+
+    async def segments_of(self, member_id: int, codes: Collection[str]) -> set[str]: ...
+
+
+@lru_cache(maxsize=512)
+def member_zone(name: str) -> ZoneInfo:
+    """The member's time zone; UTC when the stored name is unknown to this machine."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def member_event(activity: Activity) -> MemberEvent:
+    """The rules core's view of a domain activity."""
+    return MemberEvent(
+        kind=EventKind(activity.kind),
+        occurred_at=activity.occurred_at,
+        reference=activity.reference,
+        amount=activity.amount,
+        points=activity.points,
+        categories=activity.categories,
+        channel=activity.channel,
+        store_code=activity.store_code,
+    )
+
+
+@dataclass(frozen=True)
+class ChallengeInPeriod:
+    challenge: IndexedChallenge
+    period_key: str
+    #: When the goal is read: the evaluation moment, but never after the period ends.
+    read_at: datetime
+
+
+class AchievementEngine:
+    """Badges, challenges and streaks from the members' activities (an `ActivityObserver`).
+
+    Clock-free: every call takes `now`. One instance per process; its index of rules is
+    shared by the calls and reloaded when the catalogue version in the database changes.
+    Without `segments`, challenges limited to a segment are evaluated for every member.
+    """
+
+    def __init__(self, *, segments: SegmentMembership | None = None) -> None:
+        self._segments = segments
+        self._index: RuleIndex | None = None
+        self._reload = asyncio.Lock()
+
+    async def index(self, now: datetime) -> RuleIndex:
+        """The index as of the current catalogue version (one primary-key read when fresh)."""
+        version = await catalogue_version()
+        index = self._index
+        if index is not None and index.version == version and now - index.built_at < INDEX_MAX_AGE:
+            return index
+        async with self._reload:
+            index = self._index
+            if index is None or index.version != version or now - index.built_at >= INDEX_MAX_AGE:
+                index = await load_index(now)
+                self._index = index
+        return index
+
+    async def observe(self, activity: Activity, now: datetime) -> Awards:
+        """Fold the activity into the member's progress and award what it completes.
+
+        Must run inside the caller's transaction. Idempotent: the same activity (same kind
+        and reference) delivered again adds no progress and awards nothing more.
+        """
+        event = member_event(activity)
+        index = await self.index(now)
+        badges = [b for b in index.badges_for(event.kind) if matches(b.rule, event)]
+        challenges = [
+            c
+            for c in index.challenges_for(event.kind)
+            if c.is_active(event.occurred_at) and matches(c.rule, event)
+        ]
+        if not badges and not challenges:
+            return Awards()
+        member = await ledger.lock_member(activity.member_id)
+        tz = member_zone(member.time_zone)
+        challenges = await self._in_members_segments(member.id, challenges)
+        unlocked = await evaluate(
+            member.id, event, badges, challenges, tz, max(now, event.occurred_at), now
+        )
+        return Awards(
+            badge_ids=unlocked.badge_ids,
+            challenge_ids=unlocked.challenge_ids,
+            points_awarded=unlocked.points,
+        )
+
+    async def _in_members_segments(
+        self, member_id: int, challenges: list[IndexedChallenge]
+    ) -> list[IndexedChallenge]:
+        codes = {c.segment_code for c in challenges if c.segment_code is not None}
+        if not codes or self._segments is None:
+            return challenges
+        held = await self._segments.segments_of(member_id, codes)
+        return [c for c in challenges if c.segment_code is None or c.segment_code in held]
+
+
+async def evaluate(
+    member_id: int,
+    event: MemberEvent,
+    badges: Sequence[IndexedBadge],
+    challenges: Sequence[IndexedChallenge],
+    tz: ZoneInfo,
+    evaluated_at: datetime,
+    now: datetime,
+) -> Unlocked:
+    """Apply `event` to the member's progress towards `badges` and `challenges` (already
+    narrowed to those it matches) and award what reaches its target. Progress is read as of
+    `evaluated_at`; awards are dated `now`."""
+    periods: list[ChallengeInPeriod] = []
+    for challenge in challenges:
+        period = period_bounds(
+            challenge.recurrence, challenge.starts_at, challenge.ends_at, event.occurred_at, tz
+        )
+        if period is not None:
+            read_at = min(evaluated_at, period.end - _LAST_INSTANT)
+            periods.append(ChallengeInPeriod(challenge, period.key, read_at))
+
+    rows = await load_progress(member_id, [b.id for b in badges], periods)
+    created: list[RuleProgress] = []
+    updated: list[RuleProgress] = []
+    completed_badges: list[IndexedBadge] = []
+    completed_challenges: list[ChallengeInPeriod] = []
+
+    for badge in badges:
+        key = ("badge", badge.id, BADGE_PERIOD)
+        step = advance(rows.get(key), badge.rule, badge.fingerprint, event, tz, evaluated_at, now)
+        if step is None:
+            continue
+        row, reached = step
+        if row.id is None:
+            row.member_id, row.badge_id, row.period_key = member_id, badge.id, BADGE_PERIOD
+            created.append(row)
+        else:
+            updated.append(row)
+        if reached:
+            completed_badges.append(badge)
+
+    for entry in periods:
+        challenge = entry.challenge
+        key = ("challenge", challenge.id, entry.period_key)
+        step = advance(
+            rows.get(key), challenge.rule, challenge.fingerprint, event, tz, entry.read_at, now
+        )
+        if step is None:
+            continue
+        row, reached = step
+        if row.id is None:
+            row.member_id, row.challenge_id = member_id, challenge.id
+            row.period_key = entry.period_key
+            created.append(row)
+        else:
+            updated.append(row)
+        if reached:
+            completed_challenges.append(entry)
+
+    if created:
+        await RuleProgress.bulk_create(created)
+    if updated:
+        await RuleProgress.bulk_update(updated, fields=PROGRESS_FIELDS)
+    unlocked = Unlocked()
+    for badge in completed_badges:
+        await award_badge(member_id, badge, now, unlocked)
+    for entry in completed_challenges:
+        await complete_challenge(member_id, entry.challenge, entry.period_key, now, unlocked)
+    return unlocked
+
+
+ProgressKey = tuple[str, int, str]
+
+
+async def load_progress(
+    member_id: int, badge_ids: Sequence[int], periods: Sequence[ChallengeInPeriod]
+) -> dict[ProgressKey, RuleProgress]:
+    """The member's progress rows for these badges and challenge periods, in one query."""
+    condition = Q()
+    if badge_ids:
+        condition = Q(badge_id__in=list(badge_ids), period_key=BADGE_PERIOD)
+    if periods:
+        challenge_condition = Q(
+            challenge_id__in=[p.challenge.id for p in periods],
+            period_key__in=sorted({p.period_key for p in periods}),
+        )
+        condition = challenge_condition if not badge_ids else condition | challenge_condition
+    rows = await RuleProgress.filter(Q(member_id=member_id) & condition)
+    found: dict[ProgressKey, RuleProgress] = {}
+    for row in rows:
+        if row.badge_id is not None:  # type: ignore[attr-defined]
+            found[("badge", row.badge_id, row.period_key)] = row  # type: ignore[attr-defined]
+        else:
+            found[("challenge", row.challenge_id, row.period_key)] = row  # type: ignore[attr-defined]
+    return found
+
+
+def advance(
+    row: RuleProgress | None,
+    rule: Rule,
+    fingerprint: str,
+    event: MemberEvent,
+    tz: ZoneInfo,
+    read_at: datetime,
+    now: datetime,
+) -> tuple[RuleProgress, bool] | None:
+    """The progress row after `event` and whether it reaches the target now, or None when
+    there is nothing to write (already completed, or the event changed nothing).
+
+    A row kept for another version of the rule (another fingerprint) starts again from zero.
+    """
+    if row is not None and row.completed_at is not None:
+        return None
+    current_rule = row is not None and row.rule_fingerprint == fingerprint
+    state = ProgressState.from_json(row.state) if row is not None and current_rule else None
+    before = state if state is not None else ProgressState()
+    after = apply_event(rule, before, event, tz)
+    if state is not None and after == state:
+        return None
+    value = current_value(rule, after, read_at, tz)
+    reached = value >= rule.target
+    if row is None:
+        row = RuleProgress()
+    row.state = after.to_json()
+    row.current = Decimal(str(value)).quantize(Decimal("0.01"))
+    row.rule_fingerprint = fingerprint
+    row.completed_at = now if reached else None
+    row.updated_at = now
+    return row, reached

@@ -1,0 +1,309 @@
+"""What members and admins read about badges and challenges.
+
+Every function answers for a list at once with a constant number of queries, so that the API
+can serve a page of badges or challenges (and its dataloaders) without N+1.
+
+Secret badges: until the viewer has earned one, its name, description, icon and rule in words
+are replaced by a neutral text in the viewer's language and its progress is not shown (the
+numbers would give the rule away); its rarity still shows, so members know it exists and how
+few found it. Admins see everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from domain.achievements.models import (
+    Badge,
+    Challenge,
+    ChallengeCompletion,
+    MemberBadge,
+    RuleProgress,
+)
+from domain.members.models import Member
+from gamification.achievements.catalogue import rule_fingerprint
+from gamification.achievements.engine import BADGE_PERIOD, SegmentMembership, member_zone
+from gamification.rules import (
+    ProgressState,
+    Recurrence,
+    Rule,
+    current_value,
+    describe,
+    period_bounds,
+)
+
+_LAST_INSTANT = timedelta(microseconds=1)
+
+
+class ChallengeStatus(StrEnum):
+    UPCOMING = "UPCOMING"
+    ACTIVE = "ACTIVE"
+    ENDED = "ENDED"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads: a member (their progress and their secret badges revealed), an admin
+    (everything revealed), or neither (a service: no progress, secrets hidden)."""
+
+    member: Member | None = None
+    is_admin: bool = False
+
+    @property
+    def locale(self) -> str:
+        return self.member.locale if self.member is not None else "en"
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    current: float
+    target: float
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SecretText:
+    name: str
+    description: str
+
+
+SECRET_TEXT = {
+    "en": SecretText("Secret badge", "Keep playing: this badge reveals itself once you earn it."),
+    "es": SecretText(
+        "Insignia secreta", "Sigue jugando: esta insignia se desvela cuando la consigues."
+    ),
+}
+
+
+def secret_text(locale: str) -> SecretText:
+    """The placeholder of a hidden secret badge in the language of `locale`."""
+    language = locale.strip().replace("_", "-").partition("-")[0].lower()
+    return SECRET_TEXT.get(language, SECRET_TEXT["en"])
+
+
+@dataclass(frozen=True)
+class BadgeView:
+    """A badge as one viewer sees it."""
+
+    badge: Badge
+    rule: Rule
+    #: A secret badge the viewer has not earned: show `name`/`description`, not the badge's.
+    hidden: bool
+    #: Share of members holding it, from 0 to 1.
+    rarity: float
+    earned_at: datetime | None
+    progress: ProgressView | None
+    locale: str
+
+    @property
+    def name(self) -> str:
+        return secret_text(self.locale).name if self.hidden else self.badge.name
+
+    @property
+    def description(self) -> str:
+        return secret_text(self.locale).description if self.hidden else self.badge.description
+
+    @property
+    def icon_url(self) -> str | None:
+        return None if self.hidden else self.badge.icon_url
+
+    def rule_description(self, locale: str | None = None) -> str:
+        if self.hidden:
+            return self.description
+        return describe(self.rule, locale or self.locale)
+
+
+@dataclass(frozen=True)
+class ChallengeView:
+    challenge: Challenge
+    rule: Rule
+    status: ChallengeStatus
+    #: The viewer's progress in the current period (the last one once ended); None for
+    #: viewers who are not members.
+    progress: ProgressView | None
+
+
+def rarity(holders: int, members: int) -> float:
+    """Share of members holding a badge, between 0 and 1 (0 while there are no members)."""
+    if members <= 0:
+        return 0.0
+    return min(1.0, max(0.0, holders / members))
+
+
+async def member_count() -> int:
+    """All members ever joined (the base of rarity, like the holder counters)."""
+    return await Member.all().count()
+
+
+async def list_badges(viewer: Viewer, now: datetime) -> list[BadgeView]:
+    """Every badge, oldest first, as `viewer` sees it (four queries at most)."""
+    badges = await Badge.all().order_by("id")
+    return await badge_views(badges, viewer, now)
+
+
+async def badge_views(
+    badges: Sequence[Badge], viewer: Viewer, now: datetime, *, members: int | None = None
+) -> list[BadgeView]:
+    """`badges` as `viewer` sees them: masked secrets, rarity, the member's progress.
+
+    Pass `members` (the member count) when it is already known for the request."""
+    if not badges:
+        return []
+    members = await member_count() if members is None else members
+    held: dict[int, datetime] = {}
+    rows: dict[int, RuleProgress] = {}
+    tz = ZoneInfo("UTC")
+    member = viewer.member
+    if member is not None:
+        ids = [b.id for b in badges]
+        held = dict(
+            await MemberBadge.filter(member_id=member.id, badge_id__in=ids).values_list(
+                "badge_id", "earned_at"
+            )
+        )
+        rows = {
+            row.badge_id: row  # type: ignore[attr-defined]
+            for row in await RuleProgress.filter(
+                member_id=member.id, badge_id__in=ids, period_key=BADGE_PERIOD
+            )
+        }
+        tz = member_zone(member.time_zone)
+    views = []
+    for badge in badges:
+        rule = Rule.from_json(badge.rule)
+        earned_at = held.get(badge.id)
+        hidden = badge.secret and earned_at is None and not viewer.is_admin
+        progress = None
+        if member is not None and not hidden:
+            progress = _progress(rule, rows.get(badge.id), earned_at, now, tz)
+        views.append(
+            BadgeView(
+                badge=badge,
+                rule=rule,
+                hidden=hidden,
+                rarity=rarity(badge.holders_count, members),
+                earned_at=earned_at,
+                progress=progress,
+                locale=viewer.locale,
+            )
+        )
+    return views
+
+
+@dataclass(frozen=True)
+class EarnedBadge:
+    view: BadgeView
+    earned_at: datetime
+
+
+async def member_badges(
+    member: Member, now: datetime, *, badge_ids: Collection[int] | None = None
+) -> list[EarnedBadge]:
+    """The badges `member` holds, most recently earned first (optionally only `badge_ids`,
+    e.g. those one activity awarded)."""
+    holdings = MemberBadge.filter(member_id=member.id)
+    if badge_ids is not None:
+        holdings = holdings.filter(badge_id__in=list(badge_ids))
+    earned = await holdings.order_by("-earned_at", "-id").prefetch_related("badge")
+    views = await badge_views([mb.badge for mb in earned], Viewer(member=member), now)
+    return [EarnedBadge(view, mb.earned_at) for view, mb in zip(views, earned, strict=True)]
+
+
+def challenge_status(challenge: Challenge, now: datetime) -> ChallengeStatus:
+    if now < challenge.starts_at:
+        return ChallengeStatus.UPCOMING
+    if now < challenge.ends_at:
+        return ChallengeStatus.ACTIVE
+    return ChallengeStatus.ENDED
+
+
+async def list_challenges(
+    status: ChallengeStatus | None,
+    viewer: Viewer,
+    now: datetime,
+    segments: SegmentMembership | None = None,
+) -> list[ChallengeView]:
+    """The challenges in `status` (all when None), by start then code, as `viewer` sees them.
+
+    A challenge limited to a segment is listed for admins and for the segment's members;
+    without a `segments` check (not wired) it is listed for every member."""
+    query = Challenge.all()
+    if status is ChallengeStatus.UPCOMING:
+        query = query.filter(starts_at__gt=now)
+    elif status is ChallengeStatus.ACTIVE:
+        query = query.filter(starts_at__lte=now, ends_at__gt=now)
+    elif status is ChallengeStatus.ENDED:
+        query = query.filter(ends_at__lte=now)
+    challenges = list(await query.order_by("starts_at", "code"))
+    if not viewer.is_admin:
+        challenges = await _visible(challenges, viewer.member, segments)
+    return await challenge_views(challenges, viewer, now)
+
+
+async def challenge_views(
+    challenges: Sequence[Challenge], viewer: Viewer, now: datetime
+) -> list[ChallengeView]:
+    """`challenges` with the viewer's progress in the current period (two queries)."""
+    member = viewer.member
+    keyed: list[tuple[Challenge, Rule, str, datetime]] = []
+    tz = member_zone(member.time_zone) if member is not None else ZoneInfo("UTC")
+    for challenge in challenges:
+        read_at = min(max(now, challenge.starts_at), challenge.ends_at - _LAST_INSTANT)
+        period = period_bounds(
+            Recurrence(challenge.recurrence), challenge.starts_at, challenge.ends_at, read_at, tz
+        )
+        key = period.key if period is not None else "all"
+        keyed.append((challenge, Rule.from_json(challenge.goal), key, read_at))
+    rows: dict[tuple[int, str], RuleProgress] = {}
+    done: dict[tuple[int, str], datetime] = {}
+    if member is not None and keyed:
+        ids = [c.id for c, *_ in keyed]
+        keys = sorted({key for _, _, key, _ in keyed})
+        for row in await RuleProgress.filter(
+            member_id=member.id, challenge_id__in=ids, period_key__in=keys
+        ):
+            rows[(row.challenge_id, row.period_key)] = row  # type: ignore[attr-defined]
+        for challenge_id, period_key, completed_at in await ChallengeCompletion.filter(
+            member_id=member.id, challenge_id__in=ids, period_key__in=keys
+        ).values_list("challenge_id", "period_key", "completed_at"):
+            done[(challenge_id, period_key)] = completed_at
+    views = []
+    for challenge, rule, key, read_at in keyed:
+        progress = None
+        if member is not None:
+            progress = _progress(
+                rule, rows.get((challenge.id, key)), done.get((challenge.id, key)), read_at, tz
+            )
+        views.append(ChallengeView(challenge, rule, challenge_status(challenge, now), progress))
+    return views
+
+
+async def _visible(
+    challenges: list[Challenge], member: Member | None, segments: SegmentMembership | None
+) -> list[Challenge]:
+    codes = {c.segment_code for c in challenges if c.segment_code is not None}
+    if not codes or segments is None:
+        return challenges
+    held = await segments.segments_of(member.id, codes) if member is not None else set()
+    return [c for c in challenges if c.segment_code is None or c.segment_code in held]
+
+
+def _progress(
+    rule: Rule,
+    row: RuleProgress | None,
+    completed_at: datetime | None,
+    read_at: datetime,
+    tz: ZoneInfo,
+) -> ProgressView:
+    """Progress as of `read_at`: the target once completed, else the value of the state kept
+    for this version of the rule (0 when the rule was edited since)."""
+    if completed_at is not None:
+        return ProgressView(current=rule.target, target=rule.target, completed_at=completed_at)
+    value = 0.0
+    if row is not None and row.rule_fingerprint == rule_fingerprint(rule):
+        value = current_value(rule, ProgressState.from_json(row.state), read_at, tz)
+    return ProgressView(current=value, target=rule.target, completed_at=None)

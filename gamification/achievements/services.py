@@ -1,0 +1,208 @@
+"""Admin use cases: badges and challenges, created or replaced by their code.
+
+Every change bumps the catalogue version in the same transaction, so each process's engine
+reloads its index of rules before the next activity it evaluates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from tortoise.exceptions import IntegrityError
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from domain.achievements.models import Badge, Challenge
+from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from gamification.achievements.catalogue import bump_catalogue_version
+from gamification.rules import Recurrence, Rule, validate_rule
+
+CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+MAX_REWARD_POINTS = 1_000_000
+TITLE_MAX = 120
+DESCRIPTION_MAX = 500
+URL_MAX = 500
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class BadgeDraft:
+    """What an admin sends for a badge (the contract's BadgeInput)."""
+
+    code: str
+    name: str
+    description: str
+    rule: Rule
+    icon_url: str | None = None
+    secret: bool = False
+    reward_points: int = 0
+
+
+@dataclass(frozen=True)
+class ChallengeDraft:
+    """What an admin sends for a challenge (the contract's ChallengeInput)."""
+
+    code: str
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    goal: Rule
+    recurrence: Recurrence = Recurrence.NONE
+    reward_points: int = 0
+    reward_badge_code: str | None = None
+    segment_code: str | None = None
+
+
+async def upsert_badge(draft: BadgeDraft, now: datetime) -> Badge:
+    """Create the badge with `draft.code`, or replace its definition.
+
+    Changing the rule restarts every member's progress towards it (progress is kept per rule
+    fingerprint) and takes no badge away: holders keep it and its holder count.
+
+    Raises:
+        ValidationErrors: of InvalidInput, one per field at fault (code, name, description,
+            iconUrl, rewardPoints, and the rule's fields under ["input", "rule", ...]).
+    """
+    errors: list[DomainError] = []
+    _check_code(draft.code, errors)
+    _check_text(draft.name, "name", TITLE_MAX, errors)
+    _check_text(draft.description, "description", DESCRIPTION_MAX, errors, blank_ok=True)
+    _check_url(draft.icon_url, errors)
+    _check_reward(draft.reward_points, errors)
+    _check_rule(draft.rule, ["input", "rule"], errors)
+    if errors:
+        raise ValidationErrors(errors)
+    values = {
+        "name": draft.name.strip(),
+        "description": draft.description.strip(),
+        "icon_url": draft.icon_url,
+        "secret": draft.secret,
+        "rule": draft.rule.to_json(),
+        "reward_points": draft.reward_points,
+        "updated_at": now,
+    }
+    async with in_transaction():
+        badge = await _upsert_by_code(Badge, draft.code, values, now)
+        await bump_catalogue_version()
+    return badge
+
+
+async def upsert_challenge(draft: ChallengeDraft, now: datetime) -> Challenge:
+    """Create the challenge with `draft.code`, or replace its definition.
+
+    Changing the goal restarts the members' progress in the current period; completions
+    already recorded stay.
+
+    Raises:
+        ValidationErrors: of InvalidInput (code, title, description, startsAt, endsAt when
+            not after startsAt, rewardPoints, and the goal under ["input", "goal", ...]) and
+            NotFound (["input", "rewardBadgeCode"] naming no badge).
+    """
+    errors: list[DomainError] = []
+    _check_code(draft.code, errors)
+    _check_text(draft.title, "title", TITLE_MAX, errors)
+    _check_text(draft.description, "description", DESCRIPTION_MAX, errors, blank_ok=True)
+    _check_reward(draft.reward_points, errors)
+    for name, moment in (("startsAt", draft.starts_at), ("endsAt", draft.ends_at)):
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            errors.append(InvalidInput("Give a time zone offset.", ["input", name]))
+    if not any(e.field == ["input", "startsAt"] for e in errors) and not any(
+        e.field == ["input", "endsAt"] for e in errors
+    ):
+        if draft.ends_at <= draft.starts_at:
+            errors.append(InvalidInput("The end must be after the start.", ["input", "endsAt"]))
+    if draft.segment_code is not None and not CODE_PATTERN.fullmatch(draft.segment_code):
+        errors.append(InvalidInput("Not a segment code.", ["input", "segmentCode"]))
+    _check_rule(draft.goal, ["input", "goal"], errors)
+    reward_badge: Badge | None = None
+    if draft.reward_badge_code is not None:
+        reward_badge = await Badge.get_or_none(code=draft.reward_badge_code)
+        if reward_badge is None:
+            errors.append(
+                NotFound(
+                    f"No badge has the code {draft.reward_badge_code!r}.",
+                    ["input", "rewardBadgeCode"],
+                )
+            )
+    if errors:
+        raise ValidationErrors(errors)
+    values = {
+        "title": draft.title.strip(),
+        "description": draft.description.strip(),
+        "starts_at": draft.starts_at,
+        "ends_at": draft.ends_at,
+        "recurrence": Recurrence(draft.recurrence).value,
+        "goal": draft.goal.to_json(),
+        "reward_points": draft.reward_points,
+        "reward_badge_id": reward_badge.id if reward_badge is not None else None,
+        "segment_code": draft.segment_code,
+        "updated_at": now,
+    }
+    async with in_transaction():
+        challenge = await _upsert_by_code(Challenge, draft.code, values, now)
+        await bump_catalogue_version()
+    return challenge
+
+
+async def _upsert_by_code(model: type[M], code: str, values: dict[str, Any], now: datetime) -> M:
+    """Update the row with `code`, or create it; a concurrent creation of the same code turns
+    into an update of the winner's row."""
+    for _ in range(2):
+        if await model.filter(code=code).update(**values):
+            return await model.get(code=code)
+        try:
+            async with in_transaction():
+                return await model.create(code=code, created_at=now, **values)
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not upsert {model.__name__} {code!r}")
+
+
+def _check_code(code: str, errors: list[DomainError]) -> None:
+    if not CODE_PATTERN.fullmatch(code):
+        errors.append(
+            InvalidInput(
+                "A code is 1 to 64 letters, digits, '_', '-' or '.', starting with a letter "
+                "or digit.",
+                ["input", "code"],
+            )
+        )
+
+
+def _check_text(
+    text: str, name: str, limit: int, errors: list[DomainError], *, blank_ok: bool = False
+) -> None:
+    if not blank_ok and not text.strip():
+        errors.append(InvalidInput(f"The {name} cannot be blank.", ["input", name]))
+    elif len(text.strip()) > limit:
+        errors.append(InvalidInput(f"At most {limit} characters.", ["input", name]))
+
+
+def _check_url(url: str | None, errors: list[DomainError]) -> None:
+    if url is None:
+        return
+    if len(url) > URL_MAX or not re.fullmatch(r"https?://\S+", url):
+        errors.append(
+            InvalidInput("An http(s) URL of at most 500 characters.", ["input", "iconUrl"])
+        )
+
+
+def _check_reward(points: int, errors: list[DomainError]) -> None:
+    if not 0 <= points <= MAX_REWARD_POINTS:
+        errors.append(
+            InvalidInput(
+                f"Reward points go from 0 to {MAX_REWARD_POINTS}.", ["input", "rewardPoints"]
+            )
+        )
+
+
+def _check_rule(rule: Rule, prefix: list[str], errors: list[DomainError]) -> None:
+    try:
+        validate_rule(rule, prefix)
+    except ValidationErrors as invalid:
+        errors.extend(invalid.errors)
