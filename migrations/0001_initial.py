@@ -117,6 +117,18 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='LeaderboardPeriodClose',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('board', fields.ForeignKeyField('fidelio.LeaderboardDefinition', source_field='board_id', db_constraint=True, to_field='id', related_name='closes', on_delete=OnDelete.CASCADE)),
+                ('window', fields.CharField(max_length=12)),
+                ('period_key', fields.CharField(max_length=16)),
+                ('closed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'leaderboard_period_close', 'app': 'fidelio', 'unique_together': (('board', 'window', 'period_key'),), 'pk_attr': 'id', 'table_description': "Marks a period of a board's window as closed: archived and its prizes paid, for every"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Member',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),

@@ -117,3 +117,20 @@ class PrizeAward(Model):
     class Meta:
         table = "leaderboard_prize_award"
         unique_together = (("board", "window", "period_key", "region", "rank"),)
+
+
+class LeaderboardPeriodClose(Model):
+    """Marks a period of a board's window as closed: archived and its prizes paid, for every
+    region at once. Inserting it is what a closing worker claims, so only one worker does it."""
+
+    id = fields.BigIntField(primary_key=True)
+    board = fields.ForeignKeyField(
+        "fidelio.LeaderboardDefinition", related_name="closes", on_delete=fields.CASCADE
+    )
+    window = fields.CharField(max_length=12)
+    period_key = fields.CharField(max_length=16)
+    closed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "leaderboard_period_close"
+        unique_together = (("board", "window", "period_key"),)
