@@ -13,8 +13,9 @@ class PointsEarned(DomainEvent):
     member_id: int
     entry_id: int
     points: int
-    #: EntryKind name: EARN, BONUS, REFERRAL, ENGAGEMENT, ADJUST.
-    kind: str
+    #: EntryKind name: EARN, BONUS, REFERRAL, ENGAGEMENT, ADJUST. (Not `kind`: that is the
+    #: event's own name, DomainEvent.kind.)
+    entry_kind: str
     reference: str | None
     available_at: datetime
 
