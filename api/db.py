@@ -52,7 +52,10 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 async def open_database(database_url: str) -> None:
-    await Tortoise.init(config=tortoise_config(database_url))
+    """Open the connections for this process. The context is also the global fallback, so
+    that tasks not started from the opening one (uvicorn serves requests in tasks that do not
+    descend from the lifespan task) see it too."""
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
 async def close_database() -> None:

@@ -1,0 +1,253 @@
+"""Shared benchmark machinery: a real server in a subprocess, a load generator, figures.
+
+Every benchmark measures its operation beside a baseline measured in the same run on the same
+server (the trivial query `{ __typename }`), and reports the ratio: these machines are shared
+and noisy, so absolute figures travel badly and ratios travel well.
+
+The load generator is an asyncio loop of httpx clients in this process; the server is uvicorn
+in another. Both share the machine's cores, so the absolute numbers are lower than with a
+separate load host; the ratio is what to compare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+TRIVIAL = "{ __typename }"
+
+
+@dataclass(frozen=True)
+class Figures:
+    label: str
+    concurrency: int
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: tuple[float, ...]
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return 0.0
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    def row(self, baseline: Figures | None = None) -> str:
+        ratio = f"{self.per_second / baseline.per_second:6.1%}" if baseline else "     -"
+        return (
+            f"{self.label:<28} c={self.concurrency:<3} {self.per_second:9.1f}/s  "
+            f"p50 {self.percentile(50):7.2f} ms  p99 {self.percentile(99):7.2f} ms  "
+            f"errors {self.errors:<4} ratio {ratio}"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str = "fidelio_bench") -> Iterator[str]:
+    """A fresh PostgreSQL database with the project's migrations applied; dropped afterwards."""
+    import asyncpg
+
+    from api.db import migrate
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    try:
+        asyncio.run(migrate(url))
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def server(
+    database_url: str,
+    redis_url: str | None = REDIS_URL,
+    *,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """uvicorn serving the app on a free port; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url or "",
+        "FIDELIO_ENV": "development",
+        "REDIS_PREFIX": f"bench{uuid.uuid4().hex[:6]}:",
+        **(extra_env or {}),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError("the server exited during start-up")
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("the server did not become ready in 30 s")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def token(role: str, sub: str) -> str:
+    from api.auth import mint_token
+    from api.settings import load_settings
+
+    return mint_token(load_settings(env_file=None), role, sub, ttl_seconds=3600)
+
+
+RequestFactory = Callable[[int], tuple[str, dict[str, Any], str]]
+"""Given a request number: (query, variables, bearer token)."""
+
+
+async def _run_load(
+    base: str,
+    label: str,
+    make_request: RequestFactory,
+    concurrency: int,
+    seconds: float,
+    check: Callable[[dict[str, Any]], bool] | None,
+) -> Figures:
+    latencies: list[float] = []
+    errors = 0
+    counter = 0
+    stop_at = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            nonlocal errors, counter
+            while time.perf_counter() < stop_at:
+                number = counter
+                counter += 1
+                query, variables, bearer = make_request(number)
+                started = time.perf_counter()
+                try:
+                    response = await client.post(
+                        "/graphql",
+                        json={"query": query, "variables": variables},
+                        headers={"Authorization": f"Bearer {bearer}"},
+                    )
+                    body = response.json()
+                    ok = response.status_code == 200 and not body.get("errors")
+                    if ok and check is not None:
+                        ok = check(body)
+                except (httpx.HTTPError, ValueError):
+                    ok = False
+                latencies.append((time.perf_counter() - started) * 1000)
+                if not ok:
+                    errors += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return Figures(label, concurrency, len(latencies), errors, elapsed, tuple(latencies))
+
+
+def measure(
+    base: str,
+    label: str,
+    make_request: RequestFactory,
+    *,
+    concurrency: int,
+    seconds: float = 5.0,
+    warmup: float = 1.0,
+    check: Callable[[dict[str, Any]], bool] | None = None,
+) -> Figures:
+    """Closed-loop load: `concurrency` clients each sending the next request when the last
+    one answered, for `seconds` after a warm-up."""
+    if warmup:
+        asyncio.run(_run_load(base, label, make_request, concurrency, warmup, check))
+    return asyncio.run(_run_load(base, label, make_request, concurrency, seconds, check))
+
+
+def trivial_query(base: str, concurrency: int, seconds: float = 5.0) -> Figures:
+    bearer = token("member", "bench-baseline")
+    return measure(
+        base,
+        "baseline { __typename }",
+        lambda n: (TRIVIAL, {}, bearer),
+        concurrency=concurrency,
+        seconds=seconds,
+    )
+
+
+def summarise(values: list[float]) -> str:
+    return f"median {statistics.median(values):.2f}" if values else "-"
+
+
+@contextlib.asynccontextmanager
+async def in_process_database(url: str) -> AsyncIterator[None]:
+    from api.db import close_database, open_database
+
+    await open_database(url)
+    try:
+        yield
+    finally:
+        await close_database()
+
+
+def run(main: Callable[[], Awaitable[None]] | Callable[[], None]) -> None:
+    result = main()
+    if asyncio.iscoroutine(result):
+        asyncio.run(result)

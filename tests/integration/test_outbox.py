@@ -1,0 +1,122 @@
+"""The outbox: events exist only if their transaction committed, and are delivered at least
+once, with failing handlers retried later and their writes rolled back."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from tortoise.transactions import in_transaction
+
+from domain.clock import FrozenClock
+from domain.events import DomainEvent, record_event
+from domain.members.models import Member
+from domain.members.services import get_or_create_member
+from domain.outbox.dispatcher import Dispatcher
+from domain.outbox.models import OutboxEvent
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+@dataclass(frozen=True)
+class SomethingHappened(DomainEvent):
+    member_id: int
+    note: str
+
+
+async def test_an_event_of_a_rolled_back_transaction_never_exists() -> None:
+    clock = FrozenClock()
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            await record_event(SomethingHappened(member_id=1, note="x"), clock.now())
+            raise RuntimeError("the use case failed")
+    assert await OutboxEvent.all().count() == 0
+
+
+async def test_events_reach_their_handlers_once_and_are_marked_processed() -> None:
+    clock = FrozenClock()
+    seen: list[SomethingHappened] = []
+
+    async def handler(event: DomainEvent) -> None:
+        assert isinstance(event, SomethingHappened)
+        seen.append(event)
+
+    async with in_transaction():
+        for note in ("a", "b"):
+            await record_event(SomethingHappened(member_id=7, note=note), clock.now())
+    dispatcher = Dispatcher({"SomethingHappened": [handler]}, clock)
+    assert await dispatcher.run_until_idle() == 2
+    assert await dispatcher.run_until_idle() == 0
+    assert [e.note for e in seen] == ["a", "b"]
+    assert await OutboxEvent.filter(processed_at__isnull=True).count() == 0
+
+
+async def test_a_failing_handler_rolls_back_its_writes_and_is_retried_with_backoff() -> None:
+    clock = FrozenClock()
+    member = await get_or_create_member("c1", clock.now())
+    attempts = 0
+
+    async def flaky(event: DomainEvent) -> None:
+        nonlocal attempts
+        attempts += 1
+        await Member.filter(id=member.id).update(display_name=f"try {attempts}")
+        if attempts == 1:
+            raise ConnectionError("push service down")
+
+    await record_event(SomethingHappened(member_id=member.id, note="x"), clock.now())
+    dispatcher = Dispatcher(
+        {"SomethingHappened": [flaky]}, clock, base_backoff=timedelta(seconds=10)
+    )
+    await dispatcher.run_until_idle()
+    row = await OutboxEvent.get()
+    assert (row.attempts, row.processed_at) == (1, None)
+    assert "push service down" in (row.last_error or "")
+    assert (await Member.get(id=member.id)).display_name != "try 1"  # rolled back
+
+    await dispatcher.run_until_idle()  # not due yet
+    assert attempts == 1
+    clock.advance(seconds=11)
+    await dispatcher.run_until_idle()
+    assert attempts == 2
+    assert (await Member.get(id=member.id)).display_name == "try 2"
+    assert (await OutboxEvent.get()).processed_at is not None
+
+
+async def test_an_event_that_keeps_failing_is_parked_with_its_error() -> None:
+    clock = FrozenClock()
+
+    async def broken(event: DomainEvent) -> None:
+        raise ValueError("bad payload")
+
+    await record_event(SomethingHappened(member_id=1, note="x"), clock.now())
+    dispatcher = Dispatcher(
+        {"SomethingHappened": [broken]}, clock, max_attempts=3, base_backoff=timedelta(seconds=1)
+    )
+    for _ in range(5):
+        await dispatcher.run_until_idle()
+        clock.advance(minutes=1)
+    row = await OutboxEvent.get()
+    assert row.attempts == 3 and row.processed_at is not None and "bad payload" in row.last_error
+
+
+@pytest.mark.postgres
+async def test_two_dispatchers_at_once_never_deliver_one_event_twice() -> None:
+    clock = FrozenClock()
+    delivered: list[int] = []
+
+    async def slow(event: DomainEvent) -> None:
+        assert isinstance(event, SomethingHappened)
+        await asyncio.sleep(0.001)
+        delivered.append(int(event.note))
+
+    async with in_transaction():
+        for n in range(200):
+            await record_event(SomethingHappened(member_id=1, note=str(n)), clock.now())
+    workers = [
+        Dispatcher({"SomethingHappened": [slow]}, clock, batch_size=20, skip_locked=True)
+        for _ in range(4)
+    ]
+    await asyncio.gather(*(w.run_until_idle() for w in workers))
+    assert sorted(delivered) == list(range(200))
