@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
@@ -21,6 +22,8 @@ from api.settings import Settings
 from domain.activity import ActivityObserver, NoAchievements
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
+from gamification.leaderboards.boards import Boards
+from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
 from push.gateway import LogGateway, PushGateway
 
 log = logging.getLogger("fidelio.runtime")
@@ -45,6 +48,8 @@ class Runtime:
     handlers: dict[str, list[Handler]]
     jobs: list[ScheduledJob]
     dispatcher: Dispatcher
+    #: Leaderboards on this runtime's Redis (their live announcements run as tasks).
+    boards: Boards | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -86,6 +91,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        if self.boards is not None:
+            await self.boards.announced()
         await self.gateway.close()
         await self.redis.aclose()
         if self._database_open:
@@ -100,6 +107,11 @@ def make_redis(settings: Settings) -> aioredis.Redis:
 
     # The embedded default: one process only (pub/sub and counters live in this process).
     return fakeredis.FakeAsyncRedis(decode_responses=True)
+
+
+def make_boards(settings: Settings, redis: aioredis.Redis) -> Boards:
+    """Leaderboards on this runtime's Redis, closing periods in the program's time zone."""
+    return Boards(redis, settings.redis_prefix, ZoneInfo(settings.program_timezone))
 
 
 def make_gateway(settings: Settings, clock: Clock) -> PushGateway:
@@ -126,6 +138,10 @@ def build_runtime(
     observer: ActivityObserver = NoAchievements()
     handlers: dict[str, list[Handler]] = {}
     jobs: list[ScheduledJob] = []
+    boards = make_boards(settings, redis)
+    for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
+        handlers.setdefault(kind, []).extend(kind_handlers)
+    jobs.extend(ScheduledJob(job.name, job.every, job.run) for job in leaderboard_jobs(boards))
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,
@@ -136,4 +152,5 @@ def build_runtime(
         handlers=handlers,
         jobs=jobs,
         dispatcher=dispatcher,
+        boards=boards,
     )
