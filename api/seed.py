@@ -49,7 +49,39 @@ async def seed_members(runtime: Runtime) -> str:
     return f"{await Member.all().count()} members"
 
 
-SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members]
+async def seed_leaderboards(runtime: Runtime) -> str:
+    """Boards of the demo: weekly and monthly spenders with prizes, purchases per city, points
+    earned per country (each filled from the history at once)."""
+    from gamification.leaderboards.definitions import LeaderboardSpec
+    from gamification.leaderboards.models import LeaderboardMetric, RegionField
+    from gamification.leaderboards.periods import LeaderboardWindow as W
+    from gamification.leaderboards.services import upsert_leaderboard
+
+    assert runtime.boards is not None
+    specs = [
+        LeaderboardSpec(
+            "spenders", "Top spenders", LeaderboardMetric.AMOUNT_SPENT,
+            (W.WEEKLY, W.MONTHLY, W.ALL_TIME), None, (500, 250, 100),
+        ),
+        LeaderboardSpec(
+            "city-shoppers", "Most purchases in your city", LeaderboardMetric.PURCHASES,
+            (W.DAILY, W.WEEKLY), RegionField.CITY, (100,),
+        ),
+        LeaderboardSpec(
+            "country-earners", "Points earned in your country", LeaderboardMetric.POINTS_EARNED,
+            (W.MONTHLY, W.ALL_TIME), RegionField.COUNTRY, (),
+        ),
+        LeaderboardSpec(
+            "challengers", "Challenge champions", LeaderboardMetric.CHALLENGES_COMPLETED,
+            (W.WEEKLY,), None, (200,),
+        ),
+    ]  # fmt: skip
+    for spec in specs:
+        await upsert_leaderboard(runtime.boards, spec, runtime.clock.now())
+    return f"{len(specs)} leaderboards"
+
+
+SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members, seed_leaderboards]
 
 
 async def seed_demo(settings: Settings) -> str:
