@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import redis.asyncio as aioredis
 
 from api.db import close_database, open_database
+from api.live import ChannelFanout
 from api.settings import Settings
 from domain.activity import ActivityObserver, NoAchievements
 from domain.clock import Clock, SystemClock
@@ -50,6 +51,8 @@ class Runtime:
     dispatcher: Dispatcher
     #: Leaderboards on this runtime's Redis (their live announcements run as tasks).
     boards: Boards | None = None
+    #: The process's shared Redis pub/sub for subscriptions (created on first use).
+    fanout: ChannelFanout | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -93,6 +96,8 @@ class Runtime:
         self._tasks.clear()
         if self.boards is not None:
             await self.boards.announced()
+        if self.fanout is not None:
+            await self.fanout.close()
         await self.gateway.close()
         await self.redis.aclose()
         if self._database_open:
@@ -153,4 +158,5 @@ def build_runtime(
         jobs=jobs,
         dispatcher=dispatcher,
         boards=boards,
+        fanout=ChannelFanout(redis),
     )

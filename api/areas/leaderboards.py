@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -10,6 +9,7 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
+from api.live import ChannelFanout
 from api.runtime import Runtime, make_boards
 from api.types.common import UserError, user_errors
 from api.types.leaderboard import (
@@ -24,8 +24,6 @@ from gamification.leaderboards import models, services
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.definitions import LeaderboardSpec, list_definitions
 from gamification.leaderboards.periods import LeaderboardWindow as Window
-
-log = logging.getLogger("fidelio.api")
 
 
 @strawberry.input(description="A board to create, or to replace by its code.")
@@ -136,15 +134,11 @@ class Subscription:
     ) -> AsyncGenerator[Leaderboard, None]:
         info.context.require(Role.MEMBER, Role.ADMIN)
         first = await _open(info, code, window, region)
-        boards = first.boards
-        pubsub = boards.redis.pubsub()
-        await pubsub.subscribe(boards.store.changes_channel(first.board.key))
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
-                    continue
+        runtime = info.context.runtime
+        fanout = runtime.fanout if runtime.fanout is not None else ChannelFanout(runtime.redis)
+        async with fanout.listen(first.boards.store.changes_channel(first.board.key)) as changes:
+            while True:
+                await changes.get()
                 # Each push is a fresh read: new loaders, and the period current now.
                 info.context.loaders.clear()
                 yield await _open(info, code, window, first.region)
-        finally:
-            await pubsub.aclose()

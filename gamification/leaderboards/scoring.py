@@ -34,7 +34,7 @@ async def refresh_member_scores(
 ) -> int:
     """Set the member's score, from the database, on every board ranking one of `metrics`, for
     the periods containing `at` (when the scored activity happened), unless such a period is
-    already closed and archived. Announces boards whose top changed. Returns how many boards
+    already closed and archived, or ended too long ago to be kept. Announces boards whose top changed. Returns how many boards
     changed. Raises nothing for unknown members (the event may outlive them).
     """
     definitions = await LeaderboardDefinition.filter(metric__in=list(metrics))
@@ -60,6 +60,8 @@ async def refresh_member_scores(
             period = period_for(window, at, boards.tz)
             if (definition.id, window.value, period.key) in closed:
                 continue
+            if period not in kept_periods(window, now, boards):
+                continue  # long closed: no board of it is kept any more
             key = (metric, f"{window.value}:{period.key}")
             if key not in scores:
                 found = await member_scores(metric, period, [member_id])

@@ -472,3 +472,16 @@ async def test_a_change_in_the_top_is_announced_throttled_with_the_latest_state(
         "period": "2026-W03",
         "region": None,
     }
+
+
+async def test_an_event_about_a_long_gone_period_writes_no_board(
+    db: str, boards: Boards, dispatcher: Dispatcher
+) -> None:
+    await define(boards, "spend", LeaderboardMetric.AMOUNT_SPENT, (DAILY, ALL_TIME))
+    ana = await setup.member("ana", T0)
+    long_ago = T0 - timedelta(days=30)
+    await setup.purchase(ana, "10", long_ago, recorded_at=T0)  # synced from a store a month late
+    await dispatcher.run_until_idle()
+
+    assert await boards.redis.exists(boards.store.ordering_key(key("spend", DAILY, long_ago))) == 0
+    assert await board(boards, key("spend", ALL_TIME)) == [(ana.id, Decimal(10))]

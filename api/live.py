@@ -1,0 +1,97 @@
+"""Live updates for subscriptions: one Redis pub/sub connection per process, shared.
+
+Every GraphQL subscription of this process listens through `ChannelFanout.listen(channel)`;
+the fan-out subscribes the shared connection to a channel while at least one subscriber wants
+it and hands each message to every subscriber's queue. A subscriber that falls behind keeps
+only the latest messages (its queue is bounded), which is what live views need: the latest
+state, not every change. Works the same on fakeredis in one process (the embedded setup).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as aioredis
+
+log = logging.getLogger("fidelio.live")
+
+_QUEUE_SIZE = 8
+
+
+class ChannelFanout:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._redis = redis
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._queues: dict[str, set[asyncio.Queue[str]]] = {}
+        self._lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
+        """A queue receiving the messages published on `channel` from now on, until the
+        context exits. Once entered, the process is subscribed on Redis."""
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=_QUEUE_SIZE)
+        async with self._lock:
+            if self._pubsub is None:
+                self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            listeners = self._queues.setdefault(channel, set())
+            listeners.add(queue)
+            if len(listeners) == 1:
+                await self._pubsub.subscribe(channel)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read())
+        try:
+            yield queue
+        finally:
+            async with self._lock:
+                listeners = self._queues.get(channel, set())
+                listeners.discard(queue)
+                if not listeners:
+                    self._queues.pop(channel, None)
+                    with contextlib.suppress(Exception):
+                        await self._pubsub.unsubscribe(channel)
+
+    def listeners(self, channel: str) -> int:
+        """How many subscriptions of this process listen on `channel`."""
+        return len(self._queues.get(channel, ()))
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=1.0
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The client reconnects and subscribes again on the next read.
+                log.exception("reading from Redis pub/sub failed")
+                await asyncio.sleep(1.0)
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            channel = _text(message["channel"])
+            data = _text(message["data"])
+            for queue in list(self._queues.get(channel, ())):
+                if queue.full():
+                    queue.get_nowait()  # drop the oldest: the latest state matters
+                queue.put_nowait(data)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+            self._reader = None
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+            self._pubsub = None
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
