@@ -55,6 +55,9 @@ async def rebuild_board(boards: Boards, definition: LeaderboardDefinition, now: 
             )
     if definition.region_field is not None:
         await _replace_hash(boards, boards.regions_key(definition.code), ranked_regions)
+    else:
+        await boards.redis.delete(boards.regions_key(definition.code))
+    await _drop_windows_not_kept(boards, definition)
     return written
 
 
@@ -96,6 +99,21 @@ async def _regions_in_redis(
         region = text[len(pattern) - 1 :]
         found.add(None if region == "_" else region)
     return found
+
+
+async def _drop_windows_not_kept(boards: Boards, definition: LeaderboardDefinition) -> None:
+    """Delete the boards of windows the definition no longer keeps (after an admin change)."""
+    kept = {w.value.lower() for w in windows_of(definition)}
+    for kind in ("lb", "lbm"):
+        pattern = f"{boards.prefix}{kind}:{{{definition.code}}}:*"
+        stale = []
+        async for key in boards.redis.scan_iter(match=pattern, count=1000):
+            text = key.decode() if isinstance(key, bytes) else key
+            window = text[len(pattern) - 1 :].split(":", 1)[0]
+            if window not in kept:
+                stale.append(text)
+        if stale:
+            await boards.redis.delete(*stale)
 
 
 async def _replace_hash(boards: Boards, key: str, mapping: dict[str, str]) -> None:

@@ -485,3 +485,20 @@ async def test_an_event_about_a_long_gone_period_writes_no_board(
 
     assert await boards.redis.exists(boards.store.ordering_key(key("spend", DAILY, long_ago))) == 0
     assert await board(boards, key("spend", ALL_TIME)) == [(ana.id, Decimal(10))]
+
+
+async def test_changing_a_boards_windows_or_regions_recomputes_it(
+    db: str, boards: Boards, dispatcher: Dispatcher
+) -> None:
+    await define(boards, "spend", LeaderboardMetric.AMOUNT_SPENT, (DAILY, WEEKLY))
+    ana = await setup.member("ana", T0, city="Madrid")
+    await setup.purchase(ana, "10", T0)
+    await dispatcher.run_until_idle()
+    assert await board(boards, key("spend", DAILY)) == [(ana.id, Decimal(10))]
+
+    await define(boards, "spend", LeaderboardMetric.AMOUNT_SPENT, (WEEKLY,), RegionField.CITY)
+
+    assert await boards.redis.exists(boards.store.ordering_key(key("spend", DAILY))) == 0
+    assert await boards.redis.exists(boards.store.index_key(key("spend", DAILY))) == 0
+    assert await board(boards, key("spend", WEEKLY)) == []
+    assert await board(boards, key("spend", WEEKLY, region="madrid")) == [(ana.id, Decimal(10))]
