@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 log = logging.getLogger("fidelio.live")
 
 _QUEUE_SIZE = 8
+_POLL_SECONDS = 0.25
 
 
 class ChannelFanout:
@@ -29,6 +30,7 @@ class ChannelFanout:
         self._reader: asyncio.Task[None] | None = None
         self._queues: dict[str, set[asyncio.Queue[str]]] = {}
         self._lock = asyncio.Lock()
+        self._closing = False
 
     @contextlib.asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
@@ -43,6 +45,7 @@ class ChannelFanout:
             if len(listeners) == 1:
                 await self._pubsub.subscribe(channel)
             if self._reader is None or self._reader.done():
+                self._closing = False
                 self._reader = asyncio.create_task(self._read())
         try:
             yield queue
@@ -60,13 +63,13 @@ class ChannelFanout:
         return len(self._queues.get(channel, ()))
 
     async def _read(self) -> None:
-        while True:
+        # Polls with a short timeout and stops on a flag rather than on cancellation: a read
+        # cancelled midway tears the client's connection down (and hangs fakeredis's).
+        while not self._closing:
             try:
                 message = await self._pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=1.0
+                    ignore_subscribe_messages=True, timeout=_POLL_SECONDS
                 )
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 # The client reconnects and subscribes again on the next read.
                 log.exception("reading from Redis pub/sub failed")
@@ -82,10 +85,12 @@ class ChannelFanout:
                 queue.put_nowait(data)
 
     async def close(self) -> None:
+        """Stop reading and drop the shared connection (the runtime's stop)."""
+        self._closing = True
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+            await asyncio.wait({self._reader}, timeout=_POLL_SECONDS * 4)
+            if not self._reader.done():
+                self._reader.cancel()
             self._reader = None
         if self._pubsub is not None:
             with contextlib.suppress(Exception):

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from tortoise import connections
@@ -272,6 +273,7 @@ async def test_a_subscriber_gets_the_board_when_its_top_changes(api: GraphQLClie
         SUBSCRIBE, context_value=context, variable_values={"code": "spend", "window": "WEEKLY"}
     )
     assert not hasattr(stream, "errors"), stream
+    board = BoardKey.for_time("spend", LeaderboardWindow.WEEKLY, api.clock.now(), ZoneInfo("UTC"))
     first = asyncio.ensure_future(stream.__anext__())  # type: ignore[union-attr]
     await asyncio.sleep(0.05)  # let the subscription reach Redis
 
@@ -291,3 +293,6 @@ async def test_a_subscriber_gets_the_board_when_its_top_changes(api: GraphQLClie
         }
     }
     await stream.aclose()  # type: ignore[union-attr]
+    assert api.runtime.fanout is not None
+    assert api.runtime.fanout.listeners(api.runtime.boards.store.changes_channel(board)) == 0  # type: ignore[union-attr]
+    await api.runtime.fanout.close()
