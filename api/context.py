@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -28,7 +29,7 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     #: Websockets: the connection_init payload (strawberry fills it in).
     connection_params: dict[str, Any] | None = None
-    _member: Member | None = None
+    _member: asyncio.Task[Member] | None = None
 
     @property
     def now(self) -> datetime:
@@ -51,10 +52,13 @@ class Context:
         """The signed-in member (member tokens only), created on first sight."""
         principal = self.require(Role.MEMBER)
         if self._member is None:
-            self._member = await get_or_create_member(
-                principal.subject, self.now, time_zone=self.runtime.settings.program_timezone
+            # One lookup per request, shared by resolvers that ask at the same time.
+            self._member = asyncio.ensure_future(
+                get_or_create_member(
+                    principal.subject, self.now, time_zone=self.runtime.settings.program_timezone
+                )
             )
-        return self._member
+        return await asyncio.shield(self._member)
 
     async def member_or_none(self) -> Member | None:
         """The signed-in member for member tokens; None for other callers."""

@@ -20,9 +20,10 @@ import redis.asyncio as aioredis
 from api.db import close_database, open_database
 from api.live import ChannelFanout
 from api.settings import Settings
-from domain.activity import ActivityObserver, NoAchievements
+from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
+from gamification.achievements.wiring import build_engine
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
 from push.gateway import LogGateway, PushGateway
@@ -140,7 +141,7 @@ def build_runtime(
     clock = clock or SystemClock()
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
-    observer: ActivityObserver = NoAchievements()
+    observer: ActivityObserver = build_engine()
     handlers: dict[str, list[Handler]] = {}
     jobs: list[ScheduledJob] = []
     boards = make_boards(settings, redis)

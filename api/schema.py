@@ -23,13 +23,13 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from api.areas import leaderboards, members
+from api.areas import achievements, leaderboards, members
 from api.errors import is_expected
 from api.settings import Settings
 
 log = logging.getLogger("fidelio.api")
 
-AREAS: list[ModuleType] = [members, leaderboards]
+AREAS: list[ModuleType] = [members, achievements, leaderboards]
 
 
 def _merged(name: str) -> type | None:

@@ -12,6 +12,7 @@ from api.runtime import Runtime, build_runtime
 from api.settings import Settings
 from domain.members.models import Member
 from domain.members.services import ProfileChanges, get_or_create_member, update_profile
+from gamification.achievements.demo import seed_achievements as define_demo_achievements
 
 DEMO_MEMBERS = [
     ("alice", "Alice", "es", "Europe/Madrid", "ES", "Madrid"),
@@ -49,6 +50,10 @@ async def seed_members(runtime: Runtime) -> str:
     return f"{await Member.all().count()} members"
 
 
+async def seed_achievements(runtime: Runtime) -> str:
+    return await define_demo_achievements(runtime.clock.now())
+
+
 async def seed_leaderboards(runtime: Runtime) -> str:
     """Boards of the demo: weekly and monthly spenders with prizes, purchases per city, points
     earned per country (each filled from the history at once)."""
@@ -81,7 +86,11 @@ async def seed_leaderboards(runtime: Runtime) -> str:
     return f"{len(specs)} leaderboards"
 
 
-SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [seed_members, seed_leaderboards]
+SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
+    seed_members,
+    seed_achievements,
+    seed_leaderboards,
+]
 
 
 async def seed_demo(settings: Settings) -> str:

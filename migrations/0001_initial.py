@@ -328,4 +328,19 @@ class Migration(migrations.Migration):
             options={'table': 'rule_progress', 'app': 'fidelio', 'unique_together': (('member', 'badge', 'period_key'), ('member', 'challenge', 'period_key')), 'pk_attr': 'id', 'table_description': "How far one member has come towards a badge's rule or a challenge's goal in one period."},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='Segment',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('name', fields.CharField(max_length=120)),
+                ('rule', fields.JSONField(default=dict, description="The conditions under the contract's names (SegmentRuleInput), see SegmentRule.to_json.", encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('member_count', fields.IntField(default=0)),
+                ('counted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'segment', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A named set of members defined by a rule, for targeting campaigns, drops and challenges.'},
+            bases=['Model'],
+        ),
     ]

@@ -31,6 +31,13 @@ class ErrorCode(Enum):
     RATE_LIMITED = "RATE_LIMITED"
 
 
+@strawberry.enum(description="Where a purchase was made.")
+class Channel(Enum):
+    APP = "APP"
+    WEB = "WEB"
+    STORE = "STORE"
+
+
 @strawberry.type(description="A business-rule failure, returned as data in a mutation payload.")
 class UserError:
     code: ErrorCode = strawberry.field(description="What kind of failure it is.")

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
+from api.types.achievements import MemberBadge, member_badges
 from domain.members import models
 from domain.members.services import devices_of
 
@@ -85,6 +86,10 @@ class Member:
             referral_code=member.referral_code,
             joined_at=member.joined_at,
         )
+
+    @strawberry.field(description="The badges the member holds, most recently earned first.")
+    async def badges(self, info: Info) -> list[MemberBadge]:
+        return await member_badges(info, self.model)
 
     @strawberry.field(description="The member's registered devices.")
     async def devices(self, info: Info) -> list[Device]:

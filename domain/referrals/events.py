@@ -20,7 +20,8 @@ class ReferralCompleted(DomainEvent):
 class EngagementRecorded(DomainEvent):
     member_id: int
     engagement_id: int
-    kind: str
+    #: SHARE, REVIEW or SURVEY (not `kind`: that is the event's own name, DomainEvent.kind).
+    engagement_kind: str
     reference: str
     score: int | None
     points: int

@@ -1,1 +1,28 @@
-"""Tortoise models of this area (none yet)."""
+"""Tortoise models of segments."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Segment(Model):
+    """A named set of members defined by a rule, for targeting campaigns, drops and challenges.
+
+    Membership is always computed from the rule (never stored per member). `member_count` is
+    the size counted at `counted_at`, refreshed on every upsert and by the periodic job, so
+    that listing segments stays cheap.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    code = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=120)
+    #: The conditions under the contract's names (SegmentRuleInput), see SegmentRule.to_json.
+    rule = fields.JSONField(default=dict)
+    member_count = fields.IntField(default=0)
+    counted_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "segment"

@@ -46,14 +46,15 @@ def challenge_reference(challenge_id: int, period_key: str) -> str:
 async def award_badge(
     member_id: int, badge: IndexedBadge, now: datetime, unlocked: Unlocked
 ) -> bool:
-    """Give `badge` to the member unless they hold it: count the holder, credit the reward
-    points (BONUS) and emit BadgeEarned. Returns whether it was awarded now."""
+    """Give `badge` to the member unless they hold it: credit the reward points (BONUS), emit
+    BadgeEarned and note it in `unlocked`. Returns whether it was awarded now.
+
+    The caller then calls `count_holders(unlocked)` once, before its transaction ends."""
     try:
         async with in_transaction():
             await MemberBadge.create(member_id=member_id, badge_id=badge.id, earned_at=now)
     except IntegrityError:
         return False
-    await Badge.filter(id=badge.id).update(holders_count=F("holders_count") + 1)
     await credit_bonus(
         member_id, badge.reward_points, f"Badge: {badge.name}", badge_reference(badge.id), now
     )
@@ -70,6 +71,17 @@ async def award_badge(
     unlocked.badge_ids.append(badge.id)
     unlocked.points += badge.reward_points
     return True
+
+
+async def count_holders(unlocked: Unlocked) -> None:
+    """Add the badges awarded in `unlocked` to their holder counters: atomic increments, in
+    badge id order, so that concurrent transactions awarding several badges never wait on
+    each other in a cycle (a counter row stays locked until the transaction ends)."""
+    awarded: dict[int, int] = {}
+    for badge_id in unlocked.badge_ids:
+        awarded[badge_id] = awarded.get(badge_id, 0) + 1
+    for badge_id in sorted(awarded):
+        await Badge.filter(id=badge_id).update(holders_count=F("holders_count") + awarded[badge_id])
 
 
 async def complete_challenge(
@@ -141,7 +153,7 @@ async def credit_bonus(
             member_id=member_id,
             entry_id=entry.id,
             points=points,
-            kind=EntryKind.BONUS.value,
+            entry_kind=EntryKind.BONUS.value,
             reference=reference,
             available_at=now,
         ),

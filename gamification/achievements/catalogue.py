@@ -125,25 +125,18 @@ class RuleIndex:
 def build_index(
     version: int,
     now: datetime,
-    badges: Sequence[Badge],
-    challenges: Sequence[Challenge],
+    badges: Sequence[IndexedBadge],
+    challenges: Sequence[IndexedChallenge],
 ) -> RuleIndex:
-    """The index of `badges` and of the `challenges` not ended before the late-event horizon."""
-    indexed_badges = {badge.id: IndexedBadge.of(badge) for badge in badges}
+    """The index of `badges` and of the `challenges` not ended before the late-event horizon,
+    each under the event kind of its rule, in the order given."""
     by_kind_badges: dict[EventKind, list[IndexedBadge]] = defaultdict(list)
-    for badge in indexed_badges.values():
+    for badge in badges:
         by_kind_badges[badge.rule.event].append(badge)
     by_kind_challenges: dict[EventKind, list[IndexedChallenge]] = defaultdict(list)
     for challenge in challenges:
-        if challenge.ends_at < now - ENDED_CHALLENGE_HORIZON:
-            continue
-        reward = (
-            indexed_badges.get(challenge.reward_badge_id)  # type: ignore[attr-defined]
-            if challenge.reward_badge_id is not None  # type: ignore[attr-defined]
-            else None
-        )
-        indexed = IndexedChallenge.of(challenge, reward)
-        by_kind_challenges[indexed.rule.event].append(indexed)
+        if challenge.ends_at >= now - ENDED_CHALLENGE_HORIZON:
+            by_kind_challenges[challenge.rule.event].append(challenge)
     return RuleIndex(
         version=version,
         built_at=now,
@@ -172,6 +165,11 @@ async def bump_catalogue_version() -> None:
 async def load_index(now: datetime) -> RuleIndex:
     """Read the catalogue from the database and index it (three queries)."""
     version = await catalogue_version()
-    badges = await Badge.all()
-    challenges = await Challenge.filter(ends_at__gte=now - ENDED_CHALLENGE_HORIZON)
-    return build_index(version, now, badges, challenges)
+    badges = {badge.id: IndexedBadge.of(badge) for badge in await Badge.all().order_by("id")}
+    challenges = [
+        IndexedChallenge.of(challenge, badges.get(challenge.reward_badge_id))  # type: ignore[attr-defined]
+        for challenge in await Challenge.filter(
+            ends_at__gte=now - ENDED_CHALLENGE_HORIZON
+        ).order_by("id")
+    ]
+    return build_index(version, now, list(badges.values()), challenges)

@@ -9,19 +9,19 @@ whose filters it passes, never with the whole catalogue:
 2. nothing more when no rule of that kind matches; otherwise the member's row, locked (which
    serialises the member's concurrent activities and gives their time zone);
 3. one query for the member's progress rows of the matching rules;
-4. at most one bulk insert and one bulk update of the progress that changed;
-5. per award: a savepoint-guarded insert (the idempotency key), the reward and the events.
+4. at most two upserts of the progress that changed (badge rows, challenge rows);
+5. per award: a savepoint-guarded insert (the idempotency key), the reward and the events,
+   then one atomic increment per badge's holder counter, in badge id order.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.expressions import Q
@@ -33,6 +33,7 @@ from gamification.achievements.awarding import (
     Unlocked,
     award_badge,
     complete_challenge,
+    count_holders,
 )
 from gamification.achievements.catalogue import (
     INDEX_MAX_AGE,
@@ -42,6 +43,7 @@ from gamification.achievements.catalogue import (
     catalogue_version,
     load_index,
 )
+from gamification.achievements.segments import segments_of
 from gamification.rules import (
     EventKind,
     MemberEvent,
@@ -55,13 +57,9 @@ from gamification.rules import (
 
 BADGE_PERIOD = "all"
 PROGRESS_FIELDS = ("state", "current", "rule_fingerprint", "completed_at", "updated_at")
+BADGE_KEY = ("member_id", "badge_id", "period_key")
+CHALLENGE_KEY = ("member_id", "challenge_id", "period_key")
 _LAST_INSTANT = timedelta(microseconds=1)
-
-
-class SegmentMembership(Protocol):
-    """Which of the given segments a member belongs to (the segments area answers)."""
-
-    async def segments_of(self, member_id: int, codes: Collection[str]) -> set[str]: ...
 
 
 @lru_cache(maxsize=512)
@@ -100,11 +98,10 @@ class AchievementEngine:
 
     Clock-free: every call takes `now`. One instance per process; its index of rules is
     shared by the calls and reloaded when the catalogue version in the database changes.
-    Without `segments`, challenges limited to a segment are evaluated for every member.
+    A challenge limited to a segment counts only for the segment's members at the activity.
     """
 
-    def __init__(self, *, segments: SegmentMembership | None = None) -> None:
-        self._segments = segments
+    def __init__(self) -> None:
         self._index: RuleIndex | None = None
         self._reload = asyncio.Lock()
 
@@ -139,7 +136,7 @@ class AchievementEngine:
             return Awards()
         member = await ledger.lock_member(activity.member_id)
         tz = member_zone(member.time_zone)
-        challenges = await self._in_members_segments(member.id, challenges)
+        challenges = await _in_members_segments(member.id, challenges, event.occurred_at)
         unlocked = await evaluate(
             member.id, event, badges, challenges, tz, max(now, event.occurred_at), now
         )
@@ -149,14 +146,15 @@ class AchievementEngine:
             points_awarded=unlocked.points,
         )
 
-    async def _in_members_segments(
-        self, member_id: int, challenges: list[IndexedChallenge]
-    ) -> list[IndexedChallenge]:
-        codes = {c.segment_code for c in challenges if c.segment_code is not None}
-        if not codes or self._segments is None:
-            return challenges
-        held = await self._segments.segments_of(member_id, codes)
-        return [c for c in challenges if c.segment_code is None or c.segment_code in held]
+
+async def _in_members_segments(
+    member_id: int, challenges: list[IndexedChallenge], at: datetime
+) -> list[IndexedChallenge]:
+    codes = {c.segment_code for c in challenges if c.segment_code is not None}
+    if not codes:
+        return challenges
+    held = await segments_of(member_id, codes, at)
+    return [c for c in challenges if c.segment_code is None or c.segment_code in held]
 
 
 async def evaluate(
@@ -181,8 +179,7 @@ async def evaluate(
             periods.append(ChallengeInPeriod(challenge, period.key, read_at))
 
     rows = await load_progress(member_id, [b.id for b in badges], periods)
-    created: list[RuleProgress] = []
-    updated: list[RuleProgress] = []
+    changed: list[RuleProgress] = []
     completed_badges: list[IndexedBadge] = []
     completed_challenges: list[ChallengeInPeriod] = []
 
@@ -192,11 +189,8 @@ async def evaluate(
         if step is None:
             continue
         row, reached = step
-        if row.id is None:
-            row.member_id, row.badge_id, row.period_key = member_id, badge.id, BADGE_PERIOD
-            created.append(row)
-        else:
-            updated.append(row)
+        row.member_id, row.badge_id, row.period_key = member_id, badge.id, BADGE_PERIOD
+        changed.append(row)
         if reached:
             completed_badges.append(badge)
 
@@ -209,24 +203,19 @@ async def evaluate(
         if step is None:
             continue
         row, reached = step
-        if row.id is None:
-            row.member_id, row.challenge_id = member_id, challenge.id
-            row.period_key = entry.period_key
-            created.append(row)
-        else:
-            updated.append(row)
+        row.member_id, row.challenge_id = member_id, challenge.id
+        row.period_key = entry.period_key
+        changed.append(row)
         if reached:
             completed_challenges.append(entry)
 
-    if created:
-        await RuleProgress.bulk_create(created)
-    if updated:
-        await RuleProgress.bulk_update(updated, fields=PROGRESS_FIELDS)
+    await save_progress(changed)
     unlocked = Unlocked()
     for badge in completed_badges:
         await award_badge(member_id, badge, now, unlocked)
     for entry in completed_challenges:
         await complete_challenge(member_id, entry.challenge, entry.period_key, now, unlocked)
+    await count_holders(unlocked)
     return unlocked
 
 
@@ -256,6 +245,40 @@ async def load_progress(
     return found
 
 
+async def save_progress(rows: Sequence[RuleProgress]) -> None:
+    """Insert or update `rows` in at most two statements (badge rows, challenge rows): an
+    upsert on each unique key, cheaper to build and run than an update per row."""
+    for key, group in (
+        (BADGE_KEY, [r for r in rows if r.badge_id is not None]),  # type: ignore[attr-defined]
+        (CHALLENGE_KEY, [r for r in rows if r.badge_id is None]),  # type: ignore[attr-defined]
+    ):
+        if group:
+            await RuleProgress.bulk_create(
+                [_without_id(row) for row in group],
+                on_conflict=key,
+                update_fields=PROGRESS_FIELDS,
+            )
+
+
+def _without_id(row: RuleProgress) -> RuleProgress:
+    return RuleProgress(
+        member_id=row.member_id,  # type: ignore[attr-defined]
+        badge_id=row.badge_id,  # type: ignore[attr-defined]
+        challenge_id=row.challenge_id,  # type: ignore[attr-defined]
+        period_key=row.period_key,
+        state=row.state,
+        current=row.current,
+        rule_fingerprint=row.rule_fingerprint,
+        completed_at=row.completed_at,
+        updated_at=row.updated_at,
+    )
+
+
+def stored_value(value: float) -> Decimal:
+    """A rule's value for the `current` column (cents are enough: amounts are money)."""
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
 def advance(
     row: RuleProgress | None,
     rule: Rule,
@@ -283,7 +306,7 @@ def advance(
     if row is None:
         row = RuleProgress()
     row.state = after.to_json()
-    row.current = Decimal(str(value)).quantize(Decimal("0.01"))
+    row.current = stored_value(value)
     row.rule_fingerprint = fingerprint
     row.completed_at = now if reached else None
     row.updated_at = now

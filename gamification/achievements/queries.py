@@ -26,7 +26,8 @@ from domain.achievements.models import (
 )
 from domain.members.models import Member
 from gamification.achievements.catalogue import rule_fingerprint
-from gamification.achievements.engine import BADGE_PERIOD, SegmentMembership, member_zone
+from gamification.achievements.engine import BADGE_PERIOD, member_zone
+from gamification.achievements.segments import segments_of
 from gamification.rules import (
     ProgressState,
     Recurrence,
@@ -146,11 +147,17 @@ async def list_badges(viewer: Viewer, now: datetime) -> list[BadgeView]:
 
 
 async def badge_views(
-    badges: Sequence[Badge], viewer: Viewer, now: datetime, *, members: int | None = None
+    badges: Sequence[Badge],
+    viewer: Viewer,
+    now: datetime,
+    *,
+    members: int | None = None,
+    reveal_secrets: bool = False,
 ) -> list[BadgeView]:
     """`badges` as `viewer` sees them: masked secrets, rarity, the member's progress.
 
-    Pass `members` (the member count) when it is already known for the request."""
+    Pass `members` (the member count) when it is already known for the request, and
+    `reveal_secrets` for badges someone is known to hold (a member's badges, awards)."""
     if not badges:
         return []
     members = await member_count() if members is None else members
@@ -176,7 +183,7 @@ async def badge_views(
     for badge in badges:
         rule = Rule.from_json(badge.rule)
         earned_at = held.get(badge.id)
-        hidden = badge.secret and earned_at is None and not viewer.is_admin
+        hidden = badge.secret and earned_at is None and not (viewer.is_admin or reveal_secrets)
         progress = None
         if member is not None and not hidden:
             progress = _progress(rule, rows.get(badge.id), earned_at, now, tz)
@@ -194,6 +201,19 @@ async def badge_views(
     return views
 
 
+async def holdings(member_ids: Collection[int]) -> dict[int, list[tuple[Badge, datetime]]]:
+    """The badges each member holds with when they earned them, newest first (two queries)."""
+    held: dict[int, list[tuple[Badge, datetime]]] = {}
+    rows = (
+        await MemberBadge.filter(member_id__in=list(member_ids))
+        .order_by("-earned_at", "-id")
+        .prefetch_related("badge")
+    )
+    for row in rows:
+        held.setdefault(row.member_id, []).append((row.badge, row.earned_at))  # type: ignore[attr-defined]
+    return held
+
+
 @dataclass(frozen=True)
 class EarnedBadge:
     view: BadgeView
@@ -209,7 +229,9 @@ async def member_badges(
     if badge_ids is not None:
         holdings = holdings.filter(badge_id__in=list(badge_ids))
     earned = await holdings.order_by("-earned_at", "-id").prefetch_related("badge")
-    views = await badge_views([mb.badge for mb in earned], Viewer(member=member), now)
+    views = await badge_views(
+        [mb.badge for mb in earned], Viewer(member=member), now, reveal_secrets=True
+    )
     return [EarnedBadge(view, mb.earned_at) for view, mb in zip(views, earned, strict=True)]
 
 
@@ -225,12 +247,10 @@ async def list_challenges(
     status: ChallengeStatus | None,
     viewer: Viewer,
     now: datetime,
-    segments: SegmentMembership | None = None,
 ) -> list[ChallengeView]:
     """The challenges in `status` (all when None), by start then code, as `viewer` sees them.
 
-    A challenge limited to a segment is listed for admins and for the segment's members;
-    without a `segments` check (not wired) it is listed for every member."""
+    A challenge limited to a segment is listed only for admins and the segment's members."""
     query = Challenge.all()
     if status is ChallengeStatus.UPCOMING:
         query = query.filter(starts_at__gt=now)
@@ -240,7 +260,7 @@ async def list_challenges(
         query = query.filter(ends_at__lte=now)
     challenges = list(await query.order_by("starts_at", "code"))
     if not viewer.is_admin:
-        challenges = await _visible(challenges, viewer.member, segments)
+        challenges = await _visible(challenges, viewer.member, now)
     return await challenge_views(challenges, viewer, now)
 
 
@@ -283,12 +303,12 @@ async def challenge_views(
 
 
 async def _visible(
-    challenges: list[Challenge], member: Member | None, segments: SegmentMembership | None
+    challenges: list[Challenge], member: Member | None, now: datetime
 ) -> list[Challenge]:
     codes = {c.segment_code for c in challenges if c.segment_code is not None}
-    if not codes or segments is None:
+    if not codes:
         return challenges
-    held = await segments.segments_of(member.id, codes) if member is not None else set()
+    held = await segments_of(member.id, codes, now) if member is not None else set()
     return [c for c in challenges if c.segment_code is None or c.segment_code in held]
 
 

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from domain.achievements.models import Badge, Challenge
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.segments.models import Segment
 from gamification.achievements.catalogue import bump_catalogue_version
 from gamification.rules import Recurrence, Rule, validate_rule
 
@@ -101,7 +102,8 @@ async def upsert_challenge(draft: ChallengeDraft, now: datetime) -> Challenge:
     Raises:
         ValidationErrors: of InvalidInput (code, title, description, startsAt, endsAt when
             not after startsAt, rewardPoints, and the goal under ["input", "goal", ...]) and
-            NotFound (["input", "rewardBadgeCode"] naming no badge).
+            NotFound (["input", "rewardBadgeCode"] naming no badge, ["input", "segmentCode"]
+            naming no segment).
     """
     errors: list[DomainError] = []
     _check_code(draft.code, errors)
@@ -116,8 +118,10 @@ async def upsert_challenge(draft: ChallengeDraft, now: datetime) -> Challenge:
     ):
         if draft.ends_at <= draft.starts_at:
             errors.append(InvalidInput("The end must be after the start.", ["input", "endsAt"]))
-    if draft.segment_code is not None and not CODE_PATTERN.fullmatch(draft.segment_code):
-        errors.append(InvalidInput("Not a segment code.", ["input", "segmentCode"]))
+    if draft.segment_code is not None and not await Segment.exists(code=draft.segment_code):
+        errors.append(
+            NotFound(f"No segment has the code {draft.segment_code!r}.", ["input", "segmentCode"])
+        )
     _check_rule(draft.goal, ["input", "goal"], errors)
     reward_badge: Badge | None = None
     if draft.reward_badge_code is not None:

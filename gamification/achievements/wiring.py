@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gamification.achievements.engine import AchievementEngine, SegmentMembership
+from gamification.achievements.engine import AchievementEngine
 
 
-def build_engine(segments: SegmentMembership | None = None) -> AchievementEngine:
-    """The engine for one process. Pass the segments area's membership check to limit
-    segment challenges to their members; without it they count for everyone."""
-    return AchievementEngine(segments=segments)
+def build_engine() -> AchievementEngine:
+    """The engine for one process: pass it as the `ActivityObserver` of the domain's use
+    cases (recordPurchase, recordEngagement, redemptions, drop claims, referrals, visits)."""
+    return AchievementEngine()

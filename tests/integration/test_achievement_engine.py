@@ -16,6 +16,8 @@ from domain.clock import FrozenClock
 from domain.outbox.models import OutboxEvent
 from domain.points import ledger
 from domain.points.models import EntryKind, PointsEntry
+from domain.segments.rules import SegmentRule
+from domain.segments.services import upsert_segment
 from gamification.achievements.engine import AchievementEngine
 from gamification.rules import Recurrence, Rule
 from tests.integration.achievements_setup import (
@@ -161,38 +163,39 @@ async def test_editing_a_rule_keeps_earned_badges_and_restarts_everyone_elses_pr
 
 
 async def test_a_weekly_challenge_completes_once_per_week_with_its_reward() -> None:
-    clock = FrozenClock(datetime(2026, 3, 2, 9, tzinfo=UTC))  # a Monday
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
     engine = AchievementEngine()
     weekly = await challenge(
         "two-a-week",
         Rule(event="PURCHASE", aggregate="COUNT", target=2),
-        clock.now(),
-        clock.now() + days(28),
-        clock.now(),
+        monday,
+        monday + days(28),
+        monday,
         recurrence=Recurrence.WEEKLY,
         reward_points=50,
     )
-    ana = await member("ana", clock.now())
-    completed = []
-    for _ in range(8):  # Monday to Monday: three purchases in week 10, one in week 11
-        awards = await observe(engine, purchase(ana.id, clock.now()), clock.now())
-        completed.append(awards.challenge_ids)
-        clock.advance(days=1) if len(completed) % 3 else clock.advance(days=2)
-    clock.set(datetime(2026, 3, 17, 9, tzinfo=UTC))
-    week_12 = await observe(engine, purchase(ana.id, clock.now()), clock.now())
+    ana = await member("ana", monday)
+    # Week 10: Monday, Tuesday, Wednesday. Week 11: Monday, Sunday. Week 12: Tuesday only.
+    moments = [monday + days(n) for n in (0, 1, 2, 7, 13, 15)]
+    completed = [
+        (await observe(engine, purchase(ana.id, moment), moment)).challenge_ids
+        for moment in moments
+    ]
 
-    assert completed[1] == [weekly.id]
-    assert sum(len(ids) for ids in completed) == 2
-    assert week_12.challenge_ids == [weekly.id]
+    assert completed == [[], [weekly.id], [], [], [weekly.id], []]
     keys = await ChallengeCompletion.filter(member_id=ana.id).order_by("period_key")
-    assert [c.period_key for c in keys] == ["2026-W10", "2026-W11", "2026-W12"]
+    assert [c.period_key for c in keys] == ["2026-W10", "2026-W11"]
     bonus = await PointsEntry.filter(member_id=ana.id, kind=EntryKind.BONUS).order_by("id")
     assert [e.reference for e in bonus] == [
         f"challenge:{weekly.id}:2026-W10",
         f"challenge:{weekly.id}:2026-W11",
-        f"challenge:{weekly.id}:2026-W12",
     ]
-    assert await OutboxEvent.filter(kind="ChallengeCompleted").count() == 3
+    assert (await ledger.summary(ana.id, moments[-1])).balance == 100
+    assert await OutboxEvent.filter(kind="ChallengeCompleted").count() == 2
+    week_12 = await RuleProgress.get(
+        member_id=ana.id, challenge_id=weekly.id, period_key="2026-W12"
+    )
+    assert (week_12.current, week_12.completed_at) == (1, None)
 
 
 async def test_weeks_of_a_weekly_challenge_follow_the_members_time_zone() -> None:
@@ -264,10 +267,35 @@ async def test_a_completed_challenge_awards_its_reward_badge_with_its_points() -
 async def test_a_daily_streak_counts_days_in_the_members_time_zone() -> None:
     engine = AchievementEngine()
     start = datetime(2026, 3, 27, 22, 30, tzinfo=UTC)  # 23:30 in Madrid, Friday
-    streak = await badge("three-days", Rule(event="SHARE", aggregate="STREAK_DAYS", target=3), start)
+    streak = await badge(
+        "three-days", Rule(event="SHARE", aggregate="STREAK_DAYS", target=3), start
+    )
     ana = await member("ana", start, time_zone="Europe/Madrid")
     # Friday 23:30, Saturday 23:30 and Sunday 23:30 in Madrid (the clocks go forward on
     # Sunday: 21:30 UTC), three local days in a row.
     moments = [start, start + days(1), datetime(2026, 3, 29, 21, 30, tzinfo=UTC)]
     awarded = [(await observe(engine, share(ana.id, m), m)).badge_ids for m in moments]
     assert awarded == [[], [], [streak.id]]
+
+
+async def test_a_segment_challenge_counts_only_for_the_segments_members() -> None:
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    engine = AchievementEngine()
+    await upsert_segment("spain", "Spain", SegmentRule(countries=("ES",)), now)
+    spanish = await challenge(
+        "spain-only",
+        Rule(event="PURCHASE", aggregate="COUNT", target=1),
+        now - days(1),
+        now + days(1),
+        now,
+        segment_code="spain",
+    )
+    ana = await member("ana", now, country="ES")
+    tom = await member("tom", now, country="GB")
+
+    in_segment = await observe(engine, purchase(ana.id, now), now)
+    outside = await observe(engine, purchase(tom.id, now), now)
+
+    assert in_segment.challenge_ids == [spanish.id]
+    assert outside.challenge_ids == []
+    assert not await RuleProgress.filter(member_id=tom.id).exists()

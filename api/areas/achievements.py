@@ -1,0 +1,160 @@
+"""GraphQL of badges and challenges: the catalogue for members, its administration for admins.
+
+Resolvers parse input, call one use case or read model of `gamification.achievements`, and map
+the result and the domain errors (via `user_errors`) to the payload.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api.auth import Role
+from api.context import Info
+from api.types.achievements import (
+    Badge,
+    Challenge,
+    ChallengeStatus,
+    Recurrence,
+    RuleInput,
+    badges_of,
+    challenges_of,
+    member_count,
+    viewer,
+)
+from api.types.common import UserError, user_errors
+from domain.errors import DomainError
+from gamification.achievements import queries, services
+from gamification.rules import Recurrence as RecurrenceValue
+
+
+@strawberry.input(description="A badge to create, or to replace by its code.")
+class BadgeInput:
+    code: str = strawberry.field(
+        description="Identifies the badge: 1-64 letters, digits, '_', '-', '.'."
+    )
+    name: str = strawberry.field(description="1-120 characters.")
+    description: str = strawberry.field(description="Up to 500 characters.")
+    icon_url: str | None = strawberry.field(default=None, description="An http(s) URL.")
+    secret: bool | None = strawberry.field(
+        default=False, description="Hidden from members until they earn it."
+    )
+    rule: RuleInput = strawberry.field(
+        description="What earns it. Changing it later restarts everyone's progress and takes "
+        "no badge away."
+    )
+    reward_points: int | None = strawberry.field(
+        default=0, description="Bonus points credited when it is earned (0 to 1,000,000)."
+    )
+
+
+@strawberry.type(description="The result of upsertBadge.")
+class BadgePayload:
+    badge: Badge | None = strawberry.field(description="The badge as saved; null on errors.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was saved.")
+
+
+@strawberry.input(description="A challenge to create, or to replace by its code.")
+class ChallengeInput:
+    code: str = strawberry.field(
+        description="Identifies the challenge: 1-64 letters, digits, '_', '-', '.'."
+    )
+    title: str = strawberry.field(description="1-120 characters.")
+    description: str = strawberry.field(description="Up to 500 characters.")
+    starts_at: datetime = strawberry.field(description="When it starts counting.")
+    ends_at: datetime = strawberry.field(description="When it stops; after startsAt.")
+    recurrence: Recurrence | None = strawberry.field(
+        default=Recurrence.NONE,
+        description="DAILY, WEEKLY, MONTHLY: progress restarts each period (in the member's "
+        "time zone) and the challenge can be completed once per period.",
+    )
+    goal: RuleInput = strawberry.field(description="What completes it within one period.")
+    reward_points: int | None = strawberry.field(
+        default=0, description="Bonus points credited on each completion (0 to 1,000,000)."
+    )
+    reward_badge_code: str | None = strawberry.field(
+        default=None, description="A badge awarded on completion."
+    )
+    segment_code: str | None = strawberry.field(
+        default=None, description="Only members of this segment see and progress in it."
+    )
+
+
+@strawberry.type(description="The result of upsertChallenge.")
+class ChallengePayload:
+    challenge: Challenge | None = strawberry.field(
+        description="The challenge as saved; null on errors."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was saved.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Every badge, oldest first. Secret badges show as 'Secret badge' until "
+        "the signed-in member earns them (admins see them all)."
+    )
+    async def badges(self, info: Info) -> list[Badge]:
+        seen_by = await viewer(info)
+        badges = await queries.list_badges(seen_by, info.context.now)
+        return badges_of(badges)
+
+    @strawberry.field(
+        description="Challenges by status (ACTIVE by default; null for all), by start. "
+        "Members see those of their segments only."
+    )
+    async def challenges(
+        self, info: Info, status: ChallengeStatus | None = ChallengeStatus.ACTIVE
+    ) -> list[Challenge]:
+        seen_by = await viewer(info)
+        wanted = queries.ChallengeStatus(status.value) if status is not None else None
+        found = await queries.list_challenges(wanted, seen_by, info.context.now)
+        return [Challenge(view=view, locale=seen_by.locale) for view in found]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Admin: create a badge or replace it by its code.")
+    async def upsert_badge(self, info: Info, input: BadgeInput) -> BadgePayload:
+        info.context.require(Role.ADMIN)
+        try:
+            draft = services.BadgeDraft(
+                code=input.code,
+                name=input.name,
+                description=input.description,
+                rule=input.rule.to_rule(),
+                icon_url=input.icon_url,
+                secret=bool(input.secret),
+                reward_points=input.reward_points or 0,
+            )
+            saved = await services.upsert_badge(draft, info.context.now)
+        except DomainError as error:
+            return BadgePayload(badge=None, user_errors=user_errors(error))
+        (view,) = await queries.badge_views(
+            [saved], await viewer(info), info.context.now, members=await member_count(info)
+        )
+        return BadgePayload(badge=Badge(view=view), user_errors=[])
+
+    @strawberry.mutation(description="Admin: create a challenge or replace it by its code.")
+    async def upsert_challenge(self, info: Info, input: ChallengeInput) -> ChallengePayload:
+        info.context.require(Role.ADMIN)
+        recurrence = input.recurrence or Recurrence.NONE
+        try:
+            draft = services.ChallengeDraft(
+                code=input.code,
+                title=input.title,
+                description=input.description,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                goal=input.goal.to_rule(),
+                recurrence=RecurrenceValue(recurrence.value),
+                reward_points=input.reward_points or 0,
+                reward_badge_code=input.reward_badge_code,
+                segment_code=input.segment_code,
+            )
+            saved = await services.upsert_challenge(draft, info.context.now)
+        except DomainError as error:
+            return ChallengePayload(challenge=None, user_errors=user_errors(error))
+        (challenge,) = await challenges_of(info, [saved])
+        return ChallengePayload(challenge=challenge, user_errors=[])

@@ -1,0 +1,376 @@
+"""GraphQL types of badges, challenges and their rules.
+
+Every list is resolved in batches: a page of badges or challenges, with the viewer's progress,
+rarity and reward badges, costs a constant number of queries. What a viewer may see (secret
+badges, progress) is decided in `gamification.achievements.queries`; these types only map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from api.auth import Role
+from api.context import Info
+from api.types.common import Channel
+from domain.achievements.models import Badge as BadgeModel
+from domain.achievements.models import Challenge as ChallengeModel
+from domain.members.models import Member as MemberModel
+from gamification.achievements import queries
+from gamification.rules import Rule as RuleValue
+from gamification.rules import describe
+
+
+@strawberry.enum(description="What a member did, as rules count it.")
+class EventKind(Enum):
+    PURCHASE = "PURCHASE"
+    REFERRAL = "REFERRAL"
+    SHARE = "SHARE"
+    REVIEW = "REVIEW"
+    SURVEY = "SURVEY"
+    STORE_VISIT = "STORE_VISIT"
+    REDEMPTION = "REDEMPTION"
+    DROP_CLAIM = "DROP_CLAIM"
+
+
+@strawberry.enum(description="How a rule folds the matching events into one number.")
+class Aggregate(Enum):
+    COUNT = "COUNT"
+    SUM_AMOUNT = "SUM_AMOUNT"
+    SUM_POINTS = "SUM_POINTS"
+    DISTINCT_DAYS = "DISTINCT_DAYS"
+    DISTINCT_CATEGORIES = "DISTINCT_CATEGORIES"
+    STREAK_DAYS = "STREAK_DAYS"
+    STREAK_WEEKS = "STREAK_WEEKS"
+
+
+@strawberry.enum(description="How often a challenge starts again from zero.")
+class Recurrence(Enum):
+    NONE = "NONE"
+    DAILY = "DAILY"
+    WEEKLY = "WEEKLY"
+    MONTHLY = "MONTHLY"
+
+
+@strawberry.enum(description="Where a challenge stands in time.")
+class ChallengeStatus(Enum):
+    UPCOMING = "UPCOMING"
+    ACTIVE = "ACTIVE"
+    ENDED = "ENDED"
+
+
+@strawberry.input(
+    description="A condition over a member's events: e.g. 3 PURCHASE COUNT with category "
+    "shoes in 30 days."
+)
+class RuleInput:
+    event: EventKind = strawberry.field(description="The kind of event counted.")
+    aggregate: Aggregate = strawberry.field(description="How the matching events are folded.")
+    target: float = strawberry.field(
+        description="The value to reach; greater than 0, whole except for SUM_AMOUNT."
+    )
+    window_days: int | None = strawberry.field(
+        default=None,
+        description="Only events in the last N days count. Omitted: all time for badges, "
+        "the challenge's period for challenges.",
+    )
+    category: str | None = strawberry.field(
+        default=None, description="Purchases with an item of this category only."
+    )
+    channel: Channel | None = strawberry.field(
+        default=None, description="Purchases through this channel only."
+    )
+    store_code: str | None = strawberry.field(
+        default=None, description="Purchases or visits at this store only."
+    )
+    min_amount: Decimal | None = strawberry.field(
+        default=None, description="Purchases of at least this amount only."
+    )
+
+    def to_rule(self) -> RuleValue:
+        return RuleValue(
+            event=self.event.value,
+            aggregate=self.aggregate.value,
+            target=self.target,
+            window_days=self.window_days,
+            category=self.category,
+            channel=self.channel.value if self.channel is not None else None,
+            store_code=self.store_code,
+            min_amount=self.min_amount,
+        )
+
+
+@strawberry.type(description="A badge's or challenge's condition, with its statement in words.")
+class Rule:
+    value: strawberry.Private[RuleValue]
+    #: Set for a secret badge the viewer has not earned: the statement is hidden too.
+    hidden_text: strawberry.Private[str | None]
+    locale: strawberry.Private[str]
+
+    @strawberry.field(description="The kind of event counted.")
+    def event(self) -> EventKind:
+        return EventKind(self.value.event.value)
+
+    @strawberry.field(description="How the matching events are folded.")
+    def aggregate(self) -> Aggregate:
+        return Aggregate(self.value.aggregate.value)
+
+    @strawberry.field(description="The value to reach.")
+    def target(self) -> float:
+        return self.value.target
+
+    @strawberry.field(description="Only events in the last N days count; null: no window.")
+    def window_days(self) -> int | None:
+        return self.value.window_days
+
+    @strawberry.field(
+        description="The rule in words, in the member's locale (Spanish or English); for a "
+        "secret badge not yet earned, a hint that it is secret."
+    )
+    def description(self) -> str:
+        if self.hidden_text is not None:
+            return self.hidden_text
+        return describe(self.value, self.locale)
+
+
+@strawberry.type(description="How far the signed-in member is towards a badge or challenge.")
+class Progress:
+    current: float = strawberry.field(description="The value reached so far (as of now).")
+    target: float = strawberry.field(description="The value to reach.")
+    completed_at: datetime | None = strawberry.field(
+        description="When it was reached (earned, or completed in this period); null before."
+    )
+
+    @classmethod
+    def of(cls, progress: queries.ProgressView | None) -> Progress | None:
+        if progress is None:
+            return None
+        return cls(
+            current=progress.current, target=progress.target, completed_at=progress.completed_at
+        )
+
+
+@strawberry.type(description="An achievement members earn by meeting its rule.")
+class Badge:
+    view: strawberry.Private[queries.BadgeView]
+
+    @strawberry.field(description="The badge's id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.view.badge.id))
+
+    @strawberry.field(description="The admin's code of the badge.")
+    def code(self) -> str:
+        return self.view.badge.code
+
+    @strawberry.field(
+        description="Its name; for a secret badge the viewer has not earned, 'Secret badge' "
+        "in their language."
+    )
+    def name(self) -> str:
+        return self.view.name
+
+    @strawberry.field(
+        description="Secret badges show only once earned: until then a hint replaces this."
+    )
+    def description(self) -> str:
+        return self.view.description
+
+    @strawberry.field(description="Its picture; null for a secret badge not yet earned.")
+    def icon_url(self) -> str | None:
+        return self.view.icon_url
+
+    @strawberry.field(description="Whether it is hidden from members until they earn it.")
+    def secret(self) -> bool:
+        return self.view.badge.secret
+
+    @strawberry.field(description="What earns it.")
+    def rule(self) -> Rule:
+        hidden = self.view.description if self.view.hidden else None
+        return Rule(value=self.view.rule, hidden_text=hidden, locale=self.view.locale)
+
+    @strawberry.field(description="Bonus points credited when it is earned.")
+    def reward_points(self) -> int:
+        return self.view.badge.reward_points
+
+    @strawberry.field(description="Share of members holding it, from 0 to 1.")
+    def rarity(self) -> float:
+        return self.view.rarity
+
+    @strawberry.field(
+        description="For the signed-in member; null for other callers (and for a secret "
+        "badge not yet earned)."
+    )
+    def my_progress(self) -> Progress | None:
+        return Progress.of(self.view.progress)
+
+
+@strawberry.type(description="A badge a member holds.")
+class MemberBadge:
+    badge: Badge = strawberry.field(description="The badge.")
+    earned_at: datetime = strawberry.field(description="When the member earned it.")
+
+
+@strawberry.type(description="A time-boxed goal, once or every day, week or month.")
+class Challenge:
+    view: strawberry.Private[queries.ChallengeView]
+    locale: strawberry.Private[str]
+
+    @strawberry.field(description="The challenge's id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.view.challenge.id))
+
+    @strawberry.field(description="The admin's code of the challenge.")
+    def code(self) -> str:
+        return self.view.challenge.code
+
+    @strawberry.field(description="Its title.")
+    def title(self) -> str:
+        return self.view.challenge.title
+
+    @strawberry.field(description="What it is about.")
+    def description(self) -> str:
+        return self.view.challenge.description
+
+    @strawberry.field(description="When it starts counting.")
+    def starts_at(self) -> datetime:
+        return self.view.challenge.starts_at
+
+    @strawberry.field(description="When it stops counting (exclusive).")
+    def ends_at(self) -> datetime:
+        return self.view.challenge.ends_at
+
+    @strawberry.field(
+        description="How often progress starts again from zero, in the member's time zone."
+    )
+    def recurrence(self) -> Recurrence:
+        return Recurrence(self.view.challenge.recurrence)
+
+    @strawberry.field(description="What completes it, within one period.")
+    def goal(self) -> Rule:
+        return Rule(value=self.view.rule, hidden_text=None, locale=self.locale)
+
+    @strawberry.field(description="Bonus points credited on each completion.")
+    def reward_points(self) -> int:
+        return self.view.challenge.reward_points
+
+    @strawberry.field(description="A badge awarded on completion, if any.")
+    async def reward_badge(self, info: Info) -> Badge | None:
+        badge_id = self.view.challenge.reward_badge_id  # type: ignore[attr-defined]
+        if badge_id is None:
+            return None
+        view = await badge_views_loader(info).load(badge_id)
+        return Badge(view=view) if view is not None else None
+
+    @strawberry.field(
+        description="For the signed-in member, in the current period; null for other callers."
+    )
+    def my_progress(self) -> Progress | None:
+        return Progress.of(self.view.progress)
+
+
+async def viewer(info: Info) -> queries.Viewer:
+    """Who reads, for what they may see: the signed-in member, an admin, or a service."""
+    principal = info.context.require()
+    member = await info.context.member_or_none()
+    return queries.Viewer(member=member, is_admin=principal.role == Role.ADMIN)
+
+
+async def member_count(info: Info) -> int:
+    """The number of members, counted once per request (the base of every rarity)."""
+    cached = info.context.loaders.get("achievements.member_count")
+    if cached is None:
+        cached = await queries.member_count()
+        info.context.loaders["achievements.member_count"] = cached
+    return int(cached)
+
+
+def badge_views_loader(info: Info) -> DataLoader[int, queries.BadgeView | None]:
+    """Badges by id, as the request's viewer sees them."""
+
+    def factory() -> DataLoader[int, queries.BadgeView | None]:
+        async def load(ids: list[int]) -> list[queries.BadgeView | None]:
+            badges = await BadgeModel.filter(id__in=ids)
+            views = await queries.badge_views(
+                badges, await viewer(info), info.context.now, members=await member_count(info)
+            )
+            by_id = {view.badge.id: view for view in views}
+            return [by_id.get(i) for i in ids]
+
+        return DataLoader(load_fn=load)
+
+    return info.context.loader("achievements.badge_views", factory)
+
+
+def member_badges_loader(info: Info) -> DataLoader[int, list[MemberBadge]]:
+    """The badges of members by member id (newest first), as the request's viewer sees them."""
+
+    def factory() -> DataLoader[int, list[MemberBadge]]:
+        async def load(member_ids: list[int]) -> list[list[MemberBadge]]:
+            held = await queries.holdings(member_ids)
+            badges = {badge.id: badge for holding in held.values() for badge, _ in holding}
+            views = await queries.badge_views(
+                list(badges.values()),
+                await viewer(info),
+                info.context.now,
+                members=await member_count(info),
+                reveal_secrets=True,
+            )
+            by_id = {view.badge.id: view for view in views}
+            return [
+                [
+                    MemberBadge(badge=Badge(view=by_id[badge.id]), earned_at=earned_at)
+                    for badge, earned_at in held.get(member_id, [])
+                ]
+                for member_id in member_ids
+            ]
+
+        return DataLoader(load_fn=load)
+
+    return info.context.loader("achievements.member_badges", factory)
+
+
+async def member_badges(info: Info, member: MemberModel) -> list[MemberBadge]:
+    """`Member.badges`: what the member holds, most recently earned first."""
+    return await member_badges_loader(info).load(member.id)
+
+
+def badges_of(views: Sequence[queries.BadgeView]) -> list[Badge]:
+    return [Badge(view=view) for view in views]
+
+
+async def challenges_of(info: Info, challenges: Sequence[ChallengeModel]) -> list[Challenge]:
+    """Challenges with the request viewer's progress."""
+    seen_by = await viewer(info)
+    views = await queries.challenge_views(challenges, seen_by, info.context.now)
+    return [Challenge(view=view, locale=seen_by.locale) for view in views]
+
+
+@strawberry.type(description="What an event unlocked: the badges and challenges part.")
+class AchievementAwards:
+    """Base of the `Awards` type of mutation payloads (recordPurchase, recordEngagement...):
+    the payload's `Awards` inherits it and sets `member_id`, `badge_ids`, `challenge_ids` from
+    the domain's `Awards`."""
+
+    member_id: strawberry.Private[int]
+    badge_ids: strawberry.Private[list[int]]
+    challenge_ids: strawberry.Private[list[int]]
+
+    @strawberry.field(description="Badges the event earned.")
+    async def badges(self, info: Info) -> list[MemberBadge]:
+        if not self.badge_ids:
+            return []
+        wanted = set(self.badge_ids)
+        held = await member_badges_loader(info).load(self.member_id)
+        return [mb for mb in held if int(mb.badge.view.badge.id) in wanted]
+
+    @strawberry.field(description="Challenges the event completed (in their current period).")
+    async def completed_challenges(self, info: Info) -> list[Challenge]:
+        if not self.challenge_ids:
+            return []
+        found = {c.id: c for c in await ChallengeModel.filter(id__in=self.challenge_ids)}
+        return await challenges_of(info, [found[i] for i in self.challenge_ids if i in found])

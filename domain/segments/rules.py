@@ -1,0 +1,220 @@
+"""A segment's rule: the conditions a member must all meet, as a value that validates itself.
+
+The rule is pure data (no database): `SegmentRule.validated()` normalises and checks it
+(every problem reported together), `to_json()` / `from_json()` store it with the contract's
+field names, and `birth_date_bounds()` turns the age range into birth dates as of a day.
+The SQL that evaluates a rule is in `domain.segments.query`.
+
+Purchase conditions only look at purchases the member kept (not fully refunded) that
+occurred no later than the moment of evaluation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.members.validation import check_text, normalise_country
+from domain.purchases.models import Channel
+
+#: The oldest age a rule may ask about (birth dates before 1900 are refused anyway).
+MAX_AGE = 150
+#: Longest look-back a purchase-recency condition may ask about (about 27 years).
+MAX_DAYS = 10_000
+MAX_LIST = 200
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+RULE_FIELD = ["input", "rule"]
+
+
+@dataclass(frozen=True)
+class SegmentRule:
+    """Every condition given must hold; `None` (or an empty list) means no condition.
+
+    - `min_tier_level`: the member's tier level is at least this.
+    - `countries`: the member's country is one of these ISO 3166-1 alpha-2 codes.
+    - `cities`: the member's city is one of these (compared ignoring letter case).
+    - `min_age` / `max_age`: the member's age in whole years on the day of evaluation (UTC) is
+      within the range; members without a birth date never match an age condition.
+    - `min_lifetime_spend`: the sum of the member's kept purchases, net of refunds, is at least
+      this.
+    - `min_purchases`: the member kept at least this many purchases.
+    - `purchased_within_days`: the member kept a purchase made in the last N days.
+    - `not_purchased_within_days`: the member kept no purchase made in the last N days
+      (members who never bought match).
+    - `has_badge_code`: the member holds the badge with this code.
+    - `channels`: the member kept a purchase made through one of these channels.
+    """
+
+    min_tier_level: int | None = None
+    countries: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+    min_age: int | None = None
+    max_age: int | None = None
+    min_lifetime_spend: Decimal | None = None
+    min_purchases: int | None = None
+    purchased_within_days: int | None = None
+    not_purchased_within_days: int | None = None
+    has_badge_code: str | None = None
+    channels: tuple[Channel, ...] = ()
+
+    def validated(self) -> SegmentRule:
+        """The rule normalised (country codes upper case, lists without duplicates, texts
+        trimmed). Raises `ValidationErrors` of `InvalidInput`, each naming its field under
+        `["input", "rule"]`."""
+        errors: list[DomainError] = []
+        changes: dict[str, Any] = {}
+
+        def field(name: str) -> list[str]:
+            return [*RULE_FIELD, name]
+
+        def at_least(value: int | None, minimum: int, maximum: int, name: str) -> None:
+            if value is not None and not minimum <= value <= maximum:
+                errors.append(InvalidInput(f"must be between {minimum} and {maximum}", field(name)))
+
+        at_least(self.min_tier_level, 0, 1_000, "minTierLevel")
+        at_least(self.min_age, 0, MAX_AGE, "minAge")
+        at_least(self.max_age, 0, MAX_AGE, "maxAge")
+        at_least(self.min_purchases, 0, 1_000_000, "minPurchases")
+        at_least(self.purchased_within_days, 1, MAX_DAYS, "purchasedWithinDays")
+        at_least(self.not_purchased_within_days, 1, MAX_DAYS, "notPurchasedWithinDays")
+        if (
+            self.min_age is not None
+            and self.max_age is not None
+            and 0 <= self.max_age < self.min_age
+        ):
+            errors.append(InvalidInput("minAge must not be greater than maxAge", field("minAge")))
+        if (
+            self.purchased_within_days is not None
+            and self.not_purchased_within_days is not None
+            and 0 < self.purchased_within_days <= self.not_purchased_within_days
+        ):
+            errors.append(
+                InvalidInput(
+                    "purchasedWithinDays must be greater than notPurchasedWithinDays, "
+                    "otherwise no member can match",
+                    field("purchasedWithinDays"),
+                )
+            )
+        if self.min_lifetime_spend is not None:
+            spend = self.min_lifetime_spend
+            if not spend.is_finite() or spend < 0 or spend != spend.quantize(Decimal("0.01")):
+                errors.append(
+                    InvalidInput(
+                        "must be a non-negative amount with at most 2 decimals",
+                        field("minLifetimeSpend"),
+                    )
+                )
+        if len(self.countries) > MAX_LIST:
+            errors.append(InvalidInput(f"at most {MAX_LIST} countries", field("countries")))
+        else:
+            try:
+                changes["countries"] = _unique(
+                    normalise_country(c, field("countries")) for c in self.countries
+                )
+            except DomainError as exc:
+                errors.append(exc)
+        if len(self.cities) > MAX_LIST:
+            errors.append(InvalidInput(f"at most {MAX_LIST} cities", field("cities")))
+        else:
+            try:
+                changes["cities"] = _unique(
+                    check_text(c, field("cities"), max_length=80, min_length=1) for c in self.cities
+                )
+            except DomainError as exc:
+                errors.append(exc)
+        if self.has_badge_code is not None:
+            code = self.has_badge_code.strip()
+            if not code or len(code) > 64:
+                errors.append(InvalidInput("must be a badge code", field("hasBadgeCode")))
+            changes["has_badge_code"] = code
+        changes["channels"] = _unique(Channel(c) for c in self.channels)
+        if errors:
+            raise ValidationErrors(errors)
+        return replace(self, **changes)
+
+    @property
+    def is_everyone(self) -> bool:
+        """True when the rule sets no condition (every member who has not erased their
+        account matches)."""
+        return self == SegmentRule()
+
+    def birth_date_bounds(self, today: date) -> tuple[date | None, date | None]:
+        """(earliest exclusive, latest inclusive) birth dates of members whose age on `today`
+        is within [min_age, max_age]: the member matches when `earliest < birth_date <= latest`.
+        """
+        latest = latest_birth_date(today, self.min_age) if self.min_age is not None else None
+        earliest = latest_birth_date(today, self.max_age + 1) if self.max_age is not None else None
+        return earliest, latest
+
+    def to_json(self) -> dict[str, Any]:
+        """The conditions set, under the contract's field names (`SegmentRuleInput`)."""
+        data: dict[str, Any] = {
+            "minTierLevel": self.min_tier_level,
+            "countries": list(self.countries) or None,
+            "cities": list(self.cities) or None,
+            "minAge": self.min_age,
+            "maxAge": self.max_age,
+            "minLifetimeSpend": (
+                str(self.min_lifetime_spend) if self.min_lifetime_spend is not None else None
+            ),
+            "minPurchases": self.min_purchases,
+            "purchasedWithinDays": self.purchased_within_days,
+            "notPurchasedWithinDays": self.not_purchased_within_days,
+            "hasBadgeCode": self.has_badge_code,
+            "channels": [c.value for c in self.channels] or None,
+        }
+        return {key: value for key, value in data.items() if value is not None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SegmentRule:
+        spend = data.get("minLifetimeSpend")
+        return cls(
+            min_tier_level=data.get("minTierLevel"),
+            countries=tuple(data.get("countries") or ()),
+            cities=tuple(data.get("cities") or ()),
+            min_age=data.get("minAge"),
+            max_age=data.get("maxAge"),
+            min_lifetime_spend=Decimal(spend) if spend is not None else None,
+            min_purchases=data.get("minPurchases"),
+            purchased_within_days=data.get("purchasedWithinDays"),
+            not_purchased_within_days=data.get("notPurchasedWithinDays"),
+            has_badge_code=data.get("hasBadgeCode"),
+            channels=tuple(Channel(c) for c in data.get("channels") or ()),
+        )
+
+
+def latest_birth_date(today: date, age: int) -> date:
+    """The latest birth date of someone who is at least `age` whole years old on `today`.
+
+    Someone born on 29 February turns a year older on 1 March in common years, so on
+    28 February of a common year they are not yet counted a year older.
+    """
+    year = today.year - age
+    try:
+        return today.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        return date(year, 2, 28)
+
+
+def age_on(birth_date: date, today: date) -> int:
+    """Whole years between `birth_date` and `today`."""
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - int(before_birthday)
+
+
+def check_segment_code(code: str, field: list[str]) -> str:
+    code = code.strip()
+    if not CODE.match(code):
+        raise InvalidInput(
+            "a code is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit",
+            field,
+        )
+    return code
+
+
+def _unique(values: Any) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(values))

@@ -1,0 +1,179 @@
+"""Use cases of segments: define them, list them, ask who is in them.
+
+Membership is never stored: every question is answered by the one evaluator
+(`domain.segments.query.members_matching`) as of the `now` given. Members who erased their
+account are in no segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from domain.achievements.models import Badge
+from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.members.models import Member
+from domain.members.validation import check_text
+from domain.segments.models import Segment
+from domain.segments.query import current_members, members_matching
+from domain.segments.rules import SegmentRule, check_segment_code
+
+ID_BATCH = 1_000
+
+
+async def upsert_segment(code: str, name: str, rule: SegmentRule, now: datetime) -> Segment:
+    """Create the segment `code` or replace its name and rule, then count its members.
+
+    Raises `ValidationErrors` naming each field at fault under `input`: `InvalidInput` for a
+    malformed code, name or rule (minAge above maxAge, unknown country, non-positive day
+    count, ...), `NotFound` for a badge code no badge has.
+    """
+    errors: list[DomainError] = []
+    try:
+        code = check_segment_code(code, ["input", "code"])
+    except DomainError as exc:
+        errors.append(exc)
+    try:
+        name = check_text(name, ["input", "name"], max_length=120, min_length=1)
+    except DomainError as exc:
+        errors.append(exc)
+    try:
+        rule = rule.validated()
+    except ValidationErrors as exc:
+        errors.extend(exc.errors)
+    if rule.has_badge_code and not await Badge.exists(code=rule.has_badge_code):
+        errors.append(
+            NotFound(
+                f"no badge with code '{rule.has_badge_code}'", ["input", "rule", "hasBadgeCode"]
+            )
+        )
+    if errors:
+        raise ValidationErrors(errors)
+    async with in_transaction():
+        segment = await Segment.filter(code=code).select_for_update().first()
+        if segment is None:
+            try:
+                async with in_transaction():
+                    segment = await Segment.create(
+                        code=code,
+                        name=name,
+                        rule=rule.to_json(),
+                        created_at=now,
+                        updated_at=now,
+                    )
+            except IntegrityError:
+                # Created concurrently under the same code: update that one.
+                segment = await Segment.filter(code=code).select_for_update().get()
+        segment.name = name
+        segment.rule = rule.to_json()
+        segment.updated_at = now
+        segment.member_count = await members_matching(rule, now).count()
+        segment.counted_at = now
+        await segment.save()
+    return segment
+
+
+async def list_segments() -> list[Segment]:
+    """Every segment, by code, with its stored member count."""
+    return await Segment.all().order_by("code")
+
+
+async def get_segment(code: str, field: Iterable[str] = ("segmentCode",)) -> Segment:
+    """The segment with this code; raises `NotFound` (on `field`) when there is none."""
+    segment = await Segment.get_or_none(code=code)
+    if segment is None:
+        raise NotFound(f"no segment with code '{code}'", list(field))
+    return segment
+
+
+def rule_of(segment: Segment) -> SegmentRule:
+    return SegmentRule.from_json(segment.rule)
+
+
+async def segment_members(segment_code: str | None, now: datetime) -> QuerySet[Member]:
+    """The members of the segment as of `now`, as a query (`None`: every member who has not
+    erased their account). Raises `NotFound` for an unknown code."""
+    if segment_code is None:
+        return current_members()
+    return members_matching(rule_of(await get_segment(segment_code)), now)
+
+
+async def segment_member_ids_query(segment_code: str | None, now: datetime) -> Subquery:
+    """The ids of the segment's members as a SQL subquery, for filters such as
+    `Model.filter(member_id__in=await segment_member_ids_query(code, now))`.
+    Raises `NotFound` for an unknown code."""
+    return Subquery((await segment_members(segment_code, now)).values("id"))
+
+
+async def segment_member_id_batches(
+    segment_code: str | None, now: datetime, batch_size: int = ID_BATCH
+) -> AsyncIterator[list[int]]:
+    """The ids of the segment's members in ascending batches (for campaigns fanning out).
+
+    Raises `NotFound` for an unknown code (on the first iteration).
+    """
+    if batch_size <= 0:
+        raise InvalidInput("batch size must be positive")
+    members = await segment_members(segment_code, now)
+    after = 0
+    while True:
+        batch = [
+            int(i)
+            for i in await members.filter(id__gt=after)
+            .order_by("id")
+            .limit(batch_size)
+            .values_list("id", flat=True)
+        ]
+        if not batch:
+            return
+        yield batch
+        if len(batch) < batch_size:
+            return
+        after = batch[-1]
+
+
+async def member_in_segment(segment_code: str, member_id: int, now: datetime) -> bool:
+    """Whether the member meets every condition of the segment as of `now` (the segment's
+    query filtered by the member). Raises `NotFound` for an unknown code."""
+    members = await segment_members(segment_code, now)
+    return await members.filter(id=member_id).exists()
+
+
+async def members_in_segment(
+    segment_code: str, member_ids: Iterable[int], now: datetime
+) -> set[int]:
+    """Which of `member_ids` are in the segment as of `now`, in one query (for dataloaders).
+    Raises `NotFound` for an unknown code."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        await get_segment(segment_code)
+        return set()
+    members = await segment_members(segment_code, now)
+    return {int(i) for i in await members.filter(id__in=ids).values_list("id", flat=True)}
+
+
+async def count_segment_members(segment_code: str, now: datetime) -> int:
+    """The segment's size as of `now`, counted now (the stored `member_count` is cheaper)."""
+    return await (await segment_members(segment_code, now)).count()
+
+
+async def refresh_segment_counts(now: datetime) -> int:
+    """The periodic job: recount every segment as of `now` and store the counts.
+
+    Each segment is counted and saved in its own short statement, so a long run never holds
+    locks on segments an admin is editing. Returns how many segments were counted.
+    """
+    counted = 0
+    for segment in await Segment.all().order_by("id"):
+        size = await members_matching(rule_of(segment), now).count()
+        # Only if the rule was not replaced meanwhile (an upsert counts its own rule).
+        await Segment.filter(id=segment.id, updated_at=segment.updated_at).update(
+            member_count=size, counted_at=now
+        )
+        counted += 1
+    return counted

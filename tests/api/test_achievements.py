@@ -1,0 +1,363 @@
+"""Badges and challenges through GraphQL: administration, the member's view, awards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import strawberry
+from tortoise.transactions import in_transaction
+
+from api.auth import Principal, Role
+from api.context import Context, Info
+from api.types.achievements import AchievementAwards
+from domain.achievements.models import Badge, Challenge, MemberBadge
+from domain.activity import Activity, Awards
+from domain.members.models import Member
+from domain.members.services import get_or_create_member
+from domain.points.models import PointsEntry
+from tests.api.conftest import GraphQLClient, data, error_codes
+from tests.integration.query_counter import counting_statements
+
+NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
+
+UPSERT_BADGE = """
+mutation UpsertBadge($input: BadgeInput!) {
+  upsertBadge(input: $input) {
+    badge { id code name secret rewardPoints rule { event aggregate target windowDays description } }
+    userErrors { code field message }
+  }
+}"""
+UPSERT_CHALLENGE = """
+mutation UpsertChallenge($input: ChallengeInput!) {
+  upsertChallenge(input: $input) {
+    challenge { id code title startsAt endsAt recurrence rewardPoints goal { event aggregate target } }
+    userErrors { code field message }
+  }
+}"""
+BADGES = """
+query Badges {
+  badges {
+    id code name description iconUrl secret rarity rewardPoints
+    rule { event aggregate target windowDays description }
+    myProgress { current target completedAt }
+  }
+  me { badges { earnedAt badge { id code name } } }
+}"""
+CHALLENGES = """
+query Challenges($status: ChallengeStatus) {
+  challenges(status: $status) {
+    id code title description startsAt endsAt recurrence rewardPoints
+    goal { event aggregate target description }
+    rewardBadge { id name }
+    myProgress { current target completedAt }
+  }
+}"""
+
+SHOES = {
+    "event": "PURCHASE",
+    "aggregate": "COUNT",
+    "target": 3,
+    "windowDays": 30,
+    "category": "shoes",
+}
+
+
+@pytest.fixture(autouse=True)
+def frozen_now(api: GraphQLClient) -> None:
+    api.clock.set(NOW)
+
+
+def badge_input(code: str, rule: dict[str, Any] = SHOES, **extra: Any) -> dict[str, Any]:
+    return {
+        "input": {
+            "code": code,
+            "name": f"Badge {code}",
+            "description": f"About {code}",
+            "rule": rule,
+            **extra,
+        }
+    }
+
+
+async def purchase(api: GraphQLClient, customer_id: str, order_id: str) -> Awards:
+    """A shoe purchase delivered to the app's engine as recordPurchase does."""
+    member = await get_or_create_member(customer_id, api.clock.now())
+    async with in_transaction():
+        return await api.runtime.observer.observe(
+            Activity(
+                member_id=member.id,
+                kind="PURCHASE",
+                occurred_at=api.clock.now(),
+                reference=f"order:{order_id}",
+                amount=Decimal("60.00"),
+                points=60,
+                categories=frozenset({"shoes"}),
+                channel="APP",
+            ),
+            api.clock.now(),
+        )
+
+
+async def spanish_member(customer_id: str) -> Member:
+    member = await get_or_create_member(customer_id, NOW)
+    await Member.filter(id=member.id).update(locale="es-ES", time_zone="Europe/Madrid")
+    return member
+
+
+async def test_an_admin_creates_a_badge_whose_rule_reads_in_words(api: GraphQLClient) -> None:
+    result = data(await api.admin(UPSERT_BADGE, badge_input("shoe-lover", rewardPoints=100)))
+
+    payload = result["upsertBadge"]
+    assert payload["userErrors"] == []
+    assert payload["badge"]["code"] == "shoe-lover"
+    assert payload["badge"]["rewardPoints"] == 100
+    assert payload["badge"]["rule"] == {
+        "event": "PURCHASE",
+        "aggregate": "COUNT",
+        "target": 3.0,
+        "windowDays": 30,
+        "description": "Make 3 purchases in the shoes category within 30 days",
+    }
+
+
+async def test_an_invalid_badge_reports_each_field_and_saves_nothing(api: GraphQLClient) -> None:
+    rule = {"event": "SHARE", "aggregate": "SUM_AMOUNT", "target": 0}
+    result = data(await api.admin(UPSERT_BADGE, badge_input("bad", rule, rewardPoints=-5)))
+
+    assert result["upsertBadge"]["badge"] is None
+    assert [(e["code"], e["field"]) for e in result["upsertBadge"]["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "rewardPoints"]),
+        ("INVALID_INPUT", ["input", "rule", "aggregate"]),
+        ("INVALID_INPUT", ["input", "rule", "target"]),
+    ]
+    assert await Badge.all().count() == 0
+
+
+async def test_only_admins_may_define_badges(api: GraphQLClient) -> None:
+    result = await api.member("ana", UPSERT_BADGE, badge_input("shoe-lover"))
+    assert error_codes(result) == ["FORBIDDEN"]
+    assert await Badge.all().count() == 0
+
+
+async def test_a_challenge_ending_before_it_starts_or_naming_no_badge_is_refused(
+    api: GraphQLClient,
+) -> None:
+    base = {
+        "code": "spring",
+        "title": "Spring",
+        "description": "",
+        "startsAt": "2026-03-20T00:00:00Z",
+        "endsAt": "2026-03-01T00:00:00Z",
+        "goal": SHOES,
+    }
+    backwards = data(await api.admin(UPSERT_CHALLENGE, {"input": base}))
+    unknown_badge = data(
+        await api.admin(
+            UPSERT_CHALLENGE,
+            {"input": {**base, "endsAt": "2026-04-01T00:00:00Z", "rewardBadgeCode": "nope"}},
+        )
+    )
+
+    assert [(e["code"], e["field"]) for e in backwards["upsertChallenge"]["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "endsAt"])
+    ]
+    assert [(e["code"], e["field"]) for e in unknown_badge["upsertChallenge"]["userErrors"]] == [
+        ("NOT_FOUND", ["input", "rewardBadgeCode"])
+    ]
+    assert backwards["upsertChallenge"]["challenge"] is None
+    assert await Challenge.all().count() == 0
+
+
+async def test_the_third_shoe_purchase_earns_the_badge_once_and_members_see_it(
+    api: GraphQLClient,
+) -> None:
+    data(await api.admin(UPSERT_BADGE, badge_input("shoe-lover", rewardPoints=100)))
+    await spanish_member("ana")
+    await get_or_create_member("bea", NOW)
+
+    first = await purchase(api, "ana", "A-1")
+    second = await purchase(api, "ana", "A-2")
+    before = data(await api.member("ana", BADGES))
+    third = await purchase(api, "ana", "A-3")
+    again = await purchase(api, "ana", "A-3")
+    after = data(await api.member("ana", BADGES))
+    for_bea = data(await api.member("bea", BADGES))
+
+    assert (first.badge_ids, second.badge_ids, again.badge_ids) == ([], [], [])
+    assert len(third.badge_ids) == 1 and third.points_awarded == 100
+    (badge_before,) = before["badges"]
+    assert badge_before["myProgress"] == {"current": 2.0, "target": 3.0, "completedAt": None}
+    assert badge_before["rule"]["description"] == ("Haz 3 compras de la categoría shoes en 30 días")
+    assert before["me"]["badges"] == []
+    (badge_after,) = after["badges"]
+    assert badge_after["myProgress"]["completedAt"] == "2026-03-10T12:00:00+00:00"
+    assert badge_after["rarity"] == 0.5
+    assert after["me"]["badges"] == [
+        {
+            "earnedAt": "2026-03-10T12:00:00+00:00",
+            "badge": {"id": badge_after["id"], "code": "shoe-lover", "name": "Badge shoe-lover"},
+        }
+    ]
+    assert for_bea["badges"][0]["myProgress"]["current"] == 0.0
+    assert await MemberBadge.all().count() == 1
+    assert await PointsEntry.filter(reference=f"badge:{badge_after['id']}").count() == 1
+
+
+async def test_a_secret_badge_is_hidden_until_earned(api: GraphQLClient) -> None:
+    share_once = {"event": "SHARE", "aggregate": "COUNT", "target": 1}
+    data(
+        await api.admin(
+            UPSERT_BADGE,
+            badge_input("night-owl", share_once, secret=True, iconUrl="https://x.test/o.png"),
+        )
+    )
+    await spanish_member("bea")
+
+    hidden = data(await api.member("bea", BADGES))["badges"][0]
+    admin_view = data(await api.admin("{ badges { name iconUrl rule { description } } }"))
+
+    assert hidden["secret"] is True
+    assert (hidden["name"], hidden["iconUrl"], hidden["myProgress"]) == (
+        "Insignia secreta",
+        None,
+        None,
+    )
+    assert hidden["description"] == hidden["rule"]["description"]
+    assert "Comparte" not in hidden["rule"]["description"]
+    assert admin_view["badges"] == [
+        {
+            "name": "Badge night-owl",
+            "iconUrl": "https://x.test/o.png",
+            "rule": {"description": "Share once"},
+        }
+    ]
+
+
+async def test_challenges_are_listed_by_status_with_the_members_progress(
+    api: GraphQLClient,
+) -> None:
+    data(await api.admin(UPSERT_BADGE, badge_input("trophy", rewardPoints=5)))
+    for code, start, end in (
+        ("past", NOW - timedelta(days=9), NOW - timedelta(days=2)),
+        ("now", NOW - timedelta(days=1), NOW + timedelta(days=6)),
+        ("soon", NOW + timedelta(days=2), NOW + timedelta(days=9)),
+    ):
+        result = data(
+            await api.admin(
+                UPSERT_CHALLENGE,
+                {
+                    "input": {
+                        "code": code,
+                        "title": code.title(),
+                        "description": f"The {code} one",
+                        "startsAt": start.isoformat(),
+                        "endsAt": end.isoformat(),
+                        "recurrence": "WEEKLY",
+                        "goal": {"event": "PURCHASE", "aggregate": "COUNT", "target": 2},
+                        "rewardPoints": 20,
+                        "rewardBadgeCode": "trophy",
+                    }
+                },
+            )
+        )
+        assert result["upsertChallenge"]["userErrors"] == []
+    await purchase(api, "ana", "A-1")
+
+    active = data(await api.member("ana", CHALLENGES))["challenges"]
+    ended = data(await api.member("ana", CHALLENGES, {"status": "ENDED"}))["challenges"]
+    upcoming = data(await api.member("ana", CHALLENGES, {"status": "UPCOMING"}))["challenges"]
+    everything = data(await api.service(CHALLENGES, {"status": None}))["challenges"]
+
+    assert [c["code"] for c in active] == ["now"]
+    assert active[0]["myProgress"] == {"current": 1.0, "target": 2.0, "completedAt": None}
+    assert active[0]["goal"]["description"] == "Make 2 purchases"
+    assert active[0]["rewardBadge"]["name"] == "Badge trophy"
+    assert active[0]["recurrence"] == "WEEKLY"
+    assert [c["code"] for c in ended] == ["past"]
+    assert [c["code"] for c in upcoming] == ["soon"]
+    assert upcoming[0]["myProgress"]["current"] == 0.0
+    assert [c["code"] for c in everything] == ["past", "now", "soon"]
+    assert all(c["myProgress"] is None for c in everything)
+
+
+async def test_listing_badges_costs_the_same_queries_for_few_or_many(api: GraphQLClient) -> None:
+    await get_or_create_member("ana", NOW)
+
+    async def statements_for_badges(count: int) -> int:
+        for n in range(await Badge.all().count(), count):
+            data(await api.admin(UPSERT_BADGE, badge_input(f"b{n}")))
+        with counting_statements() as statements:
+            result = data(await api.member("ana", BADGES))
+        assert len(result["badges"]) == count
+        return len(statements)
+
+    assert await statements_for_badges(2) == await statements_for_badges(25)
+
+
+@strawberry.type
+class AwardsQuery:
+    """A stand-in for a mutation payload whose `Awards` inherits `AchievementAwards`."""
+
+    @strawberry.field
+    async def awards(self, info: Info, member_id: int) -> AchievementAwards:
+        unlocked: Awards = info.context.loaders["test.awards"]
+        return AchievementAwards(
+            member_id=member_id,
+            badge_ids=unlocked.badge_ids,
+            challenge_ids=unlocked.challenge_ids,
+        )
+
+
+async def test_awards_report_the_badges_and_challenges_an_event_unlocked(
+    api: GraphQLClient,
+) -> None:
+    data(await api.admin(UPSERT_BADGE, badge_input("shoe-lover")))
+    data(
+        await api.admin(
+            UPSERT_CHALLENGE,
+            {
+                "input": {
+                    "code": "sprint",
+                    "title": "Sprint",
+                    "description": "",
+                    "startsAt": (NOW - timedelta(days=1)).isoformat(),
+                    "endsAt": (NOW + timedelta(days=1)).isoformat(),
+                    "goal": {"event": "PURCHASE", "aggregate": "COUNT", "target": 3},
+                }
+            },
+        )
+    )
+    for order in ("A-1", "A-2"):
+        await purchase(api, "ana", order)
+    unlocked = await purchase(api, "ana", "A-3")
+    ana = await get_or_create_member("ana", NOW)
+
+    context = Context(
+        request=None,
+        runtime=api.runtime,
+        principal=Principal(Role.SERVICE, "shop"),
+        request_id="test",
+        loaders={"test.awards": unlocked},
+    )
+    result = await strawberry.Schema(query=AwardsQuery).execute(
+        "query($m: Int!) { awards(memberId: $m) {"
+        " badges { earnedAt badge { code name } } completedChallenges { code title } } }",
+        variable_values={"m": ana.id},
+        context_value=context,
+    )
+
+    assert result.errors is None
+    assert result.data == {
+        "awards": {
+            "badges": [
+                {
+                    "earnedAt": "2026-03-10T12:00:00+00:00",
+                    "badge": {"code": "shoe-lover", "name": "Badge shoe-lover"},
+                }
+            ],
+            "completedChallenges": [{"code": "sprint", "title": "Sprint"}],
+        }
+    }
