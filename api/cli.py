@@ -110,6 +110,33 @@ def _jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rules_backfill(args: argparse.Namespace) -> int:
+    """Evaluate one badge over the members' recorded history, in batches, idempotently."""
+    from api.runtime import build_runtime
+    from domain.errors import DomainError
+    from gamification.achievements.backfill import backfill_badge
+
+    settings = load_settings()
+
+    async def main() -> int:
+        runtime = build_runtime(settings)
+        await runtime.start(background=False)
+        try:
+            awarded = await backfill_badge(args.code, runtime.clock.now(), args.batch_size)
+            await runtime.dispatcher.run_until_idle()
+            return awarded
+        finally:
+            await runtime.stop()
+
+    try:
+        awarded = asyncio.run(main())
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+    print(f"badge {args.code}: awarded to {awarded} members")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fidelio", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
         func=_export_schema
     )
     sub.add_parser("jobs", help="Run the scheduled jobs once.").set_defaults(func=_jobs)
+    rules = sub.add_parser("rules", help="The rules engine.").add_subparsers(
+        dest="rules_command", required=True
+    )
+    backfill = rules.add_parser("backfill", help="Award a badge over existing history.")
+    backfill.add_argument("code", help="The badge code.")
+    backfill.add_argument("--batch-size", type=int, default=500)
+    backfill.set_defaults(func=_rules_backfill)
     return parser
 
 

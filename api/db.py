@@ -24,6 +24,8 @@ MODEL_MODULES = [
     "domain.achievements.models",
     "gamification.leaderboards.models",
     "push.notifications.models",
+    "push.stores.models",
+    "push.campaigns.models",
 ]
 
 

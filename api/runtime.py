@@ -23,10 +23,15 @@ from api.settings import Settings
 from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
+from domain.points.expiry import expire_points, remind_expiring_points
+from domain.referrals.handlers import referral_handlers
+from domain.rewards.coupons import expire_coupons
+from domain.tiers.services import review_tiers
 from gamification.achievements.wiring import build_engine
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
 from push.gateway import LogGateway, PushGateway
+from push.wiring import PushArea, build_push_area
 
 log = logging.getLogger("fidelio.runtime")
 
@@ -50,6 +55,7 @@ class Runtime:
     handlers: dict[str, list[Handler]]
     jobs: list[ScheduledJob]
     dispatcher: Dispatcher
+    push: PushArea
     #: Leaderboards on this runtime's Redis (their live announcements run as tasks).
     boards: Boards | None = None
     #: The process's shared Redis pub/sub for subscriptions (created on first use).
@@ -142,8 +148,18 @@ def build_runtime(
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = build_engine()
+    push = build_push_area(settings, redis, clock, observer=observer, gateway=gateway)
     handlers: dict[str, list[Handler]] = {}
-    jobs: list[ScheduledJob] = []
+    for area_handlers in (referral_handlers(clock, observer), push.handlers):
+        for kind, handlers_of_kind in area_handlers.items():
+            handlers.setdefault(kind, []).extend(handlers_of_kind)
+    jobs: list[ScheduledJob] = [
+        ScheduledJob("expire-points", timedelta(hours=1), expire_points),
+        ScheduledJob("remind-expiring-points", timedelta(hours=1), remind_expiring_points),
+        ScheduledJob("review-tiers", timedelta(hours=24), review_tiers),
+        ScheduledJob("expire-coupons", timedelta(minutes=5), expire_coupons),
+        *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
+    ]
     boards = make_boards(settings, redis)
     for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
         handlers.setdefault(kind, []).extend(kind_handlers)
@@ -158,6 +174,7 @@ def build_runtime(
         handlers=handlers,
         jobs=jobs,
         dispatcher=dispatcher,
+        push=push,
         boards=boards,
         fanout=ChannelFanout(redis),
     )

@@ -13,6 +13,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -23,13 +24,31 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from api.areas import achievements, leaderboards, members
+from api.areas import (
+    achievements,
+    leaderboards,
+    members,
+    points,
+    purchases,
+    push,
+    referrals,
+    rewards,
+)
 from api.errors import is_expected
 from api.settings import Settings
 
 log = logging.getLogger("fidelio.api")
 
-AREAS: list[ModuleType] = [members, achievements, leaderboards]
+AREAS: list[ModuleType] = [
+    members,
+    points,
+    purchases,
+    achievements,
+    rewards,
+    referrals,
+    push,
+    leaderboards,
+]
 
 
 def _merged(name: str) -> type | None:
@@ -60,6 +79,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     query = _merged("Query")
     assert query is not None
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     return FidelioSchema(
         query=query,
         mutation=_merged("Mutation"),
@@ -69,8 +92,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=[
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            # One set of limit rules for every request: each limiter builds a new rule class,
+            # and a new class per request would make every ValidationCache lookup a miss.
+            lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: MaskErrors(
                 should_mask_error=lambda error: not is_expected(error),

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from decimal import Decimal
 
 from api.runtime import Runtime, build_runtime
+from api.seed_points import seed_points
 from api.settings import Settings
 from domain.members.models import Member
 from domain.members.services import ProfileChanges, get_or_create_member, update_profile
+from domain.rewards.catalogue import RewardSpec, upsert_reward
+from domain.rewards.models import RewardKind
 from gamification.achievements.demo import seed_achievements as define_demo_achievements
+from push.demo import seed_stores_and_promotions
 
 DEMO_MEMBERS = [
     ("alice", "Alice", "es", "Europe/Madrid", "ES", "Madrid"),
@@ -48,6 +53,58 @@ async def seed_members(runtime: Runtime) -> str:
             now.date(),
         )
     return f"{await Member.all().count()} members"
+
+
+async def seed_stores(runtime: Runtime) -> str:
+    push = runtime.push
+    return await seed_stores_and_promotions(
+        runtime.clock.now(), push.geofences, push.segments, push.coupons
+    )
+
+
+DEMO_REWARDS = [
+    RewardSpec(
+        code="TEN-OFF",
+        name="10% off",
+        description="Ten percent off your next order.",
+        kind=RewardKind.PERCENT_DISCOUNT,
+        cost_points=500,
+        value=Decimal("10"),
+    ),
+    RewardSpec(
+        code="FIVE-EUROS",
+        name="5 € off",
+        description="Five euros off an order of 25 € or more.",
+        kind=RewardKind.FIXED_DISCOUNT,
+        cost_points=400,
+        value=Decimal("5.00"),
+        coupon_valid_days=60,
+    ),
+    RewardSpec(
+        code="FREE-SHIPPING",
+        name="Free shipping",
+        description="Free shipping on your next order.",
+        kind=RewardKind.FREE_SHIPPING,
+        cost_points=250,
+        per_member_limit=3,
+    ),
+    RewardSpec(
+        code="TOTE-BAG",
+        name="Canvas tote bag",
+        description="The shop's limited canvas tote bag, for Gold members.",
+        kind=RewardKind.PRODUCT,
+        cost_points=1500,
+        min_tier_level=2,
+        stock=100,
+        per_member_limit=1,
+    ),
+]
+
+
+async def seed_rewards(runtime: Runtime) -> str:
+    for spec in DEMO_REWARDS:
+        await upsert_reward(spec, runtime.clock.now())
+    return f"{len(DEMO_REWARDS)} rewards"
 
 
 async def seed_achievements(runtime: Runtime) -> str:
@@ -88,7 +145,10 @@ async def seed_leaderboards(runtime: Runtime) -> str:
 
 SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
     seed_members,
+    seed_points,
     seed_achievements,
+    seed_rewards,
+    seed_stores,
     seed_leaderboards,
 ]
 

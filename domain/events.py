@@ -88,3 +88,14 @@ async def record_event(
         available_at=available_at or now,
         using_db=connection,
     )
+
+
+async def record_events(events: list[DomainEvent], now: datetime) -> None:
+    """Append several events to the outbox in the current transaction, in one INSERT."""
+    if events:
+        await OutboxEvent.bulk_create(
+            [
+                OutboxEvent(kind=e.kind, payload=e.to_payload(), created_at=now, available_at=now)
+                for e in events
+            ]
+        )

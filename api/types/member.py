@@ -9,12 +9,23 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
 from api.types.achievements import MemberBadge, member_badges
+from api.types.points import PointsEntryConnection, PointsSummary, points_summary_loader
+from api.types.points import resolve_points_history as _points_history
+from api.types.push import (
+    NotificationConnection,
+    NotificationPreferences,
+    resolve_member_notification_preferences,
+    resolve_member_notifications,
+)
+from api.types.rewards import CouponStatus, Redemption, member_redemptions
+from api.types.tier import Tier, TierProgress, next_tier_loader, tier_of
 from domain.members import models
 from domain.members.services import devices_of
 
@@ -91,7 +102,45 @@ class Member:
     async def badges(self, info: Info) -> list[MemberBadge]:
         return await member_badges(info, self.model)
 
+    @strawberry.field(description="The member's coupons, newest first.")
+    async def redemptions(
+        self,
+        info: Info,
+        status: Annotated[
+            CouponStatus | None, strawberry.argument(description="Only coupons in this status.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
+    ) -> list[Redemption]:
+        return await member_redemptions(info, self.model.id, status, first)
+
+    notifications: NotificationConnection = strawberry.field(
+        resolver=resolve_member_notifications,
+        description="The member's in-app feed, newest first, with the unread count.",
+    )
+    notification_preferences: NotificationPreferences = strawberry.field(
+        resolver=resolve_member_notification_preferences,
+        description="What the member lets us push, and when.",
+    )
+
     @strawberry.field(description="The member's registered devices.")
     async def devices(self, info: Info) -> list[Device]:
         loader = info.context.loader("devices", devices_loader)
         return [Device.from_model(d) for d in await loader.load(self.model.id)]
+
+    @strawberry.field(description="The tier the member holds now.")
+    async def tier(self, info: Info) -> Tier:
+        return await tier_of(info, self.model)
+
+    @strawberry.field(description="The next tier and the points missing for it; null at the top.")
+    async def next_tier(self, info: Info) -> TierProgress | None:
+        return await next_tier_loader(info).load(self.model)
+
+    @strawberry.field(description="The member's points: balance, pending, lifetime, expiries.")
+    async def points(self, info: Info) -> PointsSummary:
+        return await points_summary_loader(info).load(self.model.id)
+
+    @strawberry.field(description="The member's ledger entries, newest first (at most 100 a page).")
+    async def points_history(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> PointsEntryConnection:
+        return await _points_history(info, self.model.id, first, after)

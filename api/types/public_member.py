@@ -12,6 +12,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
+from api.types.tier import Tier, tier_of
 from domain.members import models
 
 
@@ -26,6 +27,10 @@ class PublicMember:
     @classmethod
     def from_model(cls, member: models.Member) -> PublicMember:
         return cls(model=member, id=strawberry.ID(str(member.id)), display_name=member.display_name)
+
+    @strawberry.field(description="The tier the member holds (the ladder is read once a request).")
+    async def tier(self, info: Info) -> Tier:
+        return await tier_of(info, self.model)
 
 
 def public_members_loader() -> DataLoader[int, models.Member | None]:

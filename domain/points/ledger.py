@@ -9,6 +9,7 @@ Definitions, as of `now`:
 - balance: the sum of `remaining` over spendable credits;
 - pending: the sum of `remaining` over credits with `available_at > now`;
 - lifetime earned: every credit ever made, minus reversals (points taken back by refunds).
+  Points given back by `return_debit` (a cancelled redemption) were never earned: not counted.
 """
 
 from __future__ import annotations
@@ -95,25 +96,38 @@ async def debit(
     from_credits: Sequence[int] | None = None,
     include_pending: bool = False,
     allow_shortfall: bool = False,
+    prefer_credits: Sequence[int] | None = None,
 ) -> PointsEntry:
     """Take `points` from the member's credits, oldest first, recording which lots paid.
 
     By default only spendable credits pay. `from_credits` restricts (and orders first) the lots
     to take from, e.g. the credits of one order for a refund; `include_pending` lets pending
-    lots pay too (a refund cancels pending points first). Raises `InsufficientPoints` when the
-    lots do not hold enough, unless `allow_shortfall`, in which case what is missing is
-    recorded as the entry's `shortfall` (a balance never goes negative).
+    lots pay too (a refund cancels pending points first). `prefer_credits` names lots that pay
+    first, pending or not (the credits of a refunded order), before the other lots allowed.
+    Raises `InsufficientPoints` when the lots do not hold enough, unless `allow_shortfall`, in
+    which case what is missing is recorded as the entry's `shortfall` (a balance never goes
+    negative).
     """
     if points <= 0:
         raise InvalidInput("a debit must be positive")
     lots = PointsEntry.filter(member_id=member_id, remaining__gt=0, delta__gt=0)
     if from_credits is not None:
         lots = lots.filter(id__in=list(from_credits))
+    preferred: list[PointsEntry] = []
+    if prefer_credits:
+        preferred_ids = list(prefer_credits)
+        preferred = await (
+            PointsEntry.filter(member_id=member_id, remaining__gt=0, delta__gt=0)
+            .filter(id__in=preferred_ids)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .order_by("available_at", "id")
+        )
+        lots = lots.exclude(id__in=preferred_ids)
     if include_pending:
         lots = lots.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
     else:
         lots = lots.filter(_spendable(now))
-    candidates = await lots.order_by("available_at", "id")
+    candidates = [*preferred, *await lots.order_by("available_at", "id")]
     available = sum(c.remaining for c in candidates)
     if available < points and not allow_shortfall:
         raise InsufficientPoints(f"{points} points needed, {available} available")
@@ -149,6 +163,52 @@ async def debit(
     return entry
 
 
+async def return_debit(
+    debit_id: int,
+    description: str,
+    now: datetime,
+    *,
+    reference: str | None = None,
+    actor: str | None = None,
+) -> PointsEntry:
+    """Give a debit's points back to the very lots that paid for it (a cancelled redemption).
+
+    Each lot gets back what it gave, so the points keep their own expiry (points whose lot
+    expired meanwhile come back expired, as if never spent). The return is an entry of the
+    debit's kind with a positive delta and no lot of its own, allocated negatively against the
+    lots, so that `remaining == delta - sum(allocations)` still holds for every credit. The
+    caller locks the member and makes sure a debit is returned once (e.g. by a conditional
+    update of what the debit paid for).
+    """
+    debit_entry = await PointsEntry.get(id=debit_id)
+    if debit_entry.delta >= 0:
+        raise InvalidInput("only a debit can be returned")
+    paid = await PointsAllocation.filter(debit_id=debit_id, points__gt=0).order_by("id")
+    returned = sum(a.points for a in paid)
+    entry = await PointsEntry.create(
+        member_id=debit_entry.member_id,
+        kind=debit_entry.kind,
+        delta=returned,
+        remaining=0,
+        description=description[:200],
+        created_at=now,
+        reference=reference,
+        actor=actor,
+    )
+    for allocation in paid:
+        await PointsEntry.filter(id=allocation.credit_id).update(
+            remaining=F("remaining") + allocation.points
+        )
+    if paid:
+        await PointsAllocation.bulk_create(
+            [
+                PointsAllocation(debit_id=entry.id, credit_id=a.credit_id, points=-a.points)
+                for a in paid
+            ]
+        )
+    return entry
+
+
 async def summary(member_id: int, now: datetime) -> PointsSummary:
     """Balance, pending, lifetime earned and the next expiries, derived from the ledger."""
     open_lots = await PointsEntry.filter(
@@ -167,7 +227,7 @@ async def summary(member_id: int, now: datetime) -> PointsSummary:
     rows = (
         await PointsEntry.filter(member_id=member_id)
         .annotate(
-            credited=Sum("delta", _filter=Q(delta__gt=0)),
+            credited=Sum("delta", _filter=Q(delta__gt=0, kind__in=list(CREDIT_KINDS))),
             reversed=Sum("delta", _filter=Q(kind=EntryKind.REVERSAL)),
         )
         .values("credited", "reversed")
@@ -182,3 +242,33 @@ async def summary(member_id: int, now: datetime) -> PointsSummary:
             PointsExpiry(points=p, expires_at=at) for at, p in sorted(expiring.items()) if p > 0
         ),
     )
+
+
+async def expire(member_id: int, now: datetime) -> PointsEntry | None:
+    """Write one EXPIRE entry consuming whatever is left of the member's credits due to expire
+    by `now`; None when nothing is due (so running it again changes nothing)."""
+    due = await PointsEntry.filter(
+        member_id=member_id, remaining__gt=0, delta__gt=0, expires_at__lte=now
+    ).order_by("expires_at", "id")
+    if not due:
+        return None
+    total = sum(lot.remaining for lot in due)
+    entry = await PointsEntry.create(
+        member_id=member_id,
+        kind=EntryKind.EXPIRE,
+        delta=-total,
+        remaining=0,
+        description="Points expired",
+        created_at=now,
+        reference=f"expiry:{now.date().isoformat()}",
+    )
+    allocations = []
+    for lot in due:
+        updated = await PointsEntry.filter(id=lot.id, remaining=lot.remaining).update(remaining=0)
+        if updated != 1:
+            raise InsufficientPoints("points were spent concurrently")
+        allocations.append(
+            PointsAllocation(debit_id=entry.id, credit_id=lot.id, points=lot.remaining)
+        )
+    await PointsAllocation.bulk_create(allocations)
+    return entry

@@ -76,7 +76,12 @@ class PointsEntry(Model):
 
     class Meta:
         table = "points_entry"
-        indexes = (("member_id", "id"), ("member_id", "remaining"), ("reference",))
+        indexes = (
+            ("member_id", "id"),
+            ("member_id", "remaining"),
+            ("reference",),
+            ("expires_at",),
+        )
 
 
 class PointsAllocation(Model):
@@ -93,3 +98,20 @@ class PointsAllocation(Model):
 
     class Meta:
         table = "points_allocation"
+
+
+class PointsExpiryReminder(Model):
+    """A reminder raised for the member's points expiring at `expires_at`, kept so that a rerun
+    of the reminder job never reminds the same batch twice."""
+
+    id = fields.BigIntField(primary_key=True)
+    member = fields.ForeignKeyField(
+        "fidelio.Member", related_name="expiry_reminders", on_delete=fields.CASCADE
+    )
+    expires_at = fields.DatetimeField()
+    points = fields.IntField()
+    sent_at = fields.DatetimeField()
+
+    class Meta:
+        table = "points_expiry_reminder"
+        unique_together = (("member", "expires_at"),)

@@ -34,6 +34,9 @@ class Purchase(Model):
     categories = fields.JSONField(default=list)
     #: [{sku, category, quantity, unitPrice}] as sent by the shop.
     items = fields.JSONField(default=list)
+    #: What recording the order unlocked (badge ids, challenge ids, new tier code, points
+    #: awarded), so that a retry of the same order gets the first answer again.
+    awards = fields.JSONField(null=True)
 
     class Meta:
         table = "purchase"

@@ -25,3 +25,15 @@ class EngagementRecorded(DomainEvent):
     reference: str
     score: int | None
     points: int
+
+
+@dataclass(frozen=True)
+class ReferralCancelled(DomainEvent):
+    """The referee's first order was refunded inside the return window: the pending referral
+    credits were taken back (0 when the referral had not completed yet)."""
+
+    referral_id: int
+    referrer_id: int
+    referee_id: int
+    referrer_points_reversed: int
+    referee_points_reversed: int

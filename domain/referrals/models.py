@@ -34,3 +34,53 @@ class Engagement(Model):
         table = "engagement"
         unique_together = (("member", "kind", "reference"),)
         indexes = (("member_id", "kind", "local_date"), ("occurred_at",))
+
+
+class ReferralStatus(StrEnum):
+    #: The referee applied the code and has not purchased yet.
+    APPLIED = "APPLIED"
+    #: The referee's first purchase was recorded: both were credited (pending like purchase
+    #: points until the return window ends).
+    COMPLETED = "COMPLETED"
+    #: The referee's first order was refunded inside the return window: nothing is awarded.
+    CANCELLED = "CANCELLED"
+
+
+class Referral(Model):
+    """A member (the referee) who joined with another member's (the referrer's) code.
+
+    A member is referred at most once. `referrer_points` and `referee_points` are what was
+    credited on completion (the referrer gets 0 beyond the monthly cap).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    referrer = fields.ForeignKeyField(
+        "fidelio.Member", related_name="referrals_made", on_delete=fields.RESTRICT
+    )
+    referee = fields.OneToOneField(
+        "fidelio.Member", related_name="referral_received", on_delete=fields.RESTRICT
+    )
+    status = fields.CharEnumField(ReferralStatus, max_length=10, default=ReferralStatus.APPLIED)
+    applied_at = fields.DatetimeField()
+    #: The referee's first purchase, once recorded.
+    purchase = fields.ForeignKeyField(
+        "fidelio.Purchase", related_name="referrals", null=True, on_delete=fields.RESTRICT
+    )
+    completed_at = fields.DatetimeField(null=True)
+    #: When the referral credits become spendable: a refund before then cancels them.
+    available_at = fields.DatetimeField(null=True)
+    referrer_points = fields.IntField(default=0)
+    referee_points = fields.IntField(default=0)
+    referrer_credit = fields.ForeignKeyField(
+        "fidelio.PointsEntry", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    referee_credit = fields.ForeignKeyField(
+        "fidelio.PointsEntry", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    #: The referrer had reached the monthly cap: the referral completed without their reward.
+    referrer_capped = fields.BooleanField(default=False)
+    cancelled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "referral"
+        indexes = (("referrer_id", "completed_at"),)

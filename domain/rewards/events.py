@@ -30,3 +30,23 @@ class CouponExpired(DomainEvent):
     member_id: int
     redemption_id: int
     points_returned: int
+
+
+@dataclass(frozen=True)
+class RewardGranted(DomainEvent):
+    """A coupon given without spending points (a promotion's gift), once per reference."""
+
+    member_id: int
+    redemption_id: int
+    reward_id: int
+    reward_code: str
+    reference: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CouponCancelled(DomainEvent):
+    member_id: int
+    redemption_id: int
+    points_returned: int
+    reason: str

@@ -1,0 +1,152 @@
+"""GraphQL of purchases and refunds, sent by the shop's backend with a service token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from api.auth import Role
+from api.context import Info
+from api.types.common import UserError, user_errors
+from api.types.member import Member
+from api.types.purchase import Awards, Channel, Purchase
+from api.types.tier import ladder_loader
+from domain.errors import DomainError
+from domain.points.earning import LineItem
+from domain.purchases import services
+from domain.purchases.models import Channel as ChannelModel
+from domain.purchases.validation import PurchaseInput, RefundInput
+
+
+@strawberry.input(description="One line of an order.")
+class PurchaseItemInput:
+    sku: str = strawberry.field(description="The shop's product id.")
+    category: str | None = strawberry.field(
+        default=None, description="The item's category; category multipliers apply to it."
+    )
+    quantity: int = strawberry.field(description="How many units, 1-10000.")
+    unit_price: Decimal = strawberry.field(description="Price of one unit, 2 decimals at most.")
+
+
+@strawberry.input(description="An order of the shop, to turn into points once.")
+class RecordPurchaseInput:
+    order_id: str = strawberry.field(
+        description="The shop's order id: recording the same order twice awards nothing more."
+    )
+    customer_id: str = strawberry.field(
+        description="The shop's customer id; a member is created on first sight."
+    )
+    amount: Decimal = strawberry.field(
+        description="What the customer paid, above 0, 2 decimals at most."
+    )
+    currency: str = strawberry.field(description="ISO 4217 code: the program's currency.")
+    channel: Channel = strawberry.field(description="App, web or store.")
+    store_code: str | None = strawberry.field(default=None, description="The store, if any.")
+    occurred_at: datetime | None = strawberry.field(
+        default=None, description="When it happened (default: now); not in the future."
+    )
+    items: list[PurchaseItemInput] | None = strawberry.field(
+        default=None, description="The order's lines, at most 100."
+    )
+
+
+@strawberry.type(description="The result of recordPurchase.")
+class RecordPurchasePayload:
+    purchase: Purchase | None = strawberry.field(description="The purchase; null on errors.")
+    member: Member | None = strawberry.field(description="The member who purchased.")
+    awards: Awards | None = strawberry.field(
+        description="What the purchase unlocked (the first answer again on a retry)."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was recorded.")
+
+
+@strawberry.input(description="A refund of (part of) an order.")
+class RecordRefundInput:
+    refund_id: str = strawberry.field(
+        description="The shop's refund id: recording the same refund twice reverses nothing more."
+    )
+    order_id: str = strawberry.field(description="The refunded order.")
+    amount: Decimal = strawberry.field(description="The refunded amount, at most what is left.")
+
+
+@strawberry.type(description="The result of recordRefund.")
+class RecordRefundPayload:
+    purchase: Purchase | None = strawberry.field(description="The order after the refund.")
+    points_reversed: int = strawberry.field(
+        description="Points taken back by this refund (0 on errors)."
+    )
+    points_shortfall: int = strawberry.field(
+        description="Points that could not be taken back because they were already spent."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was recorded.")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Shop backend: record an order and award its points, once per order id."
+    )
+    async def record_purchase(
+        self, info: Info, input: RecordPurchaseInput
+    ) -> RecordPurchasePayload:
+        info.context.require(Role.SERVICE)
+        purchase = PurchaseInput(
+            order_id=input.order_id,
+            customer_id=input.customer_id,
+            amount=input.amount,
+            currency=input.currency,
+            channel=ChannelModel(input.channel.value),
+            store_code=input.store_code,
+            occurred_at=input.occurred_at,
+            items=tuple(
+                LineItem(
+                    sku=i.sku, category=i.category, quantity=i.quantity, unit_price=i.unit_price
+                )
+                for i in input.items or ()
+            ),
+        )
+        runtime = info.context.runtime
+        try:
+            recorded = await services.record_purchase(
+                purchase,
+                info.context.now,
+                program_currency=runtime.settings.program_currency,
+                observer=runtime.observer,
+                # Read once for the request: the payload shows tiers too.
+                ladder=await ladder_loader(info).load("ladder"),
+            )
+        except DomainError as error:
+            return RecordPurchasePayload(
+                purchase=None, member=None, awards=None, user_errors=user_errors(error)
+            )
+        return RecordPurchasePayload(
+            purchase=Purchase.from_model(recorded.purchase),
+            member=Member.from_model(recorded.member),
+            awards=Awards.from_awards(recorded.awards, recorded.member.id, recorded.member.locale),
+            user_errors=[],
+        )
+
+    @strawberry.mutation(
+        description="Shop backend: record a refund and take back its points, once per refund id."
+    )
+    async def record_refund(self, info: Info, input: RecordRefundInput) -> RecordRefundPayload:
+        info.context.require(Role.SERVICE)
+        try:
+            recorded = await services.record_refund(
+                RefundInput(
+                    refund_id=input.refund_id, order_id=input.order_id, amount=input.amount
+                ),
+                info.context.now,
+            )
+        except DomainError as error:
+            return RecordRefundPayload(
+                purchase=None, points_reversed=0, points_shortfall=0, user_errors=user_errors(error)
+            )
+        return RecordRefundPayload(
+            purchase=Purchase.from_model(recorded.purchase),
+            points_reversed=recorded.points_reversed,
+            points_shortfall=recorded.refund.points_shortfall,
+            user_errors=[],
+        )

@@ -1,0 +1,90 @@
+"""GraphQL types of tiers, and the per-request loaders that place members on the ladder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from api.context import Info
+from domain.members.models import Member as MemberModel
+from domain.tiers import services
+from domain.tiers.ladder import TierSpec
+from domain.tiers.models import Tier as TierModel
+
+
+@strawberry.type(description="A level of the loyalty program.")
+class Tier:
+    code: str = strawberry.field(description="The tier's unique code, e.g. GOLD.")
+    name: str = strawberry.field(description="The tier's name for people.")
+    level: int = strawberry.field(description="0 is the base tier; higher is better.")
+    qualifying_points: int = strawberry.field(
+        description="Points earned in the qualification window needed to hold this tier."
+    )
+    points_multiplier: float = strawberry.field(
+        description="Points of purchases made while holding the tier are multiplied by this."
+    )
+    benefits: list[str] = strawberry.field(description="What holding the tier gives, in order.")
+
+    @classmethod
+    def from_model(cls, tier: TierModel | TierSpec) -> Tier:
+        return cls(
+            code=tier.code,
+            name=tier.name,
+            level=tier.level,
+            qualifying_points=tier.qualifying_points,
+            points_multiplier=float(tier.points_multiplier),
+            benefits=list(tier.benefits or []),
+        )
+
+
+@strawberry.type(description="The next tier and how far the member is from it.")
+class TierProgress:
+    tier: Tier = strawberry.field(description="The tier just above the member's.")
+    qualifying_points_needed: int = strawberry.field(
+        description="Points still to earn in the qualification window to reach it."
+    )
+    qualifying_points: int = strawberry.field(
+        description="Points the member earned in the qualification window so far."
+    )
+
+
+def ladder_loader(info: Info) -> DataLoader[str, list[TierModel]]:
+    """The tier ladder, read once per request."""
+
+    def factory() -> DataLoader[str, list[TierModel]]:
+        async def load(keys: list[str]) -> list[list[TierModel]]:
+            ladder = await services.tier_ladder()
+            return [ladder for _ in keys]
+
+        return DataLoader(load_fn=load)
+
+    return info.context.loader("tier_ladder", factory)
+
+
+async def tier_of(info: Info, member: MemberModel) -> Tier:
+    ladder = await ladder_loader(info).load("ladder")
+    return Tier.from_model(services.tier_held(member, ladder))
+
+
+def next_tier_loader(info: Info) -> DataLoader[MemberModel, TierProgress | None]:
+    """Progress to the next tier of every member asked for in the request, in three queries."""
+
+    def factory() -> DataLoader[MemberModel, TierProgress | None]:
+        async def load(members: Sequence[MemberModel]) -> list[TierProgress | None]:
+            found = await services.next_tier_progress(list(members), info.context.now)
+            return [
+                None
+                if (p := found[m.id]) is None
+                else TierProgress(
+                    tier=Tier.from_model(p.tier),
+                    qualifying_points_needed=p.qualifying_points_needed,
+                    qualifying_points=p.qualifying_points,
+                )
+                for m in members
+            ]
+
+        return DataLoader(load_fn=load, cache_key_fn=lambda m: m.id)
+
+    return info.context.loader("next_tier", factory)

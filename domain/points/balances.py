@@ -1,0 +1,99 @@
+"""Points summaries of many members at once (for lists and per-request loaders).
+
+Same definitions as `ledger.summary` (see `domain.points.ledger`): the figures of any number of
+members in one aggregate query, their next expiries in another, asked for only when needed.
+The property tests check that both always agree with `ledger.summary`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.expressions import Q
+from tortoise.functions import Sum
+
+from domain.points.ledger import CREDIT_KINDS, EXPIRING_SOON_DAYS, PointsExpiry, PointsSummary
+from domain.points.models import EntryKind, PointsEntry
+
+
+@dataclass(frozen=True)
+class PointsFigures:
+    balance: int
+    pending: int
+    lifetime_earned: int
+
+
+def _not_expired(now: datetime) -> Q:
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+
+
+async def figures(member_ids: Sequence[int], now: datetime) -> dict[int, PointsFigures]:
+    """Balance, pending and lifetime earned of each member, in one query."""
+    ids = list(dict.fromkeys(member_ids))
+    if not ids:
+        return {}
+    open_lot = Q(delta__gt=0, remaining__gt=0) & _not_expired(now)
+    rows = (
+        await PointsEntry.filter(member_id__in=ids)
+        .annotate(
+            balance=Sum("remaining", _filter=open_lot & Q(available_at__lte=now)),
+            pending=Sum("remaining", _filter=open_lot & Q(available_at__gt=now)),
+            credited=Sum("delta", _filter=Q(delta__gt=0, kind__in=list(CREDIT_KINDS))),
+            reversed=Sum("delta", _filter=Q(kind=EntryKind.REVERSAL)),
+        )
+        .group_by("member_id")
+        .values("member_id", "balance", "pending", "credited", "reversed")
+    )
+    found = {
+        row["member_id"]: PointsFigures(
+            balance=int(row["balance"] or 0),
+            pending=int(row["pending"] or 0),
+            lifetime_earned=int(row["credited"] or 0) + int(row["reversed"] or 0),
+        )
+        for row in rows
+    }
+    empty = PointsFigures(balance=0, pending=0, lifetime_earned=0)
+    return {member_id: found.get(member_id, empty) for member_id in ids}
+
+
+async def expiring_soon(
+    member_ids: Sequence[int], now: datetime
+) -> dict[int, tuple[PointsExpiry, ...]]:
+    """Each member's unspent points expiring within `EXPIRING_SOON_DAYS`, soonest first."""
+    ids = list(dict.fromkeys(member_ids))
+    batches: dict[int, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
+    if ids:
+        rows = await PointsEntry.filter(
+            member_id__in=ids,
+            delta__gt=0,
+            remaining__gt=0,
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=EXPIRING_SOON_DAYS),
+        ).values("member_id", "remaining", "expires_at")
+        for row in rows:
+            batches[row["member_id"]][row["expires_at"]] += row["remaining"]
+    return {
+        member_id: tuple(
+            PointsExpiry(points=points, expires_at=at)
+            for at, points in sorted(batches[member_id].items())
+        )
+        for member_id in ids
+    }
+
+
+async def summaries(member_ids: Sequence[int], now: datetime) -> dict[int, PointsSummary]:
+    """Full summaries (figures and expiries) of each member, in two queries."""
+    numbers = await figures(member_ids, now)
+    expiries = await expiring_soon(member_ids, now)
+    return {
+        member_id: PointsSummary(
+            balance=f.balance,
+            pending=f.pending,
+            lifetime_earned=f.lifetime_earned,
+            expiring_soon=expiries[member_id],
+        )
+        for member_id, f in numbers.items()
+    }

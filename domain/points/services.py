@@ -1,0 +1,222 @@
+"""Use cases of the points area: configuring the earning rules and adjusting balances by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from tortoise.transactions import in_transaction
+
+from domain.errors import DomainError, InsufficientPoints, InvalidInput, NotFound, ValidationErrors
+from domain.events import record_event
+from domain.members.models import Member
+from domain.points import ledger
+from domain.points.earning import category_key
+from domain.points.events import PointsAdjusted, PointsEarned
+from domain.points.models import EarningRules, EntryKind
+from domain.points.rules import earning_rules
+from domain.tiers.services import upgrade_if_qualified
+
+MAX_POINTS_PER_UNIT = Decimal(1000)
+MAX_CATEGORY_MULTIPLIER = Decimal(100)
+MAX_CATEGORIES = 200
+RATE_PLACES = Decimal("0.0001")
+MAX_AWARD = 1_000_000
+MAX_ADJUSTMENT = 10_000_000
+
+
+@dataclass(frozen=True)
+class EarningRulesInput:
+    """The contract's `EarningRulesInput`; `None` in the optional extras keeps what is set."""
+
+    points_per_currency_unit: Decimal
+    pending_days: int
+    expiry_days: int | None
+    tier_window_months: int
+    referrer_points: int
+    referee_points: int
+    share_points: int
+    review_points: int
+    survey_points: int
+    engagement_daily_cap: int
+    category_multipliers: tuple[tuple[str, Decimal], ...] = field(default_factory=tuple)
+    referrer_monthly_cap: int | None = None
+    refund_expired_coupons: bool | None = None
+
+
+def _rate(value: Decimal, low_inclusive: bool, high: Decimal) -> Decimal | None:
+    try:
+        rate = Decimal(value)
+        if not rate.is_finite():
+            return None
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    above_low = rate >= 0 if low_inclusive else rate > 0
+    if not above_low or rate > high or rate != rate.quantize(RATE_PLACES):
+        return None
+    return rate
+
+
+def _in_range(errors: list[DomainError], value: int | None, low: int, high: int, name: str) -> None:
+    if value is not None and not low <= value <= high:
+        errors.append(InvalidInput(f"must be {low}-{high}", ["input", name]))
+
+
+def validate_earning_rules(rules: EarningRulesInput) -> dict[str, object]:
+    """The rules as model values. Raises `ValidationErrors` naming every field at fault."""
+    errors: list[DomainError] = []
+    rate = _rate(rules.points_per_currency_unit, False, MAX_POINTS_PER_UNIT)
+    if rate is None:
+        errors.append(
+            InvalidInput(
+                f"must be above 0 and at most {MAX_POINTS_PER_UNIT}, with at most 4 decimals",
+                ["input", "pointsPerCurrencyUnit"],
+            )
+        )
+    multipliers: dict[str, str] = {}
+    seen: set[str] = set()
+    if len(rules.category_multipliers) > MAX_CATEGORIES:
+        errors.append(
+            InvalidInput(f"at most {MAX_CATEGORIES} categories", ["input", "categoryMultipliers"])
+        )
+    for i, (category, multiplier) in enumerate(rules.category_multipliers):
+        path = ["input", "categoryMultipliers", str(i)]
+        name = category.strip()
+        if not 1 <= len(name) <= 64 or not name.isprintable():
+            errors.append(InvalidInput("must be 1-64 printable characters", [*path, "category"]))
+        elif category_key(name) in seen:
+            errors.append(InvalidInput(f"category '{name}' appears twice", [*path, "category"]))
+        seen.add(category_key(name))
+        value = _rate(multiplier, True, MAX_CATEGORY_MULTIPLIER)
+        if value is None:
+            errors.append(
+                InvalidInput(
+                    f"must be 0-{MAX_CATEGORY_MULTIPLIER} with at most 4 decimals "
+                    "(0: the category earns nothing)",
+                    [*path, "multiplier"],
+                )
+            )
+        else:
+            multipliers[name] = str(value.normalize())
+    _in_range(errors, rules.pending_days, 0, 365, "pendingDays")
+    _in_range(errors, rules.expiry_days, 1, 3650, "expiryDays")
+    _in_range(errors, rules.tier_window_months, 1, 60, "tierWindowMonths")
+    for value, name in (
+        (rules.referrer_points, "referrerPoints"),
+        (rules.referee_points, "refereePoints"),
+        (rules.share_points, "sharePoints"),
+        (rules.review_points, "reviewPoints"),
+        (rules.survey_points, "surveyPoints"),
+    ):
+        _in_range(errors, value, 0, MAX_AWARD, name)
+    _in_range(errors, rules.engagement_daily_cap, 0, 1000, "engagementDailyCap")
+    _in_range(errors, rules.referrer_monthly_cap, 0, 10_000, "referrerMonthlyCap")
+    if errors:
+        raise ValidationErrors(errors)
+    values: dict[str, object] = {
+        "points_per_currency_unit": rate,
+        "category_multipliers": multipliers,
+        "pending_days": rules.pending_days,
+        "expiry_days": rules.expiry_days,
+        "tier_window_months": rules.tier_window_months,
+        "referrer_points": rules.referrer_points,
+        "referee_points": rules.referee_points,
+        "share_points": rules.share_points,
+        "review_points": rules.review_points,
+        "survey_points": rules.survey_points,
+        "engagement_daily_cap": rules.engagement_daily_cap,
+    }
+    if rules.referrer_monthly_cap is not None:
+        values["referrer_monthly_cap"] = rules.referrer_monthly_cap
+    if rules.refund_expired_coupons is not None:
+        values["refund_expired_coupons"] = rules.refund_expired_coupons
+    return values
+
+
+async def configure_earning_rules(rules: EarningRulesInput, now: datetime) -> EarningRules:
+    """Replace the program's earning rules (one row). They apply to purchases recorded from
+    now on; points already credited keep their dates. Raises `ValidationErrors`."""
+    values = validate_earning_rules(rules)
+    async with in_transaction():
+        row = await EarningRules.filter(id=1).select_for_update().first()
+        if row is None:
+            row = await EarningRules.create(id=1, updated_at=now, **values)
+        else:
+            await EarningRules.filter(id=1).update(updated_at=now, **values)
+            row = await EarningRules.get(id=1)
+    return row
+
+
+async def adjust_points(
+    customer_id: str, delta: int, reason: str, actor: str, now: datetime
+) -> ledger.PointsSummary:
+    """An admin's manual correction, recorded as an ADJUST entry with its reason and who made it.
+
+    A positive delta is a credit, spendable at once and expiring like earned points; it counts
+    as earned for tiers. A negative delta takes spendable points, oldest first, and can never
+    take the balance below zero. Raises `ValidationErrors` (bad input), `NotFound` (unknown
+    member) and `InsufficientPoints` (a debit beyond the balance).
+    """
+    errors: list[DomainError] = []
+    if delta == 0 or abs(delta) > MAX_ADJUSTMENT:
+        errors.append(
+            InvalidInput(
+                f"must be non-zero and at most {MAX_ADJUSTMENT} either way", ["input", "delta"]
+            )
+        )
+    text = reason.strip()
+    if not 1 <= len(text) <= 200 or not text.isprintable():
+        errors.append(InvalidInput("a reason of 1-200 characters is required", ["input", "reason"]))
+    if errors:
+        raise ValidationErrors(errors)
+    member = await Member.get_or_none(customer_id=customer_id)
+    if member is None:
+        raise NotFound(f"no member with customer id '{customer_id}'", ["input", "customerId"])
+    async with in_transaction():
+        member = await ledger.lock_member(member.id)
+        description = f"Adjustment: {text}"
+        if delta > 0:
+            rules = await earning_rules()
+            entry = await ledger.credit(
+                member.id,
+                delta,
+                EntryKind.ADJUST,
+                description,
+                now,
+                expires_at=(
+                    now + timedelta(days=rules.expiry_days)
+                    if rules.expiry_days is not None
+                    else None
+                ),
+                actor=actor,
+            )
+            await record_event(
+                PointsEarned(
+                    member_id=member.id,
+                    entry_id=entry.id,
+                    points=delta,
+                    entry_kind=EntryKind.ADJUST.value,
+                    reference=entry.reference,
+                    available_at=now,
+                ),
+                now,
+            )
+        else:
+            try:
+                entry = await ledger.debit(
+                    member.id, -delta, EntryKind.ADJUST, description, now, actor=actor
+                )
+            except InsufficientPoints as exc:
+                raise InsufficientPoints(
+                    f"cannot take {-delta} points: {exc.message}", ["input", "delta"]
+                ) from exc
+        await record_event(
+            PointsAdjusted(
+                member_id=member.id, entry_id=entry.id, delta=delta, reason=text, actor=actor
+            ),
+            now,
+        )
+        if delta > 0:
+            await upgrade_if_qualified(member, now)
+        return await ledger.summary(member.id, now)

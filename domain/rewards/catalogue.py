@@ -1,0 +1,213 @@
+"""The rewards catalogue: what the admin offers and what a member may redeem now."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.members.models import Member
+from domain.members.validation import check_text
+from domain.points import ledger
+from domain.rewards.models import DISCOUNT_KINDS, CouponStatus, Redemption, Reward, RewardKind
+
+REWARD_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_COST_POINTS = 10_000_000
+MAX_STOCK = 100_000_000
+MAX_COUPON_VALID_DAYS = 3650
+#: Coupons that count towards a member's limit: held or used (an expired or cancelled coupon
+#: gave its stock back and, usually, its points).
+HELD_STATUSES = (CouponStatus.ACTIVE, CouponStatus.USED)
+
+
+@dataclass(frozen=True)
+class RewardSpec:
+    """What the admin configures for a reward (upsertReward's input)."""
+
+    code: str
+    name: str
+    description: str
+    kind: RewardKind
+    cost_points: int
+    value: Decimal | None = None
+    min_tier_level: int = 0
+    stock: int | None = None
+    per_member_limit: int | None = None
+    coupon_valid_days: int | None = 30
+    active: bool = True
+
+
+def _field(name: str) -> list[str]:
+    return ["input", name]
+
+
+def validate_reward_spec(spec: RewardSpec) -> dict[str, object]:
+    """The reward's column values, or every problem of the input at once."""
+    errors: list[DomainError] = []
+    values: dict[str, object] = {}
+
+    def check(name: str, graphql_name: str, rule) -> None:  # type: ignore[no-untyped-def]
+        try:
+            values[name] = rule(getattr(spec, name), _field(graphql_name))
+        except DomainError as exc:
+            errors.append(exc)
+
+    check("code", "code", _check_code)
+    check("name", "name", lambda v, f: check_text(v, f, max_length=120, min_length=1))
+    check("description", "description", lambda v, f: check_text(v, f, max_length=1000))
+    check("cost_points", "costPoints", lambda v, f: _check_int(v, f, 0, MAX_COST_POINTS))
+    check("value", "value", lambda v, f: _check_value(spec.kind, v, f))
+    check("min_tier_level", "minTierLevel", lambda v, f: _check_int(v, f, 0, 1000))
+    check("stock", "stock", lambda v, f: None if v is None else _check_int(v, f, 0, MAX_STOCK))
+    check(
+        "per_member_limit",
+        "perMemberLimit",
+        lambda v, f: None if v is None else _check_int(v, f, 1, MAX_STOCK),
+    )
+    check(
+        "coupon_valid_days",
+        "couponValidDays",
+        lambda v, f: None if v is None else _check_int(v, f, 1, MAX_COUPON_VALID_DAYS),
+    )
+    if errors:
+        raise ValidationErrors(errors)
+    values["kind"] = spec.kind
+    values["active"] = spec.active
+    return values
+
+
+def _check_code(code: str, field: list[str]) -> str:
+    if not REWARD_CODE.match(code):
+        raise InvalidInput(
+            "a reward code is 1-64 letters, digits, '.', '_' or '-', starting with a letter "
+            "or digit",
+            field,
+        )
+    return code
+
+
+def _check_int(value: int, field: list[str], low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise InvalidInput(f"must be between {low} and {high}", field)
+    return value
+
+
+def _check_value(kind: RewardKind, value: Decimal | None, field: list[str]) -> Decimal | None:
+    if kind not in DISCOUNT_KINDS:
+        if value is not None:
+            raise InvalidInput(f"a {kind.value} reward has no value: leave it empty", field)
+        return None
+    if value is None:
+        raise InvalidInput(f"a {kind.value} reward needs a value", field)
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise InvalidInput("the value has at most two decimals", field)
+    if kind == RewardKind.PERCENT_DISCOUNT and not Decimal(0) < value <= Decimal(100):
+        raise InvalidInput("a percent discount is more than 0 and at most 100", field)
+    if kind == RewardKind.FIXED_DISCOUNT and not Decimal(0) < value < Decimal("1e12"):
+        raise InvalidInput("a fixed discount is a positive amount", field)
+    return value
+
+
+async def upsert_reward(spec: RewardSpec, now: datetime) -> tuple[Reward, bool]:
+    """Create the reward with this code or replace its settings; returns (reward, created).
+
+    Changing `stock` keeps what was already issued: the remaining stock becomes the new total
+    minus the coupons held or used (never below 0). Running the same input twice changes nothing.
+    Raises `ValidationErrors` naming every invalid input field.
+    """
+    values = validate_reward_spec(spec)
+    for attempt in range(2):
+        try:
+            return await _upsert(spec.code, values, now)
+        except IntegrityError:
+            # Two admins created the same code at once: the second one updates it.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _upsert(code: str, values: dict[str, object], now: datetime) -> tuple[Reward, bool]:
+    async with in_transaction():
+        # The row lock makes concurrent redemptions (conditional stock updates) wait for the
+        # new stock figures.
+        reward = await Reward.filter(code=code).select_for_update().first()
+        if reward is None:
+            return (
+                await Reward.create(
+                    **values, remaining_stock=values["stock"], created_at=now, updated_at=now
+                ),
+                True,
+            )
+        new_stock: int | None = values["stock"]  # type: ignore[assignment]
+        if new_stock is None:
+            remaining = None
+        else:
+            out = await Redemption.filter(reward_id=reward.id, status__in=HELD_STATUSES).count()
+            remaining = max(0, new_stock - out)
+        changed = {k: v for k, v in values.items() if getattr(reward, k) != v}
+        if remaining != reward.remaining_stock:
+            changed["remaining_stock"] = remaining
+        if changed:
+            changed["updated_at"] = now
+            await Reward.filter(id=reward.id).update(**changed)
+            await reward.refresh_from_db()
+        return reward, False
+
+
+async def active_rewards() -> list[Reward]:
+    """The rewards on offer, cheapest first."""
+    return await Reward.filter(active=True).order_by("cost_points", "id")
+
+
+async def all_rewards() -> list[Reward]:
+    """Every reward, inactive ones included (for the admin)."""
+    return await Reward.all().order_by("cost_points", "id")
+
+
+async def held_counts(member_id: int, reward_ids: Sequence[int]) -> dict[int, int]:
+    """How many coupons of each reward the member holds or used (one query)."""
+    if not reward_ids:
+        return {}
+    rows = (
+        await Redemption.filter(
+            member_id=member_id, reward_id__in=list(reward_ids), status__in=HELD_STATUSES
+        )
+        .annotate(n=Count("id"))
+        .group_by("reward_id")
+        .values("reward_id", "n")
+    )
+    return {r["reward_id"]: r["n"] for r in rows}
+
+
+def redeemable(reward: Reward, member: Member, balance: int, held: int) -> bool:
+    """Whether the member could redeem the reward now: on offer, tier, stock, limit, points."""
+    return (
+        reward.active
+        and member.tier_level >= reward.min_tier_level
+        and (reward.remaining_stock is None or reward.remaining_stock > 0)
+        and (reward.per_member_limit is None or held < reward.per_member_limit)
+        and balance >= reward.cost_points
+    )
+
+
+async def can_redeem_all(
+    member: Member, rewards: Sequence[Reward], now: datetime
+) -> dict[int, bool]:
+    """`redeemable` for many rewards in a constant number of queries."""
+    if not rewards:
+        return {}
+    balance = (await ledger.summary(member.id, now)).balance
+    held = await held_counts(member.id, [r.id for r in rewards])
+    return {r.id: redeemable(r, member, balance, held.get(r.id, 0)) for r in rewards}
+
+
+async def can_redeem(member: Member, reward: Reward, now: datetime) -> bool:
+    """Whether the member could redeem this reward now (the catalogue's `canRedeem`)."""
+    return (await can_redeem_all(member, [reward], now))[reward.id]

@@ -1,0 +1,179 @@
+"""The tier ladder as plain values: validating a configuration and placing a member on it.
+
+A ladder is valid when it has a base tier (level 0, 0 qualifying points), codes and levels are
+unique, qualifying points rise strictly with the level, and every multiplier is positive. A
+member qualifies for the highest tier whose qualifying points they earned in the window.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from itertools import pairwise
+from typing import Protocol, TypeVar
+
+from domain.errors import DomainError, InvalidInput, ValidationErrors
+
+CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+MAX_TIERS = 20
+MAX_BENEFITS = 20
+MAX_QUALIFYING_POINTS = 100_000_000
+MAX_MULTIPLIER = Decimal(100)
+MULTIPLIER_PLACES = 4
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """A tier as an admin configures it (the contract's `TierInput`)."""
+
+    code: str
+    name: str
+    level: int
+    qualifying_points: int
+    points_multiplier: Decimal
+    benefits: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Rung(Protocol):
+    """The part of a tier that placement needs (a `Tier` row or a `TierSpec`)."""
+
+    @property
+    def level(self) -> int: ...
+
+    @property
+    def qualifying_points(self) -> int: ...
+
+
+R = TypeVar("R", bound=Rung)
+
+
+def _problem(errors: list[DomainError], message: str, *path: str | int) -> None:
+    errors.append(InvalidInput(message, ["input", *(str(p) for p in path)]))
+
+
+def validate_ladder(specs: Sequence[TierSpec]) -> list[TierSpec]:
+    """The ladder sorted by level, with codes upper-cased and texts stripped.
+
+    Raises `ValidationErrors` naming every field at fault (`["input", "2", "level"]`).
+    """
+    errors: list[DomainError] = []
+    if not specs:
+        raise ValidationErrors([InvalidInput("configure at least the base tier", ["input"])])
+    if len(specs) > MAX_TIERS:
+        raise ValidationErrors([InvalidInput(f"at most {MAX_TIERS} tiers", ["input"])])
+    cleaned: list[TierSpec] = []
+    for i, spec in enumerate(specs):
+        code = spec.code.strip().upper()
+        if not CODE.match(code):
+            _problem(errors, "code must be 1-32 letters, digits, '-' or '_'", i, "code")
+        name = spec.name.strip()
+        if not 1 <= len(name) <= 80 or any(ord(c) < 32 for c in name):
+            _problem(errors, "name must be 1-80 printable characters", i, "name")
+        if spec.level < 0:
+            _problem(errors, "level must be 0 or more", i, "level")
+        if not 0 <= spec.qualifying_points <= MAX_QUALIFYING_POINTS:
+            _problem(
+                errors,
+                f"qualifying points must be 0-{MAX_QUALIFYING_POINTS}",
+                i,
+                "qualifyingPoints",
+            )
+        multiplier = _multiplier(spec.points_multiplier)
+        if multiplier is None:
+            _problem(
+                errors,
+                f"points multiplier must be above 0 and at most {MAX_MULTIPLIER}, "
+                f"with at most {MULTIPLIER_PLACES} decimals",
+                i,
+                "pointsMultiplier",
+            )
+        benefits = tuple(b.strip() for b in spec.benefits)
+        if len(benefits) > MAX_BENEFITS:
+            _problem(errors, f"at most {MAX_BENEFITS} benefits", i, "benefits")
+        for j, benefit in enumerate(benefits):
+            if not 1 <= len(benefit) <= 200:
+                _problem(errors, "a benefit must be 1-200 characters", i, "benefits", j)
+        cleaned.append(
+            TierSpec(
+                code=code,
+                name=name,
+                level=spec.level,
+                qualifying_points=spec.qualifying_points,
+                points_multiplier=multiplier or Decimal(1),
+                benefits=benefits,
+            )
+        )
+    _check_uniqueness(cleaned, errors)
+    if errors:
+        raise ValidationErrors(errors)
+    _check_order(cleaned, errors)
+    if errors:
+        raise ValidationErrors(errors)
+    return sorted(cleaned, key=lambda s: s.level)
+
+
+def _multiplier(value: Decimal) -> Decimal | None:
+    try:
+        multiplier = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    if not multiplier.is_finite() or not Decimal(0) < multiplier <= MAX_MULTIPLIER:
+        return None
+    if multiplier != multiplier.quantize(Decimal(1).scaleb(-MULTIPLIER_PLACES)):
+        return None
+    return multiplier
+
+
+def _check_uniqueness(specs: list[TierSpec], errors: list[DomainError]) -> None:
+    seen_codes: set[str] = set()
+    seen_levels: set[int] = set()
+    for i, spec in enumerate(specs):
+        if spec.code in seen_codes:
+            _problem(errors, f"code '{spec.code}' appears twice", i, "code")
+        if spec.level in seen_levels:
+            _problem(errors, f"level {spec.level} appears twice", i, "level")
+        seen_codes.add(spec.code)
+        seen_levels.add(spec.level)
+
+
+def _check_order(specs: list[TierSpec], errors: list[DomainError]) -> None:
+    position = {id(spec): i for i, spec in enumerate(specs)}
+    by_level = sorted(specs, key=lambda s: s.level)
+    base = by_level[0]
+    if base.level != 0:
+        errors.append(InvalidInput("a base tier with level 0 is required", ["input"]))
+    elif base.qualifying_points != 0:
+        _problem(
+            errors,
+            "the base tier (level 0) needs 0 qualifying points",
+            position[id(base)],
+            "qualifyingPoints",
+        )
+    for lower, higher in pairwise(by_level):
+        if higher.qualifying_points <= lower.qualifying_points:
+            _problem(
+                errors,
+                f"qualifying points must rise with the level: level {higher.level} needs more "
+                f"than level {lower.level} ({lower.qualifying_points})",
+                position[id(higher)],
+                "qualifyingPoints",
+            )
+
+
+def qualified_rung(ladder: Sequence[R], points: int) -> R:
+    """The highest tier of a (level-sorted, non-empty) ladder that `points` qualify for."""
+    best = ladder[0]
+    for rung in ladder:
+        if rung.qualifying_points <= points:
+            best = rung
+    return best
+
+
+def next_rung(ladder: Sequence[R], level: int) -> R | None:
+    """The tier just above `level`, or None at the top."""
+    for rung in ladder:
+        if rung.level > level:
+            return rung
+    return None

@@ -1,0 +1,252 @@
+"""Use cases of the tiers area: configuring the ladder, upgrades, the daily review, progress.
+
+A member holds the highest tier whose qualifying points they earned in the rolling window of
+`tier_window_months` (see `domain.tiers.qualification`). Upgrades happen at once, inside the
+transaction that earned the points; downgrades only in the daily review, when the window no
+longer supports the tier. Every change of a member's tier raises `TierChanged`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from tortoise.transactions import in_transaction
+
+from domain.events import record_event
+from domain.members.models import Member
+from domain.points.ledger import lock_member
+from domain.points.rules import earning_rules
+from domain.tiers.events import TierChanged
+from domain.tiers.ladder import TierSpec, next_rung, qualified_rung, validate_ladder
+from domain.tiers.models import Tier
+from domain.tiers.qualification import qualifying_points
+
+DEFAULT_BASE_CODE = "MEMBER"
+REVIEW_BATCH = 500
+
+
+def default_base_tier() -> Tier:
+    """The tier every member holds while an admin has configured none (not stored)."""
+    return Tier(
+        code=DEFAULT_BASE_CODE,
+        name="Member",
+        level=0,
+        qualifying_points=0,
+        points_multiplier=Decimal(1),
+        benefits=[],
+    )
+
+
+async def tier_ladder() -> list[Tier]:
+    """The configured tiers by level, or the default base tier alone."""
+    tiers = await Tier.all().order_by("level")
+    return tiers or [default_base_tier()]
+
+
+def tier_held(member: Member, ladder: Sequence[Tier]) -> Tier:
+    """The tier the member holds now, from their stored code (or level) on the ladder."""
+    for tier in ladder:
+        if member.tier_code is not None and tier.code == member.tier_code:
+            return tier
+    held = ladder[0]
+    for tier in ladder:
+        if tier.level <= member.tier_level:
+            held = tier
+    return held
+
+
+async def configure_tiers(specs: Sequence[TierSpec], now: datetime) -> list[Tier]:
+    """Replace the ladder with `specs`, upserting by code: running the same configuration twice
+    changes nothing. Tiers left out are removed. Members keep the tier they hold (renumbered
+    levels follow the code); members of a removed tier are placed again on their qualifying
+    points. Upgrades that new thresholds allow happen in the daily review.
+
+    Raises `ValidationErrors` of `InvalidInput` (field paths like ["input", "1", "level"]).
+    """
+    ladder = validate_ladder(specs)
+    async with in_transaction():
+        existing = {tier.code: tier for tier in await Tier.all().select_for_update()}
+        wanted = {spec.code for spec in ladder}
+        removed = [code for code in existing if code not in wanted]
+        if removed:
+            await Tier.filter(code__in=removed).delete()
+        # Levels are unique: park the tiers that move on negative levels first, so that two
+        # tiers can swap levels within one configuration.
+        moving = [
+            existing[spec.code]
+            for spec in ladder
+            if spec.code in existing and existing[spec.code].level != spec.level
+        ]
+        for parked, tier in enumerate(moving, start=1):
+            await Tier.filter(id=tier.id).update(level=-parked)
+        for spec in ladder:
+            current = existing.get(spec.code)
+            values = {
+                "name": spec.name,
+                "level": spec.level,
+                "qualifying_points": spec.qualifying_points,
+                "points_multiplier": spec.points_multiplier,
+                "benefits": list(spec.benefits),
+            }
+            if current is None:
+                await Tier.create(code=spec.code, updated_at=now, **values)
+            elif _differs(current, values):
+                await Tier.filter(id=current.id).update(updated_at=now, **values)
+        tiers = await Tier.all().order_by("level")
+        for tier in tiers:
+            await (
+                Member.filter(tier_code=tier.code)
+                .exclude(tier_level=tier.level)
+                .update(tier_level=tier.level)
+            )
+        await _replace_members_of_removed_tiers(tiers, now)
+    return tiers
+
+
+def _differs(tier: Tier, values: dict[str, object]) -> bool:
+    for name, value in values.items():
+        current = getattr(tier, name)
+        if name == "points_multiplier":
+            if Decimal(current) != value:
+                return True
+        elif current != value:
+            return True
+    return False
+
+
+async def _replace_members_of_removed_tiers(ladder: list[Tier], now: datetime) -> None:
+    codes = [tier.code for tier in ladder]
+    stranded = Member.filter(tier_code__isnull=False).exclude(tier_code__in=codes)
+    unplaced_above_base = Member.filter(tier_code__isnull=True, tier_level__gt=0)
+    ids = [
+        *await stranded.values_list("id", flat=True),
+        *await unplaced_above_base.values_list("id", flat=True),
+    ]
+    if not ids:
+        return
+    rules = await earning_rules()
+    for start in range(0, len(ids), REVIEW_BATCH):
+        batch = ids[start : start + REVIEW_BATCH]
+        points = await qualifying_points(batch, now, rules.tier_window_months)
+        for member in await Member.filter(id__in=batch):
+            await _move(member, qualified_rung(ladder, points[member.id]), now)
+
+
+async def _move(member: Member, tier: Tier, now: datetime) -> bool:
+    """Put the member on `tier`; raises `TierChanged` when the tier really changed (a first
+    placement on the base tier, or a renumbering, is bookkeeping, not a change)."""
+    if member.tier_code == tier.code and member.tier_level == tier.level:
+        return False
+    old_code, old_level = member.tier_code, member.tier_level
+    await Member.filter(id=member.id).update(tier_code=tier.code, tier_level=tier.level)
+    member.tier_code, member.tier_level = tier.code, tier.level
+    if old_level == tier.level and (old_code is None or old_code == tier.code):
+        return False
+    await record_event(
+        TierChanged(
+            member_id=member.id,
+            old_code=old_code,
+            new_code=tier.code,
+            old_level=old_level,
+            new_level=tier.level,
+        ),
+        now,
+    )
+    return True
+
+
+async def upgrade_if_qualified(
+    member: Member,
+    now: datetime,
+    *,
+    ladder: Sequence[Tier] | None = None,
+    window_months: int | None = None,
+) -> Tier | None:
+    """Move the member up at once when the points earned in the window qualify them for a
+    higher tier; returns the new tier, or None. Never moves a member down (the daily review
+    does). Call it inside the transaction that credited the points, with the member locked.
+    """
+    ladder = list(ladder) if ladder is not None else await tier_ladder()
+    held = tier_held(member, ladder)
+    if next_rung(ladder, held.level) is None:
+        # Already at the top: nothing to count.
+        if member.tier_code != held.code or member.tier_level != held.level:
+            await _move(member, held, now)
+        return None
+    if window_months is None:
+        window_months = (await earning_rules()).tier_window_months
+    points = (await qualifying_points([member.id], now, window_months))[member.id]
+    target = qualified_rung(ladder, points)
+    if target.level > held.level:
+        await _move(member, target, now)
+        return target
+    if member.tier_code != held.code or member.tier_level != held.level:
+        await _move(member, held, now)
+    return None
+
+
+async def review_tiers(now: datetime, *, batch_size: int = REVIEW_BATCH) -> int:
+    """The daily review: place every member on the tier their window supports, moving down
+    those whose earned points no longer hold their tier (and up any that a new configuration
+    qualifies). Each change is its own transaction with the member locked. Returns how many
+    members changed tier. Running it twice at the same `now` changes nothing more.
+    """
+    ladder = await tier_ladder()
+    window_months = (await earning_rules()).tier_window_months
+    changed = 0
+    after = 0
+    while True:
+        batch = (
+            await Member.filter(id__gt=after, erased_at__isnull=True)
+            .order_by("id")
+            .limit(batch_size)
+        )
+        if not batch:
+            return changed
+        after = batch[-1].id
+        points = await qualifying_points([m.id for m in batch], now, window_months)
+        for member in batch:
+            target = qualified_rung(ladder, points[member.id])
+            if member.tier_code == target.code and member.tier_level == target.level:
+                continue
+            async with in_transaction():
+                locked = await lock_member(member.id)
+                # Re-read under the lock: a purchase may have upgraded the member meanwhile.
+                fresh = (await qualifying_points([member.id], now, window_months))[member.id]
+                if await _move(locked, qualified_rung(ladder, fresh), now):
+                    changed += 1
+
+
+@dataclass(frozen=True)
+class TierProgress:
+    """How far a member is from the next tier."""
+
+    tier: Tier
+    qualifying_points: int
+    qualifying_points_needed: int
+
+
+async def next_tier_progress(
+    members: Sequence[Member], now: datetime
+) -> dict[int, TierProgress | None]:
+    """For each member, the tier above theirs and the qualifying points still missing
+    (None at the top tier). One query for the ladder, one for the points of all members."""
+    ladder = await tier_ladder()
+    window_months = (await earning_rules()).tier_window_months
+    points = await qualifying_points([m.id for m in members], now, window_months)
+    progress: dict[int, TierProgress | None] = {}
+    for member in members:
+        upcoming = next_rung(ladder, tier_held(member, ladder).level)
+        progress[member.id] = (
+            None
+            if upcoming is None
+            else TierProgress(
+                tier=upcoming,
+                qualifying_points=points[member.id],
+                qualifying_points_needed=max(0, upcoming.qualifying_points - points[member.id]),
+            )
+        )
+    return progress

@@ -1,0 +1,174 @@
+"""Automated messages: points about to expire, birthdays, win-backs of lapsed members.
+
+Configurable and off unless the settings turn them on (off in production by default, on in
+the demo). Each message is once per occasion: its dedupe key names the occasion (the expiry
+batch, the birthday's year, the purchase the member lapsed after), and the bonus points go
+in the same transaction as the notification that carries that key.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from tortoise.functions import Max
+from tortoise.transactions import in_transaction
+
+from domain.members.models import Member
+from domain.purchases.models import Purchase
+from push.bonus import MAX_BONUS_POINTS, award_bonus_to_many
+from push.live import NotificationPublisher
+from push.notifications.rules import zone
+from push.notifications.services import Draft, Recipient, notify_members
+from push.notifications.templates import render
+
+SCAN_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class AutomationSettings:
+    enabled: bool = False
+    #: Remind of expiring points this many days before they expire.
+    expiring_days: int = 7
+    birthday_points: int = 100
+    #: Birthdays are celebrated from this local hour on (not at midnight).
+    birthday_local_hour: int = 9
+    #: A member who bought nothing for this many days is invited back, once per lapse.
+    win_back_days: int = 60
+    win_back_points: int = 0
+    #: Only lapses this recent are acted on: turning automations on does not message every
+    #: member who left years ago.
+    win_back_window_days: int = 30
+
+    def __post_init__(self) -> None:
+        if self.expiring_days < 1:
+            raise ValueError("expiring_days must be at least 1")
+        if not 0 <= self.birthday_points <= MAX_BONUS_POINTS:
+            raise ValueError("birthday_points out of range")
+        if not 0 <= self.win_back_points <= MAX_BONUS_POINTS:
+            raise ValueError("win_back_points out of range")
+        if not 0 <= self.birthday_local_hour <= 23:
+            raise ValueError("birthday_local_hour must be 0-23")
+        if self.win_back_days < 1 or self.win_back_window_days < 1:
+            raise ValueError("win-back days must be at least 1")
+
+
+def is_birthday(birth_date: date, today: date) -> bool:
+    """Whether `today` celebrates `birth_date`; 29 February is celebrated on the 28th in
+    years without one."""
+    if (birth_date.month, birth_date.day) == (today.month, today.day):
+        return True
+    return (
+        (birth_date.month, birth_date.day) == (2, 29)
+        and not calendar.isleap(today.year)
+        and (today.month, today.day) == (2, 28)
+    )
+
+
+async def celebrate_birthdays(
+    now: datetime, settings: AutomationSettings, publisher: NotificationPublisher
+) -> int:
+    """Wish members a happy birthday (with `birthday_points` bonus points) once a year, on
+    their local birthday from `birthday_local_hour`; returns the members celebrated."""
+    if not settings.enabled:
+        return 0
+    due: dict[int, list[int]] = defaultdict(list)  # year -> member ids
+    after = 0
+    while True:
+        page = (
+            await Member.filter(id__gt=after, birth_date__isnull=False, erased_at__isnull=True)
+            .order_by("id")
+            .limit(SCAN_PAGE)
+            .values_list("id", "birth_date", "time_zone")
+        )
+        if not page:
+            break
+        after = page[-1][0]
+        for member_id, birth_date, time_zone in page:
+            local = now.astimezone(zone(time_zone))
+            if local.time() >= time(settings.birthday_local_hour) and is_birthday(
+                birth_date, local.date()
+            ):
+                due[local.year].append(member_id)
+    celebrated = 0
+    for year, member_ids in due.items():
+        for start in range(0, len(member_ids), SCAN_PAGE):
+            chunk = member_ids[start : start + SCAN_PAGE]
+            points = settings.birthday_points
+            template = "birthday" if points else "birthday_no_points"
+            async with in_transaction():
+                created = await notify_members(
+                    chunk, _templated(template, {"points": points}), f"birthday:{year}", now
+                )
+                await award_bonus_to_many(
+                    [n.member_id for n in created],
+                    points,
+                    "Happy birthday",
+                    f"birthday:{year}",
+                    now,
+                )
+            await publisher.publish(created)
+            celebrated += len(created)
+    return celebrated
+
+
+async def win_back_lapsed_members(
+    now: datetime, settings: AutomationSettings, publisher: NotificationPublisher
+) -> int:
+    """Invite back members whose last purchase is `win_back_days` old (within the window),
+    once per lapse (a new purchase starts a new one); returns the members invited."""
+    if not settings.enabled:
+        return 0
+    cutoff = now - timedelta(days=settings.win_back_days)
+    oldest = cutoff - timedelta(days=settings.win_back_window_days)
+    invited = 0
+    after = 0
+    while True:
+        rows = (
+            await Purchase.filter(member_id__gt=after)
+            .annotate(last=Max("occurred_at"))
+            .group_by("member_id")
+            .filter(last__lt=cutoff, last__gte=oldest)
+            .order_by("member_id")
+            .limit(SCAN_PAGE)
+            .values("member_id", "last")
+        )
+        if not rows:
+            break
+        after = rows[-1]["member_id"]
+        by_lapse: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            by_lapse[f"win-back:{_as_utc_key(row['last'])}"].append(row["member_id"])
+        points = settings.win_back_points
+        template = "win_back_points" if points else "win_back"
+        for key, member_ids in by_lapse.items():
+            async with in_transaction():
+                created = await notify_members(
+                    member_ids, _templated(template, {"points": points}), key, now
+                )
+                await award_bonus_to_many(
+                    [n.member_id for n in created], points, "Welcome back", key, now
+                )
+            await publisher.publish(created)
+            invited += len(created)
+    return invited
+
+
+def _as_utc_key(moment: datetime | str) -> str:
+    if isinstance(moment, str):  # SQLite hands aggregates back as text
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _templated(template: str, params: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+    def compose(recipient: Recipient) -> Draft:
+        text = render(template, recipient.locale, {**params, "name": recipient.name})
+        return Draft(text.category, text.title, text.body, text.deep_link)
+
+    return compose

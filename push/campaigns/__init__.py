@@ -1,0 +1,1 @@
+"""Campaigns: messages from admins (and drop announcements) fanned out to many members."""

@@ -1,0 +1,256 @@
+"""Use cases of campaigns: an admin sends one (now or later); a job fans them out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from domain.errors import DomainError, Duplicate, InvalidInput, NotFound, ValidationErrors
+from domain.members.models import Member
+from push.bonus import MAX_BONUS_POINTS, award_bonus_to_many
+from push.campaigns.models import Campaign, CampaignSource, CampaignStatus
+from push.live import NotificationPublisher
+from push.notifications.models import Notification, NotificationCategory
+from push.notifications.services import Draft, Recipient, notify_members
+from push.notifications.templates import render
+from push.ports import SegmentDirectory
+from push.validation import check_aware, check_code, check_deep_link, check_int, check_text
+
+FANOUT_BATCH = 1000
+#: A send time this far in the past is a mistake, not "now".
+PAST_TOLERANCE = timedelta(minutes=5)
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class CampaignInput:
+    code: str
+    title: str
+    body: str
+    deep_link: str | None = None
+    segment_code: str | None = None
+    bonus_points: int = 0
+    #: None: now.
+    send_at: datetime | None = None
+
+
+async def send_campaign(data: CampaignInput, now: datetime, segments: SegmentDirectory) -> Campaign:
+    """Schedule a message to a segment's members (everyone without a segment) at `send_at`
+    (now when omitted), with optional bonus points; the fan-out job delivers it in batches.
+
+    Sending the same code again with the same content returns the campaign (a retried
+    request); with other content it edits a campaign still scheduled. Raises ValidationErrors
+    of InvalidInput / NotFound (unknown segment), and Duplicate when the code belongs to a
+    campaign already under way or sent.
+    """
+    errors: list[DomainError] = []
+
+    def attempt(check, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return check(*args, **kwargs)
+        except DomainError as error:
+            errors.append(error)
+            return None
+
+    code = attempt(check_code, data.code, ["input", "code"])
+    title = attempt(check_text, data.title, ["input", "title"], max_length=100)
+    body = attempt(check_text, data.body, ["input", "body"], max_length=500)
+    deep_link = attempt(check_deep_link, data.deep_link, ["input", "deepLink"])
+    bonus = attempt(
+        check_int, data.bonus_points, ["input", "bonusPoints"], minimum=0, maximum=MAX_BONUS_POINTS
+    )
+    send_at = now
+    if data.send_at is not None:
+        checked = attempt(check_aware, data.send_at, ["input", "sendAt"])
+        if checked is not None:
+            if checked < now - PAST_TOLERANCE:
+                errors.append(InvalidInput("the send time is in the past", ["input", "sendAt"]))
+            elif checked > now + MAX_SCHEDULE_AHEAD:
+                errors.append(InvalidInput("at most a year ahead", ["input", "sendAt"]))
+            else:
+                send_at = max(checked, now)
+    segment_code = data.segment_code.strip() if data.segment_code else None
+    if segment_code and not await segments.exists(segment_code):
+        errors.append(NotFound(f"no segment '{segment_code}'", ["input", "segmentCode"]))
+    if errors:
+        raise ValidationErrors(errors)
+    assert code is not None and title is not None and body is not None and bonus is not None
+    values = {
+        "title": title,
+        "body": body,
+        "deep_link": deep_link,
+        "segment_code": segment_code,
+        "bonus_points": bonus,
+        "send_at": send_at,
+        "status": CampaignStatus.SENDING if send_at <= now else CampaignStatus.SCHEDULED,
+    }
+    async with in_transaction():
+        existing = await Campaign.filter(code=code).select_for_update().first()
+        if existing is None:
+            try:
+                async with in_transaction():
+                    return await Campaign.create(
+                        code=code,
+                        source=CampaignSource.ADMIN,
+                        category=NotificationCategory.CAMPAIGN,
+                        dedupe_key=f"campaign:{code}",
+                        created_at=now,
+                        **values,
+                    )
+            except IntegrityError:
+                existing = await Campaign.filter(code=code).select_for_update().get()
+        if existing.source is CampaignSource.ADMIN and _same_content(existing, values):
+            return existing
+        if existing.source is not CampaignSource.ADMIN or existing.started_at is not None:
+            raise Duplicate(
+                f"campaign '{code}' is already {existing.status.value.lower()}", ["input", "code"]
+            )
+        await Campaign.filter(id=existing.id).update(**values)
+        await existing.refresh_from_db()
+        return existing
+
+
+def _same_content(campaign: Campaign, values: dict[str, object]) -> bool:
+    keys = ("title", "body", "deep_link", "segment_code", "bonus_points")
+    return all(getattr(campaign, k) == values[k] for k in keys)
+
+
+async def announce_drop(
+    drop_id: int,
+    drop_title: str,
+    early_access: bool,
+    min_tier_level: int,
+    now: datetime,
+) -> Campaign:
+    """Queue the announcement of a drop that opened (once per drop and phase) to the members
+    at or above `min_tier_level` (early access) or to every member. Members already told about
+    this drop are not told again.
+
+    The drop's own eligibility rules (badges, segments) are the drops area's: until it offers
+    a membership check, the audience is by tier only.
+    """
+    phase = "early" if early_access else "open"
+    code = f"drop-{drop_id}-{phase}"
+    template = "drop_early_access" if early_access else "drop_opened"
+    async with in_transaction():
+        existing = await Campaign.get_or_none(code=code)
+        if existing is not None:
+            return existing
+        try:
+            async with in_transaction():
+                return await Campaign.create(
+                    code=code,
+                    source=CampaignSource.DROP,
+                    category=NotificationCategory.DROP,
+                    title=drop_title[:200],
+                    body="",
+                    template=template,
+                    template_params={"drop": drop_title, "drop_id": drop_id},
+                    dedupe_key=f"drop:{drop_id}",
+                    min_tier_level=min_tier_level if early_access else None,
+                    send_at=now,
+                    status=CampaignStatus.SENDING,
+                    created_at=now,
+                )
+        except IntegrityError:
+            return await Campaign.get(code=code)
+
+
+# ---------------------------------------------------------------- the fan-out job
+
+
+async def fan_out_campaigns(
+    now: datetime,
+    segments: SegmentDirectory,
+    publisher: NotificationPublisher,
+    batch: int = FANOUT_BATCH,
+    max_batches: int = 100,
+) -> int:
+    """Deliver due campaigns to their audiences in batches (at most `max_batches` this call);
+    returns the notifications created. Each batch commits its notifications, bonus points and
+    cursor together, so a crash resumes after the last committed batch without duplicates."""
+    created = 0
+    batches = 0
+    due = await Campaign.filter(
+        status__in=(CampaignStatus.SCHEDULED, CampaignStatus.SENDING), send_at__lte=now
+    ).order_by("send_at", "id")
+    for campaign in due:
+        while batches < max_batches:
+            batches += 1
+            notifications, done = await _fan_out_batch(campaign.id, now, segments, batch)
+            await publisher.publish(notifications)
+            created += len(notifications)
+            if done:
+                break
+    return created
+
+
+async def _fan_out_batch(
+    campaign_id: int, now: datetime, segments: SegmentDirectory, batch: int
+) -> tuple[list[Notification], bool]:
+    async with in_transaction():
+        campaign = await Campaign.filter(id=campaign_id).select_for_update().get()
+        if campaign.status is CampaignStatus.SENT or campaign.send_at > now:
+            return [], True
+        member_ids = await _audience_page(campaign, batch, now, segments)
+        if not member_ids:
+            await Campaign.filter(id=campaign.id).update(
+                status=CampaignStatus.SENT, finished_at=now, started_at=campaign.started_at or now
+            )
+            return [], True
+        notifications = await notify_members(
+            member_ids, _composer(campaign), campaign.dedupe_key, now
+        )
+        if campaign.bonus_points:
+            await award_bonus_to_many(
+                [n.member_id for n in notifications],
+                campaign.bonus_points,
+                f"Campaign: {campaign.title}",
+                f"campaign:{campaign.code}",
+                now,
+            )
+        await Campaign.filter(id=campaign.id).update(
+            status=CampaignStatus.SENDING,
+            started_at=campaign.started_at or now,
+            cursor=member_ids[-1],
+            recipients=campaign.recipients + len(notifications),
+        )
+    return notifications, False
+
+
+async def _audience_page(
+    campaign: Campaign, limit: int, now: datetime, segments: SegmentDirectory
+) -> list[int]:
+    if campaign.segment_code:
+        return await segments.members_after(campaign.segment_code, campaign.cursor, limit, now)
+    query = Member.filter(id__gt=campaign.cursor, erased_at__isnull=True)
+    if campaign.min_tier_level is not None:
+        query = query.filter(tier_level__gte=campaign.min_tier_level)
+    return list(await query.order_by("id").limit(limit).values_list("id", flat=True))
+
+
+def _composer(campaign: Campaign):  # type: ignore[no-untyped-def]
+    data = {"campaign": campaign.code}
+
+    def admin_text(recipient: Recipient) -> Draft:
+        return Draft(
+            category=campaign.category,
+            title=campaign.title,
+            body=campaign.body,
+            deep_link=campaign.deep_link,
+            data=data,
+        )
+
+    def template_text(recipient: Recipient) -> Draft:
+        assert campaign.template is not None
+        text = render(
+            campaign.template,
+            recipient.locale,
+            {**campaign.template_params, "name": recipient.name},
+        )
+        return Draft(text.category, text.title, text.body, text.deep_link, data)
+
+    return template_text if campaign.template else admin_text

@@ -1,0 +1,364 @@
+"""The delivery worker: due pushes go out through the gateway, at least once, never twice.
+
+One round of `deliver_due_pushes`:
+1. Queue: due notifications (PENDING, or HELD whose quiet hours ended) get one `PushDelivery`
+   per device of the member (unique per notification and device), after a last look at the
+   member's preferences (push turned off meanwhile: SKIPPED).
+2. Claim: up to `batch` due deliveries are marked SENDING with this round's claim, in a
+   committed transaction, before anything is sent. Workers never claim the same row (the
+   claim is a conditional update; PostgreSQL also skips rows locked by another worker).
+3. Send through the gateway (which batches: FCM takes 500 per call), outside any transaction.
+4. Record each outcome: SENT; UNREGISTERED or INVALID removes the device; RETRY goes again
+   after `push.retry.backoff_delay` (never sooner than the service's Retry-After), until
+   `max_attempts`, then FAILED; a notification is settled once none of its deliveries is open.
+
+A worker that dies between 2 and 4 leaves claimed rows; another worker takes them over after
+`lease`, so nothing is lost. Those few may reach the phone twice: each message carries the
+notification as collapse key, so the phone shows it once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from domain.members.models import Device
+from push.gateway import PushGateway, PushMessage, SendOutcome, SendResult
+from push.notifications.models import (
+    OPEN_DELIVERY_STATUSES,
+    DeliveryStatus,
+    Notification,
+    PushDelivery,
+    PushStatus,
+)
+from push.notifications.preferences import preferences_of_many
+from push.retry import backoff_delay
+
+logger = logging.getLogger("fidelio.push")
+
+_ERROR_MAX = 500
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How hard the worker tries: `max_attempts` sends per device, backoff between them
+    (seconds, full jitter, capped, at least the service's Retry-After), and how long a claim
+    holds before another worker may take it over."""
+
+    max_attempts: int = 6
+    base_delay: float = 10.0
+    max_delay: float = 1800.0
+    lease: timedelta = timedelta(minutes=5)
+    rng: random.Random = field(default_factory=random.Random, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+
+@dataclass
+class DeliveryReport:
+    """What one or more rounds did."""
+
+    queued: int = 0
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    devices_removed: int = 0
+    skipped: int = 0
+
+    def add(self, other: DeliveryReport) -> DeliveryReport:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queued or self.claimed or self.skipped)
+
+
+async def deliver_due_pushes(
+    gateway: PushGateway,
+    now: datetime,
+    batch: int = 500,
+    policy: DeliveryPolicy | None = None,
+) -> DeliveryReport:
+    """One round: queue due notifications, claim up to `batch` due deliveries, send them and
+    record the outcomes. Call again while the report is `busy`."""
+    policy = policy or DeliveryPolicy()
+    report = DeliveryReport()
+    await _queue_due_notifications(now, batch, report)
+    claim = uuid.uuid4().hex
+    deliveries = await _claim(now, batch, claim, policy, report)
+    if not deliveries:
+        return report
+    messages = [_message(d) for d in deliveries]
+    try:
+        results = await gateway.send(messages)
+    except Exception as error:  # a gateway must not raise; if it does, try again later
+        logger.exception("push gateway failed on a batch of %s", len(messages))
+        results = [
+            SendResult(m, SendOutcome.RETRY, error=f"{type(error).__name__}: {error}")
+            for m in messages
+        ]
+    if len(results) != len(deliveries):
+        raise RuntimeError("the push gateway returned a result count unlike the message count")
+    await _record(deliveries, results, now, claim, policy, report)
+    return report
+
+
+async def deliver_until_idle(
+    gateway: PushGateway,
+    now: datetime,
+    batch: int = 500,
+    policy: DeliveryPolicy | None = None,
+    max_rounds: int = 1000,
+) -> DeliveryReport:
+    """Rounds until nothing is due at `now` (retries scheduled later wait for a later call)."""
+    total = DeliveryReport()
+    for _ in range(max_rounds):
+        report = await deliver_due_pushes(gateway, now, batch, policy)
+        total.add(report)
+        if not report.busy:
+            break
+    return total
+
+
+# ---------------------------------------------------------------- 1. queue
+
+
+async def _queue_due_notifications(now: datetime, limit: int, report: DeliveryReport) -> None:
+    async with in_transaction():
+        due = (
+            await Notification.filter(
+                push_status__in=(PushStatus.PENDING, PushStatus.HELD), next_attempt_at__lte=now
+            )
+            .order_by("next_attempt_at", "id")
+            .limit(limit)
+            .select_for_update(skip_locked=True)  # whole rows: .values() drops FOR UPDATE
+        )
+        if not due:
+            return
+        member_ids = {n.member_id for n in due}
+        preferences = await preferences_of_many(member_ids)
+        devices: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for device_id, member_id, token in await Device.filter(
+            member_id__in=list(member_ids)
+        ).values_list("id", "member_id", "token"):
+            devices[member_id].append((device_id, token))
+        skipped: dict[str, list[int]] = defaultdict(list)
+        sending: list[int] = []
+        rows: list[PushDelivery] = []
+        for n in due:
+            prefs = preferences[n.member_id]
+            if not prefs.push_enabled:
+                skipped["push disabled"].append(n.id)
+            elif n.category not in prefs.categories:
+                skipped["category off"].append(n.id)
+            elif not devices[n.member_id]:
+                skipped["no device"].append(n.id)
+            else:
+                sending.append(n.id)
+                rows.extend(
+                    PushDelivery(
+                        notification_id=n.id,
+                        device_id=device_id,
+                        token=token,
+                        status=DeliveryStatus.QUEUED,
+                        next_attempt_at=now,
+                    )
+                    for device_id, token in devices[n.member_id]
+                )
+        for reason, ids in skipped.items():
+            await Notification.filter(id__in=ids).update(
+                push_status=PushStatus.SKIPPED, push_reason=reason, next_attempt_at=None
+            )
+            report.skipped += len(ids)
+        if rows:
+            await PushDelivery.bulk_create(rows, ignore_conflicts=True)
+            await Notification.filter(id__in=sending).update(
+                push_status=PushStatus.SENDING, next_attempt_at=None
+            )
+            report.queued += len(rows)
+
+
+# ---------------------------------------------------------------- 2. claim
+
+
+def _due(now: datetime, lease: timedelta) -> Q:
+    return Q(
+        Q(status__in=(DeliveryStatus.QUEUED, DeliveryStatus.RETRY), next_attempt_at__lte=now),
+        Q(status=DeliveryStatus.SENDING, claimed_at__lt=now - lease),
+        join_type="OR",
+    )
+
+
+async def _claim(
+    now: datetime, limit: int, claim: str, policy: DeliveryPolicy, report: DeliveryReport
+) -> list[PushDelivery]:
+    async with in_transaction():
+        rows = (
+            await PushDelivery.filter(_due(now, policy.lease))
+            .order_by("next_attempt_at", "id")
+            .limit(limit)
+            .select_for_update(skip_locked=True)  # whole rows: .values() drops FOR UPDATE
+        )
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        # Conditional: a row another worker claimed meanwhile no longer matches.
+        await PushDelivery.filter(_due(now, policy.lease), id__in=list(ids)).update(
+            status=DeliveryStatus.SENDING, claimed_at=now, claim=claim, attempts=F("attempts") + 1
+        )
+    deliveries = await PushDelivery.filter(claim=claim).select_related("notification", "device")
+    report.claimed += len(deliveries)
+    # A token that moved to another member's account (a shared phone) must not receive this.
+    moved = [
+        d
+        for d in deliveries
+        if d.device is None
+        or d.device.token != d.token
+        or d.device.member_id != d.notification.member_id
+    ]
+    if moved:
+        await PushDelivery.filter(id__in=[d.id for d in moved], claim=claim).update(
+            status=DeliveryStatus.DEVICE_GONE, claim=None, last_error="device gone or moved"
+        )
+        await _settle({d.notification_id for d in moved})
+        gone = {d.id for d in moved}
+        deliveries = [d for d in deliveries if d.id not in gone]
+    return sorted(deliveries, key=lambda d: d.id)
+
+
+def _message(delivery: PushDelivery) -> PushMessage:
+    notification = delivery.notification
+    data = {str(k): str(v) for k, v in (notification.data or {}).items()}
+    data.update(
+        {
+            "notification_id": str(notification.id),
+            "category": notification.category.value,
+        }
+    )
+    if notification.deep_link:
+        data["deep_link"] = notification.deep_link
+    return PushMessage(
+        token=delivery.token,
+        title=notification.title,
+        body=notification.body,
+        data=data,
+        collapse_key=f"notification-{notification.id}",
+    )
+
+
+# ---------------------------------------------------------------- 3-4. record
+
+
+async def _record(
+    deliveries: Sequence[PushDelivery],
+    results: Sequence[SendResult],
+    now: datetime,
+    claim: str,
+    policy: DeliveryPolicy,
+    report: DeliveryReport,
+) -> None:
+    sent: list[PushDelivery] = []
+    retry: list[PushDelivery] = []
+    failed: list[PushDelivery] = []
+    gone: list[PushDelivery] = []
+    for delivery, result in zip(deliveries, results, strict=True):
+        delivery.claim = None
+        delivery.last_error = (result.error or "")[:_ERROR_MAX] or None
+        if result.outcome is SendOutcome.SENT:
+            delivery.status, delivery.sent_at = DeliveryStatus.SENT, now
+            delivery.last_error = None
+            sent.append(delivery)
+        elif result.outcome in (SendOutcome.UNREGISTERED, SendOutcome.INVALID):
+            delivery.status = DeliveryStatus.DEVICE_GONE
+            gone.append(delivery)
+        elif result.outcome is SendOutcome.RETRY and delivery.attempts < policy.max_attempts:
+            delay = backoff_delay(
+                delivery.attempts - 1,
+                result.retry_after,
+                policy.base_delay,
+                policy.max_delay,
+                policy.rng,
+            )
+            delivery.status = DeliveryStatus.RETRY
+            delivery.next_attempt_at = now + timedelta(seconds=delay)
+            retry.append(delivery)
+        else:
+            delivery.status = DeliveryStatus.FAILED
+            failed.append(delivery)
+    async with in_transaction():
+        # Grouped updates (a handful per round: rows share their outcome), each only on rows
+        # still under this round's claim: a takeover after the lease wins.
+        groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for d in deliveries:
+            groups[(d.status, d.last_error, d.sent_at, d.next_attempt_at)].append(d.id)
+        for (status, last_error, sent_at, next_attempt_at), ids in groups.items():
+            await PushDelivery.filter(id__in=ids, claim=claim).update(
+                status=status,
+                claim=None,
+                last_error=last_error,
+                sent_at=sent_at,
+                next_attempt_at=next_attempt_at,
+            )
+        if gone:
+            tokens = sorted({d.token for d in gone})
+            devices = Device.filter(token__in=tokens)
+            report.devices_removed += await devices.count()
+            await devices.delete()
+            # Other pushes waiting for those tokens would only be refused again.
+            await PushDelivery.filter(
+                token__in=tokens, status__in=(DeliveryStatus.QUEUED, DeliveryStatus.RETRY)
+            ).update(status=DeliveryStatus.DEVICE_GONE, last_error="device unregistered")
+        await _settle({d.notification_id for d in deliveries})
+    report.sent += len(sent)
+    report.retried += len(retry)
+    report.failed += len(failed)
+
+
+async def _settle(notification_ids: set[int]) -> None:
+    """A notification none of whose deliveries is open is SENT (some device got it), FAILED
+    (some device never did) or SKIPPED (every device turned out gone)."""
+    if not notification_ids:
+        return
+    rows = await PushDelivery.filter(notification_id__in=list(notification_ids)).values(
+        "notification_id", "status", "attempts", "last_error", "sent_at"
+    )
+    by_notification: dict[int, list[dict]] = defaultdict(list)  # type: ignore[type-arg]
+    for row in rows:
+        by_notification[row["notification_id"]].append(row)
+    settled: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for notification_id, deliveries in by_notification.items():
+        statuses = {d["status"] for d in deliveries}
+        if statuses & set(OPEN_DELIVERY_STATUSES):
+            continue
+        attempts = max(d["attempts"] for d in deliveries)
+        errors = [d["last_error"] for d in deliveries if d["last_error"]]
+        sent_at = min((d["sent_at"] for d in deliveries if d["sent_at"]), default=None)
+        if DeliveryStatus.SENT in statuses:
+            status, reason, error = PushStatus.SENT, None, None
+        elif DeliveryStatus.FAILED in statuses:
+            status, reason, error = PushStatus.FAILED, None, errors[-1] if errors else None
+        else:
+            status, reason, error = PushStatus.SKIPPED, "no device", errors[-1] if errors else None
+        settled[(status, reason, attempts, error, sent_at)].append(notification_id)
+    # Grouped: the notifications of a round mostly settle alike.
+    for (status, reason, attempts, error, sent_at), ids in settled.items():
+        await Notification.filter(id__in=ids).update(
+            push_status=status,
+            push_reason=reason,
+            attempts=attempts,
+            last_error=error,
+            sent_at=sent_at,
+        )

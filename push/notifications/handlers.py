@@ -1,0 +1,179 @@
+"""Domain events that become notifications: `{event kind: [handler]}` for the dispatcher.
+
+Each handler writes the member's feed row (rendered in the member's language) and schedules
+its push through `notify_members`. The outbox delivers at least once: every notification has
+a dedupe key derived from the event, so a redelivered event changes nothing. New
+notifications are published to the live feed as the handler ends (the dispatcher commits
+right after; a rollback after that would leave subscribers with a notification the feed does
+not have, which the next read of the feed corrects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domain.achievements.events import BadgeEarned, ChallengeCompleted, LeaderboardPrizeAwarded
+from domain.clock import Clock
+from domain.drops.events import DropOpened
+from domain.events import DomainEvent, record_event
+from domain.members.events import MemberErased
+from domain.points.events import PointsExpiringSoon
+from domain.referrals.events import ReferralCompleted
+from domain.tiers.events import TierChanged
+from push.automations import AutomationSettings
+from push.campaigns.services import announce_drop
+from push.live import NotificationPublisher
+from push.notifications.rules import zone
+from push.notifications.services import Draft, Recipient, erase_member_notifications, notify_members
+from push.notifications.templates import render
+from push.stores.visits import erase_member_visits
+
+Handler = Callable[[DomainEvent], Awaitable[None]]
+
+
+class NotificationHandlers:
+    """The push area's reactions to domain events; `handlers()` is what the app wires."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        publisher: NotificationPublisher,
+        automations: AutomationSettings,
+    ) -> None:
+        self._clock = clock
+        self._publisher = publisher
+        self._automations = automations
+
+    def handlers(self) -> dict[str, list[Handler]]:
+        table: dict[type[DomainEvent], Callable[[Any], Awaitable[None]]] = {
+            BadgeEarned: self.badge_earned,
+            ChallengeCompleted: self.challenge_completed,
+            LeaderboardPrizeAwarded: self.leaderboard_prize_awarded,
+            TierChanged: self.tier_changed,
+            DropOpened: self.drop_opened,
+            PointsExpiringSoon: self.points_expiring_soon,
+            ReferralCompleted: self.referral_completed,
+            MemberErased: self.member_erased,
+        }
+        return {event_type.kind: [handler] for event_type, handler in table.items()}
+
+    async def _notify(
+        self,
+        member_id: int,
+        template: str,
+        params: Mapping[str, Any],
+        dedupe_key: str,
+        data: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        def compose(recipient: Recipient) -> Draft:
+            tz = zone(recipient.time_zone)
+            values = {
+                k: v.astimezone(tz) if isinstance(v, datetime) else v for k, v in params.items()
+            }
+            text = render(template, recipient.locale, {**values, "name": recipient.name})
+            return Draft(text.category, text.title, text.body, text.deep_link, data or {})
+
+        created = await notify_members([member_id], compose, dedupe_key, now or self._clock.now())
+        await self._publisher.publish(created)
+
+    async def badge_earned(self, event: BadgeEarned) -> None:
+        await self._notify(
+            event.member_id,
+            "badge_earned_points" if event.points > 0 else "badge_earned",
+            {"badge": event.badge_name, "badge_id": event.badge_id, "points": event.points},
+            f"badge:{event.badge_id}",
+            {"badge_id": str(event.badge_id), "badge_code": event.badge_code},
+        )
+
+    async def challenge_completed(self, event: ChallengeCompleted) -> None:
+        await self._notify(
+            event.member_id,
+            "challenge_completed",
+            {
+                "challenge": event.challenge_title,
+                "challenge_id": event.challenge_id,
+                "points": event.points,
+            },
+            f"challenge:{event.challenge_id}:{event.period_key}",
+            {"challenge_id": str(event.challenge_id)},
+        )
+
+    async def leaderboard_prize_awarded(self, event: LeaderboardPrizeAwarded) -> None:
+        await self._notify(
+            event.member_id,
+            "leaderboard_prize",
+            {
+                "board": event.board_name,
+                "board_code": event.board_code,
+                "rank": event.rank,
+                "points": event.points,
+            },
+            f"prize:{event.board_code}:{event.window}:{event.period_key}",
+            {"board_code": event.board_code},
+        )
+
+    async def tier_changed(self, event: TierChanged) -> None:
+        # The event carries no time of its own: the (UTC) day stands in for it, so a
+        # redelivery the same day is recognised (a second identical change the same day is,
+        # rarely, not announced).
+        now = self._clock.now()
+        day = now.astimezone(UTC).date().isoformat()
+        direction = "up" if event.upgrade else "down"
+        await self._notify(
+            event.member_id,
+            "tier_upgraded" if event.upgrade else "tier_downgraded",
+            {"tier": event.new_code},
+            f"tier:{direction}:{event.new_code}:{day}",
+            {"tier_code": event.new_code},
+            now,
+        )
+
+    async def drop_opened(self, event: DropOpened) -> None:
+        await announce_drop(
+            event.drop_id,
+            event.title,
+            event.early_access,
+            event.min_tier_level,
+            self._clock.now(),
+        )
+
+    async def points_expiring_soon(self, event: PointsExpiringSoon) -> None:
+        if not self._automations.enabled:
+            return
+        now = self._clock.now()
+        if event.expires_at <= now:
+            return
+        remind_at = event.expires_at - timedelta(days=self._automations.expiring_days)
+        if remind_at > now:
+            # Too early to remind: the same event comes back when it is time.
+            await record_event(event, now, available_at=remind_at)
+            return
+        await self._notify(
+            event.member_id,
+            "points_expiring",
+            {"points": event.points, "date": event.expires_at},
+            f"expiring:{event.expires_at.isoformat()}",
+            now=now,
+        )
+
+    async def referral_completed(self, event: ReferralCompleted) -> None:
+        await self._notify(
+            event.referrer_id,
+            "referral_referrer",
+            {"points": event.referrer_points},
+            f"referral:{event.referral_id}:referrer",
+        )
+        if event.referee_points > 0:
+            await self._notify(
+                event.referee_id,
+                "referral_referee",
+                {"points": event.referee_points},
+                f"referral:{event.referral_id}:referee",
+            )
+
+    async def member_erased(self, event: MemberErased) -> None:
+        await erase_member_notifications(event.member_id)
+        await erase_member_visits(event.member_id)

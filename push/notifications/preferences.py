@@ -1,0 +1,167 @@
+"""A member's notification preferences: reading them (with defaults) and changing them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from domain.errors import DomainError, InvalidInput, ValidationErrors
+from push.notifications.models import NotificationCategory, NotificationPreferences
+from push.notifications.rules import (
+    MAX_PUSHES_PER_DAY_LIMIT,
+    PushPreferences,
+    format_hhmm,
+    parse_hhmm,
+)
+
+
+class Keep(enum.Enum):
+    """Leave the field as it is (where None would mean "clear it")."""
+
+    KEEP = "KEEP"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class PreferenceChanges:
+    """Only the fields given change. Quiet hours take None to clear them (KEEP: unchanged)."""
+
+    push_enabled: bool | None = None
+    categories: Sequence[str] | None = None
+    quiet_hours_start: str | Keep | None = KEEP
+    quiet_hours_end: str | Keep | None = KEEP
+    max_pushes_per_day: int | None = None
+
+
+def from_row(row: NotificationPreferences | None) -> PushPreferences:
+    if row is None:
+        return PushPreferences()
+    categories = frozenset(
+        NotificationCategory(c) for c in row.categories if c in NotificationCategory.__members__
+    )
+    return PushPreferences(
+        push_enabled=row.push_enabled,
+        categories=categories,
+        quiet_hours_start=parse_hhmm(row.quiet_hours_start or ""),
+        quiet_hours_end=parse_hhmm(row.quiet_hours_end or ""),
+        max_pushes_per_day=row.max_pushes_per_day,
+    )
+
+
+async def preferences_of(member_id: int) -> PushPreferences:
+    """The member's preferences, or the defaults (every category, no quiet hours)."""
+    return from_row(await NotificationPreferences.get_or_none(member_id=member_id))
+
+
+async def preferences_of_many(member_ids: Iterable[int]) -> dict[int, PushPreferences]:
+    ids = list(set(member_ids))
+    rows = {r.member_id: r for r in await NotificationPreferences.filter(member_id__in=ids)}
+    return {member_id: from_row(rows.get(member_id)) for member_id in ids}
+
+
+async def update_notification_preferences(
+    member_id: int, changes: PreferenceChanges, now: datetime
+) -> PushPreferences:
+    """Apply the given changes and return the preferences now in force.
+
+    Quiet hours are local "HH:MM" times in the member's time zone, both set or both cleared,
+    and not equal; a start after the end crosses midnight. At most 50 pushes a day (0: none).
+    Raises `ValidationErrors` of `InvalidInput` naming each field at fault; nothing changes then.
+    """
+    async with in_transaction():
+        row = await NotificationPreferences.filter(member_id=member_id).select_for_update().first()
+        current = from_row(row)
+        errors: list[DomainError] = []
+        push_enabled = (
+            current.push_enabled if changes.push_enabled is None else changes.push_enabled
+        )
+        categories = current.categories
+        if changes.categories is not None:
+            try:
+                categories = _categories(changes.categories)
+            except DomainError as error:
+                errors.append(error)
+        start = _hhmm(
+            changes.quiet_hours_start, current.quiet_hours_start, "quietHoursStart", errors
+        )
+        end = _hhmm(changes.quiet_hours_end, current.quiet_hours_end, "quietHoursEnd", errors)
+        if not errors:
+            if (start is None) != (end is None):
+                missing = "quietHoursEnd" if end is None else "quietHoursStart"
+                errors.append(
+                    InvalidInput("quiet hours need both a start and an end", ["input", missing])
+                )
+            elif start is not None and start == end:
+                errors.append(
+                    InvalidInput("quiet hours must end at another time than they start",
+                                 ["input", "quietHoursEnd"])
+                )  # fmt: skip
+        cap = current.max_pushes_per_day
+        if changes.max_pushes_per_day is not None:
+            if not 0 <= changes.max_pushes_per_day <= MAX_PUSHES_PER_DAY_LIMIT:
+                errors.append(
+                    InvalidInput(
+                        f"must be between 0 and {MAX_PUSHES_PER_DAY_LIMIT}",
+                        ["input", "maxPushesPerDay"],
+                    )
+                )
+            else:
+                cap = changes.max_pushes_per_day
+        if errors:
+            raise ValidationErrors(errors)
+        values = {
+            "push_enabled": push_enabled,
+            "categories": sorted(c.value for c in categories),
+            "quiet_hours_start": format_hhmm(start),
+            "quiet_hours_end": format_hhmm(end),
+            "max_pushes_per_day": cap,
+            "updated_at": now,
+        }
+        if row is None:
+            try:
+                async with in_transaction():
+                    row = await NotificationPreferences.create(member_id=member_id, **values)
+            except IntegrityError:  # created concurrently: apply ours over it
+                await NotificationPreferences.filter(member_id=member_id).update(**values)
+        else:
+            await NotificationPreferences.filter(id=row.id).update(**values)
+    return PushPreferences(
+        push_enabled=push_enabled,
+        categories=categories,
+        quiet_hours_start=start,
+        quiet_hours_end=end,
+        max_pushes_per_day=cap,
+    )
+
+
+def _categories(names: Sequence[str]) -> frozenset[NotificationCategory]:
+    chosen: set[NotificationCategory] = set()
+    for i, name in enumerate(names):
+        try:
+            chosen.add(NotificationCategory(name))
+        except ValueError:
+            raise InvalidInput(
+                f"'{name}' is not a notification category", ["input", "categories", str(i)]
+            ) from None
+    return frozenset(chosen)
+
+
+def _hhmm(
+    given: str | Keep | None, current: time | None, field: str, errors: list[DomainError]
+) -> time | None:
+    if given is KEEP:
+        return current
+    if given is None or given == "":
+        return None
+    parsed = parse_hhmm(given.strip())
+    if parsed is None:
+        message = f"'{given}' is not a time as HH:MM (00:00-23:59)"
+        errors.append(InvalidInput(message, ["input", field]))
+    return parsed

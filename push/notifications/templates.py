@@ -1,0 +1,264 @@
+"""The texts of notifications, per language, as data.
+
+Each template has a category, a deep link pattern and, per language, a title and a body with
+`{placeholders}`. `render` picks the member's language ("es-MX" -> "es", unknown -> English),
+formats numbers and dates the way that language writes them and fills the placeholders.
+Adding a language is adding its texts here (and its month names below).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from push.notifications.models import NotificationCategory
+
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Template:
+    category: NotificationCategory
+    deep_link: str | None
+    #: {language: (title, body)}
+    texts: Mapping[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class RenderedNotification:
+    category: NotificationCategory
+    title: str
+    body: str
+    deep_link: str | None
+
+
+TEMPLATES: dict[str, Template] = {
+    "badge_earned": Template(
+        NotificationCategory.BADGE,
+        "fidelio://badges/{badge_id}",
+        {
+            "en": ("New badge: {badge}", "Well done, {name}! You earned the {badge} badge."),
+            "es": (
+                "Nueva insignia: {badge}",
+                "¡Enhorabuena, {name}! Has conseguido la insignia {badge}.",
+            ),
+        },
+    ),
+    "badge_earned_points": Template(
+        NotificationCategory.BADGE,
+        "fidelio://badges/{badge_id}",
+        {
+            "en": (
+                "New badge: {badge}",
+                "Well done, {name}! You earned the {badge} badge and {points} points.",
+            ),
+            "es": (
+                "Nueva insignia: {badge}",
+                "¡Enhorabuena, {name}! Has conseguido la insignia {badge} y {points} puntos.",
+            ),
+        },
+    ),
+    "challenge_completed": Template(
+        NotificationCategory.CHALLENGE,
+        "fidelio://challenges/{challenge_id}",
+        {
+            "en": (
+                "Challenge completed",
+                "You completed “{challenge}”: {points} points are yours.",
+            ),
+            "es": ("Reto superado", "Has superado el reto «{challenge}»: {points} puntos para ti."),
+        },
+    ),
+    "leaderboard_prize": Template(
+        NotificationCategory.CHALLENGE,
+        "fidelio://leaderboards/{board_code}",
+        {
+            "en": (
+                "You placed #{rank}",
+                "You finished #{rank} on {board} and won {points} points.",
+            ),
+            "es": (
+                "Puesto n.º {rank}",
+                "Has quedado en el puesto {rank} de {board} y ganas {points} puntos.",
+            ),
+        },
+    ),
+    "tier_upgraded": Template(
+        NotificationCategory.TIER,
+        "fidelio://tiers",
+        {
+            "en": ("Welcome to {tier}", "Congratulations, {name}: you reached the {tier} tier."),
+            "es": ("Bienvenido a {tier}", "Enhorabuena, {name}: has alcanzado el nivel {tier}."),
+        },
+    ),
+    "tier_downgraded": Template(
+        NotificationCategory.TIER,
+        "fidelio://tiers",
+        {
+            "en": ("Your tier is now {tier}", "Shop again to climb back up from {tier}."),
+            "es": (
+                "Tu nivel ahora es {tier}",
+                "Vuelve a comprar para subir de nuevo desde {tier}.",
+            ),
+        },
+    ),
+    "drop_early_access": Template(
+        NotificationCategory.DROP,
+        "fidelio://drops/{drop_id}",
+        {
+            "en": ("Early access: {drop}", "{name}, {drop} is open for you before everyone else."),
+            "es": (
+                "Acceso anticipado: {drop}",
+                "{name}, {drop} ya está disponible para ti antes que nadie.",
+            ),
+        },
+    ),
+    "drop_opened": Template(
+        NotificationCategory.DROP,
+        "fidelio://drops/{drop_id}",
+        {
+            "en": ("{drop} is live", "The {drop} drop is open now. Quantities are limited."),
+            "es": (
+                "{drop} ya está aquí",
+                "El lanzamiento {drop} está abierto. Unidades limitadas.",
+            ),
+        },
+    ),
+    "points_expiring": Template(
+        NotificationCategory.REMINDER,
+        "fidelio://points",
+        {
+            "en": (
+                "Points expiring soon",
+                "{points} of your points expire on {date}. Use them before then.",
+            ),
+            "es": (
+                "Tus puntos caducan pronto",
+                "{points} de tus puntos caducan el {date}. Úsalos antes.",
+            ),
+        },
+    ),
+    "referral_referrer": Template(
+        NotificationCategory.REFERRAL,
+        "fidelio://referrals",
+        {
+            "en": (
+                "Your friend joined",
+                "Thanks for bringing a friend, {name}: {points} points are yours.",
+            ),
+            "es": (
+                "Tu amigo se ha unido",
+                "Gracias por invitar a un amigo, {name}: tienes {points} puntos.",
+            ),
+        },
+    ),
+    "referral_referee": Template(
+        NotificationCategory.REFERRAL,
+        "fidelio://points",
+        {
+            "en": ("Welcome gift", "Welcome, {name}! Here are {points} points to start with."),
+            "es": (
+                "Regalo de bienvenida",
+                "¡Bienvenido, {name}! Aquí tienes {points} puntos para empezar.",
+            ),
+        },
+    ),
+    "birthday": Template(
+        NotificationCategory.POINTS,
+        "fidelio://points",
+        {
+            "en": ("Happy birthday, {name}!", "Here are {points} points to celebrate with us."),
+            "es": ("¡Feliz cumpleaños, {name}!", "Te regalamos {points} puntos para celebrarlo."),
+        },
+    ),
+    "birthday_no_points": Template(
+        NotificationCategory.POINTS,
+        None,
+        {
+            "en": ("Happy birthday, {name}!", "Everyone here wishes you a wonderful day."),
+            "es": ("¡Feliz cumpleaños, {name}!", "Todo el equipo te desea un día estupendo."),
+        },
+    ),
+    "win_back": Template(
+        NotificationCategory.REMINDER,
+        "fidelio://rewards",
+        {
+            "en": ("We miss you, {name}", "It has been a while. Come and see what is new for you."),
+            "es": (
+                "Te echamos de menos, {name}",
+                "Ha pasado un tiempo. Ven a ver las novedades que tenemos para ti.",
+            ),
+        },
+    ),
+    "win_back_points": Template(
+        NotificationCategory.REMINDER,
+        "fidelio://rewards",
+        {
+            "en": ("We miss you, {name}", "Here are {points} points to welcome you back."),
+            "es": ("Te echamos de menos, {name}", "Te regalamos {points} puntos para que vuelvas."),
+        },
+    ),
+}
+
+MONTHS = {
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+    "es": (
+        "enero", "febrero", "marzo", "abril", "mayo", "junio",
+        "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+    ),
+}  # fmt: skip
+
+
+def language_of(locale: str | None) -> str:
+    """The template language for a member locale: "es-ES" -> "es"; English when unknown."""
+    language = (locale or "").replace("_", "-").split("-")[0].lower()
+    return language if language in MONTHS else DEFAULT_LANGUAGE
+
+
+def format_number(value: int, language: str) -> str:
+    """1250 -> "1,250" in English; Spanish groups with "." from five digits on ("1250",
+    "12.500"), as the RAE recommends."""
+    if language == "es":
+        return f"{value:,}".replace(",", ".") if abs(value) >= 10_000 else str(value)
+    return f"{value:,}"
+
+
+def format_date(value: date, language: str) -> str:
+    """ "March 4" / "4 de marzo"."""
+    month = MONTHS[language][value.month - 1]
+    return f"{value.day} de {month}" if language == "es" else f"{month} {value.day}"
+
+
+def render(key: str, locale: str | None, params: Mapping[str, Any]) -> RenderedNotification:
+    """Fill template `key` in the member's language. Ints are formatted as numbers, dates
+    (and datetimes, already in the member's time zone) as dates. Raises KeyError for an unknown
+    template or a placeholder without a value."""
+    template = TEMPLATES[key]
+    language = language_of(locale)
+    title, body = template.texts.get(language) or template.texts[DEFAULT_LANGUAGE]
+    values = {name: _format(value, language) for name, value in params.items()}
+    raw = {name: str(value) for name, value in params.items()}  # ids are not numbers to format
+    deep_link = template.deep_link.format_map(raw) if template.deep_link else None
+    return RenderedNotification(
+        category=template.category,
+        title=title.format_map(values),
+        body=body.format_map(values),
+        deep_link=deep_link,
+    )
+
+
+def _format(value: Any, language: str) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return format_number(value, language)
+    if isinstance(value, datetime):
+        return format_date(value.date(), language)
+    if isinstance(value, date):
+        return format_date(value, language)
+    return str(value)

@@ -1,0 +1,1 @@
+"""Stores, their geofences and the promotions that fire when members come by."""

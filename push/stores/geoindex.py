@@ -1,0 +1,206 @@
+"""The geofence index: store circles in Redis GEO sets, rebuilt from the database at will.
+
+Fences are filed by radius class (up to 250 m, 1 km, 5 km, 50 km), one GEO set per class,
+with members named "<store id>:<radius>". Finding the fences that contain a point is one
+pipeline of one GEOSEARCH per class, each by the largest radius of its class, then a filter
+by each fence's own radius: a constant number of calls however many fences there are, and a
+50 km fence somewhere does not turn every search into a 50 km one. Another set holds every
+store by id for "the nearest N" (searched in widening circles).
+
+Redis only mirrors the database (DESIGN: losing Redis loses nothing): `rebuild` refills it,
+and a search that finds the index missing (Redis flushed or new) rebuilds it first. The keys
+share one hash tag so that a pipeline and RENAME work on Redis Cluster. The embedded setup
+runs the same code on the in-process Redis stand-in (fakeredis implements GEO; it scans,
+which is fine for the few stores of a demo: production runs on Redis).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from push.stores.models import Store
+
+#: Largest radius of each class, in metres (the last is the largest radius allowed).
+RADIUS_CLASSES = (250.0, 1_000.0, 5_000.0, 50_000.0)
+#: Widening circles for "the nearest N", in metres (the last covers the earth).
+NEAREST_STEPS = (5_000.0, 50_000.0, 500_000.0, 5_000_000.0, 20_038_000.0)
+#: Redis GEO cannot index latitudes beyond this (Web Mercator).
+MAX_GEO_LATITUDE = 85.05112878
+_EARTH_RADIUS_M = 6372797.560856  # the one Redis uses, so both agree on distances
+_REBUILD_PAGE = 5000
+
+
+def radius_class(radius_m: float) -> int:
+    for i, limit in enumerate(RADIUS_CLASSES):
+        if radius_m <= limit:
+            return i
+    raise ValueError(f"radius {radius_m} m is beyond the largest class")
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine, on Redis's earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(frozen=True)
+class FenceHit:
+    store_id: int
+    distance_m: float
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class GeofenceIndex:
+    """Store geofences in the app's Redis under `prefix`."""
+
+    def __init__(self, redis: Any, prefix: str) -> None:
+        self._redis = redis
+        self._base = f"{prefix}{{geofences}}"
+
+    def _class_key(self, i: int) -> str:
+        return f"{self._base}:r{int(RADIUS_CLASSES[i])}"
+
+    @property
+    def _all_key(self) -> str:
+        return f"{self._base}:stores"
+
+    @property
+    def _built_key(self) -> str:
+        return f"{self._base}:built"
+
+    def _keys(self) -> list[str]:
+        return [self._class_key(i) for i in range(len(RADIUS_CLASSES))] + [self._all_key]
+
+    @staticmethod
+    def _fence_name(store_id: int, radius_m: float) -> str:
+        return f"{store_id}:{radius_m:.2f}"
+
+    async def put(self, store: Store, previous_radius_m: float | None = None) -> None:
+        """File (or move) a store's fence; `previous_radius_m` is its radius before an edit."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if previous_radius_m is not None:
+                pipe.zrem(
+                    self._class_key(radius_class(previous_radius_m)),
+                    self._fence_name(store.id, previous_radius_m),
+                )
+            pipe.geoadd(
+                self._class_key(radius_class(store.geofence_radius_m)),
+                [
+                    store.longitude,
+                    store.latitude,
+                    self._fence_name(store.id, store.geofence_radius_m),
+                ],
+            )
+            pipe.geoadd(self._all_key, [store.longitude, store.latitude, str(store.id)])
+            await pipe.execute()
+
+    async def remove(self, store_id: int, radius_m: float) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._class_key(radius_class(radius_m)), self._fence_name(store_id, radius_m))
+            pipe.zrem(self._all_key, str(store_id))
+            await pipe.execute()
+
+    async def containing(self, latitude: float, longitude: float) -> list[FenceHit]:
+        """The fences whose circle holds the point, nearest first: one round trip (two if the
+        index has to be rebuilt first)."""
+        if abs(latitude) > MAX_GEO_LATITUDE:
+            return []
+        for _ in range(2):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.exists(self._built_key)
+                for i, limit in enumerate(RADIUS_CLASSES):
+                    pipe.geosearch(
+                        self._class_key(i),
+                        longitude=longitude,
+                        latitude=latitude,
+                        radius=limit,
+                        unit="m",
+                        withdist=True,
+                        sort="ASC",
+                    )
+                built, *per_class = await pipe.execute()
+            if built:
+                break
+            await self.rebuild()
+        hits: list[FenceHit] = []
+        for found in per_class:
+            for name, distance in found:
+                store_id, _, radius = _text(name).partition(":")
+                if float(distance) <= float(radius):
+                    hits.append(FenceHit(int(store_id), float(distance)))
+        return sorted(hits, key=lambda h: (h.distance_m, h.store_id))
+
+    async def nearest(self, latitude: float, longitude: float, limit: int) -> list[FenceHit]:
+        """The `limit` stores nearest the point, nearest first (widening circles: one round
+        trip where stores are dense, a few where they are sparse)."""
+        if abs(latitude) > MAX_GEO_LATITUDE or limit < 1:
+            return []
+        if not await self._redis.exists(self._built_key):
+            await self.rebuild()
+        found: list[Any] = []
+        for radius in NEAREST_STEPS:
+            found = await self._redis.geosearch(
+                self._all_key,
+                longitude=longitude,
+                latitude=latitude,
+                radius=radius,
+                unit="m",
+                withdist=True,
+                sort="ASC",
+                count=limit,
+            )
+            if len(found) >= limit:
+                break
+        return [FenceHit(int(_text(name)), float(distance)) for name, distance in found]
+
+    async def rebuild(self) -> int:
+        """Refill the index from the stores table (into fresh keys, then swapped in, so
+        searches meanwhile see the old index); returns the stores indexed."""
+        suffix = uuid.uuid4().hex[:8]
+        temporary = {key: f"{key}:rebuild:{suffix}" for key in self._keys()}
+        count = 0
+        after = 0
+        while True:
+            page = (
+                await Store.filter(id__gt=after)
+                .order_by("id")
+                .limit(_REBUILD_PAGE)
+                .values_list("id", "latitude", "longitude", "geofence_radius_m")
+            )
+            if not page:
+                break
+            after = page[-1][0]
+            by_class: dict[int, list[Any]] = {}
+            everything: list[Any] = []
+            for store_id, latitude, longitude, radius in page:
+                by_class.setdefault(radius_class(radius), []).extend(
+                    [longitude, latitude, self._fence_name(store_id, radius)]
+                )
+                everything.extend([longitude, latitude, str(store_id)])
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for i, values in by_class.items():
+                    pipe.geoadd(temporary[self._class_key(i)], values)
+                pipe.geoadd(temporary[self._all_key], everything)
+                await pipe.execute()
+            count += len(page)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for tmp in temporary.values():
+                pipe.exists(tmp)
+            exists = await pipe.execute()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for (key, tmp), present in zip(temporary.items(), exists, strict=True):
+                if present:
+                    pipe.rename(tmp, key)
+                else:
+                    pipe.delete(key)
+            pipe.set(self._built_key, str(count))
+            await pipe.execute()
+        return count

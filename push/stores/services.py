@@ -1,0 +1,234 @@
+"""Use cases of stores and promotions for admins, and the nearest geofences for the app."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from push.bonus import MAX_BONUS_POINTS
+from push.ports import CouponIssuer, SegmentDirectory
+from push.stores.geoindex import MAX_GEO_LATITUDE, GeofenceIndex
+from push.stores.models import GeofenceTransition, Promotion, Store
+from push.validation import (
+    check_aware,
+    check_code,
+    check_int,
+    check_latitude,
+    check_longitude,
+    check_text,
+)
+
+MIN_RADIUS_M = 50.0
+MAX_RADIUS_M = 50_000.0
+NEARBY_DEFAULT = 20
+NEARBY_MAX = 100
+MAX_COOLDOWN_HOURS = 24 * 366
+
+
+class _Errors:
+    """Collects every input problem so they are reported together."""
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def check(self, function, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return function(*args, **kwargs)
+        except DomainError as error:
+            self.errors.append(error)
+            return None
+
+    def add(self, error: DomainError) -> None:
+        self.errors.append(error)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise ValidationErrors(self.errors)
+
+
+@dataclass(frozen=True)
+class StoreInput:
+    code: str
+    name: str
+    latitude: float
+    longitude: float
+    geofence_radius_m: float
+    address: str | None = None
+
+
+async def upsert_store(data: StoreInput, now: datetime, index: GeofenceIndex) -> Store:
+    """Create or update the store with this code, and file its geofence in the index.
+
+    Coordinates must be valid (latitude within ±85.05°, where geofencing works) and the
+    radius 50 m to 50 km. Raises ValidationErrors of InvalidInput naming each field at fault.
+    """
+    errors = _Errors()
+    code = errors.check(check_code, data.code, ["input", "code"])
+    name = errors.check(check_text, data.name, ["input", "name"], max_length=120)
+    address = None
+    if data.address is not None and data.address.strip():
+        address = errors.check(check_text, data.address, ["input", "address"], max_length=300)
+    latitude = errors.check(check_latitude, data.latitude, ["input", "latitude"])
+    if latitude is not None and abs(latitude) > MAX_GEO_LATITUDE:
+        errors.add(InvalidInput("geofences work within ±85.05° of latitude", ["input", "latitude"]))
+    longitude = errors.check(check_longitude, data.longitude, ["input", "longitude"])
+    radius = data.geofence_radius_m
+    if not (MIN_RADIUS_M <= radius <= MAX_RADIUS_M):  # also refuses NaN
+        errors.add(
+            InvalidInput(
+                "a geofence radius is 50 to 50,000 metres", ["input", "geofenceRadiusMeters"]
+            )
+        )
+    errors.raise_any()
+    values = {
+        "name": name,
+        "address": address,
+        "latitude": latitude,
+        "longitude": longitude,
+        "geofence_radius_m": float(radius),
+        "updated_at": now,
+    }
+    previous_radius: float | None = None
+    async with in_transaction():
+        store = await Store.filter(code=code).select_for_update().first()
+        if store is None:
+            try:
+                async with in_transaction():
+                    store = await Store.create(code=code, created_at=now, **values)
+            except IntegrityError:  # created concurrently: update it below
+                store = await Store.filter(code=code).select_for_update().get()
+            else:
+                values = {}
+        if values:
+            previous_radius = store.geofence_radius_m
+            await Store.filter(id=store.id).update(**values)
+            await store.refresh_from_db()
+    # After the commit: the index mirrors what the database holds.
+    await index.put(store, previous_radius)
+    return store
+
+
+@dataclass(frozen=True)
+class NearbyGeofence:
+    store: Store
+    distance_m: float
+
+
+async def nearby_geofences(
+    latitude: float, longitude: float, index: GeofenceIndex, limit: int = NEARBY_DEFAULT
+) -> list[NearbyGeofence]:
+    """The stores' geofences nearest the point, nearest first, for the app to monitor (iOS
+    watches at most 20 regions). Raises InvalidInput for bad coordinates or a limit outside
+    1-100."""
+    errors = _Errors()
+    errors.check(check_latitude, latitude, ["latitude"])
+    errors.check(check_longitude, longitude, ["longitude"])
+    errors.check(check_int, limit, ["limit"], minimum=1, maximum=NEARBY_MAX)
+    errors.raise_any()
+    hits = await index.nearest(latitude, longitude, limit)
+    stores = {s.id: s for s in await Store.filter(id__in=[h.store_id for h in hits])}
+    return [NearbyGeofence(stores[h.store_id], h.distance_m) for h in hits if h.store_id in stores]
+
+
+@dataclass(frozen=True)
+class PromotionInput:
+    code: str
+    title: str
+    message: str
+    starts_at: datetime
+    ends_at: datetime
+    store_codes: Sequence[str] | None = None
+    segment_code: str | None = None
+    bonus_points: int = 0
+    reward_code: str | None = None
+    cooldown_hours: int = 24
+    transitions: Sequence[str] | None = None
+
+
+async def upsert_promotion(
+    data: PromotionInput,
+    now: datetime,
+    segments: SegmentDirectory,
+    coupons: CouponIssuer,
+) -> Promotion:
+    """Create or update the promotion with this code.
+
+    Checks: texts (title up to 100, message up to 500 characters), starts before it ends,
+    stores, segment and reward that exist, 0-100,000 bonus points, a cooldown of 1 hour to a
+    year, at least one transition. Raises ValidationErrors of InvalidInput / NotFound naming
+    each field at fault.
+    """
+    errors = _Errors()
+    code = errors.check(check_code, data.code, ["input", "code"])
+    title = errors.check(check_text, data.title, ["input", "title"], max_length=100)
+    message = errors.check(check_text, data.message, ["input", "message"], max_length=500)
+    starts_at = errors.check(check_aware, data.starts_at, ["input", "startsAt"])
+    ends_at = errors.check(check_aware, data.ends_at, ["input", "endsAt"])
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        errors.add(InvalidInput("a promotion ends after it starts", ["input", "endsAt"]))
+    bonus = errors.check(
+        check_int, data.bonus_points, ["input", "bonusPoints"], minimum=0, maximum=MAX_BONUS_POINTS
+    )
+    cooldown = errors.check(
+        check_int, data.cooldown_hours, ["input", "cooldownHours"], minimum=1,
+        maximum=MAX_COOLDOWN_HOURS,
+    )  # fmt: skip
+    transitions: list[str] = []
+    for i, name in enumerate(data.transitions if data.transitions is not None else ["ENTER"]):
+        if name not in GeofenceTransition.__members__:
+            errors.add(
+                InvalidInput(f"'{name}' is not a transition", ["input", "transitions", str(i)])
+            )
+        elif name not in transitions:
+            transitions.append(name)
+    if not transitions and not errors.errors:
+        errors.add(InvalidInput("at least one transition", ["input", "transitions"]))
+    store_codes = [c.strip() for c in (data.store_codes or [])]
+    if store_codes:
+        known = set(await Store.filter(code__in=store_codes).values_list("code", flat=True))
+        for i, store_code in enumerate(store_codes):
+            if store_code not in known:
+                errors.add(NotFound(f"no store '{store_code}'", ["input", "storeCodes", str(i)]))
+    segment_code = data.segment_code.strip() if data.segment_code else None
+    if segment_code and not await segments.exists(segment_code):
+        errors.add(NotFound(f"no segment '{segment_code}'", ["input", "segmentCode"]))
+    reward_code = data.reward_code.strip() if data.reward_code else None
+    if reward_code and not await coupons.reward_exists(reward_code):
+        errors.add(NotFound(f"no reward '{reward_code}'", ["input", "rewardCode"]))
+    errors.raise_any()
+    values = {
+        "title": title,
+        "message": message,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "store_codes": sorted(set(store_codes)),
+        "segment_code": segment_code,
+        "bonus_points": bonus,
+        "reward_code": reward_code,
+        "cooldown_hours": cooldown,
+        "transitions": transitions,
+        "updated_at": now,
+    }
+    async with in_transaction():
+        promotion = await Promotion.filter(code=code).select_for_update().first()
+        if promotion is None:
+            try:
+                async with in_transaction():
+                    return await Promotion.create(code=code, created_at=now, **values)
+            except IntegrityError:
+                promotion = await Promotion.filter(code=code).select_for_update().get()
+        await Promotion.filter(id=promotion.id).update(**values)
+        await promotion.refresh_from_db()
+        return promotion
+
+
+def cooldown_window_start(moment: datetime, cooldown_hours: int) -> datetime:
+    """`moment` floored to a whole number of cooldowns since the Unix epoch (UTC)."""
+    epoch = datetime(1970, 1, 1, tzinfo=moment.tzinfo)
+    size = timedelta(hours=cooldown_hours)
+    return epoch + size * ((moment - epoch) // size)

@@ -1,0 +1,338 @@
+"""Members coming by stores: geofence transitions and locations that trigger promotions.
+
+The app either monitors the nearest fences itself and reports a transition
+(`report_geofence_event`), or reports where it is and the server finds the fences around it
+(`report_location`, through the geofence index). Both end in `_visit`: the promotions active
+for that store, time, transition and the member's segment fire, each at most once per member
+per cooldown, giving bonus points and/or a coupon and a push; an ENTER (or DWELL) is also a
+STORE_VISIT activity for the rules engine, counted once per store and local day.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from domain.activity import Activity, ActivityObserver
+from domain.errors import DomainError, InvalidInput, NotEligible, NotFound, ValidationErrors
+from domain.members.models import Member
+from domain.points import ledger
+from push.bonus import award_bonus
+from push.live import NotificationPublisher
+from push.notifications.models import Notification, NotificationCategory, PushStatus
+from push.notifications.rules import local_date, zone
+from push.notifications.services import Draft, notify_members
+from push.ports import CouponIssuer, SegmentDirectory
+from push.stores.geoindex import GeofenceIndex, distance_m
+from push.stores.models import GeofenceTransition, Promotion, PromotionTrigger, Store
+from push.stores.services import cooldown_window_start
+from push.validation import check_aware, check_latitude, check_longitude
+
+#: How old a reported transition may be (a phone that was offline), and how far ahead.
+MAX_REPORT_AGE = timedelta(hours=6)
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+#: A location vaguer than this matches no fence.
+MAX_USEFUL_ACCURACY_M = 1_000.0
+#: How far outside its fence a device may say it entered (GPS and OS region lag).
+MIN_ENTER_SLACK_M = 500.0
+
+
+@dataclass(frozen=True)
+class VisitServices:
+    """What visits need from the rest of the app (wired once, passed to each call)."""
+
+    index: GeofenceIndex
+    observer: ActivityObserver
+    segments: SegmentDirectory
+    coupons: CouponIssuer
+    publisher: NotificationPublisher
+
+
+@dataclass(frozen=True)
+class TriggeredPromotion:
+    promotion: Promotion
+    store: Store
+    bonus_points: int
+    coupon_code: str | None
+    #: Whether the push went out now (quiet hours, caps and preferences may hold it back).
+    pushed: bool
+    notification_id: int | None
+
+
+async def report_geofence_event(
+    member: Member,
+    geofence_id: int,
+    transition: GeofenceTransition | str,
+    now: datetime,
+    services: VisitServices,
+    *,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    occurred_at: datetime | None = None,
+) -> list[TriggeredPromotion]:
+    """The device saw the member cross a store's geofence: fire the promotions due.
+
+    Raises NotFound for an unknown geofence, InvalidInput for a bad transition, a bad or
+    half-given position, or a time more than 6 hours old or in the future, and NotEligible
+    when an ENTER or DWELL comes with a position far outside the fence.
+    """
+    errors: list[DomainError] = []
+    try:
+        kind = GeofenceTransition(transition)
+    except ValueError:
+        errors.append(InvalidInput(f"'{transition}' is not a transition", ["input", "transition"]))
+    if (latitude is None) != (longitude is None):
+        errors.append(
+            InvalidInput("give both latitude and longitude, or neither", ["input", "latitude"])
+        )
+    for value, check, name in (
+        (latitude, check_latitude, "latitude"),
+        (longitude, check_longitude, "longitude"),
+    ):
+        if value is not None:
+            try:
+                check(value, ["input", name])
+            except DomainError as error:
+                errors.append(error)
+    at = now
+    if occurred_at is not None:
+        try:
+            at = check_aware(occurred_at, ["input", "occurredAt"])
+        except DomainError as error:
+            errors.append(error)
+        else:
+            if at > now + MAX_CLOCK_SKEW:
+                errors.append(InvalidInput("the time is in the future", ["input", "occurredAt"]))
+            elif at < now - MAX_REPORT_AGE:
+                errors.append(InvalidInput("the event is too old", ["input", "occurredAt"]))
+            at = min(at, now)
+    if errors:
+        raise ValidationErrors(errors)
+    store = await Store.get_or_none(id=geofence_id)
+    if store is None:
+        raise NotFound(f"no geofence {geofence_id}", ["input", "geofenceId"])
+    if latitude is not None and longitude is not None and kind is not GeofenceTransition.EXIT:
+        away = distance_m(latitude, longitude, store.latitude, store.longitude)
+        if away > store.geofence_radius_m + max(store.geofence_radius_m, MIN_ENTER_SLACK_M):
+            raise NotEligible(
+                "the position reported is far from this geofence", ["input", "latitude"]
+            )
+    return await _visit(member, [store], kind, at, now, services)
+
+
+async def report_location(
+    member: Member,
+    latitude: float,
+    longitude: float,
+    accuracy_m: float | None,
+    now: datetime,
+    services: VisitServices,
+) -> list[TriggeredPromotion]:
+    """The app reports where the member is: every fence holding the point counts as entered.
+
+    A constant number of Redis and database calls, however many fences exist. A location
+    vaguer than 1 km matches nothing. Raises InvalidInput for bad coordinates or accuracy.
+    """
+    errors: list[DomainError] = []
+    for value, check, name in (
+        (latitude, check_latitude, "latitude"),
+        (longitude, check_longitude, "longitude"),
+    ):
+        try:
+            check(value, ["input", name])
+        except DomainError as error:
+            errors.append(error)
+    if accuracy_m is not None and not (math.isfinite(accuracy_m) and accuracy_m >= 0):
+        errors.append(InvalidInput("accuracy is a distance in metres", ["input", "accuracyMeters"]))
+    if errors:
+        raise ValidationErrors(errors)
+    if accuracy_m is not None and accuracy_m > MAX_USEFUL_ACCURACY_M:
+        return []
+    hits = await services.index.containing(latitude, longitude)
+    if not hits:
+        return []
+    stores = await Store.filter(id__in=[h.store_id for h in hits])
+    # The database has the last word over a possibly stale index.
+    inside = [
+        s
+        for s in stores
+        if distance_m(latitude, longitude, s.latitude, s.longitude) <= s.geofence_radius_m
+    ]
+    inside.sort(key=lambda s: distance_m(latitude, longitude, s.latitude, s.longitude))
+    return await _visit(member, inside, GeofenceTransition.ENTER, now, now, services)
+
+
+async def _visit(
+    member: Member,
+    stores: Sequence[Store],
+    transition: GeofenceTransition,
+    at: datetime,
+    now: datetime,
+    services: VisitServices,
+) -> list[TriggeredPromotion]:
+    """`stores` nearest first; `at` is when it happened, `now` when we learn of it."""
+    if not stores or member.erased_at is not None:
+        return []
+    candidates = [
+        p
+        for p in await Promotion.filter(starts_at__lte=at, ends_at__gt=at).order_by("id")
+        if transition.value in p.transitions
+    ]
+    triggered: list[TriggeredPromotion] = []
+    notifications: list[Notification] = []
+    async with in_transaction():
+        await ledger.lock_member(member.id)  # serialises the cooldown check per member
+        if candidates:
+            eligible = await _eligible(member, candidates, stores, at, now, services.segments)
+            recent = await _recent_triggers(member.id, [p for p, _ in eligible], at)
+            for promotion, store in eligible:
+                if _cooling_down(promotion, recent.get(promotion.id, []), at):
+                    continue
+                outcome = await _fire(member, promotion, store, transition, at, now, services)
+                if outcome is not None:
+                    triggered.append(outcome[0])
+                    notifications.extend(outcome[1])
+        if transition is not GeofenceTransition.EXIT:
+            for store in stores:
+                day = local_date(at, zone(member.time_zone)).isoformat()
+                await services.observer.observe(
+                    Activity(
+                        member_id=member.id,
+                        kind="STORE_VISIT",
+                        occurred_at=at,
+                        reference=f"store-visit:{store.code}:{day}",
+                        store_code=store.code,
+                    ),
+                    now,
+                )
+    await services.publisher.publish(notifications)
+    return triggered
+
+
+async def _eligible(
+    member: Member,
+    promotions: Sequence[Promotion],
+    stores: Sequence[Store],
+    at: datetime,
+    now: datetime,
+    segments: SegmentDirectory,
+) -> list[tuple[Promotion, Store]]:
+    """Each promotion valid at one of the stores (the nearest), for the member's segment."""
+    in_segment: dict[str, bool] = {}
+    chosen: list[tuple[Promotion, Store]] = []
+    for promotion in promotions:
+        store = next(
+            (s for s in stores if not promotion.store_codes or s.code in promotion.store_codes),
+            None,
+        )
+        if store is None:
+            continue
+        if promotion.segment_code:
+            code = promotion.segment_code
+            if code not in in_segment:
+                try:
+                    in_segment[code] = await segments.contains(code, member.id, now)
+                except NotFound:
+                    in_segment[code] = False  # a segment deleted since: nobody is in it
+            if not in_segment[code]:
+                continue
+        chosen.append((promotion, store))
+    return chosen
+
+
+async def _recent_triggers(
+    member_id: int, promotions: Sequence[Promotion], at: datetime
+) -> dict[int, list[datetime]]:
+    if not promotions:
+        return {}
+    longest = timedelta(hours=max(p.cooldown_hours for p in promotions))
+    rows = await PromotionTrigger.filter(
+        member_id=member_id,
+        promotion_id__in=[p.id for p in promotions],
+        triggered_at__gt=at - longest,
+        triggered_at__lt=at + longest,
+    ).values_list("promotion_id", "triggered_at")
+    recent: dict[int, list[datetime]] = {}
+    for promotion_id, triggered_at in rows:
+        recent.setdefault(promotion_id, []).append(triggered_at)
+    return recent
+
+
+def _cooling_down(promotion: Promotion, triggered: Sequence[datetime], at: datetime) -> bool:
+    """Within one cooldown of another trigger, before or after (reports arrive out of order)."""
+    cooldown = timedelta(hours=promotion.cooldown_hours)
+    return any(abs(at - previous) < cooldown for previous in triggered)
+
+
+async def _fire(
+    member: Member,
+    promotion: Promotion,
+    store: Store,
+    transition: GeofenceTransition,
+    at: datetime,
+    now: datetime,
+    services: VisitServices,
+) -> tuple[TriggeredPromotion, list[Notification]] | None:
+    try:
+        async with in_transaction():
+            trigger = await PromotionTrigger.create(
+                promotion_id=promotion.id,
+                member_id=member.id,
+                store_id=store.id,
+                window_start=cooldown_window_start(at, promotion.cooldown_hours),
+                triggered_at=at,
+                transition=transition,
+                bonus_points=promotion.bonus_points,
+            )
+    except IntegrityError:
+        return None  # the same cooldown window was taken concurrently
+    reference = f"promotion:{promotion.code}:{trigger.id}"
+    if promotion.bonus_points:
+        await award_bonus(
+            member.id, promotion.bonus_points, f"Promotion: {promotion.title}", reference, now
+        )
+    coupon_code: str | None = None
+    if promotion.reward_code:
+        try:
+            async with in_transaction():
+                coupon_code = await services.coupons.issue(
+                    member.id, promotion.reward_code, reference, now
+                )
+        except DomainError:
+            coupon_code = None  # out of stock, reward withdrawn: the rest still stands
+    data = {"promotion_id": str(promotion.id), "store_code": store.code}
+    if coupon_code:
+        data["coupon_code"] = coupon_code
+    draft = Draft(
+        category=NotificationCategory.PROMOTION,
+        title=promotion.title,
+        body=promotion.message,
+        deep_link=f"fidelio://promotions/{promotion.id}",
+        data=data,
+    )
+    created = await notify_members([member.id], lambda _: draft, f"promotion:{trigger.id}", now)
+    notification = created[0] if created else None
+    await PromotionTrigger.filter(id=trigger.id).update(
+        coupon_code=coupon_code, notification_id=notification.id if notification else None
+    )
+    return (
+        TriggeredPromotion(
+            promotion=promotion,
+            store=store,
+            bonus_points=promotion.bonus_points,
+            coupon_code=coupon_code,
+            pushed=notification is not None and notification.push_status is PushStatus.PENDING,
+            notification_id=notification.id if notification else None,
+        ),
+        created,
+    )
+
+
+async def erase_member_visits(member_id: int) -> int:
+    """Forget which promotions the member got where (part of erasing their account)."""
+    return await PromotionTrigger.filter(member_id=member_id).delete()

@@ -1,0 +1,37 @@
+"""The demo seed of the points area runs twice without changing anything the second time."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.runtime import build_runtime
+from api.seed import seed_members
+from api.seed_points import seed_points
+from api.settings import Settings
+from domain.clock import FrozenClock
+from domain.members.models import Member
+from domain.points.models import PointsEntry
+from domain.purchases.models import Purchase
+from domain.tiers.models import Tier
+
+
+@pytest.mark.usefixtures("db")
+async def test_the_points_demo_seed_is_idempotent(db: str, redis_client) -> None:  # type: ignore[no-untyped-def]
+    runtime = build_runtime(
+        Settings(env="test", database_url=db, run_background=False),
+        clock=FrozenClock(),
+        redis=redis_client,
+    )
+    await seed_members(runtime)
+    await seed_points(runtime)
+    counts = (await Purchase.all().count(), await PointsEntry.all().count())
+    assert counts[0] >= 12
+    await seed_points(runtime)
+    assert (await Purchase.all().count(), await PointsEntry.all().count()) == counts
+    assert [t.code for t in await Tier.all().order_by("level")] == [
+        "BRONZE",
+        "SILVER",
+        "GOLD",
+        "PLATINUM",
+    ]
+    assert await Member.exclude(tier_code="BRONZE").count() > 0
