@@ -33,7 +33,7 @@ BOARD = """
 query Leaderboard($code: String!, $window: LeaderboardWindow!, $region: String, $first: Int) {
   leaderboard(code: $code, window: $window, region: $region) {
     code name metric window region periodStart periodEnd totalEntries
-    top(first: $first) { rank score member { id displayName } }
+    top(first: $first) { rank score member { id displayName tier { code } } }
     me { rank score }
     aroundMe(radius: 2) { rank score member { id displayName } }
   }
@@ -130,6 +130,7 @@ async def test_a_member_sees_the_top_their_entry_and_who_is_around_them(
         (3, 60.0, "Cai"),  # cai reached 60 before dan
     ]
     assert board["top"][0]["member"]["id"] == str(people["ana"].id)
+    assert len({e["member"]["tier"]["code"] for e in board["top"]}) == 1  # all on the base tier
     assert board["me"] == {"rank": 4, "score": 60.0}
     assert [e["member"]["displayName"] for e in board["aroundMe"]] == [
         "Ben", "Cai", "Dan", "Eva", "Fer",
@@ -231,21 +232,29 @@ async def test_a_page_of_a_hundred_entries_costs_as_many_queries_as_a_page_of_on
         board, [ScoreEntry(m, 1000 - i, now) for i, m in enumerate(ids)]
     )
     token = api.token("member", "c120")
-    await api.post(BOARD, {"code": "spend", "window": "WEEKLY", "first": 1}, token=token)
+    top = """query Top($first: Int) { leaderboard(code: "spend", window: WEEKLY) {
+      totalEntries top(first: $first) { rank score member { id displayName tier { code } } } } }"""
+    me = '{ leaderboard(code: "spend", window: WEEKLY) { me { rank score } } }'
+    around = """{ leaderboard(code: "spend", window: WEEKLY) {
+      aroundMe(radius: 10) { rank score member { id displayName } } } }"""
+    await api.post(top, {"first": 1}, token=token)  # the member exists from here on
 
-    counts = {}
-    for first in (1, 100):
+    async def queries(query: str, variables: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with counting_queries() as seen:
-            result = data(
-                await api.post(
-                    BOARD, {"code": "spend", "window": "WEEKLY", "first": first}, token=token
-                )
-            )
-        assert len(result["leaderboard"]["top"]) == first
-        assert result["leaderboard"]["me"]["rank"] == 121
-        counts[first] = len(seen)
-    # the member, the board's definition, one batched load of every entry's member
-    assert counts == {1: 3, 100: 3}
+            result = data(await api.post(query, variables, token=token))["leaderboard"]
+        return len(seen), result
+
+    one, page_of_one = await queries(top, {"first": 1})
+    hundred, page_of_hundred = await queries(top, {"first": 100})
+    assert (len(page_of_one["top"]), len(page_of_hundred["top"])) == (1, 100)
+    # the member, the board's definition, one batched load of the entries' members, the ladder
+    assert one == hundred == 4
+    me_queries, mine = await queries(me, {})
+    around_queries, near = await queries(around, {})
+    assert mine["me"]["rank"] == 121 and [e["rank"] for e in near["aroundMe"]] == list(
+        range(111, 132)
+    )
+    assert me_queries == around_queries == 3  # the member, the definition, one batched load
 
 
 # ---------------------------------------------------------------- live
