@@ -62,6 +62,8 @@ async def refresh_member_scores(
                 continue
             if period not in kept_periods(window, now, boards):
                 continue  # long closed: no board of it is kept any more
+            if period.end is not None and period.end <= definition.created_at:
+                continue  # ended before the board existed: never shown, never closed
             key = (metric, f"{window.value}:{period.key}")
             if key not in scores:
                 found = await member_scores(metric, period, [member_id])

@@ -502,3 +502,15 @@ async def test_changing_a_boards_windows_or_regions_recomputes_it(
     assert await boards.redis.exists(boards.store.index_key(key("spend", DAILY))) == 0
     assert await board(boards, key("spend", WEEKLY)) == []
     assert await board(boards, key("spend", WEEKLY, region="madrid")) == [(ana.id, Decimal(10))]
+
+
+async def test_an_event_about_a_period_that_ended_before_the_board_existed_writes_nothing(
+    db: str, boards: Boards, dispatcher: Dispatcher
+) -> None:
+    ana = await setup.member("ana", T0)
+    yesterday = T0 - timedelta(days=1)
+    await setup.purchase(ana, "10", yesterday)  # not yet delivered when the board is created
+    await define(boards, "spend", LeaderboardMetric.AMOUNT_SPENT, (DAILY,), now=T0)
+    await dispatcher.run_until_idle()
+
+    assert await boards.redis.exists(boards.store.ordering_key(key("spend", DAILY, yesterday))) == 0
