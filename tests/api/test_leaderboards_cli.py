@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -23,6 +25,7 @@ def fidelio(*args: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_the_rebuild_command_recreates_the_boards_of_the_demo(tmp_path: Path) -> None:
     env = {
         **os.environ,
