@@ -14,6 +14,9 @@ from api.types.public_member import PublicMember, public_members
 from domain.errors import InvalidInput
 from gamification.leaderboards import models
 from gamification.leaderboards.boards import Boards
+from gamification.leaderboards.closing import archived_standings
+from gamification.leaderboards.periods import LeaderboardWindow as Window
+from gamification.leaderboards.periods import previous_period
 from gamification.leaderboards.services import OpenBoard
 from gamification.leaderboards.store import Standing
 
@@ -139,13 +142,28 @@ class Leaderboard:
     ) -> list[LeaderboardEntry]:
         first = 10 if first is None else first
         offset = 0 if offset is None else offset
-        if not 0 <= first <= MAX_PAGE_SIZE:
-            raise to_client_error(
-                InvalidInput(f"first must be between 0 and {MAX_PAGE_SIZE}", ["first"])
-            )
-        if offset < 0:
-            raise to_client_error(InvalidInput("offset must not be negative", ["offset"]))
+        _check_page(first, offset)
         return await _entries(info, await self.boards.store.top(self.board.key, first, offset))
+
+    @strawberry.field(
+        description="The period of this window that closed last, with its final standings "
+        "(archived, prizes paid); null for ALL_TIME."
+    )
+    def previous_period(self) -> ClosedPeriod | None:
+        if self.board.period.start is None:
+            return None
+        before = previous_period(self.board.window, self.board.period.start, self.boards.tz)
+        if before is None:
+            return None
+        assert before.start is not None and before.end is not None
+        return ClosedPeriod(
+            period_key=before.key,
+            window_value=self.window,
+            code_value=self.code,
+            region_value=self.region,
+            period_start=before.start,
+            period_end=before.end,
+        )
 
     @strawberry.field(
         description="The signed-in member's entry; null when the member has no score."
@@ -174,6 +192,41 @@ class Leaderboard:
         return await _entries(
             info, await self.boards.store.around(self.board.key, member.id, radius)
         )
+
+
+@strawberry.type(description="The final standings of a closed period of a board, as archived.")
+class ClosedPeriod:
+    period_key: strawberry.Private[str]
+    window_value: strawberry.Private[LeaderboardWindow]
+    code_value: strawberry.Private[str]
+    region_value: strawberry.Private[str | None]
+    period_start: datetime = strawberry.field(description="When the period began.")
+    period_end: datetime = strawberry.field(description="When the period closed (excluded).")
+
+    @strawberry.field(
+        description="The final standings from rank offset + 1 (at most 100 at a time); empty "
+        "until the period is archived, shortly after it closes."
+    )
+    async def top(
+        self, info: Info, first: int | None = 10, offset: int | None = 0
+    ) -> list[LeaderboardEntry]:
+        first = 10 if first is None else first
+        offset = 0 if offset is None else offset
+        _check_page(first, offset)
+        standings = await archived_standings(
+            self.code_value, Window(self.window_value.value), self.period_key, self.region_value,
+            first, offset,
+        )  # fmt: skip
+        return await _entries(info, standings)
+
+
+def _check_page(first: int, offset: int) -> None:
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise to_client_error(
+            InvalidInput(f"first must be between 0 and {MAX_PAGE_SIZE}", ["first"])
+        )
+    if offset < 0:
+        raise to_client_error(InvalidInput("offset must not be negative", ["offset"]))
 
 
 async def _entries(info: Info, standings: list[Standing]) -> list[LeaderboardEntry]:

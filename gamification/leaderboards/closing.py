@@ -79,16 +79,25 @@ async def close_period(
 
 
 async def archived_standings(
-    code: str, window: LeaderboardWindow, period_key: str, region: str | None = None
+    code: str,
+    window: LeaderboardWindow,
+    period_key: str,
+    region: str | None = None,
+    first: int | None = None,
+    offset: int = 0,
 ) -> list[Standing]:
-    """The final standings of a closed period, by rank (empty when it was not archived)."""
-    archive = await LeaderboardArchive.get_or_none(
-        board__code=code, window=window.value, period_key=period_key, region=region or NO_REGION
-    )
-    if archive is None:
-        return []
-    rows = await LeaderboardArchiveEntry.filter(archive_id=archive.id).order_by("rank")
-    return [Standing(r.rank, r.member_id, r.score, r.reached_at) for r in rows]
+    """The final standings of a closed period by rank, from rank `offset + 1`, at most `first`
+    of them (all when None); empty when the period was not archived. One query."""
+    rows = LeaderboardArchiveEntry.filter(
+        archive__board__code=code,
+        archive__window=window.value,
+        archive__period_key=period_key,
+        archive__region=region or NO_REGION,
+        rank__gt=offset,
+    ).order_by("rank")
+    if first is not None:
+        rows = rows.limit(first)
+    return [Standing(r.rank, r.member_id, r.score, r.reached_at) for r in await rows]
 
 
 def prize_reference(code: str, window: str, period_key: str, region: str | None, rank: int) -> str:

@@ -305,3 +305,29 @@ async def test_a_subscriber_gets_the_board_when_its_top_changes(api: GraphQLClie
     assert api.runtime.fanout is not None
     assert api.runtime.fanout.listeners(api.runtime.boards.store.changes_channel(board)) == 0  # type: ignore[union-attr]
     await api.runtime.fanout.close()
+
+
+async def test_last_weeks_final_standings_are_read_from_the_archive(api: GraphQLClient) -> None:
+    await define(api)
+    await shoppers(api, {"ana": "90", "ben": "75"})
+    api.clock.advance(days=7)  # the next week: last week is closed by the scheduled job
+    await api.runtime.run_jobs_once()
+    query = """{ leaderboard(code: "spend", window: WEEKLY) {
+      periodStart totalEntries
+      previousPeriod { periodStart periodEnd top(first: 5) { rank score member { displayName } } }
+    } }"""
+    board = data(await api.member("ana", query))["leaderboard"]
+    assert board["totalEntries"] == 0
+    assert board["previousPeriod"] == {
+        "periodStart": "2026-01-12T00:00:00+00:00",
+        "periodEnd": "2026-01-19T00:00:00+00:00",
+        "top": [
+            {"rank": 1, "score": 90.0, "member": {"displayName": "Ana"}},
+            {"rank": 2, "score": 75.0, "member": {"displayName": "Ben"}},
+        ],
+    }
+    balance = "{ me { points { balance } } }"
+    assert data(await api.member("ana", balance))["me"]["points"]["balance"] == 300
+    assert data(await api.member("ben", balance))["me"]["points"]["balance"] == 100
+    all_time = '{ leaderboard(code: "spend", window: ALL_TIME) { previousPeriod { periodEnd } } }'
+    assert data(await api.member("ana", all_time))["leaderboard"]["previousPeriod"] is None
