@@ -24,13 +24,16 @@ from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.outbox.dispatcher import Dispatcher, Handler
 from domain.points.expiry import expire_points, remind_expiring_points
+from domain.privacy.export import DOMAIN_SECTIONS, SectionProvider
 from domain.referrals.handlers import referral_handlers
 from domain.rewards.coupons import expire_coupons
+from domain.segments.services import refresh_segment_counts
 from domain.tiers.services import review_tiers
 from gamification.achievements.wiring import build_engine
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
 from push.gateway import LogGateway, PushGateway
+from push.privacy import export_sections as push_export_sections
 from push.wiring import PushArea, build_push_area
 
 log = logging.getLogger("fidelio.runtime")
@@ -56,6 +59,8 @@ class Runtime:
     jobs: list[ScheduledJob]
     dispatcher: Dispatcher
     push: PushArea
+    #: exportMyData's sections, in document order: {name: provider(member_id)}.
+    export_sections: dict[str, SectionProvider] = field(default_factory=dict)
     #: Leaderboards on this runtime's Redis (their live announcements run as tasks).
     boards: Boards | None = None
     #: The process's shared Redis pub/sub for subscriptions (created on first use).
@@ -159,7 +164,10 @@ def build_runtime(
         ScheduledJob("review-tiers", timedelta(hours=24), review_tiers),
         ScheduledJob("expire-coupons", timedelta(minutes=5), expire_coupons),
         *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
+        ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
     ]
+    # Each layer adds the sections of the member's data it owns.
+    export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
     boards = make_boards(settings, redis)
     for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
         handlers.setdefault(kind, []).extend(kind_handlers)
@@ -175,6 +183,7 @@ def build_runtime(
         jobs=jobs,
         dispatcher=dispatcher,
         push=push,
+        export_sections=export_sections,
         boards=boards,
         fanout=ChannelFanout(redis),
     )

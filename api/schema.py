@@ -29,10 +29,12 @@ from api.areas import (
     leaderboards,
     members,
     points,
+    privacy,
     purchases,
     push,
     referrals,
     rewards,
+    segments,
 )
 from api.errors import is_expected
 from api.settings import Settings
@@ -47,6 +49,8 @@ AREAS: list[ModuleType] = [
     rewards,
     referrals,
     push,
+    segments,
+    privacy,
     leaderboards,
 ]
 

@@ -16,6 +16,8 @@ from domain.members.models import Member
 from domain.members.services import ProfileChanges, get_or_create_member, update_profile
 from domain.rewards.catalogue import RewardSpec, upsert_reward
 from domain.rewards.models import RewardKind
+from domain.segments.rules import SegmentRule
+from domain.segments.services import upsert_segment
 from gamification.achievements.demo import seed_achievements as define_demo_achievements
 from push.demo import seed_stores_and_promotions
 
@@ -53,6 +55,20 @@ async def seed_members(runtime: Runtime) -> str:
             now.date(),
         )
     return f"{await Member.all().count()} members"
+
+
+DEMO_SEGMENTS = [
+    ("spain", "Members in Spain", SegmentRule(countries=("ES",))),
+    ("madrid", "Members in Madrid", SegmentRule(cities=("Madrid",))),
+    ("over-40", "Members aged 40 or more", SegmentRule(min_age=40)),
+]
+
+
+async def seed_segments(runtime: Runtime) -> str:
+    now = runtime.clock.now()
+    for code, name, rule in DEMO_SEGMENTS:
+        await upsert_segment(code, name, rule, now)
+    return f"{len(DEMO_SEGMENTS)} segments"
 
 
 async def seed_stores(runtime: Runtime) -> str:
@@ -148,6 +164,7 @@ SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
     seed_points,
     seed_achievements,
     seed_rewards,
+    seed_segments,
     seed_stores,
     seed_leaderboards,
 ]

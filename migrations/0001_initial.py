@@ -219,7 +219,7 @@ class Migration(migrations.Migration):
                 ('local_date', fields.DateField(description="The day in the member's time zone, for the daily cap.")),
                 ('points_awarded', fields.IntField(default=0)),
             ],
-            options={'table': 'engagement', 'app': 'fidelio', 'unique_together': (('member', 'kind', 'reference'),), 'indexes': [Index(fields=['member_id', 'kind', 'local_date']), Index(fields=['occurred_at'])], 'pk_attr': 'id', 'table_description': 'A share, review or survey answer, once per (member, kind, reference).'},
+            options={'table': 'engagement', 'app': 'fidelio', 'unique_together': (('member', 'kind', 'reference'),), 'indexes': [Index(fields=['member_id', 'kind', 'local_date']), Index(fields=['occurred_at', 'member_id'])], 'pk_attr': 'id', 'table_description': 'A share, review or survey answer, once per (member, kind, reference).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -398,7 +398,7 @@ class Migration(migrations.Migration):
                 ('items', fields.JSONField(default=list, description='[{sku, category, quantity, unitPrice}] as sent by the shop.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('awards', fields.JSONField(null=True, description='What recording the order unlocked (badge ids, challenge ids, new tier code, points', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
-            options={'table': 'purchase', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'occurred_at']), Index(fields=['occurred_at'])], 'pk_attr': 'id', 'table_description': 'An order the shop recorded, once per order id, with the points it earned.'},
+            options={'table': 'purchase', 'app': 'fidelio', 'indexes': [Index(fields=['member_id', 'occurred_at', 'amount', 'refunded_amount', 'channel']), Index(fields=['occurred_at', 'member_id', 'amount', 'refunded_amount'])], 'pk_attr': 'id', 'table_description': 'An order the shop recorded, once per order id, with the points it earned.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -451,7 +451,7 @@ class Migration(migrations.Migration):
                 ('points_shortfall', fields.IntField(default=0, description='Points that could not be taken back because they were already spent.')),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'refund', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A refund of part or all of a purchase, once per refund id.'},
+            options={'table': 'refund', 'app': 'fidelio', 'indexes': [Index(fields=['created_at'])], 'pk_attr': 'id', 'table_description': 'A refund of part or all of a purchase, once per refund id.'},
             bases=['Model'],
         ),
         ops.CreateModel(

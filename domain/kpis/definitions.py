@@ -11,8 +11,8 @@ from __future__ import annotations
 
 PROGRAM_KPIS = (
     "The program's key figures over the period [from, to), for every member or, with "
-    "`segmentCode`, for the members in that segment now. Purchases count when they occurred in "
-    "the period, refunds when they were issued in it, points when their ledger entry was "
+    "`segmentCode`, for the members in that segment now (the scope). Purchases count when they "
+    "occurred in the period, refunds when they were issued in it, points when their ledger entry was "
     "created in it. Rates go from 0 to 1 and are null when their denominator is zero; amounts "
     "are rounded to the cent."
 )

@@ -1,33 +1,32 @@
 """The program's key figures over a period, computed by the database.
 
-Every figure is an aggregate query (counts, sums in whole cents, `id IN (subquery)` for the
-members involved): nothing is loaded row by row into Python, whatever the program's size.
-`domain.kpis.definitions` says precisely what each figure means.
+All figures come from one SQL statement (`domain.kpis.statement`) of aggregates: nothing is
+loaded row by row into Python, whatever the program's size. A segment's members come from the
+segments' one evaluator, run once into a temporary table inside the same transaction. `domain.kpis.definitions` says precisely what each
+figure means.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
-from tortoise.expressions import Q, RawSQL, Subquery
-from tortoise.functions import Count, Sum
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidInput
+from domain.kpis.statement import SCOPE_TABLE, kpi_statement, render
 from domain.members.models import Member
-from domain.points.models import EntryKind, PointsEntry
-from domain.purchases.models import Purchase, Refund
-from domain.referrals.models import Engagement, EngagementKind
-from domain.segments.services import segment_member_ids_query
+from domain.points.models import EntryKind
+from domain.referrals.models import EngagementKind
+from domain.segments.query import member_ids_sql
+from domain.segments.services import segment_members
 
 #: The longest period one request may cover (about ten years).
 MAX_PERIOD = timedelta(days=3_660)
 CENT = Decimal("0.01")
-PURCHASE_CENTS = 'CAST(ROUND("purchase"."amount" * 100) AS BIGINT)'
-REFUND_CENTS = 'CAST(ROUND("refund"."amount" * 100) AS BIGINT)'
 PROMOTER_MIN = 9
 DETRACTOR_MAX = 6
 
@@ -55,182 +54,88 @@ class ProgramKpis:
     net_promoter_score: float | None
 
 
-@dataclass(frozen=True)
-class _Scope:
-    """Which members the figures are about: everyone, or the ids of a segment's members."""
-
-    member_ids: Subquery | None
-
-    def members(self) -> QuerySet[Member]:
-        if self.member_ids is None:
-            return Member.all()
-        return Member.filter(id__in=self.member_ids)
-
-    def owned(self, query: QuerySet[Any]) -> QuerySet[Any]:
-        if self.member_ids is None:
-            return query
-        return query.filter(member_id__in=self.member_ids)
-
-
 async def program_kpis(
     start: datetime, end: datetime, now: datetime, segment_code: str | None = None
 ) -> ProgramKpis:
     """The key figures over [start, end), for every member or for the members of the segment
-    `segment_code` as of `now`.
+    `segment_code` as of `now`, from one SQL statement.
 
-    Raises `InvalidInput` on `to` when the period is empty, reversed or longer than about ten
-    years, and `NotFound` on `segmentCode` for an unknown segment.
+    Raises `InvalidInput` on `from` or `to` when a bound has no time zone, on `to` when the
+    period is empty, reversed or longer than about ten years, and `NotFound` on `segmentCode`
+    for an unknown segment.
     """
+    for bound, name in ((start, "from"), (end, "to")):
+        if bound.tzinfo is None or bound.utcoffset() is None:
+            raise InvalidInput(f"`{name}` needs a time zone, e.g. 2026-03-01T00:00:00Z", [name])
+    # Stored times are UTC: compare in UTC (SQLite compares them as text).
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start:
         raise InvalidInput("`to` must be after `from`", ["to"])
     if end - start > MAX_PERIOD:
         raise InvalidInput("a period covers at most 3660 days", ["to"])
-    scope = _Scope(
-        await segment_member_ids_query(segment_code, now) if segment_code is not None else None
-    )
-    previous_start = start - (end - start)
+    scope = await segment_members(segment_code, now) if segment_code is not None else None
+    async with in_transaction() as connection:
+        dialect = connection.capabilities.dialect
+        if scope is not None:
+            await _write_scope(connection, scope, dialect)
+        statement, params = render(
+            kpi_statement(scoped=scope is not None),
+            {
+                "start": start,
+                "end": end,
+                "before": start - (end - start),
+                "redeem": EntryKind.REDEEM.value,
+                "expire": EntryKind.EXPIRE.value,
+                "survey": EngagementKind.SURVEY.value,
+                "promoter": PROMOTER_MIN,
+                "detractor": DETRACTOR_MAX,
+            },
+            dialect,
+        )
+        rows = await connection.execute_query_dict(statement, params)
+        if scope is not None:
+            await connection.execute_script(f"DROP TABLE {SCOPE_TABLE}")
+    row = {key: int(value or 0) for key, value in rows[0].items()}
 
-    members, new_members = await _membership(scope, start, end)
-    purchases, gross_cents = await _purchases(scope, start, end)
-    refund_cents = await _refunds(scope, start, end)
-    active = await _active(scope, start, end).count()
-    active_before = await _active(scope, previous_start, start).count()
-    retained = (
-        await _active(scope, previous_start, start)
-        .filter(id__in=Subquery(_active(scope, start, end).values("id")))
-        .count()
-        if active_before
-        else 0
-    )
-    buyers, repeat_buyers = await _buyers(scope, start, end)
-    issued, redeemed, expired, outstanding_at_start, outstanding_at_end = await _points(
-        scope, start, end
-    )
-    promoters, detractors, answers = await _survey_scores(scope, start, end)
-
-    revenue = _money(gross_cents - refund_cents)
-    available = outstanding_at_start + issued
+    gross_cents, net_cents = row["gross_cents"], row["gross_cents"] - row["refund_cents"]
+    active, purchases = row["active"], row["purchases"]
+    available = row["outstanding_before"] + row["issued"]
     return ProgramKpis(
         start=start,
         end=end,
-        members=members,
-        new_members=new_members,
+        members=row["members"],
+        new_members=row["new_members"],
         active_members=active,
-        retention_rate=_ratio(retained, active_before),
-        repeat_purchase_rate=_ratio(repeat_buyers, buyers),
+        retention_rate=_ratio(row["retained"], row["active_before"]),
+        repeat_purchase_rate=_ratio(row["repeat_buyers"], row["buyers"]),
         purchase_frequency=_ratio(purchases, active),
         average_order_value=_money_per(gross_cents, purchases),
-        average_spend_per_active_member=_money_per(gross_cents - refund_cents, active),
-        revenue=revenue,
-        points_issued=issued,
-        points_redeemed=redeemed,
-        points_expired=expired,
-        outstanding_points=outstanding_at_end,
-        redemption_rate=_ratio(redeemed, available) if available > 0 else None,
-        net_promoter_score=((promoters - detractors) * 100 / answers if answers else None),
+        average_spend_per_active_member=_money_per(net_cents, active),
+        revenue=_money(net_cents),
+        points_issued=row["issued"],
+        points_redeemed=row["redeemed"],
+        points_expired=row["expired"],
+        outstanding_points=row["outstanding"],
+        redemption_rate=_ratio(row["redeemed"], available) if available > 0 else None,
+        net_promoter_score=(
+            (row["promoters"] - row["detractors"]) * 100 / row["answers"]
+            if row["answers"]
+            else None
+        ),
     )
 
 
-async def _membership(scope: _Scope, start: datetime, end: datetime) -> tuple[int, int]:
-    rows = (
-        await scope.members()
-        .filter(joined_at__lt=end)
-        .filter(Q(erased_at__isnull=True) | Q(erased_at__gte=end))
-        .annotate(
-            members=Count("id"),
-            new_members=Count("id", _filter=Q(joined_at__gte=start)),
-        )
-        .values("members", "new_members")
-    )
-    return _int(rows, "members"), _int(rows, "new_members")
-
-
-def _purchases_in(scope: _Scope, start: datetime, end: datetime) -> QuerySet[Purchase]:
-    return scope.owned(Purchase.filter(occurred_at__gte=start, occurred_at__lt=end))
-
-
-async def _purchases(scope: _Scope, start: datetime, end: datetime) -> tuple[int, int]:
-    rows = (
-        await _purchases_in(scope, start, end)
-        .annotate(purchases=Count("id"), gross_cents=Sum(RawSQL(PURCHASE_CENTS)))
-        .values("purchases", "gross_cents")
-    )
-    return _int(rows, "purchases"), _int(rows, "gross_cents")
-
-
-async def _refunds(scope: _Scope, start: datetime, end: datetime) -> int:
-    refunds = Refund.filter(created_at__gte=start, created_at__lt=end)
-    if scope.member_ids is not None:
-        refunds = refunds.filter(purchase_id__in=Subquery(scope.owned(Purchase.all()).values("id")))
-    rows = await refunds.annotate(refund_cents=Sum(RawSQL(REFUND_CENTS))).values("refund_cents")
-    return _int(rows, "refund_cents")
-
-
-def _active(scope: _Scope, start: datetime, end: datetime) -> QuerySet[Member]:
-    """Members in the scope with a purchase or an engagement in [start, end)."""
-    bought = Purchase.filter(occurred_at__gte=start, occurred_at__lt=end).values("member_id")
-    engaged = Engagement.filter(occurred_at__gte=start, occurred_at__lt=end).values("member_id")
-    return scope.members().filter(Q(id__in=Subquery(bought)) | Q(id__in=Subquery(engaged)))
-
-
-async def _buyers(scope: _Scope, start: datetime, end: datetime) -> tuple[int, int]:
-    in_period = _purchases_in(scope, start, end)
-    buyers = await Member.filter(id__in=Subquery(in_period.values("member_id"))).count()
-    repeaters = (
-        _purchases_in(scope, start, end)
-        .annotate(orders=Count("id"))
-        .group_by("member_id")
-        .filter(orders__gte=2)
-        .values("member_id")
-    )
-    repeat_buyers = await Member.filter(id__in=Subquery(repeaters)).count()
-    return buyers, repeat_buyers
-
-
-async def _points(scope: _Scope, start: datetime, end: datetime) -> tuple[int, int, int, int, int]:
-    in_period = Q(created_at__gte=start)
-    rows = (
-        await scope.owned(PointsEntry.filter(created_at__lt=end))
-        .annotate(
-            issued=Sum("delta", _filter=in_period & Q(delta__gt=0)),
-            redeemed=Sum("delta", _filter=in_period & Q(kind=EntryKind.REDEEM)),
-            expired=Sum("delta", _filter=in_period & Q(kind=EntryKind.EXPIRE)),
-            at_start=Sum("delta", _filter=Q(created_at__lt=start)),
-            at_end=Sum("delta"),
-        )
-        .values("issued", "redeemed", "expired", "at_start", "at_end")
-    )
-    return (
-        _int(rows, "issued"),
-        -_int(rows, "redeemed"),
-        -_int(rows, "expired"),
-        _int(rows, "at_start"),
-        _int(rows, "at_end"),
-    )
-
-
-async def _survey_scores(scope: _Scope, start: datetime, end: datetime) -> tuple[int, int, int]:
-    rows = (
-        await scope.owned(
-            Engagement.filter(
-                kind=EngagementKind.SURVEY,
-                score__isnull=False,
-                occurred_at__gte=start,
-                occurred_at__lt=end,
-            )
-        )
-        .annotate(
-            answers=Count("id"),
-            promoters=Count("id", _filter=Q(score__gte=PROMOTER_MIN)),
-            detractors=Count("id", _filter=Q(score__lte=DETRACTOR_MAX)),
-        )
-        .values("answers", "promoters", "detractors")
-    )
-    return _int(rows, "promoters"), _int(rows, "detractors"), _int(rows, "answers")
-
-
-def _int(rows: list[dict[str, Any]], key: str) -> int:
-    return int(rows[0][key] or 0) if rows else 0
+async def _write_scope(
+    connection: BaseDBAsyncClient, members: QuerySet[Member], dialect: str
+) -> None:
+    """The segment's member ids into a temporary table of this transaction's connection,
+    evaluated once; on PostgreSQL analysed, so that the planner knows its size."""
+    sql, params = member_ids_sql(members)
+    await connection.execute_script(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
+    await connection.execute_script(f"CREATE TEMPORARY TABLE {SCOPE_TABLE} (id BIGINT PRIMARY KEY)")
+    await connection.execute_query(f"INSERT INTO {SCOPE_TABLE} (id) {sql}", params)
+    if dialect == "postgres":
+        await connection.execute_script(f"ANALYZE {SCOPE_TABLE}")
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -40,7 +40,12 @@ class Purchase(Model):
 
     class Meta:
         table = "purchase"
-        indexes = (("member_id", "occurred_at"), ("occurred_at",))
+        #: Both cover the amounts, so that segments (per member) and key figures (per period)
+        #: are answered from the index alone.
+        indexes = (
+            ("member_id", "occurred_at", "amount", "refunded_amount", "channel"),
+            ("occurred_at", "member_id", "amount", "refunded_amount"),
+        )
 
 
 class Refund(Model):
@@ -59,3 +64,4 @@ class Refund(Model):
 
     class Meta:
         table = "refund"
+        indexes = (("created_at",),)

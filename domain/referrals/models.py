@@ -33,7 +33,7 @@ class Engagement(Model):
     class Meta:
         table = "engagement"
         unique_together = (("member", "kind", "reference"),)
-        indexes = (("member_id", "kind", "local_date"), ("occurred_at",))
+        indexes = (("member_id", "kind", "local_date"), ("occurred_at", "member_id"))
 
 
 class ReferralStatus(StrEnum):

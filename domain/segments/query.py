@@ -1,43 +1,79 @@
 """The one evaluator of segment rules: a rule becomes a SQL query over members.
 
 Every use goes through `members_matching`: the whole set (counts, campaigns) is the query
-itself, one member's membership is the same query filtered by that member's id. Each condition
-is a WHERE clause on `member` or an `id IN (subquery)` over purchases and badges, so the
-database does the work on SQLite and PostgreSQL alike; nothing loads members into Python.
+itself, one member's membership is the same query filtered by that member's id, and the key
+figures embed it as SQL (`member_ids_sql`). Each condition is a WHERE clause on `member` or an
+`id IN (subquery)` over purchases and badges, so the database does the work on SQLite and
+PostgreSQL alike; nothing loads members into Python.
 
-Amounts are summed as whole cents (`CAST(ROUND(x * 100) AS BIGINT)`): SQLite keeps decimals
-as text, and integer cents make the sums exact on both databases.
+Net amounts are exact on both databases: PostgreSQL sums its NUMERIC columns as they are;
+SQLite keeps decimals as text, so there they are summed as whole cents
+(`CAST(ROUND(x * 100) AS BIGINT)`), which floating point cannot get wrong. Lifetime spend and
+purchase count are correlated subqueries per member (the database reads one member's slice of
+the (member, time, amounts) index), which keeps both the set and one member fast.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from tortoise.expressions import RawSQL, Subquery
-from tortoise.functions import Count, Lower, Sum
-from tortoise.queryset import QuerySet
+from tortoise.functions import Lower
+from tortoise.queryset import QuerySet, ValuesQuery
 
 from domain.achievements.models import MemberBadge
 from domain.members.models import Member
 from domain.purchases.models import Purchase
 from domain.segments.rules import SegmentRule
 
-#: A purchase's amount net of refunds, in cents.
-NET_CENTS = 'CAST(ROUND(("amount" - "refunded_amount") * 100) AS BIGINT)'
+
+def _sqlite() -> bool:
+    return bool(Purchase._meta.db.capabilities.dialect == "sqlite")
 
 
-def cents(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value())
+def _net(prefix: str = "") -> str:
+    """A purchase's amount net of refunds: the NUMERIC difference on PostgreSQL, whole cents
+    on SQLite (compare it with `_amount`)."""
+    net = f'({prefix}"amount" - {prefix}"refunded_amount")'
+    return f"CAST(ROUND({net} * 100) AS BIGINT)" if _sqlite() else net
+
+
+def _amount(amount: Decimal) -> Decimal | int:
+    """`amount` in the unit of `_net`."""
+    return int((amount * 100).to_integral_value()) if _sqlite() else amount
+
+
+def literal(value: datetime | Decimal | int) -> str:
+    """A SQL literal for values the code made itself (never free text), for correlated
+    subqueries, which tortoise cannot parameterise. Times are written as SQLite stores them
+    (UTC, ISO 8601 with a space), which PostgreSQL reads as a timestamp with time zone."""
+    if isinstance(value, datetime):
+        return "'" + value.astimezone(UTC).isoformat(" ") + "'"
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("not a finite amount")
+        return format(value, "f")
+    if isinstance(value, int):
+        return str(int(value))
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def _per_member(aggregate: str, now: datetime, kept_only: bool) -> RawSQL:
+    """A correlated subquery: `aggregate` over the member's purchases made by `now` (kept
+    ones only if `kept_only`). It reads the (member, time, amounts) index for one member at a
+    time, so it costs the same for one member as a share of the whole set."""
+    kept = f" AND {_net('p.')} > 0" if kept_only else ""
+    return RawSQL(
+        f'(SELECT {aggregate} FROM "purchase" p WHERE p."member_id" = "member"."id"'
+        f' AND p."occurred_at" <= {literal(now)}{kept})'
+    )
 
 
 def kept_purchases(now: datetime) -> QuerySet[Purchase]:
     """Purchases made no later than `now` that were not fully refunded."""
-    return (
-        Purchase.filter(occurred_at__lte=now)
-        .annotate(net_cents=RawSQL(NET_CENTS))
-        .filter(net_cents__gt=0)
-    )
+    return Purchase.filter(occurred_at__lte=now).annotate(net=RawSQL(_net())).filter(net__gt=0)
 
 
 def current_members() -> QuerySet[Member]:
@@ -62,23 +98,15 @@ def members_matching(rule: SegmentRule, now: datetime) -> QuerySet[Member]:
     if earliest is not None:
         query = query.filter(birth_date__gt=earliest)
     if rule.min_lifetime_spend is not None and rule.min_lifetime_spend > 0:
-        big_spenders = (
-            Purchase.filter(occurred_at__lte=now)
-            .annotate(spent_cents=Sum(RawSQL(NET_CENTS)))
-            .group_by("member_id")
-            .filter(spent_cents__gte=cents(rule.min_lifetime_spend))
-            .values("member_id")
+        spent = _per_member(f"COALESCE(SUM({_net('p.')}), 0)", now, kept_only=False)
+        query = query.annotate(lifetime_spend=spent).filter(
+            lifetime_spend__gte=_amount(rule.min_lifetime_spend)
         )
-        query = query.filter(id__in=Subquery(big_spenders))
     if rule.min_purchases is not None and rule.min_purchases > 0:
-        frequent = (
-            kept_purchases(now)
-            .annotate(kept_count=Count("id"))
-            .group_by("member_id")
-            .filter(kept_count__gte=rule.min_purchases)
-            .values("member_id")
+        kept_count = _per_member("COUNT(*)", now, kept_only=True)
+        query = query.annotate(kept_purchases=kept_count).filter(
+            kept_purchases__gte=rule.min_purchases
         )
-        query = query.filter(id__in=Subquery(frequent))
     if rule.purchased_within_days is not None:
         since = now - timedelta(days=rule.purchased_within_days)
         recent = kept_purchases(now).filter(occurred_at__gte=since).values("member_id")
@@ -98,3 +126,16 @@ def members_matching(rule: SegmentRule, now: datetime) -> QuerySet[Member]:
         )
         query = query.filter(id__in=Subquery(shoppers))
     return query
+
+
+def member_ids_sql(members: QuerySet[Member]) -> tuple[str, list[Any]]:
+    """`SELECT "id" ...` of `members` and its parameters, for embedding in other SQL.
+
+    The placeholders are those of the connection's dialect (`?` on SQLite, `$1..$n` on
+    PostgreSQL, numbered from 1), so the embedding statement must put this SQL first.
+    """
+    ids: ValuesQuery[Any] = members.values("id")
+    ids._choose_db_if_not_chosen()
+    ids._make_query()
+    sql, params = ids.query.get_parameterized_sql()
+    return sql, list(params)

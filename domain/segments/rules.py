@@ -71,16 +71,16 @@ class SegmentRule:
         def field(name: str) -> list[str]:
             return [*RULE_FIELD, name]
 
-        def at_least(value: int | None, minimum: int, maximum: int, name: str) -> None:
+        def within(value: int | None, minimum: int, maximum: int, name: str) -> None:
             if value is not None and not minimum <= value <= maximum:
                 errors.append(InvalidInput(f"must be between {minimum} and {maximum}", field(name)))
 
-        at_least(self.min_tier_level, 0, 1_000, "minTierLevel")
-        at_least(self.min_age, 0, MAX_AGE, "minAge")
-        at_least(self.max_age, 0, MAX_AGE, "maxAge")
-        at_least(self.min_purchases, 0, 1_000_000, "minPurchases")
-        at_least(self.purchased_within_days, 1, MAX_DAYS, "purchasedWithinDays")
-        at_least(self.not_purchased_within_days, 1, MAX_DAYS, "notPurchasedWithinDays")
+        within(self.min_tier_level, 0, 1_000, "minTierLevel")
+        within(self.min_age, 0, MAX_AGE, "minAge")
+        within(self.max_age, 0, MAX_AGE, "maxAge")
+        within(self.min_purchases, 0, 1_000_000, "minPurchases")
+        within(self.purchased_within_days, 1, MAX_DAYS, "purchasedWithinDays")
+        within(self.not_purchased_within_days, 1, MAX_DAYS, "notPurchasedWithinDays")
         if (
             self.min_age is not None
             and self.max_age is not None
@@ -135,12 +135,6 @@ class SegmentRule:
         if errors:
             raise ValidationErrors(errors)
         return replace(self, **changes)
-
-    @property
-    def is_everyone(self) -> bool:
-        """True when the rule sets no condition (every member who has not erased their
-        account matches)."""
-        return self == SegmentRule()
 
     def birth_date_bounds(self, today: date) -> tuple[date | None, date | None]:
         """(earliest exclusive, latest inclusive) birth dates of members whose age on `today`

@@ -1,0 +1,67 @@
+"""GraphQL of segments and the program's key figures (admin only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from api.auth import Role
+from api.context import Info
+from api.errors import to_client_error
+from api.types.common import user_errors
+from api.types.segments import ProgramKpis, Segment, SegmentInput, SegmentPayload
+from domain.errors import DomainError
+from domain.kpis.definitions import PROGRAM_KPIS
+from domain.kpis.services import program_kpis
+from domain.segments import services
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Admin: segments and their current sizes, by code.")
+    async def segments(self, info: Info) -> list[Segment]:
+        info.context.require(Role.ADMIN)
+        return [Segment.from_model(s) for s in await services.list_segments()]
+
+    @strawberry.field(description="Admin: " + PROGRAM_KPIS)
+    async def program_kpis(
+        self,
+        info: Info,
+        from_: Annotated[
+            datetime,
+            strawberry.argument(
+                name="from", description="Start of the period (included), with a time zone."
+            ),
+        ],
+        to: Annotated[
+            datetime,
+            strawberry.argument(description="End of the period (excluded), with a time zone."),
+        ],
+        segment_code: Annotated[
+            str | None, strawberry.argument(description="Only the members in this segment now.")
+        ] = None,
+    ) -> ProgramKpis:
+        info.context.require(Role.ADMIN)
+        try:
+            kpis = await program_kpis(from_, to, info.context.now, segment_code)
+        except DomainError as error:
+            raise to_client_error(error) from error
+        return ProgramKpis.from_result(kpis)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Admin: create a segment or replace its name and rule (by code); counts it."
+    )
+    async def upsert_segment(self, info: Info, input: SegmentInput) -> SegmentPayload:
+        info.context.require(Role.ADMIN)
+        try:
+            segment = await services.upsert_segment(
+                input.code, input.name, input.rule.to_rule(), info.context.now
+            )
+        except DomainError as error:
+            return SegmentPayload(segment=None, user_errors=user_errors(error))
+        return SegmentPayload(segment=Segment.from_model(segment), user_errors=[])

@@ -1,0 +1,69 @@
+"""A member leaving for good: their personal data goes, the anonymised history stays.
+
+What goes: name, email, birth date, country, city, locale and time zone, the shared referral
+code, the push tokens (devices), and the link to the shop's customer id, so the same token
+subject later starts a fresh, empty member. `MemberErased` tells the other layers to remove
+what they hold (notifications and preferences, leaderboard entries, ...).
+
+What stays, under the member's id only: the points ledger, purchases and refunds, engagement,
+badges and tier, so the shop's accounting and the figures of past periods stay true. Members
+who erased their account are in no segment and are never counted as members after that date.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from domain.errors import InvalidInput, NotFound
+from domain.events import record_event
+from domain.members.events import MemberErased
+from domain.members.models import Device, Member
+
+ERASED_DISPLAY_NAME = "Former member"
+BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def erased_referral_code(member_id: int) -> str:
+    """A unique placeholder no one can apply: lower case, which real codes never are."""
+    digits = ""
+    value = member_id
+    while True:
+        value, rest = divmod(value, 36)
+        digits = BASE36[rest] + digits
+        if value == 0:
+            return f"erased-{digits}"
+
+
+async def delete_my_account(member: Member, confirm: bool, now: datetime) -> None:
+    """Erase the member's personal data and detach them from their customer id, for good.
+
+    Raises `InvalidInput` on `["input", "confirm"]` unless `confirm` is true (then nothing
+    changes), and `NotFound` when the member was already erased.
+    """
+    if confirm is not True:
+        raise InvalidInput(
+            "deleting an account cannot be undone: send confirm: true to delete it",
+            ["input", "confirm"],
+        )
+    async with in_transaction():
+        current = (
+            await Member.filter(id=member.id, erased_at__isnull=True).select_for_update().first()
+        )
+        if current is None:
+            raise NotFound("this account was already deleted")
+        await Device.filter(member_id=member.id).delete()
+        await Member.filter(id=member.id).update(
+            customer_id=None,
+            display_name=ERASED_DISPLAY_NAME,
+            email=None,
+            country=None,
+            city=None,
+            birth_date=None,
+            locale="en",
+            time_zone="UTC",
+            referral_code=erased_referral_code(member.id),
+            erased_at=now,
+        )
+        await record_event(MemberErased(member_id=member.id), now)

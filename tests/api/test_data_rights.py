@@ -1,0 +1,115 @@
+"""Data rights through GraphQL: a member exports their data and deletes their account."""
+
+from __future__ import annotations
+
+import json
+
+from domain.members.models import Member
+from domain.outbox.models import OutboxEvent
+from push.notifications.delivery import deliver_until_idle
+from push.notifications.models import NotificationCategory, PushDelivery
+from push.notifications.services import Draft, notify_members
+from tests.api.conftest import GraphQLClient, data, error_codes
+from tests.integration.database_search import where_text_occurs
+
+EXPORT = """
+mutation ExportMyData {
+  exportMyData { json userErrors { ...ErrorParts } }
+}
+fragment ErrorParts on UserError { code field message }"""
+DELETE = """
+mutation DeleteMyAccount($input: DeleteMyAccountInput!) {
+  deleteMyAccount(input: $input) { deleted userErrors { ...ErrorParts } }
+}
+fragment ErrorParts on UserError { code field message }"""
+PROFILE = """
+mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { userErrors { code } } }"""
+DEVICE = """
+mutation($input: RegisterDeviceInput!) { registerDevice(input: $input) { userErrors { code } } }"""
+ME = "{ me { id displayName email city devices { platform } } }"
+
+
+async def alice_with_a_device(api: GraphQLClient) -> None:
+    profile = {"displayName": "Alice Wonder", "email": "alice@example.org", "city": "Oxford"}
+    await api.member("alice", PROFILE, {"input": profile})
+    await api.member("alice", DEVICE, {"input": {"token": "alice-tok", "platform": "IOS"}})
+
+
+async def test_a_member_exports_everything_stored_about_them(api: GraphQLClient) -> None:
+    await alice_with_a_device(api)
+    await api.member("bob", PROFILE, {"input": {"displayName": "Bob"}})
+
+    payload = data(await api.member("alice", EXPORT))["exportMyData"]
+
+    assert payload["userErrors"] == []
+    document = json.loads(payload["json"])
+    assert document["profile"]["displayName"] == "Alice Wonder"
+    assert document["profile"]["customerId"] == "alice"
+    assert [d["token"] for d in document["devices"]] == ["alice-tok"]
+    for section in ("pointsLedger", "purchases", "refunds", "engagements", "badges"):
+        assert document[section] == [], section
+    assert document["notifications"] == document["storePromotions"] == []
+    assert document["notificationPreferences"] is None
+    assert "Bob" not in payload["json"]
+
+
+async def test_without_confirm_the_account_stays_as_it_was(api: GraphQLClient) -> None:
+    await alice_with_a_device(api)
+    before = data(await api.member("alice", ME))["me"]
+
+    payload = data(await api.member("alice", DELETE, {"input": {"confirm": False}}))
+
+    assert payload["deleteMyAccount"]["deleted"] is False
+    assert [(e["code"], e["field"]) for e in payload["deleteMyAccount"]["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "confirm"])
+    ]
+    assert data(await api.member("alice", ME))["me"] == before
+    assert await OutboxEvent.filter(kind="MemberErased").count() == 0
+
+
+async def test_after_deleting_the_account_the_same_subject_is_a_new_empty_member(
+    api: GraphQLClient,
+) -> None:
+    await alice_with_a_device(api)
+    before = data(await api.member("alice", ME))["me"]
+
+    payload = data(await api.member("alice", DELETE, {"input": {"confirm": True}}))
+
+    assert payload["deleteMyAccount"] == {"deleted": True, "userErrors": []}
+    after = data(await api.member("alice", ME))["me"]
+    assert after["id"] != before["id"]
+    assert (after["email"], after["city"], after["devices"]) == (None, None, [])
+    old = await Member.get(id=int(before["id"]))
+    assert (old.customer_id, old.email, old.display_name) == (None, None, "Former member")
+
+
+async def test_only_a_member_can_export_or_delete_their_account(api: GraphQLClient) -> None:
+    assert error_codes(await api.admin(EXPORT)) == ["FORBIDDEN"]
+    assert error_codes(await api.service(DELETE, {"input": {"confirm": True}})) == ["FORBIDDEN"]
+    assert error_codes(await api.post(EXPORT)) == ["UNAUTHENTICATED"]
+
+
+async def test_after_deletion_no_trace_of_the_member_is_left_anywhere_once_events_ran(
+    api: GraphQLClient,
+) -> None:
+    await alice_with_a_device(api)
+    alice = await Member.get(customer_id="alice")
+    await notify_members(
+        [alice.id],
+        lambda r: Draft(NotificationCategory.PROMOTION, f"Hi {r.name}!", "A gift for you."),
+        "welcome",
+        api.clock.now(),
+    )
+    await deliver_until_idle(api.runtime.gateway, api.clock.now())
+    assert await PushDelivery.filter(token="alice-tok").exists()
+    exported = json.loads(data(await api.member("alice", EXPORT))["exportMyData"]["json"])
+    assert [n["title"] for n in exported["notifications"]] == ["Hi Alice Wonder!"]
+    needles = ["Alice Wonder", "alice@example.org", "alice-tok", "Oxford"]
+    for needle in needles:
+        assert await where_text_occurs(needle), needle
+
+    await api.member("alice", DELETE, {"input": {"confirm": True}})
+    await api.deliver_events()
+
+    for needle in needles:
+        assert await where_text_occurs(needle) == [], needle
