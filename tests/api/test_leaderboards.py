@@ -331,3 +331,26 @@ async def test_last_weeks_final_standings_are_read_from_the_archive(api: GraphQL
     assert data(await api.member("ben", balance))["me"]["points"]["balance"] == 100
     all_time = '{ leaderboard(code: "spend", window: ALL_TIME) { previousPeriod { periodEnd } } }'
     assert data(await api.member("ana", all_time))["leaderboard"]["previousPeriod"] is None
+
+
+async def test_a_member_who_deletes_their_account_disappears_from_the_boards(
+    api: GraphQLClient,
+) -> None:
+    await define(api)
+    await shoppers(api, {"ana": "90", "ben": "75"})
+    deleted = data(
+        await api.member(
+            "ana",
+            "mutation { deleteMyAccount(input: {confirm: true}) { deleted userErrors { code } } }",
+        )
+    )["deleteMyAccount"]
+    assert deleted == {"deleted": True, "userErrors": []}
+    await api.deliver_events()
+
+    for window in ("WEEKLY", "ALL_TIME"):
+        board = data(await api.member("ben", BOARD, {"code": "spend", "window": window}))[
+            "leaderboard"
+        ]
+        assert board["totalEntries"] == 1
+        assert [(e["rank"], e["member"]["displayName"]) for e in board["top"]] == [(1, "Ben")]
+        assert board["me"] == {"rank": 1, "score": 75.0}
