@@ -137,6 +137,28 @@ def _rules_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _leaderboards_rebuild(args: argparse.Namespace) -> int:
+    """Recreate every board's current periods in Redis from the database."""
+    from api.runtime import build_runtime
+    from gamification.leaderboards.rebuild import rebuild_all
+
+    settings = load_settings()
+
+    async def main() -> int:
+        runtime = build_runtime(settings)
+        await runtime.start(background=False)
+        try:
+            assert runtime.boards is not None
+            written = await rebuild_all(runtime.boards, runtime.clock.now())
+            await runtime.boards.announced()
+            return written
+        finally:
+            await runtime.stop()
+
+    print(f"leaderboards rebuilt: {asyncio.run(main())} entries")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fidelio", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("code", help="The badge code.")
     backfill.add_argument("--batch-size", type=int, default=500)
     backfill.set_defaults(func=_rules_backfill)
+    boards = sub.add_parser("leaderboards", help="Leaderboards.").add_subparsers(
+        dest="leaderboards_command", required=True
+    )
+    boards.add_parser(
+        "rebuild", help="Recreate every board in Redis from the database."
+    ).set_defaults(func=_leaderboards_rebuild)
     return parser
 
 

@@ -1,10 +1,10 @@
-"""Live subscriptions over Redis pub/sub: one connection per process, shared by subscribers.
+"""Live updates for subscriptions: one Redis pub/sub connection per process, shared.
 
-Each server process keeps a single Redis pub/sub connection. A subscriber asks for a channel
-and gets an async iterator of its messages; the first subscriber of a channel subscribes the
-connection to it, the last one leaving unsubscribes. Messages published by any process (an
-API process or a worker) reach every subscriber of every process. A subscriber that falls more
-than `queue_size` messages behind loses the oldest ones rather than slowing the others down.
+Every GraphQL subscription of this process listens through `ChannelFanout.listen(channel)`;
+the fan-out subscribes the shared connection to a channel while at least one subscriber wants
+it and hands each message to every subscriber's queue. A subscriber that falls behind keeps
+only the latest messages (its queue is bounded), which is what live views need: the latest
+state, not every change. Works the same on fakeredis in one process (the embedded setup).
 """
 
 from __future__ import annotations
@@ -19,59 +19,36 @@ import redis.asyncio as aioredis
 
 log = logging.getLogger("fidelio.live")
 
+_QUEUE_SIZE = 8
+_POLL_SECONDS = 0.25
 
-class Broadcaster:
-    def __init__(self, redis: aioredis.Redis, queue_size: int = 100) -> None:
-        self.redis = redis
-        self.queue_size = queue_size
+
+class ChannelFanout:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._redis = redis
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._queues: dict[str, set[asyncio.Queue[str]]] = {}
         self._lock = asyncio.Lock()
+        self._closing = False
 
-    async def _ensure_reader(self) -> None:
-        if self._pubsub is None:
-            self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        while True:
-            try:
-                if not self._pubsub.subscribed:
-                    await asyncio.sleep(0.05)
-                    continue
-                message = await self._pubsub.get_message(timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("live feed: reading from Redis failed; retrying")
-                await asyncio.sleep(1.0)
-                continue
-            if message is None or message.get("type") != "message":
-                continue
-            channel = message["channel"]
-            channel = channel.decode() if isinstance(channel, bytes) else channel
-            data = message["data"]
-            data = data.decode() if isinstance(data, bytes) else data
-            for queue in list(self._queues.get(channel, ())):
-                if queue.full():
-                    with contextlib.suppress(asyncio.QueueEmpty):
-                        queue.get_nowait()
-                queue.put_nowait(data)
-
-    async def subscribe(self, channel: str) -> AsyncIterator[str]:
-        """The messages published on `channel` from now on, until the caller stops."""
-        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=self.queue_size)
+    @contextlib.asynccontextmanager
+    async def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
+        """A queue receiving the messages published on `channel` from now on, until the
+        context exits. Once entered, the process is subscribed on Redis."""
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=_QUEUE_SIZE)
         async with self._lock:
-            await self._ensure_reader()
+            if self._pubsub is None:
+                self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             listeners = self._queues.setdefault(channel, set())
-            if not listeners:
-                await self._pubsub.subscribe(channel)
             listeners.add(queue)
+            if len(listeners) == 1:
+                await self._pubsub.subscribe(channel)
+            if self._reader is None or self._reader.done():
+                self._closing = False
+                self._reader = asyncio.create_task(self._read())
         try:
-            while True:
-                yield await queue.get()
+            yield queue
         finally:
             async with self._lock:
                 listeners = self._queues.get(channel, set())
@@ -81,11 +58,45 @@ class Broadcaster:
                     with contextlib.suppress(Exception):
                         await self._pubsub.unsubscribe(channel)
 
+    def listeners(self, channel: str) -> int:
+        """How many subscriptions of this process listen on `channel`."""
+        return len(self._queues.get(channel, ()))
+
+    async def _read(self) -> None:
+        # Polls with a short timeout and stops on a flag rather than on cancellation: a read
+        # cancelled midway tears the client's connection down (and hangs fakeredis's).
+        while not self._closing:
+            try:
+                message = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=_POLL_SECONDS
+                )
+            except Exception:
+                # The client reconnects and subscribes again on the next read.
+                log.exception("reading from Redis pub/sub failed")
+                await asyncio.sleep(1.0)
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            channel = _text(message["channel"])
+            data = _text(message["data"])
+            for queue in list(self._queues.get(channel, ())):
+                if queue.full():
+                    queue.get_nowait()  # drop the oldest: the latest state matters
+                queue.put_nowait(data)
+
     async def close(self) -> None:
+        """Stop reading and drop the shared connection (the runtime's stop)."""
+        self._closing = True
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+            await asyncio.wait({self._reader}, timeout=_POLL_SECONDS * 4)
+            if not self._reader.done():
+                self._reader.cancel()
+            self._reader = None
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
+            self._pubsub = None
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

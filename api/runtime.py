@@ -13,11 +13,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
 from api.db import close_database, open_database
-from api.live import Broadcaster
+from api.live import ChannelFanout
 from api.settings import Settings
 from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
@@ -30,6 +31,8 @@ from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
 from domain.tiers.services import review_tiers
 from gamification.achievements.wiring import build_engine
+from gamification.leaderboards.boards import Boards
+from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
 from push.gateway import LogGateway, PushGateway
 from push.privacy import export_sections as push_export_sections
 from push.wiring import PushArea, build_push_area
@@ -59,8 +62,10 @@ class Runtime:
     push: PushArea
     #: exportMyData's sections, in document order: {name: provider(member_id)}.
     export_sections: dict[str, SectionProvider] = field(default_factory=dict)
-    #: Subscriptions' shared pub/sub connection (built lazily, in the serving event loop).
-    _live: Broadcaster | None = None
+    #: Leaderboards on this runtime's Redis (their live announcements run as tasks).
+    boards: Boards | None = None
+    #: The process's shared Redis pub/sub for subscriptions (created on first use).
+    fanout: ChannelFanout | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -95,21 +100,17 @@ class Runtime:
                 log.exception("job %s failed", job.name)
             await asyncio.sleep(job.every.total_seconds())
 
-    @property
-    def live(self) -> Broadcaster:
-        if self._live is None:
-            self._live = Broadcaster(self.redis)
-        return self._live
-
     async def stop(self) -> None:
-        if self._live is not None:
-            await self._live.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        if self.boards is not None:
+            await self.boards.announced()
+        if self.fanout is not None:
+            await self.fanout.close()
         await self.gateway.close()
         await self.redis.aclose()
         if self._database_open:
@@ -124,6 +125,11 @@ def make_redis(settings: Settings) -> aioredis.Redis:
 
     # The embedded default: one process only (pub/sub and counters live in this process).
     return fakeredis.FakeAsyncRedis(decode_responses=True)
+
+
+def make_boards(settings: Settings, redis: aioredis.Redis) -> Boards:
+    """Leaderboards on this runtime's Redis, closing periods in the program's time zone."""
+    return Boards(redis, settings.redis_prefix, ZoneInfo(settings.program_timezone))
 
 
 def make_gateway(settings: Settings, clock: Clock) -> PushGateway:
@@ -179,6 +185,10 @@ def build_runtime(
     ]
     # Each layer adds the sections of the member's data it owns.
     export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
+    boards = make_boards(settings, redis)
+    for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
+        handlers.setdefault(kind, []).extend(kind_handlers)
+    jobs.extend(ScheduledJob(job.name, job.every, job.run) for job in leaderboard_jobs(boards))
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,
@@ -191,4 +201,6 @@ def build_runtime(
         dispatcher=dispatcher,
         push=push,
         export_sections=export_sections,
+        boards=boards,
+        fanout=ChannelFanout(redis),
     )

@@ -27,6 +27,7 @@ from strawberry.types import ExecutionContext
 from api.areas import (
     achievements,
     drops,
+    leaderboards,
     members,
     points,
     privacy,
@@ -52,6 +53,7 @@ AREAS: list[ModuleType] = [
     segments,
     privacy,
     drops,
+    leaderboards,
 ]
 
 

@@ -164,6 +164,38 @@ async def seed_drops(runtime: Runtime) -> str:
     return f"{await Drop.all().count()} drops"
 
 
+async def seed_leaderboards(runtime: Runtime) -> str:
+    """Boards of the demo: weekly and monthly spenders with prizes, purchases per city, points
+    earned per country (each filled from the history at once)."""
+    from gamification.leaderboards.definitions import LeaderboardSpec
+    from gamification.leaderboards.models import LeaderboardMetric, RegionField
+    from gamification.leaderboards.periods import LeaderboardWindow as W
+    from gamification.leaderboards.services import upsert_leaderboard
+
+    assert runtime.boards is not None
+    specs = [
+        LeaderboardSpec(
+            "spenders", "Top spenders", LeaderboardMetric.AMOUNT_SPENT,
+            (W.WEEKLY, W.MONTHLY, W.ALL_TIME), None, (500, 250, 100),
+        ),
+        LeaderboardSpec(
+            "city-shoppers", "Most purchases in your city", LeaderboardMetric.PURCHASES,
+            (W.DAILY, W.WEEKLY), RegionField.CITY, (100,),
+        ),
+        LeaderboardSpec(
+            "country-earners", "Points earned in your country", LeaderboardMetric.POINTS_EARNED,
+            (W.MONTHLY, W.ALL_TIME), RegionField.COUNTRY, (),
+        ),
+        LeaderboardSpec(
+            "challengers", "Challenge champions", LeaderboardMetric.CHALLENGES_COMPLETED,
+            (W.WEEKLY,), None, (200,),
+        ),
+    ]  # fmt: skip
+    for spec in specs:
+        await upsert_leaderboard(runtime.boards, spec, runtime.clock.now())
+    return f"{len(specs)} leaderboards"
+
+
 SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
     seed_members,
     seed_points,
@@ -172,6 +204,7 @@ SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
     seed_segments,
     seed_stores,
     seed_drops,
+    seed_leaderboards,
 ]
 
 

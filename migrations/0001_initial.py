@@ -7,6 +7,7 @@ from domain.points.models import EntryKind
 from domain.purchases.models import Channel
 from domain.referrals.models import EngagementKind, ReferralStatus
 from domain.rewards.models import CouponStatus, RewardKind
+from gamification.leaderboards.models import LeaderboardMetric, RegionField
 from json import dumps, loads
 from push.campaigns.models import CampaignSource, CampaignStatus
 from push.notifications.models import DeliveryStatus, NotificationCategory, PushStatus
@@ -147,6 +148,50 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='LeaderboardDefinition',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('name', fields.CharField(max_length=120)),
+                ('metric', fields.CharEnumField(description='POINTS_EARNED: POINTS_EARNED\nAMOUNT_SPENT: AMOUNT_SPENT\nPURCHASES: PURCHASES\nCHALLENGES_COMPLETED: CHALLENGES_COMPLETED', enum_type=LeaderboardMetric, max_length=24)),
+                ('windows', fields.JSONField(default=list, description='Window names in the order given, e.g. ["WEEKLY", "ALL_TIME"].', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('region_field', fields.CharEnumField(null=True, description='COUNTRY: COUNTRY\nCITY: CITY', enum_type=RegionField, max_length=8)),
+                ('prize_points', fields.JSONField(default=list, description='Bonus points for ranks 1, 2, 3 and so on when a period closes.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'leaderboard_definition', 'app': 'fidelio', 'pk_attr': 'id', 'table_description': 'A board defined by admins: what it ranks, the windows kept, regions and prizes.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LeaderboardArchive',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('board', fields.ForeignKeyField('fidelio.LeaderboardDefinition', source_field='board_id', db_constraint=True, to_field='id', related_name='archives', on_delete=OnDelete.CASCADE)),
+                ('window', fields.CharField(max_length=12)),
+                ('period_key', fields.CharField(max_length=16)),
+                ('region', fields.CharField(default='', description='The region value, or the empty string for a board without regions.', max_length=80)),
+                ('period_start', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('period_end', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('total_entries', fields.IntField(default=0)),
+                ('archived_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'leaderboard_archive', 'app': 'fidelio', 'unique_together': (('board', 'window', 'period_key', 'region'),), 'pk_attr': 'id', 'table_description': 'The final standings of one closed period of a board, window and region, once.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LeaderboardPeriodClose',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('board', fields.ForeignKeyField('fidelio.LeaderboardDefinition', source_field='board_id', db_constraint=True, to_field='id', related_name='closes', on_delete=OnDelete.CASCADE)),
+                ('window', fields.CharField(max_length=12)),
+                ('period_key', fields.CharField(max_length=16)),
+                ('closed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'leaderboard_period_close', 'app': 'fidelio', 'unique_together': (('board', 'window', 'period_key'),), 'pk_attr': 'id', 'table_description': "Marks a period of a board's window as closed: archived and its prizes paid, for every"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Member',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -207,6 +252,19 @@ class Migration(migrations.Migration):
                 ('points_awarded', fields.IntField(default=0)),
             ],
             options={'table': 'engagement', 'app': 'fidelio', 'unique_together': (('member', 'kind', 'reference'),), 'indexes': [Index(fields=['member_id', 'kind', 'local_date']), Index(fields=['occurred_at', 'member_id'])], 'pk_attr': 'id', 'table_description': 'A share, review or survey answer, once per (member, kind, reference).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LeaderboardArchiveEntry',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('archive', fields.ForeignKeyField('fidelio.LeaderboardArchive', source_field='archive_id', db_constraint=True, to_field='id', related_name='entries', on_delete=OnDelete.CASCADE)),
+                ('rank', fields.IntField()),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='leaderboard_standings', on_delete=OnDelete.RESTRICT)),
+                ('score', fields.DecimalField(max_digits=20, decimal_places=2)),
+                ('reached_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'leaderboard_archive_entry', 'app': 'fidelio', 'unique_together': (('archive', 'rank'),), 'pk_attr': 'id', 'table_description': "One member's final standing in an archived period."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -337,6 +395,23 @@ class Migration(migrations.Migration):
                 ('sent_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'points_expiry_reminder', 'app': 'fidelio', 'unique_together': (('member', 'expires_at'),), 'pk_attr': 'id', 'table_description': "A reminder raised for the member's points expiring at `expires_at`, kept so that a rerun"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PrizeAward',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('board', fields.ForeignKeyField('fidelio.LeaderboardDefinition', source_field='board_id', db_constraint=True, to_field='id', related_name='prizes', on_delete=OnDelete.RESTRICT)),
+                ('window', fields.CharField(max_length=12)),
+                ('period_key', fields.CharField(max_length=16)),
+                ('region', fields.CharField(default='', max_length=80)),
+                ('rank', fields.IntField()),
+                ('member', fields.ForeignKeyField('fidelio.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='leaderboard_prizes', on_delete=OnDelete.RESTRICT)),
+                ('points', fields.IntField()),
+                ('entry', fields.ForeignKeyField('fidelio.PointsEntry', source_field='entry_id', description='The ledger credit that paid the prize.', db_constraint=True, to_field='id', related_name='leaderboard_prize', on_delete=OnDelete.RESTRICT)),
+                ('awarded_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'leaderboard_prize_award', 'app': 'fidelio', 'unique_together': (('board', 'window', 'period_key', 'region', 'rank'),), 'pk_attr': 'id', 'table_description': 'Prize points paid for a rank of a closed period: at most one row per rank, ever.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -13,6 +13,7 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
+from api.live import ChannelFanout
 from api.types.common import UserError, page_size, user_errors
 from api.types.push import (
     Campaign,
@@ -385,10 +386,13 @@ class Subscription:
         member = await info.context.member()
         runtime = info.context.runtime
         channel = notification_channel(runtime.settings.redis_prefix, member.id)
-        async for message in runtime.live.subscribe(channel):
-            try:
-                payload = json.loads(message)
-            except (TypeError, ValueError):
-                log.warning("unreadable live notification for member %s", member.id)
-                continue
-            yield Notification.from_payload(payload)
+        fanout = runtime.fanout if runtime.fanout is not None else ChannelFanout(runtime.redis)
+        async with fanout.listen(channel) as messages:
+            while True:
+                message = await messages.get()
+                try:
+                    payload = json.loads(message)
+                except (TypeError, ValueError):
+                    log.warning("unreadable live notification for member %s", member.id)
+                    continue
+                yield Notification.from_payload(payload)

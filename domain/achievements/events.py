@@ -35,3 +35,5 @@ class LeaderboardPrizeAwarded(DomainEvent):
     period_key: str
     rank: int
     points: int
+    #: The region of a board kept per country or city; None for a board without regions.
+    region: str | None = None

@@ -1,4 +1,14 @@
-"""Leaderboards: windows and periods, and their exact orderings kept in Redis (derived state)."""
+"""Leaderboards: windows and periods, and their exact orderings kept in Redis (derived state).
+
+- `periods`, `store`, `throttle`: periods in the program's zone, the Redis orderings, throttled
+  announcements;
+- `models`: definitions, archived standings, period closes and prizes (the database);
+- `metrics`: every score, computed from purchases, the ledger and challenge completions;
+- `definitions`, `services`: admins' definitions, opening a board for reading;
+- `scoring`: live updates from outbox events (scores SET from `metrics`), erasure;
+- `rebuild`: Redis recreated from the database; `closing`: archive, prizes, expiry;
+- `boards`: the Redis handle and announcements; `wiring`: handlers and jobs for the runtime.
+"""
 
 from gamification.leaderboards.periods import (
     LeaderboardWindow,

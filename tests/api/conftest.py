@@ -85,5 +85,5 @@ async def api(
     # The db and redis fixtures close what they opened.
     for task in runtime._tasks:
         task.cancel()
-    if runtime._live is not None:
-        await runtime._live.close()
+    if runtime.fanout is not None:
+        await runtime.fanout.close()

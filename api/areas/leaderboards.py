@@ -1,0 +1,144 @@
+"""GraphQL of leaderboards: definitions (admins), boards and their entries, live changes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from api.auth import Role
+from api.context import Info
+from api.errors import to_client_error
+from api.live import ChannelFanout
+from api.runtime import Runtime, make_boards
+from api.types.common import UserError, user_errors
+from api.types.leaderboard import (
+    Leaderboard,
+    LeaderboardDefinition,
+    LeaderboardMetric,
+    LeaderboardWindow,
+    RegionField,
+)
+from domain.errors import DomainError
+from gamification.leaderboards import models, services
+from gamification.leaderboards.boards import Boards
+from gamification.leaderboards.definitions import LeaderboardSpec, list_definitions
+from gamification.leaderboards.periods import LeaderboardWindow as Window
+
+
+@strawberry.input(description="A board to create, or to replace by its code.")
+class LeaderboardInput:
+    code: str = strawberry.field(
+        description="1-64 letters, digits, '_', '-' or '.'; the board's key."
+    )
+    name: str = strawberry.field(description="1-120 characters.")
+    metric: LeaderboardMetric = strawberry.field(description="What the board ranks.")
+    windows: list[LeaderboardWindow] = strawberry.field(
+        description="The windows to keep, at least one."
+    )
+    region_field: RegionField | None = strawberry.field(
+        default=None, description="Keep one board per country or per city."
+    )
+    prize_points: list[int] | None = strawberry.field(
+        default=None,
+        description="Bonus points for ranks 1, 2, 3, ... when a period closes (at most 100 "
+        "ranks, each 0-1,000,000).",
+    )
+
+
+@strawberry.type(description="The result of upsertLeaderboard.")
+class LeaderboardPayload:
+    leaderboard: LeaderboardDefinition | None = strawberry.field(
+        description="The board as saved; null on errors."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was saved.")
+
+
+def boards_of(runtime: Runtime) -> Boards:
+    return (
+        runtime.boards
+        if runtime.boards is not None
+        else make_boards(runtime.settings, runtime.redis)
+    )
+
+
+async def _open(
+    info: Info, code: str, window: LeaderboardWindow, region: str | None
+) -> Leaderboard:
+    boards = boards_of(info.context.runtime)
+    member = await info.context.member_or_none()
+    try:
+        board = await services.open_board(
+            boards, code, Window(window.value), region, member, info.context.now
+        )
+    except DomainError as error:
+        raise to_client_error(error) from error
+    return Leaderboard.from_open(boards, board)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every leaderboard, by code.")
+    async def leaderboards(self, info: Info) -> list[LeaderboardDefinition]:
+        info.context.require(Role.MEMBER, Role.ADMIN)
+        return [LeaderboardDefinition.from_model(d) for d in await list_definitions()]
+
+    @strawberry.field(
+        description="A board's current period. On a board kept per region, no region means "
+        "the signed-in member's own. Errors: NOT_FOUND (no such board), "
+        "INVALID_INPUT (a window the board does not keep, a region it does not have)."
+    )
+    async def leaderboard(
+        self, info: Info, code: str, window: LeaderboardWindow, region: str | None = None
+    ) -> Leaderboard:
+        info.context.require(Role.MEMBER, Role.ADMIN)
+        return await _open(info, code, window, region)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Admin: create a board or replace it by code. A new board, or one whose "
+        "metric, windows or region field changed, is recomputed from the history at once."
+    )
+    async def upsert_leaderboard(self, info: Info, input: LeaderboardInput) -> LeaderboardPayload:
+        info.context.require(Role.ADMIN)
+        spec = LeaderboardSpec(
+            code=input.code,
+            name=input.name,
+            metric=models.LeaderboardMetric(input.metric.value),
+            windows=tuple(Window(w.value) for w in input.windows),
+            region_field=models.RegionField(input.region_field.value)
+            if input.region_field
+            else None,
+            prize_points=tuple(input.prize_points or ()),
+        )
+        boards = boards_of(info.context.runtime)
+        try:
+            saved = await services.upsert_leaderboard(boards, spec, info.context.now)
+        except DomainError as error:
+            return LeaderboardPayload(leaderboard=None, user_errors=user_errors(error))
+        return LeaderboardPayload(
+            leaderboard=LeaderboardDefinition.from_model(saved), user_errors=[]
+        )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="The board again whenever its top changes (at most once a second per "
+        "board, the latest state), from whichever server process the change came through."
+    )
+    async def leaderboard_changed(
+        self, info: Info, code: str, window: LeaderboardWindow, region: str | None = None
+    ) -> AsyncGenerator[Leaderboard, None]:
+        info.context.require(Role.MEMBER, Role.ADMIN)
+        first = await _open(info, code, window, region)
+        runtime = info.context.runtime
+        fanout = runtime.fanout if runtime.fanout is not None else ChannelFanout(runtime.redis)
+        async with fanout.listen(first.boards.store.changes_channel(first.board.key)) as changes:
+            while True:
+                await changes.get()
+                # Each push is a fresh read: new loaders, and the period current now.
+                info.context.loaders.clear()
+                yield await _open(info, code, window, first.region)

@@ -1,0 +1,240 @@
+"""GraphQL types of leaderboards: definitions, a board's current period, its entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from api.context import Info
+from api.errors import to_client_error
+from api.types.common import MAX_PAGE_SIZE
+from api.types.public_member import PublicMember, public_members
+from domain.errors import InvalidInput
+from gamification.leaderboards import models
+from gamification.leaderboards.boards import Boards
+from gamification.leaderboards.closing import archived_standings
+from gamification.leaderboards.periods import LeaderboardWindow as Window
+from gamification.leaderboards.periods import previous_period
+from gamification.leaderboards.services import OpenBoard
+from gamification.leaderboards.store import Standing
+
+MAX_RADIUS = 10
+
+
+@strawberry.enum(
+    description="How long a board's period lasts; periods close at midnight in the program's time zone (weeks start on Monday)."
+)
+class LeaderboardWindow(Enum):
+    DAILY = strawberry.enum_value("DAILY", description="One calendar day.")
+    WEEKLY = strawberry.enum_value("WEEKLY", description="One ISO week, Monday to Sunday.")
+    MONTHLY = strawberry.enum_value("MONTHLY", description="One calendar month.")
+    ALL_TIME = strawberry.enum_value("ALL_TIME", description="Never closes.")
+
+
+@strawberry.enum(description="What a board ranks.")
+class LeaderboardMetric(Enum):
+    POINTS_EARNED = strawberry.enum_value(
+        "POINTS_EARNED",
+        description="Points earned in the period (purchases, bonuses, referrals, engagement) "
+        "minus points taken back by refunds; prizes and adjustments do not count.",
+    )
+    AMOUNT_SPENT = strawberry.enum_value(
+        "AMOUNT_SPENT", description="Amount of purchases made in the period, less refunds."
+    )
+    PURCHASES = strawberry.enum_value(
+        "PURCHASES", description="Purchases made in the period and not fully refunded."
+    )
+    CHALLENGES_COMPLETED = strawberry.enum_value(
+        "CHALLENGES_COMPLETED", description="Challenges completed in the period."
+    )
+
+
+@strawberry.enum(description="The profile field that splits a board into one board per value.")
+class RegionField(Enum):
+    COUNTRY = strawberry.enum_value("COUNTRY", description="The member's country.")
+    CITY = strawberry.enum_value("CITY", description="The member's city.")
+
+
+@strawberry.type(description="A board as admins define it.")
+class LeaderboardDefinition:
+    code: str = strawberry.field(description="The board's unique code.")
+    name: str = strawberry.field(description="The board's name, for people.")
+    metric: LeaderboardMetric = strawberry.field(description="What the board ranks.")
+    windows: list[LeaderboardWindow] = strawberry.field(description="The windows kept.")
+    region_field: RegionField | None = strawberry.field(
+        description="Set when the board is kept per country or per city."
+    )
+    prize_points: list[int] = strawberry.field(
+        description="Bonus points for ranks 1, 2, 3, ... when a window closes."
+    )
+
+    @classmethod
+    def from_model(cls, definition: models.LeaderboardDefinition) -> LeaderboardDefinition:
+        return cls(
+            code=definition.code,
+            name=definition.name,
+            metric=LeaderboardMetric(definition.metric.value),
+            windows=[LeaderboardWindow(w) for w in definition.windows],
+            region_field=RegionField(definition.region_field.value)
+            if definition.region_field
+            else None,
+            prize_points=[int(p) for p in definition.prize_points],
+        )
+
+
+@strawberry.type(description="A member's place on a board.")
+class LeaderboardEntry:
+    rank: int = strawberry.field(
+        description="1-based and unique: higher scores first; equal scores are ranked by who "
+        "reached the score first."
+    )
+    score: float = strawberry.field(
+        description="The member's score in the period (an amount has two decimals)."
+    )
+    member: PublicMember = strawberry.field(description="Who holds this place.")
+
+
+@strawberry.type(
+    description="A board's current period in one window (and region). Ranks are dense and "
+    "unique: higher scores first, equal scores ordered by who reached the score first."
+)
+class Leaderboard:
+    board: strawberry.Private[OpenBoard]
+    boards: strawberry.Private[Boards]
+    code: str = strawberry.field(description="The board's code.")
+    name: str = strawberry.field(description="The board's name.")
+    metric: LeaderboardMetric = strawberry.field(description="What the board ranks.")
+    window: LeaderboardWindow = strawberry.field(description="The window shown.")
+    region: str | None = strawberry.field(
+        description="The region shown (country code in upper case, city in lower case); "
+        "null for a board without regions."
+    )
+    period_start: datetime | None = strawberry.field(
+        description="When the current period began; null for ALL_TIME."
+    )
+    period_end: datetime | None = strawberry.field(
+        description="When the current period closes (excluded); null for ALL_TIME."
+    )
+
+    @classmethod
+    def from_open(cls, boards: Boards, board: OpenBoard) -> Leaderboard:
+        return cls(
+            board=board,
+            boards=boards,
+            code=board.definition.code,
+            name=board.definition.name,
+            metric=LeaderboardMetric(board.definition.metric.value),
+            window=LeaderboardWindow(board.window.value),
+            region=board.region,
+            period_start=board.period.start,
+            period_end=board.period.end,
+        )
+
+    @strawberry.field(description="How many members have a score in the period.")
+    async def total_entries(self) -> int:
+        return await self.boards.store.count(self.board.key)
+
+    @strawberry.field(description="The standings from rank offset + 1: at most 100 at a time.")
+    async def top(
+        self, info: Info, first: int | None = 10, offset: int | None = 0
+    ) -> list[LeaderboardEntry]:
+        first = 10 if first is None else first
+        offset = 0 if offset is None else offset
+        _check_page(first, offset)
+        return await _entries(info, await self.boards.store.top(self.board.key, first, offset))
+
+    @strawberry.field(
+        description="The period of this window that closed last, with its final standings "
+        "(archived, prizes paid); null for ALL_TIME."
+    )
+    def previous_period(self) -> ClosedPeriod | None:
+        if self.board.period.start is None:
+            return None
+        before = previous_period(self.board.window, self.board.period.start, self.boards.tz)
+        if before is None:
+            return None
+        assert before.start is not None and before.end is not None
+        return ClosedPeriod(
+            period_key=before.key,
+            window_value=self.window,
+            code_value=self.code,
+            region_value=self.region,
+            period_start=before.start,
+            period_end=before.end,
+        )
+
+    @strawberry.field(
+        description="The signed-in member's entry; null when the member has no score."
+    )
+    async def me(self, info: Info) -> LeaderboardEntry | None:
+        member = await info.context.member_or_none()
+        if member is None:
+            return None
+        standing = await self.boards.store.standing(self.board.key, member.id)
+        found = await _entries(info, [standing] if standing else [])
+        return found[0] if found else None
+
+    @strawberry.field(
+        description="The signed-in member's entry with up to `radius` (at most 10) entries "
+        "above and below; empty when the member has no score."
+    )
+    async def around_me(self, info: Info, radius: int | None = 2) -> list[LeaderboardEntry]:
+        radius = 2 if radius is None else radius
+        if not 0 <= radius <= MAX_RADIUS:
+            raise to_client_error(
+                InvalidInput(f"radius must be between 0 and {MAX_RADIUS}", ["radius"])
+            )
+        member = await info.context.member_or_none()
+        if member is None:
+            return []
+        return await _entries(
+            info, await self.boards.store.around(self.board.key, member.id, radius)
+        )
+
+
+@strawberry.type(description="The final standings of a closed period of a board, as archived.")
+class ClosedPeriod:
+    period_key: strawberry.Private[str]
+    window_value: strawberry.Private[LeaderboardWindow]
+    code_value: strawberry.Private[str]
+    region_value: strawberry.Private[str | None]
+    period_start: datetime = strawberry.field(description="When the period began.")
+    period_end: datetime = strawberry.field(description="When the period closed (excluded).")
+
+    @strawberry.field(
+        description="The final standings from rank offset + 1 (at most 100 at a time); empty "
+        "until the period is archived, shortly after it closes."
+    )
+    async def top(
+        self, info: Info, first: int | None = 10, offset: int | None = 0
+    ) -> list[LeaderboardEntry]:
+        first = 10 if first is None else first
+        offset = 0 if offset is None else offset
+        _check_page(first, offset)
+        standings = await archived_standings(
+            self.code_value, Window(self.window_value.value), self.period_key, self.region_value,
+            first, offset,
+        )  # fmt: skip
+        return await _entries(info, standings)
+
+
+def _check_page(first: int, offset: int) -> None:
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise to_client_error(
+            InvalidInput(f"first must be between 0 and {MAX_PAGE_SIZE}", ["first"])
+        )
+    if offset < 0:
+        raise to_client_error(InvalidInput("offset must not be negative", ["offset"]))
+
+
+async def _entries(info: Info, standings: list[Standing]) -> list[LeaderboardEntry]:
+    """Entries with their members from one batched load; members erased meanwhile are left
+    out (their removal from the board is on its way)."""
+    members = await public_members(info, [s.member_id for s in standings])
+    return [
+        LeaderboardEntry(rank=s.rank, score=float(s.score), member=PublicMember.from_model(m))
+        for s, m in zip(standings, members, strict=True)
+        if m is not None
+    ]

@@ -1,0 +1,262 @@
+"""A leaderboard of 1,000,000 members read through GraphQL over HTTP.
+
+    .venv/bin/python -m bench.leaderboards [--members 1000000] [--seconds 5] [--concurrency 8]
+
+Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; see bench/harness.py). Loads
+the members into a fresh database (COPY) and the board straight into Redis (pipelined), serves
+the app with uvicorn in a subprocess, and measures `top(first: 100)`, `me` and
+`aroundMe(radius: 10)` beside the trivial query `{ __typename }` in the same run (p50/p99).
+Then checks, in this process against the same database and Redis, that each of these queries
+costs a constant number of database queries whatever the page size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from bench.harness import REDIS_URL, measure, postgres_database, server, token, trivial_query
+
+CODE = "bench-spend"
+WINDOW = "WEEKLY"
+TOP = """query Top($first: Int) { leaderboard(code: "bench-spend", window: WEEKLY) {
+  totalEntries top(first: $first) { rank score member { id displayName tier { code } } } } }"""
+ME = '{ leaderboard(code: "bench-spend", window: WEEKLY) { me { rank score } } }'
+AROUND = """{ leaderboard(code: "bench-spend", window: WEEKLY) {
+  aroundMe(radius: 10) { rank score member { id displayName } } } }"""
+
+
+async def load_members(database_url: str, count: int, now: datetime) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        batch = 100_000
+        for start in range(1, count + 1, batch):
+            rows = [
+                (i, f"c{i}", f"Member {i}", "en", "UTC", f"R{i:012d}", now, 0)
+                for i in range(start, min(start + batch, count + 1))
+            ]
+            await conn.copy_records_to_table(
+                "member",
+                records=rows,
+                columns=[
+                    "id",
+                    "customer_id",
+                    "display_name",
+                    "locale",
+                    "time_zone",
+                    "referral_code",
+                    "joined_at",
+                    "tier_level",
+                ],
+            )
+        await conn.execute("SELECT setval(pg_get_serial_sequence('member', 'id'), $1)", count)
+    finally:
+        await conn.close()
+
+
+async def define_board(database_url: str, now: datetime) -> None:
+    from api.db import close_database, open_database
+    from gamification.leaderboards.definitions import LeaderboardSpec, save_definition
+    from gamification.leaderboards.models import LeaderboardMetric
+    from gamification.leaderboards.periods import LeaderboardWindow
+
+    await open_database(database_url)
+    try:
+        spec = LeaderboardSpec(
+            CODE, "Bench spenders", LeaderboardMetric.AMOUNT_SPENT, (LeaderboardWindow.WEEKLY,)
+        )
+        await save_definition(spec, now)
+    finally:
+        await close_database()
+
+
+async def load_board(prefix: str, count: int, now: datetime) -> float:
+    """The board straight into Redis, pipelined; returns the seconds it took."""
+    from gamification.leaderboards import BoardKey, LeaderboardStore, LeaderboardWindow
+    from gamification.leaderboards.store import ScoreEntry
+
+    draw = random.Random(1)
+    redis = aioredis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        store = LeaderboardStore(redis, prefix)
+        board = BoardKey.for_time(CODE, LeaderboardWindow.WEEKLY, now, ZoneInfo("UTC"))
+        entries = [
+            ScoreEntry(
+                i, draw.randrange(0, 5_000_000), now - timedelta(seconds=draw.randrange(600_000))
+            )
+            for i in range(1, count + 1)
+        ]
+        started = time.perf_counter()
+        written = await store.replace_all(board, entries)
+        assert written == count and await store.count(board) == count
+        return time.perf_counter() - started
+    finally:
+        await redis.aclose()
+
+
+async def query_counts(database_url: str, prefix: str) -> dict[str, int]:
+    """Database queries per operation, run in this process through the real schema."""
+    from tortoise import connections
+
+    from api.auth import Principal, Role
+    from api.context import Context
+    from api.db import close_database, open_database
+    from api.runtime import build_runtime
+    from api.schema import build_schema
+    from api.settings import Settings
+
+    settings = Settings(database_url=database_url, redis_url=REDIS_URL, redis_prefix=prefix)
+    runtime = build_runtime(settings)
+    schema = build_schema(settings)
+    await open_database(database_url)
+    client = type(connections.get("default"))
+    seen: list[str] = []
+    originals = {n: getattr(client, n) for n in ("execute_query", "execute_query_dict")}
+
+    def counting(name: str) -> Any:
+        def run(self: Any, query: str, *args: Any, **kw: Any) -> Any:
+            seen.append(query)
+            return originals[name](self, query, *args, **kw)
+
+        return run
+
+    counts: dict[str, int] = {}
+    try:
+        for name in originals:
+            setattr(client, name, counting(name))
+        operations = {
+            "top(first: 1)": (TOP, {"first": 1}),
+            "top(first: 100)": (TOP, {"first": 100}),
+            "me": (ME, {}),
+            "aroundMe(radius: 10)": (AROUND, {}),
+        }
+        for label, (query, variables) in operations.items():
+            context = Context(
+                request=None,
+                runtime=runtime,
+                principal=Principal(Role.MEMBER, "c500000"),
+                request_id="bench",
+            )
+            await schema.execute(query, variable_values=variables, context_value=context)
+            seen.clear()
+            context = Context(
+                request=None,
+                runtime=runtime,
+                principal=Principal(Role.MEMBER, "c500000"),
+                request_id="bench",
+            )
+            result = await schema.execute(query, variable_values=variables, context_value=context)
+            assert result.errors is None, result.errors
+            counts[label] = len(seen)
+    finally:
+        for name, original in originals.items():
+            setattr(client, name, original)
+        await close_database()
+        await runtime.redis.aclose()
+    return counts
+
+
+@contextlib.contextmanager
+def clean_redis(prefix: str) -> Iterator[None]:
+    try:
+        yield
+    finally:
+
+        async def wipe() -> None:
+            redis = aioredis.from_url(REDIS_URL, decode_responses=True)
+            try:
+                keys = [k async for k in redis.scan_iter(match=f"{prefix}*", count=10_000)]
+                for start in range(0, len(keys), 10_000):
+                    await redis.delete(*keys[start : start + 10_000])
+            finally:
+                await redis.aclose()
+
+        asyncio.run(wipe())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    now = datetime.now(UTC)
+    prefix = f"bench{uuid.uuid4().hex[:6]}:"
+    with postgres_database() as database, clean_redis(prefix):
+        started = time.perf_counter()
+        asyncio.run(load_members(database, args.members, now))
+        print(
+            f"{args.members:,} members copied into PostgreSQL in {time.perf_counter() - started:.1f} s"
+        )
+        asyncio.run(define_board(database, now))
+        seconds = asyncio.run(load_board(prefix, args.members, now))
+        print(f"board of {args.members:,} members loaded into Redis in {seconds:.1f} s")
+
+        counts = asyncio.run(query_counts(database, prefix))
+        print("database queries per request:", counts)
+        assert counts["top(first: 1)"] == counts["top(first: 100)"], counts
+        assert max(counts.values()) <= 4, counts
+
+        draw = random.Random(2)
+        bearers = [token("member", f"c{draw.randrange(1, args.members + 1)}") for _ in range(200)]
+
+        def top(n: int) -> tuple[str, dict[str, Any], str]:
+            return TOP, {"first": 100}, bearers[n % len(bearers)]
+
+        def me(n: int) -> tuple[str, dict[str, Any], str]:
+            return ME, {}, bearers[n % len(bearers)]
+
+        def around(n: int) -> tuple[str, dict[str, Any], str]:
+            return AROUND, {}, bearers[n % len(bearers)]
+
+        def full_page(body: dict[str, Any]) -> bool:
+            board = body["data"]["leaderboard"]
+            return len(board["top"]) == 100 and board["totalEntries"] == args.members
+
+        def ranked(body: dict[str, Any]) -> bool:
+            return body["data"]["leaderboard"]["me"]["rank"] >= 1
+
+        def around_ok(body: dict[str, Any]) -> bool:
+            return 11 <= len(body["data"]["leaderboard"]["aroundMe"]) <= 21
+
+        c = args.concurrency
+        with server(database, REDIS_URL, extra_env={"REDIS_PREFIX": prefix}) as base:
+            baseline = trivial_query(base, c, args.seconds)
+            rows = [
+                measure(
+                    base,
+                    "top(first: 100)",
+                    top,
+                    concurrency=c,
+                    seconds=args.seconds,
+                    check=full_page,
+                ),
+                measure(base, "me", me, concurrency=c, seconds=args.seconds, check=ranked),
+                measure(
+                    base,
+                    "aroundMe(radius: 10)",
+                    around,
+                    concurrency=c,
+                    seconds=args.seconds,
+                    check=around_ok,
+                ),
+            ]
+        print(baseline.row())
+        for figures in rows:
+            print(figures.row(baseline))
+        assert all(f.errors == 0 for f in [baseline, *rows]), "some requests failed"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Live score updates: a member's score is SET from the database's aggregate, never added to.
+
+Outbox handlers call `refresh_member_scores` after a purchase, a refund, points earned or
+reversed, or a challenge completed. Delivery is at least once, and setting a score from the
+database is idempotent, so a redelivered event changes nothing. A member erased is taken off
+every board still kept in Redis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
+
+from domain.members.models import Member
+from gamification.leaderboards.boards import TOP_WATCHED, Boards
+from gamification.leaderboards.definitions import windows_of
+from gamification.leaderboards.metrics import member_scores
+from gamification.leaderboards.models import (
+    LeaderboardDefinition,
+    LeaderboardMetric,
+    LeaderboardPeriodClose,
+)
+from gamification.leaderboards.periods import LeaderboardWindow, Period, period_for
+from gamification.leaderboards.regions import member_region
+from gamification.leaderboards.store import BoardKey, ScoreEntry
+
+
+async def refresh_member_scores(
+    boards: Boards,
+    member_id: int,
+    metrics: Collection[LeaderboardMetric],
+    at: datetime,
+    now: datetime,
+) -> int:
+    """Set the member's score, from the database, on every board ranking one of `metrics`, for
+    the periods containing `at` (when the scored activity happened), unless such a period is
+    already closed and archived, or ended too long ago to be kept. Announces boards whose top changed. Returns how many boards
+    changed. Raises nothing for unknown members (the event may outlive them).
+    """
+    definitions = await LeaderboardDefinition.filter(metric__in=list(metrics))
+    if not definitions:
+        return 0
+    member = await Member.get_or_none(id=member_id)
+    if member is None:
+        return 0
+    if member.erased_at is not None:
+        await erase_member_from_boards(boards, member_id, now)
+        return 0
+    closed = await _closed(definitions, at, now, boards)
+    scores: dict[tuple[LeaderboardMetric, str], ScoreEntry | None] = {}
+    changed = 0
+    for definition in definitions:
+        metric = LeaderboardMetric(definition.metric)
+        region = member_region(definition, member)
+        if definition.region_field is not None:
+            await _follow_region(boards, definition, member_id, region, at, now)
+            if region is None:
+                continue
+        for window in windows_of(definition):
+            period = period_for(window, at, boards.tz)
+            if (definition.id, window.value, period.key) in closed:
+                continue
+            if period not in kept_periods(window, now, boards):
+                continue  # long closed: no board of it is kept any more
+            if period.end is not None and period.end <= definition.created_at:
+                continue  # ended before the board existed: never shown, never closed
+            key = (metric, f"{window.value}:{period.key}")
+            if key not in scores:
+                found = await member_scores(metric, period, [member_id])
+                scores[key] = found.get(member_id)
+            board = BoardKey(definition.code, window, period.key, region)
+            if await _apply(boards, board, member_id, scores[key], period.contains(now)):
+                changed += 1
+    return changed
+
+
+async def erase_member_from_boards(boards: Boards, member_id: int, now: datetime) -> int:
+    """Take the member off every board and period still kept in Redis; returns on how many
+    boards the member was."""
+    removed = 0
+    for definition in await LeaderboardDefinition.all():
+        regions: list[str | None] = [None]
+        if definition.region_field is not None:
+            known = await boards.redis.hget(boards.regions_key(definition.code), str(member_id))
+            regions = [_text(known)] if known is not None else []
+        keys = [
+            BoardKey(definition.code, window, period.key, region)
+            for region in regions
+            for window in windows_of(definition)
+            for period in kept_periods(window, now, boards)
+        ]
+        removed += await boards.store.remove_member_everywhere(member_id, keys)
+        if definition.region_field is not None:
+            await boards.redis.hdel(boards.regions_key(definition.code), str(member_id))
+    return removed
+
+
+def kept_periods(window: LeaderboardWindow, now: datetime, boards: Boards) -> list[Period]:
+    """The periods of `window` that may still be in Redis: the current one and those closed
+    recently enough not to have expired yet."""
+    periods = [period_for(window, now, boards.tz)]
+    horizon = now - timedelta(seconds=boards.retention_seconds) - timedelta(days=1)
+    while periods[-1].start is not None and periods[-1].start > horizon:
+        periods.append(period_for(window, periods[-1].start - timedelta(microseconds=1), boards.tz))
+    return periods
+
+
+async def _apply(
+    boards: Boards, board: BoardKey, member_id: int, entry: ScoreEntry | None, live: bool
+) -> bool:
+    store = boards.store
+    before = await store.standing(board, member_id) if live else None
+    if entry is None:
+        changed = await store.remove_member(board, member_id)
+    else:
+        changed = await store.set_score(board, member_id, entry.score, entry.reached_at)
+    if changed and live:
+        after = await store.standing(board, member_id)
+        if any(s is not None and s.rank <= TOP_WATCHED for s in (before, after)):
+            boards.announce(board)
+    return changed
+
+
+async def _follow_region(
+    boards: Boards,
+    definition: LeaderboardDefinition,
+    member_id: int,
+    region: str | None,
+    at: datetime,
+    now: datetime,
+) -> None:
+    """Move the member off the boards of the region they were ranked in before, if it changed."""
+    key = boards.regions_key(definition.code)
+    previous = await boards.redis.hget(key, str(member_id))
+    old = _text(previous) if previous is not None else None
+    if old == region:
+        return
+    if old is not None:
+        stale = [
+            BoardKey(definition.code, window, period.key, old)
+            for window in windows_of(definition)
+            for period in {period_for(window, now, boards.tz), period_for(window, at, boards.tz)}
+        ]
+        await boards.store.remove_member_everywhere(member_id, stale)
+    if region is None:
+        await boards.redis.hdel(key, str(member_id))
+    else:
+        await boards.redis.hset(key, str(member_id), region)
+
+
+async def _closed(
+    definitions: Iterable[LeaderboardDefinition], at: datetime, now: datetime, boards: Boards
+) -> set[tuple[int, str, str]]:
+    """The (board, window, period) of `at` that ended before `now` and were closed already."""
+    ended = {
+        (d.id, w.value, p.key)
+        for d in definitions
+        for w in windows_of(d)
+        if (p := period_for(w, at, boards.tz)).end is not None and p.end <= now
+    }
+    if not ended:
+        return set()
+    rows = await LeaderboardPeriodClose.filter(
+        board_id__in=[b for b, _, _ in ended], period_key__in=[k for _, _, k in ended]
+    ).values_list("board_id", "window", "period_key")
+    return {(int(b), str(w), str(k)) for b, w, k in rows} & ended
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,88 @@
+"""Leaderboard use cases for the API: define boards, open a board for reading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import InvalidInput
+from domain.members.models import Member
+from gamification.leaderboards.boards import Boards
+from gamification.leaderboards.definitions import (
+    LeaderboardSpec,
+    get_definition,
+    save_definition,
+    windows_of,
+)
+from gamification.leaderboards.models import LeaderboardDefinition, RegionField
+from gamification.leaderboards.periods import LeaderboardWindow, Period, period_for
+from gamification.leaderboards.rebuild import rebuild_board
+from gamification.leaderboards.regions import member_region, normalise_region
+from gamification.leaderboards.store import BoardKey
+
+
+async def upsert_leaderboard(
+    boards: Boards, spec: LeaderboardSpec, now: datetime
+) -> LeaderboardDefinition:
+    """Create the board `spec.code` or replace its definition (idempotent by code). A new
+    board, or one whose metric, windows or region field changed, is recomputed from the
+    database at once, so it shows the current periods' history.
+
+    Raises ValidationErrors (InvalidInput per input field).
+    """
+    definition, reshaped = await save_definition(spec, now)
+    if reshaped:
+        await rebuild_board(boards, definition, now)
+    return definition
+
+
+@dataclass(frozen=True)
+class OpenBoard:
+    """A board's current period in one window and region, ready to be read from Redis."""
+
+    definition: LeaderboardDefinition
+    window: LeaderboardWindow
+    region: str | None
+    period: Period
+    key: BoardKey
+
+
+async def open_board(
+    boards: Boards,
+    code: str,
+    window: LeaderboardWindow,
+    region: str | None,
+    member: Member | None,
+    now: datetime,
+) -> OpenBoard:
+    """The current period of board `code` in `window` and `region`. On a board kept per
+    region, no region means the signed-in member's own.
+
+    Raises NotFound (no such board), InvalidInput on `window` (not kept by the board) or on
+    `region` (given for a board without regions, or missing and not known for the member).
+    """
+    definition = await get_definition(code)
+    if window not in windows_of(definition):
+        raise InvalidInput(f"the board {code!r} is not kept {window.value}", ["window"])
+    key_region: str | None = None
+    if definition.region_field is None:
+        if region is not None:
+            raise InvalidInput(f"the board {code!r} has no regions", ["region"])
+    else:
+        field = RegionField(definition.region_field)
+        key_region = normalise_region(field, region)
+        if key_region is None and member is not None:
+            key_region = member_region(definition, member)
+        if key_region is None:
+            raise InvalidInput(
+                f"the board {code!r} is kept per {field.value.lower()}: give a region",
+                ["region"],
+            )
+    period = period_for(window, now, boards.tz)
+    return OpenBoard(
+        definition=definition,
+        window=window,
+        region=key_region,
+        period=period,
+        key=BoardKey(code, window, period.key, key_region),
+    )

@@ -1,0 +1,101 @@
+"""How the app wires leaderboards: outbox handlers and scheduled jobs, as data.
+
+`leaderboard_handlers(boards, clock)` maps event kinds to handlers; `leaderboard_jobs(boards)`
+lists the jobs (name, how often, run(now) -> items handled) for the runtime's scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.achievements.events import ChallengeCompleted
+from domain.achievements.models import ChallengeCompletion
+from domain.clock import Clock
+from domain.events import DomainEvent
+from domain.members.events import MemberErased
+from domain.points.events import PointsEarned, PointsReversed
+from domain.points.models import PointsEntry
+from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
+from domain.purchases.models import Purchase
+from gamification.leaderboards.boards import Boards
+from gamification.leaderboards.closing import close_periods
+from gamification.leaderboards.models import LeaderboardMetric
+from gamification.leaderboards.scoring import erase_member_from_boards, refresh_member_scores
+
+Handler = Callable[[DomainEvent], Awaitable[None]]
+
+PURCHASE_METRICS = (LeaderboardMetric.AMOUNT_SPENT, LeaderboardMetric.PURCHASES)
+POINTS_METRICS = (LeaderboardMetric.POINTS_EARNED,)
+CHALLENGE_METRICS = (LeaderboardMetric.CHALLENGES_COMPLETED,)
+
+
+@dataclass(frozen=True)
+class LeaderboardJob:
+    """A periodic, idempotent job (same shape as the runtime's ScheduledJob)."""
+
+    name: str
+    every: timedelta
+    run: Callable[[datetime], Awaitable[int]]
+
+
+def leaderboard_handlers(boards: Boards, clock: Clock) -> dict[str, list[Handler]]:
+    """Outbox handlers that keep the boards' scores equal to the database's aggregates."""
+
+    async def purchase_recorded(event: DomainEvent) -> None:
+        assert isinstance(event, PurchaseRecorded)
+        await refresh_member_scores(
+            boards, event.member_id, PURCHASE_METRICS, event.occurred_at, clock.now()
+        )
+
+    async def purchase_refunded(event: DomainEvent) -> None:
+        assert isinstance(event, PurchaseRefunded)
+        purchase = await Purchase.get_or_none(id=event.purchase_id)
+        if purchase is not None:
+            await refresh_member_scores(
+                boards, event.member_id, PURCHASE_METRICS, purchase.occurred_at, clock.now()
+            )
+
+    async def points_changed(event: DomainEvent) -> None:
+        assert isinstance(event, PointsEarned | PointsReversed)
+        entry = await PointsEntry.get_or_none(id=event.entry_id)
+        if entry is not None:
+            await refresh_member_scores(
+                boards, event.member_id, POINTS_METRICS, entry.created_at, clock.now()
+            )
+
+    async def challenge_completed(event: DomainEvent) -> None:
+        assert isinstance(event, ChallengeCompleted)
+        completion = await ChallengeCompletion.get_or_none(
+            member_id=event.member_id,
+            challenge_id=event.challenge_id,
+            period_key=event.period_key,
+        )
+        if completion is not None:
+            await refresh_member_scores(
+                boards, event.member_id, CHALLENGE_METRICS, completion.completed_at, clock.now()
+            )
+
+    async def member_erased(event: DomainEvent) -> None:
+        assert isinstance(event, MemberErased)
+        await erase_member_from_boards(boards, event.member_id, clock.now())
+
+    return {
+        PurchaseRecorded.kind: [purchase_recorded],
+        PurchaseRefunded.kind: [purchase_refunded],
+        PointsEarned.kind: [points_changed],
+        PointsReversed.kind: [points_changed],
+        ChallengeCompleted.kind: [challenge_completed],
+        MemberErased.kind: [member_erased],
+    }
+
+
+def leaderboard_jobs(boards: Boards) -> list[LeaderboardJob]:
+    """Close ended periods hourly (daily boards close at the program's midnight, so within an
+    hour of it); the job is idempotent across runs and workers."""
+
+    async def close(now: datetime) -> int:
+        return await close_periods(boards, now)
+
+    return [LeaderboardJob("leaderboards.close_periods", timedelta(hours=1), close)]

@@ -1,0 +1,356 @@
+"""Leaderboards through GraphQL: definitions, boards, entries, errors, query counts, live pushes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from tortoise import connections
+
+from api.auth import Principal, Role
+from api.context import Context
+from api.schema import build_schema
+from domain.members.models import Member
+from gamification.leaderboards import BoardKey, LeaderboardWindow, ScoreEntry
+from gamification.leaderboards.models import LeaderboardDefinition
+from tests.api.conftest import GraphQLClient, data, error_codes
+from tests.integration import leaderboard_setup as setup
+
+UPSERT = """
+mutation UpsertLeaderboard($input: LeaderboardInput!) {
+  upsertLeaderboard(input: $input) {
+    leaderboard { code name metric windows regionField prizePoints }
+    userErrors { code field message }
+  }
+}"""
+LIST = "query Leaderboards { leaderboards { code name metric windows regionField prizePoints } }"
+BOARD = """
+query Leaderboard($code: String!, $window: LeaderboardWindow!, $region: String, $first: Int) {
+  leaderboard(code: $code, window: $window, region: $region) {
+    code name metric window region periodStart periodEnd totalEntries
+    top(first: $first) { rank score member { id displayName tier { code } } }
+    me { rank score }
+    aroundMe(radius: 2) { rank score member { id displayName } }
+  }
+}"""
+SPEND = {
+    "code": "spend",
+    "name": "Big spenders",
+    "metric": "AMOUNT_SPENT",
+    "windows": ["WEEKLY", "ALL_TIME"],
+    "prizePoints": [300, 100],
+}
+
+
+async def define(api: GraphQLClient, **changes: Any) -> dict[str, Any]:
+    result = data(await api.admin(UPSERT, {"input": {**SPEND, **changes}}))["upsertLeaderboard"]
+    assert result["userErrors"] == []
+    return result["leaderboard"]
+
+
+async def shoppers(api: GraphQLClient, amounts: dict[str, str]) -> dict[str, Member]:
+    now = api.clock.now()
+    people = {}
+    for index, (name, amount) in enumerate(amounts.items()):
+        people[name] = await setup.member(name, now, display_name=name.title(), city="Madrid")
+        await setup.purchase(people[name], amount, now - timedelta(minutes=len(amounts) - index))
+    await api.deliver_events()
+    return people
+
+
+async def test_an_admin_defines_a_board_and_members_list_it(api: GraphQLClient) -> None:
+    saved = await define(api, regionField="CITY")
+    assert saved == {
+        "code": "spend",
+        "name": "Big spenders",
+        "metric": "AMOUNT_SPENT",
+        "windows": ["WEEKLY", "ALL_TIME"],
+        "regionField": "CITY",
+        "prizePoints": [300, 100],
+    }
+    assert data(await api.member("alice", LIST))["leaderboards"] == [saved]
+
+
+async def test_only_admins_define_boards(api: GraphQLClient) -> None:
+    result = await api.member("alice", UPSERT, {"input": SPEND})
+    assert error_codes(result) == ["FORBIDDEN"]
+    assert await LeaderboardDefinition.all().count() == 0
+
+
+async def test_an_invalid_board_is_refused_field_by_field_and_nothing_is_saved(
+    api: GraphQLClient,
+) -> None:
+    result = data(
+        await api.admin(
+            UPSERT,
+            {
+                "input": {
+                    **SPEND,
+                    "code": "no spaces",
+                    "windows": ["DAILY", "DAILY"],
+                    "prizePoints": [-5],
+                }
+            },
+        )
+    )["upsertLeaderboard"]
+    assert result["leaderboard"] is None
+    assert sorted((e["code"], tuple(e["field"])) for e in result["userErrors"]) == [
+        ("INVALID_INPUT", ("input", "code")),
+        ("INVALID_INPUT", ("input", "prizePoints")),
+        ("INVALID_INPUT", ("input", "windows")),
+    ]
+    assert await LeaderboardDefinition.all().count() == 0
+
+
+async def test_a_member_sees_the_top_their_entry_and_who_is_around_them(
+    api: GraphQLClient,
+) -> None:
+    await define(api)
+    amounts = {"ana": "90", "ben": "75.50", "cai": "60", "dan": "60", "eva": "40", "fer": "10"}
+    people = await shoppers(api, amounts)
+
+    board = data(await api.member("dan", BOARD, {"code": "spend", "window": "WEEKLY", "first": 3}))[
+        "leaderboard"
+    ]
+
+    assert board["code"] == "spend" and board["window"] == "WEEKLY" and board["region"] is None
+    assert board["metric"] == "AMOUNT_SPENT" and board["totalEntries"] == 6
+    assert (board["periodStart"], board["periodEnd"]) == (
+        "2026-01-12T00:00:00+00:00",
+        "2026-01-19T00:00:00+00:00",
+    )
+    assert [(e["rank"], e["score"], e["member"]["displayName"]) for e in board["top"]] == [
+        (1, 90.0, "Ana"),
+        (2, 75.5, "Ben"),
+        (3, 60.0, "Cai"),  # cai reached 60 before dan
+    ]
+    assert board["top"][0]["member"]["id"] == str(people["ana"].id)
+    assert len({e["member"]["tier"]["code"] for e in board["top"]}) == 1  # all on the base tier
+    assert board["me"] == {"rank": 4, "score": 60.0}
+    assert [e["member"]["displayName"] for e in board["aroundMe"]] == [
+        "Ben", "Cai", "Dan", "Eva", "Fer",
+    ]  # fmt: skip
+
+
+async def test_a_member_without_a_score_has_no_entry(api: GraphQLClient) -> None:
+    await define(api)
+    await shoppers(api, {"ana": "5"})
+    board = data(await api.member("zoe", BOARD, {"code": "spend", "window": "ALL_TIME"}))[
+        "leaderboard"
+    ]
+    assert board["me"] is None and board["aroundMe"] == [] and len(board["top"]) == 1
+
+
+async def test_a_board_kept_per_city_shows_the_members_own_city_unless_asked(
+    api: GraphQLClient,
+) -> None:
+    await define(api, regionField="CITY")
+    await shoppers(api, {"ana": "20"})
+    own = data(await api.member("ana", BOARD, {"code": "spend", "window": "WEEKLY"}))
+    assert own["leaderboard"]["region"] == "madrid"
+    assert own["leaderboard"]["me"] == {"rank": 1, "score": 20.0}
+    other = data(
+        await api.member("ana", BOARD, {"code": "spend", "window": "WEEKLY", "region": "Lisboa"})
+    )
+    assert other["leaderboard"]["totalEntries"] == 0 and other["leaderboard"]["me"] is None
+    admin = await api.admin(BOARD, {"code": "spend", "window": "WEEKLY"})
+    assert error_codes(admin) == ["INVALID_INPUT"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "code"),
+    [
+        ({"code": "nope", "window": "WEEKLY"}, "NOT_FOUND"),
+        ({"code": "spend", "window": "DAILY"}, "INVALID_INPUT"),
+        ({"code": "spend", "window": "WEEKLY", "region": "ES"}, "INVALID_INPUT"),
+        ({"code": "spend", "window": "WEEKLY", "first": 101}, "INVALID_INPUT"),
+    ],
+)
+async def test_asking_for_a_board_that_is_not_there_is_an_error(
+    api: GraphQLClient, variables: dict[str, Any], code: str
+) -> None:
+    await define(api)
+    result = await api.member("ana", BOARD, variables)
+    assert error_codes(result) == [code]
+
+
+async def test_around_me_is_capped_at_ten_on_each_side(api: GraphQLClient) -> None:
+    await define(api)
+    query = '{ leaderboard(code: "spend", window: WEEKLY) { aroundMe(radius: 11) { rank } } }'
+    assert error_codes(await api.member("ana", query)) == ["INVALID_INPUT"]
+
+
+# ---------------------------------------------------------------- query counts
+
+
+@contextlib.contextmanager
+def counting_queries() -> Iterator[list[str]]:
+    """Every SQL statement the default connection runs meanwhile."""
+    client = type(connections.get("default"))
+    seen: list[str] = []
+    originals = {}
+    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_many"):
+        original = getattr(client, name)
+        originals[name] = original
+
+        def counted(self: Any, query: str, *args: Any, _original: Any = original, **kw: Any) -> Any:
+            seen.append(query)
+            return _original(self, query, *args, **kw)
+
+        setattr(client, name, counted)
+    try:
+        yield seen
+    finally:
+        for name, original in originals.items():
+            setattr(client, name, original)
+
+
+async def test_a_page_of_a_hundred_entries_costs_as_many_queries_as_a_page_of_one(
+    api: GraphQLClient,
+) -> None:
+    await define(api)
+    now = api.clock.now()
+    await Member.bulk_create(
+        [
+            Member(
+                customer_id=f"c{i}",
+                display_name=f"Member {i}",
+                referral_code=f"R{i:07d}",
+                joined_at=now,
+            )
+            for i in range(150)
+        ]
+    )
+    ids = [m.id for m in await Member.all().order_by("id")]
+    board = BoardKey.for_time("spend", LeaderboardWindow.WEEKLY, now, api.runtime.boards.tz)  # type: ignore[union-attr]
+    await api.runtime.boards.store.replace_all(  # type: ignore[union-attr]
+        board, [ScoreEntry(m, 1000 - i, now) for i, m in enumerate(ids)]
+    )
+    token = api.token("member", "c120")
+    top = """query Top($first: Int) { leaderboard(code: "spend", window: WEEKLY) {
+      totalEntries top(first: $first) { rank score member { id displayName tier { code } } } } }"""
+    me = '{ leaderboard(code: "spend", window: WEEKLY) { me { rank score } } }'
+    around = """{ leaderboard(code: "spend", window: WEEKLY) {
+      aroundMe(radius: 10) { rank score member { id displayName } } } }"""
+    await api.post(top, {"first": 1}, token=token)  # the member exists from here on
+
+    async def queries(query: str, variables: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with counting_queries() as seen:
+            result = data(await api.post(query, variables, token=token))["leaderboard"]
+        return len(seen), result
+
+    one, page_of_one = await queries(top, {"first": 1})
+    hundred, page_of_hundred = await queries(top, {"first": 100})
+    assert (len(page_of_one["top"]), len(page_of_hundred["top"])) == (1, 100)
+    # the member, the board's definition, one batched load of the entries' members, the ladder
+    assert one == hundred == 4
+    me_queries, mine = await queries(me, {})
+    around_queries, near = await queries(around, {})
+    assert mine["me"]["rank"] == 121 and [e["rank"] for e in near["aroundMe"]] == list(
+        range(111, 132)
+    )
+    assert me_queries == around_queries == 3  # the member, the definition, one batched load
+
+
+# ---------------------------------------------------------------- live
+
+
+SUBSCRIBE = """
+subscription OnLeaderboard($code: String!, $window: LeaderboardWindow!) {
+  leaderboardChanged(code: $code, window: $window) {
+    code window totalEntries
+    top(first: 10) { rank score member { id displayName } }
+  }
+}"""
+
+
+async def test_a_subscriber_gets_the_board_when_its_top_changes(api: GraphQLClient) -> None:
+    await define(api)
+    ana = await setup.member("ana", api.clock.now(), display_name="Ana")
+    context = Context(
+        request=None,
+        runtime=api.runtime,
+        principal=Principal(Role.MEMBER, "ben"),
+        request_id="test",
+    )
+    stream = await build_schema(api.settings).subscribe(
+        SUBSCRIBE, context_value=context, variable_values={"code": "spend", "window": "WEEKLY"}
+    )
+    assert not hasattr(stream, "errors"), stream
+    board = BoardKey.for_time("spend", LeaderboardWindow.WEEKLY, api.clock.now(), ZoneInfo("UTC"))
+    first = asyncio.ensure_future(stream.__anext__())  # type: ignore[union-attr]
+    await asyncio.sleep(0.05)  # let the subscription reach Redis
+
+    await setup.purchase(ana, "42", api.clock.now())
+    await api.deliver_events()
+    pushed = await asyncio.wait_for(first, timeout=5)
+
+    assert pushed.errors is None
+    assert pushed.data == {
+        "leaderboardChanged": {
+            "code": "spend",
+            "window": "WEEKLY",
+            "totalEntries": 1,
+            "top": [
+                {"rank": 1, "score": 42.0, "member": {"id": str(ana.id), "displayName": "Ana"}}
+            ],
+        }
+    }
+    await stream.aclose()  # type: ignore[union-attr]
+    assert api.runtime.fanout is not None
+    assert api.runtime.fanout.listeners(api.runtime.boards.store.changes_channel(board)) == 0  # type: ignore[union-attr]
+    await api.runtime.fanout.close()
+
+
+async def test_last_weeks_final_standings_are_read_from_the_archive(api: GraphQLClient) -> None:
+    await define(api)
+    await shoppers(api, {"ana": "90", "ben": "75"})
+    api.clock.advance(days=7)  # the next week: last week is closed by the scheduled job
+    await api.runtime.run_jobs_once()
+    query = """{ leaderboard(code: "spend", window: WEEKLY) {
+      periodStart totalEntries
+      previousPeriod { periodStart periodEnd top(first: 5) { rank score member { displayName } } }
+    } }"""
+    board = data(await api.member("ana", query))["leaderboard"]
+    assert board["totalEntries"] == 0
+    assert board["previousPeriod"] == {
+        "periodStart": "2026-01-12T00:00:00+00:00",
+        "periodEnd": "2026-01-19T00:00:00+00:00",
+        "top": [
+            {"rank": 1, "score": 90.0, "member": {"displayName": "Ana"}},
+            {"rank": 2, "score": 75.0, "member": {"displayName": "Ben"}},
+        ],
+    }
+    balance = "{ me { points { balance } } }"
+    assert data(await api.member("ana", balance))["me"]["points"]["balance"] == 300
+    assert data(await api.member("ben", balance))["me"]["points"]["balance"] == 100
+    all_time = '{ leaderboard(code: "spend", window: ALL_TIME) { previousPeriod { periodEnd } } }'
+    assert data(await api.member("ana", all_time))["leaderboard"]["previousPeriod"] is None
+
+
+async def test_a_member_who_deletes_their_account_disappears_from_the_boards(
+    api: GraphQLClient,
+) -> None:
+    await define(api)
+    await shoppers(api, {"ana": "90", "ben": "75"})
+    deleted = data(
+        await api.member(
+            "ana",
+            "mutation { deleteMyAccount(input: {confirm: true}) { deleted userErrors { code } } }",
+        )
+    )["deleteMyAccount"]
+    assert deleted == {"deleted": True, "userErrors": []}
+    await api.deliver_events()
+
+    for window in ("WEEKLY", "ALL_TIME"):
+        board = data(await api.member("ben", BOARD, {"code": "spend", "window": window}))[
+            "leaderboard"
+        ]
+        assert board["totalEntries"] == 1
+        assert [(e["rank"], e["member"]["displayName"]) for e in board["top"]] == [(1, "Ben")]
+        assert board["me"] == {"rank": 1, "score": 75.0}
