@@ -511,3 +511,41 @@ async def test_a_member_lists_their_coupons_by_status(api: GraphQLClient) -> Non
     assert await listed(None) == [(codes[2], "EXPIRED"), (codes[1], "EXPIRED"), (codes[0], "USED")]
     too_many = await api.member("alice", MY_COUPONS, {"status": None, "first": 101})
     assert error_codes(too_many) == ["INVALID_INPUT"]
+
+
+RECORD_PURCHASE_OP = contract("shop-backend:RecordPurchase")
+RECORD_REFUND_OP = contract("shop-backend:RecordRefund")
+MY_POINTS = "{ me { points { balance pending lifetimeEarned } } }"
+
+
+async def my_points(api: GraphQLClient, sub: str) -> dict[str, int]:
+    return data(await api.member(sub, MY_POINTS))["me"]["points"]
+
+
+async def test_the_referral_flow_through_the_shops_own_operations(api: GraphQLClient) -> None:
+    """Friend applies the code, the shop records the friend's first order and later refunds
+    it, all through GraphQL: both rewards are pending, then both are cancelled."""
+    code = await referral_code(api, "ana")
+    assert (await apply(api, "bob", code))["userErrors"] == []
+    purchase = {"orderId": "W-1", "customerId": "bob", "amount": "80.00", "currency": "EUR",
+                "channel": "WEB"}  # fmt: skip
+    recorded = data(await api.service(RECORD_PURCHASE_OP, {"input": purchase}))
+    assert recorded["recordPurchase"]["userErrors"] == []
+    earned = recorded["recordPurchase"]["purchase"]["pointsEarned"]
+    await api.deliver_events()
+
+    assert await my_points(api, "ana") == {"balance": 0, "pending": 500, "lifetimeEarned": 500}
+    assert await my_points(api, "bob") == {
+        "balance": 0, "pending": 250 + earned, "lifetimeEarned": 250 + earned,
+    }  # fmt: skip
+
+    api.clock.advance(days=3)  # inside the return window
+    refund = {"refundId": "R-1", "orderId": "W-1", "amount": "80.00"}
+    refunded = data(await api.service(RECORD_REFUND_OP, {"input": refund}))
+    assert refunded["recordRefund"]["userErrors"] == []
+    assert refunded["recordRefund"]["pointsReversed"] == earned
+    await api.deliver_events()
+
+    for sub in ("ana", "bob"):
+        assert await my_points(api, sub) == {"balance": 0, "pending": 0, "lifetimeEarned": 0}
+    assert (await Referral.get(referee__customer_id="bob")).status == ReferralStatus.CANCELLED
