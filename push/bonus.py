@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.events import record_event
 from domain.outbox.models import OutboxEvent
-from domain.points import ledger
 from domain.points.events import PointsEarned
 from domain.points.models import EntryKind, PointsEntry
 from domain.points.rules import earning_rules
@@ -14,41 +12,10 @@ from domain.points.rules import earning_rules
 MAX_BONUS_POINTS = 100_000
 
 
-async def award_bonus(
-    member_id: int, points: int, description: str, reference: str, now: datetime
-) -> PointsEntry:
-    """Credit `points` BONUS points, spendable at once and expiring like any other points of
-    the program, and announce them (PointsEarned). Runs in the caller's transaction, which
-    owns the idempotency of `reference`."""
-    rules = await earning_rules()
-    expires_at = now + timedelta(days=rules.expiry_days) if rules.expiry_days else None
-    entry = await ledger.credit(
-        member_id,
-        points,
-        EntryKind.BONUS,
-        description,
-        now,
-        expires_at=expires_at,
-        reference=reference,
-    )
-    await record_event(
-        PointsEarned(
-            member_id=member_id,
-            entry_id=entry.id,
-            points=points,
-            entry_kind=EntryKind.BONUS.value,
-            reference=reference,
-            available_at=now,
-        ),
-        now,
-    )
-    return entry
-
-
 async def award_bonus_to_many(
     member_ids: list[int], points: int, description: str, reference: str, now: datetime
 ) -> int:
-    """`award_bonus` for a batch of members in a constant number of queries (campaigns).
+    """BONUS points (domain.points.crediting.credit_bonus) for a batch of members in a constant number of queries (campaigns).
     Runs in the caller's transaction, which owns the idempotency of (member, reference)."""
     if not member_ids or points <= 0:
         return 0

@@ -22,9 +22,9 @@ from domain.events import record_event
 from domain.members.models import Member
 from domain.members.validation import check_text
 from domain.points import ledger
+from domain.points.crediting import credit_earned
 from domain.points.models import EarningRules, EntryKind
 from domain.points.rules import earning_rules
-from domain.referrals.earning import credit_earned
 from domain.referrals.events import EngagementRecorded
 from domain.referrals.models import Engagement, EngagementKind
 

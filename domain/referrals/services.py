@@ -20,12 +20,12 @@ from domain.events import record_event
 from domain.members.models import Member
 from domain.members.services import REFERRAL_CODE_LENGTH
 from domain.points import ledger
+from domain.points.crediting import credit_earned
 from domain.points.events import PointsReversed
 from domain.points.models import EntryKind, PointsEntry
 from domain.points.rules import earning_rules
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
 from domain.purchases.models import Purchase, Refund
-from domain.referrals.earning import credit_earned
 from domain.referrals.events import ReferralCancelled, ReferralCompleted
 from domain.referrals.models import Referral, ReferralStatus
 

@@ -8,7 +8,7 @@ transaction usable on PostgreSQL; the loser awards nothing, credits nothing, emi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -17,10 +17,7 @@ from tortoise.transactions import in_transaction
 from domain.achievements.events import BadgeEarned, ChallengeCompleted
 from domain.achievements.models import Badge, ChallengeCompletion, MemberBadge
 from domain.events import record_event
-from domain.points import ledger
-from domain.points.events import PointsEarned
-from domain.points.models import EntryKind
-from domain.points.rules import earning_rules
+from domain.points.crediting import credit_bonus
 from gamification.achievements.catalogue import IndexedBadge, IndexedChallenge
 
 
@@ -128,34 +125,3 @@ async def complete_challenge(
     if challenge.reward_badge is not None:
         await award_badge(member_id, challenge.reward_badge, now, unlocked)
     return True
-
-
-async def credit_bonus(
-    member_id: int, points: int, description: str, reference: str, now: datetime
-) -> None:
-    """Credit reward points, spendable at once and expiring like any earned points, and emit
-    PointsEarned (kind BONUS). Nothing for 0 points."""
-    if points <= 0:
-        return
-    rules = await earning_rules()
-    expires_at = now + timedelta(days=rules.expiry_days) if rules.expiry_days else None
-    entry = await ledger.credit(
-        member_id,
-        points,
-        EntryKind.BONUS,
-        description,
-        now,
-        expires_at=expires_at,
-        reference=reference,
-    )
-    await record_event(
-        PointsEarned(
-            member_id=member_id,
-            entry_id=entry.id,
-            points=points,
-            entry_kind=EntryKind.BONUS.value,
-            reference=reference,
-            available_at=now,
-        ),
-        now,
-    )

@@ -22,7 +22,7 @@ from domain.activity import Activity, ActivityObserver
 from domain.errors import DomainError, InvalidInput, NotEligible, NotFound, ValidationErrors
 from domain.members.models import Member
 from domain.points import ledger
-from push.bonus import award_bonus
+from domain.points.crediting import credit_bonus
 from push.live import NotificationPublisher
 from push.notifications.models import Notification, NotificationCategory, PushStatus
 from push.notifications.rules import local_date, zone
@@ -293,7 +293,7 @@ async def _fire(
         return None  # the same cooldown window was taken concurrently
     reference = f"promotion:{promotion.code}:{trigger.id}"
     if promotion.bonus_points:
-        await award_bonus(
+        await credit_bonus(
             member.id, promotion.bonus_points, f"Promotion: {promotion.title}", reference, now
         )
     coupon_code: str | None = None

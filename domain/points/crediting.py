@@ -1,4 +1,5 @@
-"""Crediting the points that referrals and engagement earn, as purchases do."""
+"""Crediting earned points and announcing them: the one way areas other than purchases add
+points to the ledger (referrals, engagement, badges, challenges, promotions, bonuses)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from domain.events import record_event
 from domain.points import ledger
 from domain.points.events import PointsEarned
 from domain.points.models import EarningRules, EntryKind, PointsEntry
+from domain.points.rules import earning_rules
 
 
 async def credit_earned(
@@ -22,7 +24,8 @@ async def credit_earned(
     available_at: datetime | None = None,
 ) -> PointsEntry:
     """Credit earned points spendable from `available_at` (default now), expiring
-    `rules.expiry_days` after that, and announce them (PointsEarned)."""
+    `rules.expiry_days` after that, and announce them (PointsEarned), in the caller's
+    transaction."""
     available = available_at or now
     expires_at = available + timedelta(days=rules.expiry_days) if rules.expiry_days else None
     entry = await ledger.credit(
@@ -47,3 +50,16 @@ async def credit_earned(
         now,
     )
     return entry
+
+
+async def credit_bonus(
+    member_id: int, points: int, description: str, reference: str, now: datetime
+) -> PointsEntry | None:
+    """BONUS points, spendable at once and expiring like any points of the program, announced;
+    nothing for 0 points. The caller's transaction owns the idempotency of `reference`."""
+    if points <= 0:
+        return None
+    return await credit_earned(
+        member_id, points, EntryKind.BONUS, description, now, await earning_rules(),
+        reference=reference,
+    )  # fmt: skip
