@@ -16,6 +16,11 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import HealthCheck, settings
+
+# Property tests judge correctness, not speed: a busy CI machine must not fail them on time.
+settings.register_profile("fidelio", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fidelio")
 
 REDIS_URL = os.environ.get("FIDELIO_TEST_REDIS_URL", "")
 DATABASE_URL = os.environ.get("FIDELIO_TEST_DATABASE_URL", "")
