@@ -6,9 +6,8 @@ the log push gateway and a development JWT secret the server refuses in producti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from starlette.config import Config
 
@@ -52,7 +51,6 @@ class Settings:
     #: Drops: claimDrop attempts per member per window (0: no limit).
     drop_claim_rate_limit: int = 10
     drop_claim_rate_window_seconds: int = 10
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -61,9 +59,6 @@ class Settings:
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
-
-    def with_overrides(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
 
     def check(self) -> None:
         """Refuse configurations that must never run."""

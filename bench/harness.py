@@ -15,12 +15,11 @@ import asyncio
 import contextlib
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,10 +231,6 @@ def trivial_query(base: str, concurrency: int, seconds: float = 5.0) -> Figures:
     )
 
 
-def summarise(values: list[float]) -> str:
-    return f"median {statistics.median(values):.2f}" if values else "-"
-
-
 @contextlib.asynccontextmanager
 async def in_process_database(url: str) -> AsyncIterator[None]:
     from api.db import close_database, open_database
@@ -245,9 +240,3 @@ async def in_process_database(url: str) -> AsyncIterator[None]:
         yield
     finally:
         await close_database()
-
-
-def run(main: Callable[[], Awaitable[None]] | Callable[[], None]) -> None:
-    result = main()
-    if asyncio.iscoroutine(result):
-        asyncio.run(result)

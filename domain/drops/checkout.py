@@ -15,7 +15,7 @@ from datetime import datetime
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from domain.codes import COUPON_ALPHABET, COUPON_LENGTH
+from domain.codes import read_code
 from domain.drops.claims import COUPON_PREFIX
 from domain.drops.events import DropClaimCompleted
 from domain.drops.models import CancelReason, DropClaim, DropClaimStatus
@@ -25,21 +25,9 @@ from domain.events import record_event
 MAX_ORDER_ID = 128
 
 
-_SYMBOLS = frozenset(COUPON_ALPHABET)
-
-
 def stored_form(text: str) -> str | None:
-    """The stored form of a typed drop code, or None when the text cannot be one."""
-    if len(text) > 64:
-        return None
-    symbols = "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
-    if not symbols.startswith(COUPON_PREFIX):
-        return None
-    symbols = symbols[len(COUPON_PREFIX) :]
-    if len(symbols) != COUPON_LENGTH or not _SYMBOLS.issuperset(symbols):
-        return None
-    groups = [symbols[i : i + 4] for i in range(0, COUPON_LENGTH, 4)]
-    return f"{COUPON_PREFIX}-" + "-".join(groups)
+    """The stored form of a typed drop code (`DR` prefix required), or None."""
+    return read_code(text, COUPON_PREFIX)
 
 
 def is_drop_coupon_code(code: str) -> bool:

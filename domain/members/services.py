@@ -9,7 +9,7 @@ from datetime import date, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.errors import DomainError, InvalidInput, ValidationErrors
 from domain.members import validation
 from domain.members.models import Device, Member, Platform
 
@@ -154,10 +154,3 @@ async def devices_of(member_ids: list[int]) -> dict[int, list[Device]]:
     for device in await Device.filter(member_id__in=member_ids).order_by("id"):
         by_member[device.member_id].append(device)
     return by_member
-
-
-async def require_member(customer_id: str) -> Member:
-    member = await get_member(customer_id)
-    if member is None:
-        raise NotFound(f"no member with customer id '{customer_id}'", ["customerId"])
-    return member

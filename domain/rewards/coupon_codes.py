@@ -9,10 +9,9 @@ similar code exists.
 
 from __future__ import annotations
 
-from domain.codes import COUPON_ALPHABET, COUPON_LENGTH, new_coupon_code
+from domain.codes import new_coupon_code, read_code
 
 COUPON_PREFIX = "FD"
-_SYMBOLS = frozenset(COUPON_ALPHABET)
 
 
 def draw_coupon_code() -> str:
@@ -21,13 +20,5 @@ def draw_coupon_code() -> str:
 
 
 def stored_form(text: str) -> str | None:
-    """The stored form of a typed code, or None when the text cannot be one of our codes."""
-    if len(text) > 64:
-        return None
-    symbols = "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
-    if len(symbols) == COUPON_LENGTH + len(COUPON_PREFIX) and symbols.startswith(COUPON_PREFIX):
-        symbols = symbols[len(COUPON_PREFIX) :]
-    if len(symbols) != COUPON_LENGTH or not _SYMBOLS.issuperset(symbols):
-        return None
-    groups = [symbols[i : i + 4] for i in range(0, COUPON_LENGTH, 4)]
-    return f"{COUPON_PREFIX}-" + "-".join(groups)
+    """The stored form of a typed code (the `FD` prefix may be left out), or None."""
+    return read_code(text, COUPON_PREFIX, prefix_optional=True)

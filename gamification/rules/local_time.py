@@ -38,8 +38,3 @@ def week_number(day: date) -> int:
     one year and week 1 of the next are simply two consecutive numbers.
     """
     return (day.toordinal() - 1) // 7
-
-
-def monday_of_week(week: int) -> date:
-    """The Monday starting the week numbered `week` by `week_number`."""
-    return date.fromordinal(week * 7 + 1)
