@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from bench.rawhttp import Connection, ConnectionClosed
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -98,8 +100,14 @@ def server(
     *,
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
+    outbox_worker: bool = False,
 ) -> Iterator[str]:
-    """uvicorn serving the app on a free port; yields its base URL."""
+    """uvicorn serving the app on a free port; yields its base URL.
+
+    With `outbox_worker`, the production topology of docker/compose.yaml: the API process only
+    serves (RUN_BACKGROUND=false) and a `fidelio worker` process beside it runs the outbox
+    dispatcher and the scheduled jobs, on the same machine (so its work is measured too).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -107,6 +115,7 @@ def server(
         "REDIS_URL": redis_url or "",
         "FIDELIO_ENV": "development",
         "REDIS_PREFIX": f"bench{uuid.uuid4().hex[:6]}:",
+        **({"RUN_BACKGROUND": "false"} if outbox_worker else {}),
         **(extra_env or {}),
     }
     command = [
@@ -125,6 +134,18 @@ def server(
         "--no-access-log",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
+    helpers = []
+    if outbox_worker:
+        worker_env = {**env, "RUN_BACKGROUND": "true"}
+        helpers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "worker"],
+                cwd=ROOT,
+                env=worker_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -141,11 +162,13 @@ def server(
             raise RuntimeError("the server did not become ready in 30 s")
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        for child in (process, *helpers):
+            child.terminate()
+        for child in (process, *helpers):
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 def token(role: str, sub: str) -> str:
@@ -171,35 +194,38 @@ async def _run_load(
     errors = 0
     counter = 0
     stop_at = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    # One keep-alive connection per client (bench/rawhttp.py): httpx costs about twice as much
+    # CPU per request, and the load generator shares the machine with the server.
+    connections = [Connection(base) for _ in range(concurrency)]
 
-        async def worker() -> None:
-            nonlocal errors, counter
-            while time.perf_counter() < stop_at:
-                number = counter
-                counter += 1
-                query, variables, bearer = make_request(number)
-                started = time.perf_counter()
-                try:
-                    response = await client.post(
-                        "/graphql",
-                        json={"query": query, "variables": variables},
-                        headers={"Authorization": f"Bearer {bearer}"},
-                    )
-                    body = response.json()
-                    ok = response.status_code == 200 and not body.get("errors")
-                    if ok and check is not None:
-                        ok = check(body)
-                except (httpx.HTTPError, ValueError):
-                    ok = False
-                latencies.append((time.perf_counter() - started) * 1000)
-                if not ok:
-                    errors += 1
+    async def worker(connection: Connection) -> None:
+        nonlocal errors, counter
+        while time.perf_counter() < stop_at:
+            number = counter
+            counter += 1
+            query, variables, bearer = make_request(number)
+            started = time.perf_counter()
+            try:
+                status, body = await connection.post_json(
+                    "/graphql",
+                    {"query": query, "variables": variables},
+                    {"Authorization": f"Bearer {bearer}"},
+                )
+                ok = status == 200 and isinstance(body, dict) and not body.get("errors")
+                if ok and check is not None:
+                    ok = check(body)
+            except (OSError, ConnectionClosed, asyncio.IncompleteReadError, ValueError):
+                ok = False
+            latencies.append((time.perf_counter() - started) * 1000)
+            if not ok:
+                errors += 1
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
+    began = time.perf_counter()
+    try:
+        await asyncio.gather(*(worker(c) for c in connections))
+    finally:
+        await asyncio.gather(*(c.close() for c in connections))
+    elapsed = time.perf_counter() - began
     return Figures(label, concurrency, len(latencies), errors, elapsed, tuple(latencies))
 
 
@@ -240,3 +266,31 @@ async def in_process_database(url: str) -> AsyncIterator[None]:
         yield
     finally:
         await close_database()
+
+
+def drain_outbox(database_url: str, timeout: float = 120.0) -> tuple[float, int, int]:
+    """Wait for the outbox worker to deliver every event raised so far.
+
+    Returns (seconds it took, events still due at the deadline, events that failed at least
+    once): a benchmark that leaves work to a worker reports how far behind the worker was.
+    """
+    import asyncpg
+
+    async def counts() -> tuple[int, int]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            row = await conn.fetchrow(
+                "SELECT count(*) FILTER (WHERE processed_at IS NULL) AS due,"
+                " count(*) FILTER (WHERE last_error IS NOT NULL) AS failed FROM outbox_event"
+            )
+            return int(row["due"]), int(row["failed"])
+        finally:
+            await conn.close()
+
+    began = time.perf_counter()
+    while True:
+        due, failed = asyncio.run(counts())
+        waited = time.perf_counter() - began
+        if due == 0 or waited > timeout:
+            return waited, due, failed
+        time.sleep(0.1)

@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.expressions import Q
-from tortoise.functions import Sum
-
 from domain.points.ledger import CREDIT_KINDS, EXPIRING_SOON_DAYS, PointsExpiry, PointsSummary
 from domain.points.models import EntryKind, PointsEntry
+from domain.sql import distinct, for_ids, literals
 
 
 @dataclass(frozen=True)
@@ -26,27 +24,26 @@ class PointsFigures:
     lifetime_earned: int
 
 
-def _not_expired(now: datetime) -> Q:
-    return Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+_FIGURES = f"""
+    SELECT member_id,
+        SUM(CASE WHEN delta > 0 AND remaining > 0 AND (expires_at IS NULL OR expires_at > $1)
+            AND available_at <= $1 THEN remaining ELSE 0 END) AS balance,
+        SUM(CASE WHEN delta > 0 AND remaining > 0 AND (expires_at IS NULL OR expires_at > $1)
+            AND available_at > $1 THEN remaining ELSE 0 END) AS pending,
+        SUM(CASE WHEN delta > 0 AND kind IN ({literals(sorted(CREDIT_KINDS))})
+            THEN delta ELSE 0 END) AS credited,
+        SUM(CASE WHEN kind = '{EntryKind.REVERSAL.value}' THEN delta ELSE 0 END) AS reversed
+    FROM points_entry WHERE member_id IN ({{ids}}) GROUP BY member_id
+"""
 
 
 async def figures(member_ids: Sequence[int], now: datetime) -> dict[int, PointsFigures]:
-    """Balance, pending and lifetime earned of each member, in one query."""
-    ids = list(dict.fromkeys(member_ids))
+    """Balance, pending and lifetime earned of each member, in one query (hand-written: it
+    runs on every purchase, see `domain.sql`)."""
+    ids = distinct(member_ids)
     if not ids:
         return {}
-    open_lot = Q(delta__gt=0, remaining__gt=0) & _not_expired(now)
-    rows = (
-        await PointsEntry.filter(member_id__in=ids)
-        .annotate(
-            balance=Sum("remaining", _filter=open_lot & Q(available_at__lte=now)),
-            pending=Sum("remaining", _filter=open_lot & Q(available_at__gt=now)),
-            credited=Sum("delta", _filter=Q(delta__gt=0, kind__in=list(CREDIT_KINDS))),
-            reversed=Sum("delta", _filter=Q(kind=EntryKind.REVERSAL)),
-        )
-        .group_by("member_id")
-        .values("member_id", "balance", "pending", "credited", "reversed")
-    )
+    rows = await for_ids(_FIGURES, len(ids)).rows(now, *ids)
     found = {
         row["member_id"]: PointsFigures(
             balance=int(row["balance"] or 0),

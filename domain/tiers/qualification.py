@@ -12,9 +12,8 @@ import calendar
 from collections.abc import Sequence
 from datetime import datetime
 
-from tortoise.functions import Sum
-
-from domain.points.models import EntryKind, PointsEntry
+from domain.points.models import EntryKind
+from domain.sql import for_ids, literals
 
 QUALIFYING_KINDS = (
     EntryKind.EARN,
@@ -34,24 +33,25 @@ def window_start(now: datetime, months: int) -> datetime:
     return now.replace(year=year, month=month + 1, day=day)
 
 
+_QUALIFYING = f"""
+    SELECT member_id, SUM(delta) AS total FROM points_entry
+    WHERE member_id IN ({{ids}}) AND kind IN ({literals(k.value for k in QUALIFYING_KINDS)})
+        AND created_at > $1 AND created_at <= $2
+    GROUP BY member_id
+"""
+
+
 async def qualifying_points(
     member_ids: Sequence[int], now: datetime, window_months: int
 ) -> dict[int, int]:
     """Points each member earned in the window ending at `now` (never below 0); members
-    without entries in the window get 0."""
+    without entries in the window get 0. One query, hand-written (every purchase runs it,
+    see `domain.sql`)."""
     totals = {member_id: 0 for member_id in member_ids}
     if not totals:
         return totals
-    rows = (
-        await PointsEntry.filter(
-            member_id__in=list(totals),
-            kind__in=list(QUALIFYING_KINDS),
-            created_at__gt=window_start(now, window_months),
-            created_at__lte=now,
-        )
-        .annotate(total=Sum("delta"))
-        .group_by("member_id")
-        .values("member_id", "total")
+    rows = await for_ids(_QUALIFYING, len(totals)).rows(
+        window_start(now, window_months), now, *totals
     )
     for row in rows:
         totals[row["member_id"]] = max(0, int(row["total"] or 0))

@@ -1,0 +1,81 @@
+"""Hand-written SQL for the statements every purchase runs, on whichever database is open.
+
+Tortoise builds each query anew from its queryset (pypika terms, filter resolution, copies):
+for a filtered aggregate that costs more CPU than the round trip to PostgreSQL. The few
+statements on the hot path of `recordPurchase` are therefore written out once, here or beside
+their use case, as `Statement`s: PostgreSQL's dialect with `$1, $2 ...` placeholders, which on
+SQLite become `?1, ?2 ...` (numbered parameters, same positions). Values go to the driver as
+tortoise sends them (aware UTC datetimes, enum values as strings), so what a statement compares
+is stored the same way. Everything else stays on the ORM.
+
+A statement runs on the connection of the current transaction, if any (tortoise keeps it in
+a context variable), like the ORM's own queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+CONNECTION = "default"
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _connection() -> BaseDBAsyncClient:
+    return connections.get(CONNECTION)
+
+
+class Statement:
+    """One SQL statement, written in PostgreSQL's dialect with numbered placeholders."""
+
+    __slots__ = ("postgres", "sqlite")
+
+    def __init__(self, sql: str) -> None:
+        self.postgres = " ".join(sql.split())
+        self.sqlite = _PLACEHOLDER.sub(r"?\1", self.postgres)
+
+    def text(self, connection: BaseDBAsyncClient) -> str:
+        return self.postgres if connection.capabilities.dialect == "postgres" else self.sqlite
+
+    async def rows(self, *params: Any) -> list[dict[str, Any]]:
+        """The rows, as dicts by column name."""
+        connection = _connection()
+        return await connection.execute_query_dict(self.text(connection), list(params))
+
+    async def execute(self, *params: Any) -> int:
+        """Run a statement that returns no rows; how many rows it changed."""
+        connection = _connection()
+        count, _ = await connection.execute_query(self.text(connection), list(params))
+        return count
+
+
+def placeholders(count: int, start: int = 1) -> str:
+    """`$start, ..., $(start+count-1)`: a list for `IN (...)`."""
+    return ", ".join(f"${n}" for n in range(start, start + count))
+
+
+@lru_cache(maxsize=256)
+def for_ids(template: str, count: int) -> Statement:
+    """`template` with `{ids}` replaced by `count` placeholders after its own ones: each list
+    length gets its own statement, built once."""
+    own = len(set(_PLACEHOLDER.findall(template)))
+    return Statement(template.format(ids=placeholders(count, start=own + 1)))
+
+
+def literals(values: Iterable[str]) -> str:
+    """Constant strings of the code (enum values, never input) as an SQL list: `'A', 'B'`."""
+    quoted = []
+    for value in values:
+        if not re.fullmatch(r"[A-Z_]+", value):
+            raise ValueError(f"not a constant: {value!r}")
+        quoted.append(f"'{value}'")
+    return ", ".join(quoted)
+
+
+def distinct(ids: Sequence[int]) -> list[int]:
+    return list(dict.fromkeys(ids))
