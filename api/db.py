@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "domain.drops.models",
     "domain.segments.models",
     "domain.outbox.models",
+    "domain.versions",
     "domain.achievements.models",
     "gamification.leaderboards.models",
     "push.notifications.models",

@@ -26,6 +26,7 @@ from domain.drops import jobs as drops_jobs
 from domain.outbox.dispatcher import Dispatcher, Handler
 from domain.points.expiry import expire_points, remind_expiring_points
 from domain.privacy.export import DOMAIN_SECTIONS, SectionProvider
+from domain.program import ProgramCache
 from domain.referrals.handlers import referral_handlers
 from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
@@ -64,6 +65,8 @@ class Runtime:
     export_sections: dict[str, SectionProvider] = field(default_factory=dict)
     #: Leaderboards on this runtime's Redis (their live announcements run as tasks).
     boards: Boards | None = None
+    #: The earning rules and tier ladder, kept in memory while their versions stay put.
+    program: ProgramCache = field(default_factory=ProgramCache)
     #: The process's shared Redis pub/sub for subscriptions (created on first use).
     fanout: ChannelFanout | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)

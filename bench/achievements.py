@@ -57,7 +57,7 @@ TABLES = (
     "challenge_completion",
     "challenge",
     "badge",
-    "achievement_catalogue_version",
+    "config_version",
     "points_allocation",
     "points_entry",
     "outbox_event",

@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from domain.versions import Versions
+
 
 @dataclass(frozen=True)
 class Activity:
@@ -50,13 +52,18 @@ class Awards:
 
 
 class ActivityObserver(Protocol):
-    async def observe(self, activity: Activity, now: datetime) -> Awards:
-        """Evaluate the activity inside the caller's transaction; return what it unlocked."""
+    async def observe(
+        self, activity: Activity, now: datetime, *, versions: Versions | None = None
+    ) -> Awards:
+        """Evaluate the activity inside the caller's transaction; return what it unlocked.
+        `versions`: the configuration versions, when the caller has read them already."""
         ...
 
 
 class NoAchievements:
     """The observer used where no engine is wired (unit tests of a single area)."""
 
-    async def observe(self, activity: Activity, now: datetime) -> Awards:
+    async def observe(
+        self, activity: Activity, now: datetime, *, versions: Versions | None = None
+    ) -> Awards:
         return Awards()

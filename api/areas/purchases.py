@@ -114,13 +114,15 @@ class Mutation:
                 info.context.now,
                 program_currency=runtime.settings.program_currency,
                 observer=runtime.observer,
-                # Read once for the request: the payload shows tiers too.
-                ladder=await ladder_loader(info).load("ladder"),
+                program=runtime.program,
             )
         except DomainError as error:
             return RecordPurchasePayload(
                 purchase=None, member=None, awards=None, user_errors=user_errors(error)
             )
+        if recorded.ladder is not None:
+            # The payload shows tiers too: the ladder the purchase was recorded with.
+            ladder_loader(info).prime("ladder", list(recorded.ladder))
         return RecordPurchasePayload(
             purchase=Purchase.from_model(recorded.purchase),
             member=Member.from_model(recorded.member),

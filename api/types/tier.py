@@ -51,11 +51,11 @@ class TierProgress:
 
 
 def ladder_loader(info: Info) -> DataLoader[str, list[TierModel]]:
-    """The tier ladder, read once per request."""
+    """The tier ladder, once per request (from the process's cache: one read of the versions)."""
 
     def factory() -> DataLoader[str, list[TierModel]]:
         async def load(keys: list[str]) -> list[list[TierModel]]:
-            ladder = await services.tier_ladder()
+            ladder = list((await info.context.runtime.program.current()).ladder)
             return [ladder for _ in keys]
 
         return DataLoader(load_fn=load)

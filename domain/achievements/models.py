@@ -132,14 +132,3 @@ class RuleProgress(Model):
     class Meta:
         table = "rule_progress"
         unique_together = (("member", "badge", "period_key"), ("member", "challenge", "period_key"))
-
-
-class CatalogueVersion(Model):
-    """One row (id 1) whose `version` grows whenever an admin changes a badge or challenge,
-    so that every process knows when to reload its index of rules."""
-
-    id = fields.IntField(primary_key=True)
-    version = fields.BigIntField(default=0)
-
-    class Meta:
-        table = "achievement_catalogue_version"

@@ -17,6 +17,7 @@ from domain.points.events import PointsAdjusted, PointsEarned
 from domain.points.models import EarningRules, EntryKind
 from domain.points.rules import earning_rules
 from domain.tiers.services import upgrade_if_qualified
+from domain.versions import ConfigPart, bump_version
 
 MAX_POINTS_PER_UNIT = Decimal(1000)
 MAX_CATEGORY_MULTIPLIER = Decimal(100)
@@ -145,6 +146,7 @@ async def configure_earning_rules(rules: EarningRulesInput, now: datetime) -> Ea
         else:
             await EarningRules.filter(id=1).update(updated_at=now, **values)
             row = await EarningRules.get(id=1)
+        await bump_version(ConfigPart.EARNING_RULES)
     return row
 
 

@@ -7,7 +7,6 @@ sequential or concurrent, record the order (or refund) once and all get the firs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,7 +24,7 @@ from domain.points import ledger
 from domain.points.earning import category_weight, purchase_points, refund_points
 from domain.points.events import PointsEarned, PointsReversed
 from domain.points.models import EntryKind, PointsEntry
-from domain.points.rules import earning_rules
+from domain.program import ProgramCache
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
 from domain.purchases.models import Purchase, Refund
 from domain.purchases.validation import (
@@ -36,7 +35,7 @@ from domain.purchases.validation import (
     validate_refund,
 )
 from domain.tiers.models import Tier
-from domain.tiers.services import tier_held, tier_ladder, upgrade_if_qualified
+from domain.tiers.services import tier_held, upgrade_if_qualified
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,8 @@ class RecordedPurchase:
     awards: Awards
     #: True when the order had been recorded before: nothing was awarded this time.
     replayed: bool
+    #: The tier ladder the purchase was recorded with (None on a replay).
+    ladder: tuple[Tier, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ async def record_purchase(
     *,
     program_currency: str,
     observer: ActivityObserver | None = None,
-    ladder: Sequence[Tier] | None = None,
+    program: ProgramCache | None = None,
 ) -> RecordedPurchase:
     """Record an order of the shop once and credit its points, pending until the return window
     (`pending_days` after the purchase) closes and expiring `expiry_days` after that, if set.
@@ -79,12 +80,15 @@ async def record_purchase(
     (rounded down) with the tier the member held before the purchase; the achievement engine
     (`observer`) sees the purchase in the same transaction, and a tier the earned points now
     qualify for is granted at once. Recording an order id again returns the first result and
-    awards nothing. `ladder` saves reading the tiers when the caller has them already.
+    awards nothing. `program` is the process's cache of the earning rules and tiers (default:
+    read them).
     Raises `ValidationErrors` of `InvalidInput` with the fields at fault.
     """
     valid = validate_purchase(purchase, now, program_currency=program_currency)
     try:
-        return await _record_once(valid, now, observer or NoAchievements(), ladder)
+        return await _record_once(
+            valid, now, observer or NoAchievements(), program or ProgramCache()
+        )
     except IntegrityError:
         # The same order id, committed meanwhile for another customer id: our transaction
         # rolled back whole (nothing was awarded), the first one is the answer.
@@ -107,7 +111,7 @@ async def _record_once(
     valid: ValidPurchase,
     now: datetime,
     observer: ActivityObserver,
-    ladder: Sequence[Tier] | None,
+    program: ProgramCache,
 ) -> RecordedPurchase:
     async with in_transaction():
         member = await _locked_member(valid.customer_id, now)
@@ -115,8 +119,8 @@ async def _record_once(
         replay = await _replay_purchase(valid.order_id)
         if replay is not None:
             return replay
-        rules = await earning_rules()
-        ladder = list(ladder) if ladder else await tier_ladder()
+        config = await program.current()
+        rules, ladder = config.rules, config.ladder
         multipliers = {k: Decimal(str(v)) for k, v in (rules.category_multipliers or {}).items()}
         points = purchase_points(
             valid.amount,
@@ -184,6 +188,7 @@ async def _record_once(
                 store_code=valid.store_code,
             ),
             now,
+            versions=config.versions,
         )
         # After the engine: bonus points it credited count towards the tier too.
         new_tier = await upgrade_if_qualified(
@@ -198,7 +203,9 @@ async def _record_once(
             # Only what a retry could not work out from the purchase itself is kept.
             row.awards = _awards_json(awards)
             await Purchase.filter(id=row.id).update(awards=row.awards)
-    return RecordedPurchase(purchase=row, member=member, awards=awards, replayed=False)
+    return RecordedPurchase(
+        purchase=row, member=member, awards=awards, replayed=False, ladder=ladder
+    )
 
 
 def _purchase_values(

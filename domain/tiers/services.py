@@ -23,6 +23,7 @@ from domain.tiers.events import TierChanged
 from domain.tiers.ladder import TierSpec, next_rung, qualified_rung, validate_ladder
 from domain.tiers.models import Tier
 from domain.tiers.qualification import qualifying_points
+from domain.versions import ConfigPart, bump_version
 
 DEFAULT_BASE_CODE = "MEMBER"
 REVIEW_BATCH = 500
@@ -103,6 +104,7 @@ async def configure_tiers(specs: Sequence[TierSpec], now: datetime) -> list[Tier
                 .update(tier_level=tier.level)
             )
         await _replace_members_of_removed_tiers(tiers, now)
+        await bump_version(ConfigPart.TIERS)
     return tiers
 
 

@@ -1,8 +1,8 @@
 """The engine's in-memory index of badges and challenges, by the event kind their rule reads.
 
 An event only costs the rules of its kind: a purchase never looks at the share badges. The
-index is rebuilt when an admin changes the catalogue (a version counter in the database,
-checked with one primary-key read per event) and once a day, to drop challenges long ended.
+index is rebuilt when an admin changes the catalogue (its version in `domain.versions`,
+read once per event) and once a day, to drop challenges long ended.
 """
 
 from __future__ import annotations
@@ -15,15 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
-from tortoise.transactions import in_transaction
-
-from domain.achievements.models import Badge, CatalogueVersion, Challenge
+from domain.achievements.models import Badge, Challenge
+from domain.versions import ConfigPart, Versions, bump_version, read_versions
 from gamification.rules import EventKind, Recurrence, Rule
 from gamification.rules.state import LATE_EVENT_DAYS
 
-CATALOGUE_ROW = 1
 #: Challenges ended longer ago than this are left out of the index: a late event (an offline
 #: till reporting a purchase) arrives within days, not weeks.
 ENDED_CHALLENGE_HORIZON = timedelta(days=LATE_EVENT_DAYS)
@@ -145,21 +141,17 @@ def build_index(
     )
 
 
-async def catalogue_version() -> int:
-    """The current catalogue version (0 before any admin change)."""
-    versions = await CatalogueVersion.filter(id=CATALOGUE_ROW).values_list("version", flat=True)
-    return int(versions[0]) if versions else 0
+async def catalogue_version(versions: Versions | None = None) -> int:
+    """The current catalogue version (0 before any admin change), from `versions` if the
+    caller read them already."""
+    if versions is None:
+        versions = await read_versions()
+    return versions.get(ConfigPart.ACHIEVEMENTS.value, 0)
 
 
 async def bump_catalogue_version() -> None:
     """Tell every process's engine to reload its index: call inside the admin's transaction."""
-    if await CatalogueVersion.filter(id=CATALOGUE_ROW).update(version=F("version") + 1):
-        return
-    try:
-        async with in_transaction():
-            await CatalogueVersion.create(id=CATALOGUE_ROW, version=1)
-    except IntegrityError:
-        await CatalogueVersion.filter(id=CATALOGUE_ROW).update(version=F("version") + 1)
+    await bump_version(ConfigPart.ACHIEVEMENTS)
 
 
 async def load_index(now: datetime) -> RuleIndex:

@@ -29,6 +29,7 @@ from tortoise.expressions import Q
 from domain.achievements.models import RuleProgress
 from domain.activity import Activity, Awards
 from domain.points import ledger
+from domain.versions import Versions
 from gamification.achievements.awarding import (
     Unlocked,
     award_badge,
@@ -105,9 +106,10 @@ class AchievementEngine:
         self._index: RuleIndex | None = None
         self._reload = asyncio.Lock()
 
-    async def index(self, now: datetime) -> RuleIndex:
-        """The index as of the current catalogue version (one primary-key read when fresh)."""
-        version = await catalogue_version()
+    async def index(self, now: datetime, versions: Versions | None = None) -> RuleIndex:
+        """The index as of the current catalogue version (one read of the versions when
+        fresh, none when the caller read them already)."""
+        version = await catalogue_version(versions)
         index = self._index
         if index is not None and index.version == version and now - index.built_at < INDEX_MAX_AGE:
             return index
@@ -118,14 +120,16 @@ class AchievementEngine:
                 self._index = index
         return index
 
-    async def observe(self, activity: Activity, now: datetime) -> Awards:
+    async def observe(
+        self, activity: Activity, now: datetime, *, versions: Versions | None = None
+    ) -> Awards:
         """Fold the activity into the member's progress and award what it completes.
 
         Must run inside the caller's transaction. Idempotent: the same activity (same kind
         and reference) delivered again adds no progress and awards nothing more.
         """
         event = member_event(activity)
-        index = await self.index(now)
+        index = await self.index(now, versions)
         badges = [b for b in index.badges_for(event.kind) if matches(b.rule, event)]
         challenges = [
             c

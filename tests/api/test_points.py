@@ -190,7 +190,7 @@ async def test_badges_the_engine_awards_come_back_in_the_payload(api: GraphQLCli
     )
 
     class FirstPurchaseBadge:
-        async def observe(self, activity: Activity, at: datetime) -> Awards:
+        async def observe(self, activity: Activity, at: datetime, **_: object) -> Awards:
             await MemberBadge.create(member_id=activity.member_id, badge_id=badge.id, earned_at=at)
             return Awards(badge_ids=[badge.id], points_awarded=0)
 

@@ -15,7 +15,7 @@ class RecordingObserver:
     bonus_points: int = 0
     seen: list[Activity] = field(default_factory=list)
 
-    async def observe(self, activity: Activity, now: datetime) -> Awards:
+    async def observe(self, activity: Activity, now: datetime, **_: object) -> Awards:
         self.seen.append(activity)
         return Awards(points_awarded=self.bonus_points)
 

@@ -120,6 +120,6 @@ class RecordingObserver:
     def __init__(self) -> None:
         self.activities: list[Activity] = []
 
-    async def observe(self, activity: Activity, now: datetime) -> Awards:
+    async def observe(self, activity: Activity, now: datetime, **_: object) -> Awards:
         self.activities.append(activity)
         return Awards(badge_ids=[42])

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.achievements.models import Badge, CatalogueVersion, Challenge
+from domain.achievements.models import Badge, Challenge
 from domain.errors import InvalidInput, NotFound, ValidationErrors
 from domain.segments.rules import SegmentRule
 from domain.segments.services import upsert_segment
+from domain.versions import ConfigVersion
 from gamification.achievements.engine import AchievementEngine
 from gamification.achievements.queries import (
     ChallengeStatus,
@@ -61,7 +62,7 @@ async def test_an_invalid_badge_is_refused_with_every_field_at_fault_and_nothing
         ("INVALID_INPUT", ["input", "rule", "target"]),
     ]
     assert await Badge.all().count() == 0
-    assert await CatalogueVersion.all().count() == 0
+    assert await ConfigVersion.all().count() == 0
 
 
 async def test_upserting_a_badge_by_code_replaces_it_and_bumps_the_catalogue() -> None:
@@ -69,7 +70,7 @@ async def test_upserting_a_badge_by_code_replaces_it_and_bumps_the_catalogue() -
     second = await badge("shoe-lover", SHOES_3_IN_30, NOW, reward_points=20)
     assert first.id == second.id
     assert (await Badge.get(code="shoe-lover")).reward_points == 20
-    assert (await CatalogueVersion.get(id=1)).version == 2
+    assert (await ConfigVersion.get(name="achievements")).version == 2
 
 
 async def test_a_challenge_ending_before_it_starts_is_refused() -> None:

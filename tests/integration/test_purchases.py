@@ -142,7 +142,7 @@ async def test_the_observer_sees_the_purchase_and_its_awards_are_merged() -> Non
     seen: list[Activity] = []
 
     class Engine:
-        async def observe(self, activity: Activity, at: datetime) -> Awards:
+        async def observe(self, activity: Activity, at: datetime, **_: object) -> Awards:
             seen.append(activity)
             # The engine runs inside the purchase's transaction: the purchase is visible.
             assert await Purchase.filter(order_id="A-1").exists()

@@ -1,0 +1,92 @@
+"""Versions of the program's configuration, so that each process can keep it in memory.
+
+Every admin change of a part of the configuration (the earning rules, the tier ladder, the
+achievement catalogue) bumps that part's version in the same transaction (`bump_version`).
+A process keeps what it read together with the version it read it at (`VersionedCache`), and
+a use case reads every part's version in one query (`read_versions`), so that a purchase costs
+one small read for all of its configuration instead of one read per part, and still sees an
+admin's change made on any process the moment it commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from tortoise import fields
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from domain.sql import Statement
+
+
+class ConfigPart(StrEnum):
+    EARNING_RULES = "earning_rules"
+    TIERS = "tiers"
+    ACHIEVEMENTS = "achievements"
+
+
+class ConfigVersion(Model):
+    """One row per part of the configuration, whose `version` grows with every change of it
+    (no row: never changed)."""
+
+    name = fields.CharField(max_length=40, primary_key=True)
+    version = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "config_version"
+
+
+Versions = Mapping[str, int]
+
+_READ = Statement("SELECT name, version FROM config_version")
+
+
+async def read_versions() -> Versions:
+    """Every part's current version (parts never changed are left out: version 0)."""
+    return {row["name"]: int(row["version"]) for row in await _READ.rows()}
+
+
+async def bump_version(part: ConfigPart) -> None:
+    """Tell every process that `part` changed: call it inside the admin's transaction."""
+    if await ConfigVersion.filter(name=part.value).update(version=F("version") + 1):
+        return
+    try:
+        async with in_transaction():
+            await ConfigVersion.create(name=part.value, version=1)
+    except IntegrityError:
+        # Created meanwhile by a concurrent change: bump that row.
+        await ConfigVersion.filter(name=part.value).update(version=F("version") + 1)
+
+
+T = TypeVar("T")
+
+
+class VersionedCache(Generic[T]):
+    """A part of the configuration as last read, reloaded when its version moves.
+
+    One per process (a runtime holds them; module state would outlive a test's database).
+    `load` runs in the caller's transaction, after the versions were read, so a change
+    committed in between only costs one more reload later, never a stale value kept.
+    """
+
+    def __init__(self, part: ConfigPart, load: Callable[[], Awaitable[T]]) -> None:
+        self.part = part
+        self._load = load
+        self._value: T | None = None
+        self._version: int | None = None
+        self._reload = asyncio.Lock()
+
+    async def get(self, versions: Versions) -> T:
+        version = versions.get(self.part.value, 0)
+        if self._version == version and self._value is not None:
+            return self._value
+        async with self._reload:
+            if self._version != version or self._value is None:
+                self._value = await self._load()
+                self._version = version
+        return self._value
