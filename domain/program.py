@@ -41,4 +41,3 @@ class ProgramCache:
             rules=await self._rules.get(versions),
             ladder=await self._ladder.get(versions),
         )
-
