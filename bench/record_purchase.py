@@ -14,6 +14,7 @@ least 40%.
 from __future__ import annotations
 
 import argparse
+import itertools
 import uuid
 from typing import Any
 
@@ -92,8 +93,12 @@ def configure(base: str) -> None:
 def purchases(customers: int) -> Any:
     bearer = token("service", "bench-shop")
     run = uuid.uuid4().hex[:8]
+    # Numbered here, not by the load generator (which counts from 0 in every round): every
+    # request is a new order, never a replay of an earlier round's.
+    orders = itertools.count()
 
-    def make(number: int) -> tuple[str, dict[str, Any], str]:
+    def make(_: int) -> tuple[str, dict[str, Any], str]:
+        number = next(orders)
         return (
             RECORD_PURCHASE,
             {
@@ -142,9 +147,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     results: list[tuple[Figures, Figures]] = []
-    with postgres_database() as database, server(database, outbox_worker=True) as base:
+    with postgres_database() as database, server(database, workers=args.workers, outbox_worker=True) as base:
         configure(base)
         make = purchases(args.customers)
         for concurrency in (1, 8, 32):

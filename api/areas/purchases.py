@@ -11,6 +11,7 @@ from api.auth import Role
 from api.context import Info
 from api.types.common import UserError, user_errors
 from api.types.member import Member
+from api.types.points import PointsSummary, points_summary_loader
 from api.types.purchase import Awards, Channel, Purchase
 from api.types.tier import ladder_loader
 from domain.errors import DomainError
@@ -120,9 +121,13 @@ class Mutation:
             return RecordPurchasePayload(
                 purchase=None, member=None, awards=None, user_errors=user_errors(error)
             )
+        # The payload shows the member's tier and points: as the purchase left them.
         if recorded.ladder is not None:
-            # The payload shows tiers too: the ladder the purchase was recorded with.
             ladder_loader(info).prime("ladder", list(recorded.ladder))
+        if recorded.points is not None:
+            points_summary_loader(info).prime(
+                recorded.member.id, PointsSummary.from_figures(recorded.member.id, recorded.points)
+            )
         return RecordPurchasePayload(
             purchase=Purchase.from_model(recorded.purchase),
             member=Member.from_model(recorded.member),

@@ -41,23 +41,31 @@ async def get_or_create_member(
     member = await Member.get_or_none(customer_id=customer_id)
     if member is not None:
         return member
-    check_customer_id(customer_id, ["customerId"])
     for _ in range(5):
         try:
             async with in_transaction():
-                return await Member.create(
-                    customer_id=customer_id,
-                    display_name=_default_display_name(customer_id),
-                    referral_code=new_referral_code(),
-                    joined_at=now,
-                    time_zone=time_zone,
-                )
+                return await create_member(customer_id, now, time_zone=time_zone)
         except IntegrityError:
             existing = await Member.get_or_none(customer_id=customer_id)
             if existing is not None:
                 return existing
             # A referral code collision: draw another one.
     raise RuntimeError("could not create member")
+
+
+async def create_member(customer_id: str, now: datetime, *, time_zone: str = "UTC") -> Member:
+    """Insert a member for `customer_id` (no savepoint): raises `IntegrityError` when the
+    customer id was taken meanwhile (or, rarely, the drawn referral code), which aborts the
+    caller's transaction, so the caller retries it whole (`get_or_create_member` does it in a
+    savepoint of its own). The new row stays invisible to others until the caller commits."""
+    check_customer_id(customer_id, ["customerId"])
+    return await Member.create(
+        customer_id=customer_id,
+        display_name=_default_display_name(customer_id),
+        referral_code=new_referral_code(),
+        joined_at=now,
+        time_zone=time_zone,
+    )
 
 
 def _default_display_name(customer_id: str) -> str:

@@ -8,9 +8,10 @@ The property tests check that both always agree with `ledger.summary`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from domain.points.ledger import CREDIT_KINDS, EXPIRING_SOON_DAYS, PointsExpiry, PointsSummary
 from domain.points.models import EntryKind, PointsEntry
@@ -24,17 +25,31 @@ class PointsFigures:
     lifetime_earned: int
 
 
+#: The figures as SQL aggregates over a member's `points_entry` rows, `$1` being now.
+FIGURE_COLUMNS = f"""
+    SUM(CASE WHEN delta > 0 AND remaining > 0 AND (expires_at IS NULL OR expires_at > $1)
+        AND available_at <= $1 THEN remaining ELSE 0 END) AS balance,
+    SUM(CASE WHEN delta > 0 AND remaining > 0 AND (expires_at IS NULL OR expires_at > $1)
+        AND available_at > $1 THEN remaining ELSE 0 END) AS pending,
+    SUM(CASE WHEN delta > 0 AND kind IN ({literals(sorted(CREDIT_KINDS))})
+        THEN delta ELSE 0 END) AS credited,
+    SUM(CASE WHEN kind = '{EntryKind.REVERSAL.value}' THEN delta ELSE 0 END) AS reversed
+"""
 _FIGURES = f"""
-    SELECT member_id,
-        SUM(CASE WHEN delta > 0 AND remaining > 0 AND (expires_at IS NULL OR expires_at > $1)
-            AND available_at <= $1 THEN remaining ELSE 0 END) AS balance,
-        SUM(CASE WHEN delta > 0 AND remaining > 0 AND (expires_at IS NULL OR expires_at > $1)
-            AND available_at > $1 THEN remaining ELSE 0 END) AS pending,
-        SUM(CASE WHEN delta > 0 AND kind IN ({literals(sorted(CREDIT_KINDS))})
-            THEN delta ELSE 0 END) AS credited,
-        SUM(CASE WHEN kind = '{EntryKind.REVERSAL.value}' THEN delta ELSE 0 END) AS reversed
+    SELECT member_id, {FIGURE_COLUMNS}
     FROM points_entry WHERE member_id IN ({{ids}}) GROUP BY member_id
 """
+
+
+def figures_of_row(row: Mapping[str, Any] | None) -> PointsFigures:
+    """The figures from a row of `FIGURE_COLUMNS` (None: a member without entries)."""
+    if row is None:
+        return PointsFigures(balance=0, pending=0, lifetime_earned=0)
+    return PointsFigures(
+        balance=int(row["balance"] or 0),
+        pending=int(row["pending"] or 0),
+        lifetime_earned=int(row["credited"] or 0) + int(row["reversed"] or 0),
+    )
 
 
 async def figures(member_ids: Sequence[int], now: datetime) -> dict[int, PointsFigures]:
@@ -44,16 +59,8 @@ async def figures(member_ids: Sequence[int], now: datetime) -> dict[int, PointsF
     if not ids:
         return {}
     rows = await for_ids(_FIGURES, len(ids)).rows(now, *ids)
-    found = {
-        row["member_id"]: PointsFigures(
-            balance=int(row["balance"] or 0),
-            pending=int(row["pending"] or 0),
-            lifetime_earned=int(row["credited"] or 0) + int(row["reversed"] or 0),
-        )
-        for row in rows
-    }
-    empty = PointsFigures(balance=0, pending=0, lifetime_earned=0)
-    return {member_id: found.get(member_id, empty) for member_id in ids}
+    found = {row["member_id"]: row for row in rows}
+    return {member_id: figures_of_row(found.get(member_id)) for member_id in ids}
 
 
 async def expiring_soon(

@@ -19,8 +19,9 @@ from domain.activity import Activity, ActivityObserver, Awards, NoAchievements
 from domain.errors import Duplicate, InvalidInput, NotFound
 from domain.events import DomainEvent, record_event, record_events
 from domain.members.models import Member
-from domain.members.services import get_or_create_member
+from domain.members.services import create_member
 from domain.points import ledger
+from domain.points.balances import PointsFigures
 from domain.points.earning import category_weight, purchase_points, refund_points
 from domain.points.events import PointsEarned, PointsReversed
 from domain.points.models import EntryKind, PointsEntry
@@ -34,7 +35,9 @@ from domain.purchases.validation import (
     validate_purchase,
     validate_refund,
 )
+from domain.sql import Statement
 from domain.tiers.models import Tier
+from domain.tiers.qualification import standing
 from domain.tiers.services import tier_held, upgrade_if_qualified
 
 
@@ -47,6 +50,8 @@ class RecordedPurchase:
     replayed: bool
     #: The tier ladder the purchase was recorded with (None on a replay).
     ladder: tuple[Tier, ...] | None = None
+    #: The member's points as the purchase left them (None on a replay).
+    points: PointsFigures | None = None
 
 
 @dataclass(frozen=True)
@@ -85,26 +90,39 @@ async def record_purchase(
     Raises `ValidationErrors` of `InvalidInput` with the fields at fault.
     """
     valid = validate_purchase(purchase, now, program_currency=program_currency)
-    try:
-        return await _record_once(
-            valid, now, observer or NoAchievements(), program or ProgramCache()
-        )
-    except IntegrityError:
-        # The same order id, committed meanwhile for another customer id: our transaction
-        # rolled back whole (nothing was awarded), the first one is the answer.
-        replay = await _replay_purchase(valid.order_id)
-        if replay is None:
-            raise
-        return replay
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await _record_once(
+                valid, now, observer or NoAchievements(), program or ProgramCache()
+            )
+        except IntegrityError:
+            # Our transaction rolled back whole (nothing was awarded). Either the same order
+            # id was committed meanwhile for another customer id, and the first one is the
+            # answer, or the member was created meanwhile by another order: try again.
+            replay = await _replay_purchase(valid.order_id)
+            if replay is not None:
+                return replay
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
-async def _locked_member(customer_id: str, now: datetime) -> Member:
-    """The member, locked: one query for a known member, created on first sight."""
+#: Attempts of a purchase whose member creation lost a race.
+ATTEMPTS = 3
+
+_REPLAY_OR_FIRST = Statement("""
+    SELECT (SELECT id FROM purchase WHERE order_id = $1) AS recorded_id,
+        EXISTS (SELECT 1 FROM purchase WHERE member_id = $2) AS purchased_before
+""")
+
+
+async def _locked_member(customer_id: str, now: datetime) -> tuple[Member, bool]:
+    """The member, locked, and whether they are new: one query for a known member, two on
+    first sight (the new row is ours until commit, no lock needed)."""
     member = await Member.filter(customer_id=customer_id).select_for_update().first()
-    if member is None:
-        created = await get_or_create_member(customer_id, now)
-        member = await ledger.lock_member(created.id)
-    return member
+    if member is not None:
+        return member, False
+    return await create_member(customer_id, now), True
 
 
 async def _record_once(
@@ -114,11 +132,16 @@ async def _record_once(
     program: ProgramCache,
 ) -> RecordedPurchase:
     async with in_transaction():
-        member = await _locked_member(valid.customer_id, now)
-        # Under the member's lock, a retry of the same order sees the first one committed.
-        replay = await _replay_purchase(valid.order_id)
-        if replay is not None:
-            return replay
+        member, new_member = await _locked_member(valid.customer_id, now)
+        first_purchase = True
+        if not new_member:
+            # Under the member's lock, a retry of the same order sees the first one committed.
+            seen = (await _REPLAY_OR_FIRST.rows(valid.order_id, member.id))[0]
+            if seen["recorded_id"] is not None:
+                replay = await _replay_purchase(valid.order_id)
+                assert replay is not None
+                return replay
+            first_purchase = not seen["purchased_before"]
         config = await program.current()
         rules, ladder = config.rules, config.ladder
         multipliers = {k: Decimal(str(v)) for k, v in (rules.category_multipliers or {}).items()}
@@ -128,7 +151,6 @@ async def _record_once(
             category_weight(valid.items, multipliers),
             Decimal(tier_held(member, ladder).points_multiplier),
         )
-        first_purchase = not await Purchase.filter(member_id=member.id).exists()
         # The unique order id decides between concurrent retries for different customer ids
         # (retries for one customer already queue on the member's lock).
         row = await Purchase.create(**_purchase_values(valid, member, points, now))
@@ -190,9 +212,11 @@ async def _record_once(
             now,
             versions=config.versions,
         )
-        # After the engine: bonus points it credited count towards the tier too.
+        # After the engine: bonus points it credited count towards the tier too. The same
+        # read gives the member's points for the payload.
+        after = await standing(member.id, now, rules.tier_window_months)
         new_tier = await upgrade_if_qualified(
-            member, now, ladder=ladder, window_months=rules.tier_window_months
+            member, now, ladder=ladder, qualifying=after.qualifying_points
         )
         awards = (
             Awards(points_awarded=points)
@@ -204,7 +228,12 @@ async def _record_once(
             row.awards = _awards_json(awards)
             await Purchase.filter(id=row.id).update(awards=row.awards)
     return RecordedPurchase(
-        purchase=row, member=member, awards=awards, replayed=False, ladder=ladder
+        purchase=row,
+        member=member,
+        awards=awards,
+        replayed=False,
+        ladder=ladder,
+        points=after.figures,
     )
 
 

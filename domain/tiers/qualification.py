@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from domain.points.balances import FIGURE_COLUMNS, PointsFigures, figures_of_row
 from domain.points.models import EntryKind
-from domain.sql import for_ids, literals
+from domain.sql import Statement, for_ids, literals
 
 QUALIFYING_KINDS = (
     EntryKind.EARN,
@@ -56,3 +58,30 @@ async def qualifying_points(
     for row in rows:
         totals[row["member_id"]] = max(0, int(row["total"] or 0))
     return totals
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's points figures and qualifying points, read together."""
+
+    figures: PointsFigures
+    qualifying_points: int
+
+
+_STANDING = Statement(f"""
+    SELECT {FIGURE_COLUMNS},
+        SUM(CASE WHEN kind IN ({literals(k.value for k in QUALIFYING_KINDS)})
+            AND created_at > $2 AND created_at <= $1 THEN delta ELSE 0 END) AS qualifying
+    FROM points_entry WHERE member_id = $3
+""")
+
+
+async def standing(member_id: int, now: datetime, window_months: int) -> Standing:
+    """The member's figures (as `domain.points.balances.figures`) and qualifying points (as
+    `qualifying_points`) in one query: what a purchase reads after crediting its points."""
+    rows = await _STANDING.rows(now, window_start(now, window_months), member_id)
+    row = rows[0] if rows else None
+    return Standing(
+        figures=figures_of_row(row),
+        qualifying_points=max(0, int((row or {}).get("qualifying") or 0)),
+    )

@@ -166,10 +166,12 @@ async def upgrade_if_qualified(
     *,
     ladder: Sequence[Tier] | None = None,
     window_months: int | None = None,
+    qualifying: int | None = None,
 ) -> Tier | None:
     """Move the member up at once when the points earned in the window qualify them for a
     higher tier; returns the new tier, or None. Never moves a member down (the daily review
     does). Call it inside the transaction that credited the points, with the member locked.
+    `qualifying`: the member's qualifying points, when the caller has just read them.
     """
     ladder = list(ladder) if ladder is not None else await tier_ladder()
     held = tier_held(member, ladder)
@@ -178,10 +180,11 @@ async def upgrade_if_qualified(
         if member.tier_code != held.code or member.tier_level != held.level:
             await _move(member, held, now)
         return None
-    if window_months is None:
-        window_months = (await earning_rules()).tier_window_months
-    points = (await qualifying_points([member.id], now, window_months))[member.id]
-    target = qualified_rung(ladder, points)
+    if qualifying is None:
+        if window_months is None:
+            window_months = (await earning_rules()).tier_window_months
+        qualifying = (await qualifying_points([member.id], now, window_months))[member.id]
+    target = qualified_rung(ladder, qualifying)
     if target.level > held.level:
         await _move(member, target, now)
         return target

@@ -31,9 +31,12 @@ from domain.purchases.models import Purchase, Refund
 from domain.purchases.services import record_refund
 from domain.purchases.validation import RefundInput
 from domain.tiers.models import Tier
+from domain.tiers.qualification import qualifying_points, standing
 from tests.integration.points_factories import buy, set_rules, set_tiers
 
 CUSTOMERS = ("ana", "ben", "cris")
+#: A short tier window, so that clock moves take entries out of it.
+WINDOW_MONTHS = 1
 
 steps = st.lists(
     st.one_of(
@@ -105,6 +108,17 @@ async def check_ledger(world: World, reversed_by_step: dict[int, int]) -> None:
         rows = by_member[member.id]
         summary = await ledger.summary(member.id, now)
         assert batch[member.id] == summary
+        # What a purchase reads in one statement agrees with the separate reads.
+        read_together = await standing(member.id, now, WINDOW_MONTHS)
+        assert (read_together.figures.balance, read_together.figures.pending) == (
+            summary.balance,
+            summary.pending,
+        )
+        assert read_together.figures.lifetime_earned == summary.lifetime_earned
+        assert (
+            read_together.qualifying_points
+            == (await qualifying_points([member.id], now, WINDOW_MONTHS))[member.id]
+        )
         spendable = sum(
             e.remaining
             for e in rows

@@ -15,10 +15,18 @@ from domain.outbox.models import OutboxEvent
 from domain.points import ledger
 from domain.points.earning import LineItem
 from domain.points.models import EntryKind, PointsEntry
+from domain.program import ProgramCache
 from domain.purchases.models import Purchase, Refund
 from domain.purchases.services import record_purchase, record_refund
 from domain.purchases.validation import RefundInput
-from tests.integration.points_factories import buy, purchase_input, set_rules, set_tiers
+from tests.integration.points_factories import (
+    CURRENCY,
+    buy,
+    purchase_input,
+    set_rules,
+    set_tiers,
+)
+from tests.integration.query_counter import counting_statements
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -277,3 +285,21 @@ async def test_the_same_order_id_for_another_customer_returns_the_first_purchase
     second = await record_purchase(purchase_input("A-1", "c-2"), now, program_currency="EUR")
     assert second.replayed and second.purchase.id == first.purchase.id
     assert second.member.customer_id == "c-1"
+
+
+async def test_a_purchase_of_a_known_member_costs_seven_statements() -> None:
+    """The hot path's budget: lock the member, check for a replay, read the configuration
+    versions, insert the purchase, its credit and its events, read the member's standing."""
+    now = FrozenClock().now()
+    await set_rules(now)
+    await set_tiers(now)
+    program = ProgramCache()
+    await record_purchase(purchase_input("A-1"), now, program_currency=CURRENCY, program=program)
+
+    with counting_statements() as statements:
+        recorded = await record_purchase(
+            purchase_input("A-2"), now, program_currency=CURRENCY, program=program
+        )
+
+    assert recorded.points is not None and recorded.points.pending == 200
+    assert len(statements) == 7, "\n".join(statements.sql)
