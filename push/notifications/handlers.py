@@ -22,6 +22,7 @@ from domain.members.events import MemberErased
 from domain.points.events import PointsExpiringSoon
 from domain.referrals.events import ReferralCompleted
 from domain.tiers.events import TierChanged
+from domain.tiers.models import Tier
 from push.automations import AutomationSettings
 from push.campaigns.services import announce_drop
 from push.live import NotificationPublisher
@@ -122,10 +123,13 @@ class NotificationHandlers:
         now = self._clock.now()
         day = now.astimezone(UTC).date().isoformat()
         direction = "up" if event.upgrade else "down"
+        # Members read the tier's name ("Gold"), not its code; a tier removed meanwhile
+        # keeps its code.
+        tier = await Tier.get_or_none(code=event.new_code)
         await self._notify(
             event.member_id,
             "tier_upgraded" if event.upgrade else "tier_downgraded",
-            {"tier": event.new_code},
+            {"tier": tier.name if tier is not None else event.new_code},
             f"tier:{direction}:{event.new_code}:{day}",
             {"tier_code": event.new_code},
             now,

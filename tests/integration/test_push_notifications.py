@@ -17,6 +17,7 @@ from domain.outbox.models import OutboxEvent
 from domain.points.events import PointsExpiringSoon
 from domain.referrals.events import ReferralCompleted
 from domain.tiers.events import TierChanged
+from domain.tiers.services import configure_tiers
 from push.automations import AutomationSettings
 from push.campaigns.services import fan_out_campaigns
 from push.gateway import LogGateway
@@ -40,6 +41,7 @@ from push.notifications.services import (
     notify_members,
 )
 from push.ports import NoSegments
+from tests.integration.points_factories import STANDARD_TIERS
 from tests.integration.push_support import dispatcher, listening, member, publish_event
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -340,6 +342,7 @@ async def test_a_drop_is_announced_to_early_tiers_first_and_to_the_rest_when_it_
 
 async def test_tier_and_referral_events_notify_the_members_concerned() -> None:
     clock = FrozenClock(NOON)
+    await configure_tiers(list(STANDARD_TIERS), NOON)
     referrer = await member("referrer", NOON)
     referee = await member("referee", NOON, locale="es")
 
@@ -358,7 +361,7 @@ async def test_tier_and_referral_events_notify_the_members_concerned() -> None:
     assert sorted(
         (n.category, n.title) for n in await Notification.filter(member_id=referrer.id)
     ) == [(NotificationCategory.REFERRAL, "Your friend joined"),
-          (NotificationCategory.TIER, "Welcome to GOLD")]  # fmt: skip
+          (NotificationCategory.TIER, "Welcome to Gold")]  # fmt: skip
     [welcome] = await Notification.filter(member_id=referee.id)
     assert welcome.body == "¡Bienvenido, Referee! Aquí tienes 250 puntos para empezar."
 
@@ -437,3 +440,16 @@ async def test_each_new_notification_is_published_on_the_members_channel(
             "pushStatus": "PENDING",
         }
     ]
+
+
+async def test_a_tier_removed_before_its_announcement_is_named_by_its_code() -> None:
+    someone = await member("someone", NOON)
+    await publish_event(
+        TierChanged(member_id=someone.id, old_code=None, new_code="VIP", old_level=0,
+                    new_level=3),
+        NOON,
+    )  # fmt: skip
+    await dispatcher(FrozenClock(NOON)).run_until_idle()
+
+    [note] = await Notification.filter(member_id=someone.id)
+    assert note.title == "Welcome to VIP"
