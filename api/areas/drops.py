@@ -11,7 +11,7 @@ from api.context import Info
 from api.ratelimit import Limit, RateLimiter
 from api.types.common import UserError, user_errors
 from api.types.drops import Drop, DropClaim, DropMode, DropStatus, drops_loader
-from api.types.public_member import PublicMember
+from api.types.public_member import PublicMember, public_views
 from domain.drops import services
 from domain.drops.models import DropMode as DropModeModel
 from domain.errors import DomainError, NotFound
@@ -213,7 +213,7 @@ class Mutation:
         except DomainError as error:
             return DrawRafflePayload(winners=[], seed=None, user_errors=user_errors(error))
         return DrawRafflePayload(
-            winners=[PublicMember.from_model(m) for m in result.winners],
+            winners=await public_views(info, result.winners),
             seed=result.seed,
             user_errors=[],
         )

@@ -9,7 +9,7 @@ import strawberry
 
 from api.context import Info
 from api.types.common import UserError, user_errors
-from api.types.public_member import PublicMember
+from api.types.public_member import PublicMember, public_views
 from api.types.purchase import Awards
 from domain.errors import DomainError
 from domain.referrals import engagement as engagement_service
@@ -106,7 +106,8 @@ class Mutation:
             referrer = await services.apply_referral_code(member, input.code, info.context.now)
         except DomainError as error:
             return ApplyReferralCodePayload(referrer=None, user_errors=user_errors(error))
-        return ApplyReferralCodePayload(referrer=PublicMember.from_model(referrer), user_errors=[])
+        [view] = await public_views(info, [referrer])
+        return ApplyReferralCodePayload(referrer=view, user_errors=[])
 
     @strawberry.mutation(
         description="Record a share, review or survey answer; it earns points once per "

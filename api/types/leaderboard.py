@@ -10,7 +10,7 @@ import strawberry
 from api.context import Info
 from api.errors import to_client_error
 from api.types.common import MAX_PAGE_SIZE
-from api.types.public_member import PublicMember, public_members
+from api.types.public_member import PublicMember, public_members, public_views
 from domain.errors import InvalidInput
 from gamification.leaderboards import models
 from gamification.leaderboards.boards import Boards
@@ -233,8 +233,9 @@ async def _entries(info: Info, standings: list[Standing]) -> list[LeaderboardEnt
     """Entries with their members from one batched load; members erased meanwhile are left
     out (their removal from the board is on its way)."""
     members = await public_members(info, [s.member_id for s in standings])
+    found = [(s, m) for s, m in zip(standings, members, strict=True) if m is not None]
+    views = await public_views(info, [m for _, m in found])
     return [
-        LeaderboardEntry(rank=s.rank, score=float(s.score), member=PublicMember.from_model(m))
-        for s, m in zip(standings, members, strict=True)
-        if m is not None
+        LeaderboardEntry(rank=s.rank, score=float(s.score), member=view)
+        for (s, _), view in zip(found, views, strict=True)
     ]

@@ -12,25 +12,37 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
-from api.types.tier import Tier, tier_of
+from api.types.tier import Tier, ladder_loader
 from domain.members import models
+from domain.tiers.services import tier_held
 
 
 @strawberry.type(
     description="What other members may see of a member: on leaderboards and referrals."
 )
 class PublicMember:
-    model: strawberry.Private[models.Member]
     id: strawberry.ID = strawberry.field(description="Fidelio's id of the member.")
     display_name: str = strawberry.field(description="The name the member shows to others.")
+    tier: Tier = strawberry.field(
+        description="The tier the member holds (the ladder is read once a request)."
+    )
 
-    @classmethod
-    def from_model(cls, member: models.Member) -> PublicMember:
-        return cls(model=member, id=strawberry.ID(str(member.id)), display_name=member.display_name)
 
-    @strawberry.field(description="The tier the member holds (the ladder is read once a request).")
-    async def tier(self, info: Info) -> Tier:
-        return await tier_of(info, self.model)
+async def public_views(info: Info, members: Sequence[models.Member]) -> list[PublicMember]:
+    """The public views of `members`, placed on the ladder read once for the request: plain
+    values, so that a page of 100 entries costs no resolver per member."""
+    ladder = await ladder_loader(info).load("ladder")
+    tiers: dict[str, Tier] = {}
+    views = []
+    for member in members:
+        held = tier_held(member, ladder)
+        tier = tiers.get(held.code) or tiers.setdefault(held.code, Tier.from_model(held))
+        views.append(
+            PublicMember(
+                id=strawberry.ID(str(member.id)), display_name=member.display_name, tier=tier
+            )
+        )
+    return views
 
 
 def public_members_loader() -> DataLoader[int, models.Member | None]:
