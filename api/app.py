@@ -19,7 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from tortoise import connections
 
-from api.auth import Unauthenticated, principal_from_header
+from api.auth import TokenVerifier, Unauthenticated, principal_from_header
 from api.context import Context
 from api.runtime import Runtime, build_runtime
 from api.schema import build_schema
@@ -29,9 +29,16 @@ log = logging.getLogger("fidelio.api")
 
 
 class FidelioGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: strawberry.Schema, runtime_ref: dict[str, Runtime], **kw: Any):
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        runtime_ref: dict[str, Runtime],
+        verifier: TokenVerifier,
+        **kw: Any,
+    ):
         super().__init__(schema, **kw)
         self.runtime_ref = runtime_ref
+        self.verifier = verifier
 
     @property
     def runtime(self) -> Runtime:
@@ -43,7 +50,7 @@ class FidelioGraphQL(GraphQL[Context, None]):
         if not isinstance(request, WebSocket):
             try:
                 principal = principal_from_header(
-                    request.headers.get("authorization"), self.runtime.settings
+                    request.headers.get("authorization"), self.verifier
                 )
             except Unauthenticated as error:
                 auth_error = error
@@ -63,7 +70,7 @@ class FidelioGraphQL(GraphQL[Context, None]):
         if not header and params.get("token"):
             header = f"Bearer {params['token']}"
         try:
-            context.principal = principal_from_header(header, self.runtime.settings)
+            context.principal = principal_from_header(header, self.verifier)
         except Unauthenticated as error:
             raise ConnectionRejectionError(
                 {"code": "UNAUTHENTICATED", "message": error.message}
@@ -144,6 +151,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     graphql = FidelioGraphQL(
         schema,
         runtime_ref,
+        TokenVerifier(settings),
         graphql_ide="graphiql" if not settings.is_production else None,
         allow_queries_via_get=False,
     )

@@ -7,6 +7,8 @@ A missing or bad token is UNAUTHENTICATED; a valid token of the wrong role is FO
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -52,6 +54,11 @@ def verify_token(token: str, settings: Settings) -> Principal:
     Only the configured algorithm is accepted (never `none`, never HS with a public key);
     `exp`, `iss`, `aud`, `sub` and `role` are required.
     """
+    return _verified(token, settings)[0]
+
+
+def _verified(token: str, settings: Settings) -> tuple[Principal, float]:
+    """The principal and the `exp` claim of a valid token."""
     try:
         claims = jwt.decode(
             token,
@@ -71,17 +78,55 @@ def verify_token(token: str, settings: Settings) -> Principal:
         raise Unauthenticated("The token has no valid role or subject.")
     if len(subject) > 128:
         raise Unauthenticated("The token subject is too long.")
-    return Principal(role=Role(role), subject=subject)
+    return Principal(role=Role(role), subject=subject), float(claims["exp"])
 
 
-def principal_from_header(value: str | None, settings: Settings) -> Principal | None:
+class TokenVerifier:
+    """`verify_token` that remembers the tokens it accepted, until they expire.
+
+    An app sends the same token with every request, and checking a signature costs about a
+    third of a trivial query's CPU. Only accepted tokens are kept (with their principal), up to
+    their `exp` plus the configured leeway, exactly as long as verification itself would
+    accept them; a refused token is verified again every time. At most `capacity` tokens are
+    kept, the least recently used leaving first. One verifier per app: it verifies with the
+    app's settings only.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        capacity: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.capacity = capacity
+        self._clock = clock
+        self._accepted: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    def verify(self, token: str) -> Principal:
+        known = self._accepted.get(token)
+        if known is not None:
+            principal, valid_until = known
+            if self._clock() < valid_until:
+                self._accepted.move_to_end(token)
+                return principal
+            del self._accepted[token]
+        principal, expires = _verified(token, self.settings)
+        self._accepted[token] = (principal, expires + self.settings.jwt_leeway_seconds)
+        if len(self._accepted) > self.capacity:
+            self._accepted.popitem(last=False)
+        return principal
+
+
+def principal_from_header(value: str | None, verifier: TokenVerifier) -> Principal | None:
     """None when no credentials were sent; raises `Unauthenticated` for malformed ones."""
     if not value:
         return None
     scheme, _, token = value.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
-    return verify_token(token.strip(), settings)
+    return verifier.verify(token.strip())
 
 
 def mint_token(settings: Settings, role: Role | str, subject: str, ttl_seconds: int = 3600) -> str:
