@@ -54,7 +54,7 @@ async def seed_members(runtime: Runtime) -> str:
                 city=city,
                 birth_date=date(1980 + index, (index % 12) + 1, 10 + index),
             ),
-            now.date(),
+            now,
         )
     return f"{await Member.all().count()} members"
 

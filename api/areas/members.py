@@ -90,7 +90,7 @@ class Mutation:
             birth_date=input.birth_date,
         )
         try:
-            saved = await services.update_profile(member, changes, info.context.now.date())
+            saved = await services.update_profile(member, changes, info.context.now)
         except DomainError as error:
             return UpdateProfilePayload(member=None, user_errors=user_errors(error))
         return UpdateProfilePayload(member=Member.from_model(saved), user_errors=[])

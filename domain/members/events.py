@@ -12,3 +12,12 @@ class MemberErased(DomainEvent):
     """The member erased their account: every layer removes its personal data of them."""
 
     member_id: int
+
+
+@dataclass(frozen=True)
+class MemberMoved(DomainEvent):
+    """The member's country or city changed: regional leaderboards move their scores. The
+    place itself is not in the event (the outbox keeps events after an erasure): handlers read
+    the member."""
+
+    member_id: int

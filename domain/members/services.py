@@ -10,7 +10,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.events import record_event
 from domain.members import validation
+from domain.members.events import MemberMoved
 from domain.members.models import Device, Member, Platform
 
 #: No 0/O, 1/I/L: codes are read aloud and typed from screenshots.
@@ -85,11 +87,13 @@ class ProfileChanges:
     birth_date: date | None = None
 
 
-async def update_profile(member: Member, changes: ProfileChanges, today: date) -> Member:
-    """Validate every given field (all problems reported together) and save them.
+async def update_profile(member: Member, changes: ProfileChanges, now: datetime) -> Member:
+    """Validate every given field (all problems reported together) and save them. A new
+    country or city raises `MemberMoved` in the same transaction.
 
     Raises `ValidationErrors` of `InvalidInput`, each naming its field under `input`.
     """
+    today = now.date()
     values: dict[str, object] = {}
     errors: list[DomainError] = []
 
@@ -116,9 +120,15 @@ async def update_profile(member: Member, changes: ProfileChanges, today: date) -
     if errors:
         raise ValidationErrors(errors)
     if values:
-        await Member.filter(id=member.id).update(**values)
-        for key, value in values.items():
-            setattr(member, key, value)
+        moved = any(
+            name in values and values[name] != getattr(member, name) for name in ("country", "city")
+        )
+        async with in_transaction():
+            await Member.filter(id=member.id).update(**values)
+            for key, value in values.items():
+                setattr(member, key, value)
+            if moved:
+                await record_event(MemberMoved(member_id=member.id), now)
     return member
 
 

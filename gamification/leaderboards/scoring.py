@@ -31,13 +31,18 @@ async def refresh_member_scores(
     metrics: Collection[LeaderboardMetric],
     at: datetime,
     now: datetime,
+    *,
+    regional_only: bool = False,
 ) -> int:
     """Set the member's score, from the database, on every board ranking one of `metrics`, for
     the periods containing `at` (when the scored activity happened), unless such a period is
-    already closed and archived, or ended too long ago to be kept. Announces boards whose top changed. Returns how many boards
-    changed. Raises nothing for unknown members (the event may outlive them).
+    already closed and archived, or ended too long ago to be kept. Announces boards whose top
+    changed. Returns how many boards changed. Raises nothing for unknown members (the event
+    may outlive them). `regional_only`: only the boards ranked per region (a member moved).
     """
     definitions = await LeaderboardDefinition.filter(metric__in=list(metrics))
+    if regional_only:
+        definitions = [d for d in definitions if d.region_field is not None]
     if not definitions:
         return 0
     member = await Member.get_or_none(id=member_id)

@@ -14,7 +14,7 @@ from domain.achievements.events import ChallengeCompleted
 from domain.achievements.models import ChallengeCompletion
 from domain.clock import Clock
 from domain.events import DomainEvent
-from domain.members.events import MemberErased
+from domain.members.events import MemberErased, MemberMoved
 from domain.points.events import PointsEarned, PointsReversed
 from domain.points.models import PointsEntry
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
@@ -77,6 +77,15 @@ def leaderboard_handlers(boards: Boards, clock: Clock) -> dict[str, list[Handler
                 boards, event.member_id, CHALLENGE_METRICS, completion.completed_at, clock.now()
             )
 
+    async def member_moved(event: DomainEvent) -> None:
+        # The member's scores of the current periods move to their new region's boards (and
+        # leave the old region's) now, not at their next scored activity.
+        assert isinstance(event, MemberMoved)
+        now = clock.now()
+        await refresh_member_scores(
+            boards, event.member_id, list(LeaderboardMetric), now, now, regional_only=True
+        )
+
     async def member_erased(event: DomainEvent) -> None:
         assert isinstance(event, MemberErased)
         await erase_member_from_boards(boards, event.member_id, clock.now())
@@ -87,6 +96,7 @@ def leaderboard_handlers(boards: Boards, clock: Clock) -> dict[str, list[Handler
         PointsEarned.kind: [points_changed],
         PointsReversed.kind: [points_changed],
         ChallengeCompleted.kind: [challenge_completed],
+        MemberMoved.kind: [member_moved],
         MemberErased.kind: [member_erased],
     }
 

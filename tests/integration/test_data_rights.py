@@ -50,9 +50,7 @@ async def zoe_with_a_history() -> Member:
     """A member with a profile, a device and some of everything, plus another member who
     referred her."""
     otto = await get_or_create_member("otto", JOINED)
-    await update_profile(
-        otto, ProfileChanges(display_name="Otto", email="otto@example.org"), NOW.date()
-    )
+    await update_profile(otto, ProfileChanges(display_name="Otto", email="otto@example.org"), NOW)
     await register_device(otto, "otto-token", Platform.IOS, None, JOINED)
     await purchase(otto, "10.00", datetime(2026, 2, 1, tzinfo=UTC))
 
@@ -69,7 +67,7 @@ async def zoe_with_a_history() -> Member:
             time_zone="Europe/Madrid",
             locale="es-ES",
         ),
-        NOW.date(),
+        NOW,
     )
     await register_device(zoe, TOKEN, Platform.ANDROID, "3.2.1", JOINED)
     shoes = await purchase(zoe, "120.00", datetime(2026, 1, 10, tzinfo=UTC), points=120)

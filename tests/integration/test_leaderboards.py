@@ -16,8 +16,9 @@ import redis.asyncio as aioredis
 from domain.achievements.events import LeaderboardPrizeAwarded
 from domain.clock import FrozenClock
 from domain.errors import ValidationErrors
-from domain.members.events import MemberErased
+from domain.members.events import MemberErased, MemberMoved
 from domain.members.models import Member
+from domain.members.services import ProfileChanges, update_profile
 from domain.outbox.dispatcher import Dispatcher
 from domain.outbox.models import OutboxEvent
 from domain.points.models import EntryKind, PointsEntry
@@ -228,6 +229,26 @@ async def test_regional_boards_rank_members_where_they_live_and_follow_them_when
         (alice.id, Decimal(15)),
         (bruno.id, Decimal(10)),
     ]
+
+
+async def test_a_member_who_moves_changes_regional_boards_at_once_with_their_score(
+    db: str, boards: Boards, dispatcher: Dispatcher, clock: FrozenClock
+) -> None:
+    await define(boards, "city", LeaderboardMetric.AMOUNT_SPENT, (WEEKLY,), RegionField.CITY)
+    await define(boards, "spend", LeaderboardMetric.AMOUNT_SPENT, (WEEKLY,))
+    alice = await setup.member("alice", T0, country="ES", city="Madrid")
+    await setup.purchase(alice, "10", T0)
+    await dispatcher.run_until_idle()
+
+    clock.advance(timedelta(hours=1))
+    await update_profile(alice, ProfileChanges(city="Barcelona"), clock.now())
+    await update_profile(alice, ProfileChanges(city="Barcelona"), clock.now())  # no move
+    await dispatcher.run_until_idle()
+
+    assert await OutboxEvent.filter(kind=MemberMoved.kind).count() == 1
+    assert await board(boards, key("city", WEEKLY, region="madrid")) == []
+    assert await board(boards, key("city", WEEKLY, region="barcelona")) == [(alice.id, Decimal(10))]
+    assert await board(boards, key("spend", WEEKLY)) == [(alice.id, Decimal(10))]
 
 
 async def test_an_erased_member_disappears_from_every_board(
