@@ -119,9 +119,7 @@ async def baseline(workers: Workers, seconds: float, bearer: str) -> Figures:
             raise StopAsyncIteration
         started = time.perf_counter()
         try:
-            status, body = await connection.post_json(
-                "/graphql", {"query": TRIVIAL}, {"Authorization": f"Bearer {bearer}"}
-            )
+            status, body = await connection.graphql(TRIVIAL, {}, bearer)
             if status != 200 or body.get("errors"):
                 errors += 1
         except (OSError, ConnectionClosed, asyncio.IncompleteReadError, ValueError):
@@ -144,11 +142,7 @@ async def storm(
         variables = {"input": {"dropId": str(drop_id), "idempotencyKey": key}}
         started = time.perf_counter()
         try:
-            status, body = await connection.post_json(
-                "/graphql",
-                {"query": CLAIM, "variables": variables},
-                {"Authorization": f"Bearer {tokens[member_id]}"},
-            )
+            status, body = await connection.graphql(CLAIM, variables, tokens[member_id])
         except (OSError, ConnectionClosed, asyncio.IncompleteReadError, ValueError) as exc:
             outcome.failures.append(f"{type(exc).__name__}: {exc}")
             return

@@ -206,11 +206,7 @@ async def _run_load(
             query, variables, bearer = make_request(number)
             started = time.perf_counter()
             try:
-                status, body = await connection.post_json(
-                    "/graphql",
-                    {"query": query, "variables": variables},
-                    {"Authorization": f"Bearer {bearer}"},
-                )
+                status, body = await connection.graphql(query, variables, bearer)
                 ok = status == 200 and isinstance(body, dict) and not body.get("errors")
                 if ok and check is not None:
                     ok = check(body)

@@ -68,6 +68,14 @@ class Connection:
                     raise
         raise AssertionError("unreachable")
 
+    async def graphql(self, query: str, variables: dict[str, Any], bearer: str) -> tuple[int, Any]:
+        """POST a GraphQL request to /graphql with a bearer token; (status, decoded body)."""
+        return await self.post_json(
+            "/graphql",
+            {"query": query, "variables": variables},
+            {"Authorization": f"Bearer {bearer}"},
+        )
+
     async def _response(self) -> tuple[int, Any]:
         assert self.reader is not None
         status_line = await self.reader.readline()
