@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from domain.achievements.models import Badge, Challenge
-from domain.versions import ConfigPart, Versions, bump_version, read_versions
+from domain.versions import ConfigPart, Versions, read_versions
 from gamification.rules import EventKind, Recurrence, Rule
 from gamification.rules.state import LATE_EVENT_DAYS
 
@@ -147,11 +147,6 @@ async def catalogue_version(versions: Versions | None = None) -> int:
     if versions is None:
         versions = await read_versions()
     return versions.get(ConfigPart.ACHIEVEMENTS.value, 0)
-
-
-async def bump_catalogue_version() -> None:
-    """Tell every process's engine to reload its index: call inside the admin's transaction."""
-    await bump_version(ConfigPart.ACHIEVEMENTS)
 
 
 async def load_index(now: datetime) -> RuleIndex:

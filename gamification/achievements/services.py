@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 from domain.achievements.models import Badge, Challenge
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.segments.models import Segment
-from gamification.achievements.catalogue import bump_catalogue_version
+from domain.versions import ConfigPart, bump_version
 from gamification.rules import Recurrence, Rule, validate_rule
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -89,7 +89,8 @@ async def upsert_badge(draft: BadgeDraft, now: datetime) -> Badge:
     }
     async with in_transaction():
         badge = await _upsert_by_code(Badge, draft.code, values, now)
-        await bump_catalogue_version()
+        # Every process's engine reloads its index at its next activity.
+        await bump_version(ConfigPart.ACHIEVEMENTS)
     return badge
 
 
@@ -149,7 +150,8 @@ async def upsert_challenge(draft: ChallengeDraft, now: datetime) -> Challenge:
     }
     async with in_transaction():
         challenge = await _upsert_by_code(Challenge, draft.code, values, now)
-        await bump_catalogue_version()
+        # Every process's engine reloads its index at its next activity.
+        await bump_version(ConfigPart.ACHIEVEMENTS)
     return challenge
 
 
