@@ -35,9 +35,11 @@ def window_start(now: datetime, months: int) -> datetime:
     return now.replace(year=year, month=month + 1, day=day)
 
 
+#: QUALIFYING_KINDS as an SQL list, for the statements below.
+_QUALIFYING_KIND_LIST = literals(k.value for k in QUALIFYING_KINDS)
 _QUALIFYING = f"""
     SELECT member_id, SUM(delta) AS total FROM points_entry
-    WHERE member_id IN ({{ids}}) AND kind IN ({literals(k.value for k in QUALIFYING_KINDS)})
+    WHERE member_id IN ({{ids}}) AND kind IN ({_QUALIFYING_KIND_LIST})
         AND created_at > $1 AND created_at <= $2
     GROUP BY member_id
 """
@@ -70,7 +72,7 @@ class Standing:
 
 _STANDING = Statement(f"""
     SELECT {FIGURE_COLUMNS},
-        SUM(CASE WHEN kind IN ({literals(k.value for k in QUALIFYING_KINDS)})
+        SUM(CASE WHEN kind IN ({_QUALIFYING_KIND_LIST})
             AND created_at > $2 AND created_at <= $1 THEN delta ELSE 0 END) AS qualifying
     FROM points_entry WHERE member_id = $3
 """)
