@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import redis.asyncio as aioredis
 
 from api.db import close_database, open_database
+from api.fragments import FragmentStore
 from api.live import ChannelFanout
 from api.settings import Settings
 from domain.activity import ActivityObserver
@@ -31,6 +32,7 @@ from domain.referrals.handlers import referral_handlers
 from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
 from domain.tiers.services import review_tiers
+from domain.versions import VersionReader
 from gamification.achievements.wiring import build_engine
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
@@ -69,6 +71,10 @@ class Runtime:
     program: ProgramCache = field(default_factory=ProgramCache)
     #: The process's shared Redis pub/sub for subscriptions (created on first use).
     fanout: ChannelFanout | None = None
+    #: Reads of the configuration versions, shared by concurrent requests.
+    versions: VersionReader = field(default_factory=VersionReader)
+    #: Completed answers of public subtrees (api.fragments).
+    fragments: FragmentStore = field(default_factory=FragmentStore)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -130,9 +136,13 @@ def make_redis(settings: Settings) -> aioredis.Redis:
     return fakeredis.FakeAsyncRedis(decode_responses=True)
 
 
-def make_boards(settings: Settings, redis: aioredis.Redis) -> Boards:
+def make_boards(
+    settings: Settings, redis: aioredis.Redis, versions: VersionReader | None = None
+) -> Boards:
     """Leaderboards on this runtime's Redis, closing periods in the program's time zone."""
-    return Boards(redis, settings.redis_prefix, ZoneInfo(settings.program_timezone))
+    return Boards(
+        redis, settings.redis_prefix, ZoneInfo(settings.program_timezone), versions=versions
+    )
 
 
 def make_gateway(settings: Settings, clock: Clock) -> PushGateway:
@@ -188,7 +198,8 @@ def build_runtime(
     ]
     # Each layer adds the sections of the member's data it owns.
     export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
-    boards = make_boards(settings, redis)
+    versions = VersionReader()
+    boards = make_boards(settings, redis, versions)
     for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
         handlers.setdefault(kind, []).extend(kind_handlers)
     jobs.extend(ScheduledJob(job.name, job.every, job.run) for job in leaderboard_jobs(boards))
@@ -206,4 +217,5 @@ def build_runtime(
         export_sections=export_sections,
         boards=boards,
         fanout=ChannelFanout(redis),
+        versions=versions,
     )
