@@ -11,7 +11,7 @@ from api.context import Info
 from api.errors import to_client_error
 from api.fragments import cache_hint
 from api.types.common import MAX_PAGE_SIZE
-from api.types.public_member import PublicMember, public_rows, public_views
+from api.types.public_member import PublicMember, own_public_row, public_rows, public_views
 from domain.errors import InvalidInput
 from domain.versions import ConfigPart, Versions
 from gamification.leaderboards import models
@@ -187,7 +187,7 @@ class Leaderboard:
         description="The signed-in member's entry; null when the member has no score."
     )
     async def me(self, info: Info) -> LeaderboardEntry | None:
-        member = await info.context.member_or_none()
+        member = await own_public_row(info)
         if member is None:
             return None
         standing = await self.boards.store.standing(self.board.key, member.id)
@@ -207,7 +207,7 @@ class Leaderboard:
             raise to_client_error(
                 InvalidInput(f"radius must be between 0 and {MAX_RADIUS}", ["radius"])
             )
-        member = await info.context.member_or_none()
+        member = await own_public_row(info)
         if member is None:
             return []
         standings = await self.boards.store.around(self.board.key, member.id, radius)

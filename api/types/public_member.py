@@ -7,15 +7,18 @@ entries costs one query and no resolver per member.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
 
+from api.auth import Role
 from api.context import Info
 from api.types.tier import Tier, ladder_loader
 from domain.members import models
-from domain.sql import distinct, for_ids
+from domain.sql import Statement, distinct, for_ids
 from domain.tiers.models import Tier as TierModel
 from domain.tiers.services import tier_held
 from domain.versions import Versions
@@ -51,13 +54,38 @@ async def public_rows(member_ids: Sequence[int]) -> list[PublicRow | None]:
         return []
     ids = distinct(member_ids)
     rows = await for_ids(_PUBLIC_ROWS, len(ids)).rows(*ids)
-    found = {
-        int(r["id"]): PublicRow(
-            int(r["id"]), r["display_name"], r["tier_code"], int(r["tier_level"])
-        )
-        for r in rows
-    }
+    found = {int(r["id"]): _row(r) for r in rows}
     return [found.get(member_id) for member_id in member_ids]
+
+
+_OWN_ROW = Statement(
+    "SELECT id, display_name, tier_code, tier_level FROM member "
+    "WHERE customer_id = $1 AND erased_at IS NULL"
+)
+
+
+async def own_public_row(info: Info) -> PublicRow | None:
+    """The signed-in member's public row (member tokens; None for other callers and for a
+    member not created yet), read once a request in one statement: what reads of the
+    caller's place on a board need, without loading (or creating) the whole member."""
+    context = info.context
+    if context.principal is None or context.principal.role != Role.MEMBER:
+        return None
+
+    async def read(subject: str) -> PublicRow | None:
+        rows = await _OWN_ROW.rows(subject)
+        return _row(rows[0]) if rows else None
+
+    task = context.loaders.get("own_public_row")
+    if task is None:
+        task = context.loaders["own_public_row"] = asyncio.ensure_future(
+            read(context.principal.subject)
+        )
+    return await asyncio.shield(task)
+
+
+def _row(r: dict[str, Any]) -> PublicRow:
+    return PublicRow(int(r["id"]), r["display_name"], r["tier_code"], int(r["tier_level"]))
 
 
 async def public_views(
