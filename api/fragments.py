@@ -18,6 +18,7 @@ document, whose text is part of the key) and the operation's variables.
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
@@ -88,6 +89,76 @@ class FragmentStore:
         return len(self._entries)
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectHint:
+    """How the shared fields of an object type may be kept: all its fields but `private`
+    ones (GraphQL names), which are executed for every request and merged in."""
+
+    max_age: float
+    #: None: the values of the type's plain fields (every shared field must be one).
+    key: Callable[[Any, Any], Hashable | None] | None
+    private: frozenset[str]
+
+
+OBJECT_ATTRIBUTE = "__fidelio_cache__"
+
+
+def cached_object(
+    key: Callable[[Any, Any], Hashable | None] | None = None,
+    *,
+    private: frozenset[str] = frozenset(),
+    max_age: float = 60.0,
+) -> Callable[[type], type]:
+    """Class decorator (put it above `@strawberry.type`): keep the completed shared fields of
+    this type's objects under `key(value, context)`, which must say everything those fields
+    show (the values themselves, or an id with the version of the data). Without `key`, the
+    values of the type's plain fields are the key, and a shared field with a resolver is
+    refused when the schema is built. `private` names the fields (GraphQL names) that depend
+    on who asks: those run on every request."""
+    if max_age <= 0:
+        raise ValueError("max_age must be positive")
+
+    def mark(cls: type) -> type:
+        setattr(cls, OBJECT_ATTRIBUTE, ObjectHint(max_age, key, frozenset(private)))
+        return cls
+
+    return mark
+
+
+def object_hints_of(schema: GraphQLSchema) -> dict[str, ObjectHint]:
+    """Every object type of `schema` marked with `cached_object`, by type name."""
+    hints: dict[str, ObjectHint] = {}
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        definition = (graphql_type.extensions or {}).get(_DEFINITION)
+        hint = getattr(getattr(definition, "origin", None), OBJECT_ATTRIBUTE, None)
+        if isinstance(hint, ObjectHint):
+            unknown = hint.private - set(graphql_type.fields)
+            if unknown:
+                raise ValueError(f"{graphql_type.name} has no fields {sorted(unknown)}")
+            if hint.key is None:
+                hint = ObjectHint(hint.max_age, _plain_values(graphql_type, hint), hint.private)
+            hints[graphql_type.name] = hint
+    return hints
+
+
+def _plain_values(graphql_type: GraphQLObjectType, hint: ObjectHint) -> Callable[[Any, Any], Any]:
+    """A key of the values of every shared field, each a plain attribute of the value."""
+    names = []
+    for name, field in graphql_type.fields.items():
+        if name in hint.private:
+            continue
+        definition = (field.extensions or {}).get(_DEFINITION)
+        if definition is None or getattr(definition, "base_resolver", None) is not None:
+            raise ValueError(
+                f"{graphql_type.name}.{name} has a resolver: mark it private or give a key"
+            )
+        names.append(definition.python_name)
+    read = operator.attrgetter(*names)
+    return lambda value, _: read(value)
+
+
 def hints_of(schema: GraphQLSchema) -> dict[tuple[str, str], CacheHint]:
     """Every field of `schema` that opted in, by (type name, field name)."""
     hints: dict[tuple[str, str], CacheHint] = {}
@@ -111,6 +182,94 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """
 
     cache_hints: dict[tuple[str, str], CacheHint] = {}
+    object_hints: dict[str, ObjectHint] = {}
+
+    def execute_fields(  # type: ignore[override]  # the executor's own signature, passed on
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: dict[str, Any],
+        position_context: Any,
+    ) -> Any:
+        hint = self.object_hints.get(parent_type.name)
+        store: FragmentStore | None = getattr(self.context_value, "fragments", None)
+        if hint is None or store is None or path is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        shared = [
+            name
+            for name, details in grouped_field_set.items()
+            if details[0].node.name.value not in hint.private
+        ]
+        selection = (
+            self._selection([d for name in shared for d in grouped_field_set[name]])
+            if shared
+            else None
+        )
+        data_key = hint.key(source_value, self.context_value) if selection is not None else None
+        if data_key is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        key = (parent_type.name, data_key, selection)
+        if not getattr(self.context_value, "fresh_fragments", False):
+            found, kept = store.get(key)
+            if found:
+                rest = {n: d for n, d in grouped_field_set.items() if n not in kept}
+                if not rest:
+                    return dict(kept)
+                own = super().execute_fields(
+                    parent_type, source_value, path, rest, position_context
+                )
+                order = list(grouped_field_set)
+
+                def merged(values: dict[str, Any]) -> dict[str, Any]:
+                    return {n: kept[n] if n in kept else values[n] for n in order}
+
+                if self.is_awaitable(own):
+
+                    async def merge_when_done() -> dict[str, Any]:
+                        return merged(await own)
+
+                    return merge_when_done()
+                return merged(own)
+        deadline = store.clock() + hint.max_age
+        result = super().execute_fields(
+            parent_type, source_value, path, grouped_field_set, position_context
+        )
+
+        def keep(values: dict[str, Any]) -> None:
+            if self._clean(path, shared):
+                store.put(key, {n: values[n] for n in shared if n in values}, deadline)
+
+        if self.is_awaitable(result):
+
+            async def keep_when_done() -> dict[str, Any]:
+                values = await result
+                keep(values)
+                return values
+
+            return keep_when_done()
+        keep(result)
+        return result
+
+    def _clean(self, path: Path, names: list[str]) -> bool:
+        """No error was raised under `path` at any of `names`."""
+        errors = self.collected_errors.errors
+        if not errors:
+            return True
+        prefix = path.as_list()
+        size = len(prefix)
+        wanted = set(names)
+        return not any(
+            e.path is not None
+            and len(e.path) > size
+            and list(e.path[:size]) == prefix
+            and e.path[size] in wanted
+            for e in errors
+        )
 
     def execute_field(  # type: ignore[override]  # the executor's own signature, passed on
         self,
@@ -203,7 +362,11 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 def caching_context(schema: strawberry.Schema) -> None:
     """Give `schema` an execution context that serves its hinted fields from the cache."""
-    hints = hints_of(schema._schema)
     schema.execution_context_class = type(
-        "SchemaCachingExecutionContext", (CachingExecutionContext,), {"cache_hints": hints}
+        "SchemaCachingExecutionContext",
+        (CachingExecutionContext,),
+        {
+            "cache_hints": hints_of(schema._schema),
+            "object_hints": object_hints_of(schema._schema),
+        },
     )

@@ -29,6 +29,7 @@ from domain.points.expiry import expire_points, remind_expiring_points
 from domain.privacy.export import DOMAIN_SECTIONS, SectionProvider
 from domain.program import ProgramCache
 from domain.referrals.handlers import referral_handlers
+from domain.rewards.catalogue import RewardCatalogue
 from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
 from domain.tiers.services import review_tiers
@@ -73,6 +74,8 @@ class Runtime:
     fanout: ChannelFanout | None = None
     #: Reads of the configuration versions, shared by concurrent requests.
     versions: VersionReader = field(default_factory=VersionReader)
+    #: The rewards on offer, kept while the catalogue's version stays put.
+    rewards: RewardCatalogue = field(default_factory=RewardCatalogue)
     #: Completed answers of public subtrees (api.fragments).
     fragments: FragmentStore = field(default_factory=FragmentStore)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)

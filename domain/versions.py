@@ -30,6 +30,9 @@ class ConfigPart(StrEnum):
     TIERS = "tiers"
     ACHIEVEMENTS = "achievements"
     LEADERBOARDS = "leaderboards"
+    #: The rewards catalogue, its stock figures included (bumped by redemptions of limited
+    #: rewards and by coupons returning their unit).
+    REWARDS = "rewards"
 
 
 class ConfigVersion(Model):

@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from api.fragments import FragmentStore, cache_hint, caching_context
+from api.fragments import FragmentStore, cache_hint, cached_object, caching_context
 
 calls: dict[str, int] = {}
 
@@ -26,6 +26,7 @@ class Ctx:
     fragments: FragmentStore
     fresh_fragments: bool = False
     fail: set[str] = field(default_factory=set)
+    prices: dict[str, int] = field(default_factory=dict)
 
 
 @strawberry.type
@@ -40,9 +41,30 @@ class Item:
         return f"{self.name}!"
 
 
+@cached_object(lambda card, _: (card.code, card.price), private=frozenset({"mine"}))
+@strawberry.type
+class Card:
+    code: str
+    price: int
+
+    @strawberry.field
+    def label(self) -> str:
+        calls["label"] = calls.get("label", 0) + 1
+        return f"{self.code} at {self.price}"
+
+    @strawberry.field
+    def mine(self, info: strawberry.Info) -> bool:
+        calls["mine"] = calls.get("mine", 0) + 1
+        return self.code in info.context.fail
+
+
 @strawberry.type
 class Shelf:
     code: str
+
+    @strawberry.field
+    def cards(self, info: strawberry.Info) -> list[Card]:
+        return [Card(code=c, price=info.context.prices.get(c, 1)) for c in ("x", "y")]
 
     @strawberry.field(metadata=cache_hint(1.0, lambda shelf, _: shelf.code))
     def items(self, first: int = 2) -> list[Item]:
@@ -137,3 +159,32 @@ def test_a_full_store_drops_its_oldest_entries() -> None:
     for key in "abc":
         store.put(key, key, deadline=10)
     assert len(store) == 2 and store.get("a") == (False, None) and store.get("c") == (True, "c")
+
+
+CARDS = '{ shelf(code: "s") { cards { mine code label } } }'
+
+
+def test_an_objects_shared_fields_are_kept_and_its_private_ones_run_every_time() -> None:
+    calls.clear()
+    ctx = Ctx(FragmentStore(clock=Ticking()))
+    first, _ = run(ctx, CARDS)
+    ctx.fail = {"y"}
+    second, _ = run(ctx, CARDS)
+    assert calls == {"label": 2, "mine": 4}
+    assert first["shelf"]["cards"] == [
+        {"mine": False, "code": "x", "label": "x at 1"},
+        {"mine": False, "code": "y", "label": "y at 1"},
+    ]
+    # the private field follows the caller; the order of the fields is the query's
+    assert [list(card) for card in second["shelf"]["cards"]] == [["mine", "code", "label"]] * 2
+    assert [card["mine"] for card in second["shelf"]["cards"]] == [False, True]
+
+
+def test_an_object_whose_data_changed_is_executed_again() -> None:
+    calls.clear()
+    ctx = Ctx(FragmentStore(clock=Ticking()))
+    run(ctx, CARDS)
+    ctx.prices = {"x": 5}
+    data, _ = run(ctx, CARDS)
+    assert data["shelf"]["cards"][0]["label"] == "x at 5"
+    assert calls["label"] == 3
