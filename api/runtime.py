@@ -34,6 +34,7 @@ from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
 from domain.tiers.services import review_tiers
 from domain.versions import VersionReader
+from gamification.achievements.queries import BadgeShelf
 from gamification.achievements.wiring import build_engine
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
@@ -76,6 +77,8 @@ class Runtime:
     versions: VersionReader = field(default_factory=VersionReader)
     #: The rewards on offer, kept while the catalogue's version stays put.
     rewards: RewardCatalogue = field(default_factory=RewardCatalogue)
+    #: Every badge, kept while the achievements catalogue's version stays put.
+    badges: BadgeShelf = field(default_factory=BadgeShelf)
     #: Completed answers of public subtrees (api.fragments).
     fragments: FragmentStore = field(default_factory=FragmentStore)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)

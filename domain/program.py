@@ -37,9 +37,11 @@ class ProgramCache:
         """The tier ladder as of `versions` (read by the caller, possibly shared)."""
         return await self._ladder.get(versions)
 
-    async def current(self) -> Program:
-        """The configuration as of now: one read of the versions, more only after a change."""
-        versions = await read_versions()
+    async def current(self, versions: Versions | None = None) -> Program:
+        """The configuration as of now: one read of the versions (unless the caller read
+        them), more only after a change."""
+        if versions is None:
+            versions = await read_versions()
         return Program(
             versions=versions,
             rules=await self._rules.get(versions),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -75,6 +76,13 @@ def literals(values: Iterable[str]) -> str:
             raise ValueError(f"not a constant: {value!r}")
         quoted.append(f"'{value}'")
     return ", ".join(quoted)
+
+
+def as_datetime(value: datetime | str) -> datetime:
+    """A timestamp column as a statement returns it (PostgreSQL: a datetime, SQLite: the ISO
+    text tortoise stored), aware in UTC."""
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def distinct(ids: Sequence[int]) -> list[int]:

@@ -18,9 +18,12 @@ from api.types.achievements import (
     ChallengeStatus,
     Recurrence,
     RuleInput,
+    badge_figures,
+    badge_shelf,
     badges_of,
     challenges_of,
     member_count,
+    own_badges,
     viewer,
 )
 from api.types.common import UserError, user_errors
@@ -97,8 +100,15 @@ class Query:
     )
     async def badges(self, info: Info) -> list[Badge]:
         seen_by = await viewer(info)
-        badges = await queries.list_badges(seen_by, info.context.now)
-        return badges_of(badges)
+        mine = await own_badges(info, seen_by.member.id) if seen_by.member else None
+        views = await queries.badge_views(
+            await badge_shelf(info),
+            seen_by,
+            info.context.now,
+            figures=await badge_figures(info),
+            mine=mine,
+        )
+        return badges_of(views)
 
     @strawberry.field(
         description="Challenges by status (ACTIVE by default; null for all), by start. "

@@ -7,10 +7,12 @@ badges, progress) is decided in `gamification.achievements.queries`; these types
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import TypeVar, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -303,13 +305,36 @@ async def viewer(info: Info) -> queries.Viewer:
     return queries.Viewer(member=member, is_admin=principal.role == Role.ADMIN)
 
 
+T = TypeVar("T")
+
+
+async def _once(info: Info, name: str, read: Callable[[], Awaitable[T]]) -> T:
+    """`read()` once per request, shared by the resolvers that ask at the same time."""
+    task = info.context.loaders.get(name)
+    if task is None:
+        task = info.context.loaders[name] = asyncio.ensure_future(read())
+    return cast(T, await asyncio.shield(task))
+
+
+async def badge_figures(info: Info) -> queries.BadgeFigures:
+    """Holder counts and the member count, read once per request (the base of rarity)."""
+    return await _once(info, "achievements.figures", queries.badge_figures)
+
+
+async def badge_shelf(info: Info) -> tuple[BadgeModel, ...]:
+    """Every badge, from the process's shelf (checked against the versions)."""
+    runtime = info.context.runtime
+    return await runtime.badges.all(await runtime.versions.read())
+
+
+async def own_badges(info: Info, member_id: int) -> queries.BadgeShelfOfMember:
+    """The signed-in member's badges and badge progress, read once per request."""
+    return await _once(info, "achievements.mine", lambda: queries.badges_of_member(member_id))
+
+
 async def member_count(info: Info) -> int:
     """The number of members, counted once per request (the base of every rarity)."""
-    cached = info.context.loaders.get("achievements.member_count")
-    if cached is None:
-        cached = await queries.member_count()
-        info.context.loaders["achievements.member_count"] = cached
-    return int(cached)
+    return (await badge_figures(info)).members
 
 
 def badge_views_loader(info: Info) -> DataLoader[int, queries.BadgeView | None]:
@@ -319,7 +344,7 @@ def badge_views_loader(info: Info) -> DataLoader[int, queries.BadgeView | None]:
         async def load(ids: list[int]) -> list[queries.BadgeView | None]:
             badges = await BadgeModel.filter(id__in=ids)
             views = await queries.badge_views(
-                badges, await viewer(info), info.context.now, members=await member_count(info)
+                badges, await viewer(info), info.context.now, figures=await badge_figures(info)
             )
             by_id = {view.badge.id: view for view in views}
             return [by_id.get(i) for i in ids]
@@ -334,14 +359,26 @@ def member_badges_loader(info: Info) -> DataLoader[int, list[MemberBadge]]:
 
     def factory() -> DataLoader[int, list[MemberBadge]]:
         async def load(member_ids: list[int]) -> list[list[MemberBadge]]:
-            held = await queries.holdings(member_ids)
+            seen_by = await viewer(info)
+            mine = None
+            held = None
+            if seen_by.member is not None and member_ids == [seen_by.member.id]:
+                # The signed-in member's own badges: what the request read of them already.
+                mine = await own_badges(info, seen_by.member.id)
+                shelf = {badge.id: badge for badge in await badge_shelf(info)}
+                if all(badge_id in shelf for badge_id in mine.earned):
+                    held = {seen_by.member.id: [(shelf[b], at) for b, at in mine.earned.items()]}
+            if held is None:
+                mine = None
+                held = await queries.holdings(member_ids)
             badges = {badge.id: badge for holding in held.values() for badge, _ in holding}
             views = await queries.badge_views(
                 list(badges.values()),
-                await viewer(info),
+                seen_by,
                 info.context.now,
-                members=await member_count(info),
+                figures=await badge_figures(info),
                 reveal_secrets=True,
+                mine=mine,
             )
             by_id = {view.badge.id: view for view in views}
             return [

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import SelectedField
 
 from api.context import Info
 from api.errors import to_client_error
@@ -20,7 +21,7 @@ from push.campaigns import models as campaign_models
 from push.notifications import models as notification_models
 from push.notifications.preferences import preferences_of
 from push.notifications.rules import PushPreferences, format_hhmm
-from push.notifications.services import notification_page
+from push.notifications.services import notification_page, unread_count
 from push.stores import models as store_models
 from push.stores.services import NearbyGeofence
 from push.stores.visits import TriggeredPromotion as TriggeredPromotionResult
@@ -139,6 +140,17 @@ class NotificationPreferences:
         )
 
 
+def _only_unread_count(info: Info) -> bool:
+    """Whether the connection was asked for its `unreadCount` (and `__typename`) only."""
+    for selected in info.selected_fields:
+        for part in selected.selections:
+            if not isinstance(part, SelectedField):
+                return False
+            if part.name not in ("unreadCount", "__typename"):
+                return False
+    return True
+
+
 async def resolve_member_notifications(
     root: Any,
     info: Info,
@@ -149,6 +161,13 @@ async def resolve_member_notifications(
     try:
         size = page_size(first, ["first"])
         after_id = decode_cursor(NOTIFICATION_CURSOR, after, ["after"])
+        if _only_unread_count(info):
+            # The home screen's badge: the count alone, no page read.
+            return NotificationConnection(
+                edges=[],
+                page_info=PageInfo(has_next_page=False, end_cursor=None),
+                unread_count=await unread_count(root.model.id),
+            )
         page = await notification_page(root.model.id, size, after_id, bool(unread_only))
     except DomainError as error:
         raise to_client_error(error) from error

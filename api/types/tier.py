@@ -75,7 +75,14 @@ def next_tier_loader(info: Info) -> DataLoader[MemberModel, TierProgress | None]
 
     def factory() -> DataLoader[MemberModel, TierProgress | None]:
         async def load(members: Sequence[MemberModel]) -> list[TierProgress | None]:
-            found = await services.next_tier_progress(list(members), info.context.now)
+            runtime = info.context.runtime
+            program = await runtime.program.current(await runtime.versions.read())
+            found = await services.next_tier_progress(
+                list(members),
+                info.context.now,
+                ladder=program.ladder,
+                window_months=program.rules.tier_window_months,
+            )
             return [
                 None
                 if (p := found[m.id]) is None

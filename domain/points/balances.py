@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.points.ledger import CREDIT_KINDS, EXPIRING_SOON_DAYS, PointsExpiry, PointsSummary
-from domain.points.models import EntryKind, PointsEntry
-from domain.sql import distinct, for_ids, literals
+from domain.points.models import EntryKind
+from domain.sql import as_datetime, distinct, for_ids, literals
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,13 @@ FIGURE_COLUMNS = f"""
 _FIGURES = f"""
     SELECT member_id, {FIGURE_COLUMNS}
     FROM points_entry WHERE member_id IN ({{ids}}) GROUP BY member_id
+"""
+
+
+_EXPIRING = """
+    SELECT member_id, remaining, expires_at FROM points_entry
+    WHERE member_id IN ({ids}) AND delta > 0 AND remaining > 0
+        AND expires_at > $1 AND expires_at <= $2
 """
 
 
@@ -67,18 +74,13 @@ async def expiring_soon(
     member_ids: Sequence[int], now: datetime
 ) -> dict[int, tuple[PointsExpiry, ...]]:
     """Each member's unspent points expiring within `EXPIRING_SOON_DAYS`, soonest first."""
-    ids = list(dict.fromkeys(member_ids))
+    ids = distinct(member_ids)
     batches: dict[int, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
     if ids:
-        rows = await PointsEntry.filter(
-            member_id__in=ids,
-            delta__gt=0,
-            remaining__gt=0,
-            expires_at__gt=now,
-            expires_at__lte=now + timedelta(days=EXPIRING_SOON_DAYS),
-        ).values("member_id", "remaining", "expires_at")
+        horizon = now + timedelta(days=EXPIRING_SOON_DAYS)
+        rows = await for_ids(_EXPIRING, len(ids)).rows(now, horizon, *ids)
         for row in rows:
-            batches[row["member_id"]][row["expires_at"]] += row["remaining"]
+            batches[int(row["member_id"])][as_datetime(row["expires_at"])] += int(row["remaining"])
     return {
         member_id: tuple(
             PointsExpiry(points=points, expires_at=at)

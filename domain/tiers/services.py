@@ -235,12 +235,19 @@ class TierProgress:
 
 
 async def next_tier_progress(
-    members: Sequence[Member], now: datetime
+    members: Sequence[Member],
+    now: datetime,
+    *,
+    ladder: Sequence[Tier] | None = None,
+    window_months: int | None = None,
 ) -> dict[int, TierProgress | None]:
     """For each member, the tier above theirs and the qualifying points still missing
-    (None at the top tier). One query for the ladder, one for the points of all members."""
-    ladder = await tier_ladder()
-    window_months = (await earning_rules()).tier_window_months
+    (None at the top tier). One query for the points of all members, plus one each for the
+    ladder and the earning rules unless the caller holds them (a process's `Program`)."""
+    if ladder is None:
+        ladder = await tier_ladder()
+    if window_months is None:
+        window_months = (await earning_rules()).tier_window_months
     points = await qualifying_points([m.id for m in members], now, window_months)
     progress: dict[int, TierProgress | None] = {}
     for member in members:

@@ -11,10 +11,12 @@ few found it. Admins see everything.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import json
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.achievements.models import (
@@ -25,6 +27,8 @@ from domain.achievements.models import (
     RuleProgress,
 )
 from domain.members.models import Member
+from domain.sql import Statement, as_datetime
+from domain.versions import ConfigPart, VersionedCache, Versions
 from gamification.achievements.catalogue import rule_fingerprint
 from gamification.achievements.engine import BADGE_PERIOD, member_zone
 from gamification.achievements.segments import segments_of
@@ -146,6 +150,85 @@ async def list_badges(viewer: Viewer, now: datetime) -> list[BadgeView]:
     return await badge_views(badges, viewer, now)
 
 
+async def _all_badges() -> tuple[Badge, ...]:
+    return tuple(await Badge.all().order_by("id"))
+
+
+class BadgeShelf:
+    """Every badge, oldest first, kept per process and read again when the achievements
+    catalogue's version moved. Holder counts on these rows are as of that read: rarity comes
+    from `badge_figures`, read for each request. Shared: treat the rows as read-only."""
+
+    def __init__(self) -> None:
+        self._badges = VersionedCache(ConfigPart.ACHIEVEMENTS, _all_badges)
+
+    async def all(self, versions: Versions) -> tuple[Badge, ...]:
+        return await self._badges.get(versions)
+
+
+@dataclass(frozen=True)
+class BadgeFigures:
+    """The base of rarity: how many members hold each badge, and how many members there are."""
+
+    holders: Mapping[int, int]
+    members: int
+
+
+_FIGURES = Statement(
+    "SELECT id, holders_count, (SELECT COUNT(*) FROM member) AS members FROM badge"
+)
+
+
+async def badge_figures() -> BadgeFigures:
+    """Holder counts and the member count, in one query."""
+    rows = await _FIGURES.rows()
+    members = int(rows[0]["members"]) if rows else await member_count()
+    return BadgeFigures({int(r["id"]): int(r["holders_count"]) for r in rows}, members)
+
+
+@dataclass(frozen=True)
+class StoredProgress:
+    """The part of a `RuleProgress` row that reading progress needs."""
+
+    rule_fingerprint: str
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BadgeShelfOfMember:
+    """What one member has of the badges: when each was earned (most recent first) and the
+    progress kept towards each."""
+
+    earned: Mapping[int, datetime]
+    progress: Mapping[int, StoredProgress]
+
+
+_MINE = Statement(f"""
+    SELECT 'E' AS part, badge_id, earned_at, NULL AS rule_fingerprint, NULL AS state, id
+    FROM member_badge WHERE member_id = $1
+    UNION ALL
+    SELECT 'P' AS part, badge_id, NULL AS earned_at, rule_fingerprint, state, id
+    FROM rule_progress
+    WHERE member_id = $1 AND badge_id IS NOT NULL AND period_key = '{BADGE_PERIOD}'
+""")
+
+
+async def badges_of_member(member_id: int) -> BadgeShelfOfMember:
+    """The member's earned badges and badge progress, in one query."""
+    earned: list[tuple[datetime, int, int]] = []
+    progress: dict[int, StoredProgress] = {}
+    for row in await _MINE.rows(member_id):
+        if row["part"] == "E":
+            earned.append((as_datetime(row["earned_at"]), int(row["id"]), int(row["badge_id"])))
+        else:
+            state = row["state"]
+            progress[int(row["badge_id"])] = StoredProgress(
+                row["rule_fingerprint"], json.loads(state) if isinstance(state, str) else state
+            )
+    earned.sort(reverse=True)
+    return BadgeShelfOfMember({badge: at for at, _, badge in earned}, progress)
+
+
 async def badge_views(
     badges: Sequence[Badge],
     viewer: Viewer,
@@ -153,19 +236,28 @@ async def badge_views(
     *,
     members: int | None = None,
     reveal_secrets: bool = False,
+    figures: BadgeFigures | None = None,
+    mine: BadgeShelfOfMember | None = None,
 ) -> list[BadgeView]:
     """`badges` as `viewer` sees them: masked secrets, rarity, the member's progress.
 
     Pass `members` (the member count) when it is already known for the request, and
-    `reveal_secrets` for badges someone is known to hold (a member's badges, awards)."""
+    `reveal_secrets` for badges someone is known to hold (a member's badges, awards).
+    With `figures` (holder counts read for the request) rarity does not use the rows' own
+    counts; with `mine` (the viewer's badges, read for the request) no more query is sent."""
     if not badges:
         return []
+    if figures is not None:
+        members = figures.members
     members = await member_count() if members is None else members
-    held: dict[int, datetime] = {}
-    rows: dict[int, RuleProgress] = {}
+    held: Mapping[int, datetime] = {}
+    rows: Mapping[int, RuleProgress | StoredProgress] = {}
     tz = ZoneInfo("UTC")
     member = viewer.member
-    if member is not None:
+    if member is not None and mine is not None:
+        held, rows = mine.earned, mine.progress
+        tz = member_zone(member.time_zone)
+    elif member is not None:
         ids = [b.id for b in badges]
         held = dict(
             await MemberBadge.filter(member_id=member.id, badge_id__in=ids).values_list(
@@ -192,7 +284,10 @@ async def badge_views(
                 badge=badge,
                 rule=rule,
                 hidden=hidden,
-                rarity=rarity(badge.holders_count, members),
+                rarity=rarity(
+                    badge.holders_count if figures is None else figures.holders.get(badge.id, 0),
+                    members,
+                ),
                 earned_at=earned_at,
                 progress=progress,
                 locale=viewer.locale,
@@ -314,7 +409,7 @@ async def _visible(
 
 def _progress(
     rule: Rule,
-    row: RuleProgress | None,
+    row: RuleProgress | StoredProgress | None,
     completed_at: datetime | None,
     read_at: datetime,
     tz: ZoneInfo,
