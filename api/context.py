@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import strawberry
 from starlette.requests import Request
@@ -16,6 +16,7 @@ from api.fragments import FragmentStore
 from api.runtime import Runtime
 from domain.members.models import Member
 from domain.members.services import get_or_create_member
+from domain.versions import Versions
 
 
 @dataclass
@@ -73,6 +74,14 @@ class Context:
         if self.principal is None or self.principal.role != Role.MEMBER:
             return None
         return await self.member()
+
+    async def versions(self) -> Versions:
+        """The configuration versions, read once per request (shared with the process's
+        concurrent requests that asked after this one began: `VersionReader`)."""
+        task = self.loaders.get("versions")
+        if task is None:
+            task = self.loaders["versions"] = asyncio.ensure_future(self.runtime.versions.read())
+        return cast(Versions, await asyncio.shield(task))
 
     def loader(self, name: str, factory: Any) -> Any:
         if name not in self.loaders:

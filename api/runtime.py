@@ -34,7 +34,7 @@ from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
 from domain.tiers.services import review_tiers
 from domain.versions import VersionReader
-from gamification.achievements.queries import BadgeShelf
+from gamification.achievements.queries import BadgeShelf, ChallengeShelf
 from gamification.achievements.wiring import build_engine
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
@@ -79,6 +79,8 @@ class Runtime:
     rewards: RewardCatalogue = field(default_factory=RewardCatalogue)
     #: Every badge, kept while the achievements catalogue's version stays put.
     badges: BadgeShelf = field(default_factory=BadgeShelf)
+    #: Every challenge, likewise.
+    challenges: ChallengeShelf = field(default_factory=ChallengeShelf)
     #: Completed answers of public subtrees (api.fragments).
     fragments: FragmentStore = field(default_factory=FragmentStore)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)

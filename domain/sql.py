@@ -18,12 +18,14 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 
 CONNECTION = "default"
+M = TypeVar("M", bound=Model)
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
@@ -47,6 +49,14 @@ class Statement:
         """The rows, as dicts by column name."""
         connection = _connection()
         return await connection.execute_query_dict(self.text(connection), list(params))
+
+    async def models(self, model: type[M], *params: Any) -> list[M]:
+        """The rows as instances of `model` (the statement selects its table's columns), built
+        by tortoise's own executor as its querysets build them (`executor_class`), so they
+        convert, compare and save like any other."""
+        connection = _connection()
+        executor = connection.executor_class(model=model, db=connection)
+        return await executor.execute_select(self.text(connection), list(params))
 
     async def execute(self, *params: Any) -> int:
         """Run a statement that returns no rows; how many rows it changed."""

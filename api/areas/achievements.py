@@ -119,7 +119,9 @@ class Query:
     ) -> list[Challenge]:
         seen_by = await viewer(info)
         wanted = queries.ChallengeStatus(status.value) if status is not None else None
-        found = await queries.list_challenges(wanted, seen_by, info.context.now)
+        runtime = info.context.runtime
+        shelf = await runtime.challenges.all(await info.context.versions())
+        found = await queries.list_challenges(wanted, seen_by, info.context.now, shelf=shelf)
         return [Challenge(view=view, locale=seen_by.locale) for view in found]
 
 

@@ -86,7 +86,7 @@ class Query:
     async def leaderboards(self, info: Info) -> list[LeaderboardDefinition]:
         info.context.require(Role.MEMBER, Role.ADMIN)
         boards = boards_of(info.context.runtime)
-        definitions = await boards.catalogue.all(await boards.versions.read())
+        definitions = await boards.catalogue.all(await info.context.versions())
         return [LeaderboardDefinition.from_model(d) for d in definitions]
 
     @strawberry.field(

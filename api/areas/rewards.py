@@ -116,7 +116,7 @@ class Query:
             found: Sequence[RewardModel] = await catalogue.all_rewards()
         else:
             runtime = info.context.runtime
-            found = await runtime.rewards.active(await runtime.versions.read())
+            found = await runtime.rewards.active(await info.context.versions())
         return [Reward.from_model(r) for r in found]
 
     @strawberry.field(description="Shop backend: look a coupon up before applying it at checkout.")

@@ -324,7 +324,7 @@ async def badge_figures(info: Info) -> queries.BadgeFigures:
 async def badge_shelf(info: Info) -> tuple[BadgeModel, ...]:
     """Every badge, from the process's shelf (checked against the versions)."""
     runtime = info.context.runtime
-    return await runtime.badges.all(await runtime.versions.read())
+    return await runtime.badges.all(await info.context.versions())
 
 
 async def own_badges(info: Info, member_id: int) -> queries.BadgeShelfOfMember:
@@ -342,9 +342,13 @@ def badge_views_loader(info: Info) -> DataLoader[int, queries.BadgeView | None]:
 
     def factory() -> DataLoader[int, queries.BadgeView | None]:
         async def load(ids: list[int]) -> list[queries.BadgeView | None]:
-            badges = await BadgeModel.filter(id__in=ids)
+            shelf = {badge.id: badge for badge in await badge_shelf(info)}
+            wanted = set(ids)
+            badges = [badge for badge_id, badge in shelf.items() if badge_id in wanted]
+            seen_by = await viewer(info)
+            mine = await own_badges(info, seen_by.member.id) if seen_by.member else None
             views = await queries.badge_views(
-                badges, await viewer(info), info.context.now, figures=await badge_figures(info)
+                badges, seen_by, info.context.now, figures=await badge_figures(info), mine=mine
             )
             by_id = {view.badge.id: view for view in views}
             return [by_id.get(i) for i in ids]

@@ -57,7 +57,7 @@ def ladder_loader(info: Info) -> DataLoader[str, list[TierModel]]:
     def factory() -> DataLoader[str, list[TierModel]]:
         async def load(keys: list[str]) -> list[list[TierModel]]:
             runtime = info.context.runtime
-            ladder = list(await runtime.program.ladder(await runtime.versions.read()))
+            ladder = list(await runtime.program.ladder(await info.context.versions()))
             return [ladder for _ in keys]
 
         return DataLoader(load_fn=load)
@@ -76,7 +76,7 @@ def next_tier_loader(info: Info) -> DataLoader[MemberModel, TierProgress | None]
     def factory() -> DataLoader[MemberModel, TierProgress | None]:
         async def load(members: Sequence[MemberModel]) -> list[TierProgress | None]:
             runtime = info.context.runtime
-            program = await runtime.program.current(await runtime.versions.read())
+            program = await runtime.program.current(await info.context.versions())
             found = await services.next_tier_progress(
                 list(members),
                 info.context.now,

@@ -16,18 +16,18 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.achievements.models import (
     Badge,
     Challenge,
-    ChallengeCompletion,
     MemberBadge,
     RuleProgress,
 )
 from domain.members.models import Member
-from domain.sql import Statement, as_datetime
+from domain.sql import Statement, as_datetime, distinct, placeholders
 from domain.versions import ConfigPart, VersionedCache, Versions
 from gamification.achievements.catalogue import rule_fingerprint
 from gamification.achievements.engine import BADGE_PERIOD, member_zone
@@ -152,6 +152,21 @@ async def list_badges(viewer: Viewer, now: datetime) -> list[BadgeView]:
 
 async def _all_badges() -> tuple[Badge, ...]:
     return tuple(await Badge.all().order_by("id"))
+
+
+async def _all_challenges() -> tuple[Challenge, ...]:
+    return tuple(await Challenge.all().order_by("starts_at", "code"))
+
+
+class ChallengeShelf:
+    """Every challenge, kept per process and read again when the achievements catalogue's
+    version moved. Shared: treat the rows as read-only."""
+
+    def __init__(self) -> None:
+        self._challenges = VersionedCache(ConfigPart.ACHIEVEMENTS, _all_challenges)
+
+    async def all(self, versions: Versions) -> tuple[Challenge, ...]:
+        return await self._challenges.get(versions)
 
 
 class BadgeShelf:
@@ -342,21 +357,38 @@ async def list_challenges(
     status: ChallengeStatus | None,
     viewer: Viewer,
     now: datetime,
+    *,
+    shelf: Sequence[Challenge] | None = None,
 ) -> list[ChallengeView]:
     """The challenges in `status` (all when None), by start then code, as `viewer` sees them.
+    From `shelf` (every challenge, as kept by a process) when given, else read now.
 
     A challenge limited to a segment is listed only for admins and the segment's members."""
-    query = Challenge.all()
-    if status is ChallengeStatus.UPCOMING:
-        query = query.filter(starts_at__gt=now)
-    elif status is ChallengeStatus.ACTIVE:
-        query = query.filter(starts_at__lte=now, ends_at__gt=now)
-    elif status is ChallengeStatus.ENDED:
-        query = query.filter(ends_at__lte=now)
-    challenges = list(await query.order_by("starts_at", "code"))
+    if shelf is None:
+        shelf = await _all_challenges()
+    challenges = [c for c in shelf if status is None or challenge_status(c, now) is status]
+    challenges.sort(key=lambda c: (c.starts_at, c.code))
     if not viewer.is_admin:
         challenges = await _visible(challenges, viewer.member, now)
     return await challenge_views(challenges, viewer, now)
+
+
+@lru_cache(maxsize=64)
+def _challenge_progress(challenges: int, periods: int) -> Statement:
+    """A member's progress and completions of `challenges` ids in `periods` period keys."""
+    ids = placeholders(challenges, start=2)
+    keys = placeholders(periods, start=2 + challenges)
+    return Statement(f"""
+        SELECT 'P' AS part, challenge_id, period_key, rule_fingerprint, state,
+            NULL AS completed_at
+        FROM rule_progress
+        WHERE member_id = $1 AND challenge_id IN ({ids}) AND period_key IN ({keys})
+        UNION ALL
+        SELECT 'C' AS part, challenge_id, period_key, NULL AS rule_fingerprint, NULL AS state,
+            completed_at
+        FROM challenge_completion
+        WHERE member_id = $1 AND challenge_id IN ({ids}) AND period_key IN ({keys})
+    """)
 
 
 async def challenge_views(
@@ -373,19 +405,24 @@ async def challenge_views(
         )
         key = period.key if period is not None else "all"
         keyed.append((challenge, Rule.from_json(challenge.goal), key, read_at))
-    rows: dict[tuple[int, str], RuleProgress] = {}
+    rows: dict[tuple[int, str], StoredProgress] = {}
     done: dict[tuple[int, str], datetime] = {}
     if member is not None and keyed:
-        ids = [c.id for c, *_ in keyed]
-        keys = sorted({key for _, _, key, _ in keyed})
-        for row in await RuleProgress.filter(
-            member_id=member.id, challenge_id__in=ids, period_key__in=keys
-        ):
-            rows[(row.challenge_id, row.period_key)] = row  # type: ignore[attr-defined]
-        for challenge_id, period_key, completed_at in await ChallengeCompletion.filter(
-            member_id=member.id, challenge_id__in=ids, period_key__in=keys
-        ).values_list("challenge_id", "period_key", "completed_at"):
-            done[(challenge_id, period_key)] = completed_at
+        ids = distinct([c.id for c, *_ in keyed])
+        wanted = {(c.id, key) for c, _, key, _ in keyed}
+        keys = sorted({key for _, key in wanted})
+        statement = _challenge_progress(len(ids), len(keys))
+        for row in await statement.rows(member.id, *ids, *keys):
+            at = (int(row["challenge_id"]), row["period_key"])
+            if at not in wanted:
+                continue
+            if row["part"] == "C":
+                done[at] = as_datetime(row["completed_at"])
+            else:
+                state = row["state"]
+                rows[at] = StoredProgress(
+                    row["rule_fingerprint"], json.loads(state) if isinstance(state, str) else state
+                )
     views = []
     for challenge, rule, key, read_at in keyed:
         progress = None

@@ -1,0 +1,135 @@
+"""The mobile app's screens, each the contract's own operation, over HTTP on the demo program.
+
+    .venv/bin/python -m bench.screens [--seconds 4] [--concurrency 8] [--members 2000]
+
+Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; see bench/harness.py). Seeds
+the demo program (`fidelio seed-demo`'s data) into a fresh database, adds `--members` more
+members with purchases (so that counts and boards are not trivially small), serves the app with
+uvicorn in a subprocess (scheduled jobs on, as in production), and measures the operations
+of tests/contract/operations/member-app.graphql that the app's screens send (Home, Rewards,
+Drops, Badges, Challenges, Leaderboard, Leaderboards) as the demo member `alice`, beside the
+trivial query `{ __typename }` in the same run. Every answer is checked for errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.harness import (
+    REDIS_URL,
+    Figures,
+    measure,
+    postgres_database,
+    server,
+    token,
+    trivial_query,
+)
+from bench.leaderboards import clean_redis
+
+OPERATIONS = Path(__file__).resolve().parents[1] / "tests" / "contract" / "operations"
+SCREENS: dict[str, dict[str, Any]] = {
+    "Home": {},
+    "Rewards": {},
+    "Drops": {},
+    "Badges": {},
+    "Challenges": {},
+    "Leaderboard": {"code": "spenders", "window": "WEEKLY", "first": 10},
+    "Leaderboards": {},
+}
+
+
+def operation(name: str) -> str:
+    """The contract operation `name` with the fragments it spreads, as the app sends it."""
+    text = (OPERATIONS / "member-app.graphql").read_text()
+    blocks = re.findall(
+        r"^((?:query|mutation|subscription|fragment) (\w+).*?^\})", text, re.M | re.S
+    )
+    by_name = {block_name: block for block, block_name in blocks}
+    body = by_name[name]
+    used = [
+        block
+        for block, block_name in blocks
+        if block.startswith("fragment") and f"...{block_name}" in body
+    ]
+    return "\n".join([body, *used])
+
+
+async def seed(database_url: str, prefix: str, members: int) -> str:
+    """The demo program (events delivered), plus `members` more members in one statement."""
+    import asyncpg
+
+    from api.runtime import build_runtime
+    from api.seed import SEEDERS
+    from api.settings import Settings
+
+    settings = Settings(database_url=database_url, redis_url=REDIS_URL, redis_prefix=prefix)
+    runtime = build_runtime(settings)
+    await runtime.start(background=False)
+    try:
+        parts = [await step(runtime) for step in SEEDERS]
+        await runtime.dispatcher.run_until_idle()
+    finally:
+        await runtime.stop()
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            """INSERT INTO member (customer_id, display_name, locale, time_zone, referral_code,
+                   joined_at, tier_level)
+               SELECT 'extra' || n, 'Extra ' || n, 'en', 'UTC', 'X' || lpad(n::text, 11, '0'),
+                   now(), 0
+               FROM generate_series(1, $1) AS n""",
+            members,
+        )
+    finally:
+        await conn.close()
+    return ", ".join(parts) + f", {members} more members"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--members", type=int, default=2000)
+    args = parser.parse_args()
+    prefix = f"bench{uuid.uuid4().hex[:6]}:"
+    with postgres_database() as database, clean_redis(prefix):
+        print("seeded:", asyncio.run(seed(database, prefix, args.members)))
+        bearer = token("member", "alice")
+
+        def no_errors(body: dict[str, Any]) -> bool:
+            return not body.get("errors") and body.get("data") is not None
+
+        with server(database, REDIS_URL, extra_env={"REDIS_PREFIX": prefix}) as base:
+            baseline = trivial_query(base, args.concurrency, args.seconds)
+            rows: list[Figures] = []
+            for name, variables in SCREENS.items():
+                document = operation(name)
+
+                def send(
+                    n: int, document: str = document, variables: dict[str, Any] = variables
+                ) -> tuple[str, dict[str, Any], str]:
+                    return document, variables, bearer
+
+                rows.append(
+                    measure(
+                        base,
+                        name,
+                        send,
+                        concurrency=args.concurrency,
+                        seconds=args.seconds,
+                        check=no_errors,
+                    )
+                )
+        print(baseline.row())
+        for figures in rows:
+            print(figures.row(baseline))
+        assert all(f.errors == 0 for f in [baseline, *rows]), "some requests failed"
+
+
+if __name__ == "__main__":
+    main()
