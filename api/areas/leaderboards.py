@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from api.auth import Role
 from api.context import Info
@@ -13,6 +14,7 @@ from api.live import ChannelFanout
 from api.runtime import Runtime, make_boards
 from api.types.common import UserError, user_errors
 from api.types.leaderboard import (
+    MAX_RADIUS,
     Leaderboard,
     LeaderboardDefinition,
     LeaderboardMetric,
@@ -77,7 +79,20 @@ async def _open(
         )
     except DomainError as error:
         raise to_client_error(error) from error
-    return Leaderboard.from_open(boards, board)
+    return Leaderboard.from_open(boards, board, _radius_asked(info))
+
+
+def _radius_asked(info: Info) -> int:
+    """aroundMe's radius in this request's selection of the board (0 when not asked, or
+    asked with a radius it will refuse): `me` and `aroundMe` then share one read."""
+    radius = 0
+    for selected in info.selected_fields:
+        for part in selected.selections:
+            if isinstance(part, SelectedField) and part.name == "aroundMe":
+                asked = part.arguments.get("radius", 2)
+                if isinstance(asked, int) and 0 <= asked <= MAX_RADIUS:
+                    radius = max(radius, asked)
+    return radius
 
 
 @strawberry.type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from enum import Enum
 
@@ -113,6 +114,11 @@ def _page_key(board: Leaderboard, _: object) -> tuple[object, int]:
 class Leaderboard:
     board: strawberry.Private[OpenBoard]
     boards: strawberry.Private[Boards]
+    #: How many neighbours each side the request reads around the caller (aroundMe's radius,
+    #: 0 for `me` alone): `me` and `aroundMe` share that one read.
+    radius: strawberry.Private[int]
+    #: The request's read of the caller's neighbourhood, once made.
+    reads: strawberry.Private[dict[str, asyncio.Future[list[Standing]]]]
     code: str = strawberry.field(description="The board's code.")
     name: str = strawberry.field(description="The board's name.")
     metric: LeaderboardMetric = strawberry.field(description="What the board ranks.")
@@ -129,10 +135,12 @@ class Leaderboard:
     )
 
     @classmethod
-    def from_open(cls, boards: Boards, board: OpenBoard) -> Leaderboard:
+    def from_open(cls, boards: Boards, board: OpenBoard, radius: int = 0) -> Leaderboard:
         return cls(
             board=board,
             boards=boards,
+            radius=radius,
+            reads={},
             code=board.definition.code,
             name=board.definition.name,
             metric=LeaderboardMetric(board.definition.metric.value),
@@ -190,7 +198,9 @@ class Leaderboard:
         member = await own_public_row(info)
         if member is None:
             return None
-        standing = await self.boards.store.standing(self.board.key, member.id)
+        standing = next(
+            (s for s in await self._neighbourhood(member.id) if s.member_id == member.id), None
+        )
         if standing is None:
             return None
         # The caller's own entry: the member was read already.
@@ -210,8 +220,22 @@ class Leaderboard:
         member = await own_public_row(info)
         if member is None:
             return []
-        standings = await self.boards.store.around(self.board.key, member.id, radius)
+        if radius <= self.radius:
+            near = await self._neighbourhood(member.id)
+            mine = next((i for i, s in enumerate(near) if s.member_id == member.id), None)
+            standings = [] if mine is None else near[max(0, mine - radius) : mine + radius + 1]
+        else:
+            standings = await self.boards.store.around(self.board.key, member.id, radius)
         return await _entries(info, standings, self.board.versions)
+
+    async def _neighbourhood(self, member_id: int) -> list[Standing]:
+        """The caller's standing with `radius` neighbours each side: one read a request."""
+        read = self.reads.get("around")
+        if read is None:
+            read = self.reads["around"] = asyncio.ensure_future(
+                self.boards.store.around(self.board.key, member_id, self.radius)
+            )
+        return await asyncio.shield(read)
 
 
 @strawberry.type(description="The final standings of a closed period of a board, as archived.")

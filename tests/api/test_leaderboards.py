@@ -360,3 +360,52 @@ async def test_a_member_who_deletes_their_account_disappears_from_the_boards(
         assert board["totalEntries"] == 1
         assert [(e["rank"], e["member"]["displayName"]) for e in board["top"]] == [(1, "Ben")]
         assert board["me"] == {"rank": 1, "score": 75.0}
+
+
+async def test_me_and_around_me_in_one_request_answer_as_they_do_alone(
+    api: GraphQLClient,
+) -> None:
+    await define(api)
+    now = api.clock.now()
+    await Member.bulk_create(
+        [
+            Member(
+                customer_id=f"n{i}",
+                display_name=f"N {i}",
+                referral_code=f"N{i:07d}",
+                joined_at=now,
+            )
+            for i in range(30)
+        ]
+    )
+    ids = [m.id for m in await Member.filter(customer_id__startswith="n").order_by("id")]
+    board = BoardKey.for_time("spend", LeaderboardWindow.WEEKLY, now, api.runtime.boards.tz)  # type: ignore[union-attr]
+    await api.runtime.boards.store.replace_all(  # type: ignore[union-attr]
+        board, [ScoreEntry(m, 1000 - i, now) for i, m in enumerate(ids)]
+    )
+    token = api.token("member", "n1")  # second place: the neighbourhood is clipped above
+    together = data(
+        await api.post(
+            """{ leaderboard(code: "spend", window: WEEKLY) {
+              me { rank score member { displayName } }
+              near: aroundMe(radius: 1) { rank }
+              far: aroundMe(radius: 3) { rank member { displayName } } } }""",
+            token=token,
+        )
+    )["leaderboard"]
+    alone = {
+        name: data(
+            await api.post(
+                '{ leaderboard(code: "spend", window: WEEKLY) { ' + query + " } }", token=token
+            )
+        )["leaderboard"]
+        for name, query in [
+            ("me", "me { rank score member { displayName } }"),
+            ("near", "near: aroundMe(radius: 1) { rank }"),
+            ("far", "far: aroundMe(radius: 3) { rank member { displayName } }"),
+        ]
+    }
+    assert together == {**alone["me"], **alone["near"], **alone["far"]}
+    assert [e["rank"] for e in together["near"]] == [1, 2, 3]
+    assert [e["rank"] for e in together["far"]] == [1, 2, 3, 4, 5]
+    assert together["me"]["rank"] == 2
