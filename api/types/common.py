@@ -29,6 +29,11 @@ class ErrorCode(Enum):
     INVALID_CODE = "INVALID_CODE"
     SELF_REFERRAL = "SELF_REFERRAL"
     RATE_LIMITED = "RATE_LIMITED"
+    ALREADY_USED = strawberry.enum_value(
+        "ALREADY_USED",
+        description="The coupon was already used, for another order (the same order again "
+        "is a retry and succeeds).",
+    )
 
 
 @strawberry.enum(description="Where a purchase was made.")
