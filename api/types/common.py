@@ -49,7 +49,10 @@ class UserError:
     field: list[str] | None = strawberry.field(
         description='Path to the input field at fault, e.g. ["input", "amount"].'
     )
-    message: str = strawberry.field(description="A sentence for people, in English.")
+    message: str = strawberry.field(
+        description="A sentence for people: in the member's language (their locale; English "
+        "when it is not supported) for what a member is refused, in English otherwise."
+    )
 
 
 def user_errors(error: DomainError) -> list[UserError]:
