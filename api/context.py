@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from api.auth import Forbidden, Principal, Role, Unauthenticated
+from api.fragments import FragmentStore
 from api.runtime import Runtime
 from domain.members.models import Member
 from domain.members.services import get_or_create_member
@@ -29,7 +30,14 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     #: Websockets: the connection_init payload (strawberry fills it in).
     connection_params: dict[str, Any] | None = None
+    #: True: fields hinted for the fragment cache are executed anew (and kept), not served.
+    fresh_fragments: bool = False
     _member: asyncio.Task[Member] | None = None
+
+    @property
+    def fragments(self) -> FragmentStore:
+        """The process's fragment cache (api.fragments)."""
+        return self.runtime.fragments
 
     @property
     def now(self) -> datetime:

@@ -22,6 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.db import close_database, open_database
+from api.fragments import FragmentStore
 from api.live import ChannelFanout
 from api.settings import Settings
 from domain.activity import ActivityObserver
@@ -32,9 +33,11 @@ from domain.points.expiry import expire_points, remind_expiring_points
 from domain.privacy.export import DOMAIN_SECTIONS, SectionProvider
 from domain.program import ProgramCache
 from domain.referrals.handlers import referral_handlers
+from domain.rewards.catalogue import RewardCatalogue
 from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
 from domain.tiers.services import review_tiers
+from domain.versions import VersionReader
 from gamification.achievements.wiring import build_engine
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
@@ -73,6 +76,12 @@ class Runtime:
     program: ProgramCache = field(default_factory=ProgramCache)
     #: The process's shared Redis pub/sub for subscriptions (created on first use).
     fanout: ChannelFanout | None = None
+    #: Reads of the configuration versions, shared by concurrent requests.
+    versions: VersionReader = field(default_factory=VersionReader)
+    #: The rewards on offer, kept while the catalogue's version stays put.
+    rewards: RewardCatalogue = field(default_factory=RewardCatalogue)
+    #: Completed answers of public subtrees (api.fragments).
+    fragments: FragmentStore = field(default_factory=FragmentStore)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -160,9 +169,13 @@ def make_redis(settings: Settings) -> aioredis.Redis:
     return fakeredis.FakeAsyncRedis(decode_responses=True)
 
 
-def make_boards(settings: Settings, redis: aioredis.Redis) -> Boards:
+def make_boards(
+    settings: Settings, redis: aioredis.Redis, versions: VersionReader | None = None
+) -> Boards:
     """Leaderboards on this runtime's Redis, closing periods in the program's time zone."""
-    return Boards(redis, settings.redis_prefix, ZoneInfo(settings.program_timezone))
+    return Boards(
+        redis, settings.redis_prefix, ZoneInfo(settings.program_timezone), versions=versions
+    )
 
 
 def make_gateway(settings: Settings, clock: Clock) -> PushGateway:
@@ -218,7 +231,8 @@ def build_runtime(
     ]
     # Each layer adds the sections of the member's data it owns.
     export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
-    boards = make_boards(settings, redis)
+    versions = VersionReader()
+    boards = make_boards(settings, redis, versions)
     for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
         handlers.setdefault(kind, []).extend(kind_handlers)
     jobs.extend(ScheduledJob(job.name, job.every, job.run) for job in leaderboard_jobs(boards))
@@ -236,4 +250,5 @@ def build_runtime(
         export_sections=export_sections,
         boards=boards,
         fanout=ChannelFanout(redis),
+        versions=versions,
     )

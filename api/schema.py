@@ -38,6 +38,7 @@ from api.areas import (
     segments,
 )
 from api.errors import is_expected
+from api.fragments import caching_context
 from api.settings import Settings
 
 log = logging.getLogger("fidelio.api")
@@ -89,7 +90,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
-    return FidelioSchema(
+    schema = FidelioSchema(
         query=query,
         mutation=_merged("Mutation"),
         subscription=_merged("Subscription"),
@@ -108,6 +109,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             ),
         ],
     )
+    caching_context(schema)
+    return schema
 
 
 def schema_sdl() -> str:

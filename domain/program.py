@@ -33,6 +33,10 @@ class ProgramCache:
         self._rules = VersionedCache(ConfigPart.EARNING_RULES, earning_rules)
         self._ladder = VersionedCache(ConfigPart.TIERS, _ladder)
 
+    async def ladder(self, versions: Versions) -> tuple[Tier, ...]:
+        """The tier ladder as of `versions` (read by the caller, possibly shared)."""
+        return await self._ladder.get(versions)
+
     async def current(self) -> Program:
         """The configuration as of now: one read of the versions, more only after a change."""
         versions = await read_versions()

@@ -11,6 +11,7 @@ admin's change made on any process the moment it commits.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Generic, TypeVar
@@ -28,6 +29,10 @@ class ConfigPart(StrEnum):
     EARNING_RULES = "earning_rules"
     TIERS = "tiers"
     ACHIEVEMENTS = "achievements"
+    LEADERBOARDS = "leaderboards"
+    #: The rewards catalogue, its stock figures included (bumped by redemptions of limited
+    #: rewards and by coupons returning their unit).
+    REWARDS = "rewards"
 
 
 class ConfigVersion(Model):
@@ -61,6 +66,40 @@ async def bump_version(part: ConfigPart) -> None:
     except IntegrityError:
         # Created meanwhile by a concurrent change: bump that row.
         await ConfigVersion.filter(name=part.value).update(version=F("version") + 1)
+
+
+class VersionReader:
+    """One process's reads of the versions, shared by the callers that ask at the same time.
+
+    `read(max_age)` answers with versions read by a query that began at most `max_age`
+    seconds before the call: with 0, a query that began after the call (so a change committed
+    before the call is seen); concurrent callers share one query instead of each sending theirs.
+    Outside transactions only (the shared query runs on whichever connection is free).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._latest: tuple[float, Versions] | None = None
+        self._pending: tuple[float, asyncio.Future[Versions]] | None = None
+
+    async def read(self, max_age: float = 0.0) -> Versions:
+        asked = self._clock()
+        oldest = asked - max_age
+        if self._latest is not None and self._latest[0] >= oldest and max_age > 0:
+            return self._latest[1]
+        if self._pending is not None and self._pending[0] >= oldest:
+            return await asyncio.shield(self._pending[1])
+        started = self._clock()
+        pending = asyncio.ensure_future(read_versions())
+        self._pending = (started, pending)
+        try:
+            versions = await asyncio.shield(pending)
+        finally:
+            if self._pending is not None and self._pending[1] is pending:
+                self._pending = None
+        if self._latest is None or started >= self._latest[0]:
+            self._latest = (started, versions)
+        return versions
 
 
 T = TypeVar("T")

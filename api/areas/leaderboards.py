@@ -22,7 +22,7 @@ from api.types.leaderboard import (
 from domain.errors import DomainError
 from gamification.leaderboards import models, services
 from gamification.leaderboards.boards import Boards
-from gamification.leaderboards.definitions import LeaderboardSpec, list_definitions
+from gamification.leaderboards.definitions import LeaderboardSpec
 from gamification.leaderboards.periods import LeaderboardWindow as Window
 
 
@@ -66,10 +66,14 @@ async def _open(
     info: Info, code: str, window: LeaderboardWindow, region: str | None
 ) -> Leaderboard:
     boards = boards_of(info.context.runtime)
-    member = await info.context.member_or_none()
     try:
         board = await services.open_board(
-            boards, code, Window(window.value), region, member, info.context.now
+            boards,
+            code,
+            Window(window.value),
+            region,
+            info.context.member_or_none,
+            info.context.now,
         )
     except DomainError as error:
         raise to_client_error(error) from error
@@ -81,7 +85,9 @@ class Query:
     @strawberry.field(description="Every leaderboard, by code.")
     async def leaderboards(self, info: Info) -> list[LeaderboardDefinition]:
         info.context.require(Role.MEMBER, Role.ADMIN)
-        return [LeaderboardDefinition.from_model(d) for d in await list_definitions()]
+        boards = boards_of(info.context.runtime)
+        definitions = await boards.catalogue.all(await boards.versions.read())
+        return [LeaderboardDefinition.from_model(d) for d in definitions]
 
     @strawberry.field(
         description="A board's current period. On a board kept per region, no region means "
@@ -133,6 +139,8 @@ class Subscription:
         self, info: Info, code: str, window: LeaderboardWindow, region: str | None = None
     ) -> AsyncGenerator[Leaderboard, None]:
         info.context.require(Role.MEMBER, Role.ADMIN)
+        # Each push follows a change: its answer is executed anew, never served from the cache.
+        info.context.fresh_fragments = True
         first = await _open(info, code, window, region)
         runtime = info.context.runtime
         fanout = runtime.fanout if runtime.fanout is not None else ChannelFanout(runtime.redis)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import strawberry
@@ -16,6 +17,7 @@ from domain.drops.checkout import complete_drop_claim, is_drop_coupon_code
 from domain.errors import DomainError, NotFound
 from domain.points import ledger
 from domain.rewards import catalogue, coupons, redemption
+from domain.rewards.models import Reward as RewardModel
 from domain.rewards.models import RewardKind as RewardKindModel
 
 
@@ -111,12 +113,11 @@ class Query:
     )
     async def rewards(self, info: Info, include_inactive: bool = False) -> list[Reward]:
         principal = info.context.require()
-        # Resolve the member once here: the rewards' canRedeem resolvers run concurrently.
-        await info.context.member_or_none()
         if include_inactive and principal.role == Role.ADMIN:
-            found = await catalogue.all_rewards()
+            found: Sequence[RewardModel] = await catalogue.all_rewards()
         else:
-            found = await catalogue.active_rewards()
+            runtime = info.context.runtime
+            found = await runtime.rewards.active(await runtime.versions.read())
         return [Reward.from_model(r) for r in found]
 
     @strawberry.field(description="Shop backend: look a coupon up before applying it at checkout.")

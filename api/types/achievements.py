@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from api.auth import Role
 from api.context import Info
+from api.fragments import cached_object
 from api.types.common import Channel
 from domain.achievements.models import Badge as BadgeModel
 from domain.achievements.models import Challenge as ChallengeModel
@@ -155,6 +156,27 @@ class Progress:
         )
 
 
+def _badge_key(badge: Badge, _: object) -> tuple[object, ...]:
+    """What a badge's shared fields show: its row's values, whether it is hidden from the
+    viewer, the viewer's language and the rarity read for the request."""
+    view, row = badge.view, badge.view.badge
+    return (
+        row.id, row.code, row.name, row.description, row.icon_url, row.secret,
+        row.reward_points, repr(row.rule), view.hidden, view.locale, view.rarity,
+    )  # fmt: skip
+
+
+def _challenge_key(challenge: Challenge, _: object) -> tuple[object, ...]:
+    """What a challenge's shared fields show: its row's values, its status now and the
+    viewer's language (its goal in words)."""
+    view, row = challenge.view, challenge.view.challenge
+    return (
+        row.id, row.code, row.title, row.description, row.starts_at, row.ends_at,
+        row.recurrence, repr(row.goal), row.reward_points, view.status, challenge.locale,
+    )  # fmt: skip
+
+
+@cached_object(_badge_key, private=frozenset({"myProgress"}))
 @strawberry.type(description="An achievement members earn by meeting its rule.")
 class Badge:
     view: strawberry.Private[queries.BadgeView]
@@ -215,6 +237,7 @@ class MemberBadge:
     earned_at: datetime = strawberry.field(description="When the member earned it.")
 
 
+@cached_object(_challenge_key, private=frozenset({"myProgress", "rewardBadge"}))
 @strawberry.type(description="A time-boxed goal, once or every day, week or month.")
 class Challenge:
     view: strawberry.Private[queries.ChallengeView]

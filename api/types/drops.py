@@ -13,6 +13,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
+from api.fragments import cached_object
 from domain.drops import models, services
 from domain.drops.rules import drop_status
 
@@ -98,6 +99,7 @@ def my_claims_loader(info: Info) -> DataLoader[int, models.DropClaim | None]:
     return DataLoader(load_fn=load)
 
 
+@cached_object(private=frozenset({"status", "eligibility", "myClaim"}))
 @strawberry.type(description="A limited product offered to members in a window.")
 class Drop:
     model: strawberry.Private[models.Drop]

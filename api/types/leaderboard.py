@@ -9,9 +9,11 @@ import strawberry
 
 from api.context import Info
 from api.errors import to_client_error
+from api.fragments import cache_hint
 from api.types.common import MAX_PAGE_SIZE
-from api.types.public_member import PublicMember, public_members, public_views
+from api.types.public_member import PublicMember, own_public_row, public_rows, public_views
 from domain.errors import InvalidInput
+from domain.versions import ConfigPart, Versions
 from gamification.leaderboards import models
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.closing import archived_standings
@@ -21,6 +23,9 @@ from gamification.leaderboards.services import OpenBoard
 from gamification.leaderboards.store import Standing
 
 MAX_RADIUS = 10
+#: Seconds a board's shared parts (its top pages, its size) may be served from the cache:
+#: live subscribers hear of changes at most once a second anyway.
+BOARD_MAX_AGE = 1.0
 
 
 @strawberry.enum(
@@ -96,6 +101,11 @@ class LeaderboardEntry:
     member: PublicMember = strawberry.field(description="Who holds this place.")
 
 
+def _page_key(board: Leaderboard, _: object) -> tuple[object, int]:
+    """A page of a board shows members' tiers: the ladder's version is part of its key."""
+    return (board.board.key, board.board.versions.get(ConfigPart.TIERS.value, 0))
+
+
 @strawberry.type(
     description="A board's current period in one window (and region). Ranks are dense and "
     "unique: higher scores first, equal scores ordered by who reached the score first."
@@ -132,18 +142,26 @@ class Leaderboard:
             period_end=board.period.end,
         )
 
-    @strawberry.field(description="How many members have a score in the period.")
+    @strawberry.field(
+        description="How many members have a score in the period (at most a second old).",
+        metadata=cache_hint(BOARD_MAX_AGE, lambda board, _: board.board.key),
+    )
     async def total_entries(self) -> int:
         return await self.boards.store.count(self.board.key)
 
-    @strawberry.field(description="The standings from rank offset + 1: at most 100 at a time.")
+    @strawberry.field(
+        description="The standings from rank offset + 1: at most 100 at a time (at most a "
+        "second old).",
+        metadata=cache_hint(BOARD_MAX_AGE, _page_key),
+    )
     async def top(
         self, info: Info, first: int | None = 10, offset: int | None = 0
     ) -> list[LeaderboardEntry]:
         first = 10 if first is None else first
         offset = 0 if offset is None else offset
         _check_page(first, offset)
-        return await _entries(info, await self.boards.store.top(self.board.key, first, offset))
+        standings = await self.boards.store.top(self.board.key, first, offset)
+        return await _entries(info, standings, self.board.versions)
 
     @strawberry.field(
         description="The period of this window that closed last, with its final standings "
@@ -169,12 +187,15 @@ class Leaderboard:
         description="The signed-in member's entry; null when the member has no score."
     )
     async def me(self, info: Info) -> LeaderboardEntry | None:
-        member = await info.context.member_or_none()
+        member = await own_public_row(info)
         if member is None:
             return None
         standing = await self.boards.store.standing(self.board.key, member.id)
-        found = await _entries(info, [standing] if standing else [])
-        return found[0] if found else None
+        if standing is None:
+            return None
+        # The caller's own entry: the member was read already.
+        [view] = await public_views(info, [member], self.board.versions)
+        return LeaderboardEntry(rank=standing.rank, score=float(standing.score), member=view)
 
     @strawberry.field(
         description="The signed-in member's entry with up to `radius` (at most 10) entries "
@@ -186,12 +207,11 @@ class Leaderboard:
             raise to_client_error(
                 InvalidInput(f"radius must be between 0 and {MAX_RADIUS}", ["radius"])
             )
-        member = await info.context.member_or_none()
+        member = await own_public_row(info)
         if member is None:
             return []
-        return await _entries(
-            info, await self.boards.store.around(self.board.key, member.id, radius)
-        )
+        standings = await self.boards.store.around(self.board.key, member.id, radius)
+        return await _entries(info, standings, self.board.versions)
 
 
 @strawberry.type(description="The final standings of a closed period of a board, as archived.")
@@ -229,12 +249,15 @@ def _check_page(first: int, offset: int) -> None:
         raise to_client_error(InvalidInput("offset must not be negative", ["offset"]))
 
 
-async def _entries(info: Info, standings: list[Standing]) -> list[LeaderboardEntry]:
-    """Entries with their members from one batched load; members erased meanwhile are left
-    out (their removal from the board is on its way)."""
-    members = await public_members(info, [s.member_id for s in standings])
+async def _entries(
+    info: Info, standings: list[Standing], versions: Versions | None = None
+) -> list[LeaderboardEntry]:
+    """Entries with their members from one statement; members erased meanwhile are left
+    out (their removal from the board is on its way). Tiers come from the ladder as of
+    `versions` when given (the board's), else as of a read of the request's."""
+    members = await public_rows([s.member_id for s in standings])
     found = [(s, m) for s, m in zip(standings, members, strict=True) if m is not None]
-    views = await public_views(info, [m for _, m in found])
+    views = await public_views(info, [m for _, m in found], versions)
     return [
         LeaderboardEntry(rank=s.rank, score=float(s.score), member=view)
         for (s, _), view in zip(found, views, strict=True)

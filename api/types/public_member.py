@@ -1,20 +1,29 @@
 """What other members may see of a member (leaderboards, referrals, raffle winners).
 
-Pages of entries load their members through one per-request DataLoader: a page of 100 entries
-costs one query, whatever the page.
+A page of entries reads its members in one statement of the four columns the view needs
+(`public_rows`), and places them on the ladder read once for the request: a page of 100
+entries costs one query and no resolver per member.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
+from api.auth import Role
 from api.context import Info
 from api.types.tier import Tier, ladder_loader
 from domain.members import models
+from domain.sql import Statement, distinct, for_ids
+from domain.tiers.models import Tier as TierModel
 from domain.tiers.services import tier_held
+from domain.versions import Versions
+
+_PUBLIC_ROWS = "SELECT id, display_name, tier_code, tier_level FROM member WHERE erased_at IS NULL AND id IN ({ids})"
 
 
 @strawberry.type(
@@ -28,10 +37,69 @@ class PublicMember:
     )
 
 
-async def public_views(info: Info, members: Sequence[models.Member]) -> list[PublicMember]:
-    """The public views of `members`, placed on the ladder read once for the request: plain
-    values, so that a page of 100 entries costs no resolver per member."""
-    ladder = await ladder_loader(info).load("ladder")
+@dataclass(frozen=True, slots=True)
+class PublicRow:
+    """The columns of a member that the public view shows or needs."""
+
+    id: int
+    display_name: str
+    tier_code: str | None
+    tier_level: int
+
+
+async def public_rows(member_ids: Sequence[int]) -> list[PublicRow | None]:
+    """The members of `member_ids`, in order, in one statement; None for unknown or erased
+    members."""
+    if not member_ids:
+        return []
+    ids = distinct(member_ids)
+    rows = await for_ids(_PUBLIC_ROWS, len(ids)).rows(*ids)
+    found = {int(r["id"]): _row(r) for r in rows}
+    return [found.get(member_id) for member_id in member_ids]
+
+
+_OWN_ROW = Statement(
+    "SELECT id, display_name, tier_code, tier_level FROM member "
+    "WHERE customer_id = $1 AND erased_at IS NULL"
+)
+
+
+async def own_public_row(info: Info) -> PublicRow | None:
+    """The signed-in member's public row (member tokens; None for other callers and for a
+    member not created yet), read once a request in one statement: what reads of the
+    caller's place on a board need, without loading (or creating) the whole member."""
+    context = info.context
+    if context.principal is None or context.principal.role != Role.MEMBER:
+        return None
+
+    async def read(subject: str) -> PublicRow | None:
+        rows = await _OWN_ROW.rows(subject)
+        return _row(rows[0]) if rows else None
+
+    task = context.loaders.get("own_public_row")
+    if task is None:
+        task = context.loaders["own_public_row"] = asyncio.ensure_future(
+            read(context.principal.subject)
+        )
+    return await asyncio.shield(task)
+
+
+def _row(r: dict[str, Any]) -> PublicRow:
+    return PublicRow(int(r["id"]), r["display_name"], r["tier_code"], int(r["tier_level"]))
+
+
+async def public_views(
+    info: Info, members: Sequence[models.Member | PublicRow], versions: Versions | None = None
+) -> list[PublicMember]:
+    """The public views of `members`, placed on the ladder read once for the request (or as
+    of `versions`, when the caller holds a read of them): plain values, so that a page of 100
+    entries costs no resolver per member."""
+    if not members:
+        return []
+    if versions is None:
+        ladder: Sequence[TierModel] = await ladder_loader(info).load("ladder")
+    else:
+        ladder = await info.context.runtime.program.ladder(versions)
     tiers: dict[str, Tier] = {}
     views = []
     for member in members:
@@ -43,22 +111,3 @@ async def public_views(info: Info, members: Sequence[models.Member]) -> list[Pub
             )
         )
     return views
-
-
-def public_members_loader() -> DataLoader[int, models.Member | None]:
-    """Members by id in one query; None for unknown or erased members."""
-
-    async def load(member_ids: Sequence[int]) -> list[models.Member | None]:
-        found = {
-            m.id: m
-            for m in await models.Member.filter(id__in=list(member_ids), erased_at__isnull=True)
-        }
-        return [found.get(member_id) for member_id in member_ids]
-
-    return DataLoader(load_fn=load)
-
-
-async def public_members(info: Info, member_ids: Sequence[int]) -> list[models.Member | None]:
-    """The members of `member_ids`, in order, through the request's loader (batched)."""
-    loader = info.context.loader("public_members", public_members_loader)
-    return list(await loader.load_many(list(member_ids)))

@@ -12,9 +12,10 @@ from strawberry.dataloader import DataLoader
 
 from api.context import Info
 from api.errors import to_client_error
+from api.fragments import cached_object
 from api.types.common import page_size
+from api.types.public_member import own_public_row
 from domain.errors import DomainError
-from domain.members.models import Member as MemberModel
 from domain.rewards import catalogue, coupons, models
 
 
@@ -42,13 +43,17 @@ class CouponStatus(Enum):
     )
 
 
-def can_redeem_loader(member: MemberModel | None, now: datetime) -> DataLoader:
-    """`canRedeem` of many rewards for one member in a constant number of queries."""
+def can_redeem_loader(info: Info) -> DataLoader:
+    """`canRedeem` of many rewards for the signed-in member in one query (False for other
+    callers). The member is read as its public row; one seen for the first time is created."""
 
     async def load(rewards: Sequence[models.Reward]) -> list[bool]:
+        member: catalogue.Holder | None = await own_public_row(info)
+        if member is None:
+            member = await info.context.member_or_none()
         if member is None:
             return [False for _ in rewards]
-        found = await catalogue.can_redeem_all(member, list(rewards), now)
+        found = await catalogue.can_redeem_all(member, list(rewards), info.context.now)
         return [found[r.id] for r in rewards]
 
     return DataLoader(load_fn=load, cache_key_fn=lambda reward: reward.id)
@@ -62,6 +67,7 @@ def rewards_by_id_loader() -> DataLoader[int, models.Reward]:
     return DataLoader(load_fn=load)
 
 
+@cached_object(private=frozenset({"canRedeem"}))
 @strawberry.type(description="Something members spend points on.")
 class Reward:
     model: strawberry.Private[models.Reward]
@@ -113,9 +119,7 @@ class Reward:
         "False for other callers."
     )
     async def can_redeem(self, info: Info) -> bool:
-        member = await info.context.member_or_none()
-        now = info.context.now
-        loader = info.context.loader("rewards.canRedeem", lambda: can_redeem_loader(member, now))
+        loader = info.context.loader("rewards.canRedeem", lambda: can_redeem_loader(info))
         return await loader.load(self.model)
 
 

@@ -51,11 +51,13 @@ class TierProgress:
 
 
 def ladder_loader(info: Info) -> DataLoader[str, list[TierModel]]:
-    """The tier ladder, once per request (from the process's cache: one read of the versions)."""
+    """The tier ladder, once per request (from the process's cache: one read of the versions,
+    shared with the requests that ask at the same time)."""
 
     def factory() -> DataLoader[str, list[TierModel]]:
         async def load(keys: list[str]) -> list[list[TierModel]]:
-            ladder = list((await info.context.runtime.program.current()).ladder)
+            runtime = info.context.runtime
+            ladder = list(await runtime.program.ladder(await runtime.versions.read()))
             return [ladder for _ in keys]
 
         return DataLoader(load_fn=load)

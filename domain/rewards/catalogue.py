@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
@@ -15,8 +16,9 @@ from tortoise.transactions import in_transaction
 from domain.errors import DomainError, InvalidInput, ValidationErrors
 from domain.members.models import Member
 from domain.members.validation import check_text
-from domain.points import ledger
 from domain.rewards.models import DISCOUNT_KINDS, CouponStatus, Redemption, Reward, RewardKind
+from domain.sql import Statement, literals
+from domain.versions import ConfigPart, VersionedCache, Versions, bump_version
 
 REWARD_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_COST_POINTS = 10_000_000
@@ -139,12 +141,11 @@ async def _upsert(code: str, values: dict[str, object], now: datetime) -> tuple[
         # new stock figures.
         reward = await Reward.filter(code=code).select_for_update().first()
         if reward is None:
-            return (
-                await Reward.create(
-                    **values, remaining_stock=values["stock"], created_at=now, updated_at=now
-                ),
-                True,
+            created = await Reward.create(
+                **values, remaining_stock=values["stock"], created_at=now, updated_at=now
             )
+            await bump_version(ConfigPart.REWARDS)
+            return created, True
         new_stock: int | None = values["stock"]  # type: ignore[assignment]
         if new_stock is None:
             remaining = None
@@ -158,12 +159,30 @@ async def _upsert(code: str, values: dict[str, object], now: datetime) -> tuple[
             changed["updated_at"] = now
             await Reward.filter(id=reward.id).update(**changed)
             await reward.refresh_from_db()
+            await bump_version(ConfigPart.REWARDS)
         return reward, False
 
 
 async def active_rewards() -> list[Reward]:
     """The rewards on offer, cheapest first."""
     return await Reward.filter(active=True).order_by("cost_points", "id")
+
+
+class RewardCatalogue:
+    """The rewards on offer, kept per process and read again only when the catalogue's
+    version moved (an admin's change, or a unit of limited stock taken or returned). What it
+    returns is shared by concurrent requests: treat it as read-only."""
+
+    def __init__(self) -> None:
+        self._active = VersionedCache(ConfigPart.REWARDS, _active_tuple)
+
+    async def active(self, versions: Versions) -> tuple[Reward, ...]:
+        """`active_rewards()` as of `versions`."""
+        return await self._active.get(versions)
+
+
+async def _active_tuple() -> tuple[Reward, ...]:
+    return tuple(await active_rewards())
 
 
 async def all_rewards() -> list[Reward]:
@@ -186,7 +205,17 @@ async def held_counts(member_id: int, reward_ids: Sequence[int]) -> dict[int, in
     return {r["reward_id"]: r["n"] for r in rows}
 
 
-def redeemable(reward: Reward, member: Member, balance: int, held: int) -> bool:
+class Holder(Protocol):
+    """What redeeming needs to know of a member (a `Member` row, or its two columns)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def tier_level(self) -> int: ...
+
+
+def redeemable(reward: Reward, member: Holder, balance: int, held: int) -> bool:
     """Whether the member could redeem the reward now: on offer, tier, stock, limit, points."""
     return (
         reward.active
@@ -197,14 +226,32 @@ def redeemable(reward: Reward, member: Member, balance: int, held: int) -> bool:
     )
 
 
+#: The member's balance (the row without a reward) and coupons held per reward, in one read.
+_BALANCE_AND_HELD = Statement(f"""
+    SELECT CAST(NULL AS BIGINT) AS reward_id,
+        SUM(CASE WHEN delta > 0 AND remaining > 0 AND (expires_at IS NULL OR expires_at > $1)
+            AND available_at <= $1 THEN remaining ELSE 0 END) AS n
+    FROM points_entry WHERE member_id = $2
+    UNION ALL
+    SELECT reward_id, COUNT(*) AS n FROM redemption
+    WHERE member_id = $2 AND status IN ({literals(s.value for s in HELD_STATUSES)})
+    GROUP BY reward_id
+""")
+
+
 async def can_redeem_all(
-    member: Member, rewards: Sequence[Reward], now: datetime
+    member: Holder, rewards: Sequence[Reward], now: datetime
 ) -> dict[int, bool]:
-    """`redeemable` for many rewards in a constant number of queries."""
+    """`redeemable` for many rewards in one query (the balance as `ledger.summary` counts
+    it, and the coupons held)."""
     if not rewards:
         return {}
-    balance = (await ledger.summary(member.id, now)).balance
-    held = await held_counts(member.id, [r.id for r in rewards])
+    balance, held = 0, {}
+    for row in await _BALANCE_AND_HELD.rows(now, member.id):
+        if row["reward_id"] is None:
+            balance = int(row["n"] or 0)
+        else:
+            held[int(row["reward_id"])] = int(row["n"])
     return {r.id: redeemable(r, member, balance, held.get(r.id, 0)) for r in rewards}
 
 

@@ -21,6 +21,7 @@ from domain.rewards.catalogue import HELD_STATUSES
 from domain.rewards.coupon_codes import stored_form
 from domain.rewards.events import CouponCancelled, CouponExpired, CouponUsed
 from domain.rewards.models import CouponStatus, Redemption, Reward
+from domain.versions import ConfigPart, bump_version
 
 ORDER_ID_MAX = 128
 EXPIRY_BATCH = 200
@@ -166,6 +167,7 @@ async def _return_stock(reward: Reward) -> None:
         return
     out = await Redemption.filter(reward_id=reward.id, status__in=HELD_STATUSES).count()
     await Reward.filter(id=reward.id).update(remaining_stock=max(0, locked.stock - out))
+    await bump_version(ConfigPart.REWARDS)
 
 
 async def coupons_of(

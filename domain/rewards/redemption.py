@@ -28,6 +28,7 @@ from domain.rewards.catalogue import HELD_STATUSES
 from domain.rewards.coupon_codes import draw_coupon_code
 from domain.rewards.events import RewardGranted, RewardRedeemed
 from domain.rewards.models import Redemption, Reward
+from domain.versions import ConfigPart, bump_version
 
 MAX_KEY_LENGTH = 128
 #: Draws of a coupon code before giving up (a collision of 67-bit codes is already unheard of).
@@ -173,6 +174,8 @@ async def _take_stock(reward: Reward, member: Member) -> None:
     )
     if taken != 1:
         raise OutOfStock(_text(member, "out_of_stock"), ["input", "rewardId"])
+    # The catalogue shows the stock: every process reads it again.
+    await bump_version(ConfigPart.REWARDS)
 
 
 async def _issue(

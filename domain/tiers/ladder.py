@@ -36,6 +36,17 @@ class TierSpec:
     benefits: tuple[str, ...] = field(default_factory=tuple)
 
 
+class Holder(Protocol):
+    """What placing a member on the ladder reads of the member (a `Member` row, or a row of
+    those two columns)."""
+
+    @property
+    def tier_code(self) -> str | None: ...
+
+    @property
+    def tier_level(self) -> int: ...
+
+
 class Rung(Protocol):
     """The part of a tier that placement needs (a `Tier` row or a `TierSpec`)."""
 

@@ -20,7 +20,7 @@ from domain.members.models import Member
 from domain.points.ledger import lock_member
 from domain.points.rules import earning_rules
 from domain.tiers.events import TierChanged
-from domain.tiers.ladder import TierSpec, next_rung, qualified_rung, validate_ladder
+from domain.tiers.ladder import Holder, TierSpec, next_rung, qualified_rung, validate_ladder
 from domain.tiers.models import Tier
 from domain.tiers.qualification import qualifying_points
 from domain.versions import ConfigPart, bump_version
@@ -47,7 +47,7 @@ async def tier_ladder() -> list[Tier]:
     return tiers or [default_base_tier()]
 
 
-def tier_held(member: Member, ladder: Sequence[Tier]) -> Tier:
+def tier_held(member: Holder, ladder: Sequence[Tier]) -> Tier:
     """The tier the member holds now, from their stored code (or level) on the ladder."""
     for tier in ladder:
         if member.tier_code is not None and tier.code == member.tier_code:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
+from domain.versions import VersionReader
+from gamification.leaderboards.definitions import BoardCatalogue
 from gamification.leaderboards.store import BoardKey, LeaderboardStore
 from gamification.leaderboards.throttle import publish_throttled
 
@@ -38,11 +40,15 @@ class Boards:
         *,
         publish_interval_ms: int = 1000,
         retention_seconds: int = CLOSED_PERIOD_RETENTION_SECONDS,
+        versions: VersionReader | None = None,
     ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.tz = tz
         self.store = LeaderboardStore(redis, prefix)
+        #: Board definitions kept in this process, checked against `versions`.
+        self.catalogue = BoardCatalogue()
+        self.versions = versions if versions is not None else VersionReader()
         self.publish_interval_ms = publish_interval_ms
         self.retention_seconds = retention_seconds
         self._publishing: set[asyncio.Task[None]] = set()

@@ -9,6 +9,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.versions import ConfigPart, VersionedCache, Versions, bump_version
 from gamification.leaderboards.models import LeaderboardDefinition, LeaderboardMetric, RegionField
 from gamification.leaderboards.periods import LeaderboardWindow
 
@@ -96,6 +97,7 @@ async def save_definition(
                 code=spec.code, defaults={**values, "created_at": now}
             )
             if created:
+                await bump_version(ConfigPart.LEADERBOARDS)
                 return definition, True
             existing = definition
         reshaped = (
@@ -105,6 +107,7 @@ async def save_definition(
         )
         await LeaderboardDefinition.filter(id=existing.id).update(**values)
         await existing.refresh_from_db()
+        await bump_version(ConfigPart.LEADERBOARDS)
         return existing, reshaped
 
 
@@ -119,3 +122,22 @@ async def get_definition(code: str) -> LeaderboardDefinition:
 async def list_definitions() -> list[LeaderboardDefinition]:
     """Every board, by code."""
     return await LeaderboardDefinition.all().order_by("code")
+
+
+async def _by_code() -> dict[str, LeaderboardDefinition]:
+    return {d.code: d for d in await list_definitions()}
+
+
+class BoardCatalogue:
+    """Every board's definition, kept per process and read again only when an admin changed
+    one (`ConfigPart.LEADERBOARDS`). What it returns is shared: treat it as read-only."""
+
+    def __init__(self) -> None:
+        self._boards = VersionedCache(ConfigPart.LEADERBOARDS, _by_code)
+
+    async def all(self, versions: Versions) -> list[LeaderboardDefinition]:
+        """Every board, by code."""
+        return list((await self._boards.get(versions)).values())
+
+    async def find(self, versions: Versions, code: str) -> LeaderboardDefinition | None:
+        return (await self._boards.get(versions)).get(code)

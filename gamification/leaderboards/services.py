@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from domain.members.models import Member
+from domain.versions import Versions
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.definitions import (
     LeaderboardSpec,
-    get_definition,
     save_definition,
     windows_of,
 )
@@ -45,6 +46,12 @@ class OpenBoard:
     region: str | None
     period: Period
     key: BoardKey
+    #: The configuration versions the definition was checked against.
+    versions: Versions
+
+
+#: How old the definitions a read of a board uses may be: a board may be this stale anyway.
+DEFINITIONS_MAX_AGE = 1.0
 
 
 async def open_board(
@@ -52,16 +59,24 @@ async def open_board(
     code: str,
     window: LeaderboardWindow,
     region: str | None,
-    member: Member | None,
+    member: Callable[[], Awaitable[Member | None]],
     now: datetime,
 ) -> OpenBoard:
     """The current period of board `code` in `window` and `region`. On a board kept per
-    region, no region means the signed-in member's own.
+    region, no region means the signed-in member's own (`member` is asked only then).
+
+    The definition comes from the process's catalogue, checked against versions read at most
+    a second ago (a board unknown to them is looked up again with versions read now).
 
     Raises NotFound (no such board), InvalidInput on `window` (not kept by the board) or on
     `region` (given for a board without regions, or missing and not known for the member).
     """
-    definition = await get_definition(code)
+    versions = await boards.versions.read(DEFINITIONS_MAX_AGE)
+    definition = await boards.catalogue.find(versions, code)
+    if definition is None:
+        definition = await boards.catalogue.find(await boards.versions.read(), code)
+    if definition is None:
+        raise NotFound(f"no leaderboard {code!r}", ["code"])
     if window not in windows_of(definition):
         raise InvalidInput(f"the board {code!r} is not kept {window.value}", ["window"])
     key_region: str | None = None
@@ -71,8 +86,10 @@ async def open_board(
     else:
         field = RegionField(definition.region_field)
         key_region = normalise_region(field, region)
-        if key_region is None and member is not None:
-            key_region = member_region(definition, member)
+        if key_region is None:
+            signed_in = await member()
+            if signed_in is not None:
+                key_region = member_region(definition, signed_in)
         if key_region is None:
             raise InvalidInput(
                 f"the board {code!r} is kept per {field.value.lower()}: give a region",
@@ -85,4 +102,5 @@ async def open_board(
         region=key_region,
         period=period,
         key=BoardKey(code, window, period.key, key_region),
+        versions=versions,
     )

@@ -1,0 +1,372 @@
+"""A fragment cache: the completed answers of public subtrees, kept per process.
+
+What many callers read alike (a board's top page, a catalogue's own fields) is executed once
+per change and then served from memory. A field opts in with `cache_hint` in its strawberry
+metadata, naming how long its answer may be kept (`max_age`) and what identifies the data
+behind it (`key`, from the field's parent value and the request's context: a board's key,
+the version of a catalogue). Only public fields may opt in: nothing under a cached field may
+depend on who asks (graphql-ruby's `cache_fragment` and Apollo's `@cacheControl(scope:
+PUBLIC)` are the models).
+
+The cache sits in graphql-core's executor (`CachingExecutionContext.execute_field`, given to
+strawberry as its `execution_context_class`): a hit returns the subtree as graphql-core
+completed it before, so no resolver and no field completion runs; a miss executes the field as
+usual and keeps the result when no error occurred under it. A key holds everything the answer
+depends on: the field, the data's key, the selection under the field (its place in the
+document, whose text is part of the key) and the operation's variables.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+METADATA_KEY = "fidelio.cache"
+_DEFINITION = "strawberry-definition"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHint:
+    """How a field's completed subtree may be kept."""
+
+    #: Seconds a completed answer may be served after its execution began.
+    max_age: float
+    #: (parent value, context) -> what identifies the data behind the answer, including its
+    #: version; None (or an awaitable of None) when this answer must not be kept.
+    key: Callable[[Any, Any], Hashable | Awaitable[Hashable] | None]
+
+
+def cache_hint(
+    max_age: float, key: Callable[[Any, Any], Hashable | Awaitable[Hashable] | None]
+) -> dict[str, CacheHint]:
+    """Metadata for `strawberry.field(metadata=...)`: keep this public field's answer."""
+    if max_age <= 0:
+        raise ValueError("max_age must be positive")
+    return {METADATA_KEY: CacheHint(max_age, key)}
+
+
+class FragmentStore:
+    """Completed subtrees by key, each until its deadline; the oldest go first when full.
+    One per process (the runtime holds it)."""
+
+    def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[Hashable, tuple[float, Any]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> tuple[bool, Any]:
+        entry = self._entries.get(key)
+        if entry is not None:
+            if entry[0] > self.clock():
+                self.hits += 1
+                return True, entry[1]
+            del self._entries[key]
+        self.misses += 1
+        return False, None
+
+    def put(self, key: Hashable, value: Any, deadline: float) -> None:
+        if deadline <= self.clock():
+            return
+        self._entries.pop(key, None)
+        while len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = (deadline, value)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectHint:
+    """How the shared fields of an object type may be kept: all its fields but `private`
+    ones (GraphQL names), which are executed for every request and merged in."""
+
+    max_age: float
+    #: None: the values of the type's plain fields (every shared field must be one).
+    key: Callable[[Any, Any], Hashable | None] | None
+    private: frozenset[str]
+
+
+OBJECT_ATTRIBUTE = "__fidelio_cache__"
+
+
+def cached_object(
+    key: Callable[[Any, Any], Hashable | None] | None = None,
+    *,
+    private: frozenset[str] = frozenset(),
+    max_age: float = 60.0,
+) -> Callable[[type], type]:
+    """Class decorator (put it above `@strawberry.type`): keep the completed shared fields of
+    this type's objects under `key(value, context)`, which must say everything those fields
+    show (the values themselves, or an id with the version of the data). Without `key`, the
+    values of the type's plain fields are the key, and a shared field with a resolver is
+    refused when the schema is built. `private` names the fields (GraphQL names) that depend
+    on who asks: those run on every request."""
+    if max_age <= 0:
+        raise ValueError("max_age must be positive")
+
+    def mark(cls: type) -> type:
+        setattr(cls, OBJECT_ATTRIBUTE, ObjectHint(max_age, key, frozenset(private)))
+        return cls
+
+    return mark
+
+
+def object_hints_of(schema: GraphQLSchema) -> dict[str, ObjectHint]:
+    """Every object type of `schema` marked with `cached_object`, by type name."""
+    hints: dict[str, ObjectHint] = {}
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        definition = (graphql_type.extensions or {}).get(_DEFINITION)
+        hint = getattr(getattr(definition, "origin", None), OBJECT_ATTRIBUTE, None)
+        if isinstance(hint, ObjectHint):
+            unknown = hint.private - set(graphql_type.fields)
+            if unknown:
+                raise ValueError(f"{graphql_type.name} has no fields {sorted(unknown)}")
+            if hint.key is None:
+                hint = ObjectHint(hint.max_age, _plain_values(graphql_type, hint), hint.private)
+            hints[graphql_type.name] = hint
+    return hints
+
+
+def _plain_values(graphql_type: GraphQLObjectType, hint: ObjectHint) -> Callable[[Any, Any], Any]:
+    """A key of the values of every shared field, each a plain attribute of the value."""
+    names = []
+    for name, field in graphql_type.fields.items():
+        if name in hint.private:
+            continue
+        definition = (field.extensions or {}).get(_DEFINITION)
+        if definition is None or getattr(definition, "base_resolver", None) is not None:
+            raise ValueError(
+                f"{graphql_type.name}.{name} has a resolver: mark it private or give a key"
+            )
+        names.append(definition.python_name)
+    read = operator.attrgetter(*names)
+    return lambda value, _: read(value)
+
+
+def hints_of(schema: GraphQLSchema) -> dict[tuple[str, str], CacheHint]:
+    """Every field of `schema` that opted in, by (type name, field name)."""
+    hints: dict[tuple[str, str], CacheHint] = {}
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for name, field in graphql_type.fields.items():
+            definition = (field.extensions or {}).get(_DEFINITION)
+            hint = getattr(definition, "metadata", {}).get(METADATA_KEY)
+            if isinstance(hint, CacheHint):
+                hints[(graphql_type.name, name)] = hint
+    return hints
+
+
+class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's execution context, with the fragment cache in front of hinted fields.
+
+    The hints come from the schema (`hints_of`, set on a subclass by `caching_context`); the
+    store and whether a request may read it come from the request's context: its
+    `fragments` (a FragmentStore) and `fresh_fragments` (True: execute, then keep).
+    """
+
+    cache_hints: dict[tuple[str, str], CacheHint] = {}
+    object_hints: dict[str, ObjectHint] = {}
+
+    def execute_fields(  # type: ignore[override]  # the executor's own signature, passed on
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: dict[str, Any],
+        position_context: Any,
+    ) -> Any:
+        hint = self.object_hints.get(parent_type.name)
+        store: FragmentStore | None = getattr(self.context_value, "fragments", None)
+        if hint is None or store is None or path is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        shared = [
+            name
+            for name, details in grouped_field_set.items()
+            if details[0].node.name.value not in hint.private
+        ]
+        selection = (
+            self._selection([d for name in shared for d in grouped_field_set[name]])
+            if shared
+            else None
+        )
+        data_key = hint.key(source_value, self.context_value) if selection is not None else None
+        if data_key is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        key = (parent_type.name, data_key, selection)
+        if not getattr(self.context_value, "fresh_fragments", False):
+            found, kept = store.get(key)
+            if found:
+                rest = {n: d for n, d in grouped_field_set.items() if n not in kept}
+                if not rest:
+                    return dict(kept)
+                own = super().execute_fields(
+                    parent_type, source_value, path, rest, position_context
+                )
+                order = list(grouped_field_set)
+
+                def merged(values: dict[str, Any]) -> dict[str, Any]:
+                    return {n: kept[n] if n in kept else values[n] for n in order}
+
+                if self.is_awaitable(own):
+
+                    async def merge_when_done() -> dict[str, Any]:
+                        return merged(await own)
+
+                    return merge_when_done()
+                return merged(own)
+        deadline = store.clock() + hint.max_age
+        result = super().execute_fields(
+            parent_type, source_value, path, grouped_field_set, position_context
+        )
+
+        def keep(values: dict[str, Any]) -> None:
+            if self._clean(path, shared):
+                store.put(key, {n: values[n] for n in shared if n in values}, deadline)
+
+        if self.is_awaitable(result):
+
+            async def keep_when_done() -> dict[str, Any]:
+                values = await result
+                keep(values)
+                return values
+
+            return keep_when_done()
+        keep(result)
+        return result
+
+    def _clean(self, path: Path, names: list[str]) -> bool:
+        """No error was raised under `path` at any of `names`."""
+        errors = self.collected_errors.errors
+        if not errors:
+            return True
+        prefix = path.as_list()
+        size = len(prefix)
+        wanted = set(names)
+        return not any(
+            e.path is not None
+            and len(e.path) > size
+            and list(e.path[:size]) == prefix
+            and e.path[size] in wanted
+            for e in errors
+        )
+
+    def execute_field(  # type: ignore[override]  # the executor's own signature, passed on
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        first = field_details_list[0]
+        hint = self.cache_hints.get((parent_type.name, first.node.name.value))
+        store: FragmentStore | None = getattr(self.context_value, "fragments", None)
+        if hint is None or store is None:
+            return super().execute_field(
+                parent_type, source, field_details_list, path, position_context
+            )
+        selection = self._selection(field_details_list)
+        data_key = hint.key(source, self.context_value) if selection is not None else None
+        run = (parent_type, source, field_details_list, path, position_context)
+        if self.is_awaitable(data_key):
+
+            async def keyed() -> Any:
+                result = self._cached(await data_key, selection, hint, store, run)
+                return await result if self.is_awaitable(result) else result
+
+            return keyed()
+        return self._cached(data_key, selection, hint, store, run)
+
+    def _cached(
+        self,
+        data_key: Hashable | None,
+        selection: Hashable,
+        hint: CacheHint,
+        store: FragmentStore,
+        run: tuple[Any, ...],
+    ) -> Any:
+        if data_key is None:
+            return super().execute_field(*run)
+        parent_type, _, field_details_list, path, _ = run
+        key = (parent_type.name, field_details_list[0].node.name.value, data_key, selection)
+        if not getattr(self.context_value, "fresh_fragments", False):
+            found, value = store.get(key)
+            if found:
+                return value
+        deadline = store.clock() + hint.max_age
+        result = super().execute_field(*run)
+        if self.is_awaitable(result):
+
+            async def keep_when_done() -> Any:
+                value = await result
+                self._keep(store, key, value, deadline, path)
+                return value
+
+            return keep_when_done()
+        self._keep(store, key, result, deadline, path)
+        return result
+
+    def _keep(
+        self, store: FragmentStore, key: Hashable, value: Any, deadline: float, path: Path
+    ) -> None:
+        """Keep `value` unless an error was raised at or under `path` (an error answer is
+        the request's, and its error list would not come with a hit)."""
+        errors = self.collected_errors.errors
+        if errors:
+            prefix = path.as_list()
+            size = len(prefix)
+            if any(e.path is not None and list(e.path[:size]) == prefix for e in errors):
+                return
+        store.put(key, value, deadline)
+
+    def _selection(self, field_details_list: Any) -> Hashable | None:
+        """What the subtree asks for: where its nodes sit in the document's text (the text
+        itself is part of the key, so equal spans of other documents never meet) and the
+        operation's variables. None when that cannot be told (no locations, fragment
+        arguments, deferred parts): such a subtree is not kept."""
+        spans = []
+        body = None
+        for details in field_details_list:
+            loc = details.node.loc
+            if loc is None or details.defer_usage is not None:
+                return None
+            if details.fragment_variable_values is not None:
+                return None
+            spans.append((loc.start, loc.end))
+            body = loc.source.body
+        variables = self.variable_values.coerced
+        frozen = repr(sorted(variables.items())) if variables else ""
+        return (body, tuple(spans), frozen)
+
+
+def caching_context(schema: strawberry.Schema) -> None:
+    """Give `schema` an execution context that serves its hinted fields from the cache."""
+    schema.execution_context_class = type(
+        "SchemaCachingExecutionContext",
+        (CachingExecutionContext,),
+        {
+            "cache_hints": hints_of(schema._schema),
+            "object_hints": object_hints_of(schema._schema),
+        },
+    )
