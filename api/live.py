@@ -5,6 +5,11 @@ the fan-out subscribes the shared connection to a channel while at least one sub
 it and hands each message to every subscriber's queue. A subscriber that falls behind keeps
 only the latest messages (its queue is bounded), which is what live views need: the latest
 state, not every change. Works the same on fakeredis in one process (the embedded setup).
+
+When the connection to Redis breaks (a restart), the client reconnects and subscribes again on
+its own, but whatever was published meanwhile never reaches this process. Listeners that follow
+a state (a board) rather than a stream ask for `resync`: once the fan-out reads again after a
+failure, each of their queues receives `RESYNC`, their cue to read the current state afresh.
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ log = logging.getLogger("fidelio.live")
 
 _QUEUE_SIZE = 8
 _POLL_SECONDS = 0.25
+_RETRY_SECONDS = 0.5
+
+#: Put in the queues of `resync` listeners after the connection came back: messages may have
+#: been missed, read the current state.
+RESYNC = "fidelio:resync"
 
 
 class ChannelFanout:
@@ -29,14 +39,20 @@ class ChannelFanout:
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._queues: dict[str, set[asyncio.Queue[str]]] = {}
+        self._resyncing: set[asyncio.Queue[str]] = set()
         self._lock = asyncio.Lock()
         self._closing = False
 
     @contextlib.asynccontextmanager
-    async def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
+    async def listen(
+        self, channel: str, *, resync: bool = False
+    ) -> AsyncIterator[asyncio.Queue[str]]:
         """A queue receiving the messages published on `channel` from now on, until the
-        context exits. Once entered, the process is subscribed on Redis."""
+        context exits. Once entered, the process is subscribed on Redis. With `resync`, the
+        queue also receives `RESYNC` whenever the connection came back after a failure."""
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=_QUEUE_SIZE)
+        if resync:
+            self._resyncing.add(queue)
         async with self._lock:
             if self._pubsub is None:
                 self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
@@ -50,6 +66,7 @@ class ChannelFanout:
         try:
             yield queue
         finally:
+            self._resyncing.discard(queue)
             async with self._lock:
                 listeners = self._queues.get(channel, set())
                 listeners.discard(queue)
@@ -65,24 +82,30 @@ class ChannelFanout:
     async def _read(self) -> None:
         # Polls with a short timeout and stops on a flag rather than on cancellation: a read
         # cancelled midway tears the client's connection down (and hangs fakeredis's).
+        broken = False
         while not self._closing:
             try:
                 message = await self._pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=_POLL_SECONDS
                 )
-            except Exception:
+            except Exception as error:
                 # The client reconnects and subscribes again on the next read.
-                log.exception("reading from Redis pub/sub failed")
-                await asyncio.sleep(1.0)
+                if not broken:
+                    log.warning("reading from Redis pub/sub failed, retrying: %s", error)
+                broken = True
+                await asyncio.sleep(_RETRY_SECONDS)
                 continue
+            if broken:
+                broken = False
+                log.info("reading from Redis pub/sub again; live listeners resync")
+                for queue in list(self._resyncing):
+                    _offer(queue, RESYNC)
             if message is None or message.get("type") != "message":
                 continue
             channel = _text(message["channel"])
             data = _text(message["data"])
             for queue in list(self._queues.get(channel, ())):
-                if queue.full():
-                    queue.get_nowait()  # drop the oldest: the latest state matters
-                queue.put_nowait(data)
+                _offer(queue, data)
 
     async def close(self) -> None:
         """Stop reading and drop the shared connection (the runtime's stop)."""
@@ -96,6 +119,12 @@ class ChannelFanout:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
             self._pubsub = None
+
+
+def _offer(queue: asyncio.Queue[str], data: str) -> None:
+    if queue.full():
+        queue.get_nowait()  # drop the oldest: the latest state matters
+    queue.put_nowait(data)
 
 
 def _text(value: str | bytes) -> str:

@@ -16,6 +16,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.db import close_database, open_database
 from api.fragments import FragmentStore
@@ -126,6 +130,7 @@ class Runtime:
         self._tasks.clear()
         if self.boards is not None:
             await self.boards.announced()
+            await self.boards.close()
         if self.fanout is not None:
             await self.fanout.close()
         await self.gateway.close()
@@ -135,9 +140,34 @@ class Runtime:
             self._database_open = False
 
 
+#: Connections one process keeps to Redis at most. A burst of commands beyond it (say the
+#: announcements of an outbox backlog replayed after an outage) waits for a free connection,
+#: up to `REDIS_POOL_WAIT_SECONDS`, rather than failing with "Too many connections".
+REDIS_MAX_CONNECTIONS = 50
+REDIS_POOL_WAIT_SECONDS = 10.0
+#: A connection idle this long is checked (PING) before use: after a Redis restart the pool's
+#: old connections are dead, and are replaced rather than handed out.
+REDIS_HEALTH_CHECK_SECONDS = 5
+
+
 def make_redis(settings: Settings) -> aioredis.Redis:
+    """The process's Redis client. On a real server: a blocking pool (bounded, waits for a
+    connection instead of raising), health checks of idle connections, and a few retries with
+    jittered backoff on connection errors and timeouts (a restart is survived by reconnecting;
+    a longer outage raises to the caller, who retries at its own pace)."""
     if settings.redis_url:
-        return aioredis.from_url(settings.redis_url, decode_responses=True)
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            max_connections=REDIS_MAX_CONNECTIONS,
+            timeout=REDIS_POOL_WAIT_SECONDS,
+            health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
+            socket_connect_timeout=2.0,
+            socket_keepalive=True,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
+        return aioredis.Redis.from_pool(pool)
     import fakeredis
 
     # The embedded default: one process only (pub/sub and counters live in this process).

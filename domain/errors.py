@@ -71,6 +71,12 @@ class InvalidCode(DomainError):
     code = "INVALID_CODE"
 
 
+class AlreadyUsed(DomainError):
+    """A coupon (or a drop's code) already used for another order."""
+
+    code = "ALREADY_USED"
+
+
 class SelfReferral(DomainError):
     code = "SELF_REFERRAL"
 

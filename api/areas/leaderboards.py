@@ -159,7 +159,9 @@ class Subscription:
         first = await _open(info, code, window, region)
         runtime = info.context.runtime
         fanout = runtime.fanout if runtime.fanout is not None else ChannelFanout(runtime.redis)
-        async with fanout.listen(first.boards.store.changes_channel(first.board.key)) as changes:
+        channel = first.boards.store.changes_channel(first.board.key)
+        # resync: after a Redis outage the board is read again, whatever was missed.
+        async with fanout.listen(channel, resync=True) as changes:
             while True:
                 await changes.get()
                 # Each push is a fresh read: new loaders, and the period current now.

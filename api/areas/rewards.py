@@ -94,7 +94,8 @@ class UseCouponPayload:
         description="For a drop's code (DR-...): the reserved or won unit, now bought.",
     )
     user_errors: list[UserError] = strawberry.field(
-        description="INVALID_CODE (unknown, already used or cancelled) or EXPIRED."
+        description="INVALID_CODE (unknown or cancelled), ALREADY_USED (for another order) "
+        "or EXPIRED."
     )
 
 

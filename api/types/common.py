@@ -29,6 +29,11 @@ class ErrorCode(Enum):
     INVALID_CODE = "INVALID_CODE"
     SELF_REFERRAL = "SELF_REFERRAL"
     RATE_LIMITED = "RATE_LIMITED"
+    ALREADY_USED = strawberry.enum_value(
+        "ALREADY_USED",
+        description="The coupon was already used, for another order (the same order again "
+        "is a retry and succeeds).",
+    )
 
 
 @strawberry.enum(description="Where a purchase was made.")
@@ -44,7 +49,10 @@ class UserError:
     field: list[str] | None = strawberry.field(
         description='Path to the input field at fault, e.g. ["input", "amount"].'
     )
-    message: str = strawberry.field(description="A sentence for people, in English.")
+    message: str = strawberry.field(
+        description="A sentence for people: in the member's language (their locale; English "
+        "when it is not supported) for what a member is refused, in English otherwise."
+    )
 
 
 def user_errors(error: DomainError) -> list[UserError]:

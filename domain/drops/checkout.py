@@ -19,7 +19,7 @@ from domain.codes import read_code
 from domain.drops.claims import COUPON_PREFIX
 from domain.drops.events import DropClaimCompleted
 from domain.drops.models import CancelReason, DropClaim, DropClaimStatus
-from domain.errors import Expired, InvalidCode, InvalidInput
+from domain.errors import AlreadyUsed, Expired, InvalidCode, InvalidInput
 from domain.events import record_event
 
 MAX_ORDER_ID = 128
@@ -47,8 +47,8 @@ async def complete_drop_claim(code: str, order_id: str, now: datetime) -> DropCl
     """Mark the reserved or won unit behind `code` as bought by the shop's `order_id`, once.
 
     Completing again with the same order returns the claim unchanged. Raises InvalidCode (no
-    such code, a lost raffle, or already used for another order) and Expired (the reservation
-    ran out, or was released back to stock).
+    such code, a lost raffle), AlreadyUsed (already used for another order) and Expired (the
+    reservation ran out, or was released back to stock).
     """
     order_id = order_id.strip()
     if not 1 <= len(order_id) <= MAX_ORDER_ID:
@@ -83,7 +83,7 @@ async def complete_drop_claim(code: str, order_id: str, now: datetime) -> DropCl
     if completed or claim.order_id == order_id:
         return claim
     if claim.completed_at is not None:
-        raise InvalidCode("this coupon has already been used", field)
+        raise AlreadyUsed("this coupon has already been used", field)
     if claim.status == DropClaimStatus.CANCELLED and claim.cancel_reason != CancelReason.EXPIRED:
         raise InvalidCode("this coupon code is not valid", field)
     raise Expired("this reservation expired and the unit went back to stock", field)

@@ -1,4 +1,4 @@
-"""What members read about a drop, in their language (Spanish and English; English otherwise).
+"""What members read about a drop, in their language (`domain.messages`: English otherwise).
 
 Times are written in UTC in ISO form with the zone spelled out, so that the app can reformat
 them and nobody misreads a local time.
@@ -7,6 +7,8 @@ them and nobody misreads a local time.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
+from domain import messages
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -40,10 +42,10 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def language(locale: str | None) -> str:
-    """The supported language for a locale such as `es-ES` or `en_GB` (English by default)."""
-    lang = (locale or "en").replace("_", "-").split("-")[0].lower()
-    return lang if lang in MESSAGES else "en"
+CATALOGUE = messages.Catalogue(MESSAGES)
+
+#: The language a locale reads (kept here for the drops area's callers).
+language = messages.language
 
 
 def format_time(at: datetime) -> str:
@@ -51,7 +53,8 @@ def format_time(at: datetime) -> str:
 
 
 def message(locale: str | None, key: str, **values: object) -> str:
-    text = MESSAGES[language(locale)][key]
-    return text.format(
-        **{k: format_time(v) if isinstance(v, datetime) else v for k, v in values.items()}
+    return CATALOGUE.text(
+        locale,
+        key,
+        **{k: format_time(v) if isinstance(v, datetime) else v for k, v in values.items()},
     )

@@ -21,3 +21,14 @@ class MemberMoved(DomainEvent):
     the member."""
 
     member_id: int
+
+
+@dataclass(frozen=True)
+class DeviceMoved(DomainEvent):
+    """A push token another member had registered was registered by this member (an app
+    installation that changed hands): the token is theirs now, and pushes still queued for the
+    previous member must not reach it."""
+
+    device_id: int
+    from_member_id: int
+    to_member_id: int

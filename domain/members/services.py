@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,7 +13,7 @@ from tortoise.transactions import in_transaction
 from domain.errors import DomainError, InvalidInput, ValidationErrors
 from domain.events import record_event
 from domain.members import validation
-from domain.members.events import MemberMoved
+from domain.members.events import DeviceMoved, MemberMoved
 from domain.members.models import Device, Member, Platform
 from domain.sql import Statement
 
@@ -20,6 +21,8 @@ from domain.sql import Statement
 REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERRAL_CODE_LENGTH = 8
 CUSTOMER_ID_MAX = 128
+
+log = logging.getLogger("fidelio.members")
 
 
 def new_referral_code() -> str:
@@ -141,7 +144,10 @@ async def update_profile(member: Member, changes: ProfileChanges, now: datetime)
 async def register_device(
     member: Member, token: str, platform: Platform, app_version: str | None, now: datetime
 ) -> Device:
-    """Attach a push token to the member; a token registered by another member moves here."""
+    """Attach a push token to the member. The token belongs to the app installation: one
+    registered by another member moves here (whoever signs in on it now gets its pushes). A
+    move is logged and raises `DeviceMoved`, so that pushes still queued for the previous
+    member are withdrawn from the token."""
     token = validation.check_text(token, ["input", "token"], max_length=512, min_length=1)
     if app_version is not None:
         app_version = validation.check_text(app_version, ["input", "appVersion"], max_length=32)
@@ -160,11 +166,25 @@ async def register_device(
                     )
             except IntegrityError:
                 device = await Device.filter(token=token).select_for_update().get()
+        previous_member_id = device.member_id
         device.member_id = member.id
         device.platform = platform
         device.app_version = app_version
         device.last_seen_at = now
         await device.save(update_fields=["member_id", "platform", "app_version", "last_seen_at"])
+        if previous_member_id != member.id:
+            log.info(
+                "push device %s moved from member %s to member %s",
+                device.id,
+                previous_member_id,
+                member.id,
+            )
+            await record_event(
+                DeviceMoved(
+                    device_id=device.id, from_member_id=previous_member_id, to_member_id=member.id
+                ),
+                now,
+            )
         return device
 
 

@@ -26,6 +26,7 @@ from domain.points.models import EntryKind, PointsEntry
 from domain.points.rules import earning_rules
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
 from domain.purchases.models import Purchase, Refund
+from domain.referrals import messages
 from domain.referrals.events import ReferralCancelled, ReferralCompleted
 from domain.referrals.models import Referral, ReferralStatus
 
@@ -40,34 +41,39 @@ def normalise_referral_code(code: str) -> str | None:
     return text
 
 
+def _text(member: Member, key: str) -> str:
+    return messages.CATALOGUE.text(member.locale, key)
+
+
 async def apply_referral_code(member: Member, code: str, now: datetime) -> Member:
     """Record that `member` was referred by the owner of `code`; returns the referrer.
 
     Allowed once per member and only before their first purchase. Raises `InvalidCode`
     (no member has this code), `SelfReferral` (the member's own code) or `NotEligible` (the
-    member already applied a code, already purchased, or referred the code's owner).
+    member already applied a code, already purchased, or referred the code's owner), with
+    messages in the member's language.
     """
     stored = normalise_referral_code(code)
     if stored is None:
-        raise InvalidCode("this is not a referral code", CODE_FIELD)
+        raise InvalidCode(_text(member, "not_a_code"), CODE_FIELD)
     async with in_transaction():
         await ledger.lock_member(member.id)
         referrer = await Member.get_or_none(referral_code=stored, erased_at__isnull=True)
         if referrer is None:
-            raise InvalidCode("no member has this referral code", CODE_FIELD)
+            raise InvalidCode(_text(member, "unknown_code"), CODE_FIELD)
         if referrer.id == member.id:
-            raise SelfReferral("members cannot apply their own referral code", CODE_FIELD)
+            raise SelfReferral(_text(member, "own_code"), CODE_FIELD)
         if await Referral.exists(referee_id=member.id):
-            raise NotEligible("a referral code was already applied", CODE_FIELD)
+            raise NotEligible(_text(member, "already_applied"), CODE_FIELD)
         if await Purchase.exists(member_id=member.id):
-            raise NotEligible("referral codes apply before the first purchase", CODE_FIELD)
+            raise NotEligible(_text(member, "after_first_purchase"), CODE_FIELD)
         if await Referral.exists(referee_id=referrer.id, referrer_id=member.id):
-            raise NotEligible("this member joined with your code", CODE_FIELD)
+            raise NotEligible(_text(member, "referred_you"), CODE_FIELD)
         try:
             async with in_transaction():
                 await Referral.create(referrer_id=referrer.id, referee_id=member.id, applied_at=now)
         except IntegrityError:
-            raise NotEligible("a referral code was already applied", CODE_FIELD) from None
+            raise NotEligible(_text(member, "already_applied"), CODE_FIELD) from None
         return referrer
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from domain.errors import Expired, InvalidCode, InvalidInput, NotFound
+from domain.errors import AlreadyUsed, Expired, InvalidCode, InvalidInput, NotFound
 from domain.events import record_event
 from domain.points import ledger
 from domain.points.rules import earning_rules
@@ -39,7 +39,7 @@ async def use_coupon(code: str, order_id: str, now: datetime) -> Redemption:
     """Mark an active coupon USED for the shop's order, exactly once even under concurrency.
 
     Sending the same (code, order) again returns the coupon unchanged (a checkout retry).
-    Raises `InvalidCode` (unknown, used for another order or cancelled: one message for all),
+    Raises `InvalidCode` (unknown or cancelled), `AlreadyUsed` (used for another order),
     `Expired` (past its expiry) or `InvalidInput` (order id).
     """
     order = order_id.strip()
@@ -67,6 +67,8 @@ async def use_coupon(code: str, order_id: str, now: datetime) -> Redemption:
             return redemption
     if redemption.status == CouponStatus.USED and redemption.used_order_id == order:
         return redemption
+    if redemption.status == CouponStatus.USED:
+        raise AlreadyUsed("this coupon has already been used", ["input", "code"])
     if redemption.status_at(now) == CouponStatus.EXPIRED:
         raise Expired("this coupon has expired", ["input", "code"])
     raise _invalid_code()

@@ -10,11 +10,20 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from domain.activity import Activity, ActivityObserver, Awards
-from domain.errors import Duplicate, InvalidInput, LimitReached, NotEligible, NotFound, OutOfStock
+from domain.errors import (
+    Duplicate,
+    InsufficientPoints,
+    InvalidInput,
+    LimitReached,
+    NotEligible,
+    NotFound,
+    OutOfStock,
+)
 from domain.events import record_event
 from domain.members.models import Member
 from domain.points import ledger
 from domain.points.models import EntryKind
+from domain.rewards import messages
 from domain.rewards.catalogue import HELD_STATUSES
 from domain.rewards.coupon_codes import draw_coupon_code
 from domain.rewards.events import RewardGranted, RewardRedeemed
@@ -68,7 +77,8 @@ async def redeem_reward(
     Raises `NotFound` (no such reward on offer), `NotEligible` (tier below the reward's),
     `OutOfStock`, `LimitReached` (the member holds or used `per_member_limit` coupons of it),
     `InsufficientPoints`, `Duplicate` (the key was used for another reward) or `InvalidInput`.
-    When it raises, nothing was debited and no stock was taken.
+    When it raises, nothing was debited and no stock was taken. Messages are in the member's
+    language.
     """
     key = _check_key(idempotency_key, ["input", "idempotencyKey"])
     if key is not None:
@@ -85,7 +95,7 @@ async def redeem_reward(
                     return _replay(existing, reward_id)
             reward = await Reward.get_or_none(id=reward_id, active=True)
             if reward is None:
-                raise NotFound("no such reward on offer", ["input", "rewardId"])
+                raise NotFound(_text(locked, "not_on_offer"), ["input", "rewardId"])
             redemption = await _redeem(locked, reward, key, now)
             awards = await observer.observe(
                 Activity(
@@ -103,35 +113,45 @@ async def redeem_reward(
         return _replay(existing, reward_id)
 
 
+def _text(member: Member, key: str, **values: object) -> str:
+    return messages.CATALOGUE.text(member.locale, key, **values)
+
+
 async def _redeem(member: Member, reward: Reward, key: str | None, now: datetime) -> Redemption:
     if member.tier_level < reward.min_tier_level:
         raise NotEligible(
-            f"this reward needs tier level {reward.min_tier_level}", ["input", "rewardId"]
+            _text(member, "min_tier", level=reward.min_tier_level), ["input", "rewardId"]
         )
     if reward.remaining_stock is not None and reward.remaining_stock <= 0:
-        raise OutOfStock("this reward is out of stock", ["input", "rewardId"])
+        raise OutOfStock(_text(member, "out_of_stock"), ["input", "rewardId"])
     if reward.per_member_limit is not None:
         held = await Redemption.filter(
             member_id=member.id, reward_id=reward.id, status__in=HELD_STATUSES
         ).count()
         if held >= reward.per_member_limit:
             raise LimitReached(
-                f"at most {reward.per_member_limit} coupons of this reward per member",
+                _text(member, "per_member_limit", limit=reward.per_member_limit),
                 ["input", "rewardId"],
             )
     redemption = await _issue(member.id, reward, reward.cost_points, key, now)
     if reward.cost_points > 0:
-        debit = await ledger.debit(
-            member.id,
-            reward.cost_points,
-            EntryKind.REDEEM,
-            f"Redeemed: {reward.name}",
-            now,
-            reference=f"redemption:{redemption.id}",
-        )
+        try:
+            debit = await ledger.debit(
+                member.id,
+                reward.cost_points,
+                EntryKind.REDEEM,
+                f"Redeemed: {reward.name}",
+                now,
+                reference=f"redemption:{redemption.id}",
+            )
+        except InsufficientPoints:
+            balance = (await ledger.summary(member.id, now)).balance
+            raise InsufficientPoints(
+                _text(member, "insufficient_points", price=reward.cost_points, balance=balance)
+            ) from None
         await Redemption.filter(id=redemption.id).update(debit_entry_id=debit.id)
         redemption.debit_entry_id = debit.id
-    await _take_stock(reward)
+    await _take_stock(reward, member)
     await record_event(
         RewardRedeemed(
             member_id=member.id,
@@ -146,14 +166,14 @@ async def _redeem(member: Member, reward: Reward, key: str | None, now: datetime
     return redemption
 
 
-async def _take_stock(reward: Reward) -> None:
+async def _take_stock(reward: Reward, member: Member) -> None:
     if reward.remaining_stock is None:
         return
     taken = await Reward.filter(id=reward.id, remaining_stock__gt=0).update(
         remaining_stock=F("remaining_stock") - 1
     )
     if taken != 1:
-        raise OutOfStock("this reward is out of stock", ["input", "rewardId"])
+        raise OutOfStock(_text(member, "out_of_stock"), ["input", "rewardId"])
     # The catalogue shows the stock: every process reads it again.
     await bump_version(ConfigPart.REWARDS)
 
@@ -208,14 +228,14 @@ async def grant_reward(
         return existing
     try:
         async with in_transaction():
-            await ledger.lock_member(member_id)
+            member = await ledger.lock_member(member_id)
             existing = await Redemption.get_or_none(member_id=member_id, idempotency_key=key)
             if existing is not None:
                 return existing
             reward = await Reward.get_or_none(code=reward_code, active=True)
             if reward is None:
                 raise NotFound(f"no reward '{reward_code}' on offer", ["rewardCode"])
-            await _take_stock(reward)
+            await _take_stock(reward, member)
             redemption = await _issue(member_id, reward, 0, key, now)
             await record_event(
                 RewardGranted(

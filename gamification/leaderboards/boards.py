@@ -4,6 +4,7 @@ time zone, and the live notifications they start."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from zoneinfo import ZoneInfo
@@ -21,6 +22,10 @@ log = logging.getLogger("fidelio.leaderboards")
 TOP_WATCHED = 10
 #: How long a closed period stays in Redis after it was archived.
 CLOSED_PERIOD_RETENTION_SECONDS = 2 * 24 * 3600
+#: Announcements Redis refused are tried again after this many seconds, doubling up to the
+#: maximum while it keeps refusing.
+REANNOUNCE_FIRST_DELAY_SECONDS = 0.5
+REANNOUNCE_MAX_DELAY_SECONDS = 30.0
 
 
 class Boards:
@@ -47,6 +52,10 @@ class Boards:
         self.publish_interval_ms = publish_interval_ms
         self.retention_seconds = retention_seconds
         self._publishing: set[asyncio.Task[None]] = set()
+        #: Boards whose latest announcement could not be published (Redis down, restarting):
+        #: announced again, once each, when Redis answers. Insertion-ordered.
+        self._unannounced: dict[BoardKey, None] = {}
+        self._reannouncing: asyncio.Task[None] | None = None
 
     def regions_key(self, code: str) -> str:
         """Hash member id -> the region the member is ranked in on board `code` (so a member
@@ -59,28 +68,92 @@ class Boards:
 
     def announce(self, board: BoardKey) -> None:
         """Tell subscribers that the board's top changed, throttled to one message per board
-        per interval across processes. Runs as a task: the throttle may wait for its gate."""
-        payload = json.dumps(
-            {
-                "code": board.code,
-                "window": board.window.value,
-                "period": board.period,
-                "region": board.region,
-            }
-        )
-        task = asyncio.create_task(self._publish(board, payload))
+        per interval across processes. Runs as a task: the throttle may wait for its gate.
+
+        An announcement Redis refuses is not lost: the board is announced again once Redis
+        answers (subscribers then read the board's current state, which the message names)."""
+        task = asyncio.create_task(self._publish(board))
         self._publishing.add(task)
         task.add_done_callback(self._publishing.discard)
 
-    async def _publish(self, board: BoardKey, payload: str) -> None:
+    @property
+    def unannounced(self) -> list[BoardKey]:
+        """Boards whose change is still to be announced, Redis having refused it so far."""
+        return list(self._unannounced)
+
+    async def _publish(self, board: BoardKey) -> bool:
         try:
             await publish_throttled(
-                self.redis, self.store.changes_channel(board), payload, self.publish_interval_ms
+                self.redis,
+                self.store.changes_channel(board),
+                _payload(board),
+                self.publish_interval_ms,
             )
-        except Exception:  # a lost notification must not fail the score update
-            log.exception("could not announce a change of board %s", board)
+        except Exception as error:  # a lost notification must not fail the score update
+            self._remember_unannounced(board, error)
+            return False
+        self._unannounced.pop(board, None)
+        return True
+
+    def _remember_unannounced(self, board: BoardKey, error: Exception) -> None:
+        if not self._unannounced:
+            log.warning(
+                "could not announce a change of board %s (%s: %s); announcing it again once "
+                "Redis answers",
+                board,
+                type(error).__name__,
+                error,
+            )
+        else:
+            log.debug("could not announce a change of board %s either", board)
+        self._unannounced[board] = None
+        if self._reannouncing is None or self._reannouncing.done():
+            self._reannouncing = asyncio.create_task(self._reannounce())
+
+    async def _reannounce(self) -> None:
+        delay = REANNOUNCE_FIRST_DELAY_SECONDS
+        while self._unannounced:
+            await asyncio.sleep(delay)
+            count = len(self._unannounced)
+            for board in list(self._unannounced):
+                try:
+                    await publish_throttled(
+                        self.redis,
+                        self.store.changes_channel(board),
+                        _payload(board),
+                        self.publish_interval_ms,
+                    )
+                except Exception:
+                    delay = min(delay * 2, REANNOUNCE_MAX_DELAY_SECONDS)
+                    break
+                self._unannounced.pop(board, None)
+            else:
+                log.info("announced the changes of %s boards Redis had refused", count)
+                delay = REANNOUNCE_FIRST_DELAY_SECONDS
 
     async def announced(self) -> None:
-        """Wait until every announcement started so far went out (tests, shutdown)."""
+        """Wait until every announcement started so far went out or failed (tests, shutdown);
+        failed ones are in `unannounced` until Redis takes them."""
         while self._publishing:
             await asyncio.gather(*list(self._publishing), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop announcing again (the runtime's stop); what is still unannounced is logged."""
+        if self._reannouncing is not None:
+            self._reannouncing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reannouncing
+            self._reannouncing = None
+        if self._unannounced:
+            log.warning("stopping with %s board changes never announced", len(self._unannounced))
+
+
+def _payload(board: BoardKey) -> str:
+    return json.dumps(
+        {
+            "code": board.code,
+            "window": board.window.value,
+            "period": board.period,
+            "region": board.region,
+        }
+    )

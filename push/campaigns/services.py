@@ -197,7 +197,7 @@ async def _fan_out_batch(
         campaign = await Campaign.filter(id=campaign_id).select_for_update().get()
         if campaign.status is CampaignStatus.SENT or campaign.send_at > now:
             return [], True
-        member_ids = await _audience_page(campaign, batch, now, segments)
+        member_ids = await _lock_page(await _audience_page(campaign, batch, now, segments))
         if not member_ids:
             await Campaign.filter(id=campaign.id).update(
                 status=CampaignStatus.SENT, finished_at=now, started_at=campaign.started_at or now
@@ -221,6 +221,34 @@ async def _fan_out_batch(
             recipients=campaign.recipients + len(notifications),
         )
     return notifications, False
+
+
+async def _lock_page(member_ids: list[int]) -> list[int]:
+    """Lock the members of a page, in id order, without ever waiting for one while holding
+    another; returns the leading part of the page this transaction now holds.
+
+    The outbox dispatcher and purchases lock members too, in the order their events come, so
+    a batch that waited for a member while holding others could close a cycle (a deadlock
+    PostgreSQL breaks by aborting one side). The first member is waited for (nothing is held
+    yet); the others are taken only if free (SKIP LOCKED), and the batch stops before the
+    first busy one: the cursor stops there and the next batch starts with it.
+    """
+    if not member_ids:
+        return []
+    first, rest = member_ids[0], member_ids[1:]
+    await Member.filter(id=first).select_for_update()
+    free = {
+        m.id
+        for m in await Member.filter(id__in=rest)
+        .order_by("id")
+        .select_for_update(skip_locked=True)  # whole rows: .values() drops FOR UPDATE
+    }
+    held = [first]
+    for member_id in rest:
+        if member_id not in free:
+            break
+        held.append(member_id)
+    return held
 
 
 async def _audience_page(

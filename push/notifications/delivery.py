@@ -327,6 +327,31 @@ async def _record(
     report.failed += len(failed)
 
 
+async def withdraw_from_moved_device(device_id: int) -> int:
+    """Withdraw the pushes still waiting (queued or to retry) for a device from every member
+    other than its current holder: the token changed hands (`DeviceMoved`), and nothing meant
+    for the previous member may reach the new one. Returns how many were withdrawn. (A push
+    already handed to the push service cannot be called back; one claimed but not yet sent is
+    caught by the claim's own check.)"""
+    async with in_transaction():
+        holder = await Device.filter(id=device_id).values_list("member_id", flat=True)
+        open_deliveries = PushDelivery.filter(
+            device_id=device_id, status__in=(DeliveryStatus.QUEUED, DeliveryStatus.RETRY)
+        )
+        if holder:
+            open_deliveries = open_deliveries.exclude(notification__member_id=holder[0])
+        rows = await open_deliveries.values_list("id", "notification_id")
+        if not rows:
+            return 0
+        await PushDelivery.filter(
+            id__in=[row_id for row_id, _ in rows],
+            status__in=(DeliveryStatus.QUEUED, DeliveryStatus.RETRY),
+        ).update(status=DeliveryStatus.DEVICE_GONE, last_error="device moved to another member")
+        await _settle({notification_id for _, notification_id in rows})
+    logger.info("withdrew %s pushes from device %s, which changed hands", len(rows), device_id)
+    return len(rows)
+
+
 async def _settle(notification_ids: set[int]) -> None:
     """A notification none of whose deliveries is open is SENT (some device got it), FAILED
     (some device never did) or SKIPPED (every device turned out gone)."""

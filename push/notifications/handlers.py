@@ -18,7 +18,7 @@ from domain.achievements.events import BadgeEarned, ChallengeCompleted, Leaderbo
 from domain.clock import Clock
 from domain.drops.events import DropOpened
 from domain.events import DomainEvent, record_event
-from domain.members.events import MemberErased
+from domain.members.events import DeviceMoved, MemberErased
 from domain.points.events import PointsExpiringSoon
 from domain.referrals.events import ReferralCompleted
 from domain.tiers.events import TierChanged
@@ -26,6 +26,7 @@ from domain.tiers.models import Tier
 from push.automations import AutomationSettings
 from push.campaigns.services import announce_drop
 from push.live import NotificationPublisher
+from push.notifications.delivery import withdraw_from_moved_device
 from push.notifications.rules import zone
 from push.notifications.services import Draft, Recipient, erase_member_notifications, notify_members
 from push.notifications.templates import render
@@ -57,6 +58,7 @@ class NotificationHandlers:
             PointsExpiringSoon: self.points_expiring_soon,
             ReferralCompleted: self.referral_completed,
             MemberErased: self.member_erased,
+            DeviceMoved: self.device_moved,
         }
         return {event_type.kind: [handler] for event_type, handler in table.items()}
 
@@ -181,3 +183,6 @@ class NotificationHandlers:
     async def member_erased(self, event: MemberErased) -> None:
         await erase_member_notifications(event.member_id)
         await erase_member_visits(event.member_id)
+
+    async def device_moved(self, event: DeviceMoved) -> None:
+        await withdraw_from_moved_device(event.device_id)

@@ -2,20 +2,19 @@
 
 Each template has a category, a deep link pattern and, per language, a title and a body with
 `{placeholders}`. `render` picks the member's language ("es-MX" -> "es", unknown -> English),
-formats numbers and dates the way that language writes them and fills the placeholders.
-Adding a language is adding its texts here (and its month names below).
+formats numbers and dates the way that language writes them and fills the placeholders, all
+through `domain.messages`, the mechanism every text a member reads goes through. Adding a
+language is adding its texts here (and in `domain.messages`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
+from domain.messages import DEFAULT_LANGUAGE, format_value, language
 from push.notifications.models import NotificationCategory
-
-DEFAULT_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -202,46 +201,15 @@ TEMPLATES: dict[str, Template] = {
     ),
 }
 
-MONTHS = {
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-    "es": (
-        "enero", "febrero", "marzo", "abril", "mayo", "junio",
-        "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
-    ),
-}  # fmt: skip
-
-
-def language_of(locale: str | None) -> str:
-    """The template language for a member locale: "es-ES" -> "es"; English when unknown."""
-    language = (locale or "").replace("_", "-").split("-")[0].lower()
-    return language if language in MONTHS else DEFAULT_LANGUAGE
-
-
-def format_number(value: int, language: str) -> str:
-    """1250 -> "1,250" in English; Spanish groups with "." from five digits on ("1250",
-    "12.500"), as the RAE recommends."""
-    if language == "es":
-        return f"{value:,}".replace(",", ".") if abs(value) >= 10_000 else str(value)
-    return f"{value:,}"
-
-
-def format_date(value: date, language: str) -> str:
-    """ "March 4" / "4 de marzo"."""
-    month = MONTHS[language][value.month - 1]
-    return f"{value.day} de {month}" if language == "es" else f"{month} {value.day}"
-
 
 def render(key: str, locale: str | None, params: Mapping[str, Any]) -> RenderedNotification:
     """Fill template `key` in the member's language. Ints are formatted as numbers, dates
     (and datetimes, already in the member's time zone) as dates. Raises KeyError for an unknown
     template or a placeholder without a value."""
     template = TEMPLATES[key]
-    language = language_of(locale)
-    title, body = template.texts.get(language) or template.texts[DEFAULT_LANGUAGE]
-    values = {name: _format(value, language) for name, value in params.items()}
+    lang = language(locale)
+    title, body = template.texts.get(lang) or template.texts[DEFAULT_LANGUAGE]
+    values = {name: format_value(value, lang) for name, value in params.items()}
     raw = {name: str(value) for name, value in params.items()}  # ids are not numbers to format
     deep_link = template.deep_link.format_map(raw) if template.deep_link else None
     return RenderedNotification(
@@ -250,15 +218,3 @@ def render(key: str, locale: str | None, params: Mapping[str, Any]) -> RenderedN
         body=body.format_map(values),
         deep_link=deep_link,
     )
-
-
-def _format(value: Any, language: str) -> str:
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return format_number(value, language)
-    if isinstance(value, datetime):
-        return format_date(value.date(), language)
-    if isinstance(value, date):
-        return format_date(value, language)
-    return str(value)

@@ -106,8 +106,8 @@ async def test_invalid_drops_are_refused_field_by_field(api: GraphQLClient) -> N
 
 async def test_members_see_their_own_opening_status_and_reasons(api: GraphQLClient) -> None:
     await upsert(api, minTierLevel=1, earlyAccessTierLevel=2, earlyAccessMinutes=90)
-    await member_with(api, "gold", 0, tier_level=2)
-    await member_with(api, "base", 0, tier_level=0, locale="es")
+    await member_with(api, "gold", 100, tier_level=2)
+    await member_with(api, "base", 100, tier_level=0, locale="es")
 
     gold = data(await api.member("gold", DROPS, {}))["drops"]
     base = data(await api.member("base", DROPS, {}))["drops"]
@@ -125,6 +125,24 @@ async def test_members_see_their_own_opening_status_and_reasons(api: GraphQLClie
         d["code"] for d in data(await api.member("gold", DROPS, {"status": "OPEN"}))["drops"]
     ] == ["SNEAKER-24"]
     assert data(await api.member("base", DROPS, {"status": "OPEN"}))["drops"] == []
+
+
+async def test_a_member_who_cannot_afford_the_price_is_told_so_in_their_language_not_eligible(
+    api: GraphQLClient,
+) -> None:
+    await upsert(api, pricePoints=250)
+    await member_with(api, "rich", 250)
+    await member_with(api, "poor", 40, locale="es-ES")
+    api.clock.advance(hours=1)
+
+    rich = data(await api.member("rich", DROPS, {}))["drops"][0]["eligibility"]
+    poor = data(await api.member("poor", DROPS, {}))["drops"][0]["eligibility"]
+
+    assert (rich["eligible"], rich["reasons"]) == (True, [])
+    assert (poor["eligible"], poor["reasons"]) == (
+        False,
+        ["Este lanzamiento cuesta 250 puntos y tienes 40."],
+    )
 
 
 async def test_a_claim_returns_a_coupon_and_the_fresh_stock(api: GraphQLClient) -> None:
@@ -229,7 +247,7 @@ async def test_the_shop_looks_up_and_completes_a_drop_coupon(api: GraphQLClient)
     done = data(await api.service(COMPLETE, {"input": {"code": code, "orderId": "A-1"}}))
     assert done["completeDropClaim"]["claim"]["orderId"] == "A-1"
     twice = data(await api.service(COMPLETE, {"input": {"code": code, "orderId": "B-2"}}))
-    assert [e["code"] for e in twice["completeDropClaim"]["userErrors"]] == ["INVALID_CODE"]
+    assert [e["code"] for e in twice["completeDropClaim"]["userErrors"]] == ["ALREADY_USED"]
     assert data(await api.service(COUPON, {"code": "DR-2222-2222-2222-22"}))["dropCoupon"] is None
     assert error_codes(await api.member("ana", COUPON, {"code": code})) == ["FORBIDDEN"]
 
@@ -267,8 +285,8 @@ async def test_listing_drops_costs_the_same_queries_however_many(
     with counting_queries() as seen:
         drops = await data_of_drops(api)
     assert len(drops) == count
-    # member, drops, claims (and badges only when a drop requires one)
-    assert 2 <= len(seen) <= 3, seen
+    # member, drops, claims, the balance (a drop has a price; badges only when one requires one)
+    assert 2 <= len(seen) <= 4, seen
 
 
 async def data_of_drops(api: GraphQLClient) -> list[dict[str, Any]]:
@@ -298,7 +316,7 @@ async def test_the_checkout_coupon_field_also_completes_a_drop_reservation(
     assert used["useCoupon"]["redemption"] is None
     assert used["useCoupon"]["dropClaim"]["orderId"] == "A-1"
     again = data(await api.service(USE_COUPON, {"input": {"code": code, "orderId": "B-2"}}))
-    assert [e["code"] for e in again["useCoupon"]["userErrors"]] == ["INVALID_CODE"]
+    assert [e["code"] for e in again["useCoupon"]["userErrors"]] == ["ALREADY_USED"]
     unknown = data(
         await api.service(USE_COUPON, {"input": {"code": "DR-2222-2222-2222-22", "orderId": "C"}})
     )

@@ -262,8 +262,8 @@ async def test_the_shop_looks_a_coupon_up_and_uses_it_once(api: GraphQLClient) -
     }
     again = data(await api.service(USE_COUPON, {"input": {"code": code, "orderId": "A-2"}}))
     assert again["useCoupon"]["redemption"] is None
-    assert [(e["code"], e["field"]) for e in again["useCoupon"]["userErrors"]] == [
-        ("INVALID_CODE", ["input", "code"])
+    assert [(e["code"], e["field"], e["message"]) for e in again["useCoupon"]["userErrors"]] == [
+        ("ALREADY_USED", ["input", "code"], "this coupon has already been used")
     ]
     assert (await Redemption.get(id=int(found["id"]))).used_order_id == "A-1"
 

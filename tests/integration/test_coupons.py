@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from domain.clock import FrozenClock
-from domain.errors import Expired, InvalidCode, InvalidInput
+from domain.errors import AlreadyUsed, Expired, InvalidCode, InvalidInput
 from domain.outbox.models import OutboxEvent
 from domain.points import ledger
 from domain.points.models import EarningRules, EntryKind, PointsEntry
@@ -80,11 +80,11 @@ async def test_using_it_again_for_the_same_order_is_a_harmless_retry() -> None:
     assert await OutboxEvent.filter(kind="CouponUsed").count() == 1
 
 
-async def test_a_second_use_for_another_order_is_an_invalid_code() -> None:
+async def test_a_second_use_for_another_order_says_the_coupon_was_already_used() -> None:
     clock = FrozenClock()
     coupon = await redeemed("c5", clock)
     await use_coupon(coupon.code, "order-1", clock.now())
-    with pytest.raises(InvalidCode) as raised:
+    with pytest.raises(AlreadyUsed) as raised:
         await use_coupon(coupon.code, "order-2", clock.now())
     assert raised.value.field == ["input", "code"]
     stored = await Redemption.get(id=coupon.id)

@@ -53,7 +53,7 @@ async def test_the_shop_completes_a_reservation_with_its_coupon_once() -> None:
     again = await complete_drop_claim(claim.coupon_code, "A-1001", AT + timedelta(minutes=11))
     assert again.completed_at == AT + timedelta(minutes=10)
     assert await error_of(complete_drop_claim(claim.coupon_code, "B-2", AT)) == (
-        "INVALID_CODE",
+        "ALREADY_USED",
         ["input", "code"],
     )
     assert len(await events_of("DropClaimCompleted")) == 1

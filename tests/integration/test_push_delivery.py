@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.clock import FrozenClock
 from domain.members.models import Device, Member, Platform
 from domain.members.services import register_device
 from push.campaigns.services import CampaignInput, fan_out_campaigns, send_campaign
@@ -32,7 +34,7 @@ from push.notifications.models import (
 from push.notifications.services import Draft, notify_members
 from push.ports import NoSegments
 from tests.fakes.fake_fcm import FakeFcmServer, ScriptedResponse
-from tests.integration.push_support import member
+from tests.integration.push_support import dispatcher, member
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -283,6 +285,57 @@ async def test_a_token_that_moved_to_another_member_does_not_receive_the_old_own
     assert fake_fcm.delivered == []
     [delivery] = await PushDelivery.all()
     assert delivery.status is DeliveryStatus.DEVICE_GONE
+
+
+async def test_a_token_registered_by_another_member_logs_the_move_and_withdraws_the_old_owners_queued_pushes(
+    fcm: FcmGateway, fake_fcm: FakeFcmServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    ana = await member("ana", NOW, devices=2)
+    bob = await member("bob", NOW, devices=0)
+    offer_to_ana = await notify(ana.id)
+    await _queue_due_notifications(NOW, 10, DeliveryReport())
+    assert await PushDelivery.filter(status=DeliveryStatus.QUEUED).count() == 2
+
+    with caplog.at_level(logging.INFO, logger="fidelio.members"):
+        device = await register_device(bob, "token-ana-0", Platform.ANDROID, None, NOW)
+    await dispatcher(FrozenClock(NOW)).run_until_idle()
+
+    assert device.member_id == bob.id
+    assert any(
+        r.name == "fidelio.members"
+        and f"moved from member {ana.id} to member {bob.id}" in r.getMessage()
+        for r in caplog.records
+    )
+    # Withdrawn at once, before any delivery worker looked: the moved phone's delivery only.
+    deliveries = {d.token: d for d in await PushDelivery.all()}
+    assert deliveries["token-ana-0"].status is DeliveryStatus.DEVICE_GONE
+    assert deliveries["token-ana-0"].last_error == "device moved to another member"
+    assert deliveries["token-ana-1"].status is DeliveryStatus.QUEUED
+    # Bob's own pushes on his new phone go out; ana's reach only the phone she kept.
+    await notify(bob.id, "bob-offer")
+    await deliver_until_idle(fcm, NOW, policy=POLICY)
+    delivered = sorted((m.token, m.data["notification_id"]) for m in fake_fcm.delivered)
+    bob_offer = await Notification.get(member_id=bob.id)
+    assert delivered == [
+        ("token-ana-0", str(bob_offer.id)),
+        ("token-ana-1", str(offer_to_ana.id)),
+    ]
+
+
+async def test_registering_ones_own_token_again_moves_nothing_and_withdraws_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ana = await member("ana", NOW)
+    await notify(ana.id)
+    await _queue_due_notifications(NOW, 10, DeliveryReport())
+
+    with caplog.at_level(logging.INFO, logger="fidelio.members"):
+        await register_device(ana, "token-ana-0", Platform.IOS, "2.1", NOW)
+    await dispatcher(FrozenClock(NOW)).run_until_idle()
+
+    assert not [r for r in caplog.records if "moved" in r.getMessage()]
+    [delivery] = await PushDelivery.all()
+    assert delivery.status is DeliveryStatus.QUEUED
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from domain.clock import FrozenClock
-from domain.errors import DomainError, InsufficientPoints, InvalidCode, OutOfStock
+from domain.errors import AlreadyUsed, DomainError, InsufficientPoints, OutOfStock
 from domain.points.models import PointsEntry
 from domain.rewards.coupons import expire_coupons, use_coupon
 from domain.rewards.models import CouponStatus, Redemption, Reward
@@ -89,7 +89,7 @@ async def test_a_coupon_used_concurrently_for_twenty_orders_is_used_exactly_once
     )
 
     assert results.count("ok") == 1
-    assert results.count(InvalidCode.code) == 19
+    assert results.count(AlreadyUsed.code) == 19
     used = await Redemption.get(id=coupon.id)
     assert used.status == CouponStatus.USED
     assert used.used_order_id == f"order-{results.index('ok')}"

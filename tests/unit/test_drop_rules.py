@@ -29,6 +29,7 @@ class Terms:
     announced_at: datetime | None = None
     required_badge_id: int | None = None
     segment_code: str | None = None
+    price_points: int = 0
 
 
 def member(tier_level: int = 0, locale: str = "en", erased: bool = False) -> Member:
@@ -165,3 +166,14 @@ def test_a_segment_drop_is_for_its_members_only() -> None:
     outside = evaluate(member(locale="es"), terms, frozenset(), {}, frozenset(), {"vip": "VIP"})
     assert inside.eligible
     assert outside.reasons == ("Reservado para miembros del segmento «VIP».",)
+
+
+def test_a_member_who_cannot_afford_the_price_is_not_eligible_and_told_why_in_their_language() -> (
+    None
+):
+    terms = Terms(price_points=500)
+    short = evaluate(member(locale="es"), terms, frozenset(), {}, balance=120)
+    enough = evaluate(member(), terms, frozenset(), {}, balance=500)
+    assert not short.eligible
+    assert short.reasons == ("Este lanzamiento cuesta 500 puntos y tienes 120.",)
+    assert enough.eligible

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import string
 from datetime import date
 
 import pytest
 
+from domain.messages import LANGUAGES, format_date, format_number, language, placeholders
 from push.notifications.models import NotificationCategory
-from push.notifications.templates import (
-    MONTHS,
-    TEMPLATES,
-    format_date,
-    format_number,
-    language_of,
-    render,
-)
-
-
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+from push.notifications.templates import TEMPLATES, render
 
 
 @pytest.mark.parametrize("key", sorted(TEMPLATES))
 def test_every_template_speaks_every_language_with_the_same_placeholders(key: str) -> None:
     template = TEMPLATES[key]
-    assert set(template.texts) == set(MONTHS)
+    assert set(template.texts) == set(LANGUAGES)
     english = template.texts["en"]
     for title, body in template.texts.values():
         assert placeholders(title) | placeholders(body) == placeholders(english[0]) | placeholders(
@@ -70,13 +59,13 @@ def test_expiring_points_name_the_day_the_way_each_language_does() -> None:
 
 
 @pytest.mark.parametrize(
-    ("locale", "language"),
+    ("locale", "expected"),
     [("es", "es"), ("es-MX", "es"), ("es_AR", "es"), ("EN-gb", "en"), ("fr", "en"), (None, "en")],
 )
 def test_a_locale_picks_its_language_and_unknown_ones_fall_back_to_english(
-    locale: str | None, language: str
+    locale: str | None, expected: str
 ) -> None:
-    assert language_of(locale) == language
+    assert language(locale) == expected
 
 
 def test_spanish_groups_thousands_only_from_five_digits() -> None:

@@ -1,0 +1,44 @@
+"""The one mechanism of member-facing texts: every catalogue complete in every language, English
+as the fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.drops.messages import CATALOGUE as DROPS
+from domain.messages import Catalogue
+from domain.referrals.messages import CATALOGUE as REFERRALS
+from domain.rewards.messages import CATALOGUE as REWARDS
+
+CATALOGUES = {"drops": DROPS, "rewards": REWARDS, "referrals": REFERRALS}
+
+
+@pytest.mark.parametrize("area", sorted(CATALOGUES))
+def test_every_catalogue_says_everything_in_every_language_with_the_same_placeholders(
+    area: str,
+) -> None:
+    assert CATALOGUES[area].check() == []
+
+
+def test_a_text_missing_in_a_language_falls_back_to_english_and_numbers_follow_the_language() -> (
+    None
+):
+    catalogue = Catalogue(
+        {
+            "en": {"price": "{points} points", "thanks": "Thank you"},
+            "es": {"price": "{points} puntos"},
+        }
+    )
+    assert catalogue.text("es-AR", "price", points=12500) == "12.500 puntos"
+    assert catalogue.text("es", "thanks") == "Thank you"
+    assert catalogue.text("de", "price", points=12500) == "12,500 points"
+    assert catalogue.check() == ["es: thanks is missing or unknown to English"]
+
+
+def test_a_catalogue_with_other_placeholders_than_english_is_reported() -> None:
+    catalogue = Catalogue({"en": {"k": "{a} and {b}"}, "es": {"k": "{a} y {c}"}, "fr": {}})
+    assert catalogue.check() == [
+        "es: k has other placeholders than in English",
+        "fr: not a supported language",
+        "fr: k is missing or unknown to English",
+    ]
