@@ -15,12 +15,16 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from tortoise import connections
 
 from api.auth import TokenVerifier, Unauthenticated, principal_from_header
 from api.context import Context
+from api.http_errors import ServerFaults, graphql_error_response
+from api.request_body import check_content_type, check_request, decode_body
 from api.runtime import Runtime, build_runtime
 from api.schema import build_schema
 from api.settings import Settings
@@ -43,6 +47,38 @@ class FidelioGraphQL(GraphQL[Context, None]):
     @property
     def runtime(self) -> Runtime:
         return self.runtime_ref["runtime"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "POST"):
+            refused = graphql_error_response(
+                405,
+                "GraphQL is served over GET and POST only.",
+                scope,
+                headers={"allow": "GET, POST"},
+            )
+            await refused(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive=receive))
+        except HTTPException as error:
+            response = graphql_error_response(error.status_code, error.reason, scope)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_body(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        return check_request(decode_body(data))
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            check_content_type(request.content_type)
+        return await super().parse_http_body(request)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex[:16]
@@ -189,7 +225,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the view, which answers 405 as a GraphQL error.
+            Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -197,6 +234,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ServerFaults)
     app.add_middleware(RequestId)
     app.state.runtime_ref = runtime_ref
     return app

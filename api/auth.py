@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeGuard
 
 import jwt
 from graphql import GraphQLError
@@ -71,14 +72,32 @@ def _verified(token: str, settings: Settings) -> tuple[Principal, float]:
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("The token has expired.") from exc
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, TypeError, ValueError, OverflowError) as exc:
+        # pyjwt checks the standard claims' types only in part: an `iss` or `aud` of another
+        # type, an `exp` of NaN, ... raise plain TypeError/ValueError/OverflowError.
         raise Unauthenticated("The token is not valid.") from exc
-    role, subject = claims.get("role"), claims.get("sub")
-    if role not in {r.value for r in Role} or not isinstance(subject, str) or not subject:
+    role, subject, expires = claims.get("role"), claims.get("sub"), claims.get("exp")
+    if not isinstance(role, str) or role not in ROLES or not _valid_subject(subject):
         raise Unauthenticated("The token has no valid role or subject.")
     if len(subject) > 128:
         raise Unauthenticated("The token subject is too long.")
-    return Principal(role=Role(role), subject=subject), float(claims["exp"])
+    if isinstance(expires, bool) or not isinstance(expires, int | float) or expires != expires:
+        raise Unauthenticated("The token is not valid.")
+    return Principal(role=Role(role), subject=subject), float(expires)
+
+
+ROLES = frozenset(r.value for r in Role)
+
+
+def _valid_subject(subject: object) -> TypeGuard[str]:
+    """A non-empty string of printable characters that encodes to UTF-8 (it is stored)."""
+    if not isinstance(subject, str) or not subject or not subject.isprintable():
+        return False
+    try:
+        subject.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class TokenVerifier:

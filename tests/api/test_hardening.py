@@ -1,0 +1,173 @@
+"""Requests a careless client or an attacker sends: each gets a clean, typed answer.
+
+No request makes a 500; bad bodies are 400/405/415 with a GraphQL-style error body; ids out of
+range are typed userErrors; masked faults carry a code and the request id.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from tests.api.conftest import GraphQLClient, data, error_codes
+
+ME = "{ me { id } }"
+
+
+def graphql_error_body(response: httpx.Response) -> dict[str, Any]:
+    """The body of a refused request: a GraphQL-style error, no traceback."""
+    assert "Traceback" not in response.text
+    body = response.json()
+    assert isinstance(body["errors"], list) and body["errors"]
+    assert all(isinstance(e["message"], str) for e in body["errors"])
+    return body
+
+
+async def post_raw(
+    api: GraphQLClient, content: bytes, content_type: str = "application/json", **kw: Any
+) -> httpx.Response:
+    token = api.token("member", "alice")
+    return await api.http.post(
+        "/graphql",
+        content=content,
+        headers={"content-type": content_type, "authorization": f"Bearer {token}"},
+        **kw,
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'"{ me { id } }"', id="a string"),
+        pytest.param(b"42", id="a number"),
+        pytest.param(b"null", id="null"),
+        pytest.param(b"true", id="a boolean"),
+        pytest.param(b"[1, 2]", id="a list of numbers"),
+        pytest.param(b'[{"query": "{ me { id } }"}]', id="a batch (not enabled)"),
+        pytest.param(b"[" * 60_000 + b"]" * 60_000, id="lists nested 60,000 deep"),
+        pytest.param(b'{"a":' * 60_000 + b"1" + b"}" * 60_000, id="objects nested 60,000 deep"),
+        pytest.param(b'{"query": "{ me { id } }\xff\xfe"}', id="bytes that are not UTF-8"),
+        pytest.param(b"\xff\xfe\x00{", id="only bytes that are not UTF-8"),
+        pytest.param(b'{"query": "\\ud800"}', id="a lone surrogate in the query"),
+        pytest.param(b'{"query": 5}', id="a query that is a number"),
+        pytest.param(b'{"query": "{ me { id } }", "variables": []}', id="variables as a list"),
+        pytest.param(
+            b'{"query": "{ me { id } }", "operationName": 7}', id="an operation name number"
+        ),
+        pytest.param(
+            b'{"query": "{ me { id } }", "operationName": ["x"]}', id="an operation name list"
+        ),
+        pytest.param(b'{"query": "{ me { id } }", "extensions": "x"}', id="extensions a string"),
+        pytest.param(b"{}", id="no query"),
+        pytest.param(b"", id="an empty body"),
+        pytest.param(b"{", id="truncated JSON"),
+        pytest.param(b'{"query": "' + b"{ me " * 5 + b'"}', id="a syntax error"),
+        pytest.param(b'{"query": NaN}', id="NaN"),
+    ],
+)
+async def test_a_malformed_body_is_a_400_with_a_graphql_error_body(
+    api: GraphQLClient, body: bytes
+) -> None:
+    response = await post_raw(api, body)
+    assert response.status_code in (200, 400), response.text[:300]
+    assert (
+        response.status_code != 200 or "data" not in response.json() or error_codes(response.json())
+    )
+    graphql_error_body(response)
+    # and the server still answers
+    assert data(await api.member("alice", ME))["me"]["id"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "",
+        "application/xml",
+    ],
+)
+async def test_a_body_of_another_content_type_is_a_415(
+    api: GraphQLClient, content_type: str
+) -> None:
+    response = await post_raw(api, b'{"query": "{ me { id } }"}', content_type)
+    assert response.status_code == 415, response.text
+    body = graphql_error_body(response)
+    assert body["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "FOO"])
+async def test_another_method_is_a_405(api: GraphQLClient, method: str) -> None:
+    response = await api.http.request(method, "/graphql", content=b'{"query": "{ me { id } }"}')
+    assert response.status_code == 405, response.text
+    assert "GET" in response.headers["allow"] and "POST" in response.headers["allow"]
+    body = graphql_error_body(response)
+    assert body["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_a_query_sent_by_get_is_refused_with_a_graphql_error(api: GraphQLClient) -> None:
+    response = await api.http.get("/graphql", params={"query": ME})
+    assert response.status_code in (400, 405), response.text
+    graphql_error_body(response)
+
+
+def signed(api: GraphQLClient, **overrides: object) -> str:
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "sub": "alice",
+        "role": "member",
+        "iss": api.settings.jwt_issuer,
+        "aud": api.settings.jwt_audience,
+        "iat": now,
+        "exp": now + 600,
+    }
+    claims.update(overrides)
+    assert api.settings.jwt_secret
+    # Signed by hand: pyjwt's encoder refuses some of these claims, a forger's does not.
+    payload = json.dumps(claims).encode()
+    return jwt.api_jws.encode(payload, api.settings.jwt_secret, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"role": ["member"]}, id="role a list"),
+        pytest.param({"role": {"member": 1}}, id="role an object"),
+        pytest.param({"role": 1}, id="role a number"),
+        pytest.param({"role": None}, id="role null"),
+        pytest.param({"sub": 42}, id="sub a number"),
+        pytest.param({"sub": {"id": "alice"}}, id="sub an object"),
+        pytest.param({"sub": ["alice"]}, id="sub a list"),
+        pytest.param({"sub": "\ud800"}, id="sub a lone surrogate"),
+        pytest.param({"sub": "alice\x00"}, id="sub with a NUL"),
+        pytest.param({"sub": "alice\nbob"}, id="sub with a newline"),
+        pytest.param({"exp": "tomorrow"}, id="exp a string"),
+        pytest.param({"exp": [1]}, id="exp a list"),
+        pytest.param({"exp": float("nan")}, id="exp NaN"),
+        pytest.param({"exp": 1e308 * 10}, id="exp infinite by overflow"),
+        pytest.param({"exp": float("inf")}, id="exp infinite"),
+        pytest.param({"iat": "now"}, id="iat a string"),
+        pytest.param({"nbf": {"x": 1}}, id="nbf an object"),
+        pytest.param({"iss": ["fidelio"]}, id="iss a list"),
+        pytest.param({"iss": 5}, id="iss a number"),
+        pytest.param({"aud": 5}, id="aud a number"),
+        pytest.param({"aud": [["fidelio-api"]]}, id="aud a nested list"),
+        pytest.param({"aud": {"fidelio-api": 1}}, id="aud an object"),
+    ],
+)
+async def test_a_signed_token_with_claims_of_unexpected_types_is_unauthenticated(
+    api: GraphQLClient, overrides: dict[str, object]
+) -> None:
+    response = await api.http.post(
+        "/graphql",
+        json={"query": ME},
+        headers={"authorization": f"Bearer {signed(api, **overrides)}"},
+    )
+    assert response.status_code == 200, response.text
+    assert error_codes(response.json()) == ["UNAUTHENTICATED"]
