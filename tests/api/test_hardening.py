@@ -6,6 +6,7 @@ range are typed userErrors; masked faults carry a code and the request id.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -53,7 +54,7 @@ async def post_raw(
         pytest.param(b'{"a":' * 60_000 + b"1" + b"}" * 60_000, id="objects nested 60,000 deep"),
         pytest.param(b'{"query": "{ me { id } }\xff\xfe"}', id="bytes that are not UTF-8"),
         pytest.param(b"\xff\xfe\x00{", id="only bytes that are not UTF-8"),
-        pytest.param(b'{"query": "\\ud800"}', id="a lone surrogate in the query"),
+        pytest.param(b'{"query": "{ me { id \\ud800 } }"}', id="a lone surrogate in the query"),
         pytest.param(b'{"query": 5}', id="a query that is a number"),
         pytest.param(b'{"query": "{ me { id } }", "variables": []}', id="variables as a list"),
         pytest.param(
@@ -68,6 +69,11 @@ async def post_raw(
         pytest.param(b"{", id="truncated JSON"),
         pytest.param(b'{"query": "' + b"{ me " * 5 + b'"}', id="a syntax error"),
         pytest.param(b'{"query": NaN}', id="NaN"),
+        pytest.param(
+            b'{"query": "query($x: Float!) { nearbyGeofences(latitude: $x, longitude: 0) { id } }",'
+            b' "variables": {"x": Infinity}}',
+            id="Infinity in a variable",
+        ),
     ],
 )
 async def test_a_malformed_body_is_a_400_with_a_graphql_error_body(
@@ -171,3 +177,106 @@ async def test_a_signed_token_with_claims_of_unexpected_types_is_unauthenticated
     )
     assert response.status_code == 200, response.text
     assert error_codes(response.json()) == ["UNAUTHENTICATED"]
+
+
+BAD_IDS = [
+    pytest.param("9223372036854775808", id="2**63, one beyond 64 bits"),
+    pytest.param("99999999999999999999999999999999999999", id="far beyond 64 bits"),
+    pytest.param("-1", id="negative"),
+    pytest.param("0", id="zero"),
+    pytest.param("abc", id="a word"),
+    pytest.param(" 7", id="a leading space"),
+    pytest.param("٣", id="a digit of another script"),
+    pytest.param("", id="empty"),
+    pytest.param("1" * 5000, id="5,000 digits"),
+]
+
+REDEEM = """mutation($id: ID!) { redeemReward(input: {rewardId: $id}) {
+  redemption { id } userErrors { code field } } }"""
+CLAIM = """mutation($id: ID!) { claimDrop(input: {dropId: $id}) {
+  claim { id } userErrors { code field } } }"""
+MARK_READ = """mutation($id: ID!) { markNotificationsRead(input: {ids: ["1", $id]}) {
+  unreadCount userErrors { code field } } }"""
+GEOFENCE = """mutation($id: ID!) { reportGeofenceEvent(input: {geofenceId: $id, transition: ENTER}) {
+  triggered { promotion { id } } userErrors { code field } } }"""
+
+
+@pytest.mark.parametrize("raw_id", BAD_IDS)
+@pytest.mark.parametrize(
+    ("mutation", "name", "expected"),
+    [
+        pytest.param(
+            REDEEM, "redeemReward", ("NOT_FOUND", ["input", "rewardId"]), id="redeemReward"
+        ),
+        pytest.param(CLAIM, "claimDrop", ("NOT_FOUND", ["input", "dropId"]), id="claimDrop"),
+        pytest.param(
+            MARK_READ,
+            "markNotificationsRead",
+            ("INVALID_INPUT", ["input", "ids", "1"]),
+            id="markNotificationsRead",
+        ),
+        pytest.param(
+            GEOFENCE,
+            "reportGeofenceEvent",
+            ("INVALID_INPUT", ["input", "geofenceId"]),
+            id="reportGeofenceEvent",
+        ),
+    ],
+)
+async def test_an_id_that_names_no_row_is_a_typed_user_error(
+    api: GraphQLClient, mutation: str, name: str, expected: tuple[str, list[str]], raw_id: str
+) -> None:
+    result = await api.member("alice", mutation, {"id": raw_id})
+    errors = data(result)[name]["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == [expected]
+
+
+@pytest.mark.parametrize("raw_id", BAD_IDS)
+async def test_a_failed_pushes_cursor_that_names_no_row_is_invalid_input(
+    api: GraphQLClient, raw_id: str
+) -> None:
+    result = await api.admin(
+        "query($id: ID) { failedPushes(after: $id) { attempts } }", {"id": raw_id}
+    )
+    assert error_codes(result) == ["INVALID_INPUT"]
+
+
+@pytest.mark.parametrize("position", ["9223372036854775808", "-5", "1e3", "x"])
+@pytest.mark.parametrize(
+    ("field", "kind"), [("notifications", "notification"), ("pointsHistory", "points")]
+)
+async def test_a_cursor_beyond_64_bits_is_invalid_input(
+    api: GraphQLClient, field: str, kind: str, position: str
+) -> None:
+    from api.types.points import HISTORY_CURSOR
+    from api.types.push import NOTIFICATION_CURSOR
+
+    prefix = NOTIFICATION_CURSOR if kind == "notification" else HISTORY_CURSOR
+    cursor = base64.urlsafe_b64encode(f"{prefix}:{position}".encode()).decode().rstrip("=")
+    result = await api.member(
+        "alice",
+        f"query($after: String) {{ me {{ {field}(after: $after) {{ pageInfo {{ hasNextPage }} }} }} }}",
+        {"after": cursor},
+    )
+    assert error_codes(result) == ["INVALID_INPUT"]
+
+
+async def test_a_lone_surrogate_in_the_display_name_is_invalid_input(api: GraphQLClient) -> None:
+    before = data(await api.member("alice", "{ me { displayName } }"))["me"]["displayName"]
+    token = api.token("member", "alice")
+    # Sent as the JSON escape a client would produce for a broken UTF-16 string.
+    body = (
+        b'{"query": "mutation($name: String) { updateProfile(input: {displayName: $name}) '
+        b'{ member { displayName } userErrors { code field } } }", '
+        b'"variables": {"name": "Al\\ud800ice"}}'
+    )
+    response = await api.http.post(
+        "/graphql",
+        content=body,
+        headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    payload = data(response.json())["updateProfile"]
+    assert payload["member"] is None
+    assert payload["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", "displayName"]}]
+    assert data(await api.member("alice", "{ me { displayName } }"))["me"]["displayName"] == before
