@@ -7,14 +7,20 @@ range are typed userErrors; masked faults carry a code and the request id.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import jwt
 import pytest
+import redis.asyncio as aioredis
+from tortoise import connections
 
+from api.app import create_app
+from api.runtime import build_runtime
 from tests.api.conftest import GraphQLClient, data, error_codes
 
 ME = "{ me { id } }"
@@ -280,3 +286,71 @@ async def test_a_lone_surrogate_in_the_display_name_is_invalid_input(api: GraphQ
     assert payload["member"] is None
     assert payload["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", "displayName"]}]
     assert data(await api.member("alice", "{ me { displayName } }"))["me"]["displayName"] == before
+
+
+@contextlib.asynccontextmanager
+async def app_on_dead_redis(api: GraphQLClient) -> AsyncIterator[GraphQLClient]:
+    """The same program with Redis unreachable: a real client to a port nobody listens on."""
+    dead = aioredis.from_url(
+        "redis://127.0.0.1:9/0", decode_responses=True, socket_connect_timeout=0.5
+    )
+    runtime = build_runtime(api.settings, clock=api.clock, redis=dead)
+    app = create_app(api.settings, runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fidelio.test") as http:
+        yield GraphQLClient(http=http, settings=api.settings, runtime=runtime, clock=api.clock)
+    await dead.aclose()
+
+
+async def test_a_leaderboard_read_while_redis_is_down_says_service_unavailable(
+    api: GraphQLClient,
+) -> None:
+    board = {"code": "spend", "name": "Spenders", "metric": "AMOUNT_SPENT", "windows": ["WEEKLY"]}
+    saved = await api.admin(
+        "mutation($i: LeaderboardInput!) { upsertLeaderboard(input: $i) { userErrors { code } } }",
+        {"i": board},
+    )
+    assert data(saved)["upsertLeaderboard"]["userErrors"] == []
+    async with app_on_dead_redis(api) as down:
+        for selection in ("me { rank score }", "totalEntries"):
+            result = await down.member(
+                "alice",
+                f'{{ leaderboard(code: "spend", window: WEEKLY) {{ code {selection} }} }}',
+            )
+            assert error_codes(result) == ["SERVICE_UNAVAILABLE"], result
+            assert result["errors"][0]["extensions"]["requestId"]
+            assert (
+                result["data"] is None
+                or result["data"]["leaderboard"] is None
+                or (result["data"]["leaderboard"]["me"] is None)
+            )
+
+
+async def test_a_fault_is_masked_as_internal_server_error_with_the_request_id(
+    api: GraphQLClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A genuine fault: the rewards table is gone from under the running server.
+    conn = connections.get("default")
+    await conn.execute_script('ALTER TABLE "reward" RENAME TO "reward_away"')
+    try:
+        response = await api.http.post(
+            "/graphql",
+            json={"query": "{ rewards { id } }"},
+            headers={
+                "authorization": f"Bearer {api.token('member', 'alice')}",
+                "x-request-id": "support-ticket-42",
+            },
+        )
+    finally:
+        await conn.execute_script('ALTER TABLE "reward_away" RENAME TO "reward"')
+    assert response.status_code == 200
+    body = response.json()
+    assert "Traceback" not in response.text and "reward_away" not in response.text
+    [error] = body["errors"]
+    assert error["message"] == "Unexpected error. It has been logged."
+    assert error["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": "support-ticket-42",
+    }
+    assert response.headers["x-request-id"] == "support-ticket-42"
+    assert any("support-ticket-42" in r.getMessage() for r in caplog.records)
