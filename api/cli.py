@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from api.settings import load_settings
+from api.settings import SettingsError, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -204,7 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as error:
+        # A refusal to start is one line for the operator, not a traceback.
+        print(f"fidelio: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -94,6 +94,16 @@ def _read_key(value: str | None) -> str | None:
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """The settings from the environment, checked; `SettingsError` for any unusable value."""
+    try:
+        settings = _read_settings(env_file)
+    except (ValueError, OSError) as error:  # a number that is not one, an unreadable key file
+        raise SettingsError(str(error)) from error
+    settings.check()
+    return settings
+
+
+def _read_settings(env_file: str | Path | None) -> Settings:
     config = Config(env_file if env_file and Path(env_file).exists() else None)
     env = config("FIDELIO_ENV", default="development")
     algorithm = config("JWT_ALGORITHM", default="HS256")
@@ -124,5 +134,4 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
             "DROP_CLAIM_RATE_WINDOW_SECONDS", cast=int, default=10
         ),
     )
-    settings.check()
     return settings

@@ -9,8 +9,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +25,7 @@ from tortoise import connections
 
 from api.app import create_app
 from api.runtime import build_runtime
+from api.settings import DEV_JWT_SECRET
 from tests.api.conftest import GraphQLClient, data, error_codes
 
 ME = "{ me { id } }"
@@ -354,3 +359,41 @@ async def test_a_fault_is_masked_as_internal_server_error_with_the_request_id(
     }
     assert response.headers["x-request-id"] == "support-ticket-42"
     assert any("support-ticket-42" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("environment", "says"),
+    [
+        pytest.param({"FIDELIO_ENV": "production"}, "JWT_SECRET", id="no secret in production"),
+        pytest.param(
+            {"FIDELIO_ENV": "production", "JWT_SECRET": DEV_JWT_SECRET},
+            "development JWT secret",
+            id="the development secret in production",
+        ),
+        pytest.param(
+            {"FIDELIO_ENV": "production", "JWT_SECRET": "s" * 31},
+            "shorter than 32",
+            id="a short secret in production",
+        ),
+        pytest.param({"JWT_ALGORITHM": "none"}, "JWT_ALGORITHM", id="algorithm none"),
+        pytest.param({"MAX_BODY_BYTES": "lots"}, "MAX_BODY_BYTES", id="a number that is not one"),
+    ],
+)
+@pytest.mark.parametrize("command", ["serve", "worker", "migrate"])
+def test_a_refused_configuration_stops_with_one_line_and_no_traceback(
+    tmp_path: Path, environment: dict[str, str], says: str, command: str
+) -> None:
+    keep = ("PATH", "HOME", "LANG", "SYSTEMROOT")
+    env = {k: v for k, v in os.environ.items() if k in keep} | environment
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", command],
+        cwd=tmp_path,  # no .env here
+        env=env | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fidelio: ") and says in lines[0], done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
