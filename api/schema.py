@@ -38,6 +38,7 @@ from api.areas import (
 )
 from api.errors import MaskUnexpected, is_expected
 from api.fragments import caching_context
+from api.production import production_extensions
 from api.settings import Settings
 
 log = logging.getLogger("fidelio.api")
@@ -103,6 +104,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             MaskUnexpected,
+            *production_extensions(settings),
         ],
     )
     caching_context(schema)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import json
 import os
 import subprocess
@@ -397,3 +398,75 @@ def test_a_refused_configuration_stops_with_one_line_and_no_traceback(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fidelio: ") and says in lines[0], done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.fixture
+async def production(api: GraphQLClient) -> AsyncIterator[GraphQLClient]:
+    """The same program served with FIDELIO_ENV=production settings."""
+    settings = dataclasses.replace(api.settings, env="production", jwt_secret="p" * 40)
+    runtime = build_runtime(settings, clock=api.clock, redis=api.runtime.redis)
+    app = create_app(settings, runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fidelio.test") as http:
+        yield GraphQLClient(http=http, settings=settings, runtime=runtime, clock=api.clock)
+
+
+INTROSPECTION = [
+    pytest.param("{ __schema { mutationType { fields { name } } } }", id="__schema"),
+    pytest.param('{ __type(name: "Mutation") { fields { name } } }', id="__type"),
+    pytest.param(
+        "query { ...F } fragment F on Query { __schema { types { name } } }",
+        id="__schema in a fragment",
+    ),
+]
+
+
+@pytest.mark.parametrize("query", INTROSPECTION)
+@pytest.mark.parametrize("role", [None, "member", "service"])
+async def test_production_refuses_introspection_to_all_but_admin_tokens(
+    production: GraphQLClient, query: str, role: str | None
+) -> None:
+    token = production.token(role, "someone") if role else None
+    result = await production.post(query, token=token)
+    assert result.get("data") is None
+    assert result["errors"], result
+    assert all("introspection has been disabled" in e["message"] for e in result["errors"]), result
+    assert "upsert" not in json.dumps(result)
+
+
+@pytest.mark.parametrize("query", INTROSPECTION)
+async def test_production_answers_introspection_to_an_admin_token(
+    production: GraphQLClient, query: str
+) -> None:
+    assert "errors" not in await production.admin(query)
+
+
+async def test_production_answers_typename_to_anyone(production: GraphQLClient) -> None:
+    assert data(await production.post("{ __typename }")) == {"__typename": "Query"}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        pytest.param("mutation { upsertRewar }", None, id="a field name close to a mutation"),
+        pytest.param("{ me { displayNam } }", None, id="a field name close to another"),
+        pytest.param("{ rewards(includeInactiv: true) { id } }", None, id="an argument name"),
+        pytest.param(
+            'query($w: LeaderboardWindow!) { leaderboard(code: "x", window: $w) { code } }',
+            {"w": "WEEKL"},
+            id="an enum value in a variable",
+        ),
+        pytest.param(
+            '{ leaderboard(code: "x", window: WEEKL) { code } }', None, id="an enum literal"
+        ),
+        pytest.param("{ me { id } } query Q { Me { id } }", None, id="a type-cased field"),
+    ],
+)
+async def test_production_errors_suggest_no_names(
+    api: GraphQLClient, production: GraphQLClient, query: str, variables: dict[str, Any] | None
+) -> None:
+    development = await api.member("alice", query, variables)
+    assert "Did you mean" in json.dumps(development)  # what production must not say
+    result = await production.member("alice", query, variables)
+    assert result["errors"]
+    assert "Did you mean" not in json.dumps(result)
