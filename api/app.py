@@ -21,18 +21,21 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from tortoise import connections
 
-from api.auth import TokenVerifier, Unauthenticated, principal_from_header
+from api.auth import TokenVerifier, Unauthenticated, principal_from_header, token_from_header
 from api.context import Context
 from api.http_errors import ServerFaults, graphql_error_response
 from api.request_body import check_content_type, check_request, decode_body
 from api.runtime import Runtime, build_runtime
 from api.schema import build_schema
 from api.settings import Settings
+from api.ws_session import TokenBoundTransportWS, credentials
 
 log = logging.getLogger("fidelio.api")
 
 
 class FidelioGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TokenBoundTransportWS
+
     def __init__(
         self,
         schema: strawberry.Schema,
@@ -100,19 +103,17 @@ class FidelioGraphQL(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> Any:
         """Websocket clients authenticate in the connection_init payload:
-        `{"Authorization": "Bearer <token>"}` (or `{"token": "<token>"}`)."""
-        params = context.connection_params or {}
-        header = params.get("Authorization") or params.get("authorization")
-        if not header and params.get("token"):
-            header = f"Bearer {params['token']}"
+        `{"Authorization": "Bearer <token>"}` (or `{"token": "<token>"}`); the connection
+        lasts as long as the token (api.ws_session)."""
         try:
-            context.principal = principal_from_header(header, self.verifier)
+            token = token_from_header(credentials(context.connection_params))
+            if token is None:
+                raise Unauthenticated("token required")
+            context.principal, context.token_valid_until = self.verifier.verify_until(token)
         except Unauthenticated as error:
             raise ConnectionRejectionError(
                 {"code": "UNAUTHENTICATED", "message": error.message}
             ) from error
-        if context.principal is None:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": "token required"})
         return {"role": context.principal.role.value}
 
 

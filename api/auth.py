@@ -124,28 +124,43 @@ class TokenVerifier:
         self._accepted: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
+        return self.verify_until(token)[0]
+
+    def verify_until(self, token: str) -> tuple[Principal, float]:
+        """The principal and the moment (epoch seconds) until which the token is accepted:
+        its `exp` plus the leeway."""
         known = self._accepted.get(token)
         if known is not None:
             principal, valid_until = known
             if self._clock() < valid_until:
                 self._accepted.move_to_end(token)
-                return principal
+                return known
             del self._accepted[token]
         principal, expires = _verified(token, self.settings)
-        self._accepted[token] = (principal, expires + self.settings.jwt_leeway_seconds)
+        accepted = (principal, expires + self.settings.jwt_leeway_seconds)
+        self._accepted[token] = accepted
         if len(self._accepted) > self.capacity:
             self._accepted.popitem(last=False)
-        return principal
+        return accepted
+
+
+def token_from_header(value: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value; None when no credentials were
+    sent; raises `Unauthenticated` for malformed ones."""
+    if not value:
+        return None
+    if not isinstance(value, str):
+        raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+    return token.strip()
 
 
 def principal_from_header(value: str | None, verifier: TokenVerifier) -> Principal | None:
     """None when no credentials were sent; raises `Unauthenticated` for malformed ones."""
-    if not value:
-        return None
-    scheme, _, token = value.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
-    return verifier.verify(token.strip())
+    token = token_from_header(value)
+    return None if token is None else verifier.verify(token)
 
 
 def mint_token(settings: Settings, role: Role | str, subject: str, ttl_seconds: int = 3600) -> str:

@@ -6,6 +6,7 @@ range are typed userErrors; masked faults carry a code and the request id.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import dataclasses
@@ -22,11 +23,15 @@ import httpx
 import jwt
 import pytest
 import redis.asyncio as aioredis
+import uvicorn
+import websockets
 from tortoise import connections
 
 from api.app import create_app
+from api.auth import mint_token
 from api.runtime import build_runtime
 from api.settings import DEV_JWT_SECRET
+from bench.harness import free_port
 from tests.api.conftest import GraphQLClient, data, error_codes
 
 ME = "{ me { id } }"
@@ -470,3 +475,115 @@ async def test_production_errors_suggest_no_names(
     result = await production.member("alice", query, variables)
     assert result["errors"]
     assert "Did you mean" not in json.dumps(result)
+
+
+@contextlib.asynccontextmanager
+async def served_in_process(api: GraphQLClient, **changes: Any) -> AsyncIterator[tuple[str, Any]]:
+    """The test's program behind a real uvicorn server in this event loop (websockets)."""
+    settings = dataclasses.replace(api.settings, **changes)
+    runtime = build_runtime(settings, clock=api.clock, redis=api.runtime.redis)
+    app = create_app(settings, runtime=runtime)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.02)
+    try:
+        yield f"127.0.0.1:{port}", runtime
+    finally:
+        server.should_exit = True
+        await serving
+        if runtime.fanout is not None:
+            await runtime.fanout.close()
+
+
+SUBSCRIBE_NOTIFICATIONS = {
+    "id": "1",
+    "type": "subscribe",
+    "payload": {"query": "subscription { notificationReceived { id title } }"},
+}
+
+
+@contextlib.asynccontextmanager
+async def live_member(address: str, token: str) -> AsyncIterator[Any]:
+    async with websockets.connect(
+        f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]
+    ) as ws:
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+        await ws.send(json.dumps(SUBSCRIBE_NOTIFICATIONS))
+        yield ws
+
+
+async def closed_with(ws: Any, within: float) -> int | None:
+    """The close code the server sent within `within` seconds (None: still open)."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), within)
+    except websockets.ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    except TimeoutError:
+        return None
+
+
+async def test_a_subscription_is_closed_with_4403_when_its_token_expires(
+    api: GraphQLClient,
+) -> None:
+    async with served_in_process(api, jwt_leeway_seconds=0) as (address, runtime):
+        token = mint_token(runtime.settings, "member", "alice", ttl_seconds=2)
+        started = time.monotonic()
+        async with live_member(address, token) as ws:
+            assert await closed_with(ws, 6) == 4403
+        assert 1.0 <= time.monotonic() - started < 5
+
+
+async def test_a_fresh_token_sent_in_a_ping_keeps_the_subscription_open(
+    api: GraphQLClient,
+) -> None:
+    async with served_in_process(api, jwt_leeway_seconds=0) as (address, runtime):
+        token = mint_token(runtime.settings, "member", "alice", ttl_seconds=2)
+        async with live_member(address, token) as ws:
+            fresh = mint_token(runtime.settings, "member", "alice", ttl_seconds=60)
+            await ws.send(
+                json.dumps({"type": "ping", "payload": {"Authorization": f"Bearer {fresh}"}})
+            )
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "pong"
+            assert await closed_with(ws, 3.5) is None  # past the first token's expiry
+            await ws.send(json.dumps({"type": "ping"}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "pong"
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda s: mint_token(s, "member", "mallory", 60), id="another subject"),
+        pytest.param(lambda s: mint_token(s, "admin", "alice", 60), id="another role"),
+        pytest.param(lambda s: mint_token(s, "member", "alice", -600), id="an expired token"),
+        pytest.param(lambda s: "nonsense", id="not a token"),
+    ],
+)
+async def test_a_refused_token_sent_in_a_ping_closes_the_subscription_with_4403(
+    api: GraphQLClient, make_token: Any
+) -> None:
+    async with served_in_process(api) as (address, runtime):
+        token = mint_token(runtime.settings, "member", "alice", ttl_seconds=60)
+        async with live_member(address, token) as ws:
+            refused = make_token(runtime.settings)
+            await ws.send(json.dumps({"type": "ping", "payload": {"token": refused}}))
+            assert await closed_with(ws, 5) == 4403
+
+
+async def test_a_subscription_is_closed_with_4403_when_the_member_is_erased(
+    api: GraphQLClient,
+) -> None:
+    async with served_in_process(api) as (address, runtime):
+        token = mint_token(runtime.settings, "member", "alice", ttl_seconds=600)
+        async with live_member(address, token) as ws:
+            await asyncio.sleep(0.3)  # the session watch listens
+            erase = "mutation { deleteMyAccount(input: {confirm: true}) { deleted } }"
+            assert data(await api.member("alice", erase))["deleteMyAccount"]["deleted"]
+            await runtime.dispatcher.run_until_idle()
+            assert await closed_with(ws, 5) == 4403
