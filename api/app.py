@@ -24,7 +24,7 @@ from tortoise import connections
 from api.auth import TokenVerifier, Unauthenticated, principal_from_header, token_from_header
 from api.context import Context
 from api.http_errors import ServerFaults, graphql_error_response
-from api.request_body import check_content_type, check_request, decode_body
+from api.request_body import check_content_type, decode_body, parse_request
 from api.runtime import Runtime, build_runtime
 from api.schema import build_schema
 from api.settings import Settings
@@ -74,7 +74,7 @@ class FidelioGraphQL(GraphQL[Context, None]):
         return decode_body(data)
 
     def parse_json(self, data: str | bytes) -> Any:
-        return check_request(decode_body(data))
+        return parse_request(data)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter

@@ -16,6 +16,14 @@ from cross_web import HTTPException
 JSON_CONTENT_TYPES = ("application/json", "application/graphql-response+json")
 
 
+class NotJson(json.JSONDecodeError):
+    """A body or websocket message that is not JSON (a JSONDecodeError, which strawberry's
+    websocket handlers answer with 4400)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, "", 0)
+
+
 class RequestRefused(HTTPException):
     """The request is not a GraphQL request this server accepts."""
 
@@ -24,7 +32,7 @@ class RequestRefused(HTTPException):
 
 
 def decode_body(raw: str | bytes) -> Any:
-    """The JSON value of a request body; `RequestRefused` for anything that is not UTF-8 JSON.
+    """The JSON value of a request body; `NotJson` for anything that is not UTF-8 JSON.
 
     A lone surrogate (`"\\ud800"`) is valid JSON and passes: the argument it lands in decides
     (text fields refuse it as INVALID_INPUT)."""
@@ -32,17 +40,26 @@ def decode_body(raw: str | bytes) -> Any:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         value = json.loads(text, parse_constant=_refuse_constant)
     except UnicodeDecodeError as exc:
-        raise RequestRefused("The request body is not UTF-8.") from exc
+        raise NotJson("The request body is not UTF-8.") from exc
     except RecursionError as exc:
-        raise RequestRefused("The request body is nested too deeply.") from exc
+        raise NotJson("The request body is nested too deeply.") from exc
     except ValueError as exc:  # JSONDecodeError is one
-        raise RequestRefused("The request body is not valid JSON.") from exc
+        raise NotJson("The request body is not valid JSON.") from exc
     return value
 
 
 def _refuse_constant(name: str) -> Any:
     # Python's json reads NaN and Infinity; JSON has no such numbers.
     raise ValueError(f"{name} is not JSON")
+
+
+def parse_request(raw: str | bytes) -> dict[str, Any]:
+    """One GraphQL request from an HTTP body; `RequestRefused` (400) otherwise."""
+    try:
+        value = decode_body(raw)
+    except NotJson as error:
+        raise RequestRefused(error.msg) from error
+    return check_request(value)
 
 
 def check_request(value: Any) -> dict[str, Any]:

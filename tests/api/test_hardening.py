@@ -587,3 +587,23 @@ async def test_a_subscription_is_closed_with_4403_when_the_member_is_erased(
             assert data(await api.member("alice", erase))["deleteMyAccount"]["deleted"]
             await runtime.dispatcher.run_until_idle()
             assert await closed_with(ws, 5) == 4403
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        pytest.param("[" * 60_000 + "]" * 60_000, id="nested 60,000 deep"),
+        pytest.param('"connection_init"', id="a string"),
+        pytest.param("[1]", id="a list"),
+        pytest.param("{", id="truncated"),
+    ],
+)
+async def test_a_malformed_websocket_message_closes_with_4400(
+    api: GraphQLClient, message: str
+) -> None:
+    async with (
+        served_in_process(api) as (address, _),
+        websockets.connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        await ws.send(message)
+        assert await closed_with(ws, 5) == 4400
