@@ -28,6 +28,7 @@ from api.request_body import check_content_type, decode_body, parse_request
 from api.runtime import Runtime, build_runtime
 from api.schema import build_schema
 from api.settings import Settings
+from api.trusted_documents import resolve_query
 from api.ws_session import TokenBoundTransportWS, credentials
 
 log = logging.getLogger("fidelio.api")
@@ -67,7 +68,8 @@ class FidelioGraphQL(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope, receive=receive))
         except HTTPException as error:
-            response = graphql_error_response(error.status_code, error.reason, scope)
+            code = getattr(error, "code", None)
+            response = graphql_error_response(error.status_code, error.reason, scope, code=code)
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -82,6 +84,18 @@ class FidelioGraphQL(GraphQL[Context, None]):
         if request.method == "POST":
             check_content_type(request.content_type)
         return await super().parse_http_body(request)
+
+    async def execute_operation(  # type: ignore[override]
+        self, *, request_data: GraphQLRequestData, context: Context, **kw: Any
+    ) -> Any:
+        # Trusted documents: the id in extensions.persistedQuery names the text to run.
+        request_data.query = resolve_query(
+            request_data.query,
+            request_data.extensions,
+            context.principal,
+            self.runtime.settings.trusted_documents,
+        )
+        return await super().execute_operation(request_data=request_data, context=context, **kw)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex[:16]

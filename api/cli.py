@@ -70,6 +70,16 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trusted_documents(args: argparse.Namespace) -> int:
+    """Print the trusted-documents manifest of a folder of .graphql operation files."""
+    from pathlib import Path
+
+    from api.trusted_documents import manifest_of_directory
+
+    sys.stdout.write(manifest_of_directory(Path(args.operations)))
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     """Outbox dispatcher and scheduled jobs, without serving HTTP (scale these out)."""
     from api.runtime import build_runtime
@@ -186,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
         func=_export_schema
     )
     sub.add_parser("jobs", help="Run the scheduled jobs once.").set_defaults(func=_jobs)
+    trusted = sub.add_parser(
+        "trusted-documents",
+        help="Print the trusted-documents manifest (api/trusted_documents.json) of operations.",
+    )
+    trusted.add_argument("operations", nargs="?", default="tests/contract/operations")
+    trusted.set_defaults(func=_trusted_documents)
     rules = sub.add_parser("rules", help="The rules engine.").add_subparsers(
         dest="rules_command", required=True
     )

@@ -27,8 +27,10 @@ class NotJson(json.JSONDecodeError):
 class RequestRefused(HTTPException):
     """The request is not a GraphQL request this server accepts."""
 
-    def __init__(self, reason: str, status: int = 400) -> None:
+    def __init__(self, reason: str, status: int = 400, code: str | None = None) -> None:
         super().__init__(status, reason)
+        #: The error's `extensions.code` (the status's own when None).
+        self.code = code
 
 
 def decode_body(raw: str | bytes) -> Any:

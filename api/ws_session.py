@@ -31,11 +31,15 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import PingMe
 from api.auth import Role, Unauthenticated, token_from_header
 from api.context import Context
 from api.live import session_channel
+from api.request_body import RequestRefused
+from api.trusted_documents import resolve_query
 
 log = logging.getLogger("fidelio.api")
 
 #: graphql-transport-ws: Forbidden (what a refused connection_init gets too).
 CLOSE_FORBIDDEN = 4403
+#: graphql-transport-ws: a message the server cannot accept.
+CLOSE_BAD_REQUEST = 4400
 
 
 def credentials(payload: Any) -> str | None:
@@ -71,6 +75,21 @@ class TokenBoundTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.websocket.close(CLOSE_FORBIDDEN, "Forbidden: the new token is refused")
                 return
         await super().handle_ping(message)
+
+    async def handle_subscribe(self, message: Any) -> None:
+        payload = message.get("payload")
+        if isinstance(payload, dict) and self.connection_acknowledged:
+            try:
+                payload["query"] = resolve_query(
+                    payload.get("query"),
+                    payload.get("extensions"),
+                    self.context.principal,
+                    self.context.runtime.settings.trusted_documents,
+                )
+            except RequestRefused as error:
+                await self.websocket.close(CLOSE_BAD_REQUEST, error.reason[:120])
+                return
+        await super().handle_subscribe(message)
 
     def _refresh(self, header: str) -> bool:
         view: Any = self.view

@@ -10,12 +10,14 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from api.app import create_app
 from api.auth import mint_token
 from api.runtime import build_runtime
 from api.settings import DEV_JWT_SECRET
+from api.trusted_documents import manifest_of_directory
 from bench.harness import free_port
 from tests.api.conftest import GraphQLClient, data, error_codes
 
@@ -607,3 +610,121 @@ async def test_a_malformed_websocket_message_closes_with_4400(
     ):
         await ws.send(message)
         assert await closed_with(ws, 5) == 4400
+
+
+CONTRACT_OPERATIONS = Path(__file__).resolve().parents[1] / "contract" / "operations"
+
+
+def test_the_packaged_trusted_documents_are_the_contracts_operations() -> None:
+    packaged = resources.files("api").joinpath("trusted_documents.json").read_text()
+    assert packaged == manifest_of_directory(CONTRACT_OPERATIONS), (
+        "regenerate with `make trusted-documents`"
+    )
+    operations = json.loads(packaged)["operations"]
+    names = {op["name"] for op in operations}
+    assert {"Home", "RedeemReward", "RecordPurchase"} <= names
+    for op in operations:
+        assert op["id"] == hashlib.sha256(op["body"].encode()).hexdigest()
+
+
+def trusted(name: str) -> dict[str, str]:
+    manifest = json.loads(resources.files("api").joinpath("trusted_documents.json").read_text())
+    [op] = [op for op in manifest["operations"] if op["name"] == name]
+    return op
+
+
+def by_id(name: str, query: bool = False) -> dict[str, Any]:
+    op = trusted(name)
+    body: dict[str, Any] = {
+        "operationName": name,
+        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": op["id"]}},
+    }
+    if query:
+        body["query"] = op["body"]
+    return body
+
+
+@contextlib.asynccontextmanager
+async def with_trusted_documents(api: GraphQLClient, mode: str) -> AsyncIterator[GraphQLClient]:
+    settings = dataclasses.replace(api.settings, trusted_documents=mode)
+    runtime = build_runtime(settings, clock=api.clock, redis=api.runtime.redis)
+    app = create_app(settings, runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fidelio.test") as http:
+        yield GraphQLClient(http=http, settings=settings, runtime=runtime, clock=api.clock)
+
+
+async def send(client: GraphQLClient, body: dict[str, Any], role: str) -> httpx.Response:
+    token = client.token(role, "alice" if role == "member" else "someone")
+    return await client.http.post(
+        "/graphql", json=body, headers={"authorization": f"Bearer {token}"}
+    )
+
+
+@pytest.mark.parametrize("mode", ["optional", "required"])
+@pytest.mark.parametrize("with_text", [False, True])
+async def test_a_member_runs_a_trusted_document_by_its_id(
+    api: GraphQLClient, mode: str, with_text: bool
+) -> None:
+    async with with_trusted_documents(api, mode) as client:
+        response = await send(client, by_id("Home", query=with_text), "member")
+        assert response.status_code == 200, response.text
+        assert data(response.json())["me"]["customerId"] == "alice"
+
+
+@pytest.mark.parametrize("role", ["member", "service"])
+async def test_required_trusted_documents_refuse_free_text_to_members_and_services(
+    api: GraphQLClient, role: str
+) -> None:
+    async with with_trusted_documents(api, "required") as client:
+        response = await send(client, {"query": "{ __typename }"}, role)
+        assert response.status_code == 400
+        body = graphql_error_body(response)
+        assert body["errors"][0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
+
+
+async def test_required_trusted_documents_accept_the_exact_text_of_a_trusted_one(
+    api: GraphQLClient,
+) -> None:
+    async with with_trusted_documents(api, "required") as client:
+        body = {"query": trusted("Home")["body"], "operationName": "Home"}
+        assert data((await send(client, body, "member")).json())["me"]["customerId"] == "alice"
+
+
+async def test_admins_keep_free_queries_when_trusted_documents_are_required(
+    api: GraphQLClient,
+) -> None:
+    async with with_trusted_documents(api, "required") as client:
+        response = await send(client, {"query": "{ __typename }"}, "admin")
+        assert data(response.json()) == {"__typename": "Query"}
+
+
+@pytest.mark.parametrize("mode", ["optional", "required"])
+async def test_an_unknown_id_is_persisted_query_not_found(api: GraphQLClient, mode: str) -> None:
+    async with with_trusted_documents(api, mode) as client:
+        body = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "ab" * 32}}}
+        response = await send(client, body, "member")
+        assert response.status_code == 400
+        code = graphql_error_body(response)["errors"][0]["extensions"]["code"]
+        assert code == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_a_text_that_does_not_match_its_id_is_refused(api: GraphQLClient) -> None:
+    async with with_trusted_documents(api, "optional") as client:
+        body = by_id("Home") | {"query": "{ me { email } }"}
+        response = await send(client, body, "member")
+        assert response.status_code == 400
+        graphql_error_body(response)
+
+
+async def test_optional_trusted_documents_accept_free_text(api: GraphQLClient) -> None:
+    async with with_trusted_documents(api, "optional") as client:
+        response = await send(client, {"query": "{ me { customerId } }"}, "member")
+        assert data(response.json())["me"]["customerId"] == "alice"
+
+
+async def test_required_trusted_documents_hold_for_subscriptions_too(api: GraphQLClient) -> None:
+    async with served_in_process(api, trusted_documents="required") as (address, runtime):
+        token = mint_token(runtime.settings, "member", "alice", ttl_seconds=60)
+        async with live_member(address, token) as ws:  # sends a free subscription text
+            assert await closed_with(ws, 5) == 4400
