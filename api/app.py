@@ -12,7 +12,7 @@ import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -145,7 +145,7 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await PlainTextResponse("Request body too large", status_code=413)(scope, receive, send)
+            await too_large(scope)(scope, receive, send)
             return
         seen = 0
 
@@ -161,11 +161,15 @@ class BodyLimit:
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await PlainTextResponse("Request body too large", status_code=413)(scope, receive, send)
+            await too_large(scope)(scope, receive, send)
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+def too_large(scope: Scope) -> Response:
+    return graphql_error_response(413, "Request body too large", scope)
 
 
 class RequestId:
