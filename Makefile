@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format schema migrations bench clean
+.PHONY: run test lint format schema trusted-documents migrations bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ format: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/fidelio export-schema > schema.graphql
+
+trusted-documents: $(STAMP)
+	$(BIN)/fidelio trusted-documents tests/contract/operations > api/trusted_documents.json
 
 migrations: $(STAMP)
 	$(BIN)/fidelio makemigrations

@@ -9,26 +9,34 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from tortoise import connections
 
-from api.auth import TokenVerifier, Unauthenticated, principal_from_header
+from api.auth import TokenVerifier, Unauthenticated, principal_from_header, token_from_header
 from api.context import Context
+from api.http_errors import ServerFaults, graphql_error_response
+from api.request_body import check_content_type, decode_body, parse_request
 from api.runtime import Runtime, build_runtime
 from api.schema import build_schema
 from api.settings import Settings
+from api.trusted_documents import resolve_query
+from api.ws_session import TokenBoundTransportWS, credentials
 
 log = logging.getLogger("fidelio.api")
 
 
 class FidelioGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TokenBoundTransportWS
+
     def __init__(
         self,
         schema: strawberry.Schema,
@@ -43,6 +51,51 @@ class FidelioGraphQL(GraphQL[Context, None]):
     @property
     def runtime(self) -> Runtime:
         return self.runtime_ref["runtime"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "POST"):
+            refused = graphql_error_response(
+                405,
+                "GraphQL is served over GET and POST only.",
+                scope,
+                headers={"allow": "GET, POST"},
+            )
+            await refused(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive=receive))
+        except HTTPException as error:
+            code = getattr(error, "code", None)
+            response = graphql_error_response(error.status_code, error.reason, scope, code=code)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_body(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        return parse_request(data)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            check_content_type(request.content_type)
+        return await super().parse_http_body(request)
+
+    async def execute_operation(  # type: ignore[override]
+        self, *, request_data: GraphQLRequestData, context: Context, **kw: Any
+    ) -> Any:
+        # Trusted documents: the id in extensions.persistedQuery names the text to run.
+        request_data.query = resolve_query(
+            request_data.query,
+            request_data.extensions,
+            context.principal,
+            self.runtime.settings.trusted_documents,
+        )
+        return await super().execute_operation(request_data=request_data, context=context, **kw)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex[:16]
@@ -64,19 +117,17 @@ class FidelioGraphQL(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> Any:
         """Websocket clients authenticate in the connection_init payload:
-        `{"Authorization": "Bearer <token>"}` (or `{"token": "<token>"}`)."""
-        params = context.connection_params or {}
-        header = params.get("Authorization") or params.get("authorization")
-        if not header and params.get("token"):
-            header = f"Bearer {params['token']}"
+        `{"Authorization": "Bearer <token>"}` (or `{"token": "<token>"}`); the connection
+        lasts as long as the token (api.ws_session)."""
         try:
-            context.principal = principal_from_header(header, self.verifier)
+            token = token_from_header(credentials(context.connection_params))
+            if token is None:
+                raise Unauthenticated("token required")
+            context.principal, context.token_valid_until = self.verifier.verify_until(token)
         except Unauthenticated as error:
             raise ConnectionRejectionError(
                 {"code": "UNAUTHENTICATED", "message": error.message}
             ) from error
-        if context.principal is None:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": "token required"})
         return {"role": context.principal.role.value}
 
 
@@ -94,7 +145,7 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await PlainTextResponse("Request body too large", status_code=413)(scope, receive, send)
+            await too_large(scope)(scope, receive, send)
             return
         seen = 0
 
@@ -110,11 +161,15 @@ class BodyLimit:
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await PlainTextResponse("Request body too large", status_code=413)(scope, receive, send)
+            await too_large(scope)(scope, receive, send)
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+def too_large(scope: Scope) -> Response:
+    return graphql_error_response(413, "Request body too large", scope)
 
 
 class RequestId:
@@ -189,7 +244,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the view, which answers 405 as a GraphQL error.
+            Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -197,6 +253,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ServerFaults)
     app.add_middleware(RequestId)
     app.state.runtime_ref = runtime_ref
     return app

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeGuard
 
 import jwt
 from graphql import GraphQLError
@@ -71,14 +72,32 @@ def _verified(token: str, settings: Settings) -> tuple[Principal, float]:
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("The token has expired.") from exc
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, TypeError, ValueError, OverflowError) as exc:
+        # pyjwt checks the standard claims' types only in part: an `iss` or `aud` of another
+        # type, an `exp` of NaN, ... raise plain TypeError/ValueError/OverflowError.
         raise Unauthenticated("The token is not valid.") from exc
-    role, subject = claims.get("role"), claims.get("sub")
-    if role not in {r.value for r in Role} or not isinstance(subject, str) or not subject:
+    role, subject, expires = claims.get("role"), claims.get("sub"), claims.get("exp")
+    if not isinstance(role, str) or role not in ROLES or not _valid_subject(subject):
         raise Unauthenticated("The token has no valid role or subject.")
     if len(subject) > 128:
         raise Unauthenticated("The token subject is too long.")
-    return Principal(role=Role(role), subject=subject), float(claims["exp"])
+    if isinstance(expires, bool) or not isinstance(expires, int | float) or expires != expires:
+        raise Unauthenticated("The token is not valid.")
+    return Principal(role=Role(role), subject=subject), float(expires)
+
+
+ROLES = frozenset(r.value for r in Role)
+
+
+def _valid_subject(subject: object) -> TypeGuard[str]:
+    """A non-empty string of printable characters that encodes to UTF-8 (it is stored)."""
+    if not isinstance(subject, str) or not subject or not subject.isprintable():
+        return False
+    try:
+        subject.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class TokenVerifier:
@@ -105,28 +124,43 @@ class TokenVerifier:
         self._accepted: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
+        return self.verify_until(token)[0]
+
+    def verify_until(self, token: str) -> tuple[Principal, float]:
+        """The principal and the moment (epoch seconds) until which the token is accepted:
+        its `exp` plus the leeway."""
         known = self._accepted.get(token)
         if known is not None:
             principal, valid_until = known
             if self._clock() < valid_until:
                 self._accepted.move_to_end(token)
-                return principal
+                return known
             del self._accepted[token]
         principal, expires = _verified(token, self.settings)
-        self._accepted[token] = (principal, expires + self.settings.jwt_leeway_seconds)
+        accepted = (principal, expires + self.settings.jwt_leeway_seconds)
+        self._accepted[token] = accepted
         if len(self._accepted) > self.capacity:
             self._accepted.popitem(last=False)
-        return principal
+        return accepted
+
+
+def token_from_header(value: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value; None when no credentials were
+    sent; raises `Unauthenticated` for malformed ones."""
+    if not value:
+        return None
+    if not isinstance(value, str):
+        raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+    return token.strip()
 
 
 def principal_from_header(value: str | None, verifier: TokenVerifier) -> Principal | None:
     """None when no credentials were sent; raises `Unauthenticated` for malformed ones."""
-    if not value:
-        return None
-    scheme, _, token = value.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
-    return verifier.verify(token.strip())
+    token = token_from_header(value)
+    return None if token is None else verifier.verify(token)
 
 
 def mint_token(settings: Settings, role: Role | str, subject: str, ttl_seconds: int = 3600) -> str:

@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from api.settings import load_settings
+from api.settings import SettingsError, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -67,6 +67,16 @@ def _export_schema(args: argparse.Namespace) -> int:
     from api.schema import schema_sdl
 
     sys.stdout.write(schema_sdl())
+    return 0
+
+
+def _trusted_documents(args: argparse.Namespace) -> int:
+    """Print the trusted-documents manifest of a folder of .graphql operation files."""
+    from pathlib import Path
+
+    from api.trusted_documents import manifest_of_directory
+
+    sys.stdout.write(manifest_of_directory(Path(args.operations)))
     return 0
 
 
@@ -186,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
         func=_export_schema
     )
     sub.add_parser("jobs", help="Run the scheduled jobs once.").set_defaults(func=_jobs)
+    trusted = sub.add_parser(
+        "trusted-documents",
+        help="Print the trusted-documents manifest (api/trusted_documents.json) of operations.",
+    )
+    trusted.add_argument("operations", nargs="?", default="tests/contract/operations")
+    trusted.set_defaults(func=_trusted_documents)
     rules = sub.add_parser("rules", help="The rules engine.").add_subparsers(
         dest="rules_command", required=True
     )
@@ -204,7 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as error:
+        # A refusal to start is one line for the operator, not a traceback.
+        print(f"fidelio: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

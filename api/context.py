@@ -31,6 +31,8 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     #: Websockets: the connection_init payload (strawberry fills it in).
     connection_params: dict[str, Any] | None = None
+    #: Websockets: until when (epoch seconds) the connection's token is accepted (api.ws_session).
+    token_valid_until: float | None = None
     #: True: fields hinted for the fragment cache are executed anew (and kept), not served.
     fresh_fragments: bool = False
     _member: asyncio.Task[Member] | None = None

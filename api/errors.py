@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import redis.exceptions
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 
 from domain.errors import DomainError
 
@@ -29,3 +32,42 @@ def is_expected(error: GraphQLError) -> bool:
 
 def to_client_error(error: DomainError) -> ClientError:
     return ClientError(error.message, code=error.code)
+
+
+MASKED_MESSAGE = "Unexpected error. It has been logged."
+
+#: Faults of a service that is down, not of this code: the client may retry later. Redis holds
+#: only rebuildable state (boards, rate-limit counters), so its absence is told, not masked.
+UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+class MaskUnexpected(MaskErrors):
+    """Masks unexpected errors (`is_expected`) as `INTERNAL_SERVER_ERROR` with the request id
+    in `extensions.requestId`: the id in the server's log line and the X-Request-ID header, so
+    that clients and support can tell one fault from another. Redis being unreachable is
+    `SERVICE_UNAVAILABLE` instead (the field is null; retry later)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            should_mask_error=lambda e: not is_expected(e), error_message=MASKED_MESSAGE
+        )
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        context: Any = self.execution_context.context
+        unavailable = isinstance(error.original_error, UNAVAILABLE)
+        return GraphQLError(
+            message=(
+                "This data is unavailable right now: retry shortly."
+                if unavailable
+                else self.error_message
+            ),
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={
+                "code": "SERVICE_UNAVAILABLE" if unavailable else "INTERNAL_SERVER_ERROR",
+                "requestId": getattr(context, "request_id", "-"),
+            },
+        )

@@ -22,6 +22,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from domain.events import DomainEvent
+from domain.members.events import MemberErased
+from domain.outbox.dispatcher import Handler
+
 log = logging.getLogger("fidelio.live")
 
 _QUEUE_SIZE = 8
@@ -129,3 +133,18 @@ def _offer(queue: asyncio.Queue[str], data: str) -> None:
 
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def session_channel(prefix: str, member_id: int) -> str:
+    """Where the end of a member's live sessions is announced (api.ws_session)."""
+    return f"{prefix}member:{member_id}:session"
+
+
+def session_handlers(redis: aioredis.Redis, prefix: str) -> dict[str, list[Handler]]:
+    """Outbox handlers that end the live sessions of an erased member, on every process."""
+
+    async def member_erased(event: DomainEvent) -> None:
+        assert isinstance(event, MemberErased)
+        await redis.publish(session_channel(prefix, event.member_id), "erased")
+
+    return {MemberErased.kind: [member_erased]}

@@ -23,7 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.db import close_database, open_database
 from api.fragments import FragmentStore
-from api.live import ChannelFanout
+from api.live import ChannelFanout, session_handlers
 from api.settings import Settings
 from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
@@ -239,6 +239,8 @@ def build_runtime(
     versions = VersionReader()
     boards = make_boards(settings, redis, versions)
     for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
+        handlers.setdefault(kind, []).extend(kind_handlers)
+    for kind, kind_handlers in session_handlers(redis, settings.redis_prefix).items():
         handlers.setdefault(kind, []).extend(kind_handlers)
     jobs.extend(ScheduledJob(job.name, job.every, job.run) for job in leaderboard_jobs(boards))
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)

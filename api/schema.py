@@ -14,7 +14,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -37,8 +36,9 @@ from api.areas import (
     rewards,
     segments,
 )
-from api.errors import is_expected
+from api.errors import MaskUnexpected, is_expected
 from api.fragments import caching_context
+from api.production import production_extensions
 from api.settings import Settings
 
 log = logging.getLogger("fidelio.api")
@@ -103,10 +103,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             # and a new class per request would make every ValidationCache lookup a miss.
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            lambda: MaskErrors(
-                should_mask_error=lambda error: not is_expected(error),
-                error_message="Unexpected error. It has been logged.",
-            ),
+            MaskUnexpected,
+            *production_extensions(settings),
         ],
     )
     caching_context(schema)

@@ -51,6 +51,8 @@ class Settings:
     #: Drops: claimDrop attempts per member per window (0: no limit).
     drop_claim_rate_limit: int = 10
     drop_claim_rate_window_seconds: int = 10
+    #: Trusted documents (api.trusted_documents): off, optional or required.
+    trusted_documents: str = "off"
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +82,8 @@ class Settings:
             raise SettingsError(
                 "DROP_RESERVATION_MINUTES and DROP_CLAIM_RATE_WINDOW_SECONDS must be at least 1"
             )
+        if self.trusted_documents not in ("off", "optional", "required"):
+            raise SettingsError("TRUSTED_DOCUMENTS must be 'off', 'optional' or 'required'")
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:
@@ -94,6 +98,16 @@ def _read_key(value: str | None) -> str | None:
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """The settings from the environment, checked; `SettingsError` for any unusable value."""
+    try:
+        settings = _read_settings(env_file)
+    except (ValueError, OSError) as error:  # a number that is not one, an unreadable key file
+        raise SettingsError(str(error)) from error
+    settings.check()
+    return settings
+
+
+def _read_settings(env_file: str | Path | None) -> Settings:
     config = Config(env_file if env_file and Path(env_file).exists() else None)
     env = config("FIDELIO_ENV", default="development")
     algorithm = config("JWT_ALGORITHM", default="HS256")
@@ -123,6 +137,6 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
         drop_claim_rate_window_seconds=config(
             "DROP_CLAIM_RATE_WINDOW_SECONDS", cast=int, default=10
         ),
+        trusted_documents=config("TRUSTED_DOCUMENTS", default="off"),
     )
-    settings.check()
     return settings

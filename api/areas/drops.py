@@ -8,13 +8,14 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
+from api.ids import parse_id
 from api.ratelimit import Limit, RateLimiter
 from api.types.common import UserError, user_errors
 from api.types.drops import Drop, DropClaim, DropMode, DropStatus, drops_loader
 from api.types.public_member import PublicMember, public_views
 from domain.drops import services
 from domain.drops.models import DropMode as DropModeModel
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError
 
 
 @strawberry.input(description="Claim a unit of a first-come drop, or enter a raffle.")
@@ -113,9 +114,7 @@ class CompleteDropClaimPayload:
 
 
 def _drop_id(raw: str) -> int:
-    if not raw.isdigit():
-        raise NotFound(f"no drop with id {raw!r}", ["input", "dropId"])
-    return int(raw)
+    return parse_id(raw, ["input", "dropId"], "drop")
 
 
 @strawberry.type

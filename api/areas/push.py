@@ -13,6 +13,7 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
+from api.ids import parse_id_input
 from api.live import ChannelFanout
 from api.types.common import UserError, page_size, user_errors
 from api.types.push import (
@@ -27,7 +28,7 @@ from api.types.push import (
     Store,
     TriggeredPromotion,
 )
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError
 from push.campaigns import services as campaigns
 from push.live import notification_channel
 from push.notifications import preferences
@@ -168,20 +169,14 @@ class CampaignPayload:
 
 
 def _ids(raw: list[strawberry.ID]) -> list[int]:
-    ids = []
-    for i, value in enumerate(raw):
-        try:
-            ids.append(int(value))
-        except ValueError:
-            raise InvalidInput("not a notification id", ["input", "ids", str(i)]) from None
-    return ids
+    return [
+        parse_id_input(value, ["input", "ids", str(i)], "notification")
+        for i, value in enumerate(raw)
+    ]
 
 
 def _geofence_id(raw: strawberry.ID) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput("not a geofence id", ["input", "geofenceId"]) from None
+    return parse_id_input(raw, ["input", "geofenceId"], "geofence")
 
 
 @strawberry.type
@@ -212,10 +207,10 @@ class Query:
         info.context.require(Role.ADMIN)
         try:
             size = page_size(first, ["first"])
-            after_id = int(after) if after is not None else None
+            after_id = (
+                parse_id_input(after, ["after"], "notification") if after is not None else None
+            )
             rows = await notifications.failed_pushes(size, after_id)
-        except ValueError:
-            raise to_client_error(InvalidInput("not a notification id", ["after"])) from None
         except DomainError as error:
             raise to_client_error(error) from error
         return [

@@ -9,12 +9,13 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
+from api.ids import parse_id
 from api.types.common import UserError, user_errors
 from api.types.drops import DropClaim
 from api.types.points import PointsSummary
 from api.types.rewards import Redemption, Reward, RewardKind
 from domain.drops.checkout import complete_drop_claim, is_drop_coupon_code
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError
 from domain.points import ledger
 from domain.rewards import catalogue, coupons, redemption
 from domain.rewards.models import Reward as RewardModel
@@ -100,10 +101,7 @@ class UseCouponPayload:
 
 
 def _reward_id(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise NotFound("no such reward on offer", ["input", "rewardId"]) from None
+    return parse_id(raw, ["input", "rewardId"], "reward on offer")
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from api.ids import id_value
 from domain.errors import DomainError, InvalidInput, ValidationErrors
 
 MAX_PAGE_SIZE = 100
@@ -80,9 +81,10 @@ def decode_cursor(kind: str, cursor: str | None, field: list[str]) -> int | None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         prefix, _, value = base64.urlsafe_b64decode(padded).decode().partition(":")
-        if prefix != kind:
+        position = id_value(value)
+        if prefix != kind or position is None:
             raise ValueError(prefix)
-        return int(value)
+        return position
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("not a cursor of this list", field) from exc
 

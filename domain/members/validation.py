@@ -48,6 +48,9 @@ def check_text(value: str, field: list[str], *, max_length: int, min_length: int
         raise InvalidInput(f"must have at most {max_length} characters", field)
     if any(ord(c) < 32 for c in text):
         raise InvalidInput("must not contain control characters", field)
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        # A lone surrogate (JSON "\ud800") is no character: it cannot be stored or sent.
+        raise InvalidInput("must be valid Unicode text", field)
     return text
 
 
