@@ -7,6 +7,7 @@ Adding an area is one line in `AREAS`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -82,7 +83,10 @@ class FidelioSchema(strawberry.Schema):
                 )
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, extra_extensions: Sequence[Callable[[], Any]] = ()
+) -> strawberry.Schema:
+    """The schema; `extra_extensions` (factories) run after the others (api.metrics)."""
     settings = settings or Settings()
     query = _merged("Query")
     assert query is not None
@@ -107,6 +111,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
                 should_mask_error=lambda error: not is_expected(error),
                 error_message="Unexpected error. It has been logged.",
             ),
+            *extra_extensions,
         ],
     )
     caching_context(schema)

@@ -51,6 +51,17 @@ class Settings:
     #: Drops: claimDrop attempts per member per window (0: no limit).
     drop_claim_rate_limit: int = 10
     drop_claim_rate_window_seconds: int = 10
+    #: `/metrics`: the bearer token a scraper must send; None serves it openly in development
+    #: and not at all in production.
+    metrics_token: str | None = None
+    #: Log lines as "text" (for people) or "json" (one object per line, for machines).
+    log_format: str = "text"
+    log_level: str = "INFO"
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Whether `/metrics` answers: with a token anywhere, without one outside production."""
+        return bool(self.metrics_token) or not self.is_production
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +91,8 @@ class Settings:
             raise SettingsError(
                 "DROP_RESERVATION_MINUTES and DROP_CLAIM_RATE_WINDOW_SECONDS must be at least 1"
             )
+        if self.log_format not in ("text", "json"):
+            raise SettingsError("LOG_FORMAT must be 'text' or 'json'")
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:
@@ -123,6 +136,9 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
         drop_claim_rate_window_seconds=config(
             "DROP_CLAIM_RATE_WINDOW_SECONDS", cast=int, default=10
         ),
+        metrics_token=config("METRICS_TOKEN", default=None) or None,
+        log_format=config("LOG_FORMAT", default="json" if env == "production" else "text"),
+        log_level=config("LOG_LEVEL", default="INFO"),
     )
     settings.check()
     return settings
