@@ -150,11 +150,14 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
-    """The app. With `runtime` given (tests), the caller owns its start and stop."""
+def create_app(
+    settings: Settings, runtime: Runtime | None = None, metrics: Metrics | None = None
+) -> Starlette:
+    """The app. With `runtime` given (tests), the caller owns its start and stop (and wires
+    its jobs and gateway into `metrics` if it wants them measured)."""
     settings.check()
     runtime_ref: dict[str, Runtime] = {}
-    metrics = Metrics()
+    metrics = metrics or Metrics()
     if runtime is not None:
         runtime_ref["runtime"] = runtime
         metrics.watch(runtime)

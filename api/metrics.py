@@ -34,6 +34,7 @@ from prometheus_client import (
     GCCollector,
     Histogram,
     ProcessCollector,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily
@@ -60,6 +61,8 @@ class Metrics:
     """The figures of one process, in a registry of its own."""
 
     def __init__(self) -> None:
+        # The `_created` series double every counter for no use here.
+        disable_created_metrics()
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         GCCollector(registry=self.registry)
@@ -206,10 +209,9 @@ class FragmentCacheCollector(Collector):
         if runtime is None:
             return
         store = runtime.fragments
-        for outcome, value in (("hit", store.hits), ("miss", store.misses)):
+        for name, value in (("hits", store.hits), ("misses", store.misses)):
             family = CounterMetricFamily(
-                f"fidelio_fragment_cache_{outcome}s",
-                f"Fragment cache lookups that were a {outcome}.",
+                f"fidelio_fragment_cache_{name}", f"Fragment cache lookups: {name}."
             )
             family.add_metric([], value)
             yield family

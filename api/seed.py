@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from api.runtime import Runtime, build_runtime
+from api.seed_activity import seed_recent_activity
 from api.seed_points import seed_points
 from api.settings import Settings
 from domain.drops.definition import DropInput, upsert_drop
@@ -205,6 +206,7 @@ SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
     seed_stores,
     seed_drops,
     seed_leaderboards,
+    seed_recent_activity,
 ]
 
 
