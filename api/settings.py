@@ -93,6 +93,8 @@ class Settings:
             )
         if self.log_format not in ("text", "json"):
             raise SettingsError("LOG_FORMAT must be 'text' or 'json'")
+        if self.log_level.upper() not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"):
+            raise SettingsError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:

@@ -7,11 +7,13 @@ import io
 import json
 import logging
 
+import pytest
 import strawberry
 from strawberry.extensions import MaskErrors
 
 from api.logs import make_handler, operation_var, request_id_var
 from api.metrics import Metrics
+from api.settings import Settings, SettingsError
 
 
 def logger_writing(log_format: str) -> tuple[logging.Logger, io.StringIO]:
@@ -95,3 +97,11 @@ def test_lines_logged_by_resolvers_carry_the_operation_name() -> None:
     parsed = json.loads(line)
     assert (parsed["request_id"], parsed["operation"]) == ("req-1", "Home")
     assert operation_var.get() == "-"
+
+
+def test_an_unknown_log_format_or_level_is_refused_at_start() -> None:
+    with pytest.raises(SettingsError, match="LOG_FORMAT"):
+        Settings(log_format="xml").check()
+    with pytest.raises(SettingsError, match="LOG_LEVEL"):
+        Settings(log_level="LOUD").check()
+    Settings(log_format="json", log_level="debug").check()
