@@ -12,7 +12,7 @@ import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -23,13 +23,18 @@ from tortoise import connections
 
 from api.auth import TokenVerifier, Unauthenticated, principal_from_header, token_from_header
 from api.context import Context
+from api.graphiql import graphiql_assets, graphiql_page
 from api.http_errors import ServerFaults, graphql_error_response
+from api.logs import request_id_var
+from api.metrics import Metrics
 from api.request_body import check_content_type, decode_body, parse_request
-from api.runtime import Runtime, build_runtime
+from api.restore import restore_derived_state
+from api.runtime import Runtime, build_runtime, make_gateway
 from api.schema import build_schema
 from api.settings import Settings
 from api.trusted_documents import resolve_query
 from api.ws_session import TokenBoundTransportWS, credentials
+from domain.clock import SystemClock
 
 log = logging.getLogger("fidelio.api")
 
@@ -96,6 +101,9 @@ class FidelioGraphQL(GraphQL[Context, None]):
             self.runtime.settings.trusted_documents,
         )
         return await super().execute_operation(request_data=request_data, context=context, **kw)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(graphiql_page())
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex[:16]
@@ -186,6 +194,7 @@ class RequestId:
         given = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
         request_id = given if given and given.isprintable() else uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
+        request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -196,13 +205,18 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
-    """The app. With `runtime` given (tests), the caller owns its start and stop."""
+def create_app(
+    settings: Settings, runtime: Runtime | None = None, metrics: Metrics | None = None
+) -> Starlette:
+    """The app. With `runtime` given (tests), the caller owns its start and stop (and wires
+    its jobs and gateway into `metrics` if it wants them measured)."""
     settings.check()
     runtime_ref: dict[str, Runtime] = {}
+    metrics = metrics or Metrics()
     if runtime is not None:
         runtime_ref["runtime"] = runtime
-    schema = build_schema(settings)
+        metrics.watch(runtime)
+    schema = build_schema(settings, extra_extensions=[metrics.extension()])
     graphql = FidelioGraphQL(
         schema,
         runtime_ref,
@@ -234,9 +248,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         if runtime is not None:
             yield
             return
-        owned = build_runtime(settings)
+        clock = SystemClock()
+        gateway = metrics.counting_gateway(make_gateway(settings, clock))
+        owned = metrics.instrument(build_runtime(settings, clock=clock, gateway=gateway))
         runtime_ref["runtime"] = owned
-        await owned.start()
+        await owned.start(background=False)
+        await restore_derived_state(owned)
+        if settings.run_background:
+            owned.start_background()
         try:
             yield
         finally:
@@ -249,6 +268,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route(
+                "/metrics",
+                metrics.endpoint(
+                    settings.metrics_token,
+                    settings.metrics_enabled,
+                    lambda: runtime_ref["runtime"].clock.now(),
+                ),
+            ),
+            *([] if settings.is_production else [graphiql_assets()]),
         ],
         lifespan=lifespan,
     )
@@ -256,4 +284,5 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     app.add_middleware(ServerFaults)
     app.add_middleware(RequestId)
     app.state.runtime_ref = runtime_ref
+    app.state.metrics = metrics
     return app

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 
+from api.logs import configure_logging
 from api.settings import SettingsError, load_settings
 
 
@@ -16,13 +16,15 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format, settings.log_level)
     uvicorn.run(
         "api.main:app",
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        # The lines go through the root handler of api.logs (text or JSON), set per process.
+        log_config=None,
         proxy_headers=True,
     )
     del settings
@@ -82,19 +84,18 @@ def _trusted_documents(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     """Outbox dispatcher and scheduled jobs, without serving HTTP (scale these out)."""
-    from api.runtime import build_runtime
+    from api.worker_metrics import serve_worker_metrics, worker_runtime
 
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format, settings.log_level)
 
     async def main() -> None:
-        runtime = build_runtime(settings)
-        await runtime.start(background=True)
+        runtime, metrics = await worker_runtime(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await serve_worker_metrics(settings, runtime, metrics, args.metrics_port, stop)
         await runtime.stop()
 
     asyncio.run(main())
@@ -177,9 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=_serve)
-    sub.add_parser("worker", help="Run the outbox dispatcher and scheduled jobs.").set_defaults(
-        func=_worker
+    worker = sub.add_parser("worker", help="Run the outbox dispatcher and scheduled jobs.")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        help="Serve this worker's /metrics and /healthz on this port (0, the default: not served).",
     )
+    worker.set_defaults(func=_worker)
     sub.add_parser("migrate", help="Apply the database migrations.").set_defaults(func=_migrate)
     sub.add_parser(
         "makemigrations", help="Write a migration for model changes (developers)."

@@ -7,6 +7,7 @@ Adding an area is one line in `AREAS`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -82,7 +83,10 @@ class FidelioSchema(strawberry.Schema):
                 )
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, extra_extensions: Sequence[Callable[[], Any]] = ()
+) -> strawberry.Schema:
+    """The schema; `extra_extensions` (factories) run after the others (api.metrics)."""
     settings = settings or Settings()
     query = _merged("Query")
     assert query is not None
@@ -105,6 +109,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             MaskUnexpected,
             *production_extensions(settings),
+            *extra_extensions,
         ],
     )
     caching_context(schema)

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from api.runtime import Runtime, build_runtime
+from api.seed_activity import seed_recent_activity
 from api.seed_points import seed_points
 from api.settings import Settings
 from domain.drops.definition import DropInput, upsert_drop
@@ -205,6 +206,7 @@ SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
     seed_stores,
     seed_drops,
     seed_leaderboards,
+    seed_recent_activity,
 ]
 
 
@@ -216,4 +218,19 @@ async def seed_demo(settings: Settings) -> str:
         await runtime.dispatcher.run_until_idle()
     finally:
         await runtime.stop()
-    return "demo data: " + ", ".join(parts)
+    summary = "demo data: " + ", ".join(parts)
+    # No token printed with a production secret: those are minted on purpose, not by a demo.
+    return summary if settings.is_production else f"{summary}\n{where_to_go(settings)}"
+
+
+def where_to_go(settings: Settings) -> str:
+    """What a new user needs next: the address of GraphiQL and a token of the first member."""
+    from api.auth import mint_token
+
+    first = DEMO_MEMBERS[0][0]
+    token = mint_token(settings, "member", first, ttl_seconds=7 * 24 * 3600)
+    return (
+        "GraphiQL: http://127.0.0.1:8000/graphql (once `fidelio serve` runs)\n"
+        f"Headers pane, as the demo member {first!r} (valid 7 days):\n"
+        f'{{"Authorization": "Bearer {token}"}}'
+    )

@@ -53,6 +53,17 @@ class Settings:
     drop_claim_rate_window_seconds: int = 10
     #: Trusted documents (api.trusted_documents): off, optional or required.
     trusted_documents: str = "off"
+    #: `/metrics`: the bearer token a scraper must send; None serves it openly in development
+    #: and not at all in production.
+    metrics_token: str | None = None
+    #: Log lines as "text" (for people) or "json" (one object per line, for machines).
+    log_format: str = "text"
+    log_level: str = "INFO"
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Whether `/metrics` answers: with a token anywhere, without one outside production."""
+        return bool(self.metrics_token) or not self.is_production
 
     @property
     def is_production(self) -> bool:
@@ -84,6 +95,10 @@ class Settings:
             )
         if self.trusted_documents not in ("off", "optional", "required"):
             raise SettingsError("TRUSTED_DOCUMENTS must be 'off', 'optional' or 'required'")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError("LOG_FORMAT must be 'text' or 'json'")
+        if self.log_level.upper() not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"):
+            raise SettingsError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:
@@ -138,5 +153,8 @@ def _read_settings(env_file: str | Path | None) -> Settings:
             "DROP_CLAIM_RATE_WINDOW_SECONDS", cast=int, default=10
         ),
         trusted_documents=config("TRUSTED_DOCUMENTS", default="off"),
+        metrics_token=config("METRICS_TOKEN", default=None) or None,
+        log_format=config("LOG_FORMAT", default="json" if env == "production" else "text"),
+        log_level=config("LOG_LEVEL", default="INFO"),
     )
     return settings

@@ -21,15 +21,39 @@ from gamification.leaderboards.regions import normalise_region
 from gamification.leaderboards.store import BoardKey, ScoreEntry
 
 _HASH_BATCH = 5_000
+#: How long one process may hold the right to restore the boards before another may take over.
+_RESTORE_LOCK_SECONDS = 600
+
+
+def built_key(boards: Boards) -> str:
+    """The marker saying this Redis holds boards rebuilt (or kept live) from the database."""
+    return f"{boards.prefix}leaderboards:built"
 
 
 async def rebuild_all(boards: Boards, now: datetime) -> int:
-    """Recreate the current period of every board, window and region from the database;
-    returns how many entries were written."""
+    """Recreate the current period of every board, window and region from the database, then
+    set the built marker; returns how many entries were written."""
     written = 0
     for definition in await LeaderboardDefinition.all().order_by("code"):
         written += await rebuild_board(boards, definition, now)
+    await boards.redis.set(built_key(boards), now.isoformat())
     return written
+
+
+async def restore_if_missing(boards: Boards, now: datetime) -> int | None:
+    """Rebuild every board when this Redis has never held them (the embedded stand-in at each
+    start, a flushed or new Redis): one EXISTS otherwise. Among processes starting together one
+    rebuilds, the others go on (a lock with a timeout). Returns the entries written, or None
+    when nothing had to be done."""
+    if await boards.redis.exists(built_key(boards)):
+        return None
+    lock = f"{built_key(boards)}:restoring"
+    if not await boards.redis.set(lock, "1", nx=True, ex=_RESTORE_LOCK_SECONDS):
+        return None
+    try:
+        return await rebuild_all(boards, now)
+    finally:
+        await boards.redis.delete(lock)
 
 
 async def rebuild_board(boards: Boards, definition: LeaderboardDefinition, now: datetime) -> int:

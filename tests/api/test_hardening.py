@@ -325,6 +325,7 @@ async def test_a_leaderboard_read_while_redis_is_down_says_service_unavailable(
         {"i": board},
     )
     assert data(saved)["upsertLeaderboard"]["userErrors"] == []
+    data(await api.member("alice", "{ me { id } }"))  # a member: `me` has a standing to read
     async with app_on_dead_redis(api) as down:
         for selection in ("me { rank score }", "totalEntries"):
             result = await down.member(

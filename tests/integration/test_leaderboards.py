@@ -33,7 +33,7 @@ from gamification.leaderboards.models import (
     PrizeAward,
     RegionField,
 )
-from gamification.leaderboards.rebuild import rebuild_all
+from gamification.leaderboards.rebuild import built_key, rebuild_all, restore_if_missing
 from gamification.leaderboards.services import upsert_leaderboard
 from gamification.leaderboards.wiring import leaderboard_handlers
 from tests.integration import leaderboard_setup as setup
@@ -362,6 +362,27 @@ async def test_rebuilt_boards_equal_the_live_ones(
 
     assert await current_boards(boards) == live
     assert written == sum(len(v) for v in live.values())
+
+
+async def test_a_redis_that_lost_the_boards_gets_them_back_once_at_start(
+    db: str, boards: Boards, dispatcher: Dispatcher
+) -> None:
+    await define(boards, "spend", LeaderboardMetric.AMOUNT_SPENT)
+    people = [await setup.member(f"m{i}", T0) for i in range(3)]
+    for i, who in enumerate(people):
+        await setup.purchase(who, f"{10 + i}.00", T0 - timedelta(hours=2))
+    await dispatcher.run_until_idle()
+    live = await current_boards(boards)
+    assert live and all(len(entries) == 3 for entries in live.values())
+
+    await boards.redis.delete(*[name async for name in boards.redis.scan_iter(f"{boards.prefix}*")])
+    restored = await asyncio.gather(*(restore_if_missing(boards, T0) for _ in range(3)))
+
+    assert await current_boards(boards) == live
+    # One of the processes starting together rebuilt; the others went on.
+    assert sorted(restored, key=lambda n: n or 0) == [None, None, 3 * len(live)]
+    assert await boards.redis.exists(built_key(boards))
+    assert await restore_if_missing(boards, T0) is None
 
 
 # ---------------------------------------------------------------- closing periods
