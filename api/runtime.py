@@ -232,7 +232,6 @@ def build_runtime(
         ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
         *drop_jobs(),
         *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
-        ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
     ]
     # Each layer adds the sections of the member's data it owns.
     export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
