@@ -219,7 +219,10 @@ def build_runtime(
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = build_engine()
-    push = build_push_area(settings, redis, clock, observer=observer, gateway=gateway)
+    versions = VersionReader()
+    push = build_push_area(
+        settings, redis, clock, observer=observer, gateway=gateway, versions=versions
+    )
     handlers: dict[str, list[Handler]] = {}
     for area_handlers in (referral_handlers(clock, observer), push.handlers):
         for kind, handlers_of_kind in area_handlers.items():
@@ -235,7 +238,6 @@ def build_runtime(
     ]
     # Each layer adds the sections of the member's data it owns.
     export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
-    versions = VersionReader()
     boards = make_boards(settings, redis, versions)
     for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
         handlers.setdefault(kind, []).extend(kind_handlers)

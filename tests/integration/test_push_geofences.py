@@ -27,7 +27,12 @@ from push.stores.services import (
     upsert_promotion,
     upsert_store,
 )
-from push.stores.visits import VisitServices, report_geofence_event, report_location
+from push.stores.visits import (
+    VisitServices,
+    fences_containing,
+    report_geofence_event,
+    report_location,
+)
 from tests.integration.push_support import member
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -45,6 +50,9 @@ class RecordingObserver:
     async def observe(self, activity: Activity, now: datetime, **_: object) -> Awards:
         self.activities.append(activity)
         return Awards()
+
+    async def watches(self, kind: str, now: datetime, **_: object) -> bool:
+        return True
 
 
 class Coupons:
@@ -157,29 +165,57 @@ async def test_the_radius_must_stay_within_50_metres_and_50_kilometres(
     assert await Store.all().count() == 2
 
 
-async def test_upserting_a_store_again_moves_its_fence(index: GeofenceIndex) -> None:
+async def test_upserting_a_store_again_moves_its_fence(
+    index: GeofenceIndex, services: VisitServices
+) -> None:
     first = await store(index, "sol", SOL, 200)
-    moved = await store(index, "sol", CATALUNYA, 3_000)
+    assert [f.id for f in await fences_containing(*SOL, services)] == [first.id]
+    moved = await store(index, "sol", CATALUNYA, 3_000)  # and now a large fence
 
     assert moved.id == first.id
     assert await Store.all().count() == 1
     assert await index.containing(*SOL) == []
-    [hit] = await index.containing(*CATALUNYA)
-    assert hit.store_id == first.id
+    assert await index.containing(*CATALUNYA) == []  # large fences are not searched in Redis
+    assert await fences_containing(*SOL, services) == []
+    [hit] = await fences_containing(*CATALUNYA, services)
+    assert hit.id == first.id
 
 
 async def test_the_fences_holding_a_point_are_found_by_each_fences_own_radius(
-    index: GeofenceIndex,
+    index: GeofenceIndex, services: VisitServices
 ) -> None:
     sol = await store(index, "sol", SOL, 100)
     wide = await store(index, "madrid-centre", SOL, 2_000)
     await store(index, "bcn", CATALUNYA, 500)
 
-    at_gran_via = await index.containing(*GRAN_VIA)  # ~400 m away: outside "sol"
-    at_sol = await index.containing(*SOL)
+    at_gran_via = await fences_containing(*GRAN_VIA, services)  # ~400 m away: outside "sol"
+    at_sol = await fences_containing(*SOL, services)
 
-    assert [h.store_id for h in at_gran_via] == [wide.id]
-    assert sorted(h.store_id for h in at_sol) == sorted([sol.id, wide.id])
+    assert [f.id for f in at_gran_via] == [wide.id]
+    assert [f.id for f in at_sol] == [sol.id, wide.id]
+
+
+async def test_a_store_change_is_seen_at_once_by_every_process(
+    index: GeofenceIndex, observer: RecordingObserver, coupons: Coupons
+) -> None:
+    """Two processes: each keeps its own stores and promotions, checked by version."""
+    one, other = (
+        VisitServices(index, observer, NoSegments(), coupons, NoLiveFeed()) for _ in range(2)
+    )
+    await store(index, "mall", SOL, 2_000)
+    await promotion(code="welcome", store_codes=["mall"])
+    ana, bea = await a_member("ana"), await a_member("bea")
+    assert [f.code for f in await fences_containing(*GRAN_VIA, one)] == ["mall"]
+    assert [f.code for f in await fences_containing(*GRAN_VIA, other)] == ["mall"]
+
+    await store(index, "mall", SOL, 300)  # shrinks: Gran Vía (~400 m) is outside now
+    await promotion(code="welcome", store_codes=["mall"], title="Welcome again")
+
+    assert await fences_containing(*GRAN_VIA, one) == []
+    assert await fences_containing(*GRAN_VIA, other) == []
+    [got] = await report_location(ana, *SOL, 10, NOW, one)
+    [also] = await report_location(bea, *SOL, 10, NOW, other)
+    assert got.promotion.title == also.promotion.title == "Welcome again"
 
 
 async def test_the_nearest_geofences_come_nearest_first_even_far_away(
@@ -215,6 +251,7 @@ async def test_a_lost_index_is_rebuilt_from_the_database(
 
     assert hit.store_id == sol.id
     assert await index.rebuild() == 1
+    assert len([k async for k in redis_client.scan_iter(match=f"{redis_prefix}*")]) == 3
 
 
 # ---------------------------------------------------------------- promotions
