@@ -7,7 +7,7 @@ read it at, and the request reads every version in one (shared) query: an admin'
 seen by every process at the next request, and an unchanged program costs no reads.
 
 - The fences larger than `geoindex.SMALL_FENCE_M` are few; they are held whole, in a grid of
-  0.1° cells (`FenceGrid`), so that a point is matched against the handful filed in its cell.
+  0.25° cells (`FenceGrid`), so that a point is matched against the handful filed in its cell.
 - The other stores are read by id when the Redis index finds them, and kept (up to
   `MAX_KEPT_STORES`) until the stores' version moves.
 - The promotions are held whole (an admin's list: dozens, not thousands).
@@ -24,7 +24,7 @@ from push.stores.geoindex import SMALL_FENCE_M, distance_m
 from push.stores.models import Promotion, Store
 
 #: Side of a grid cell, in degrees.
-CELL_DEGREES = 0.1
+CELL_DEGREES = 0.25
 _COLUMNS = round(360 / CELL_DEGREES)
 #: Metres per degree of latitude on the earth `distance_m` uses, minus a margin (so that a
 #: fence's box is never too small).
@@ -72,7 +72,7 @@ def _cell(latitude: float, longitude: float) -> tuple[int, int]:
 
 
 class FenceGrid:
-    """Fences filed in every 0.1° cell their bounding box touches; a point is checked against
+    """Fences filed in every 0.25° cell their bounding box touches; a point is checked against
     the fences of its own cell only."""
 
     def __init__(self, fences: Iterable[Fence]) -> None:

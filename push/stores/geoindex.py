@@ -18,6 +18,7 @@ which is fine for the few stores of a demo: production runs on Redis).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ class GeofenceIndex:
     def __init__(self, redis: Any, prefix: str) -> None:
         self._redis = redis
         self._base = f"{prefix}{{geofences}}"
+        self._rebuilding = asyncio.Lock()
 
     @property
     def _small_key(self) -> str:
@@ -131,7 +133,7 @@ class GeofenceIndex:
                 built, found = await pipe.execute()
             if built:
                 break
-            await self.rebuild()
+            await self._rebuild_if_missing()
         hits: list[FenceHit] = []
         for name, distance in found:
             store_id, _, radius = _text(name).partition(":")
@@ -145,7 +147,7 @@ class GeofenceIndex:
         if abs(latitude) > MAX_GEO_LATITUDE or limit < 1:
             return []
         if not await self._redis.exists(self._built_key):
-            await self.rebuild()
+            await self._rebuild_if_missing()
         found: list[Any] = []
         for radius in NEAREST_STEPS:
             found = await self._redis.geosearch(
@@ -161,6 +163,12 @@ class GeofenceIndex:
             if len(found) >= limit:
                 break
         return [FenceHit(int(_text(name)), float(distance)) for name, distance in found]
+
+    async def _rebuild_if_missing(self) -> None:
+        """Rebuild once for the searches of this process that found the index missing."""
+        async with self._rebuilding:
+            if not await self._redis.exists(self._built_key):
+                await self.rebuild()
 
     async def rebuild(self) -> int:
         """Refill the index from the stores table (into fresh keys, then swapped in, so

@@ -20,9 +20,8 @@ import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.activity import Activity, ActivityObserver
@@ -32,6 +31,7 @@ from domain.points import ledger
 from domain.points.crediting import credit_earned
 from domain.points.models import EarningRules, EntryKind
 from domain.points.rules import earning_rules
+from domain.sql import Statement, for_ids
 from domain.versions import ConfigPart, VersionedCache, VersionReader, Versions
 from push.live import NotificationPublisher
 from push.notifications.models import Notification, NotificationCategory, PushStatus
@@ -250,11 +250,8 @@ async def _visit(
     async with in_transaction():
         if due:
             await ledger.lock_member(member.id)  # serialises the cooldown check per member
-            recent = await _recent_triggers(member.id, [p for p, _ in due], at)
             rules = await services.rules.get(versions)
             for promotion, store in due:
-                if _cooling_down(promotion, recent.get(promotion.id, []), at):
-                    continue
                 outcome = await _fire(
                     member, promotion, store, transition, at, now, services, rules
                 )
@@ -310,22 +307,49 @@ async def _eligible(
     return chosen
 
 
+_RECENT = """
+    SELECT promotion_id, triggered_at FROM promotion_trigger
+    WHERE member_id = $1 AND triggered_at > $2 AND triggered_at < $3
+        AND promotion_id IN ({ids})
+"""
+
+
 async def _recent_triggers(
     member_id: int, promotions: Sequence[Promotion], at: datetime
 ) -> dict[int, list[datetime]]:
+    """When the member got each of these promotions within the longest of their cooldowns
+    of `at`, before or after (one statement)."""
     if not promotions:
         return {}
     longest = timedelta(hours=max(p.cooldown_hours for p in promotions))
-    rows = await PromotionTrigger.filter(
-        member_id=member_id,
-        promotion_id__in=[p.id for p in promotions],
-        triggered_at__gt=at - longest,
-        triggered_at__lt=at + longest,
-    ).values_list("promotion_id", "triggered_at")
+    ids = [p.id for p in promotions]
+    rows = await for_ids(_RECENT, len(ids)).rows(member_id, at - longest, at + longest, *ids)
     recent: dict[int, list[datetime]] = {}
-    for promotion_id, triggered_at in rows:
-        recent.setdefault(promotion_id, []).append(triggered_at)
+    for row in rows:
+        recent.setdefault(row["promotion_id"], []).append(_aware(row["triggered_at"]))
     return recent
+
+
+def _aware(moment: datetime | str) -> datetime:
+    if isinstance(moment, str):  # SQLite hands raw timestamps back as text
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+#: Under the member's lock: the trigger, unless one of the same promotion lies within a
+#: cooldown of it (before or after) or holds its window (the unique key, the last guard).
+_TRIGGER = Statement("""
+    INSERT INTO promotion_trigger
+        (promotion_id, member_id, store_id, window_start, triggered_at, transition,
+         bonus_points)
+    SELECT $1, $2, $3, $4, $5, $6, $7
+    WHERE NOT EXISTS (
+        SELECT 1 FROM promotion_trigger
+        WHERE member_id = $2 AND promotion_id = $1 AND triggered_at > $8 AND triggered_at < $9
+    )
+    ON CONFLICT DO NOTHING
+    RETURNING id
+""")
 
 
 def _cooling_down(promotion: Promotion, triggered: Sequence[datetime], at: datetime) -> bool:
@@ -344,24 +368,25 @@ async def _fire(
     services: VisitServices,
     rules: EarningRules,
 ) -> tuple[TriggeredPromotion, list[Notification]] | None:
-    """Give the promotion, inside the caller's transaction with the member locked and the
-    cooldown checked: the trigger (its unique key is the last guard), the bonus points, the
-    coupon, the notification, then the trigger's record of what was given."""
-    window = cooldown_window_start(at, promotion.cooldown_hours)
-    try:
-        async with in_transaction():
-            trigger = await PromotionTrigger.create(
-                promotion_id=promotion.id,
-                member_id=member.id,
-                store_id=store.id,
-                window_start=window,
-                triggered_at=at,
-                transition=transition,
-                bonus_points=promotion.bonus_points,
-            )
-    except IntegrityError:
-        return None  # the same cooldown window was taken by a writer without the lock
-    reference = f"promotion:{promotion.code}:{trigger.id}"
+    """Give the promotion, inside the caller's transaction with the member locked: the
+    trigger unless the cooldown forbids it (None then), the bonus points, the coupon, the
+    notification, then the trigger's record of what was given."""
+    cooldown = timedelta(hours=promotion.cooldown_hours)
+    inserted = await _TRIGGER.rows(
+        promotion.id,
+        member.id,
+        store.id,
+        cooldown_window_start(at, promotion.cooldown_hours),
+        at,
+        transition.value,
+        promotion.bonus_points,
+        at - cooldown,
+        at + cooldown,
+    )
+    if not inserted:
+        return None
+    trigger_id = int(inserted[0]["id"])
+    reference = f"promotion:{promotion.code}:{trigger_id}"
     if promotion.bonus_points > 0:
         await credit_earned(
             member.id,
@@ -391,10 +416,10 @@ async def _fire(
         deep_link=f"fidelio://promotions/{promotion.id}",
         data=data,
     )
-    created = await notify_members([member.id], lambda _: draft, f"promotion:{trigger.id}", now)
+    created = await notify_members([member.id], lambda _: draft, f"promotion:{trigger_id}", now)
     notification = created[0] if created else None
     if coupon_code is not None or notification is not None:
-        await PromotionTrigger.filter(id=trigger.id).update(
+        await PromotionTrigger.filter(id=trigger_id).update(
             coupon_code=coupon_code, notification_id=notification.id if notification else None
         )
     return (
