@@ -36,7 +36,7 @@ from domain.referrals.handlers import referral_handlers
 from domain.rewards.catalogue import RewardCatalogue
 from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
-from domain.tiers.services import review_tiers
+from domain.tiers.review import review_changed_tiers
 from domain.versions import VersionReader
 from gamification.achievements.queries import BadgeShelf, ChallengeShelf
 from gamification.achievements.wiring import build_engine
@@ -230,7 +230,7 @@ def build_runtime(
     jobs: list[ScheduledJob] = [
         ScheduledJob("expire-points", timedelta(hours=1), expire_points),
         ScheduledJob("remind-expiring-points", timedelta(hours=1), remind_expiring_points),
-        ScheduledJob("review-tiers", timedelta(hours=24), review_tiers),
+        ScheduledJob("review-tiers", timedelta(hours=24), review_changed_tiers),
         ScheduledJob("expire-coupons", timedelta(minutes=5), expire_coupons),
         ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
         *drop_jobs(),

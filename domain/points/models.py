@@ -81,6 +81,8 @@ class PointsEntry(Model):
             ("member_id", "remaining"),
             ("reference",),
             ("expires_at",),
+            # The tier review reads the entries written or aged out since its last run.
+            ("created_at",),
         )
 
 
