@@ -23,4 +23,8 @@ class Migration(migrations.Migration):
             model_name='PointsEntry',
             index=Index(fields=['created_at']),
         ),
+        ops.AddIndex(
+            model_name='PointsEntry',
+            index=Index(fields=['available_at']),
+        ),
     ]
