@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "domain.segments.models",
     "domain.outbox.models",
     "domain.versions",
+    "domain.watermarks",
     "domain.achievements.models",
     "gamification.leaderboards.models",
     "push.notifications.models",

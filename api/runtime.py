@@ -36,7 +36,7 @@ from domain.referrals.handlers import referral_handlers
 from domain.rewards.catalogue import RewardCatalogue
 from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
-from domain.tiers.services import review_tiers
+from domain.tiers.review import review_changed_tiers
 from domain.versions import VersionReader
 from gamification.achievements.queries import BadgeShelf, ChallengeShelf
 from gamification.achievements.wiring import build_engine
@@ -219,7 +219,10 @@ def build_runtime(
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
     observer: ActivityObserver = build_engine()
-    push = build_push_area(settings, redis, clock, observer=observer, gateway=gateway)
+    versions = VersionReader()
+    push = build_push_area(
+        settings, redis, clock, observer=observer, gateway=gateway, versions=versions
+    )
     handlers: dict[str, list[Handler]] = {}
     for area_handlers in (referral_handlers(clock, observer), push.handlers):
         for kind, handlers_of_kind in area_handlers.items():
@@ -227,16 +230,14 @@ def build_runtime(
     jobs: list[ScheduledJob] = [
         ScheduledJob("expire-points", timedelta(hours=1), expire_points),
         ScheduledJob("remind-expiring-points", timedelta(hours=1), remind_expiring_points),
-        ScheduledJob("review-tiers", timedelta(hours=24), review_tiers),
+        ScheduledJob("review-tiers", timedelta(hours=24), review_changed_tiers),
         ScheduledJob("expire-coupons", timedelta(minutes=5), expire_coupons),
         ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
         *drop_jobs(),
         *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
-        ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
     ]
     # Each layer adds the sections of the member's data it owns.
     export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
-    versions = VersionReader()
     boards = make_boards(settings, redis, versions)
     for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
         handlers.setdefault(kind, []).extend(kind_handlers)

@@ -59,6 +59,11 @@ class ActivityObserver(Protocol):
         `versions`: the configuration versions, when the caller has read them already."""
         ...
 
+    async def watches(self, kind: str, now: datetime, *, versions: Versions | None = None) -> bool:
+        """Whether an activity of `kind` could change anything now (a rule of that kind is
+        configured): when not, a caller may skip `observe` and the transaction it needs."""
+        ...
+
 
 class NoAchievements:
     """The observer used where no engine is wired (unit tests of a single area)."""
@@ -67,3 +72,6 @@ class NoAchievements:
         self, activity: Activity, now: datetime, *, versions: Versions | None = None
     ) -> Awards:
         return Awards()
+
+    async def watches(self, kind: str, now: datetime, *, versions: Versions | None = None) -> bool:
+        return False

@@ -33,6 +33,10 @@ class ConfigPart(StrEnum):
     #: The rewards catalogue, its stock figures included (bumped by redemptions of limited
     #: rewards and by coupons returning their unit).
     REWARDS = "rewards"
+    #: The stores and their geofences (push.stores): bumped by every store change.
+    STORES = "stores"
+    #: The geofenced promotions (push.stores): bumped by every promotion change.
+    PROMOTIONS = "promotions"
 
 
 class ConfigVersion(Model):

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from domain.activity import ActivityObserver
 from domain.clock import Clock
+from domain.versions import VersionReader
 from push.automations import AutomationSettings, celebrate_birthdays, win_back_lapsed_members
 from push.campaigns.services import fan_out_campaigns
 from push.gateway import PushGateway
@@ -74,6 +75,7 @@ def build_push_area(
     gateway: PushGateway,
     automations: AutomationSettings | None = None,
     delivery_policy: DeliveryPolicy | None = None,
+    versions: VersionReader | None = None,
 ) -> PushArea:
     segments = segments or DomainSegments()
     coupons = coupons or DomainCoupons()
@@ -110,7 +112,9 @@ def build_push_area(
         jobs=jobs,
         gateway=gateway,
         geofences=geofences,
-        visits=VisitServices(geofences, observer, segments, coupons, publisher),
+        visits=VisitServices(
+            geofences, observer, segments, coupons, publisher, versions=versions or VersionReader()
+        ),
         segments=segments,
         coupons=coupons,
         publisher=publisher,

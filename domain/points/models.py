@@ -81,6 +81,10 @@ class PointsEntry(Model):
             ("member_id", "remaining"),
             ("reference",),
             ("expires_at",),
+            # The tier review and the expiry reminders read the entries written, aged out or
+            # become spendable since their last run.
+            ("created_at",),
+            ("available_at",),
         )
 
 

@@ -120,6 +120,13 @@ class AchievementEngine:
                 self._index = index
         return index
 
+    async def watches(self, kind: str, now: datetime, *, versions: Versions | None = None) -> bool:
+        """Whether a rule of this activity kind is configured (no query when `versions` is
+        given and the index is fresh)."""
+        index = await self.index(now, versions)
+        event_kind = EventKind(kind)
+        return bool(index.badges_for(event_kind) or index.challenges_for(event_kind))
+
     async def observe(
         self, activity: Activity, now: datetime, *, versions: Versions | None = None
     ) -> Awards:

@@ -1,11 +1,13 @@
 """The geofence index: store circles in Redis GEO sets, rebuilt from the database at will.
 
-Fences are filed by radius class (up to 250 m, 1 km, 5 km, 50 km), one GEO set per class,
-with members named "<store id>:<radius>". Finding the fences that contain a point is one
-pipeline of one GEOSEARCH per class, each by the largest radius of its class, then a filter
-by each fence's own radius: a constant number of calls however many fences there are, and a
-50 km fence somewhere does not turn every search into a 50 km one. Another set holds every
-store by id for "the nearest N" (searched in widening circles).
+Fences up to `SMALL_FENCE_M` (most stores: 50-500 m) are filed in one GEO set, with members
+named "<store id>:<radius>". Finding the fences that contain a point is one GEOSEARCH of that
+set by `SMALL_FENCE_M`, then a filter by each fence's own radius: one command however many
+fences there are. Larger fences (a few km around a mall or an airport, up to 50 km) are not in
+that set, so that one of them somewhere never turns every search into a 50 km one: they are
+few, and each process keeps them in memory by the stores' version and matches them there
+(`push.stores.catalogue.FenceGrid`). Another set holds every store by id for "the nearest N"
+(searched in widening circles).
 
 Redis only mirrors the database (DESIGN: losing Redis loses nothing): `rebuild` refills it,
 and a search that finds the index missing (Redis flushed or new) rebuilds it first. The keys
@@ -16,6 +18,7 @@ which is fine for the few stores of a demo: production runs on Redis).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from dataclasses import dataclass
@@ -23,8 +26,10 @@ from typing import Any
 
 from push.stores.models import Store
 
-#: Largest radius of each class, in metres (the last is the largest radius allowed).
-RADIUS_CLASSES = (250.0, 1_000.0, 5_000.0, 50_000.0)
+#: Fences up to this radius are searched in Redis; larger ones in process (metres).
+SMALL_FENCE_M = 500.0
+#: The sets of an earlier layout (one per radius class), removed by `rebuild`.
+_RETIRED_CLASS_KEYS = ("r250", "r1000", "r5000", "r50000", "built")
 #: Widening circles for "the nearest N", in metres (the last covers the earth).
 NEAREST_STEPS = (5_000.0, 50_000.0, 500_000.0, 5_000_000.0, 20_038_000.0)
 #: Redis GEO cannot index latitudes beyond this (Web Mercator).
@@ -33,11 +38,9 @@ _EARTH_RADIUS_M = 6372797.560856  # the one Redis uses, so both agree on distanc
 _REBUILD_PAGE = 5000
 
 
-def radius_class(radius_m: float) -> int:
-    for i, limit in enumerate(RADIUS_CLASSES):
-        if radius_m <= limit:
-            return i
-    raise ValueError(f"radius {radius_m} m is beyond the largest class")
+def is_small(radius_m: float) -> bool:
+    """Whether a fence of this radius is searched in Redis (else in process)."""
+    return radius_m <= SMALL_FENCE_M
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -64,9 +67,11 @@ class GeofenceIndex:
     def __init__(self, redis: Any, prefix: str) -> None:
         self._redis = redis
         self._base = f"{prefix}{{geofences}}"
+        self._rebuilding = asyncio.Lock()
 
-    def _class_key(self, i: int) -> str:
-        return f"{self._base}:r{int(RADIUS_CLASSES[i])}"
+    @property
+    def _small_key(self) -> str:
+        return f"{self._base}:small"
 
     @property
     def _all_key(self) -> str:
@@ -74,10 +79,11 @@ class GeofenceIndex:
 
     @property
     def _built_key(self) -> str:
-        return f"{self._base}:built"
+        # Named after the layout: a Redis filled by the per-class layout counts as unbuilt.
+        return f"{self._base}:built:small"
 
     def _keys(self) -> list[str]:
-        return [self._class_key(i) for i in range(len(RADIUS_CLASSES))] + [self._all_key]
+        return [self._small_key, self._all_key]
 
     @staticmethod
     def _fence_name(store_id: int, radius_m: float) -> str:
@@ -87,56 +93,53 @@ class GeofenceIndex:
         """File (or move) a store's fence; `previous_radius_m` is its radius before an edit."""
         async with self._redis.pipeline(transaction=True) as pipe:
             if previous_radius_m is not None:
-                pipe.zrem(
-                    self._class_key(radius_class(previous_radius_m)),
-                    self._fence_name(store.id, previous_radius_m),
+                pipe.zrem(self._small_key, self._fence_name(store.id, previous_radius_m))
+            if is_small(store.geofence_radius_m):
+                pipe.geoadd(
+                    self._small_key,
+                    [
+                        store.longitude,
+                        store.latitude,
+                        self._fence_name(store.id, store.geofence_radius_m),
+                    ],
                 )
-            pipe.geoadd(
-                self._class_key(radius_class(store.geofence_radius_m)),
-                [
-                    store.longitude,
-                    store.latitude,
-                    self._fence_name(store.id, store.geofence_radius_m),
-                ],
-            )
             pipe.geoadd(self._all_key, [store.longitude, store.latitude, str(store.id)])
             await pipe.execute()
 
     async def remove(self, store_id: int, radius_m: float) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(self._class_key(radius_class(radius_m)), self._fence_name(store_id, radius_m))
+            pipe.zrem(self._small_key, self._fence_name(store_id, radius_m))
             pipe.zrem(self._all_key, str(store_id))
             await pipe.execute()
 
     async def containing(self, latitude: float, longitude: float) -> list[FenceHit]:
-        """The fences whose circle holds the point, nearest first: one round trip (two if the
-        index has to be rebuilt first)."""
+        """The small fences (up to `SMALL_FENCE_M`) whose circle holds the point, nearest
+        first: one round trip of one GEOSEARCH (two round trips if the index has to be rebuilt
+        first). Larger fences are matched in process (`push.stores.catalogue`)."""
         if abs(latitude) > MAX_GEO_LATITUDE:
             return []
         for _ in range(2):
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.exists(self._built_key)
-                for i, limit in enumerate(RADIUS_CLASSES):
-                    pipe.geosearch(
-                        self._class_key(i),
-                        longitude=longitude,
-                        latitude=latitude,
-                        radius=limit,
-                        unit="m",
-                        withdist=True,
-                        sort="ASC",
-                    )
-                built, *per_class = await pipe.execute()
+                pipe.geosearch(
+                    self._small_key,
+                    longitude=longitude,
+                    latitude=latitude,
+                    radius=SMALL_FENCE_M,
+                    unit="m",
+                    withdist=True,
+                    sort="ASC",
+                )
+                built, found = await pipe.execute()
             if built:
                 break
-            await self.rebuild()
+            await self._rebuild_if_missing()
         hits: list[FenceHit] = []
-        for found in per_class:
-            for name, distance in found:
-                store_id, _, radius = _text(name).partition(":")
-                if float(distance) <= float(radius):
-                    hits.append(FenceHit(int(store_id), float(distance)))
-        return sorted(hits, key=lambda h: (h.distance_m, h.store_id))
+        for name, distance in found:
+            store_id, _, radius = _text(name).partition(":")
+            if float(distance) <= float(radius):
+                hits.append(FenceHit(int(store_id), float(distance)))
+        return hits
 
     async def nearest(self, latitude: float, longitude: float, limit: int) -> list[FenceHit]:
         """The `limit` stores nearest the point, nearest first (widening circles: one round
@@ -144,7 +147,7 @@ class GeofenceIndex:
         if abs(latitude) > MAX_GEO_LATITUDE or limit < 1:
             return []
         if not await self._redis.exists(self._built_key):
-            await self.rebuild()
+            await self._rebuild_if_missing()
         found: list[Any] = []
         for radius in NEAREST_STEPS:
             found = await self._redis.geosearch(
@@ -160,6 +163,12 @@ class GeofenceIndex:
             if len(found) >= limit:
                 break
         return [FenceHit(int(_text(name)), float(distance)) for name, distance in found]
+
+    async def _rebuild_if_missing(self) -> None:
+        """Rebuild once for the searches of this process that found the index missing."""
+        async with self._rebuilding:
+            if not await self._redis.exists(self._built_key):
+                await self.rebuild()
 
     async def rebuild(self) -> int:
         """Refill the index from the stores table (into fresh keys, then swapped in, so
@@ -178,16 +187,15 @@ class GeofenceIndex:
             if not page:
                 break
             after = page[-1][0]
-            by_class: dict[int, list[Any]] = {}
+            small: list[Any] = []
             everything: list[Any] = []
             for store_id, latitude, longitude, radius in page:
-                by_class.setdefault(radius_class(radius), []).extend(
-                    [longitude, latitude, self._fence_name(store_id, radius)]
-                )
+                if is_small(radius):
+                    small.extend([longitude, latitude, self._fence_name(store_id, radius)])
                 everything.extend([longitude, latitude, str(store_id)])
             async with self._redis.pipeline(transaction=False) as pipe:
-                for i, values in by_class.items():
-                    pipe.geoadd(temporary[self._class_key(i)], values)
+                if small:
+                    pipe.geoadd(temporary[self._small_key], small)
                 pipe.geoadd(temporary[self._all_key], everything)
                 await pipe.execute()
             count += len(page)
@@ -202,5 +210,6 @@ class GeofenceIndex:
                 else:
                     pipe.delete(key)
             pipe.set(self._built_key, str(count))
+            pipe.delete(*(f"{self._base}:{name}" for name in _RETIRED_CLASS_KEYS))
             await pipe.execute()
         return count

@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.versions import ConfigPart, bump_version
 from push.bonus import MAX_BONUS_POINTS
 from push.ports import CouponIssuer, SegmentDirectory
 from push.stores.geoindex import MAX_GEO_LATITUDE, GeofenceIndex
@@ -108,6 +109,7 @@ async def upsert_store(data: StoreInput, now: datetime, index: GeofenceIndex) ->
             previous_radius = store.geofence_radius_m
             await Store.filter(id=store.id).update(**values)
             await store.refresh_from_db()
+        await bump_version(ConfigPart.STORES)
     # After the commit: the index mirrors what the database holds.
     await index.put(store, previous_radius)
     return store
@@ -219,11 +221,15 @@ async def upsert_promotion(
         if promotion is None:
             try:
                 async with in_transaction():
-                    return await Promotion.create(code=code, created_at=now, **values)
+                    promotion = await Promotion.create(code=code, created_at=now, **values)
             except IntegrityError:
                 promotion = await Promotion.filter(code=code).select_for_update().get()
-        await Promotion.filter(id=promotion.id).update(**values)
-        await promotion.refresh_from_db()
+            else:
+                values = {}
+        if values:
+            await Promotion.filter(id=promotion.id).update(**values)
+            await promotion.refresh_from_db()
+        await bump_version(ConfigPart.PROMOTIONS)
         return promotion
 
 

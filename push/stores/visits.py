@@ -6,29 +6,40 @@ The app either monitors the nearest fences itself and reports a transition
 for that store, time, transition and the member's segment fire, each at most once per member
 per cooldown, giving bonus points and/or a coupon and a push; an ENTER (or DWELL) is also a
 STORE_VISIT activity for the rules engine, counted once per store and local day.
+
+What a report costs: one shared read of the configuration versions (stores and promotions
+are kept per process, `push.stores.catalogue`), one GEOSEARCH for a location, and, where
+promotions are in force, one read of the member's recent triggers. Only a promotion that is
+due (or an engine rule on store visits) opens a transaction; firing one locks the member,
+re-checks the cooldown, and writes the trigger, the points, the notification.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.activity import Activity, ActivityObserver
 from domain.errors import DomainError, InvalidInput, NotEligible, NotFound, ValidationErrors
 from domain.members.models import Member
 from domain.points import ledger
-from domain.points.crediting import credit_bonus
+from domain.points.crediting import credit_earned
+from domain.points.models import EarningRules, EntryKind
+from domain.points.rules import earning_rules
+from domain.sql import Statement, for_ids
+from domain.versions import ConfigPart, VersionedCache, VersionReader, Versions
 from push.live import NotificationPublisher
 from push.notifications.models import Notification, NotificationCategory, PushStatus
 from push.notifications.rules import local_date, zone
 from push.notifications.services import Draft, notify_members
 from push.ports import CouponIssuer, SegmentDirectory
-from push.stores.geoindex import GeofenceIndex, distance_m
+from push.stores.catalogue import Fence, VisitCatalogue
+from push.stores.geoindex import FenceHit, GeofenceIndex
 from push.stores.models import GeofenceTransition, Promotion, PromotionTrigger, Store
 from push.stores.services import cooldown_window_start
 from push.validation import check_aware, check_latitude, check_longitude
@@ -51,6 +62,14 @@ class VisitServices:
     segments: SegmentDirectory
     coupons: CouponIssuer
     publisher: NotificationPublisher
+    #: The configuration versions, read once per report (the runtime's, shared).
+    versions: VersionReader = field(default_factory=VersionReader)
+    #: Stores and promotions kept by this process.
+    catalogue: VisitCatalogue = field(default_factory=VisitCatalogue.empty)
+    #: The earning rules (points' expiry), kept by this process.
+    rules: VersionedCache[EarningRules] = field(
+        default_factory=lambda: VersionedCache(ConfigPart.EARNING_RULES, earning_rules)
+    )
 
 
 @dataclass(frozen=True)
@@ -113,16 +132,17 @@ async def report_geofence_event(
             at = min(at, now)
     if errors:
         raise ValidationErrors(errors)
-    store = await Store.get_or_none(id=geofence_id)
+    versions = await services.versions.read()
+    store = (await services.catalogue.stores.by_id([geofence_id], versions)).get(geofence_id)
     if store is None:
         raise NotFound(f"no geofence {geofence_id}", ["input", "geofenceId"])
     if latitude is not None and longitude is not None and kind is not GeofenceTransition.EXIT:
-        away = distance_m(latitude, longitude, store.latitude, store.longitude)
+        away = store.distance_m(latitude, longitude)
         if away > store.geofence_radius_m + max(store.geofence_radius_m, MIN_ENTER_SLACK_M):
             raise NotEligible(
                 "the position reported is far from this geofence", ["input", "latitude"]
             )
-    return await _visit(member, [store], kind, at, now, services)
+    return await _visit(member, [store], kind, at, now, services, versions)
 
 
 async def report_location(
@@ -153,53 +173,94 @@ async def report_location(
         raise ValidationErrors(errors)
     if accuracy_m is not None and accuracy_m > MAX_USEFUL_ACCURACY_M:
         return []
-    hits = await services.index.containing(latitude, longitude)
-    if not hits:
+    versions, hits = await asyncio.gather(
+        services.versions.read(), services.index.containing(latitude, longitude)
+    )
+    inside = await _holding(latitude, longitude, hits, services, versions)
+    if not inside:
         return []
-    stores = await Store.filter(id__in=[h.store_id for h in hits])
-    # The database has the last word over a possibly stale index.
-    inside = [
-        s
-        for s in stores
-        if distance_m(latitude, longitude, s.latitude, s.longitude) <= s.geofence_radius_m
-    ]
-    inside.sort(key=lambda s: distance_m(latitude, longitude, s.latitude, s.longitude))
-    return await _visit(member, inside, GeofenceTransition.ENTER, now, now, services)
+    return await _visit(member, inside, GeofenceTransition.ENTER, now, now, services, versions)
+
+
+async def fences_containing(
+    latitude: float, longitude: float, services: VisitServices
+) -> list[Fence]:
+    """The stores whose fence holds the point, nearest first (as `report_location` finds
+    them: one GEOSEARCH for the small fences, the large ones in process)."""
+    versions, hits = await asyncio.gather(
+        services.versions.read(), services.index.containing(latitude, longitude)
+    )
+    return await _holding(latitude, longitude, hits, services, versions)
+
+
+async def _holding(
+    latitude: float,
+    longitude: float,
+    hits: Sequence[FenceHit],
+    services: VisitServices,
+    versions: Versions,
+) -> list[Fence]:
+    stores = services.catalogue.stores
+    inside = (await stores.large(versions)).containing(latitude, longitude)
+    if hits:
+        found = await stores.by_id([h.store_id for h in hits], versions)
+        # The stores as of the versions read have the last word over a possibly stale index.
+        inside.extend(
+            found[h.store_id]
+            for h in hits
+            if h.store_id in found and found[h.store_id].holds(latitude, longitude)
+        )
+    inside.sort(key=lambda s: (s.distance_m(latitude, longitude), s.id))
+    return inside
 
 
 async def _visit(
     member: Member,
-    stores: Sequence[Store],
+    stores: Sequence[Fence],
     transition: GeofenceTransition,
     at: datetime,
     now: datetime,
     services: VisitServices,
+    versions: Versions,
 ) -> list[TriggeredPromotion]:
     """`stores` nearest first; `at` is when it happened, `now` when we learn of it."""
     if not stores or member.erased_at is not None:
         return []
     candidates = [
         p
-        for p in await Promotion.filter(starts_at__lte=at, ends_at__gt=at).order_by("id")
-        if transition.value in p.transitions
+        for p in await services.catalogue.promotions.all(versions)
+        if p.starts_at <= at < p.ends_at and transition.value in p.transitions
     ]
+    eligible = (
+        await _eligible(member, candidates, stores, at, now, services.segments)
+        if candidates
+        else []
+    )
+    # Read without a lock: a trigger found is committed, so skipping its promotion is right
+    # whatever happens meanwhile; the ones that look due are checked again under the lock.
+    recent = await _recent_triggers(member.id, [p for p, _ in eligible], at)
+    due = [(p, s) for p, s in eligible if not _cooling_down(p, recent.get(p.id, []), at)]
+    visiting = transition is not GeofenceTransition.EXIT and await services.observer.watches(
+        "STORE_VISIT", now, versions=versions
+    )
+    if not due and not visiting:
+        return []
     triggered: list[TriggeredPromotion] = []
     notifications: list[Notification] = []
     async with in_transaction():
-        await ledger.lock_member(member.id)  # serialises the cooldown check per member
-        if candidates:
-            eligible = await _eligible(member, candidates, stores, at, now, services.segments)
-            recent = await _recent_triggers(member.id, [p for p, _ in eligible], at)
-            for promotion, store in eligible:
-                if _cooling_down(promotion, recent.get(promotion.id, []), at):
-                    continue
-                outcome = await _fire(member, promotion, store, transition, at, now, services)
+        if due:
+            await ledger.lock_member(member.id)  # serialises the cooldown check per member
+            rules = await services.rules.get(versions)
+            for promotion, store in due:
+                outcome = await _fire(
+                    member, promotion, store, transition, at, now, services, rules
+                )
                 if outcome is not None:
                     triggered.append(outcome[0])
                     notifications.extend(outcome[1])
-        if transition is not GeofenceTransition.EXIT:
+        if visiting:
+            day = local_date(at, zone(member.time_zone)).isoformat()
             for store in stores:
-                day = local_date(at, zone(member.time_zone)).isoformat()
                 await services.observer.observe(
                     Activity(
                         member_id=member.id,
@@ -209,6 +270,7 @@ async def _visit(
                         store_code=store.code,
                     ),
                     now,
+                    versions=versions,
                 )
     await services.publisher.publish(notifications)
     return triggered
@@ -217,14 +279,14 @@ async def _visit(
 async def _eligible(
     member: Member,
     promotions: Sequence[Promotion],
-    stores: Sequence[Store],
+    stores: Sequence[Fence],
     at: datetime,
     now: datetime,
     segments: SegmentDirectory,
-) -> list[tuple[Promotion, Store]]:
+) -> list[tuple[Promotion, Fence]]:
     """Each promotion valid at one of the stores (the nearest), for the member's segment."""
     in_segment: dict[str, bool] = {}
-    chosen: list[tuple[Promotion, Store]] = []
+    chosen: list[tuple[Promotion, Fence]] = []
     for promotion in promotions:
         store = next(
             (s for s in stores if not promotion.store_codes or s.code in promotion.store_codes),
@@ -245,22 +307,49 @@ async def _eligible(
     return chosen
 
 
+_RECENT = """
+    SELECT promotion_id, triggered_at FROM promotion_trigger
+    WHERE member_id = $1 AND triggered_at > $2 AND triggered_at < $3
+        AND promotion_id IN ({ids})
+"""
+
+
 async def _recent_triggers(
     member_id: int, promotions: Sequence[Promotion], at: datetime
 ) -> dict[int, list[datetime]]:
+    """When the member got each of these promotions within the longest of their cooldowns
+    of `at`, before or after (one statement)."""
     if not promotions:
         return {}
     longest = timedelta(hours=max(p.cooldown_hours for p in promotions))
-    rows = await PromotionTrigger.filter(
-        member_id=member_id,
-        promotion_id__in=[p.id for p in promotions],
-        triggered_at__gt=at - longest,
-        triggered_at__lt=at + longest,
-    ).values_list("promotion_id", "triggered_at")
+    ids = [p.id for p in promotions]
+    rows = await for_ids(_RECENT, len(ids)).rows(member_id, at - longest, at + longest, *ids)
     recent: dict[int, list[datetime]] = {}
-    for promotion_id, triggered_at in rows:
-        recent.setdefault(promotion_id, []).append(triggered_at)
+    for row in rows:
+        recent.setdefault(row["promotion_id"], []).append(_aware(row["triggered_at"]))
     return recent
+
+
+def _aware(moment: datetime | str) -> datetime:
+    if isinstance(moment, str):  # SQLite hands raw timestamps back as text
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+#: Under the member's lock: the trigger, unless one of the same promotion lies within a
+#: cooldown of it (before or after) or holds its window (the unique key, the last guard).
+_TRIGGER = Statement("""
+    INSERT INTO promotion_trigger
+        (promotion_id, member_id, store_id, window_start, triggered_at, transition,
+         bonus_points)
+    SELECT $1, $2, $3, $4, $5, $6, $7
+    WHERE NOT EXISTS (
+        SELECT 1 FROM promotion_trigger
+        WHERE member_id = $2 AND promotion_id = $1 AND triggered_at > $8 AND triggered_at < $9
+    )
+    ON CONFLICT DO NOTHING
+    RETURNING id
+""")
 
 
 def _cooling_down(promotion: Promotion, triggered: Sequence[datetime], at: datetime) -> bool:
@@ -272,29 +361,41 @@ def _cooling_down(promotion: Promotion, triggered: Sequence[datetime], at: datet
 async def _fire(
     member: Member,
     promotion: Promotion,
-    store: Store,
+    store: Fence,
     transition: GeofenceTransition,
     at: datetime,
     now: datetime,
     services: VisitServices,
+    rules: EarningRules,
 ) -> tuple[TriggeredPromotion, list[Notification]] | None:
-    try:
-        async with in_transaction():
-            trigger = await PromotionTrigger.create(
-                promotion_id=promotion.id,
-                member_id=member.id,
-                store_id=store.id,
-                window_start=cooldown_window_start(at, promotion.cooldown_hours),
-                triggered_at=at,
-                transition=transition,
-                bonus_points=promotion.bonus_points,
-            )
-    except IntegrityError:
-        return None  # the same cooldown window was taken concurrently
-    reference = f"promotion:{promotion.code}:{trigger.id}"
-    if promotion.bonus_points:
-        await credit_bonus(
-            member.id, promotion.bonus_points, f"Promotion: {promotion.title}", reference, now
+    """Give the promotion, inside the caller's transaction with the member locked: the
+    trigger unless the cooldown forbids it (None then), the bonus points, the coupon, the
+    notification, then the trigger's record of what was given."""
+    cooldown = timedelta(hours=promotion.cooldown_hours)
+    inserted = await _TRIGGER.rows(
+        promotion.id,
+        member.id,
+        store.id,
+        cooldown_window_start(at, promotion.cooldown_hours),
+        at,
+        transition.value,
+        promotion.bonus_points,
+        at - cooldown,
+        at + cooldown,
+    )
+    if not inserted:
+        return None
+    trigger_id = int(inserted[0]["id"])
+    reference = f"promotion:{promotion.code}:{trigger_id}"
+    if promotion.bonus_points > 0:
+        await credit_earned(
+            member.id,
+            promotion.bonus_points,
+            EntryKind.BONUS,
+            f"Promotion: {promotion.title}",
+            now,
+            rules,
+            reference=reference,
         )
     coupon_code: str | None = None
     if promotion.reward_code:
@@ -315,15 +416,16 @@ async def _fire(
         deep_link=f"fidelio://promotions/{promotion.id}",
         data=data,
     )
-    created = await notify_members([member.id], lambda _: draft, f"promotion:{trigger.id}", now)
+    created = await notify_members([member.id], lambda _: draft, f"promotion:{trigger_id}", now)
     notification = created[0] if created else None
-    await PromotionTrigger.filter(id=trigger.id).update(
-        coupon_code=coupon_code, notification_id=notification.id if notification else None
-    )
+    if coupon_code is not None or notification is not None:
+        await PromotionTrigger.filter(id=trigger_id).update(
+            coupon_code=coupon_code, notification_id=notification.id if notification else None
+        )
     return (
         TriggeredPromotion(
             promotion=promotion,
-            store=store,
+            store=store.as_store(),
             bonus_points=promotion.bonus_points,
             coupon_code=coupon_code,
             pushed=notification is not None and notification.push_status is PushStatus.PENDING,

@@ -19,5 +19,8 @@ class RecordingObserver:
         self.seen.append(activity)
         return Awards(points_awarded=self.bonus_points)
 
+    async def watches(self, kind: str, now: datetime, **_: object) -> bool:
+        return True
+
     def kinds(self) -> list[str]:
         return [a.kind for a in self.seen]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.activity import Activity, Awards
+from domain.activity import Activity, Awards, NoAchievements
 from domain.errors import NotEligible, NotFound, OutOfStock, ValidationErrors
 from domain.members.models import Member
 from domain.points import ledger
@@ -27,8 +27,14 @@ from push.stores.services import (
     upsert_promotion,
     upsert_store,
 )
-from push.stores.visits import VisitServices, report_geofence_event, report_location
+from push.stores.visits import (
+    VisitServices,
+    fences_containing,
+    report_geofence_event,
+    report_location,
+)
 from tests.integration.push_support import member
+from tests.integration.query_counter import counting_statements
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -45,6 +51,9 @@ class RecordingObserver:
     async def observe(self, activity: Activity, now: datetime, **_: object) -> Awards:
         self.activities.append(activity)
         return Awards()
+
+    async def watches(self, kind: str, now: datetime, **_: object) -> bool:
+        return True
 
 
 class Coupons:
@@ -157,29 +166,57 @@ async def test_the_radius_must_stay_within_50_metres_and_50_kilometres(
     assert await Store.all().count() == 2
 
 
-async def test_upserting_a_store_again_moves_its_fence(index: GeofenceIndex) -> None:
+async def test_upserting_a_store_again_moves_its_fence(
+    index: GeofenceIndex, services: VisitServices
+) -> None:
     first = await store(index, "sol", SOL, 200)
-    moved = await store(index, "sol", CATALUNYA, 3_000)
+    assert [f.id for f in await fences_containing(*SOL, services)] == [first.id]
+    moved = await store(index, "sol", CATALUNYA, 3_000)  # and now a large fence
 
     assert moved.id == first.id
     assert await Store.all().count() == 1
     assert await index.containing(*SOL) == []
-    [hit] = await index.containing(*CATALUNYA)
-    assert hit.store_id == first.id
+    assert await index.containing(*CATALUNYA) == []  # large fences are not searched in Redis
+    assert await fences_containing(*SOL, services) == []
+    [hit] = await fences_containing(*CATALUNYA, services)
+    assert hit.id == first.id
 
 
 async def test_the_fences_holding_a_point_are_found_by_each_fences_own_radius(
-    index: GeofenceIndex,
+    index: GeofenceIndex, services: VisitServices
 ) -> None:
     sol = await store(index, "sol", SOL, 100)
     wide = await store(index, "madrid-centre", SOL, 2_000)
     await store(index, "bcn", CATALUNYA, 500)
 
-    at_gran_via = await index.containing(*GRAN_VIA)  # ~400 m away: outside "sol"
-    at_sol = await index.containing(*SOL)
+    at_gran_via = await fences_containing(*GRAN_VIA, services)  # ~400 m away: outside "sol"
+    at_sol = await fences_containing(*SOL, services)
 
-    assert [h.store_id for h in at_gran_via] == [wide.id]
-    assert sorted(h.store_id for h in at_sol) == sorted([sol.id, wide.id])
+    assert [f.id for f in at_gran_via] == [wide.id]
+    assert [f.id for f in at_sol] == [sol.id, wide.id]
+
+
+async def test_a_store_change_is_seen_at_once_by_every_process(
+    index: GeofenceIndex, observer: RecordingObserver, coupons: Coupons
+) -> None:
+    """Two processes: each keeps its own stores and promotions, checked by version."""
+    one, other = (
+        VisitServices(index, observer, NoSegments(), coupons, NoLiveFeed()) for _ in range(2)
+    )
+    await store(index, "mall", SOL, 2_000)
+    await promotion(code="welcome", store_codes=["mall"])
+    ana, bea = await a_member("ana"), await a_member("bea")
+    assert [f.code for f in await fences_containing(*GRAN_VIA, one)] == ["mall"]
+    assert [f.code for f in await fences_containing(*GRAN_VIA, other)] == ["mall"]
+
+    await store(index, "mall", SOL, 300)  # shrinks: Gran Vía (~400 m) is outside now
+    await promotion(code="welcome", store_codes=["mall"], title="Welcome again")
+
+    assert await fences_containing(*GRAN_VIA, one) == []
+    assert await fences_containing(*GRAN_VIA, other) == []
+    [got] = await report_location(ana, *SOL, 10, NOW, one)
+    [also] = await report_location(bea, *SOL, 10, NOW, other)
+    assert got.promotion.title == also.promotion.title == "Welcome again"
 
 
 async def test_the_nearest_geofences_come_nearest_first_even_far_away(
@@ -215,6 +252,7 @@ async def test_a_lost_index_is_rebuilt_from_the_database(
 
     assert hit.store_id == sol.id
     assert await index.rebuild() == 1
+    assert len([k async for k in redis_client.scan_iter(match=f"{redis_prefix}*")]) == 3
 
 
 # ---------------------------------------------------------------- promotions
@@ -485,3 +523,91 @@ async def test_the_demo_stores_and_promotions_seed_idempotently(
     ana = await a_member()
     [welcome] = await report_location(ana, 40.41690, -3.70350, 10, NOW, services)
     assert welcome.promotion.code == "welcome-to-the-store"
+
+
+# ---------------------------------------------------------------- what a report costs
+
+
+class CountingGeoRedis:
+    """The test's Redis client, counting the GEOSEARCH commands sent through pipelines."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.geosearches = 0
+
+    def pipeline(self, *args: Any, **kwargs: Any) -> CountingPipeline:
+        return CountingPipeline(self, self._client.pipeline(*args, **kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+class CountingPipeline:
+    def __init__(self, counter: CountingGeoRedis, pipe: Any) -> None:
+        self._counter, self._pipe = counter, pipe
+
+    async def __aenter__(self) -> CountingPipeline:
+        await self._pipe.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._pipe.__aexit__(*exc)
+
+    def geosearch(self, *args: Any, **kwargs: Any) -> Any:
+        self._counter.geosearches += 1
+        return self._pipe.geosearch(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pipe, name)
+
+
+async def test_a_report_costs_one_geosearch_and_a_statement_or_two_unless_a_promotion_fires(
+    redis_client: Any, redis_prefix: str, observer: RecordingObserver, coupons: Coupons
+) -> None:
+    redis = CountingGeoRedis(redis_client)
+    index = GeofenceIndex(redis, redis_prefix)
+    services = VisitServices(index, NoAchievements(), NoSegments(), coupons, NoLiveFeed())
+    await store(index, "sol", SOL, 150)
+    await store(index, "madrid-centre", SOL, 2_000)
+    await promotion(store_codes=["sol"], cooldown_hours=24)
+    bea, ana = await a_member("bea"), await a_member("ana")
+    await report_location(bea, *SOL, 10, NOW, services)  # this process has read the program
+    redis.geosearches = 0
+
+    with counting_statements() as firing:
+        [fired] = await report_location(ana, *SOL, 10, NOW, services)
+    with counting_statements() as cooling:
+        assert await report_location(ana, *SOL, 10, NOW + timedelta(hours=1), services) == []
+    with counting_statements() as outside:
+        assert await report_location(ana, *CATALUNYA, 10, NOW, services) == []
+
+    assert fired.store.code == "sol"
+    assert redis.geosearches == 3
+    # The versions, then the member's recent triggers read without a lock.
+    assert len(cooling) == 2, cooling.sql
+    assert len(outside) == 1, outside.sql
+    # Besides those two: the member locked, the trigger written unless within a cooldown,
+    # the points and their event, the notification (six, push.notifications), the trigger's
+    # notification id.
+    assert len(firing) == 13, firing.sql
+
+
+async def test_reports_of_many_members_at_once_fire_once_each_and_read_the_program_once(
+    index: GeofenceIndex, coupons: Coupons
+) -> None:
+    services = VisitServices(index, NoAchievements(), NoSegments(), coupons, NoLiveFeed())
+    await store(index, "sol", SOL, 150)
+    await promotion(cooldown_hours=24)
+    members = [await a_member(f"m{i}") for i in range(6)]
+
+    with counting_statements() as statements:
+        results = await asyncio.gather(
+            *(report_location(m, *SOL, 10, NOW, services) for m in members for _ in range(3))
+        )
+
+    assert sum(len(r) for r in results) == 6
+    assert await PromotionTrigger.all().count() == 6
+    promotion_reads = [s for s in statements.sql if 'FROM "promotion"' in s]
+    index_rebuilds = [s for s in statements.sql if 'FROM "store" WHERE "id">' in s]
+    assert len(promotion_reads) == 1, promotion_reads  # once for all 18 reports
+    assert len(index_rebuilds) == 2, index_rebuilds  # one rebuild (one page and the end)

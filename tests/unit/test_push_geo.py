@@ -1,29 +1,71 @@
-"""Geofence arithmetic: radius classes, distances, cooldown windows, birthdays."""
+"""Geofence arithmetic: small and large fences, the in-process grid, distances, cooldown
+windows, birthdays."""
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import UTC, date, datetime
 
 import pytest
 
 from push.automations import is_birthday
-from push.stores.geoindex import RADIUS_CLASSES, distance_m, radius_class
+from push.stores.catalogue import Fence, FenceGrid
+from push.stores.geoindex import SMALL_FENCE_M, distance_m, is_small
 from push.stores.services import cooldown_window_start
 
 
 @pytest.mark.parametrize(
-    ("radius", "index"), [(50, 0), (250, 0), (250.01, 1), (1000, 1), (4999, 2), (50_000, 3)]
+    ("radius", "small"), [(50, True), (500, True), (500.01, False), (50_000, False)]
 )
-def test_a_fence_is_filed_in_the_smallest_class_that_holds_its_radius(
-    radius: float, index: int
+def test_fences_up_to_500_metres_are_searched_in_redis_and_larger_ones_in_process(
+    radius: float, small: bool
 ) -> None:
-    assert radius_class(radius) == index
-    assert radius <= RADIUS_CLASSES[index]
+    assert is_small(radius) is small
+    assert SMALL_FENCE_M == 500
 
 
-def test_a_radius_beyond_the_largest_class_has_no_class() -> None:
-    with pytest.raises(ValueError):
-        radius_class(50_001)
+def _point_near(fence: Fence, rng: random.Random) -> tuple[float, float]:
+    """A point around the fence's edge (inside or out), by bearing and distance."""
+    reach = fence.geofence_radius_m * rng.uniform(0.0, 1.3) / 6_372_797.560856
+    bearing = rng.uniform(0, 2 * math.pi)
+    lat1, lon1 = math.radians(fence.latitude), math.radians(fence.longitude)
+    lat2 = math.asin(
+        math.sin(lat1) * math.cos(reach) + math.cos(lat1) * math.sin(reach) * math.cos(bearing)
+    )
+    lon2 = lon1 + math.atan2(
+        math.sin(bearing) * math.sin(reach) * math.cos(lat1),
+        math.cos(reach) - math.sin(lat1) * math.sin(lat2),
+    )
+    longitude = (math.degrees(lon2) + 540) % 360 - 180
+    return math.degrees(lat2), longitude
+
+
+def test_the_grid_finds_exactly_the_fences_that_hold_a_point_anywhere_on_earth() -> None:
+    rng = random.Random(13)
+    fences = [
+        Fence(
+            id=i,
+            code=f"S{i}",
+            name=f"Store {i}",
+            address=None,
+            # Near the poles' limit and the antimeridian too.
+            latitude=rng.choice([rng.uniform(-85.05, 85.05), rng.uniform(80, 85.05)]),
+            longitude=rng.choice([rng.uniform(-180, 180), rng.uniform(179.5, 180)]),
+            geofence_radius_m=rng.uniform(500.01, 50_000),
+        )
+        for i in range(300)
+    ]
+    grid = FenceGrid(fences)
+    checked = inside = 0
+    for _ in range(3000):
+        lat, lon = _point_near(rng.choice(fences), rng)
+        expected = {f.id for f in fences if f.holds(lat, lon)}
+        assert {f.id for f in grid.containing(lat, lon)} == expected
+        checked += 1
+        inside += bool(expected)
+    assert grid.size == 300
+    assert inside > checked / 2  # the property was tried on points inside fences
 
 
 def test_distances_match_known_ones() -> None:
