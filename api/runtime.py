@@ -18,12 +18,14 @@ from zoneinfo import ZoneInfo
 import redis.asyncio as aioredis
 
 from api.db import close_database, open_database
+from api.drop_gate import RedisUnitCounter
 from api.fragments import FragmentStore
 from api.live import ChannelFanout
 from api.settings import Settings
 from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.drops import jobs as drops_jobs
+from domain.drops.admission import DropAdmission
 from domain.outbox.dispatcher import Dispatcher, Handler
 from domain.points.expiry import expire_points, remind_expiring_points
 from domain.privacy.export import DOMAIN_SECTIONS, SectionProvider
@@ -75,6 +77,8 @@ class Runtime:
     versions: VersionReader = field(default_factory=VersionReader)
     #: Completed answers of public subtrees (api.fragments).
     fragments: FragmentStore = field(default_factory=FragmentStore)
+    #: The first-come drops' admission gate (a counter in Redis before the database).
+    drop_admission: DropAdmission | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -218,4 +222,5 @@ def build_runtime(
         boards=boards,
         fanout=ChannelFanout(redis),
         versions=versions,
+        drop_admission=DropAdmission(RedisUnitCounter(redis, settings.redis_prefix)),
     )
