@@ -166,7 +166,8 @@ async def _claim_gated(
         if earlier is not None:
             return await _replay(earlier)
         raise
-    admitted = await admission.admit(terms.id)
+    hold = admission.new_hold()
+    admitted = await admission.admit(terms.id, hold)
     if admitted is Admission.BYPASSED:
         return await _claim_direct(member, terms.id, now, key, observer, reservation)
     if admitted is Admission.SOLD_OUT:
@@ -179,12 +180,16 @@ async def _claim_gated(
         _check_window(drop, member, now)
         result = await _claim(member, drop, now, key, observer, reservation)
     except OutOfStock:
-        raise  # the database has no unit left: the gate let one too many through
+        # The database has no unit left: the gate let one too many through.
+        await admission.settle(terms.id, hold)
+        raise
     except BaseException:
-        await admission.give_back(terms.id)
+        await admission.give_back(terms.id, hold)
         raise
     if result.replayed:
-        await admission.give_back(terms.id)
+        await admission.give_back(terms.id, hold)
+    else:
+        await admission.settle(terms.id, hold)
     return result
 
 
