@@ -14,6 +14,7 @@ from domain.events import record_event
 from domain.members import validation
 from domain.members.events import MemberMoved
 from domain.members.models import Device, Member, Platform
+from domain.sql import Statement
 
 #: No 0/O, 1/I/L: codes are read aloud and typed from screenshots.
 REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -31,8 +32,15 @@ def check_customer_id(customer_id: str, field: list[str]) -> str:
     return customer_id
 
 
+#: Every request of a member token starts with this read: one statement, not an ORM query
+#: built anew each time (domain/sql.py).
+_BY_CUSTOMER_ID = Statement("SELECT * FROM member WHERE customer_id = $1")
+
+
 async def get_member(customer_id: str) -> Member | None:
-    return await Member.get_or_none(customer_id=customer_id)
+    rows = await _BY_CUSTOMER_ID.rows(customer_id)
+    # Built the way tortoise builds the rows of its own queries (the driver's types).
+    return Member._init_from_db(**rows[0]) if rows else None
 
 
 async def get_or_create_member(
@@ -40,7 +48,7 @@ async def get_or_create_member(
 ) -> Member:
     """The member for the shop's `customer_id`, created on first sight with a unique referral
     code. Safe under concurrency: a lost creation race returns the winner's row."""
-    member = await Member.get_or_none(customer_id=customer_id)
+    member = await get_member(customer_id)
     if member is not None:
         return member
     for _ in range(5):
