@@ -12,6 +12,7 @@ meet RATE_LIMITED). The run then checks, in the responses and in the database:
 - exactly `--units` claims succeeded, by as many distinct members, and stock is 0;
 - the ledger holds exactly `--units` debits of the price;
 - no request failed other than with a typed userError (no HTTP error, no GraphQL error);
+- the admission gate in Redis (domain.drops.admission) ends with no unit left and none held;
 
 and prints claim requests per second and latency beside the trivial query `{ __typename }`
 measured on the same servers, with the same client and concurrency, in the same run (see
@@ -33,7 +34,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import TRIVIAL, Figures, in_process_database, postgres_database, server
+from bench.harness import (
+    REDIS_URL,
+    TRIVIAL,
+    Figures,
+    in_process_database,
+    postgres_database,
+    server,
+)
 from bench.rawhttp import Connection, ConnectionClosed
 
 CLAIM = """
@@ -268,6 +276,22 @@ async def verify(database: str, drop_id: int, units: int, outcome: Outcome) -> l
     return problems
 
 
+async def gate_state(prefix: str, drop_id: int) -> tuple[str | None, int]:
+    """The drop's gate count and holds in Redis after the run; then this run's keys go."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        units = await client.get(f"{prefix}{{drop:{drop_id}}}:gate")
+        held = await client.zcard(f"{prefix}{{drop:{drop_id}}}:held")
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+    return units, int(held)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=5000)
@@ -298,6 +322,9 @@ def main() -> int:
                 measure_both([first, second], args.concurrency, tokens, drop_id, chains)
             )
         problems = asyncio.run(verify(database, drop_id, args.units, outcome))
+        units_left, held = asyncio.run(gate_state(shared["REDIS_PREFIX"], drop_id))
+    if units_left != "0" or held:
+        problems.append(f"the gate ends with {units_left} units left and {held} held")
 
     requests = len(outcome.latencies_ms)
     claims = Figures(
@@ -319,10 +346,14 @@ def main() -> int:
         f"{len(set().union(*outcome.claims.values())) if outcome.claims else 0}); "
         f"userErrors: {dict(sorted(outcome.user_errors.items()))}"
     )
+    print(f"admission gate at the end: {units_left} units left, {held} held")
     if problems:
         print("FAILED: " + "; ".join(problems))
         return 1
-    print("OK: exactly one unit per winner, stock 0, ledger debits match, only typed userErrors")
+    print(
+        "OK: exactly one unit per winner, stock 0, ledger debits match, only typed userErrors, "
+        "gate empty"
+    )
     return 0
 
 
