@@ -131,9 +131,28 @@ class Runtime:
             self._database_open = False
 
 
+#: Connections to Redis per process. Past them a command waits for one (up to the timeout)
+#: instead of failing: redis-py's default pool refuses the 101st concurrent command, which a
+#: storm of claims (rate limit, then admission gate) reaches.
+REDIS_MAX_CONNECTIONS = 100
+REDIS_POOL_TIMEOUT_SECONDS = 5.0
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    """A client of the Redis at `url` with a pool that queues commands when all its
+    connections are busy."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        decode_responses=True,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=REDIS_POOL_TIMEOUT_SECONDS,
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
 def make_redis(settings: Settings) -> aioredis.Redis:
     if settings.redis_url:
-        return aioredis.from_url(settings.redis_url, decode_responses=True)
+        return redis_client(settings.redis_url)
     import fakeredis
 
     # The embedded default: one process only (pub/sub and counters live in this process).
