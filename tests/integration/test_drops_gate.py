@@ -25,6 +25,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from api.drop_gate import RedisUnitCounter
+from api.runtime import redis_client
 from bench.harness import free_port
 from domain.drops.admission import DropAdmission
 from domain.drops.claims import claim_drop
@@ -127,12 +128,25 @@ def storm_calls(members: list[Member], drop_id: int, admission: DropAdmission) -
 @pytest.mark.postgres
 @pytest.mark.redis
 async def test_a_storm_through_the_gate_sells_exactly_the_stock_and_then_refuses_without_sql(
-    admission: DropAdmission, counter: RedisUnitCounter, redis_client: aioredis.Redis
+    admission: DropAdmission,
+    counter: RedisUnitCounter,
+    redis_client: aioredis.Redis,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     drop = await make_drop(quantity=100, price_points=PRICE)
     members = await make_members("gate", 400, 1000)
 
-    outcomes = await asyncio.gather(*storm_calls(members, drop.id, admission))
+    with (
+        caplog.at_level(logging.WARNING, logger="fidelio.drops.admission"),
+        counting_statements() as statements,
+    ):
+        outcomes = await asyncio.gather(*storm_calls(members, drop.id, admission))
+
+    assert caplog.records == []  # the gate answered every claim
+    # Only claims let through open a transaction (each locks its member first): the hundred
+    # winners and the other taps of a member that came while units were left, not 1,200.
+    locks = [sql for sql in statements.sql if "FOR UPDATE" in sql]
+    assert 100 <= len(locks) <= 300, len(locks)
 
     errors = Counter(o for o in outcomes if isinstance(o, str))
     assert set(errors) <= {"OUT_OF_STOCK", "ALREADY_CLAIMED"}, errors
@@ -152,7 +166,7 @@ async def test_with_redis_stopped_mid_storm_claims_go_on_through_the_database_al
     drop = await make_drop(quantity=100, price_points=PRICE)
     members = await make_members("down", 400, 1000)
     with own_redis_server() as url:
-        client = aioredis.from_url(url, decode_responses=True)
+        client = redis_client(url)
         admission = DropAdmission(RedisUnitCounter(client, "down:"), clock=ticks)
         try:
             first = await asyncio.gather(*storm_calls(members[:40], drop.id, admission))
