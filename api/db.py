@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 APP_LABEL = "fidelio"
@@ -37,12 +38,24 @@ def normalise_url(url: str) -> str:
     return url
 
 
+async def keep_session(connection: Any) -> None:
+    """What the pool does to a connection given back, beyond rolling back a transaction left
+    open (asyncpg always does that): nothing. asyncpg's default sends one more statement per
+    release (`RESET ALL`, `UNLISTEN *`, `CLOSE ALL`, advisory unlocks), a second round trip
+    for every query outside a transaction; nothing here sets session state, listens, keeps
+    cursors or takes advisory locks, so there is nothing to reset."""
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     url = normalise_url(database_url)
+    connection: str | dict[str, Any] = url
     if url.startswith("sqlite://") and url != "sqlite://:memory:":
         Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("postgres://"):
+        connection = expand_db_url(url)
+        connection["credentials"]["reset"] = keep_session
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,

@@ -1,7 +1,7 @@
 """Per-caller rate limits on hot mutations, counted in Redis.
 
 A fixed window per caller and operation: `INCR` a key named after the window, `EXPIRE` it with
-the window (one round trip, in a MULTI), and refuse once the count passes the limit. A member
+the window when it is new (one round trip, one small Lua script), and refuse once the count passes the limit. A member
 hammering `claimDrop` gets RATE_LIMITED as a userError straight away, before any database work,
 so the crowd does not slow the server down for everyone. Every process shares the counters
 through Redis. If Redis is unreachable the limit is not enforced (logged): the database
@@ -21,6 +21,13 @@ from domain.errors import RateLimited
 
 log = logging.getLogger("fidelio.ratelimit")
 
+#: ARGV: the window's seconds + 1. The count of this request.
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -33,6 +40,7 @@ class RateLimiter:
     def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
+        self._hit = redis.register_script(_HIT)
 
     async def hit(self, operation: str, caller: str, limit: Limit, now: float | None = None) -> int:
         """Count one request of `caller` for `operation`; raises RateLimited past the limit.
@@ -43,10 +51,7 @@ class RateLimiter:
         window = int(moment // limit.window_seconds)
         key = f"{self.prefix}ratelimit:{operation}:{caller}:{window}"
         try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, limit.window_seconds + 1)
-                count, _ = await pipe.execute()
+            count = await self._hit(keys=[key], args=[limit.window_seconds + 1])
         except (RedisError, OSError):
             log.warning("rate limit of %s not enforced: Redis unavailable", operation)
             return 0

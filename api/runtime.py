@@ -22,12 +22,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.db import close_database, open_database
+from api.drop_gate import RedisUnitCounter
 from api.fragments import FragmentStore
 from api.live import ChannelFanout, session_handlers
 from api.settings import Settings
 from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.drops import jobs as drops_jobs
+from domain.drops.admission import DropAdmission
 from domain.outbox.dispatcher import Dispatcher, Handler
 from domain.points.expiry import expire_points, remind_expiring_points
 from domain.privacy.export import DOMAIN_SECTIONS, SectionProvider
@@ -87,6 +89,8 @@ class Runtime:
     challenges: ChallengeShelf = field(default_factory=ChallengeShelf)
     #: Completed answers of public subtrees (api.fragments).
     fragments: FragmentStore = field(default_factory=FragmentStore)
+    #: The first-come drops' admission gate (a counter in Redis before the database).
+    drop_admission: DropAdmission | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -141,13 +145,32 @@ class Runtime:
 
 
 #: Connections one process keeps to Redis at most. A burst of commands beyond it (say the
-#: announcements of an outbox backlog replayed after an outage) waits for a free connection,
-#: up to `REDIS_POOL_WAIT_SECONDS`, rather than failing with "Too many connections".
-REDIS_MAX_CONNECTIONS = 50
+#: announcements of an outbox backlog replayed after an outage, or a storm of drop claims:
+#: rate limit, then admission gate) waits for a free connection, up to
+#: `REDIS_POOL_WAIT_SECONDS`, rather than failing with "Too many connections".
+REDIS_MAX_CONNECTIONS = 100
 REDIS_POOL_WAIT_SECONDS = 10.0
 #: A connection idle this long is checked (PING) before use: after a Redis restart the pool's
 #: old connections are dead, and are replaced rather than handed out.
 REDIS_HEALTH_CHECK_SECONDS = 5
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    """A client of the Redis at `url`: a blocking pool (bounded, waits for a connection
+    instead of raising), health checks of idle connections, and a few retries with jittered
+    backoff on connection errors and timeouts."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        decode_responses=True,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=REDIS_POOL_WAIT_SECONDS,
+        health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
+        socket_connect_timeout=2.0,
+        socket_keepalive=True,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+    return aioredis.Redis.from_pool(pool)
 
 
 def make_redis(settings: Settings) -> aioredis.Redis:
@@ -156,18 +179,7 @@ def make_redis(settings: Settings) -> aioredis.Redis:
     jittered backoff on connection errors and timeouts (a restart is survived by reconnecting;
     a longer outage raises to the caller, who retries at its own pace)."""
     if settings.redis_url:
-        pool = aioredis.BlockingConnectionPool.from_url(
-            settings.redis_url,
-            decode_responses=True,
-            max_connections=REDIS_MAX_CONNECTIONS,
-            timeout=REDIS_POOL_WAIT_SECONDS,
-            health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
-            socket_connect_timeout=2.0,
-            socket_keepalive=True,
-            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=3),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        )
-        return aioredis.Redis.from_pool(pool)
+        return redis_client(settings.redis_url)
     import fakeredis
 
     # The embedded default: one process only (pub/sub and counters live in this process).
@@ -259,4 +271,5 @@ def build_runtime(
         boards=boards,
         fanout=ChannelFanout(redis),
         versions=versions,
+        drop_admission=DropAdmission(RedisUnitCounter(redis, settings.redis_prefix)),
     )

@@ -12,6 +12,7 @@ meet RATE_LIMITED). The run then checks, in the responses and in the database:
 - exactly `--units` claims succeeded, by as many distinct members, and stock is 0;
 - the ledger holds exactly `--units` debits of the price;
 - no request failed other than with a typed userError (no HTTP error, no GraphQL error);
+- the admission gate in Redis (domain.drops.admission) ends with no unit left and none held;
 
 and prints claim requests per second and latency beside the trivial query `{ __typename }`
 measured on the same servers, with the same client and concurrency, in the same run (see
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import time
@@ -33,7 +35,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import TRIVIAL, Figures, in_process_database, postgres_database, server
+from bench.harness import (
+    REDIS_URL,
+    TRIVIAL,
+    Figures,
+    in_process_database,
+    postgres_database,
+    server,
+)
 from bench.rawhttp import Connection, ConnectionClosed
 
 CLAIM = """
@@ -166,21 +175,61 @@ async def storm(
     return outcome, await closed_loop(workers, work)
 
 
+def server_cpu_seconds() -> float:
+    """CPU time (user + system) used so far by this process's uvicorn children: the servers'
+    own work, whatever else shares the machine (a busy machine stretches the wall clock, not
+    this)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"uvicorn" in command:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+@dataclass
+class Measured:
+    trivial: Figures
+    outcome: Outcome
+    seconds: float
+    #: Server CPU milliseconds per request (both servers), for the trivial query and the storm.
+    trivial_cpu_ms: float
+    storm_cpu_ms: float
+
+
 async def measure_both(
     bases: list[str], concurrency: int, tokens: dict[int, str], drop_id: int, chains: list[Chain]
-) -> tuple[Figures, Outcome, float]:
+) -> Measured:
     """Warm up, measure the trivial query, then the storm, on the same open connections."""
     workers = [[Connection(b) for b in bases] for _ in range(concurrency)]
     bearer = next(iter(tokens.values()))
     try:
         await baseline(workers, 1, bearer)
+        began = server_cpu_seconds()
         trivial = await baseline(workers, 5, bearer)
+        between = server_cpu_seconds()
         outcome, seconds = await storm(workers, tokens, drop_id, chains)
+        ended = server_cpu_seconds()
     finally:
         for connections in workers:
             for connection in connections:
                 await connection.close()
-    return trivial, outcome, seconds
+    return Measured(
+        trivial,
+        outcome,
+        seconds,
+        (between - began) * 1000 / max(1, trivial.requests),
+        (ended - between) * 1000 / max(1, len(outcome.latencies_ms)),
+    )
 
 
 async def prepare(database: str, members: int, units: int) -> tuple[int, list[int]]:
@@ -268,6 +317,22 @@ async def verify(database: str, drop_id: int, units: int, outcome: Outcome) -> l
     return problems
 
 
+async def gate_state(prefix: str, drop_id: int) -> tuple[str | None, int]:
+    """The drop's gate count and holds in Redis after the run; then this run's keys go."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        units = await client.get(f"{prefix}{{drop:{drop_id}}}:gate")
+        held = await client.zcard(f"{prefix}{{drop:{drop_id}}}:held")
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+    return units, int(held)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=5000)
@@ -294,10 +359,14 @@ def main() -> int:
         chains = plan(member_ids, args.requests, args.hammerers, args.seed)
         pooled = f"{database}?minsize=2&maxsize=20"
         with server(pooled, extra_env=shared) as first, server(pooled, extra_env=shared) as second:
-            trivial, outcome, seconds = asyncio.run(
+            measured = asyncio.run(
                 measure_both([first, second], args.concurrency, tokens, drop_id, chains)
             )
+        trivial, outcome, seconds = measured.trivial, measured.outcome, measured.seconds
         problems = asyncio.run(verify(database, drop_id, args.units, outcome))
+        units_left, held = asyncio.run(gate_state(shared["REDIS_PREFIX"], drop_id))
+    if units_left != "0" or held:
+        problems.append(f"the gate ends with {units_left} units left and {held} held")
 
     requests = len(outcome.latencies_ms)
     claims = Figures(
@@ -315,14 +384,23 @@ def main() -> int:
     print(trivial.row())
     print(claims.row(trivial))
     print(
+        f"server CPU per request (both servers, /proc, background jobs included): trivial "
+        f"{measured.trivial_cpu_ms:.2f} ms, claim {measured.storm_cpu_ms:.2f} ms "
+        f"(ratio by CPU {measured.trivial_cpu_ms / measured.storm_cpu_ms:.1%})"
+    )
+    print(
         f"successful claims: {len(outcome.claims)} (distinct members "
         f"{len(set().union(*outcome.claims.values())) if outcome.claims else 0}); "
         f"userErrors: {dict(sorted(outcome.user_errors.items()))}"
     )
+    print(f"admission gate at the end: {units_left} units left, {held} held")
     if problems:
         print("FAILED: " + "; ".join(problems))
         return 1
-    print("OK: exactly one unit per winner, stock 0, ledger debits match, only typed userErrors")
+    print(
+        "OK: exactly one unit per winner, stock 0, ledger debits match, only typed userErrors, "
+        "gate empty"
+    )
     return 0
 
 

@@ -46,7 +46,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def make_redis_client() -> aioredis.Redis:
     if REDIS_URL:
-        return aioredis.from_url(REDIS_URL, decode_responses=True)
+        from api.runtime import redis_client
+
+        return redis_client(REDIS_URL)  # the servers' own kind of client
     import fakeredis
 
     return fakeredis.FakeAsyncRedis(decode_responses=True)

@@ -168,6 +168,7 @@ class Mutation:
                 idempotency_key=input.idempotency_key,
                 observer=info.context.runtime.observer,
                 reservation=timedelta(minutes=settings.drop_reservation_minutes),
+                admission=info.context.runtime.drop_admission,
             )
         except DomainError as error:
             return ClaimDropPayload(claim=None, user_errors=user_errors(error))
@@ -199,6 +200,9 @@ class Mutation:
             drop = await services.upsert_drop(data, info.context.now)
         except DomainError as error:
             return DropPayload(drop=None, user_errors=user_errors(error))
+        if info.context.runtime.drop_admission is not None:
+            # This process sees its own change at once; the others within the terms' max age.
+            info.context.runtime.drop_admission.forget(drop.id)
         return DropPayload(drop=Drop.from_model(drop), user_errors=[])
 
     @strawberry.mutation(

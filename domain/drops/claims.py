@@ -4,7 +4,9 @@ A first-come claim is one transaction: lock the member, check eligibility and th
 limit, debit the price, insert the claim (its slot is UNIQUE per drop and member), and last of
 all take the unit with a conditional update (`remaining = remaining - 1 WHERE remaining > 0`),
 so the drop's row, the one every claimer touches, stays locked only for the commit. If there
-is no unit left the whole transaction rolls back: a failed claim changes nothing.
+is no unit left the whole transaction rolls back: a failed claim changes nothing. In front
+of it, an admission gate (`admission`, a counter in Redis) lets through about as many
+claims as there are units and refuses the crowd after them without a transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tortoise.transactions import in_transaction
 from domain.activity import Activity, ActivityObserver, Awards, NoAchievements
 from domain.codes import new_coupon_code
 from domain.drops import messages
+from domain.drops.admission import Admission, DropAdmission
 from domain.drops.eligibility import eligibility
 from domain.drops.events import DropClaimed
 from domain.drops.models import Drop, DropClaim, DropClaimStatus, DropMode
@@ -26,6 +29,7 @@ from domain.drops.rules import opens_for
 from domain.errors import (
     AlreadyClaimed,
     Closed,
+    DomainError,
     InsufficientPoints,
     InvalidInput,
     NotEligible,
@@ -37,6 +41,7 @@ from domain.events import record_event
 from domain.members.models import Member
 from domain.points import ledger
 from domain.points.models import EntryKind
+from domain.sql import Statement
 
 #: Coupon codes of drops start with "DR-": the shop's coupon lookup tells them from rewards'.
 COUPON_PREFIX = "DR"
@@ -69,10 +74,18 @@ def _check_key(key: str | None) -> str | None:
     return key
 
 
+_CLAIM_BY_KEY = Statement(
+    "SELECT id FROM drop_claim WHERE drop_id = $1 AND member_id = $2 AND idempotency_key = $3"
+)
+
+
 async def _by_key(drop_id: int, member_id: int, key: str | None) -> DropClaim | None:
+    """The member's claim of the drop made with `key`: one small statement, as every retry
+    of the crowd after the last unit asks (and hardly ever finds one)."""
     if key is None:
         return None
-    return await DropClaim.get_or_none(drop_id=drop_id, member_id=member_id, idempotency_key=key)
+    found = await _CLAIM_BY_KEY.rows(drop_id, member_id, key)
+    return await DropClaim.get(id=found[0]["id"]) if found else None
 
 
 async def _replay(claim: DropClaim) -> ClaimResult:
@@ -97,16 +110,38 @@ async def claim_drop(
     idempotency_key: str | None = None,
     observer: ActivityObserver | None = None,
     reservation: timedelta = DEFAULT_RESERVATION,
+    admission: DropAdmission | None = None,
 ) -> ClaimResult:
     """Claim a unit of a first-come drop (RESERVED, with a coupon valid for `reservation`) or
     enter a raffle (ENTERED, charged only if drawn). The same idempotency key returns the
-    first claim. Messages are in the member's language.
+    first claim. Messages are in the member's language. With an `admission` gate, first-come
+    claims past the stock are refused before any transaction (domain.drops.admission).
 
     Raises NotFound, NotOpen (saying when it opens for the member), Closed, OutOfStock,
     NotEligible, AlreadyClaimed, InsufficientPoints, InvalidInput (a bad key). A failed claim
     changes nothing.
     """
     key = _check_key(idempotency_key)
+    if admission is not None:
+        terms = await admission.terms(drop_id)
+        if terms is None:
+            raise NotFound(f"no drop with id {drop_id}", ["input", "dropId"])
+        if terms.mode == DropMode.FIRST_COME:
+            return await _claim_gated(
+                member, terms, now, key, admission, observer or NoAchievements(), reservation
+            )
+    return await _claim_direct(member, drop_id, now, key, observer or NoAchievements(), reservation)
+
+
+async def _claim_direct(
+    member: Member,
+    drop_id: int,
+    now: datetime,
+    key: str | None,
+    observer: ActivityObserver,
+    reservation: timedelta,
+) -> ClaimResult:
+    """The claim with the database alone (no gate, or the gate unreachable)."""
     drop = await Drop.get_or_none(id=drop_id)
     if drop is None:
         raise NotFound(f"no drop with id {drop_id}", ["input", "dropId"])
@@ -118,11 +153,66 @@ async def claim_drop(
         # Cheap early answer for the crowd after the last unit; the conditional update below
         # is what actually guarantees the stock.
         raise OutOfStock(messages.message(member.locale, "out_of_stock"))
+    return await _claim(member, drop, now, key, observer, reservation)
+
+
+async def _claim_gated(
+    member: Member,
+    terms: Drop,
+    now: datetime,
+    key: str | None,
+    admission: DropAdmission,
+    observer: ActivityObserver,
+    reservation: timedelta,
+) -> ClaimResult:
+    """A first-come claim behind the gate: the window from the drop's recent terms, a unit
+    from the gate, then the transaction on the drop read afresh. A replay is looked for only
+    when the claim would fail before its transaction (the transaction finds it otherwise)."""
+    try:
+        _check_window(terms, member, now)
+    except DomainError:
+        earlier = await _by_key(terms.id, member.id, key)
+        if earlier is not None:
+            return await _replay(earlier)
+        raise
+    hold = admission.new_hold()
+    admitted = await admission.admit(terms.id, hold)
+    if admitted is Admission.BYPASSED:
+        return await _claim_direct(member, terms.id, now, key, observer, reservation)
+    if admitted is Admission.SOLD_OUT:
+        earlier = await _by_key(terms.id, member.id, key)
+        if earlier is not None:
+            return await _replay(earlier)
+        raise OutOfStock(messages.message(member.locale, "out_of_stock"))
+    try:
+        drop = await Drop.get(id=terms.id)
+        _check_window(drop, member, now)
+        result = await _claim(member, drop, now, key, observer, reservation)
+    except OutOfStock:
+        # The database has no unit left: the gate let one too many through.
+        await admission.settle(terms.id, hold)
+        raise
+    except BaseException:
+        await admission.give_back(terms.id, hold)
+        raise
+    if result.replayed:
+        await admission.give_back(terms.id, hold)
+    else:
+        await admission.settle(terms.id, hold)
+    return result
+
+
+async def _claim(
+    member: Member,
+    drop: Drop,
+    now: datetime,
+    key: str | None,
+    observer: ActivityObserver,
+    reservation: timedelta,
+) -> ClaimResult:
     try:
         async with in_transaction():
-            claim, awards = await _claim_locked(
-                member.id, drop, now, key, observer or NoAchievements(), reservation
-            )
+            claim, awards = await _claim_locked(member.id, drop, now, key, observer, reservation)
     except _Replay as replay:
         return await _replay(replay.claim)
     return ClaimResult(claim=claim, drop=await Drop.get(id=drop.id), awards=awards)

@@ -35,13 +35,16 @@ def check_customer_id(customer_id: str, field: list[str]) -> str:
     return customer_id
 
 
-async def get_member(customer_id: str) -> Member | None:
-    return await Member.get_or_none(customer_id=customer_id)
-
-
-#: The member of a customer id: every request of a member token reads it, so it is sent as
-#: written rather than built by a queryset each time (see `domain.sql`).
+#: Every request of a member token starts with this read: one statement, not an ORM query
+#: built anew each time (domain/sql.py).
 _BY_CUSTOMER_ID = Statement("SELECT * FROM member WHERE customer_id = $1")
+
+
+async def get_member(customer_id: str) -> Member | None:
+    """The member of `customer_id`, or None (one statement; the row built by tortoise's own
+    executor, as its querysets build theirs)."""
+    found = await _BY_CUSTOMER_ID.models(Member, customer_id)
+    return found[0] if found else None
 
 
 async def get_or_create_member(
@@ -49,9 +52,9 @@ async def get_or_create_member(
 ) -> Member:
     """The member for the shop's `customer_id`, created on first sight with a unique referral
     code. Safe under concurrency: a lost creation race returns the winner's row."""
-    found = await _BY_CUSTOMER_ID.models(Member, customer_id)
-    if found:
-        return found[0]
+    member = await get_member(customer_id)
+    if member is not None:
+        return member
     for _ in range(5):
         try:
             async with in_transaction():

@@ -206,6 +206,32 @@ async def test_a_member_hammering_claim_drop_is_rate_limited(api: GraphQLClient)
     assert await DropClaim.all().count() == 1
 
 
+async def test_after_the_last_unit_claims_are_refused_by_the_gate_without_reading_the_drop(
+    api: GraphQLClient,
+) -> None:
+    admission = api.runtime.drop_admission
+    assert admission is not None
+    # This test's pace must not decide whether the terms or the stock are read again.
+    admission.terms_max_age = admission.refill_every = 3600
+    drop = await upsert(api, quantity=1)
+    await member_with(api, "ana", 500)
+    await member_with(api, "luz", 500, locale="es")
+    api.clock.advance(hours=1)
+    assert (await claim(api, "ana", drop["id"]))["userErrors"] == []
+    await claim(api, "luz", drop["id"])  # the first empty gate asks the database once
+
+    with counting_queries() as seen:
+        late = await claim(api, "luz", drop["id"], key="late")
+
+    assert [(e["code"], e["message"]) for e in late["userErrors"]] == [
+        ("OUT_OF_STOCK", "Este lanzamiento está agotado.")
+    ]
+    # The member, and whether this key already claimed: nothing of the drop or its stock.
+    assert len(seen) == 2, seen
+    assert not any("exclusive_drop" in query for query in seen), seen
+    assert await DropClaim.all().count() == 1
+
+
 async def test_a_raffle_is_entered_then_drawn_once_from_its_seed(api: GraphQLClient) -> None:
     drop = await upsert(api, code="RAFFLE-1", mode="RAFFLE", quantity=2)
     for name in ("ana", "bea", "carl", "dani", "eva"):

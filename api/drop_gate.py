@@ -1,0 +1,123 @@
+"""The drops' admission gate counter in Redis (domain.drops.admission.UnitCounter).
+
+Two keys per drop, in one Redis Cluster slot thanks to the hash tag `{drop:ID}`:
+`{prefix}{drop:ID}:gate`, the units still admittable, and `{prefix}{drop:ID}:held`, a sorted
+set of the holds of running claims scored by when they lapse. Each operation is one Lua script,
+so that reading and changing them is atomic across every process. Both are derived from the
+database (the domain seeds and refills them) and expire a day after they were last written:
+losing them loses nothing. Any Redis failure is CounterUnavailable: the domain then claims
+through the database alone.
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from domain.drops.admission import CounterUnavailable, Take
+
+#: ARGV: hold, now (ms), hold lifetime (ms), keep (s). Answers a `Take`.
+_TAKE = """
+local units = redis.call('GET', KEYS[1])
+if not units then return 3 end
+if tonumber(units) > 0 then
+  redis.call('DECR', KEYS[1])
+  redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+  return 1
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[2]) > 0 then return 2 end
+return 0
+"""
+
+#: ARGV: hold. The unit is free again, unless the count is gone (it will be seeded).
+_GIVE_BACK = """
+redis.call('ZREM', KEYS[2], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCR', KEYS[1]) end
+return 1
+"""
+
+#: ARGV: units, keep (s). Only when the drop has no count.
+_SEED = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
+return 1
+"""
+
+#: ARGV: units, now (ms), keep (s). Only when missing, or empty with no live hold.
+_REFILL = """
+local units = redis.call('GET', KEYS[1])
+if units and tonumber(units) > 0 then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[2]) > 0 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+KEEP_SECONDS = 24 * 3600
+#: A hold lapses after this long (a claim's transaction takes milliseconds; a process that
+#: died while holding a unit no longer keeps waiters waiting after it).
+HOLD_MS = 10_000
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class RedisUnitCounter:
+    """domain.drops.admission.UnitCounter on Redis."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+        self.prefix = prefix
+        self._take = redis.register_script(_TAKE)
+        self._give_back = redis.register_script(_GIVE_BACK)
+        self._seed = redis.register_script(_SEED)
+        self._refill = redis.register_script(_REFILL)
+        self._zrem = redis.zrem
+
+    def key(self, drop_id: int) -> str:
+        return f"{self.prefix}{{drop:{drop_id}}}:gate"
+
+    def held_key(self, drop_id: int) -> str:
+        return f"{self.prefix}{{drop:{drop_id}}}:held"
+
+    def _keys(self, drop_id: int) -> list[str]:
+        return [self.key(drop_id), self.held_key(drop_id)]
+
+    async def take(self, drop_id: int, hold: str) -> Take:
+        try:
+            answer = await self._take(
+                keys=self._keys(drop_id), args=[hold, _now_ms(), HOLD_MS, KEEP_SECONDS]
+            )
+        except (RedisError, OSError) as error:
+            raise CounterUnavailable(str(error)) from error
+        return Take(int(answer))
+
+    async def settle(self, drop_id: int, hold: str) -> None:
+        try:
+            await self._zrem(self.held_key(drop_id), hold)
+        except (RedisError, OSError) as error:
+            raise CounterUnavailable(str(error)) from error
+
+    async def give_back(self, drop_id: int, hold: str) -> None:
+        try:
+            await self._give_back(keys=self._keys(drop_id), args=[hold])
+        except (RedisError, OSError) as error:
+            raise CounterUnavailable(str(error)) from error
+
+    async def seed(self, drop_id: int, units: int) -> None:
+        try:
+            await self._seed(keys=[self.key(drop_id)], args=[units, KEEP_SECONDS])
+        except (RedisError, OSError) as error:
+            raise CounterUnavailable(str(error)) from error
+
+    async def refill(self, drop_id: int, units: int) -> bool:
+        try:
+            done = await self._refill(
+                keys=self._keys(drop_id), args=[units, _now_ms(), KEEP_SECONDS]
+            )
+        except (RedisError, OSError) as error:
+            raise CounterUnavailable(str(error)) from error
+        return bool(int(done))
