@@ -161,10 +161,10 @@ async def complete_referral_on_first_purchase(
         referral.purchase_id = event.purchase_id
         referral.completed_at = now
         referral.available_at = available_at
-        referral.referee_points = referee_credit.delta if referee_credit else 0
-        referral.referrer_points = referrer_credit.delta if referrer_credit else 0
-        referral.referee_credit_id = referee_credit.id if referee_credit else None
-        referral.referrer_credit_id = referrer_credit.id if referrer_credit else None
+        referral.referee_points = referee_credit.entry.delta if referee_credit else 0
+        referral.referrer_points = referrer_credit.entry.delta if referrer_credit else 0
+        referral.referee_credit_id = referee_credit.entry.id if referee_credit else None
+        referral.referrer_credit_id = referrer_credit.entry.id if referrer_credit else None
         referral.referrer_capped = capped
         await referral.save()
         await record_event(
