@@ -8,6 +8,7 @@ idempotent, and a refund handled before the completion still prevents the reward
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -96,6 +97,16 @@ async def _lock_members(*member_ids: int) -> None:
     # Always in id order, so two use cases locking the same pair never deadlock.
     for member_id in sorted(set(member_ids)):
         await ledger.lock_member(member_id)
+
+
+async def members_with_applied_codes(member_ids: Sequence[int]) -> set[int]:
+    """Which of these members applied a friend's code that is still waiting for their first
+    purchase (one query)."""
+    return set(
+        await Referral.filter(
+            referee_id__in=list(member_ids), status=ReferralStatus.APPLIED
+        ).values_list("referee_id", flat=True)
+    )
 
 
 async def complete_referral_on_first_purchase(

@@ -8,7 +8,7 @@ every board still kept in Redis.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from domain.members.models import Member
@@ -33,14 +33,19 @@ async def refresh_member_scores(
     now: datetime,
     *,
     regional_only: bool = False,
+    definitions: Sequence[LeaderboardDefinition] | None = None,
 ) -> int:
     """Set the member's score, from the database, on every board ranking one of `metrics`, for
     the periods containing `at` (when the scored activity happened), unless such a period is
     already closed and archived, or ended too long ago to be kept. Announces boards whose top
     changed. Returns how many boards changed. Raises nothing for unknown members (the event
     may outlive them). `regional_only`: only the boards ranked per region (a member moved).
+    `definitions`: the boards, when the caller read them already (for a batch of events).
     """
-    definitions = await LeaderboardDefinition.filter(metric__in=list(metrics))
+    if definitions is None:
+        definitions = await boards_ranking(metrics)
+    else:
+        definitions = [d for d in definitions if LeaderboardMetric(d.metric) in metrics]
     if regional_only:
         definitions = [d for d in definitions if d.region_field is not None]
     if not definitions:
@@ -76,6 +81,40 @@ async def refresh_member_scores(
             board = BoardKey(definition.code, window, period.key, region)
             if await _apply(boards, board, member_id, scores[key], period.contains(now)):
                 changed += 1
+    return changed
+
+
+async def boards_ranking(metrics: Collection[LeaderboardMetric]) -> list[LeaderboardDefinition]:
+    """The boards that rank one of `metrics`."""
+    return await LeaderboardDefinition.filter(metric__in=list(metrics))
+
+
+async def refresh_scores_of_batch(
+    boards: Boards,
+    scored: Iterable[tuple[int, datetime]],
+    metrics: Collection[LeaderboardMetric],
+    now: datetime,
+    definitions: Sequence[LeaderboardDefinition],
+) -> int:
+    """`refresh_member_scores` for a batch of (member, when the scored activity happened),
+    with the boards read once: a member whose activities of the batch fall in the same periods
+    is refreshed once (scores are set from the database, so once is enough)."""
+    relevant = [d for d in definitions if LeaderboardMetric(d.metric) in metrics]
+    if not relevant:
+        return 0
+    latest: dict[tuple[int, frozenset[tuple[int, str, str]]], datetime] = {}
+    for member_id, at in scored:
+        periods = frozenset(
+            (d.id, w.value, period_for(w, at, boards.tz).key)
+            for d in relevant
+            for w in windows_of(d)
+        )
+        latest[(member_id, periods)] = at
+    changed = 0
+    for (member_id, _), at in latest.items():
+        changed += await refresh_member_scores(
+            boards, member_id, metrics, at, now, definitions=relevant
+        )
     return changed
 
 
