@@ -7,7 +7,8 @@ Serves the app as docker/compose.yaml deploys it (the API process only serves, a
 worker` beside it delivers the outbox) with a four-tier ladder and earning rules, then measures
 at 1, 8 and 32 concurrent clients the trivial query `{ __typename }` (the baseline) and the shop
 backend's `RecordPurchase` operation of the contract: a new order each time (two items), spread
-over a pool of customers (the first order of each creates the member), with the payload the
+over a pool of customers (the first order of each creates the member), two leaderboards fed
+by every purchase (points earned weekly and all time, spend monthly), with the payload the
 shop asks for (member points and tier, awards). Prints purchases per second, p50/p99 latency
 and the ratio to the baseline measured in the same run (in alternating rounds), how long the
 worker took to catch up after each round, and, measured in one process, how much of a
@@ -63,6 +64,18 @@ CONFIGURE_TIERS = """
 mutation ($input: [TierInput!]!) { configureTiers(input: $input) { userErrors { field } } }"""
 CONFIGURE_RULES = """
 mutation ($input: EarningRulesInput!) { configureEarningRules(input: $input) { userErrors { field } } }"""
+UPSERT_LEADERBOARD = """
+mutation ($input: LeaderboardInput!) { upsertLeaderboard(input: $input) { userErrors { field } } }"""
+#: Boards every purchase feeds (the worker keeps them), as a program runs them.
+BOARDS = [
+    {
+        "code": "points",
+        "name": "Points",
+        "metric": "POINTS_EARNED",
+        "windows": ["WEEKLY", "ALL_TIME"],
+    },
+    {"code": "spend", "name": "Spend", "metric": "AMOUNT_SPENT", "windows": ["MONTHLY"]},
+]
 TIERS = [
     {"code": "BRONZE", "name": "Bronze", "level": 0, "qualifyingPoints": 0, "pointsMultiplier": 1},
     {
@@ -99,9 +112,12 @@ TARGET = 0.15
 P99_TARGET_MS = 40.0
 
 
-def configure(base: str) -> None:
+def configure(base: str, boards: bool) -> None:
     headers = {"Authorization": f"Bearer {token('admin', 'bench-admin')}"}
-    for query, variables in ((CONFIGURE_TIERS, TIERS), (CONFIGURE_RULES, RULES)):
+    settings: list[tuple[str, Any]] = [(CONFIGURE_TIERS, TIERS), (CONFIGURE_RULES, RULES)]
+    if boards:
+        settings += [(UPSERT_LEADERBOARD, board) for board in BOARDS]
+    for query, variables in settings:
         body = httpx.post(
             f"{base}/graphql",
             json={"query": query, "variables": {"input": variables}},
@@ -314,13 +330,16 @@ def main() -> None:
     parser.add_argument(
         "--no-share", action="store_true", help="skip the in-process CPU share measurement"
     )
+    parser.add_argument(
+        "--no-boards", action="store_true", help="no leaderboards for the worker to keep"
+    )
     args = parser.parse_args()
     results: list[tuple[Figures, Figures]] = []
     with (
         postgres_database() as database,
         server(database, workers=args.workers, outbox_worker=True) as base,
     ):
-        configure(base)
+        configure(base, boards=not args.no_boards)
         make = purchases(args.customers)
         for concurrency in args.clients:
             # Alternate short rounds of both, so that a burst of load from elsewhere on this
