@@ -96,25 +96,66 @@ async def refresh_scores_of_batch(
     now: datetime,
     definitions: Sequence[LeaderboardDefinition],
 ) -> int:
-    """`refresh_member_scores` for a batch of (member, when the scored activity happened),
-    with the boards read once: a member whose activities of the batch fall in the same periods
-    is refreshed once (scores are set from the database, so once is enough)."""
+    """`refresh_member_scores` for a batch of (member, when the scored activity happened) with
+    the database read per batch, not per event: the members in one query, each board period's
+    scores of all its members in one query; then each changed score set in Redis. Boards ranked
+    per region go member by member (a member's region may have moved). Returns how many board
+    entries changed."""
     relevant = [d for d in definitions if LeaderboardMetric(d.metric) in metrics]
     if not relevant:
         return 0
-    latest: dict[tuple[int, frozenset[tuple[int, str, str]]], datetime] = {}
+    ats: dict[int, set[datetime]] = {}
     for member_id, at in scored:
-        periods = frozenset(
-            (d.id, w.value, period_for(w, at, boards.tz).key)
-            for d in relevant
-            for w in windows_of(d)
-        )
-        latest[(member_id, periods)] = at
+        ats.setdefault(member_id, set()).add(at)
+    if not ats:
+        return 0
+    members = {m.id: m for m in await Member.filter(id__in=list(ats))}
     changed = 0
-    for (member_id, _), at in latest.items():
-        changed += await refresh_member_scores(
-            boards, member_id, metrics, at, now, definitions=relevant
-        )
+    for member_id in list(ats):
+        member = members.get(member_id)
+        if member is None or member.erased_at is not None:
+            if member is not None:
+                await erase_member_from_boards(boards, member_id, now)
+            del ats[member_id]
+    regional = [d for d in relevant if d.region_field is not None]
+    for member_id, member_ats in ats.items() if regional else ():
+        for at in member_ats:
+            changed += await refresh_member_scores(
+                boards, member_id, metrics, at, now, definitions=regional
+            )
+    everyone = [d for d in relevant if d.region_field is None]
+    # Which members each board period needs, and each period's scores read once for all.
+    wanted: dict[tuple[LeaderboardDefinition, LeaderboardWindow, Period], set[int]] = {}
+    closed: set[tuple[int, str, str]] = set()
+    for at in {at for member_ats in ats.values() for at in member_ats}:
+        closed |= await _closed(everyone, at, now, boards)
+    for member_id, member_ats in ats.items():
+        for at in member_ats:
+            for definition in everyone:
+                for window in windows_of(definition):
+                    period = period_for(window, at, boards.tz)
+                    if (definition.id, window.value, period.key) in closed:
+                        continue
+                    if period not in kept_periods(window, now, boards):
+                        continue
+                    if period.end is not None and period.end <= definition.created_at:
+                        continue
+                    wanted.setdefault((definition, window, period), set()).add(member_id)
+    scores: dict[tuple[LeaderboardMetric, str], dict[int, ScoreEntry]] = {}
+    for (definition, window, period), member_ids in wanted.items():
+        metric = LeaderboardMetric(definition.metric)
+        key = (metric, f"{window.value}:{period.key}")
+        if key not in scores:
+            needed = sorted(
+                {m for (d, w, p), ms in wanted.items() if d.metric == definition.metric
+                 and f"{w.value}:{p.key}" == key[1] for m in ms}
+            )  # fmt: skip
+            scores[key] = await member_scores(metric, period, needed)
+        board = BoardKey(definition.code, window, period.key, None)
+        live = period.contains(now)
+        for member_id in sorted(member_ids):
+            if await _apply(boards, board, member_id, scores[key].get(member_id), live):
+                changed += 1
     return changed
 
 

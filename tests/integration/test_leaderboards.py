@@ -555,3 +555,21 @@ async def test_a_batch_of_a_members_purchases_refreshes_their_scores_once(
 
     assert await board(boards, key("spend", WEEKLY)) == [(alice.id, Decimal("21.00"))]
     assert len(four) == len(one), "\n".join(four.sql)
+
+
+async def test_a_batch_of_many_members_purchases_reads_each_board_period_once(
+    db: str, boards: Boards, dispatcher: Dispatcher
+) -> None:
+    await define(boards, "spend", LeaderboardMetric.AMOUNT_SPENT, (WEEKLY, ALL_TIME))
+    members = [await setup.member(f"m{n}", T0) for n in range(5)]
+    await setup.purchase(members[0], "1.00", T0)
+    with counting_statements() as one:
+        await dispatcher.run_until_idle()
+    for n, member in enumerate(members):
+        await setup.purchase(member, f"{n + 2}.00", T0)
+    with counting_statements() as five:
+        await dispatcher.run_until_idle()
+
+    spent = dict(await board(boards, key("spend", WEEKLY)))
+    assert spent == {m.id: Decimal(n) for m, n in zip(members, (3, 3, 4, 5, 6), strict=True)}
+    assert len(five) == len(one), "\n".join(five.sql)
