@@ -22,7 +22,7 @@ from gamification.leaderboards.models import (
 )
 from gamification.leaderboards.periods import LeaderboardWindow, Period, period_for
 from gamification.leaderboards.regions import member_region
-from gamification.leaderboards.store import BoardKey, ScoreEntry
+from gamification.leaderboards.store import BoardKey, ScoreEntry, ScoreUpdate
 
 
 async def refresh_member_scores(
@@ -142,6 +142,7 @@ async def refresh_scores_of_batch(
                         continue
                     wanted.setdefault((definition, window, period), set()).add(member_id)
     scores: dict[tuple[LeaderboardMetric, str], dict[int, ScoreEntry]] = {}
+    updates: list[ScoreUpdate] = []
     for (definition, window, period), member_ids in wanted.items():
         metric = LeaderboardMetric(definition.metric)
         key = (metric, f"{window.value}:{period.key}")
@@ -153,9 +154,18 @@ async def refresh_scores_of_batch(
             scores[key] = await member_scores(metric, period, needed)
         board = BoardKey(definition.code, window, period.key, None)
         live = period.contains(now)
-        for member_id in sorted(member_ids):
-            if await _apply(boards, board, member_id, scores[key].get(member_id), live):
-                changed += 1
+        updates.extend(
+            ScoreUpdate(board, member_id, scores[key].get(member_id), watch=live)
+            for member_id in sorted(member_ids)
+        )
+    # Every score of the batch set in one Redis round trip; boards whose top moved announced.
+    for update, applied in zip(updates, await boards.store.apply_scores(updates), strict=True):
+        if not applied.changed:
+            continue
+        changed += 1
+        ranks = (applied.rank_before, applied.rank_after)
+        if update.watch and any(r is not None and r <= TOP_WATCHED for r in ranks):
+            boards.announce(update.board)
     return changed
 
 
