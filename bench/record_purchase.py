@@ -298,15 +298,27 @@ def profilers(directory: str, seconds: float) -> list[subprocess.Popen[bytes]]:
     ]  # fmt: skip
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far (/proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sustain(base: str, database: str, make: Any, seconds: float, profile: str | None) -> None:
-    """Purchases at c=8 for `seconds` without pause; then the outbox backlog and its age."""
+    """Purchases at c=8 for `seconds` without pause; then the outbox backlog and its age, and
+    the CPU each process spent per purchase (the worker's until it caught up)."""
+    processes = server_processes()
+    spent = {role: cpu_seconds(pid) for role, pid in processes.items()}
     spies = profilers(profile, seconds) if profile else []
     bought = measure(
         base, "recordPurchase sustained", make, concurrency=8, seconds=seconds, warmup=0,
         check=recorded,
     )  # fmt: skip
+    api_cpu = cpu_seconds(processes["api"]) - spent["api"]
     due, age = backlog(database)
     waited, left, failed = drain_outbox(database)
+    worker_cpu = cpu_seconds(processes["worker"]) - spent["worker"]
     for spy in spies:
         spy.wait()
     print(bought.row(), flush=True)
@@ -314,6 +326,13 @@ def sustain(base: str, database: str, make: Any, seconds: float, profile: str | 
         f"  after {seconds:.0f} s: outbox backlog {due} events, the oldest undelivered"
         f" {age:.1f} s old; the worker emptied it {waited:.1f} s later"
         f" ({left} left, {failed} failed)",
+        flush=True,
+    )
+    purchases = max(1, bought.requests)
+    print(
+        f"  CPU per purchase: API {api_cpu / purchases * 1000:.2f} ms, worker"
+        f" {worker_cpu / purchases * 1000:.2f} ms (delivering its events; py-spy, if on,"
+        " adds to both)",
         flush=True,
     )
 
