@@ -151,12 +151,18 @@ _WRITE_PURCHASE = Statement("""
 """)
 
 
+_MEMBER = "SELECT * FROM member WHERE customer_id = $1"
+#: SQLite's transactions are exclusive already; it has no row locks.
+_LOCKED_MEMBER = {"postgres": Statement(_MEMBER + " FOR UPDATE"), "sqlite": Statement(_MEMBER)}
+
+
 async def _locked_member(customer_id: str, now: datetime) -> tuple[Member, bool]:
     """The member, locked, and whether they are new: one query for a known member, two on
-    first sight (the new row is ours until commit, no lock needed)."""
-    member = await Member.filter(customer_id=customer_id).select_for_update().first()
-    if member is not None:
-        return member, False
+    first sight (the new row is ours until commit, no lock needed). Written out (see
+    `domain.sql`): tortoise builds the row as its own queries do."""
+    rows = await _LOCKED_MEMBER[dialect()].rows(customer_id)
+    if rows:
+        return Member._init_from_db(**rows[0]), False
     return await create_member(customer_id, now), True
 
 

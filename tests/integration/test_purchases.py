@@ -13,8 +13,8 @@ from domain.errors import Duplicate, InvalidInput, NotFound, ValidationErrors
 from domain.members.models import Member
 from domain.outbox.models import OutboxEvent
 from domain.points import ledger
-from domain.points.earning import LineItem
 from domain.points.balances import figures
+from domain.points.earning import LineItem
 from domain.points.models import EntryKind, PointsEntry
 from domain.program import ProgramCache
 from domain.purchases.models import Purchase, Refund
@@ -309,3 +309,14 @@ async def test_a_purchase_of_a_known_member_costs_four_statements_on_postgresql(
     assert recorded.points == (await figures([recorded.member.id], now))[recorded.member.id]
     expected = 4 if dialect() == "postgres" else 6
     assert len(statements) == expected, "\n".join(statements.sql)
+
+
+async def test_the_member_a_purchase_reads_by_hand_equals_the_orms_row() -> None:
+    now = FrozenClock().now()
+    await buy("A-1", now)
+    recorded = await buy("A-2", now)
+    stored = await Member.get(id=recorded.member.id)
+    columns = Member._meta.db_fields
+    assert {c: getattr(recorded.member, c) for c in columns} == {
+        c: getattr(stored, c) for c in columns
+    }
