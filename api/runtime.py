@@ -30,7 +30,7 @@ from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.drops import jobs as drops_jobs
 from domain.drops.admission import DropAdmission
-from domain.outbox.dispatcher import Dispatcher, Handler
+from domain.outbox.dispatcher import Delivery, Dispatcher
 from domain.points.expiry import expire_points, remind_expiring_points
 from domain.privacy.export import DOMAIN_SECTIONS, SectionProvider
 from domain.program import ProgramCache
@@ -67,7 +67,7 @@ class Runtime:
     redis: aioredis.Redis
     gateway: PushGateway
     observer: ActivityObserver
-    handlers: dict[str, list[Handler]]
+    handlers: dict[str, list[Delivery]]
     jobs: list[ScheduledJob]
     dispatcher: Dispatcher
     push: PushArea
@@ -235,7 +235,7 @@ def build_runtime(
     push = build_push_area(
         settings, redis, clock, observer=observer, gateway=gateway, versions=versions
     )
-    handlers: dict[str, list[Handler]] = {}
+    handlers: dict[str, list[Delivery]] = {}
     for area_handlers in (referral_handlers(clock, observer), push.handlers):
         for kind, handlers_of_kind in area_handlers.items():
             handlers.setdefault(kind, []).extend(handlers_of_kind)

@@ -33,6 +33,11 @@ def _connection() -> BaseDBAsyncClient:
     return connections.get(CONNECTION)
 
 
+def dialect() -> str:
+    """The open database's dialect: "postgres" or "sqlite"."""
+    return str(_connection().capabilities.dialect)
+
+
 class Statement:
     """One SQL statement, written in PostgreSQL's dialect with numbered placeholders."""
 

@@ -1,37 +1,76 @@
-"""Delivering outbox events to their handlers, at least once.
+"""Delivering outbox events to their handlers, at least once, a batch at a time.
 
 Wiring is data: the app factory builds `{event kind: [handler, ...]}` and hands it to the
-dispatcher. A batch of due rows is claimed (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
-workers never take the same row), each event's handlers run, and the row is marked processed.
-A handler that fails leaves the event for a later attempt with exponential backoff, so handlers
-must be idempotent; after `max_attempts` the event is parked with its last error.
+dispatcher. A batch of due rows is claimed in one statement (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so several workers never take the same row), the batch's events of each kind go to
+that kind's handlers together, and the delivered rows are marked processed in one statement.
+
+A handler is either a plain `Handler` (one event at a time) or a `Batched` one, which takes
+every event of its kind in the batch at once (one query, one Redis pipeline for all). Each
+kind's delivery runs in a savepoint; when it fails, the kind's events are delivered again one
+by one, each in its own savepoint, so that only the events whose handlers fail are rolled back
+and retried later with exponential backoff (handlers must be idempotent: an event may reach a
+handler again). After `max_attempts` an event is parked with its last error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from domain.clock import Clock
 from domain.events import DomainEvent, decode_event
 from domain.outbox.models import OutboxEvent
+from domain.sql import Statement, dialect, for_ids
 
 log = logging.getLogger("fidelio.outbox")
 
 Handler = Callable[[DomainEvent], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Batched:
+    """A handler that takes all the due events of its kind in a claimed batch at once, in
+    the order they were raised."""
+
+    handle: Callable[[Sequence[DomainEvent]], Awaitable[None]]
+
+
+Delivery = Handler | Batched
+
+_CLAIM = """
+    SELECT id, kind, payload, attempts FROM outbox_event
+    WHERE processed_at IS NULL AND available_at <= $1 ORDER BY id LIMIT $2
+"""
+_CLAIM_ANY = Statement(_CLAIM)
+_CLAIM_SKIP_LOCKED = Statement(_CLAIM + " FOR UPDATE SKIP LOCKED")
+_DELIVERED = (
+    "UPDATE outbox_event SET processed_at = $1, attempts = attempts + 1 WHERE id IN ({ids})"
+)
+
+
+@dataclass
+class _Claimed:
+    id: int
+    kind: str
+    event: DomainEvent | None
+    attempts: int
+
+
 class Dispatcher:
     def __init__(
         self,
-        handlers: Mapping[str, Sequence[Handler]],
+        handlers: Mapping[str, Sequence[Delivery]],
         clock: Clock,
         *,
-        batch_size: int = 100,
+        batch_size: int = 200,
         max_attempts: int = 10,
         base_backoff: timedelta = timedelta(seconds=2),
         skip_locked: bool = False,
@@ -51,18 +90,19 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Deliver one batch of due events; returns how many rows were handled."""
         now = self.clock.now()
-        async with in_transaction() as connection:
-            query = (
-                OutboxEvent.filter(processed_at__isnull=True, available_at__lte=now)
-                .order_by("id")
-                .limit(self.batch_size)
-                .using_db(connection)
+        async with in_transaction():
+            claim = (
+                _CLAIM_SKIP_LOCKED if self.skip_locked and dialect() == "postgres" else _CLAIM_ANY
             )
-            if self.skip_locked:
-                query = query.select_for_update(skip_locked=True)
-            rows = await query
+            rows = [_claimed(row) for row in await claim.rows(now, self.batch_size)]
+            by_kind: dict[str, list[_Claimed]] = {}
             for row in rows:
-                await self._deliver(row, connection)
+                by_kind.setdefault(row.kind, []).append(row)
+            delivered: list[int] = []
+            for kind, claimed in by_kind.items():
+                delivered.extend(await self._deliver_kind(kind, claimed))
+            if delivered:
+                await for_ids(_DELIVERED, len(delivered)).execute(self.clock.now(), *delivered)
         return len(rows)
 
     async def run_until_idle(self, max_rounds: int = 100) -> int:
@@ -91,29 +131,70 @@ class Dispatcher:
                 except TimeoutError:
                     pass
 
-    async def _deliver(self, row: OutboxEvent, connection: object) -> None:
-        event = decode_event(row.kind, row.payload)
-        handlers = self.handlers.get(row.kind, ()) if event else ()
-        now = self.clock.now()
+    async def _deliver_kind(self, kind: str, claimed: list[_Claimed]) -> list[int]:
+        """Deliver the batch's events of one kind; returns the ids delivered (the others
+        were rescheduled or parked)."""
+        handlers = self.handlers.get(kind, ())
+        events = [c.event for c in claimed if c.event is not None]
+        if not handlers or not events:
+            return [c.id for c in claimed]
         try:
-            # A savepoint per event: a failing handler rolls back its own writes only.
-            async with in_transaction():
-                for handler in handlers:
-                    assert event is not None
-                    await handler(event)
+            async with in_transaction():  # a savepoint: a failure rolls back this kind only
+                await _run(handlers, events)
+            return [c.id for c in claimed]
         except Exception as exc:
-            row.attempts += 1
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if row.attempts >= self.max_attempts:
-                log.error(
-                    "outbox event %s (%s) parked after %s attempts", row.id, row.kind, row.attempts
-                )
-                row.processed_at = now
-            else:
-                row.available_at = now + self.base_backoff * (2 ** (row.attempts - 1))
-                log.warning("outbox event %s (%s) failed, retrying: %s", row.id, row.kind, exc)
-            await row.save(using_db=connection)
-            return
-        row.processed_at = now
-        row.attempts += 1
-        await row.save(using_db=connection, update_fields=["processed_at", "attempts"])
+            if len(claimed) == 1:
+                await self._failed(claimed[0], exc, self.clock.now())
+                return []
+        # Find the failing events: each again on its own.
+        delivered: list[int] = []
+        for one in claimed:
+            delivered.extend(await self._deliver_one(handlers, one))
+        return delivered
+
+    async def _deliver_one(self, handlers: Sequence[Delivery], claimed: _Claimed) -> list[int]:
+        if claimed.event is None:
+            return [claimed.id]
+        try:
+            async with in_transaction():
+                await _run(handlers, [claimed.event])
+        except Exception as exc:
+            await self._failed(claimed, exc, self.clock.now())
+            return []
+        return [claimed.id]
+
+    async def _failed(self, claimed: _Claimed, exc: Exception, now: datetime) -> None:
+        attempts = claimed.attempts + 1
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if attempts >= self.max_attempts:
+            log.error(
+                "outbox event %s (%s) parked after %s attempts", claimed.id, claimed.kind, attempts
+            )
+            changes: dict[str, Any] = {"processed_at": now}
+        else:
+            changes = {"available_at": now + self.base_backoff * (2 ** (attempts - 1))}
+            log.warning("outbox event %s (%s) failed, retrying: %s", claimed.id, claimed.kind, exc)
+        await OutboxEvent.filter(id=claimed.id).update(
+            attempts=attempts, last_error=error, **changes
+        )
+
+
+async def _run(handlers: Sequence[Delivery], events: Sequence[DomainEvent]) -> None:
+    for handler in handlers:
+        if isinstance(handler, Batched):
+            await handler.handle(events)
+        else:
+            for event in events:
+                await handler(event)
+
+
+def _claimed(row: Mapping[str, Any]) -> _Claimed:
+    payload = row["payload"]
+    if isinstance(payload, str | bytes):
+        payload = json.loads(payload)
+    return _Claimed(
+        id=int(row["id"]),
+        kind=str(row["kind"]),
+        event=decode_event(row["kind"], payload),
+        attempts=int(row["attempts"]),
+    )

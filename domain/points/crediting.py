@@ -1,8 +1,17 @@
-"""Crediting earned points and announcing them: the one way areas other than purchases add
-points to the ledger (referrals, engagement, badges, challenges, promotions, bonuses)."""
+"""Crediting earned points and announcing them: the one way every area adds qualifying points
+to the ledger (purchases, referrals, engagement, badges, challenges, promotions, bonuses,
+admins' adjustments).
+
+Tier qualification observes every such credit (`domain.tiers.services.upgrade_on_credit`): a
+credit that lifts the member's qualifying points to a higher tier upgrades them at once, in the
+credit's transaction, and the credit reports that new tier, so that whichever use case earned
+the points reports the upgrade in its own answer.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.events import record_event
@@ -10,6 +19,16 @@ from domain.points import ledger
 from domain.points.events import PointsEarned
 from domain.points.models import EarningRules, EntryKind, PointsEntry
 from domain.points.rules import earning_rules
+from domain.tiers.models import Tier
+from domain.tiers.services import upgrade_on_credit
+
+
+@dataclass(frozen=True)
+class Credited:
+    """A credit written and announced, and the tier it raised the member to (if any)."""
+
+    entry: PointsEntry
+    new_tier: Tier | None = None
 
 
 async def credit_earned(
@@ -20,12 +39,15 @@ async def credit_earned(
     now: datetime,
     rules: EarningRules,
     *,
-    reference: str,
+    reference: str | None,
     available_at: datetime | None = None,
-) -> PointsEntry:
+    actor: str | None = None,
+    ladder: Sequence[Tier] | None = None,
+) -> Credited:
     """Credit earned points spendable from `available_at` (default now), expiring
-    `rules.expiry_days` after that, and announce them (PointsEarned), in the caller's
-    transaction."""
+    `rules.expiry_days` after that, announce them (PointsEarned) and upgrade the member's tier
+    if they now qualify for a higher one, in the caller's transaction (the member locked).
+    `ladder`: the tier ladder, when the caller has it (default: read it)."""
     available = available_at or now
     expires_at = available + timedelta(days=rules.expiry_days) if rules.expiry_days else None
     entry = await ledger.credit(
@@ -37,6 +59,7 @@ async def credit_earned(
         available_at=available,
         expires_at=expires_at,
         reference=reference,
+        actor=actor,
     )
     await record_event(
         PointsEarned(
@@ -49,12 +72,15 @@ async def credit_earned(
         ),
         now,
     )
-    return entry
+    new_tier = await upgrade_on_credit(
+        member_id, now, window_months=rules.tier_window_months, ladder=ladder
+    )
+    return Credited(entry=entry, new_tier=new_tier)
 
 
 async def credit_bonus(
     member_id: int, points: int, description: str, reference: str, now: datetime
-) -> PointsEntry | None:
+) -> Credited | None:
     """BONUS points, spendable at once and expiring like any points of the program, announced;
     nothing for 0 points. The caller's transaction owns the idempotency of `reference`."""
     if points <= 0:

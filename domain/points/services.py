@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from tortoise.transactions import in_transaction
@@ -12,11 +12,11 @@ from domain.errors import DomainError, InsufficientPoints, InvalidInput, NotFoun
 from domain.events import record_event
 from domain.members.models import Member
 from domain.points import ledger
+from domain.points.crediting import credit_earned
 from domain.points.earning import category_key
-from domain.points.events import PointsAdjusted, PointsEarned
+from domain.points.events import PointsAdjusted
 from domain.points.models import EarningRules, EntryKind
 from domain.points.rules import earning_rules
-from domain.tiers.services import upgrade_if_qualified
 from domain.versions import ConfigPart, bump_version
 
 MAX_POINTS_PER_UNIT = Decimal(1000)
@@ -179,31 +179,18 @@ async def adjust_points(
         member = await ledger.lock_member(member.id)
         description = f"Adjustment: {text}"
         if delta > 0:
-            rules = await earning_rules()
-            entry = await ledger.credit(
+            # Upgrades the member's tier at once when the correction qualifies them.
+            credited = await credit_earned(
                 member.id,
                 delta,
                 EntryKind.ADJUST,
                 description,
                 now,
-                expires_at=(
-                    now + timedelta(days=rules.expiry_days)
-                    if rules.expiry_days is not None
-                    else None
-                ),
+                await earning_rules(),
+                reference=None,
                 actor=actor,
             )
-            await record_event(
-                PointsEarned(
-                    member_id=member.id,
-                    entry_id=entry.id,
-                    points=delta,
-                    entry_kind=EntryKind.ADJUST.value,
-                    reference=entry.reference,
-                    available_at=now,
-                ),
-                now,
-            )
+            entry = credited.entry
         else:
             try:
                 entry = await ledger.debit(
@@ -219,6 +206,4 @@ async def adjust_points(
             ),
             now,
         )
-        if delta > 0:
-            await upgrade_if_qualified(member, now)
         return await ledger.summary(member.id, now)

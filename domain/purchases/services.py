@@ -7,7 +7,8 @@ sequential or concurrent, record the order (or refund) once and all get the firs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,10 +36,15 @@ from domain.purchases.validation import (
     validate_purchase,
     validate_refund,
 )
-from domain.sql import Statement
+from domain.sql import Statement, dialect
 from domain.tiers.models import Tier
-from domain.tiers.qualification import standing
-from domain.tiers.services import tier_held, upgrade_if_qualified
+from domain.tiers.qualification import (
+    STANDING_COLUMNS,
+    standing,
+    standing_of_row,
+    window_start,
+)
+from domain.tiers.services import tier_held, upgrade_on_credit
 
 
 @dataclass(frozen=True)
@@ -110,18 +116,53 @@ async def record_purchase(
 #: Attempts of a purchase whose member creation lost a race.
 ATTEMPTS = 3
 
-_REPLAY_OR_FIRST = Statement("""
-    SELECT (SELECT id FROM purchase WHERE order_id = $1) AS recorded_id,
-        EXISTS (SELECT 1 FROM purchase WHERE member_id = $2) AS purchased_before
+#: Under the member's lock: whether the order was recorded already, whether the member bought
+#: before, and their standing before this purchase ($1 now, $2 the tier window's start).
+_REPLAY_FIRST_AND_STANDING = Statement(f"""
+    SELECT (SELECT id FROM purchase WHERE order_id = $4) AS recorded_id,
+        EXISTS (SELECT 1 FROM purchase WHERE member_id = $3) AS purchased_before,
+        {STANDING_COLUMNS}
+    FROM points_entry WHERE member_id = $3
 """)
+
+#: PostgreSQL: the purchase, its credit and its two events in one statement (data-modifying
+#: CTEs). The events' payloads come from the events themselves, with the new ids set in SQL.
+_WRITE_PURCHASE = Statement("""
+    WITH purchase_row AS (
+        INSERT INTO purchase (order_id, member_id, amount, refunded_amount, currency, channel,
+            store_code, occurred_at, recorded_at, points_earned, categories, items)
+        VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
+        RETURNING id
+    ), credit AS (
+        INSERT INTO points_entry (member_id, kind, delta, remaining, shortfall, description,
+            created_at, available_at, expires_at, reference)
+        SELECT $2, 'EARN', $9, $9, 0, $12, $8, $13, $14, $15 WHERE $9 > 0
+        RETURNING id
+    ), events AS (
+        INSERT INTO outbox_event (kind, payload, created_at, available_at, attempts)
+        SELECT 'PointsEarned', $16::jsonb || jsonb_build_object('entry_id', credit.id), $8, $8, 0
+        FROM credit
+        UNION ALL
+        SELECT 'PurchaseRecorded', $17::jsonb || jsonb_build_object('purchase_id', purchase_row.id),
+            $8, $8, 0
+        FROM purchase_row
+    )
+    SELECT (SELECT id FROM purchase_row) AS purchase_id, (SELECT id FROM credit) AS entry_id
+""")
+
+
+_MEMBER = "SELECT * FROM member WHERE customer_id = $1"
+#: SQLite's transactions are exclusive already; it has no row locks.
+_LOCKED_MEMBER = {"postgres": Statement(_MEMBER + " FOR UPDATE"), "sqlite": Statement(_MEMBER)}
 
 
 async def _locked_member(customer_id: str, now: datetime) -> tuple[Member, bool]:
     """The member, locked, and whether they are new: one query for a known member, two on
-    first sight (the new row is ours until commit, no lock needed)."""
-    member = await Member.filter(customer_id=customer_id).select_for_update().first()
-    if member is not None:
-        return member, False
+    first sight (the new row is ours until commit, no lock needed). Written out (see
+    `domain.sql`): tortoise builds the row as its own queries do."""
+    rows = await _LOCKED_MEMBER[dialect()].rows(customer_id)
+    if rows:
+        return Member._init_from_db(**rows[0]), False
     return await create_member(customer_id, now), True
 
 
@@ -133,17 +174,23 @@ async def _record_once(
 ) -> RecordedPurchase:
     async with in_transaction():
         member, new_member = await _locked_member(valid.customer_id, now)
+        config = await program.current()
+        rules, ladder = config.rules, config.ladder
         first_purchase = True
+        before = standing_of_row(None)
         if not new_member:
             # Under the member's lock, a retry of the same order sees the first one committed.
-            seen = (await _REPLAY_OR_FIRST.rows(valid.order_id, member.id))[0]
+            seen = (
+                await _REPLAY_FIRST_AND_STANDING.rows(
+                    now, window_start(now, rules.tier_window_months), member.id, valid.order_id
+                )
+            )[0]
             if seen["recorded_id"] is not None:
                 replay = await _replay_purchase(valid.order_id)
                 assert replay is not None
                 return replay
             first_purchase = not seen["purchased_before"]
-        config = await program.current()
-        rules, ladder = config.rules, config.ladder
+            before = standing_of_row(seen)
         multipliers = {k: Decimal(str(v)) for k, v in (rules.category_multipliers or {}).items()}
         points = purchase_points(
             valid.amount,
@@ -151,52 +198,32 @@ async def _record_once(
             category_weight(valid.items, multipliers),
             Decimal(tier_held(member, ladder).points_multiplier),
         )
+        available_at = valid.occurred_at + timedelta(days=rules.pending_days)
+        expires_at = (
+            available_at + timedelta(days=rules.expiry_days)
+            if rules.expiry_days is not None
+            else None
+        )
         # The unique order id decides between concurrent retries for different customer ids
         # (retries for one customer already queue on the member's lock).
-        row = await Purchase.create(**_purchase_values(valid, member, points, now))
-        available_at = valid.occurred_at + timedelta(days=rules.pending_days)
-        events: list[DomainEvent] = []
-        if points > 0:
-            entry = await ledger.credit(
-                member.id,
-                points,
-                EntryKind.EARN,
-                f"Purchase {valid.order_id}",
-                now,
-                available_at=available_at,
-                expires_at=(
-                    available_at + timedelta(days=rules.expiry_days)
-                    if rules.expiry_days is not None
-                    else None
-                ),
-                reference=order_reference(valid.order_id),
-            )
-            events.append(
-                PointsEarned(
-                    member_id=member.id,
-                    entry_id=entry.id,
-                    points=points,
-                    entry_kind=EntryKind.EARN.value,
-                    reference=entry.reference,
-                    available_at=available_at,
-                )
-            )
-        events.append(
-            PurchaseRecorded(
-                member_id=member.id,
-                purchase_id=row.id,
-                order_id=row.order_id,
-                amount=valid.amount,
-                currency=valid.currency,
-                channel=valid.channel.value,
-                store_code=valid.store_code,
-                categories=valid.categories,
-                occurred_at=valid.occurred_at,
-                points_earned=points,
-                first_purchase=first_purchase,
-            )
+        row = await _write_purchase(
+            valid, member, points, now, available_at, expires_at, first_purchase
         )
-        await record_events(events, now)
+        after = before.after_credit(points, now, available_at, expires_at) if points else before
+        # Tier qualification observes this credit as it does every other (see
+        # domain.points.crediting), here without a read: the standing before plus the credit.
+        new_tier = (
+            await upgrade_on_credit(
+                member.id,
+                now,
+                window_months=rules.tier_window_months,
+                ladder=ladder,
+                holder=member,
+                qualifying=after.qualifying_points,
+            )
+            if points
+            else None
+        )
         unlocked = await observer.observe(
             Activity(
                 member_id=member.id,
@@ -212,17 +239,15 @@ async def _record_once(
             now,
             versions=config.versions,
         )
-        # After the engine: bonus points it credited count towards the tier too. The same
-        # read gives the member's points for the payload.
-        after = await standing(member.id, now, rules.tier_window_months)
-        new_tier = await upgrade_if_qualified(
-            member, now, ladder=ladder, qualifying=after.qualifying_points
-        )
+        if unlocked.points_awarded:
+            # Reward points the engine credited (they upgraded the tier themselves, if at all):
+            # only then is the standing read again.
+            after = await standing(member.id, now, rules.tier_window_months)
+        if unlocked.new_tier_code is not None:
+            _hold(member, ladder, unlocked.new_tier_code)
         awards = (
-            Awards(points_awarded=points)
-            .merge(unlocked)
-            .merge(Awards(new_tier_code=new_tier.code if new_tier else None))
-        )
+            Awards(points_awarded=points, new_tier_code=new_tier.code if new_tier else None)
+        ).merge(unlocked)
         if awards != Awards(points_awarded=points):
             # Only what a retry could not work out from the purchase itself is kept.
             row.awards = _awards_json(awards)
@@ -235,6 +260,74 @@ async def _record_once(
         ladder=ladder,
         points=after.figures,
     )
+
+
+def _hold(member: Member, ladder: tuple[Tier, ...], code: str) -> None:
+    """Bring the in-memory row up to a tier a nested credit moved the member to."""
+    for tier in ladder:
+        if tier.code == code:
+            member.tier_code, member.tier_level = tier.code, tier.level
+
+
+async def _write_purchase(
+    valid: ValidPurchase,
+    member: Member,
+    points: int,
+    now: datetime,
+    available_at: datetime,
+    expires_at: datetime | None,
+    first_purchase: bool,
+) -> Purchase:
+    """Insert the purchase, its credit (EARN, when it earned points) and its events
+    (PointsEarned, PurchaseRecorded): one statement on PostgreSQL, one per row kind on
+    SQLite, which has no data-modifying CTEs. Raises IntegrityError for a known order id."""
+    values = _purchase_values(valid, member, points, now)
+    reference = order_reference(valid.order_id)
+    description = f"Purchase {valid.order_id}"
+    earned = PointsEarned(
+        member_id=member.id,
+        entry_id=0,
+        points=points,
+        entry_kind=EntryKind.EARN.value,
+        reference=reference,
+        available_at=available_at,
+    )
+    recorded = PurchaseRecorded(
+        member_id=member.id,
+        purchase_id=0,
+        order_id=valid.order_id,
+        amount=valid.amount,
+        currency=valid.currency,
+        channel=valid.channel.value,
+        store_code=valid.store_code,
+        categories=valid.categories,
+        occurred_at=valid.occurred_at,
+        points_earned=points,
+        first_purchase=first_purchase,
+    )
+    if dialect() != "postgres":
+        row = await Purchase.create(**values)
+        events: list[DomainEvent] = []
+        if points > 0:
+            entry = await ledger.credit(
+                member.id, points, EntryKind.EARN, description, now,
+                available_at=available_at, expires_at=expires_at, reference=reference,
+            )  # fmt: skip
+            events.append(replace(earned, entry_id=entry.id))
+        events.append(replace(recorded, purchase_id=row.id))
+        await record_events(events, now)
+        return row
+    params = (
+        valid.order_id, member.id, valid.amount, valid.currency, valid.channel.value,
+        valid.store_code, valid.occurred_at, now, points,
+        json.dumps(values["categories"]), json.dumps(values["items"]),
+        description[:200], available_at, expires_at, reference,
+        json.dumps(earned.to_payload()), json.dumps(recorded.to_payload()),
+    )  # fmt: skip
+    ids = (await _WRITE_PURCHASE.rows(*params))[0]
+    row = Purchase(**values)
+    row.id = ids["purchase_id"]
+    return row
 
 
 def _purchase_values(

@@ -146,8 +146,9 @@ async def record_engagement(
                 member_id=member.id, kind=engagement_kind, reference=text
             )
             return EngagementResult(existing, EngagementOutcome.ALREADY_RECORDED, 0)
+        new_tier = None
         if points:
-            await credit_earned(
+            credited = await credit_earned(
                 member.id,
                 points,
                 EntryKind.ENGAGEMENT,
@@ -156,6 +157,7 @@ async def record_engagement(
                 rules,
                 reference=f"engagement:{engagement.id}",
             )
+            new_tier = credited.new_tier
         await record_event(
             EngagementRecorded(
                 member_id=member.id,
@@ -177,9 +179,8 @@ async def record_engagement(
             ),
             now,
         )
-        return EngagementResult(
-            engagement, outcome, points, Awards(points_awarded=points).merge(unlocked)
-        )
+        earned = Awards(points_awarded=points, new_tier_code=new_tier.code if new_tier else None)
+        return EngagementResult(engagement, outcome, points, earned.merge(unlocked))
 
 
 def _description(kind: EngagementKind) -> str:

@@ -8,6 +8,7 @@ idempotent, and a refund handled before the completion still prevents the reward
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -104,6 +105,16 @@ async def _lock_members(*member_ids: int) -> None:
         await ledger.lock_member(member_id)
 
 
+async def members_with_applied_codes(member_ids: Sequence[int]) -> set[int]:
+    """Which of these members applied a friend's code that is still waiting for their first
+    purchase (one query)."""
+    return set(
+        await Referral.filter(
+            referee_id__in=list(member_ids), status=ReferralStatus.APPLIED
+        ).values_list("referee_id", flat=True)
+    )
+
+
 async def complete_referral_on_first_purchase(
     event: PurchaseRecorded,
     now: datetime,
@@ -167,10 +178,10 @@ async def complete_referral_on_first_purchase(
         referral.purchase_id = event.purchase_id
         referral.completed_at = now
         referral.available_at = available_at
-        referral.referee_points = referee_credit.delta if referee_credit else 0
-        referral.referrer_points = referrer_credit.delta if referrer_credit else 0
-        referral.referee_credit_id = referee_credit.id if referee_credit else None
-        referral.referrer_credit_id = referrer_credit.id if referrer_credit else None
+        referral.referee_points = referee_credit.entry.delta if referee_credit else 0
+        referral.referrer_points = referrer_credit.entry.delta if referrer_credit else 0
+        referral.referee_credit_id = referee_credit.entry.id if referee_credit else None
+        referral.referrer_credit_id = referrer_credit.entry.id if referrer_credit else None
         referral.referrer_capped = capped
         await referral.save()
         await record_event(

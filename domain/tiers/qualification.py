@@ -9,9 +9,10 @@ refunded orders and negative adjustments (corrections), counted by when the entr
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from domain.points.balances import FIGURE_COLUMNS, PointsFigures, figures_of_row
 from domain.points.models import EntryKind
@@ -67,23 +68,86 @@ class Standing:
     """A member's points figures and qualifying points, read together."""
 
     figures: PointsFigures
-    qualifying_points: int
+    #: The sum of the qualifying entries in the window, which reversals may take below 0.
+    qualifying_total: int
+
+    @property
+    def qualifying_points(self) -> int:
+        """As `qualifying_points`: never below 0."""
+        return max(0, self.qualifying_total)
+
+    def after_credit(
+        self, points: int, now: datetime, available_at: datetime, expires_at: datetime | None
+    ) -> Standing:
+        """The standing once a credit of an earning kind (dated `now`) is added to it: what
+        reading it again would give, without the read."""
+        figures = self.figures
+        alive = expires_at is None or expires_at > now
+        spendable = alive and available_at <= now
+        pending = alive and available_at > now
+        return Standing(
+            figures=PointsFigures(
+                balance=figures.balance + (points if spendable else 0),
+                pending=figures.pending + (points if pending else 0),
+                lifetime_earned=figures.lifetime_earned + points,
+            ),
+            qualifying_total=self.qualifying_total + points,
+        )
 
 
+#: A member's standing as SQL aggregates over their `points_entry` rows, `$1` being now and
+#: `$2` the start of the tier window.
+STANDING_COLUMNS = f"""
+    {FIGURE_COLUMNS},
+    SUM(CASE WHEN kind IN ({_QUALIFYING_KIND_LIST})
+        AND created_at > $2 AND created_at <= $1 THEN delta ELSE 0 END) AS qualifying
+"""
 _STANDING = Statement(f"""
-    SELECT {FIGURE_COLUMNS},
-        SUM(CASE WHEN kind IN ({_QUALIFYING_KIND_LIST})
-            AND created_at > $2 AND created_at <= $1 THEN delta ELSE 0 END) AS qualifying
-    FROM points_entry WHERE member_id = $3
+    SELECT {STANDING_COLUMNS} FROM points_entry WHERE member_id = $3
 """)
+
+
+def standing_of_row(row: Mapping[str, Any] | None) -> Standing:
+    """The standing from a row of `STANDING_COLUMNS` (None: a member without entries)."""
+    return Standing(
+        figures=figures_of_row(row),
+        qualifying_total=int((row or {}).get("qualifying") or 0),
+    )
+
+
+@dataclass
+class HeldTier:
+    """A member's tier columns, read without the rest of the row (a `Holder` with its id)."""
+
+    id: int
+    tier_code: str | None
+    tier_level: int
+
+
+_HELD_AND_QUALIFYING = Statement(f"""
+    SELECT tier_code, tier_level,
+        (SELECT SUM(delta) FROM points_entry WHERE member_id = $1
+            AND kind IN ({_QUALIFYING_KIND_LIST}) AND created_at > $2 AND created_at <= $3)
+            AS qualifying
+    FROM member WHERE id = $1
+""")
+
+
+async def held_and_qualifying(
+    member_id: int, now: datetime, window_months: int
+) -> tuple[HeldTier, int] | None:
+    """The member's tier columns and qualifying points (as `qualifying_points`) in one query;
+    None for an unknown member."""
+    rows = await _HELD_AND_QUALIFYING.rows(member_id, window_start(now, window_months), now)
+    if not rows:
+        return None
+    row = rows[0]
+    held = HeldTier(id=member_id, tier_code=row["tier_code"], tier_level=int(row["tier_level"]))
+    return held, max(0, int(row["qualifying"] or 0))
 
 
 async def standing(member_id: int, now: datetime, window_months: int) -> Standing:
     """The member's figures (as `domain.points.balances.figures`) and qualifying points (as
     `qualifying_points`) in one query: what a purchase reads after crediting its points."""
     rows = await _STANDING.rows(now, window_start(now, window_months), member_id)
-    row = rows[0] if rows else None
-    return Standing(
-        figures=figures_of_row(row),
-        qualifying_points=max(0, int((row or {}).get("qualifying") or 0)),
-    )
+    return standing_of_row(rows[0] if rows else None)

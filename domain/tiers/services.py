@@ -22,7 +22,7 @@ from domain.points.rules import earning_rules
 from domain.tiers.events import TierChanged
 from domain.tiers.ladder import Holder, TierSpec, next_rung, qualified_rung, validate_ladder
 from domain.tiers.models import Tier
-from domain.tiers.qualification import qualifying_points
+from domain.tiers.qualification import HeldTier, held_and_qualifying, qualifying_points
 from domain.versions import ConfigPart, bump_version
 
 DEFAULT_BASE_CODE = "MEMBER"
@@ -137,7 +137,7 @@ async def _replace_members_of_removed_tiers(ladder: list[Tier], now: datetime) -
             await _move(member, qualified_rung(ladder, points[member.id]), now)
 
 
-async def _move(member: Member, tier: Tier, now: datetime) -> bool:
+async def _move(member: Member | HeldTier, tier: Tier, now: datetime) -> bool:
     """Put the member on `tier`; raises `TierChanged` when the tier really changed (a first
     placement on the base tier, or a renumbering, is bookkeeping, not a change)."""
     if member.tier_code == tier.code and member.tier_level == tier.level:
@@ -161,7 +161,7 @@ async def _move(member: Member, tier: Tier, now: datetime) -> bool:
 
 
 async def upgrade_if_qualified(
-    member: Member,
+    member: Member | HeldTier,
     now: datetime,
     *,
     ladder: Sequence[Tier] | None = None,
@@ -191,6 +191,31 @@ async def upgrade_if_qualified(
     if member.tier_code != held.code or member.tier_level != held.level:
         await _move(member, held, now)
     return None
+
+
+async def upgrade_on_credit(
+    member_id: int,
+    now: datetime,
+    *,
+    window_months: int,
+    ladder: Sequence[Tier] | None = None,
+    holder: Member | None = None,
+    qualifying: int | None = None,
+) -> Tier | None:
+    """Tier qualification as an observer of every qualifying ledger credit
+    (`domain.points.crediting` calls it right after writing one): the member moves up at once,
+    in the credit's transaction, when the points earned in the window now reach a higher tier.
+    Returns the new tier, or None. One query (the member's tier and qualifying points together)
+    unless the caller passes `holder` (the member's row, locked, kept up to date in place) and
+    `qualifying` (their qualifying points including this credit), as a purchase does.
+    """
+    if holder is not None and qualifying is not None:
+        return await upgrade_if_qualified(holder, now, ladder=ladder, qualifying=qualifying)
+    found = await held_and_qualifying(member_id, now, window_months)
+    if found is None:
+        return None
+    held, points = found
+    return await upgrade_if_qualified(holder or held, now, ladder=ladder, qualifying=points)
 
 
 async def review_tiers(now: datetime, *, batch_size: int = REVIEW_BATCH) -> int:

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from domain.achievements.events import BadgeEarned, ChallengeCompleted
 from domain.achievements.models import Badge, ChallengeCompletion, MemberBadge
 from domain.events import record_event
-from domain.points.crediting import credit_bonus
+from domain.points.crediting import Credited, credit_bonus
 from gamification.achievements.catalogue import IndexedBadge, IndexedChallenge
 
 
@@ -28,6 +28,12 @@ class Unlocked:
     badge_ids: list[int] = field(default_factory=list)
     challenge_ids: list[int] = field(default_factory=list)
     points: int = 0
+    #: The tier a reward's points raised the member to, the highest when several did.
+    new_tier_code: str | None = None
+
+    def credited(self, credit: Credited | None) -> None:
+        if credit is not None and credit.new_tier is not None:
+            self.new_tier_code = credit.new_tier.code
 
 
 def badge_reference(badge_id: int) -> str:
@@ -52,8 +58,10 @@ async def award_badge(
             await MemberBadge.create(member_id=member_id, badge_id=badge.id, earned_at=now)
     except IntegrityError:
         return False
-    await credit_bonus(
-        member_id, badge.reward_points, f"Badge: {badge.name}", badge_reference(badge.id), now
+    unlocked.credited(
+        await credit_bonus(
+            member_id, badge.reward_points, f"Badge: {badge.name}", badge_reference(badge.id), now
+        )
     )
     await record_event(
         BadgeEarned(
@@ -102,12 +110,14 @@ async def complete_challenge(
             )
     except IntegrityError:
         return False
-    await credit_bonus(
-        member_id,
-        challenge.reward_points,
-        f"Challenge: {challenge.title}",
-        challenge_reference(challenge.id, period_key),
-        now,
+    unlocked.credited(
+        await credit_bonus(
+            member_id,
+            challenge.reward_points,
+            f"Challenge: {challenge.title}",
+            challenge_reference(challenge.id, period_key),
+            now,
+        )
     )
     await record_event(
         ChallengeCompleted(

@@ -155,6 +155,7 @@ class AchievementEngine:
             badge_ids=unlocked.badge_ids,
             challenge_ids=unlocked.challenge_ids,
             points_awarded=unlocked.points,
+            new_tier_code=unlocked.new_tier_code,
         )
 
 

@@ -8,7 +8,7 @@ every board still kept in Redis.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from domain.members.models import Member
@@ -22,7 +22,7 @@ from gamification.leaderboards.models import (
 )
 from gamification.leaderboards.periods import LeaderboardWindow, Period, period_for
 from gamification.leaderboards.regions import member_region
-from gamification.leaderboards.store import BoardKey, ScoreEntry
+from gamification.leaderboards.store import BoardKey, ScoreEntry, ScoreUpdate
 
 
 async def refresh_member_scores(
@@ -33,14 +33,19 @@ async def refresh_member_scores(
     now: datetime,
     *,
     regional_only: bool = False,
+    definitions: Sequence[LeaderboardDefinition] | None = None,
 ) -> int:
     """Set the member's score, from the database, on every board ranking one of `metrics`, for
     the periods containing `at` (when the scored activity happened), unless such a period is
     already closed and archived, or ended too long ago to be kept. Announces boards whose top
     changed. Returns how many boards changed. Raises nothing for unknown members (the event
     may outlive them). `regional_only`: only the boards ranked per region (a member moved).
+    `definitions`: the boards, when the caller read them already (for a batch of events).
     """
-    definitions = await LeaderboardDefinition.filter(metric__in=list(metrics))
+    if definitions is None:
+        definitions = await boards_ranking(metrics)
+    else:
+        definitions = [d for d in definitions if LeaderboardMetric(d.metric) in metrics]
     if regional_only:
         definitions = [d for d in definitions if d.region_field is not None]
     if not definitions:
@@ -76,6 +81,91 @@ async def refresh_member_scores(
             board = BoardKey(definition.code, window, period.key, region)
             if await _apply(boards, board, member_id, scores[key], period.contains(now)):
                 changed += 1
+    return changed
+
+
+async def boards_ranking(metrics: Collection[LeaderboardMetric]) -> list[LeaderboardDefinition]:
+    """The boards that rank one of `metrics`."""
+    return await LeaderboardDefinition.filter(metric__in=list(metrics))
+
+
+async def refresh_scores_of_batch(
+    boards: Boards,
+    scored: Iterable[tuple[int, datetime]],
+    metrics: Collection[LeaderboardMetric],
+    now: datetime,
+    definitions: Sequence[LeaderboardDefinition],
+) -> int:
+    """`refresh_member_scores` for a batch of (member, when the scored activity happened) with
+    the database read per batch, not per event: the members in one query, each board period's
+    scores of all its members in one query; then each changed score set in Redis. Boards ranked
+    per region go member by member (a member's region may have moved). Returns how many board
+    entries changed."""
+    relevant = [d for d in definitions if LeaderboardMetric(d.metric) in metrics]
+    if not relevant:
+        return 0
+    ats: dict[int, set[datetime]] = {}
+    for member_id, at in scored:
+        ats.setdefault(member_id, set()).add(at)
+    if not ats:
+        return 0
+    members = {m.id: m for m in await Member.filter(id__in=list(ats))}
+    changed = 0
+    for member_id in list(ats):
+        member = members.get(member_id)
+        if member is None or member.erased_at is not None:
+            if member is not None:
+                await erase_member_from_boards(boards, member_id, now)
+            del ats[member_id]
+    regional = [d for d in relevant if d.region_field is not None]
+    for member_id, member_ats in ats.items() if regional else ():
+        for at in member_ats:
+            changed += await refresh_member_scores(
+                boards, member_id, metrics, at, now, definitions=regional
+            )
+    everyone = [d for d in relevant if d.region_field is None]
+    # Which members each board period needs, and each period's scores read once for all.
+    wanted: dict[tuple[LeaderboardDefinition, LeaderboardWindow, Period], set[int]] = {}
+    closed: set[tuple[int, str, str]] = set()
+    for at in {at for member_ats in ats.values() for at in member_ats}:
+        closed |= await _closed(everyone, at, now, boards)
+    for member_id, member_ats in ats.items():
+        for at in member_ats:
+            for definition in everyone:
+                for window in windows_of(definition):
+                    period = period_for(window, at, boards.tz)
+                    if (definition.id, window.value, period.key) in closed:
+                        continue
+                    if period not in kept_periods(window, now, boards):
+                        continue
+                    if period.end is not None and period.end <= definition.created_at:
+                        continue
+                    wanted.setdefault((definition, window, period), set()).add(member_id)
+    scores: dict[tuple[LeaderboardMetric, str], dict[int, ScoreEntry]] = {}
+    updates: list[ScoreUpdate] = []
+    for (definition, window, period), member_ids in wanted.items():
+        metric = LeaderboardMetric(definition.metric)
+        key = (metric, f"{window.value}:{period.key}")
+        if key not in scores:
+            needed = sorted(
+                {m for (d, w, p), ms in wanted.items() if d.metric == definition.metric
+                 and f"{w.value}:{p.key}" == key[1] for m in ms}
+            )  # fmt: skip
+            scores[key] = await member_scores(metric, period, needed)
+        board = BoardKey(definition.code, window, period.key, None)
+        live = period.contains(now)
+        updates.extend(
+            ScoreUpdate(board, member_id, scores[key].get(member_id), watch=live)
+            for member_id in sorted(member_ids)
+        )
+    # Every score of the batch set in one Redis round trip; boards whose top moved announced.
+    for update, applied in zip(updates, await boards.store.apply_scores(updates), strict=True):
+        if not applied.changed:
+            continue
+        changed += 1
+        ranks = (applied.rank_before, applied.rank_after)
+        if update.watch and any(r is not None and r <= TOP_WATCHED for r in ranks):
+            boards.announce(update.board)
     return changed
 
 

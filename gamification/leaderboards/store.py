@@ -154,6 +154,27 @@ class ScoreEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ScoreUpdate:
+    """One member's score to set on one board (None: take the member off it); `watch` asks
+    for the member's rank before and after (to tell whether the board's top moved)."""
+
+    board: BoardKey
+    member_id: int
+    entry: ScoreEntry | None
+    watch: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreApplied:
+    """What a `ScoreUpdate` did: whether the standing changed, and the member's ranks before
+    and after when watched (None: not on the board, or not watched)."""
+
+    changed: bool
+    rank_before: int | None = None
+    rank_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Standing:
     """A member's place on a board: ranks are unique and 1-based; `score` has two decimals."""
 
@@ -225,6 +246,39 @@ class LeaderboardStore:
         _check_member_id(member_id)
         removed = await self._remove_member(keys=self._keys(board), args=[str(member_id)])
         return bool(removed)
+
+    async def apply_scores(self, updates: Sequence[ScoreUpdate]) -> list[ScoreApplied]:
+        """`set_score` (or `remove_member` for a None entry) for many members and boards in one
+        pipeline (one round trip), each with the member's rank read before and after in the
+        same pipeline when watched. Same rules and errors as those two."""
+        if not updates:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for update in updates:
+                _check_member_id(update.member_id)
+                keys = self._keys(update.board)
+                member = str(update.member_id)
+                if update.watch:
+                    await self._around(keys=keys, args=[member, 0], client=pipe)
+                if update.entry is None:
+                    await self._remove_member(keys=keys, args=[member], client=pipe)
+                else:
+                    ordering = _ordering_key(
+                        _cents(update.entry.score), update.entry.reached_at, update.member_id
+                    )
+                    await self._set_score(
+                        keys=keys, args=[member, ordering, SCORE_DIGITS], client=pipe
+                    )
+                if update.watch:
+                    await self._around(keys=keys, args=[member, 0], client=pipe)
+            results = iter(await pipe.execute())
+        applied = []
+        for update in updates:
+            before = _rank(next(results)) if update.watch else None
+            changed = bool(next(results))
+            after = _rank(next(results)) if update.watch else None
+            applied.append(ScoreApplied(changed, before, after))
+        return applied
 
     async def remove_member_everywhere(self, member_id: int, boards: Iterable[BoardKey]) -> int:
         """Take the member off every board listed (for erasure), in one pipeline; returns on how
@@ -356,6 +410,11 @@ def _check_member_id(member_id: int) -> None:
         raise TypeError("a member id is an int")
     if not 0 <= member_id <= MAX_MEMBER_ID:
         raise ValueError(f"member id out of range: {member_id}")
+
+
+def _rank(found: Any) -> int | None:
+    """The rank in an `_AROUND` answer of radius 0 (None: the member is not on the board)."""
+    return int(found[0]) + 1 if found else None
 
 
 def _standings(orderings: Sequence[Any], first_index: int) -> list[Standing]:

@@ -6,7 +6,7 @@ lists the jobs (name, how often, run(now) -> items handled) for the runtime's sc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +15,7 @@ from domain.achievements.models import ChallengeCompletion
 from domain.clock import Clock
 from domain.events import DomainEvent
 from domain.members.events import MemberErased, MemberMoved
+from domain.outbox.dispatcher import Batched, Delivery
 from domain.points.events import PointsEarned, PointsReversed
 from domain.points.models import PointsEntry
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
@@ -22,9 +23,14 @@ from domain.purchases.models import Purchase
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.closing import close_periods
 from gamification.leaderboards.models import LeaderboardMetric
-from gamification.leaderboards.scoring import erase_member_from_boards, refresh_member_scores
+from gamification.leaderboards.scoring import (
+    boards_ranking,
+    erase_member_from_boards,
+    refresh_member_scores,
+    refresh_scores_of_batch,
+)
 
-Handler = Callable[[DomainEvent], Awaitable[None]]
+Handler = Delivery
 
 PURCHASE_METRICS = (LeaderboardMetric.AMOUNT_SPENT, LeaderboardMetric.PURCHASES)
 POINTS_METRICS = (LeaderboardMetric.POINTS_EARNED,)
@@ -43,11 +49,12 @@ class LeaderboardJob:
 def leaderboard_handlers(boards: Boards, clock: Clock) -> dict[str, list[Handler]]:
     """Outbox handlers that keep the boards' scores equal to the database's aggregates."""
 
-    async def purchase_recorded(event: DomainEvent) -> None:
-        assert isinstance(event, PurchaseRecorded)
-        await refresh_member_scores(
-            boards, event.member_id, PURCHASE_METRICS, event.occurred_at, clock.now()
-        )
+    # Purchases and points earned come in batches (every purchase raises both): the boards
+    # are read once per batch, and nothing more happens when none ranks these metrics.
+    async def purchases_recorded(events: Sequence[DomainEvent]) -> None:
+        definitions = await boards_ranking(PURCHASE_METRICS)
+        scored = [(e.member_id, e.occurred_at) for e in events if isinstance(e, PurchaseRecorded)]
+        await refresh_scores_of_batch(boards, scored, PURCHASE_METRICS, clock.now(), definitions)
 
     async def purchase_refunded(event: DomainEvent) -> None:
         assert isinstance(event, PurchaseRefunded)
@@ -57,13 +64,18 @@ def leaderboard_handlers(boards: Boards, clock: Clock) -> dict[str, list[Handler
                 boards, event.member_id, PURCHASE_METRICS, purchase.occurred_at, clock.now()
             )
 
-    async def points_changed(event: DomainEvent) -> None:
-        assert isinstance(event, PointsEarned | PointsReversed)
-        entry = await PointsEntry.get_or_none(id=event.entry_id)
-        if entry is not None:
-            await refresh_member_scores(
-                boards, event.member_id, POINTS_METRICS, entry.created_at, clock.now()
+    async def points_changed(events: Sequence[DomainEvent]) -> None:
+        definitions = await boards_ranking(POINTS_METRICS)
+        if not definitions:
+            return
+        changes = [e for e in events if isinstance(e, PointsEarned | PointsReversed)]
+        created = dict(
+            await PointsEntry.filter(id__in=[e.entry_id for e in changes]).values_list(
+                "id", "created_at"
             )
+        )
+        scored = [(e.member_id, created[e.entry_id]) for e in changes if e.entry_id in created]
+        await refresh_scores_of_batch(boards, scored, POINTS_METRICS, clock.now(), definitions)
 
     async def challenge_completed(event: DomainEvent) -> None:
         assert isinstance(event, ChallengeCompleted)
@@ -91,10 +103,10 @@ def leaderboard_handlers(boards: Boards, clock: Clock) -> dict[str, list[Handler
         await erase_member_from_boards(boards, event.member_id, clock.now())
 
     return {
-        PurchaseRecorded.kind: [purchase_recorded],
+        PurchaseRecorded.kind: [Batched(purchases_recorded)],
         PurchaseRefunded.kind: [purchase_refunded],
-        PointsEarned.kind: [points_changed],
-        PointsReversed.kind: [points_changed],
+        PointsEarned.kind: [Batched(points_changed)],
+        PointsReversed.kind: [Batched(points_changed)],
         ChallengeCompleted.kind: [challenge_completed],
         MemberMoved.kind: [member_moved],
         MemberErased.kind: [member_erased],

@@ -26,6 +26,7 @@ from gamification.leaderboards import (
     ScoreEntry,
     Standing,
 )
+from gamification.leaderboards.store import ScoreApplied, ScoreUpdate
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 BOARD = BoardKey("spenders", LeaderboardWindow.WEEKLY, "2026-W03")
@@ -496,3 +497,32 @@ async def test_a_score_update_costs_one_round_trip(
     await store.remove_member(BOARD, 3)
 
     assert (redis_traffic.round_trips, redis_traffic.commands) == (3, ["EVALSHA"] * 3)
+
+
+async def test_scores_applied_in_one_pipeline_equal_scores_set_one_by_one_with_their_ranks(
+    store: LeaderboardStore, redis_client: aioredis.Redis, redis_prefix: str
+) -> None:
+    other = BoardKey("points", LeaderboardWindow.WEEKLY, "2026-W03")
+    for member_id, score in ((1, 50), (2, 40)):
+        await store.set_score(BOARD, member_id, score, at(0))
+
+    applied = await store.apply_scores(
+        [
+            ScoreUpdate(BOARD, 3, ScoreEntry(3, Decimal("45.50"), at(1)), watch=True),
+            ScoreUpdate(BOARD, 1, ScoreEntry(1, 50, at(0)), watch=True),  # the same: no change
+            ScoreUpdate(BOARD, 2, None, watch=True),
+            ScoreUpdate(other, 3, ScoreEntry(3, 7, at(1))),
+        ]
+    )
+
+    assert applied == [
+        ScoreApplied(True, None, 2),
+        ScoreApplied(False, 1, 1),
+        ScoreApplied(True, 3, None),
+        ScoreApplied(True),
+    ]
+    one_by_one = LeaderboardStore(redis_client, redis_prefix + "x:")
+    await one_by_one.set_score(BOARD, 1, 50, at(0))
+    await one_by_one.set_score(BOARD, 3, Decimal("45.50"), at(1))
+    assert await store.snapshot(BOARD) == await one_by_one.snapshot(BOARD)
+    assert [s.member_id for s in await store.snapshot(other)] == [3]

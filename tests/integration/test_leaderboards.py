@@ -37,6 +37,7 @@ from gamification.leaderboards.rebuild import built_key, rebuild_all, restore_if
 from gamification.leaderboards.services import upsert_leaderboard
 from gamification.leaderboards.wiring import leaderboard_handlers
 from tests.integration import leaderboard_setup as setup
+from tests.integration.query_counter import counting_statements
 
 MADRID = ZoneInfo("Europe/Madrid")
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # a Thursday, week 2026-W03
@@ -556,3 +557,40 @@ async def test_an_event_about_a_period_that_ended_before_the_board_existed_write
     await dispatcher.run_until_idle()
 
     assert await boards.redis.exists(boards.store.ordering_key(key("spend", DAILY, yesterday))) == 0
+
+
+async def test_a_batch_of_a_members_purchases_refreshes_their_scores_once(
+    db: str, boards: Boards, dispatcher: Dispatcher
+) -> None:
+    await define(boards, "spend", LeaderboardMetric.AMOUNT_SPENT, (WEEKLY,))
+    alice = await setup.member("alice", T0)
+    await setup.purchase(alice, "1.00", T0)
+    await dispatcher.run_until_idle()
+    await setup.purchase(alice, "2.00", T0)
+    with counting_statements() as one:
+        await dispatcher.run_until_idle()
+    for amount in ("3.00", "4.00", "5.00", "6.00"):
+        await setup.purchase(alice, amount, T0)
+    with counting_statements() as four:
+        await dispatcher.run_until_idle()
+
+    assert await board(boards, key("spend", WEEKLY)) == [(alice.id, Decimal("21.00"))]
+    assert len(four) == len(one), "\n".join(four.sql)
+
+
+async def test_a_batch_of_many_members_purchases_reads_each_board_period_once(
+    db: str, boards: Boards, dispatcher: Dispatcher
+) -> None:
+    await define(boards, "spend", LeaderboardMetric.AMOUNT_SPENT, (WEEKLY, ALL_TIME))
+    members = [await setup.member(f"m{n}", T0) for n in range(5)]
+    await setup.purchase(members[0], "1.00", T0)
+    with counting_statements() as one:
+        await dispatcher.run_until_idle()
+    for n, member in enumerate(members):
+        await setup.purchase(member, f"{n + 2}.00", T0)
+    with counting_statements() as five:
+        await dispatcher.run_until_idle()
+
+    spent = dict(await board(boards, key("spend", WEEKLY)))
+    assert spent == {m.id: Decimal(n) for m, n in zip(members, (3, 3, 4, 5, 6), strict=True)}
+    assert len(five) == len(one), "\n".join(five.sql)

@@ -4,6 +4,7 @@ once, with failing handlers retried later and their writes rolled back."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,8 +15,9 @@ from domain.clock import FrozenClock
 from domain.events import DomainEvent, record_event
 from domain.members.models import Member
 from domain.members.services import get_or_create_member
-from domain.outbox.dispatcher import Dispatcher
+from domain.outbox.dispatcher import Batched, Dispatcher
 from domain.outbox.models import OutboxEvent
+from tests.integration.query_counter import counting_statements
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -120,3 +122,62 @@ async def test_two_dispatchers_at_once_never_deliver_one_event_twice() -> None:
     ]
     await asyncio.gather(*(w.run_until_idle() for w in workers))
     assert sorted(delivered) == list(range(200))
+
+
+async def test_a_batched_handler_gets_every_due_event_of_its_kind_at_once_in_order() -> None:
+    clock = FrozenClock()
+    calls: list[list[str]] = []
+
+    async def all_at_once(events: Sequence[DomainEvent]) -> None:
+        calls.append([e.note for e in events if isinstance(e, SomethingHappened)])
+
+    async with in_transaction():
+        for note in ("a", "b", "c"):
+            await record_event(SomethingHappened(member_id=7, note=note), clock.now())
+    dispatcher = Dispatcher({"SomethingHappened": [Batched(all_at_once)]}, clock)
+    assert await dispatcher.run_until_idle() == 3
+    assert calls == [["a", "b", "c"]]
+    assert await OutboxEvent.filter(processed_at__isnull=True).count() == 0
+
+
+async def test_one_failing_event_of_a_batch_is_retried_alone_and_the_others_are_delivered() -> None:
+    clock = FrozenClock()
+    members = [await get_or_create_member(f"c{n}", clock.now()) for n in range(3)]
+
+    async def rename(event: DomainEvent) -> None:
+        assert isinstance(event, SomethingHappened)
+        await Member.filter(id=event.member_id).update(display_name=event.note)
+        if event.note == "bad":
+            raise ValueError("cannot")
+
+    async with in_transaction():
+        for member, note in zip(members, ("one", "bad", "three"), strict=True):
+            await record_event(SomethingHappened(member_id=member.id, note=note), clock.now())
+    dispatcher = Dispatcher({"SomethingHappened": [rename]}, clock)
+    assert await dispatcher.run_until_idle() == 3
+
+    names = [(await Member.get(id=m.id)).display_name for m in members]
+    assert names[0] == "one" and names[2] == "three"
+    assert names[1] != "bad"  # its writes were rolled back
+    pending = await OutboxEvent.filter(processed_at__isnull=True)
+    assert [(r.payload["note"], r.attempts) for r in pending] == [("bad", 1)]
+    assert "cannot" in (pending[0].last_error or "")
+
+
+async def test_a_batch_costs_the_same_statements_whatever_its_size() -> None:
+    """Claim, one savepoint per kind, mark delivered: not a few statements per event."""
+    clock = FrozenClock()
+
+    async def nothing(events: Sequence[DomainEvent]) -> None:
+        return None
+
+    dispatcher = Dispatcher({"SomethingHappened": [Batched(nothing)]}, clock)
+    counts = []
+    for size in (2, 50):
+        async with in_transaction():
+            for n in range(size):
+                await record_event(SomethingHappened(member_id=1, note=str(n)), clock.now())
+        with counting_statements() as statements:
+            assert await dispatcher.run_once() == size
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
