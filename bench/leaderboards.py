@@ -114,6 +114,9 @@ async def load_board(prefix: str, count: int, now: datetime) -> float:
         started = time.perf_counter()
         written = await store.replace_all(board, entries)
         assert written == count and await store.count(board) == count
+        # The board is what Redis should hold: the server must not rebuild it from the
+        # database at start (which has no purchases behind these scores).
+        await redis.set(f"{prefix}leaderboards:built", now.isoformat())
         return time.perf_counter() - started
     finally:
         await redis.aclose()
