@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 import strawberry
 from starlette.requests import Request
@@ -17,6 +18,8 @@ from api.runtime import Runtime
 from domain.members.models import Member
 from domain.members.services import get_or_create_member
 from domain.versions import Versions
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -77,13 +80,18 @@ class Context:
             return None
         return await self.member()
 
+    async def once(self, name: str, read: Callable[[], Awaitable[T]]) -> T:
+        """`read()` once per request under `name`, shared by the resolvers that ask at the
+        same time."""
+        task = self.loaders.get(name)
+        if task is None:
+            task = self.loaders[name] = asyncio.ensure_future(read())
+        return cast(T, await asyncio.shield(task))
+
     async def versions(self) -> Versions:
         """The configuration versions, read once per request (shared with the process's
         concurrent requests that asked after this one began: `VersionReader`)."""
-        task = self.loaders.get("versions")
-        if task is None:
-            task = self.loaders["versions"] = asyncio.ensure_future(self.runtime.versions.read())
-        return cast(Versions, await asyncio.shield(task))
+        return await self.once("versions", self.runtime.versions.read)
 
     def loader(self, name: str, factory: Any) -> Any:
         if name not in self.loaders:

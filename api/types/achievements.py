@@ -7,12 +7,10 @@ badges, progress) is decided in `gamification.achievements.queries`; these types
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TypeVar, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -305,20 +303,9 @@ async def viewer(info: Info) -> queries.Viewer:
     return queries.Viewer(member=member, is_admin=principal.role == Role.ADMIN)
 
 
-T = TypeVar("T")
-
-
-async def _once(info: Info, name: str, read: Callable[[], Awaitable[T]]) -> T:
-    """`read()` once per request, shared by the resolvers that ask at the same time."""
-    task = info.context.loaders.get(name)
-    if task is None:
-        task = info.context.loaders[name] = asyncio.ensure_future(read())
-    return cast(T, await asyncio.shield(task))
-
-
 async def badge_figures(info: Info) -> queries.BadgeFigures:
     """Holder counts and the member count, read once per request (the base of rarity)."""
-    return await _once(info, "achievements.figures", queries.badge_figures)
+    return await info.context.once("achievements.figures", queries.badge_figures)
 
 
 async def badge_shelf(info: Info) -> tuple[BadgeModel, ...]:
@@ -329,7 +316,7 @@ async def badge_shelf(info: Info) -> tuple[BadgeModel, ...]:
 
 async def own_badges(info: Info, member_id: int) -> queries.BadgeShelfOfMember:
     """The signed-in member's badges and badge progress, read once per request."""
-    return await _once(info, "achievements.mine", lambda: queries.badges_of_member(member_id))
+    return await info.context.once("achievements.mine", lambda: queries.badges_of_member(member_id))
 
 
 async def member_count(info: Info) -> int:

@@ -7,7 +7,6 @@ entries costs one query and no resolver per member.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,16 +71,13 @@ async def own_public_row(info: Info) -> PublicRow | None:
     if context.principal is None or context.principal.role != Role.MEMBER:
         return None
 
-    async def read(subject: str) -> PublicRow | None:
+    subject = context.principal.subject
+
+    async def read() -> PublicRow | None:
         rows = await _OWN_ROW.rows(subject)
         return _row(rows[0]) if rows else None
 
-    task = context.loaders.get("own_public_row")
-    if task is None:
-        task = context.loaders["own_public_row"] = asyncio.ensure_future(
-            read(context.principal.subject)
-        )
-    return await asyncio.shield(task)
+    return await context.once("own_public_row", read)
 
 
 def _row(r: dict[str, Any]) -> PublicRow:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.errors import DomainError, InvalidInput, ValidationErrors
 from domain.versions import ConfigPart, VersionedCache, Versions, bump_version
 from gamification.leaderboards.models import LeaderboardDefinition, LeaderboardMetric, RegionField
 from gamification.leaderboards.periods import LeaderboardWindow
@@ -109,14 +109,6 @@ async def save_definition(
         await existing.refresh_from_db()
         await bump_version(ConfigPart.LEADERBOARDS)
         return existing, reshaped
-
-
-async def get_definition(code: str) -> LeaderboardDefinition:
-    """The board `code`; raises NotFound."""
-    found = await LeaderboardDefinition.get_or_none(code=code)
-    if found is None:
-        raise NotFound(f"no leaderboard {code!r}", ["code"])
-    return found
 
 
 async def list_definitions() -> list[LeaderboardDefinition]:

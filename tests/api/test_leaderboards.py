@@ -210,27 +210,33 @@ def counting_queries() -> Iterator[list[str]]:
             setattr(client, name, original)
 
 
-async def test_a_page_of_a_hundred_entries_costs_as_many_queries_as_a_page_of_one(
-    api: GraphQLClient,
-) -> None:
-    await define(api)
+async def ranked_members(api: GraphQLClient, prefix: str, name: str, count: int) -> None:
+    """`count` members (customer ids `prefix`0, `prefix`1, ...) ranked in that order on the
+    weekly "spend" board."""
     now = api.clock.now()
     await Member.bulk_create(
         [
             Member(
-                customer_id=f"c{i}",
-                display_name=f"Member {i}",
-                referral_code=f"R{i:07d}",
+                customer_id=f"{prefix}{i}",
+                display_name=f"{name} {i}",
+                referral_code=f"{prefix.upper()}{i:07d}",
                 joined_at=now,
             )
-            for i in range(150)
+            for i in range(count)
         ]
     )
-    ids = [m.id for m in await Member.all().order_by("id")]
+    ids = [m.id for m in await Member.filter(customer_id__startswith=prefix).order_by("id")]
     board = BoardKey.for_time("spend", LeaderboardWindow.WEEKLY, now, api.runtime.boards.tz)  # type: ignore[union-attr]
     await api.runtime.boards.store.replace_all(  # type: ignore[union-attr]
         board, [ScoreEntry(m, 1000 - i, now) for i, m in enumerate(ids)]
     )
+
+
+async def test_a_page_of_a_hundred_entries_costs_as_many_queries_as_a_page_of_one(
+    api: GraphQLClient,
+) -> None:
+    await define(api)
+    await ranked_members(api, "c", "Member", 150)
     token = api.token("member", "c120")
     top = """query Top($first: Int) { leaderboard(code: "spend", window: WEEKLY) {
       totalEntries top(first: $first) { rank score member { id displayName tier { code } } } } }"""
@@ -366,23 +372,7 @@ async def test_me_and_around_me_in_one_request_answer_as_they_do_alone(
     api: GraphQLClient,
 ) -> None:
     await define(api)
-    now = api.clock.now()
-    await Member.bulk_create(
-        [
-            Member(
-                customer_id=f"n{i}",
-                display_name=f"N {i}",
-                referral_code=f"N{i:07d}",
-                joined_at=now,
-            )
-            for i in range(30)
-        ]
-    )
-    ids = [m.id for m in await Member.filter(customer_id__startswith="n").order_by("id")]
-    board = BoardKey.for_time("spend", LeaderboardWindow.WEEKLY, now, api.runtime.boards.tz)  # type: ignore[union-attr]
-    await api.runtime.boards.store.replace_all(  # type: ignore[union-attr]
-        board, [ScoreEntry(m, 1000 - i, now) for i, m in enumerate(ids)]
-    )
+    await ranked_members(api, "n", "N", 30)
     token = api.token("member", "n1")  # second place: the neighbourhood is clipped above
     together = data(
         await api.post(
