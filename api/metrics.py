@@ -270,7 +270,8 @@ class OperationMetrics(SchemaExtension):
             getattr(result, "errors", None) or context.pre_execution_errors or []
         )
         data = getattr(result, "data", None)
-        codes = list(_user_error_codes(data))
+        # userErrors live in mutations' payloads: a query's answer is not walked for them.
+        codes = list(_user_error_codes(data)) if kind == "mutation" else []
         if any(not is_expected(error) for error in errors):
             outcome = "internal_error"
         elif errors:

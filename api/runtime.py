@@ -39,8 +39,13 @@ from domain.rewards.catalogue import RewardCatalogue
 from domain.rewards.coupons import expire_coupons
 from domain.segments.services import refresh_segment_counts
 from domain.tiers.review import review_changed_tiers
-from domain.versions import VersionReader
-from gamification.achievements.queries import BadgeShelf, ChallengeShelf
+from domain.versions import SharedRead, VersionReader
+from gamification.achievements.queries import (
+    BadgeFigures,
+    BadgeShelf,
+    ChallengeShelf,
+    badge_figures,
+)
 from gamification.achievements.wiring import build_engine
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
@@ -87,6 +92,9 @@ class Runtime:
     badges: BadgeShelf = field(default_factory=BadgeShelf)
     #: Every challenge, likewise.
     challenges: ChallengeShelf = field(default_factory=ChallengeShelf)
+    #: Badges' holder counts and the member count (the base of rarity), shared by the
+    #: process's requests: read at most once per `RARITY_MAX_AGE` seconds.
+    rarity: SharedRead[BadgeFigures] = field(default_factory=lambda: SharedRead(badge_figures))
     #: Completed answers of public subtrees (api.fragments).
     fragments: FragmentStore = field(default_factory=FragmentStore)
     #: The first-come drops' admission gate (a counter in Redis before the database).
@@ -271,5 +279,7 @@ def build_runtime(
         boards=boards,
         fanout=ChannelFanout(redis),
         versions=versions,
+        # On the runtime's clock, so that a test's frozen clock decides when figures are old.
+        rarity=SharedRead(badge_figures, clock=lambda: clock.now().timestamp()),
         drop_admission=DropAdmission(RedisUnitCounter(redis, settings.redis_prefix)),
     )

@@ -72,21 +72,26 @@ async def bump_version(part: ConfigPart) -> None:
         await ConfigVersion.filter(name=part.value).update(version=F("version") + 1)
 
 
-class VersionReader:
-    """One process's reads of the versions, shared by the callers that ask at the same time.
+T = TypeVar("T")
 
-    `read(max_age)` answers with versions read by a query that began at most `max_age`
-    seconds before the call: with 0, a query that began after the call (so a change committed
-    before the call is seen); concurrent callers share one query instead of each sending theirs.
-    Outside transactions only (the shared query runs on whichever connection is free).
-    """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+class SharedRead(Generic[T]):
+    """One process's reads of something many requests ask for, shared by the callers that ask
+    at the same time. `read(max_age)` answers with a value read by a query that began at most
+    `max_age` seconds before the call: with 0, a query that began after the call (so a change
+    committed before the call is seen); concurrent callers share one query instead of each
+    sending theirs. Outside transactions only (the shared query runs on whichever connection
+    is free)."""
+
+    def __init__(
+        self, load: Callable[[], Awaitable[T]], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._load = load
         self._clock = clock
-        self._latest: tuple[float, Versions] | None = None
-        self._pending: tuple[float, asyncio.Future[Versions]] | None = None
+        self._latest: tuple[float, T] | None = None
+        self._pending: tuple[float, asyncio.Future[T]] | None = None
 
-    async def read(self, max_age: float = 0.0) -> Versions:
+    async def read(self, max_age: float = 0.0) -> T:
         asked = self._clock()
         oldest = asked - max_age
         if self._latest is not None and self._latest[0] >= oldest and max_age > 0:
@@ -94,19 +99,24 @@ class VersionReader:
         if self._pending is not None and self._pending[0] >= oldest:
             return await asyncio.shield(self._pending[1])
         started = self._clock()
-        pending = asyncio.ensure_future(read_versions())
+        pending = asyncio.ensure_future(self._load())
         self._pending = (started, pending)
         try:
-            versions = await asyncio.shield(pending)
+            value = await asyncio.shield(pending)
         finally:
             if self._pending is not None and self._pending[1] is pending:
                 self._pending = None
         if self._latest is None or started >= self._latest[0]:
-            self._latest = (started, versions)
-        return versions
+            self._latest = (started, value)
+        return value
 
 
-T = TypeVar("T")
+class VersionReader(SharedRead[Versions]):
+    """The configuration versions, read by a process for its concurrent callers (`SharedRead`
+    of `read_versions`)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(read_versions, clock)
 
 
 class VersionedCache(Generic[T]):

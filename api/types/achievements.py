@@ -303,9 +303,16 @@ async def viewer(info: Info) -> queries.Viewer:
     return queries.Viewer(member=member, is_admin=principal.role == Role.ADMIN)
 
 
+#: How old the figures behind rarity may be: they are statistics over every member, counted
+#: at most once a second per process however many requests show them (like a board's page).
+RARITY_MAX_AGE = 1.0
+
+
 async def badge_figures(info: Info) -> queries.BadgeFigures:
-    """Holder counts and the member count, read once per request (the base of rarity)."""
-    return await info.context.once("achievements.figures", queries.badge_figures)
+    """Holder counts and the member count (the base of rarity): once per request, from the
+    process's shared reading, at most `RARITY_MAX_AGE` seconds old."""
+    rarity = info.context.runtime.rarity
+    return await info.context.once("achievements.figures", lambda: rarity.read(RARITY_MAX_AGE))
 
 
 async def badge_shelf(info: Info) -> tuple[BadgeModel, ...]:

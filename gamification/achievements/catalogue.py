@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 
 from domain.achievements.models import Badge, Challenge
@@ -27,8 +28,10 @@ ENDED_CHALLENGE_HORIZON = timedelta(days=LATE_EVENT_DAYS)
 INDEX_MAX_AGE = timedelta(days=1)
 
 
+@lru_cache(maxsize=4096)
 def rule_fingerprint(rule: Rule) -> str:
-    """A short digest of what a rule means: equal rules share it, an edited rule changes it."""
+    """A short digest of what a rule means: equal rules share it, an edited rule changes it
+    (kept per distinct rule: progress shown on every request compares it)."""
     canonical = json.dumps(rule.to_json(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

@@ -39,6 +39,7 @@ from gamification.rules import (
     current_value,
     describe,
     period_bounds,
+    stored_rule,
 )
 
 _LAST_INSTANT = timedelta(microseconds=1)
@@ -288,7 +289,7 @@ async def badge_views(
         tz = member_zone(member.time_zone)
     views = []
     for badge in badges:
-        rule = Rule.from_json(badge.rule)
+        rule = stored_rule(badge.rule)
         earned_at = held.get(badge.id)
         hidden = badge.secret and earned_at is None and not (viewer.is_admin or reveal_secrets)
         progress = None
@@ -404,7 +405,7 @@ async def challenge_views(
             Recurrence(challenge.recurrence), challenge.starts_at, challenge.ends_at, read_at, tz
         )
         key = period.key if period is not None else "all"
-        keyed.append((challenge, Rule.from_json(challenge.goal), key, read_at))
+        keyed.append((challenge, stored_rule(challenge.goal), key, read_at))
     rows: dict[tuple[int, str], StoredProgress] = {}
     done: dict[tuple[int, str], datetime] = {}
     if member is not None and keyed:

@@ -9,7 +9,7 @@ from gamification.rules.event import MemberEvent, matches
 from gamification.rules.kinds import Aggregate, Channel, EventKind, Recurrence
 from gamification.rules.periods import Period, period_bounds
 from gamification.rules.progress import apply_event, current_value
-from gamification.rules.rule import Rule
+from gamification.rules.rule import Rule, stored_rule
 from gamification.rules.state import Contribution, ProgressState
 from gamification.rules.validation import (
     AGGREGATE_EVENTS,
@@ -34,5 +34,6 @@ __all__ = [
     "describe",
     "matches",
     "period_bounds",
+    "stored_rule",
     "validate_rule",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from gamification.rules.kinds import Aggregate, Channel, EventKind
@@ -75,3 +76,17 @@ class Rule:
             store_code=data.get("store_code"),
             min_amount=Decimal(str(min_amount)) if min_amount is not None else None,
         )
+
+
+def stored_rule(data: Mapping[str, Any]) -> Rule:
+    """`Rule.from_json`, parsed once per distinct document and shared (rules are frozen): the
+    catalogues' rows are read per process, but their rules are shown on every request."""
+    try:
+        return _parsed(tuple(sorted(data.items())))
+    except TypeError:  # an unhashable value: not a document `to_json` wrote; parse it as is
+        return Rule.from_json(data)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(items: tuple[tuple[str, Any], ...]) -> Rule:
+    return Rule.from_json(dict(items))
