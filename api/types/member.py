@@ -15,8 +15,14 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
+from api.lookahead import asks_for
 from api.types.achievements import MemberBadge, member_badges
-from api.types.points import PointsEntryConnection, PointsSummary, points_summary_loader
+from api.types.points import (
+    PointsEntryConnection,
+    PointsSummary,
+    points_summaries_loader,
+    points_summary_loader,
+)
 from api.types.points import resolve_points_history as _points_history
 from api.types.push import (
     NotificationConnection,
@@ -137,6 +143,8 @@ class Member:
 
     @strawberry.field(description="The member's points: balance, pending, lifetime, expiries.")
     async def points(self, info: Info) -> PointsSummary:
+        if asks_for(info, "expiringSoon"):  # figures and expiries in one statement
+            return await points_summaries_loader(info).load(self.model.id)
         return await points_summary_loader(info).load(self.model.id)
 
     @strawberry.field(description="The member's ledger entries, newest first (at most 100 a page).")

@@ -13,7 +13,7 @@ from api.errors import to_client_error
 from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
 from domain.errors import DomainError
 from domain.points import ledger
-from domain.points.balances import PointsFigures, expiring_soon, figures
+from domain.points.balances import PointsFigures, expiring_soon, figures, summaries
 from domain.points.history import points_history
 from domain.points.models import EarningRules as EarningRulesModel
 from domain.points.models import PointsEntry as PointsEntryModel
@@ -184,6 +184,20 @@ def points_summary_loader(info: Info) -> DataLoader[int, PointsSummary]:
         return DataLoader(load_fn=load)
 
     return info.context.loader("points_summary", factory)
+
+
+def points_summaries_loader(info: Info) -> DataLoader[int, PointsSummary]:
+    """Figures and next expiries of every member asked for in the request, in one query (for
+    a `points` selection that shows its expiries)."""
+
+    def factory() -> DataLoader[int, PointsSummary]:
+        async def load(member_ids: list[int]) -> list[PointsSummary]:
+            found = await summaries(member_ids, info.context.now)
+            return [PointsSummary.from_summary(found[m]) for m in member_ids]
+
+        return DataLoader(load_fn=load)
+
+    return info.context.loader("points_summaries", factory)
 
 
 def expiries_loader(info: Info) -> DataLoader[int, list[PointsExpiry]]:

@@ -90,16 +90,45 @@ async def expiring_soon(
     }
 
 
+#: Figures and next expiries together: a row of figures per member ('F') and a row per
+#: expiring credit ('X'), `$1` being now and `$2` the expiry horizon.
+_SUMMARIES = f"""
+    SELECT 'F' AS part, member_id, balance, pending, credited, reversed,
+        NULL AS remaining, NULL AS expires_at
+    FROM (SELECT member_id, {FIGURE_COLUMNS}
+          FROM points_entry WHERE member_id IN ({{ids}}) GROUP BY member_id) AS figures
+    UNION ALL
+    SELECT 'X' AS part, member_id, NULL, NULL, NULL, NULL, remaining, expires_at
+    FROM points_entry
+    WHERE member_id IN ({{ids}}) AND delta > 0 AND remaining > 0
+        AND expires_at > $1 AND expires_at <= $2
+"""
+
+
 async def summaries(member_ids: Sequence[int], now: datetime) -> dict[int, PointsSummary]:
-    """Full summaries (figures and expiries) of each member, in two queries."""
-    numbers = await figures(member_ids, now)
-    expiries = await expiring_soon(member_ids, now)
-    return {
-        member_id: PointsSummary(
-            balance=f.balance,
-            pending=f.pending,
-            lifetime_earned=f.lifetime_earned,
-            expiring_soon=expiries[member_id],
+    """Full summaries (figures and expiries) of each member, in one query."""
+    ids = distinct(member_ids)
+    if not ids:
+        return {}
+    horizon = now + timedelta(days=EXPIRING_SOON_DAYS)
+    numbers: dict[int, Mapping[str, Any]] = {}
+    batches: dict[int, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
+    for row in await for_ids(_SUMMARIES, len(ids)).rows(now, horizon, *ids):
+        member_id = int(row["member_id"])
+        if row["part"] == "F":
+            numbers[member_id] = row
+        else:
+            batches[member_id][as_datetime(row["expires_at"])] += int(row["remaining"])
+    summaries = {}
+    for member_id in ids:
+        found = figures_of_row(numbers.get(member_id))
+        summaries[member_id] = PointsSummary(
+            balance=found.balance,
+            pending=found.pending,
+            lifetime_earned=found.lifetime_earned,
+            expiring_soon=tuple(
+                PointsExpiry(points=points, expires_at=at)
+                for at, points in sorted(batches[member_id].items())
+            ),
         )
-        for member_id, f in numbers.items()
-    }
+    return summaries

@@ -416,3 +416,32 @@ async def test_reading_points_costs_the_same_queries_for_5_or_100_entries(
     many = data(await api.member("alice", MY_POINTS))["me"]["pointsHistory"]["edges"]
     assert (len(few), len(many)) == (5, 100)
     assert 0 < counter.count == with_few <= 8
+
+
+async def test_points_with_their_expiries_are_read_in_one_statement_and_agree_with_apart(
+    api: GraphQLClient, monkeypatch: Any
+) -> None:
+    await setup_program(api)
+    await api.service(RECORD_PURCHASE, purchase("A-1", "120.00"))
+    api.clock.advance(days=14 + 340)  # available, and expiring within 30 days
+    await api.service(RECORD_PURCHASE, purchase("A-2", "50.00"))
+    figures_only = "{ me { points { balance pending lifetimeEarned } } }"
+    with_expiries = (
+        "{ me { points { ...P } } } "
+        "fragment P on PointsSummary { balance pending lifetimeEarned expiringSoon { points } }"
+    )
+    apart = "{ me { p: points { balance pending lifetimeEarned } } }"
+    counter = QueryCounter(monkeypatch)
+
+    counter.count = 0
+    bare = data(await api.member("alice", figures_only))["me"]["points"]
+    statements_bare = counter.count
+    counter.count = 0
+    full = data(await api.member("alice", with_expiries))["me"]["points"]
+    statements_full = counter.count
+
+    assert statements_full == statements_bare
+    assert full["expiringSoon"] == [{"points": 120}]
+    assert {k: v for k, v in full.items() if k != "expiringSoon"} == bare
+    assert data(await api.member("alice", apart))["me"]["p"] == bare
+    assert bare["pending"] > 0 and bare["balance"] == 120
