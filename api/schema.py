@@ -41,6 +41,7 @@ from api.errors import MaskUnexpected, is_expected
 from api.fragments import caching_context
 from api.production import production_extensions
 from api.settings import Settings
+from api.unicode_inputs import UnicodeInputs
 
 log = logging.getLogger("fidelio.api")
 
@@ -108,6 +109,7 @@ def build_schema(
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             MaskUnexpected,
+            UnicodeInputs,
             *production_extensions(settings),
             *extra_extensions,
         ],

@@ -286,9 +286,9 @@ async def test_a_lone_surrogate_in_the_display_name_is_invalid_input(api: GraphQ
     token = api.token("member", "alice")
     # Sent as the JSON escape a client would produce for a broken UTF-16 string.
     body = (
-        b'{"query": "mutation($name: String) { updateProfile(input: {displayName: $name}) '
+        b'{"query": "mutation($input: UpdateProfileInput!) { updateProfile(input: $input) '
         b'{ member { displayName } userErrors { code field } } }", '
-        b'"variables": {"name": "Al\\ud800ice"}}'
+        b'"variables": {"input": {"displayName": "Al\\ud800ice"}}}'
     )
     response = await api.http.post(
         "/graphql",
@@ -296,9 +296,11 @@ async def test_a_lone_surrogate_in_the_display_name_is_invalid_input(api: GraphQ
         headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
     )
     assert response.status_code == 200, response.text
-    payload = data(response.json())["updateProfile"]
-    assert payload["member"] is None
-    assert payload["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", "displayName"]}]
+    answer = response.json()
+    assert answer["data"] is None
+    (error,) = answer["errors"]
+    assert error["extensions"] == {"code": "INVALID_INPUT", "field": ["input", "displayName"]}
+    assert "input.displayName" in error["message"]
     assert data(await api.member("alice", "{ me { displayName } }"))["me"]["displayName"] == before
 
 
