@@ -1,6 +1,7 @@
 """The mobile app's screens, each the contract's own operation, over HTTP on the demo program.
 
     .venv/bin/python -m bench.screens [--seconds 4] [--concurrency 8] [--members 2000]
+    .venv/bin/python -m bench.screens --in-process   # per request: statements, Python calls, CPU
 
 Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; see bench/harness.py). Seeds
 the demo program (`fidelio seed-demo`'s data) into a fresh database, adds `--members` more
@@ -9,12 +10,18 @@ uvicorn in a subprocess (scheduled jobs on, as in production), and measures the 
 of tests/contract/operations/member-app.graphql that the app's screens send (Home, Rewards,
 Drops, Badges, Challenges, Leaderboard, Leaderboards) as the demo member `alice`, beside the
 trivial query `{ __typename }` in the same run. Every answer is checked for errors.
+
+`--in-process` sends the same operations straight into the ASGI app in this process and prints,
+per request, the SQL statements sent, the Python function calls made (cProfile's count: the
+same on a quiet or a busy machine, so it tells a change's effect where timings are noise) and
+the CPU time, each beside the trivial query's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import re
 import uuid
 from pathlib import Path
@@ -90,15 +97,84 @@ async def seed(database_url: str, prefix: str, members: int) -> str:
     return ", ".join(parts) + f", {members} more members"
 
 
+class _Statements(logging.Handler):
+    """Counts the statements tortoise sends (it logs each at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.getMessage().startswith(("Created connection pool", "Closed connection")):
+            self.count += 1
+
+
+def in_process(database: str, prefix: str, requests: int = 300) -> None:
+    """Per request of each screen: statements, Python calls and CPU milliseconds, in process."""
+    import cProfile
+    import pstats
+
+    from api.app import create_app
+    from api.settings import Settings
+    from bench.harness import asgi_post, cpu_ms_per_request
+
+    async def run() -> None:
+        settings = Settings(
+            database_url=database, redis_url=REDIS_URL, redis_prefix=prefix, run_background=False
+        )
+        app = create_app(settings)
+        bearer = token("member", "alice")
+        logger = logging.getLogger("tortoise.db_client")
+        print(f"{'operation':14} {'statements':>10} {'calls':>8} {'calls x':>8} {'CPU ms':>7}")
+        async with app.router.lifespan_context(app):
+            documents = {"trivial": ("{ __typename }", {})}
+            documents.update({name: (operation(name), v) for name, v in SCREENS.items()})
+            base_calls = 0.0
+            for name, (document, variables) in documents.items():
+                payload = {"query": document, "variables": variables}
+                cpu = await cpu_ms_per_request(app, payload, bearer, requests)
+                counter = _Statements()
+                level = logger.level
+                logger.setLevel(logging.DEBUG)
+                logger.addHandler(counter)
+                try:
+                    answer = await asgi_post(app, payload, bearer)
+                finally:
+                    logger.removeHandler(counter)
+                    logger.setLevel(level)
+                assert not answer.get("errors"), answer
+                profile = cProfile.Profile()
+                profile.enable()
+                for _ in range(requests):
+                    await asgi_post(app, payload, bearer)
+                profile.disable()
+                calls = pstats.Stats(profile).total_calls / requests  # type: ignore[attr-defined]
+                base_calls = base_calls or calls
+                print(
+                    f"{name:14} {counter.count:10d} {calls:8.0f} {calls / base_calls:8.2f} "
+                    f"{cpu:7.3f}"
+                )
+
+    asyncio.run(run())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="statements, Python calls and CPU per request, in this process (no HTTP load)",
+    )
     args = parser.parse_args()
     prefix = f"bench{uuid.uuid4().hex[:6]}:"
     with postgres_database() as database, clean_redis(prefix):
         print("seeded:", asyncio.run(seed(database, prefix, args.members)))
+        if args.in_process:
+            in_process(database, prefix)
+            return
         bearer = token("member", "alice")
 
         def no_errors(body: dict[str, Any]) -> bool:
