@@ -10,7 +10,6 @@ from datetime import datetime
 
 import strawberry
 
-from api.auth import Role
 from api.context import Info
 from api.types.achievements import (
     Badge,
@@ -129,7 +128,7 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Admin: create a badge or replace it by its code.")
     async def upsert_badge(self, info: Info, input: BadgeInput) -> BadgePayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         try:
             draft = services.BadgeDraft(
                 code=input.code,
@@ -140,7 +139,7 @@ class Mutation:
                 secret=bool(input.secret),
                 reward_points=input.reward_points or 0,
             )
-            saved = await services.upsert_badge(draft, info.context.now)
+            saved = await services.upsert_badge(draft, info.context.now, actor)
         except DomainError as error:
             return BadgePayload(badge=None, user_errors=user_errors(error))
         (view,) = await queries.badge_views(
@@ -150,7 +149,7 @@ class Mutation:
 
     @strawberry.mutation(description="Admin: create a challenge or replace it by its code.")
     async def upsert_challenge(self, info: Info, input: ChallengeInput) -> ChallengePayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         recurrence = input.recurrence or Recurrence.NONE
         try:
             draft = services.ChallengeDraft(
@@ -165,7 +164,7 @@ class Mutation:
                 reward_badge_code=input.reward_badge_code,
                 segment_code=input.segment_code,
             )
-            saved = await services.upsert_challenge(draft, info.context.now)
+            saved = await services.upsert_challenge(draft, info.context.now, actor)
         except DomainError as error:
             return ChallengePayload(challenge=None, user_errors=user_errors(error))
         (challenge,) = await challenges_of(info, [saved])

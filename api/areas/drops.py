@@ -177,7 +177,7 @@ class Mutation:
 
     @strawberry.mutation(description="Admin: create or change a drop, keyed by its code.")
     async def upsert_drop(self, info: Info, input: DropInput) -> DropPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         data = services.DropInput(
             code=input.code,
             title=input.title,
@@ -197,7 +197,7 @@ class Mutation:
             announce=True if input.announce is None else input.announce,
         )
         try:
-            drop = await services.upsert_drop(data, info.context.now)
+            drop = await services.upsert_drop(data, info.context.now, actor)
         except DomainError as error:
             return DropPayload(drop=None, user_errors=user_errors(error))
         if info.context.runtime.drop_admission is not None:
@@ -210,9 +210,11 @@ class Mutation:
         "nothing and returns the same winners."
     )
     async def draw_raffle(self, info: Info, input: DrawRaffleInput) -> DrawRafflePayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         try:
-            result = await services.draw_raffle(input.drop_code, input.seed, info.context.now)
+            result = await services.draw_raffle(
+                input.drop_code, input.seed, info.context.now, actor
+            )
         except DomainError as error:
             return DrawRafflePayload(winners=[], seed=None, user_errors=user_errors(error))
         return DrawRafflePayload(

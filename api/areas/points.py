@@ -118,7 +118,7 @@ class Mutation:
         description="Admin: replace the tier ladder (upsert by code; tiers left out are removed)."
     )
     async def configure_tiers(self, info: Info, input: list[TierInput]) -> ConfigureTiersPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         specs = [
             TierSpec(
                 code=t.code,
@@ -131,7 +131,7 @@ class Mutation:
             for t in input
         ]
         try:
-            tiers = await tier_services.configure_tiers(specs, info.context.now)
+            tiers = await tier_services.configure_tiers(specs, info.context.now, actor)
         except DomainError as error:
             current = await tier_services.tier_ladder()
             return ConfigureTiersPayload(
@@ -143,7 +143,7 @@ class Mutation:
     async def configure_earning_rules(
         self, info: Info, input: EarningRulesInput
     ) -> ConfigureEarningRulesPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         rules = points_services.EarningRulesInput(
             points_per_currency_unit=_decimal(input.points_per_currency_unit),
             category_multipliers=tuple(
@@ -160,7 +160,7 @@ class Mutation:
             engagement_daily_cap=input.engagement_daily_cap,
         )
         try:
-            saved = await points_services.configure_earning_rules(rules, info.context.now)
+            saved = await points_services.configure_earning_rules(rules, info.context.now, actor)
         except DomainError as error:
             return ConfigureEarningRulesPayload(earning_rules=None, user_errors=user_errors(error))
         return ConfigureEarningRulesPayload(
@@ -171,10 +171,10 @@ class Mutation:
         description="Admin: add or take points by hand, with a reason (recorded as ADJUST)."
     )
     async def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
-        principal = info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         try:
             summary = await points_services.adjust_points(
-                input.customer_id, input.delta, input.reason, principal.subject, info.context.now
+                input.customer_id, input.delta, input.reason, actor, info.context.now
             )
         except DomainError as error:
             return AdjustPointsPayload(points=None, user_errors=user_errors(error))

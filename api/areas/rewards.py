@@ -129,7 +129,7 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Admin: create or replace a reward, keyed by its code.")
     async def upsert_reward(self, info: Info, input: RewardInput) -> RewardPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         spec = catalogue.RewardSpec(
             code=input.code,
             name=input.name,
@@ -144,7 +144,7 @@ class Mutation:
             active=input.active if input.active is not None else True,
         )
         try:
-            reward, _ = await catalogue.upsert_reward(spec, info.context.now)
+            reward, _ = await catalogue.upsert_reward(spec, info.context.now, actor)
         except DomainError as error:
             return RewardPayload(reward=None, user_errors=user_errors(error))
         return RewardPayload(reward=Reward.from_model(reward), user_errors=[])
@@ -174,19 +174,21 @@ class Mutation:
 
     @strawberry.mutation(description="Shop backend: mark a coupon used for an order, exactly once.")
     async def use_coupon(self, info: Info, input: UseCouponInput) -> UseCouponPayload:
-        info.context.require(Role.SERVICE, Role.ADMIN)
+        principal = info.context.require(Role.SERVICE, Role.ADMIN)
+        # An admin's use is an admin change (audited); the shop's checkout is not.
+        actor = info.context.admin() if principal.role == Role.ADMIN else None
         now = info.context.now
         if is_drop_coupon_code(input.code):
             # One checkout field for every code: a drop's code completes its reservation.
             try:
-                claim = await complete_drop_claim(input.code, input.order_id, now)
+                claim = await complete_drop_claim(input.code, input.order_id, now, actor)
             except DomainError as error:
                 return UseCouponPayload(redemption=None, user_errors=user_errors(error))
             return UseCouponPayload(
                 redemption=None, drop_claim=DropClaim.from_model(claim), user_errors=[]
             )
         try:
-            used = await coupons.use_coupon(input.code, input.order_id, now)
+            used = await coupons.use_coupon(input.code, input.order_id, now, actor)
         except DomainError as error:
             return UseCouponPayload(redemption=None, user_errors=user_errors(error))
         return UseCouponPayload(redemption=Redemption.from_model(used, now), user_errors=[])

@@ -11,6 +11,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from domain.achievements.models import Badge
+from domain.audit import SYSTEM, Actor, record_change, row_snapshot
 from domain.drops.models import Drop, DropClaim, DropMode
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.members.validation import check_text
@@ -127,8 +128,9 @@ def _validate(data: DropInput) -> tuple[dict[str, object], list[DomainError]]:
     return values, errors
 
 
-async def upsert_drop(data: DropInput, now: datetime) -> Drop:
+async def upsert_drop(data: DropInput, now: datetime, actor: Actor = SYSTEM) -> Drop:
     """Create the drop with this code, or change it: the same input twice changes nothing.
+    Audited as `drop.upsert` by `actor`.
 
     Raises `ValidationErrors` (InvalidInput per field: closesAt after opensAt, quantity >= 1 and
     not below the units already claimed, pricePoints >= 0, coherent early access, a raffle's
@@ -173,7 +175,7 @@ async def upsert_drop(data: DropInput, now: datetime) -> Drop:
         if drop is None:
             try:
                 async with in_transaction():
-                    return await Drop.create(
+                    created = await Drop.create(
                         code=code,
                         quantity=data.quantity,
                         remaining=data.quantity,
@@ -183,7 +185,15 @@ async def upsert_drop(data: DropInput, now: datetime) -> Drop:
             except IntegrityError:
                 # Created concurrently with the same code: change that one instead.
                 drop = await Drop.filter(code=code).select_for_update().get()
-        return await _change(drop, data, values, now)
+            else:
+                await record_change(
+                    actor, "drop.upsert", "drop", code, None, row_snapshot(created), now
+                )
+                return created
+        before = row_snapshot(drop)
+        changed = await _change(drop, data, values, now)
+        await record_change(actor, "drop.upsert", "drop", code, before, row_snapshot(changed), now)
+        return changed
 
 
 async def _change(drop: Drop, data: DropInput, values: dict[str, object], now: datetime) -> Drop:

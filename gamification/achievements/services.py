@@ -16,6 +16,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from domain.achievements.models import Badge, Challenge
+from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.segments.models import Segment
 from domain.versions import ConfigPart, bump_version
@@ -59,7 +60,7 @@ class ChallengeDraft:
     segment_code: str | None = None
 
 
-async def upsert_badge(draft: BadgeDraft, now: datetime) -> Badge:
+async def upsert_badge(draft: BadgeDraft, now: datetime, actor: Actor = SYSTEM) -> Badge:
     """Create the badge with `draft.code`, or replace its definition.
 
     Changing the rule restarts every member's progress towards it (progress is kept per rule
@@ -88,17 +89,22 @@ async def upsert_badge(draft: BadgeDraft, now: datetime) -> Badge:
         "updated_at": now,
     }
     async with in_transaction():
-        badge = await _upsert_by_code(Badge, draft.code, values, now)
+        badge, before = await _upsert_by_code(Badge, draft.code, values, now)
+        await record_change(
+            actor, "badge.upsert", "badge", draft.code, before, _badge_snapshot(badge), now
+        )
         # Every process's engine reloads its index at its next activity.
         await bump_version(ConfigPart.ACHIEVEMENTS)
     return badge
 
 
-async def upsert_challenge(draft: ChallengeDraft, now: datetime) -> Challenge:
+async def upsert_challenge(
+    draft: ChallengeDraft, now: datetime, actor: Actor = SYSTEM
+) -> Challenge:
     """Create the challenge with `draft.code`, or replace its definition.
 
     Changing the goal restarts the members' progress in the current period; completions
-    already recorded stay.
+    already recorded stay. Audited as `challenge.upsert` by `actor`.
 
     Raises:
         ValidationErrors: of InvalidInput (code, title, description, startsAt, endsAt when
@@ -149,24 +155,41 @@ async def upsert_challenge(draft: ChallengeDraft, now: datetime) -> Challenge:
         "updated_at": now,
     }
     async with in_transaction():
-        challenge = await _upsert_by_code(Challenge, draft.code, values, now)
+        challenge, before = await _upsert_by_code(Challenge, draft.code, values, now)
+        await record_change(
+            actor, "challenge.upsert", "challenge", draft.code, before,
+            row_snapshot(challenge), now,
+        )  # fmt: skip
         # Every process's engine reloads its index at its next activity.
         await bump_version(ConfigPart.ACHIEVEMENTS)
     return challenge
 
 
-async def _upsert_by_code(model: type[M], code: str, values: dict[str, Any], now: datetime) -> M:
-    """Update the row with `code`, or create it; a concurrent creation of the same code turns
+async def _upsert_by_code(
+    model: type[M], code: str, values: dict[str, Any], now: datetime
+) -> tuple[M, Snapshot | None]:
+    """Update the row with `code` (locked), or create it; returns the row and its audit
+    snapshot before the change (None: created). A concurrent creation of the same code turns
     into an update of the winner's row."""
     for _ in range(2):
-        if await model.filter(code=code).update(**values):
-            return await model.get(code=code)
+        current = await model.filter(code=code).select_for_update().first()
+        if current is not None:
+            before = row_snapshot(current)
+            for name, value in values.items():
+                setattr(current, name, value)
+            await current.save(update_fields=list(values))
+            return current, before
         try:
             async with in_transaction():
-                return await model.create(code=code, created_at=now, **values)
+                return await model.create(code=code, created_at=now, **values), None
         except IntegrityError:
             continue
     raise RuntimeError(f"could not upsert {model.__name__} {code!r}")
+
+
+def _badge_snapshot(badge: Badge) -> Snapshot:
+    """A badge as the audit log keeps it: its definition, not its holder counter."""
+    return row_snapshot(badge, exclude=("holders_count",))
 
 
 def _check_code(code: str, errors: list[DomainError]) -> None:
