@@ -91,7 +91,7 @@ async def upsert_badge(draft: BadgeDraft, now: datetime, actor: Actor = SYSTEM) 
     async with in_transaction():
         badge, before = await _upsert_by_code(Badge, draft.code, values, now)
         await record_change(
-            actor, "badge.upsert", "badge", draft.code, before, _badge_snapshot(badge), now
+            actor, "badge.upsert", "badge", draft.code, before, _snapshot(badge), now
         )
         # Every process's engine reloads its index at its next activity.
         await bump_version(ConfigPart.ACHIEVEMENTS)
@@ -158,7 +158,7 @@ async def upsert_challenge(
         challenge, before = await _upsert_by_code(Challenge, draft.code, values, now)
         await record_change(
             actor, "challenge.upsert", "challenge", draft.code, before,
-            row_snapshot(challenge), now,
+            _snapshot(challenge), now,
         )  # fmt: skip
         # Every process's engine reloads its index at its next activity.
         await bump_version(ConfigPart.ACHIEVEMENTS)
@@ -174,7 +174,7 @@ async def _upsert_by_code(
     for _ in range(2):
         current = await model.filter(code=code).select_for_update().first()
         if current is not None:
-            before = row_snapshot(current)
+            before = _snapshot(current)  # type: ignore[arg-type]
             for name, value in values.items():
                 setattr(current, name, value)
             await current.save(update_fields=list(values))
@@ -187,9 +187,10 @@ async def _upsert_by_code(
     raise RuntimeError(f"could not upsert {model.__name__} {code!r}")
 
 
-def _badge_snapshot(badge: Badge) -> Snapshot:
-    """A badge as the audit log keeps it: its definition, not its holder counter."""
-    return row_snapshot(badge, exclude=("holders_count",))
+def _snapshot(row: Badge | Challenge) -> Snapshot:
+    """A badge or challenge as the audit log keeps it: its definition, not a badge's holder
+    counter."""
+    return row_snapshot(row, exclude=("holders_count",))
 
 
 def _check_code(code: str, errors: list[DomainError]) -> None:
