@@ -81,6 +81,11 @@ class Context:
             )
         return await asyncio.shield(self._member)
 
+    @property
+    def member_requested(self) -> bool:
+        """Whether the signed-in member was (or is being) read for this request."""
+        return self._member is not None
+
     async def member_or_none(self) -> Member | None:
         """The signed-in member for member tokens; None for other callers."""
         if self.principal is None or self.principal.role != Role.MEMBER:

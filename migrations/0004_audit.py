@@ -27,4 +27,29 @@ class Migration(migrations.Migration):
             options={'table': 'audit_entry', 'app': 'fidelio', 'indexes': [Index(fields=['actor', 'id']), Index(fields=['action', 'id']), Index(fields=['target_kind', 'target_id', 'id']), Index(fields=['at'])], 'pk_attr': 'id', 'table_description': 'One admin change: who (`actor`), what (`action` on `target_kind` `target_id`), when'},
             bases=['Model'],
         ),
+        ops.AddField(
+            model_name='Badge',
+            name='translations',
+            field=fields.JSONField(default=dict, description='Names and descriptions per locale: {"es-MX": {"name": ..., "description": ...}}', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+        ops.AddField(
+            model_name='Challenge',
+            name='translations',
+            field=fields.JSONField(default=dict, description='Names and descriptions per locale: {"es-MX": {"name" (the title): ..., "description": ...}}', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+        ops.AddField(
+            model_name='Drop',
+            name='translations',
+            field=fields.JSONField(default=dict, description='Names and descriptions per locale: {"es-MX": {"name" (the title): ..., "description": ...}}', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+        ops.AddField(
+            model_name='Reward',
+            name='translations',
+            field=fields.JSONField(default=dict, description='Names and descriptions per locale: {"es-MX": {"name": ..., "description": ...}}', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+        ops.AddField(
+            model_name='Tier',
+            name='translations',
+            field=fields.JSONField(default=dict, description='Names per locale: {"es-MX": {"name": ...}} (domain.translations).', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
     ]

@@ -26,6 +26,7 @@ from api.types.achievements import (
     viewer,
 )
 from api.types.common import UserError, user_errors
+from api.types.translations import TranslationInput, drafts
 from domain.errors import DomainError
 from gamification.achievements import queries, services
 from gamification.rules import Recurrence as RecurrenceValue
@@ -48,6 +49,11 @@ class BadgeInput:
     )
     reward_points: int | None = strawberry.field(
         default=0, description="Bonus points credited when it is earned (0 to 1,000,000)."
+    )
+    translations: list[TranslationInput] | None = strawberry.field(
+        default=None,
+        description="Its name and description per locale, served to members in theirs. Null "
+        "keeps those entered before; [] removes them all.",
     )
 
 
@@ -80,6 +86,11 @@ class ChallengeInput:
     )
     segment_code: str | None = strawberry.field(
         default=None, description="Only members of this segment see and progress in it."
+    )
+    translations: list[TranslationInput] | None = strawberry.field(
+        default=None,
+        description="Its title (as name) and description per locale, served to members in "
+        "theirs. Null keeps those entered before; [] removes them all.",
     )
 
 
@@ -121,7 +132,9 @@ class Query:
         runtime = info.context.runtime
         shelf = await runtime.challenges.all(await info.context.versions())
         found = await queries.list_challenges(wanted, seen_by, info.context.now, shelf=shelf)
-        return [Challenge(view=view, locale=seen_by.locale) for view in found]
+        return [
+            Challenge(view=view, locale=seen_by.locale, language=seen_by.language) for view in found
+        ]
 
 
 @strawberry.type
@@ -138,6 +151,7 @@ class Mutation:
                 icon_url=input.icon_url,
                 secret=bool(input.secret),
                 reward_points=input.reward_points or 0,
+                translations=drafts(input.translations),
             )
             saved = await services.upsert_badge(draft, info.context.now, actor)
         except DomainError as error:
@@ -163,6 +177,7 @@ class Mutation:
                 reward_points=input.reward_points or 0,
                 reward_badge_code=input.reward_badge_code,
                 segment_code=input.segment_code,
+                translations=drafts(input.translations),
             )
             saved = await services.upsert_challenge(draft, info.context.now, actor)
         except DomainError as error:

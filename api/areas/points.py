@@ -8,9 +8,11 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
+from api.language import reader_language
 from api.types.common import UserError, user_errors
 from api.types.points import EarningRules, PointsSummary
 from api.types.tier import Tier, ladder_loader
+from api.types.translations import TranslationInput, drafts
 from domain.errors import DomainError
 from domain.points import services as points_services
 from domain.points.rules import earning_rules
@@ -34,6 +36,11 @@ class TierInput:
     points_multiplier: float = strawberry.field(description="Above 0, at most 100.")
     benefits: list[str] | None = strawberry.field(
         default=None, description="Benefit lines shown to members."
+    )
+    translations: list[TranslationInput] | None = strawberry.field(
+        default=None,
+        description="The tier's name per locale (no description). Null keeps those entered "
+        "before; [] removes them all.",
     )
 
 
@@ -104,7 +111,8 @@ class Query:
     @strawberry.field(description="The tier ladder, from the base tier up.")
     async def tiers(self, info: Info) -> list[Tier]:
         info.context.require()
-        return [Tier.from_model(t) for t in await ladder_loader(info).load("ladder")]
+        language = await reader_language(info)
+        return [Tier.from_model(t, language) for t in await ladder_loader(info).load("ladder")]
 
     @strawberry.field(description="Admin: the program's earning rules.")
     async def earning_rules(self, info: Info) -> EarningRules:
@@ -127,17 +135,22 @@ class Mutation:
                 qualifying_points=t.qualifying_points,
                 points_multiplier=_decimal(t.points_multiplier),
                 benefits=tuple(t.benefits or ()),
+                translations=drafts(t.translations),
             )
             for t in input
         ]
+        language = await reader_language(info)
         try:
             tiers = await tier_services.configure_tiers(specs, info.context.now, actor)
         except DomainError as error:
             current = await tier_services.tier_ladder()
             return ConfigureTiersPayload(
-                tiers=[Tier.from_model(t) for t in current], user_errors=user_errors(error)
+                tiers=[Tier.from_model(t, language) for t in current],
+                user_errors=user_errors(error),
             )
-        return ConfigureTiersPayload(tiers=[Tier.from_model(t) for t in tiers], user_errors=[])
+        return ConfigureTiersPayload(
+            tiers=[Tier.from_model(t, language) for t in tiers], user_errors=[]
+        )
 
     @strawberry.mutation(description="Admin: replace the program's earning rules.")
     async def configure_earning_rules(

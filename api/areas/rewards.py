@@ -10,10 +10,12 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.ids import parse_id
+from api.language import reader_language
 from api.types.common import UserError, user_errors
 from api.types.drops import DropClaim
 from api.types.points import PointsSummary
 from api.types.rewards import Redemption, Reward, RewardKind
+from api.types.translations import TranslationInput, drafts
 from domain.drops.checkout import complete_drop_claim, is_drop_coupon_code
 from domain.errors import DomainError
 from domain.points import ledger
@@ -49,6 +51,11 @@ class RewardInput:
     )
     active: bool | None = strawberry.field(
         default=True, description="False withdraws it from the catalogue."
+    )
+    translations: list[TranslationInput] | None = strawberry.field(
+        default=None,
+        description="Its name and description per locale, served to members in theirs. Null "
+        "keeps those entered before; [] removes them all.",
     )
 
 
@@ -111,12 +118,13 @@ class Query:
     )
     async def rewards(self, info: Info, include_inactive: bool = False) -> list[Reward]:
         principal = info.context.require()
+        language = await reader_language(info)
         if include_inactive and principal.role == Role.ADMIN:
             found: Sequence[RewardModel] = await catalogue.all_rewards()
         else:
             runtime = info.context.runtime
             found = await runtime.rewards.active(await info.context.versions())
-        return [Reward.from_model(r) for r in found]
+        return [Reward.from_model(r, language) for r in found]
 
     @strawberry.field(description="Shop backend: look a coupon up before applying it at checkout.")
     async def coupon(self, info: Info, code: str) -> Redemption | None:
@@ -142,12 +150,15 @@ class Mutation:
             per_member_limit=input.per_member_limit,
             coupon_valid_days=input.coupon_valid_days,
             active=input.active if input.active is not None else True,
+            translations=drafts(input.translations),
         )
         try:
             reward, _ = await catalogue.upsert_reward(spec, info.context.now, actor)
         except DomainError as error:
             return RewardPayload(reward=None, user_errors=user_errors(error))
-        return RewardPayload(reward=Reward.from_model(reward), user_errors=[])
+        return RewardPayload(
+            reward=Reward.from_model(reward, await reader_language(info)), user_errors=[]
+        )
 
     @strawberry.mutation(
         description="Spend points on a reward and get its coupon. Nothing is spent on errors."

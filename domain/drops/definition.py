@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from domain.drops.models import Drop, DropClaim, DropMode
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.members.validation import check_text
 from domain.segments.models import Segment
+from domain.translations import TranslationDraft, validate_translations
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 URL = re.compile(r"^https?://[^\s]+$")
@@ -43,6 +45,8 @@ class DropInput:
     early_access_tier_level: int | None = None
     early_access_minutes: int = 0
     announce: bool = True
+    #: Titles (as "name") and descriptions per locale; None keeps those entered before.
+    translations: Sequence[TranslationDraft] | None = None
 
 
 def _field(name: str) -> list[str]:
@@ -62,6 +66,13 @@ def _validate(data: DropInput) -> tuple[dict[str, object], list[DomainError]]:
 
     attempt("title", "title", lambda v, f: check_text(v, f, max_length=120, min_length=1))
     attempt("description", "description", lambda v, f: check_text(v, f, max_length=2000))
+    if data.translations is not None:
+        try:
+            values["translations"] = validate_translations(
+                data.translations, _field("translations"), name_max=120, description_max=2000
+            )
+        except ValidationErrors as invalid:
+            errors.extend(invalid.errors)
     if data.image_url is not None:
         url = data.image_url.strip()
         if len(url) > 500 or not URL.match(url):

@@ -19,6 +19,7 @@ from domain.members.models import Member
 from domain.members.validation import check_text
 from domain.rewards.models import DISCOUNT_KINDS, CouponStatus, Redemption, Reward, RewardKind
 from domain.sql import Statement, literals
+from domain.translations import TranslationDraft, validate_translations
 from domain.versions import ConfigPart, VersionedCache, Versions, bump_version
 
 REWARD_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -45,6 +46,8 @@ class RewardSpec:
     per_member_limit: int | None = None
     coupon_valid_days: int | None = 30
     active: bool = True
+    #: Names and descriptions per locale; None keeps those entered before.
+    translations: Sequence[TranslationDraft] | None = None
 
 
 def _field(name: str) -> list[str]:
@@ -79,6 +82,13 @@ def validate_reward_spec(spec: RewardSpec) -> dict[str, object]:
         "couponValidDays",
         lambda v, f: None if v is None else _check_int(v, f, 1, MAX_COUPON_VALID_DAYS),
     )
+    if spec.translations is not None:
+        try:
+            values["translations"] = validate_translations(
+                spec.translations, _field("translations"), name_max=120, description_max=1000
+            )
+        except ValidationErrors as invalid:
+            errors.extend(invalid.errors)
     if errors:
         raise ValidationErrors(errors)
     values["kind"] = spec.kind

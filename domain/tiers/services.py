@@ -97,6 +97,9 @@ async def configure_tiers(
                 "points_multiplier": spec.points_multiplier,
                 "benefits": list(spec.benefits),
             }
+            translations = spec.stored_translations()
+            if translations is not None:
+                values["translations"] = translations
             if current is None:
                 await Tier.create(code=spec.code, updated_at=now, **values)
             elif _differs(current, values):

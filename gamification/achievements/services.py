@@ -7,6 +7,7 @@ reloads its index of rules before the next activity it evaluates.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from domain.achievements.models import Badge, Challenge
 from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.segments.models import Segment
+from domain.translations import TranslationDraft, validate_translations
 from domain.versions import ConfigPart, bump_version
 from gamification.rules import Recurrence, Rule, validate_rule
 
@@ -42,6 +44,8 @@ class BadgeDraft:
     icon_url: str | None = None
     secret: bool = False
     reward_points: int = 0
+    #: Names and descriptions per locale; None keeps those entered before.
+    translations: Sequence[TranslationDraft] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class ChallengeDraft:
     reward_points: int = 0
     reward_badge_code: str | None = None
     segment_code: str | None = None
+    #: Titles (as "name") and descriptions per locale; None keeps those entered before.
+    translations: Sequence[TranslationDraft] | None = None
 
 
 async def upsert_badge(draft: BadgeDraft, now: datetime, actor: Actor = SYSTEM) -> Badge:
@@ -77,6 +83,7 @@ async def upsert_badge(draft: BadgeDraft, now: datetime, actor: Actor = SYSTEM) 
     _check_url(draft.icon_url, errors)
     _check_reward(draft.reward_points, errors)
     _check_rule(draft.rule, ["input", "rule"], errors)
+    translations = _check_translations(draft.translations, errors)
     if errors:
         raise ValidationErrors(errors)
     values = {
@@ -88,6 +95,8 @@ async def upsert_badge(draft: BadgeDraft, now: datetime, actor: Actor = SYSTEM) 
         "reward_points": draft.reward_points,
         "updated_at": now,
     }
+    if translations is not None:
+        values["translations"] = translations
     async with in_transaction():
         badge, before = await _upsert_by_code(Badge, draft.code, values, now)
         await record_change(
@@ -130,6 +139,7 @@ async def upsert_challenge(
             NotFound(f"No segment has the code {draft.segment_code!r}.", ["input", "segmentCode"])
         )
     _check_rule(draft.goal, ["input", "goal"], errors)
+    translations = _check_translations(draft.translations, errors)
     reward_badge: Badge | None = None
     if draft.reward_badge_code is not None:
         reward_badge = await Badge.get_or_none(code=draft.reward_badge_code)
@@ -154,6 +164,8 @@ async def upsert_challenge(
         "segment_code": draft.segment_code,
         "updated_at": now,
     }
+    if translations is not None:
+        values["translations"] = translations
     async with in_transaction():
         challenge, before = await _upsert_by_code(Challenge, draft.code, values, now)
         await record_change(
@@ -229,6 +241,20 @@ def _check_reward(points: int, errors: list[DomainError]) -> None:
                 f"Reward points go from 0 to {MAX_REWARD_POINTS}.", ["input", "rewardPoints"]
             )
         )
+
+
+def _check_translations(
+    drafts: Sequence[TranslationDraft] | None, errors: list[DomainError]
+) -> dict[str, dict[str, str]] | None:
+    if drafts is None:
+        return None
+    try:
+        return validate_translations(
+            drafts, ["input", "translations"], name_max=TITLE_MAX, description_max=DESCRIPTION_MAX
+        )
+    except ValidationErrors as invalid:
+        errors.extend(invalid.errors)
+        return None
 
 
 def _check_rule(rule: Rule, prefix: list[str], errors: list[DomainError]) -> None:

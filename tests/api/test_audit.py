@@ -271,7 +271,9 @@ async def campaign_setup(api: GraphQLClient) -> dict[str, str]:
 async def coupon_setup(api: GraphQLClient) -> dict[str, str]:
     result = await admin_ok(api, OPERATIONS["UpsertReward"], {"input": reward(10)})
     await member_with_points(api, "alice", 100)
-    redeemed = data(await api.member("alice", REDEEM, {"id": result["upsertReward"]["reward"]["id"]}))
+    redeemed = data(
+        await api.member("alice", REDEEM, {"id": result["upsertReward"]["reward"]["id"]})
+    )
     return {"code": redeemed["redeemReward"]["redemption"]["couponCode"]}
 
 
@@ -329,6 +331,7 @@ CASES = {
                     "qualifying_points": 500,
                     "points_multiplier": "2",
                     "benefits": [],
+                    "translations": {},
                 },
             },
         ),
@@ -550,7 +553,7 @@ async def test_a_change_that_changes_nothing_is_recorded_with_empty_sides(
 ) -> None:
     await admin_call(api, OPERATIONS["UpsertReward"], {"input": reward(100)})
     await admin_call(api, OPERATIONS["UpsertReward"], {"input": reward(100)})
-    first, second = await entries()
+    _, second = await entries()
     assert (second.action, second.before, second.after) == ("reward.upsert", {}, {})
 
 
@@ -585,9 +588,9 @@ async def test_the_log_reads_newest_first_in_pages(api: GraphQLClient) -> None:
     first = data(await api.admin(AUDIT_LOG, {"first": 2}))["auditLog"]
     assert [e["node"]["after"].get("cost_points") for e in first["edges"]] == [5, 4]
     assert first["pageInfo"]["hasNextPage"] is True
-    rest = data(
-        await api.admin(AUDIT_LOG, {"first": 10, "after": first["pageInfo"]["endCursor"]})
-    )["auditLog"]
+    rest = data(await api.admin(AUDIT_LOG, {"first": 10, "after": first["pageInfo"]["endCursor"]}))[
+        "auditLog"
+    ]
     assert [e["node"]["after"]["cost_points"] for e in rest["edges"]] == [3, 2, 1]
     assert rest["pageInfo"] == {"hasNextPage": False, "endCursor": rest["edges"][-1]["cursor"]}
     node = first["edges"][0]["node"]
