@@ -667,3 +667,23 @@ async def test_the_shops_checkout_is_not_an_admin_change(api: GraphQLClient) -> 
     )
     assert result["useCoupon"]["userErrors"] == []
     assert len(await entries()) == already
+
+
+async def test_an_erased_members_entries_no_longer_carry_their_customer_id(
+    api: GraphQLClient,
+) -> None:
+    """The customer id is personal data, and a new member may get it later."""
+    member_id = await member_with_points(api, "alice", 100)
+    adjust = {"input": {"customerId": "alice", "delta": 10, "reason": "Goodwill"}}
+    await admin_call(api, OPERATIONS["AdjustPoints"], adjust)
+    erase = (
+        """mutation { deleteMyAccount(input: {confirm: true}) { deleted userErrors { code } } }"""
+    )
+    assert data(await api.member("alice", erase))["deleteMyAccount"]["deleted"] is True
+
+    (entry,) = await entries()
+    assert (entry.target_kind, entry.target_id) == ("member", f"erased-member-{member_id}")
+    page = data(
+        await api.admin(AUDIT_LOG, {"filter": {"targetKind": "member", "targetId": "alice"}})
+    )
+    assert page["auditLog"]["edges"] == []
