@@ -69,11 +69,11 @@ async def use_coupon(
                 now,
             )
             if actor is not None:
-                await _audit_use(actor, redemption, {"status": CouponStatus.ACTIVE.value}, now)
+                await _audit_use(actor, redemption, True, now)
             return redemption
     if redemption.status == CouponStatus.USED and redemption.used_order_id == order:
         if actor is not None:
-            await _audit_use(actor, redemption, None, now)
+            await _audit_use(actor, redemption, False, now)
         return redemption
     if redemption.status == CouponStatus.USED:
         raise AlreadyUsed("this coupon has already been used", ["input", "code"])
@@ -82,19 +82,15 @@ async def use_coupon(
     raise _invalid_code()
 
 
-async def _audit_use(
-    actor: Actor, redemption: Redemption, before: Snapshot | None, now: datetime
-) -> None:
-    """`before`: what the use changed (None: a retry, which changed nothing)."""
-    after = {
+async def _audit_use(actor: Actor, redemption: Redemption, changed: bool, now: datetime) -> None:
+    """The use's entry; `changed` False: a retry, which changed nothing."""
+    after: Snapshot = {
         "status": plain(redemption.status),
         "used_at": plain(redemption.used_at),
         "used_order_id": redemption.used_order_id,
     }
-    if before is None:
-        before = after
-    else:
-        before = {"used_at": None, "used_order_id": None, **before}
+    unused = {"status": CouponStatus.ACTIVE.value, "used_at": None, "used_order_id": None}
+    before: Snapshot = unused if changed else after
     await record_change(actor, "coupon.use", "coupon", redemption.code, before, after, now)
 
 
