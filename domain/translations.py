@@ -22,6 +22,7 @@ from typing import Any
 import pycountry
 
 from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.members.validation import check_text
 
 #: locale -> {"name": text, "description": text}, as stored.
 Translations = Mapping[str, Mapping[str, str]]
@@ -44,14 +45,14 @@ def normalise_locale(value: str, field: list[str]) -> str:
     UN M49 number): "es_mx" -> "es-MX". Raises `InvalidInput` for anything else."""
     match = LOCALE.match(value.strip())
     if match is None or not _known_language(match.group(1).lower()):
-        raise InvalidInput(f"'{value}' is not a locale such as 'es' or 'es-MX'", field)
+        raise InvalidInput("not a locale such as 'es' or 'es-MX'", field)
     language, region = match.group(1).lower(), match.group(2)
     if region is None:
         return language
     if region.isalpha():
         region = region.upper()
         if pycountry.countries.get(alpha_2=region) is None:
-            raise InvalidInput(f"'{value}': '{region}' is not an ISO 3166-1 country", field)
+            raise InvalidInput(f"'{region}' is not an ISO 3166-1 country", field)
     return f"{language}-{region}"
 
 
@@ -75,6 +76,7 @@ def validate_translations(
     has none (`description_max` None: tiers)."""
     errors: list[DomainError] = []
     stored: dict[str, dict[str, str]] = {}
+    seen: set[str] = set()
     if len(drafts) > MAX_TRANSLATIONS:
         errors.append(InvalidInput(f"at most {MAX_TRANSLATIONS} translations", field))
     for index, draft in enumerate(drafts):
@@ -84,20 +86,21 @@ def validate_translations(
             locale = normalise_locale(draft.locale, [*at, "locale"])
         except DomainError as error:
             errors.append(error)
-        if locale is not None and locale in stored:
+        if locale is not None and locale in seen:
             errors.append(InvalidInput(f"'{locale}' is given twice", [*at, "locale"]))
             locale = None
-        name = " ".join(draft.name.split())
-        if not 1 <= len(name) <= name_max:
-            errors.append(InvalidInput(f"a name of 1-{name_max} characters", [*at, "name"]))
-        description = (draft.description or "").strip()
-        if description and description_max is None:
-            errors.append(InvalidInput("this kind has no description", [*at, "description"]))
-        elif description_max is not None and len(description) > description_max:
-            errors.append(
-                InvalidInput(f"at most {description_max} characters", [*at, "description"])
+        elif locale is not None:
+            seen.add(locale)
+        name = _text(draft.name, [*at, "name"], name_max, errors, required=True)
+        description = ""
+        if description_max is None:
+            if (draft.description or "").strip():
+                errors.append(InvalidInput("this kind has no description", [*at, "description"]))
+        else:
+            description = _text(
+                draft.description or "", [*at, "description"], description_max, errors
             )
-        if locale is not None:
+        if locale is not None and name:
             texts = {"name": name}
             if description:
                 texts["description"] = description
@@ -105,6 +108,22 @@ def validate_translations(
     if errors:
         raise ValidationErrors(errors)
     return dict(sorted(stored.items()))
+
+
+def _text(
+    value: str, field: list[str], longest: int, errors: list[DomainError], *, required: bool = False
+) -> str:
+    """The text trimmed ("" when at fault, the fault added to `errors`)."""
+    try:
+        return check_text(
+            " ".join(value.split()) if required else value,
+            field,
+            max_length=longest,
+            min_length=1 if required else 0,
+        )
+    except DomainError as error:
+        errors.append(error)
+        return ""
 
 
 def _tag(locale: str | None) -> str | None:

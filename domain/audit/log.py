@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.audit.models import AuditEntry
+from domain.audit.recording import MAX_ACTOR
 from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.members.validation import check_text
 
 MAX_PAGE = 100
 
@@ -36,9 +38,21 @@ class AuditPage:
 
 
 def check_filter(wanted: AuditFilter, field: list[str]) -> None:
-    """Raises `ValidationErrors` naming each condition at fault: times without a time zone,
-    an empty period, a target id without its kind."""
+    """Raises `ValidationErrors` naming each condition at fault: texts that no entry can hold
+    (empty, too long, control characters), times without a time zone, an empty period, a
+    target id without its kind."""
     errors: list[DomainError] = []
+    for name, text, longest in (
+        ("actor", wanted.actor, MAX_ACTOR),
+        ("action", wanted.action, 64),
+        ("targetKind", wanted.target_kind, 40),
+        ("targetId", wanted.target_id, 128),
+    ):
+        if text is not None:
+            try:
+                check_text(text, [*field, name], max_length=longest, min_length=1)
+            except DomainError as error:
+                errors.append(error)
     for name, moment in (("from", wanted.since), ("to", wanted.until)):
         if moment is not None and moment.utcoffset() is None:
             errors.append(InvalidInput("give a time zone offset", [*field, name]))

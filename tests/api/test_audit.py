@@ -639,6 +639,9 @@ async def test_the_log_filters_by_actor_action_target_and_time(api: GraphQLClien
         {"first": -1},
         {"after": "not-a-cursor"},
         {"filter": {"targetId": "tea"}},
+        {"filter": {"actor": "nul\u0000byte"}},
+        {"filter": {"action": ""}},
+        {"filter": {"targetKind": "k" * 41}},
         {"filter": {"from": "2026-01-02T00:00:00+00:00", "to": "2026-01-01T00:00:00+00:00"}},
     ],
 )
