@@ -195,23 +195,23 @@ class Badge:
         return self.view.badge.code
 
     @strawberry.field(
-        description="Its name in the reader's language (the signed-in member's locale, then "
-        "its language, then the program's default locale, then the base name); for a secret "
-        "badge the viewer has not earned, 'Secret badge' in their language."
+        description="Its name; for a secret badge the viewer has not earned, 'Secret badge' "
+        "in their language."
     )
     def name(self) -> str:
         return self.view.name
 
     @strawberry.field(
-        description="In the reader's language, as name. Secret badges show only once earned: "
-        "until then a hint replaces this."
+        description="Secret badges show only once earned: until then a hint replaces this."
     )
     def description(self) -> str:
         return self.view.description
 
     @strawberry.field(
         description="Every name and description entered per locale (for the console); empty "
-        "for a secret badge the viewer has not earned."
+        "for a secret badge the viewer has not earned. Members read name and description in "
+        "their locale, then its language, then the program's default locale, then the base "
+        "texts."
     )
     def translations(self) -> list[Translation]:
         return [] if self.view.hidden else translations_of(self.view.badge.translations)
@@ -267,14 +267,11 @@ class Challenge:
     def code(self) -> str:
         return self.view.challenge.code
 
-    @strawberry.field(
-        description="Its title in the reader's language (the signed-in member's locale, then "
-        "its language, then the program's default locale, then the base title)."
-    )
+    @strawberry.field(description="Its title.")
     def title(self) -> str:
         return self.text("name")
 
-    @strawberry.field(description="What it is about, in the reader's language (as title).")
+    @strawberry.field(description="What it is about.")
     def description(self) -> str:
         return self.text("description")
 
@@ -285,7 +282,9 @@ class Challenge:
         return self.language.text(row.translations, key, base)
 
     @strawberry.field(
-        description="Every title (as name) and description entered per locale (for the console)."
+        description="Every title (as name) and description entered per locale (for the "
+        "console). Members read title and description in their locale, then its language, "
+        "then the program's default locale, then the base texts."
     )
     def translations(self) -> list[Translation]:
         return translations_of(self.view.challenge.translations)

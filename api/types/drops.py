@@ -108,13 +108,8 @@ class Drop:
     model: strawberry.Private[models.Drop]
     id: strawberry.ID = strawberry.field(description="The drop's id (claimDrop takes it).")
     code: str = strawberry.field(description="The admin's key for the drop.")
-    title: str = strawberry.field(
-        description="What is offered, in the reader's language: the signed-in member's "
-        "locale, then its language, then the program's default locale, then the base title."
-    )
-    description: str = strawberry.field(
-        description="The story of the product, in the reader's language (as title)."
-    )
+    title: str = strawberry.field(description="What is offered.")
+    description: str = strawberry.field(description="The story of the product.")
     image_url: str | None = strawberry.field(description="A picture of the product.")
     mode: DropMode = strawberry.field(description="First come, or a raffle.")
     opens_at: datetime = strawberry.field(description="When it opens for everyone eligible.")
@@ -168,7 +163,9 @@ class Drop:
         )
 
     @strawberry.field(
-        description="Every title (as name) and description entered per locale (for the console)."
+        description="Every title (as name) and description entered per locale (for the "
+        "console). Members read title and description in their locale, then its language, "
+        "then the program's default locale, then the base texts."
     )
     def translations(self) -> list[Translation]:
         return translations_of(self.model.translations)

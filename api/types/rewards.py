@@ -76,14 +76,8 @@ class Reward:
     model: strawberry.Private[models.Reward]
     id: strawberry.ID = strawberry.field(description="The reward's id (redeemReward's rewardId).")
     code: str = strawberry.field(description="The admin's code of the reward, unique.")
-    name: str = strawberry.field(
-        description="The name shown to members, in the reader's language: the signed-in "
-        "member's locale, then its language, then the program's default locale, then the "
-        "base name."
-    )
-    description: str = strawberry.field(
-        description="What the member gets, for people, in the reader's language (as name)."
-    )
+    name: str = strawberry.field(description="The name shown to members.")
+    description: str = strawberry.field(description="What the member gets, for people.")
     kind: RewardKind = strawberry.field(description="What the reward gives.")
     cost_points: int = strawberry.field(description="Points a redemption spends.")
     value: Decimal | None = strawberry.field(
@@ -126,7 +120,9 @@ class Reward:
         )
 
     @strawberry.field(
-        description="Every name and description entered per locale (for the console)."
+        description="Every name and description entered per locale (for the console). "
+        "Members read name and description in their locale, then its language, then the "
+        "program's default locale, then the base texts."
     )
     def translations(self) -> list[Translation]:
         return translations_of(self.model.translations)

@@ -21,12 +21,7 @@ from domain.translations import Language
 class Tier:
     stored_translations: strawberry.Private[Any]
     code: str = strawberry.field(description="The tier's unique code, e.g. GOLD.")
-    name: str = strawberry.field(
-        description="The tier's name for people, in the reader's language: the signed-in "
-        "member's locale, else the program's default (entered with configureTiers' "
-        "translations), else the base name. Other members' tiers (boards, referrals) show "
-        "in the program's default language."
-    )
+    name: str = strawberry.field(description="The tier's name for people.")
     level: int = strawberry.field(description="0 is the base tier; higher is better.")
     qualifying_points: int = strawberry.field(
         description="Points earned in the qualification window needed to hold this tier."
@@ -36,7 +31,12 @@ class Tier:
     )
     benefits: list[str] = strawberry.field(description="What holding the tier gives, in order.")
 
-    @strawberry.field(description="Every name entered per locale (for the console).")
+    @strawberry.field(
+        description="Every name entered per locale (for the console). The signed-in member "
+        "reads name in their locale, then its language, then the program's default locale, "
+        "then the base name; other members' tiers (boards, referrals) show in the program's "
+        "default language."
+    )
     def translations(self) -> list[Translation]:
         return translations_of(self.stored_translations)
 
