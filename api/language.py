@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from api.auth import Role
 from api.context import Info
 from api.own_row import own_public_row
@@ -31,3 +34,11 @@ async def reader_language(info: Info) -> Language:
         return Language(row.locale if row is not None else None, default)
 
     return await context.once("reader_language", read)
+
+
+async def language_for(info: Info, rows: Iterable[Any]) -> Language:
+    """`reader_language`, asked only when one of `rows` has translations: without any, every
+    reader reads the base texts, and the member's row need not be read for their locale."""
+    if any(row.translations for row in rows):
+        return await reader_language(info)
+    return shared_language(info)

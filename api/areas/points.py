@@ -8,7 +8,7 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
-from api.language import reader_language
+from api.language import language_for, reader_language
 from api.types.common import UserError, user_errors
 from api.types.points import EarningRules, PointsSummary
 from api.types.tier import Tier, ladder_loader
@@ -111,8 +111,9 @@ class Query:
     @strawberry.field(description="The tier ladder, from the base tier up.")
     async def tiers(self, info: Info) -> list[Tier]:
         info.context.require()
-        language = await reader_language(info)
-        return [Tier.from_model(t, language) for t in await ladder_loader(info).load("ladder")]
+        ladder = await ladder_loader(info).load("ladder")
+        language = await language_for(info, ladder)
+        return [Tier.from_model(t, language) for t in ladder]
 
     @strawberry.field(description="Admin: the program's earning rules.")
     async def earning_rules(self, info: Info) -> EarningRules:

@@ -10,7 +10,7 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.ids import parse_id
-from api.language import reader_language
+from api.language import language_for, reader_language
 from api.types.common import UserError, user_errors
 from api.types.drops import DropClaim
 from api.types.points import PointsSummary
@@ -118,12 +118,12 @@ class Query:
     )
     async def rewards(self, info: Info, include_inactive: bool = False) -> list[Reward]:
         principal = info.context.require()
-        language = await reader_language(info)
         if include_inactive and principal.role == Role.ADMIN:
             found: Sequence[RewardModel] = await catalogue.all_rewards()
         else:
             runtime = info.context.runtime
             found = await runtime.rewards.active(await info.context.versions())
+        language = await language_for(info, found)
         return [Reward.from_model(r, language) for r in found]
 
     @strawberry.field(description="Shop backend: look a coupon up before applying it at checkout.")

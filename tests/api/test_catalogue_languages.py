@@ -441,3 +441,24 @@ async def test_every_kind_refuses_bad_translations_as_user_errors(
     result = data(await api.admin(document, variables))
     (payload,) = result.values()
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID_INPUT", field)]
+
+
+async def test_the_member_is_read_for_their_locale_only_when_there_are_translations(
+    api: GraphQLClient,
+) -> None:
+    """Without translations every reader reads the base texts: the tier ladder costs its one
+    read of the versions, as before translations existed; with some, one more statement
+    reads the member's locale."""
+    from tests.fakes.queries import count_queries
+
+    await catalogue(api, {kind: {} for kind in names()})
+    await members(api, ana="es")
+    await api.member("ana", TIERS)  # the process's ladder is loaded
+    with count_queries() as plain:
+        assert data(await api.member("ana", TIERS))["tiers"] == [{"code": "BASE", "name": "Base"}]
+    await catalogue(api, names(es="Español"))
+    await api.member("ana", TIERS)
+    with count_queries() as translated:
+        (tier,) = data(await api.member("ana", TIERS))["tiers"]
+    assert tier["name"] == "Español tier"
+    assert (plain.count, translated.count) == (1, 2)
