@@ -7,7 +7,7 @@ process."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -69,85 +69,66 @@ async def admin_ok(api: GraphQLClient, document: str, variables: dict[str, Any])
     return payload
 
 
+def catalogue_operations(
+    now: datetime, kind_names: dict[str, dict[str, str]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The admin operations of one reward, badge, challenge, drop and base tier, each with
+    `kind_names[kind]` as its translations (locale -> name)."""
+    tier_translations = [{"locale": loc, "name": n} for loc, n in kind_names["tier"].items()]
+    base_tier = {
+        "code": "BASE",
+        "name": "Base",
+        "level": 0,
+        "qualifyingPoints": 0,
+        "pointsMultiplier": 1,
+        "translations": tier_translations,
+    }
+    reward = {
+        "code": "coffee",
+        "name": "Coffee",
+        "description": "Base description.",
+        "kind": "PRODUCT",
+        "costPoints": 10,
+        "translations": translations(**kind_names["reward"]),
+    }
+    badge = {
+        "code": "regular",
+        "name": "Regular",
+        "description": "Base description.",
+        "rule": RULE,
+        "translations": translations(**kind_names["badge"]),
+    }
+    challenge = {
+        "code": "spring",
+        "title": "Spring",
+        "description": "Base description.",
+        "startsAt": (now - timedelta(days=1)).isoformat(),
+        "endsAt": (now + timedelta(days=30)).isoformat(),
+        "goal": RULE,
+        "translations": translations(**kind_names["challenge"]),
+    }
+    drop = {
+        "code": "sneaker",
+        "title": "Sneaker",
+        "description": "Base description.",
+        "opensAt": (now + timedelta(hours=1)).isoformat(),
+        "closesAt": (now + timedelta(hours=3)).isoformat(),
+        "quantity": 5,
+        "translations": translations(**kind_names["drop"]),
+    }
+    return [
+        (CONFIGURE_TIERS, {"input": [base_tier]}),
+        (UPSERT_REWARD, {"input": reward}),
+        (UPSERT_BADGE, {"input": badge}),
+        (UPSERT_CHALLENGE, {"input": challenge}),
+        (UPSERT_DROP, {"input": drop}),
+    ]
+
+
 async def catalogue(api: GraphQLClient, kind_names: dict[str, dict[str, str]]) -> None:
-    """One reward, badge, challenge, drop and base tier, each with `kind_names[kind]` as its
-    translations (locale -> name)."""
-    now = api.clock.now()
-    await admin_ok(
-        api,
-        CONFIGURE_TIERS,
-        {
-            "input": [
-                {
-                    "code": "BASE",
-                    "name": "Base",
-                    "level": 0,
-                    "qualifyingPoints": 0,
-                    "pointsMultiplier": 1,
-                    "translations": [
-                        {"locale": loc, "name": n} for loc, n in kind_names["tier"].items()
-                    ],
-                }
-            ]
-        },
-    )
-    await admin_ok(
-        api,
-        UPSERT_REWARD,
-        {
-            "input": {
-                "code": "coffee",
-                "name": "Coffee",
-                "description": "Base description.",
-                "kind": "PRODUCT",
-                "costPoints": 10,
-                "translations": translations(**kind_names["reward"]),
-            }
-        },
-    )
-    await admin_ok(
-        api,
-        UPSERT_BADGE,
-        {
-            "input": {
-                "code": "regular",
-                "name": "Regular",
-                "description": "Base description.",
-                "rule": RULE,
-                "translations": translations(**kind_names["badge"]),
-            }
-        },
-    )
-    await admin_ok(
-        api,
-        UPSERT_CHALLENGE,
-        {
-            "input": {
-                "code": "spring",
-                "title": "Spring",
-                "description": "Base description.",
-                "startsAt": (now - timedelta(days=1)).isoformat(),
-                "endsAt": (now + timedelta(days=30)).isoformat(),
-                "goal": RULE,
-                "translations": translations(**kind_names["challenge"]),
-            }
-        },
-    )
-    await admin_ok(
-        api,
-        UPSERT_DROP,
-        {
-            "input": {
-                "code": "sneaker",
-                "title": "Sneaker",
-                "description": "Base description.",
-                "opensAt": (now + timedelta(hours=1)).isoformat(),
-                "closesAt": (now + timedelta(hours=3)).isoformat(),
-                "quantity": 5,
-                "translations": translations(**kind_names["drop"]),
-            }
-        },
-    )
+    """One reward, badge, challenge, drop and base tier with these translations."""
+    for document, variables in catalogue_operations(api.clock.now(), kind_names):
+        await admin_ok(api, document, variables)
 
 
 def names(**by_locale: str) -> dict[str, dict[str, str]]:
@@ -174,16 +155,18 @@ async def send(api: GraphQLClient, name: str, sub: str) -> dict[str, Any]:
     return data(response.json())
 
 
-async def seen_by(api: GraphQLClient, sub: str) -> dict[str, tuple[str, str]]:
-    """The (name, description) of each kind as `sub` reads it through the app's screens
-    (the contract's operations); the tier's description is its name again."""
-    home = await send(api, "Home", sub)
-    (reward,) = (await send(api, "Rewards", sub))["rewards"]
-    (badge,) = (await send(api, "Badges", sub))["badges"]
-    (challenge,) = (await send(api, "Challenges", sub))["challenges"]
-    (drop,) = (await send(api, "Drops", sub))["drops"]
-    tier_name = home["me"]["tier"]["name"]
-    (ladder,) = data(await api.member(sub, TIERS))["tiers"]
+SCREENS = ("Home", "Rewards", "Badges", "Challenges", "Drops")
+
+
+def seen_in(answers: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """The (name, description) of each kind in the answers of the app's screens (the
+    contract's operations, and `TIERS`); the tier's description is its name again."""
+    (reward,) = answers["Rewards"]["rewards"]
+    (badge,) = answers["Badges"]["badges"]
+    (challenge,) = answers["Challenges"]["challenges"]
+    (drop,) = answers["Drops"]["drops"]
+    tier_name = answers["Home"]["me"]["tier"]["name"]
+    (ladder,) = answers["Tiers"]["tiers"]
     assert ladder["name"] == tier_name
     return {
         "tier": (tier_name, tier_name),
@@ -192,6 +175,13 @@ async def seen_by(api: GraphQLClient, sub: str) -> dict[str, tuple[str, str]]:
         "challenge": (challenge["title"], challenge["description"]),
         "drop": (drop["title"], drop["description"]),
     }
+
+
+async def seen_by(api: GraphQLClient, sub: str) -> dict[str, tuple[str, str]]:
+    """What `sub` reads of each kind through the app's screens."""
+    answers = {name: await send(api, name, sub) for name in SCREENS}
+    answers["Tiers"] = data(await api.member(sub, TIERS))
+    return seen_in(answers)
 
 
 def expected(name: str, base: bool = False) -> dict[str, tuple[str, str]]:
