@@ -690,3 +690,22 @@ async def test_an_erased_members_entries_no_longer_carry_their_customer_id(
         await api.admin(AUDIT_LOG, {"filter": {"targetKind": "member", "targetId": "alice"}})
     )
     assert page["auditLog"]["edges"] == []
+
+
+@pytest.mark.parametrize("name", ["useCoupon", "useCoupon (a drop's code)", "drawRaffle"])
+async def test_a_repeated_admin_mutation_is_recorded_as_changing_nothing(
+    api: GraphQLClient, name: str
+) -> None:
+    """Retrying a checkout with the same order, or drawing a drawn raffle, changes nothing:
+    each call still writes its entry, with nothing on either side."""
+    case = CASES[name]
+    found = await case.setup(api)
+    await admin_call(api, case.document, case.variables(api, found))
+    already = len(await entries())
+
+    result = await admin_call(api, case.document, case.variables(api, found))
+
+    assert payload_errors(result) == [], result
+    (entry,) = (await entries())[already:]
+    assert (entry.action, entry.target_id) == (case.action, case.target_id(found))
+    assert (entry.before, entry.after) == ({}, {})
