@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from api.auth import Forbidden, Principal, Role, Unauthenticated
 from api.fragments import FragmentStore
 from api.runtime import Runtime
+from domain.audit import Actor
 from domain.members.models import Member
 from domain.members.services import get_or_create_member
 from domain.versions import Versions
@@ -62,6 +63,12 @@ class Context:
             )
         return self.principal
 
+    def admin(self) -> Actor:
+        """The admin making a change, as the audit log names them: the principal's subject
+        (whatever signed them in) and this request's id. FORBIDDEN for other callers."""
+        principal = self.require(Role.ADMIN)
+        return Actor(subject=principal.subject, request_id=self.request_id)
+
     async def member(self) -> Member:
         """The signed-in member (member tokens only), created on first sight."""
         principal = self.require(Role.MEMBER)
@@ -73,6 +80,11 @@ class Context:
                 )
             )
         return await asyncio.shield(self._member)
+
+    @property
+    def member_requested(self) -> bool:
+        """Whether the signed-in member was (or is being) read for this request."""
+        return self._member is not None
 
     async def member_or_none(self) -> Member | None:
         """The signed-in member for member tokens; None for other callers."""

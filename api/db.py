@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "domain.outbox.models",
     "domain.versions",
     "domain.watermarks",
+    "domain.audit.models",
     "domain.achievements.models",
     "gamification.leaderboards.models",
     "push.notifications.models",

@@ -26,6 +26,7 @@ from strawberry.types import ExecutionContext
 
 from api.areas import (
     achievements,
+    audit,
     drops,
     leaderboards,
     members,
@@ -57,6 +58,7 @@ AREAS: list[ModuleType] = [
     privacy,
     drops,
     leaderboards,
+    audit,
 ]
 
 

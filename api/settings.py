@@ -11,6 +11,9 @@ from pathlib import Path
 
 from starlette.config import Config
 
+from domain.errors import DomainError
+from domain.translations import normalise_locale
+
 DEV_JWT_SECRET = "fidelio-development-secret-do-not-use-in-production"
 SUPPORTED_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "ES256")
 
@@ -35,6 +38,9 @@ class Settings:
     jwt_leeway_seconds: int = 30
     program_timezone: str = "UTC"
     program_currency: str = "EUR"
+    #: The locale catalogue content falls back to when none is entered in the reader's own
+    #: (then the base name and description): domain.translations.
+    program_locale: str = "en"
     push_gateway: str = "log"
     fcm_credentials_file: str | None = None
     fcm_endpoint: str | None = None
@@ -99,6 +105,10 @@ class Settings:
             raise SettingsError("LOG_FORMAT must be 'text' or 'json'")
         if self.log_level.upper() not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"):
             raise SettingsError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        try:
+            normalise_locale(self.program_locale, ["PROGRAM_LOCALE"])
+        except DomainError as error:
+            raise SettingsError(f"PROGRAM_LOCALE: {error.message}") from error
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:
@@ -141,6 +151,7 @@ def _read_settings(env_file: str | Path | None) -> Settings:
         jwt_leeway_seconds=config("JWT_LEEWAY_SECONDS", cast=int, default=30),
         program_timezone=config("PROGRAM_TIMEZONE", default="UTC"),
         program_currency=config("PROGRAM_CURRENCY", default="EUR"),
+        program_locale=config("PROGRAM_LOCALE", default="en"),
         push_gateway=config("PUSH_GATEWAY", default="log"),
         fcm_credentials_file=config("FCM_CREDENTIALS_FILE", default=None),
         fcm_endpoint=config("FCM_ENDPOINT", default=None),

@@ -10,7 +10,6 @@ from datetime import datetime
 
 import strawberry
 
-from api.auth import Role
 from api.context import Info
 from api.types.achievements import (
     Badge,
@@ -27,6 +26,7 @@ from api.types.achievements import (
     viewer,
 )
 from api.types.common import UserError, user_errors
+from api.types.translations import TranslationInput, drafts
 from domain.errors import DomainError
 from gamification.achievements import queries, services
 from gamification.rules import Recurrence as RecurrenceValue
@@ -49,6 +49,11 @@ class BadgeInput:
     )
     reward_points: int | None = strawberry.field(
         default=0, description="Bonus points credited when it is earned (0 to 1,000,000)."
+    )
+    translations: list[TranslationInput] | None = strawberry.field(
+        default=None,
+        description="Its name and description per locale, served to members in theirs. Null "
+        "keeps those entered before; [] removes them all.",
     )
 
 
@@ -81,6 +86,11 @@ class ChallengeInput:
     )
     segment_code: str | None = strawberry.field(
         default=None, description="Only members of this segment see and progress in it."
+    )
+    translations: list[TranslationInput] | None = strawberry.field(
+        default=None,
+        description="Its title (as name) and description per locale, served to members in "
+        "theirs. Null keeps those entered before; [] removes them all.",
     )
 
 
@@ -122,14 +132,16 @@ class Query:
         runtime = info.context.runtime
         shelf = await runtime.challenges.all(await info.context.versions())
         found = await queries.list_challenges(wanted, seen_by, info.context.now, shelf=shelf)
-        return [Challenge(view=view, locale=seen_by.locale) for view in found]
+        return [
+            Challenge(view=view, locale=seen_by.locale, language=seen_by.language) for view in found
+        ]
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Admin: create a badge or replace it by its code.")
     async def upsert_badge(self, info: Info, input: BadgeInput) -> BadgePayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         try:
             draft = services.BadgeDraft(
                 code=input.code,
@@ -139,8 +151,9 @@ class Mutation:
                 icon_url=input.icon_url,
                 secret=bool(input.secret),
                 reward_points=input.reward_points or 0,
+                translations=drafts(input.translations),
             )
-            saved = await services.upsert_badge(draft, info.context.now)
+            saved = await services.upsert_badge(draft, info.context.now, actor)
         except DomainError as error:
             return BadgePayload(badge=None, user_errors=user_errors(error))
         (view,) = await queries.badge_views(
@@ -150,7 +163,7 @@ class Mutation:
 
     @strawberry.mutation(description="Admin: create a challenge or replace it by its code.")
     async def upsert_challenge(self, info: Info, input: ChallengeInput) -> ChallengePayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         recurrence = input.recurrence or Recurrence.NONE
         try:
             draft = services.ChallengeDraft(
@@ -164,8 +177,9 @@ class Mutation:
                 reward_points=input.reward_points or 0,
                 reward_badge_code=input.reward_badge_code,
                 segment_code=input.segment_code,
+                translations=drafts(input.translations),
             )
-            saved = await services.upsert_challenge(draft, info.context.now)
+            saved = await services.upsert_challenge(draft, info.context.now, actor)
         except DomainError as error:
             return ChallengePayload(challenge=None, user_errors=user_errors(error))
         (challenge,) = await challenges_of(info, [saved])

@@ -9,10 +9,12 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.ids import parse_id
+from api.language import reader_language
 from api.ratelimit import Limit, RateLimiter
 from api.types.common import UserError, user_errors
 from api.types.drops import Drop, DropClaim, DropMode, DropStatus, drops_loader
 from api.types.public_member import PublicMember, public_views
+from api.types.translations import TranslationInput, drafts
 from domain.drops import services
 from domain.drops.models import DropMode as DropModeModel
 from domain.errors import DomainError
@@ -75,6 +77,11 @@ class DropInput:
     announce: bool | None = strawberry.field(
         default=True, description="Push the eligible members when the drop opens for them."
     )
+    translations: list[TranslationInput] | None = strawberry.field(
+        default=None,
+        description="Its title (as name) and description per locale, served to members in "
+        "theirs. Null keeps those entered before; [] removes them all.",
+    )
 
 
 @strawberry.type(description="The result of upsertDrop.")
@@ -131,7 +138,8 @@ class Query:
             services.DropStatus(status.value) if status else None,
             member.tier_level if member else None,
         )
-        return [Drop.from_model(d) for d in found]
+        language = await reader_language(info)
+        return [Drop.from_model(d, language) for d in found]
 
     @strawberry.field(
         description="Shop backend or admin: the drop claim behind a coupon code (DR-...)."
@@ -177,7 +185,7 @@ class Mutation:
 
     @strawberry.mutation(description="Admin: create or change a drop, keyed by its code.")
     async def upsert_drop(self, info: Info, input: DropInput) -> DropPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         data = services.DropInput(
             code=input.code,
             title=input.title,
@@ -195,24 +203,27 @@ class Mutation:
             early_access_tier_level=input.early_access_tier_level,
             early_access_minutes=input.early_access_minutes or 0,
             announce=True if input.announce is None else input.announce,
+            translations=drafts(input.translations),
         )
         try:
-            drop = await services.upsert_drop(data, info.context.now)
+            drop = await services.upsert_drop(data, info.context.now, actor)
         except DomainError as error:
             return DropPayload(drop=None, user_errors=user_errors(error))
         if info.context.runtime.drop_admission is not None:
             # This process sees its own change at once; the others within the terms' max age.
             info.context.runtime.drop_admission.forget(drop.id)
-        return DropPayload(drop=Drop.from_model(drop), user_errors=[])
+        return DropPayload(drop=Drop.from_model(drop, await reader_language(info)), user_errors=[])
 
     @strawberry.mutation(
         description="Admin: draw a closed raffle's winners from a seed; drawing again changes "
         "nothing and returns the same winners."
     )
     async def draw_raffle(self, info: Info, input: DrawRaffleInput) -> DrawRafflePayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         try:
-            result = await services.draw_raffle(input.drop_code, input.seed, info.context.now)
+            result = await services.draw_raffle(
+                input.drop_code, input.seed, info.context.now, actor
+            )
         except DomainError as error:
             return DrawRafflePayload(winners=[], seed=None, user_errors=user_errors(error))
         return DrawRafflePayload(

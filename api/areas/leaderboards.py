@@ -123,7 +123,7 @@ class Mutation:
         "metric, windows or region field changed, is recomputed from the history at once."
     )
     async def upsert_leaderboard(self, info: Info, input: LeaderboardInput) -> LeaderboardPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         spec = LeaderboardSpec(
             code=input.code,
             name=input.name,
@@ -136,7 +136,7 @@ class Mutation:
         )
         boards = boards_of(info.context.runtime)
         try:
-            saved = await services.upsert_leaderboard(boards, spec, info.context.now)
+            saved = await services.upsert_leaderboard(boards, spec, info.context.now, actor)
         except DomainError as error:
             return LeaderboardPayload(leaderboard=None, user_errors=user_errors(error))
         return LeaderboardPayload(

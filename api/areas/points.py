@@ -8,9 +8,11 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
+from api.language import language_for, reader_language
 from api.types.common import UserError, user_errors
 from api.types.points import EarningRules, PointsSummary
 from api.types.tier import Tier, ladder_loader
+from api.types.translations import TranslationInput, drafts
 from domain.errors import DomainError
 from domain.points import services as points_services
 from domain.points.rules import earning_rules
@@ -34,6 +36,11 @@ class TierInput:
     points_multiplier: float = strawberry.field(description="Above 0, at most 100.")
     benefits: list[str] | None = strawberry.field(
         default=None, description="Benefit lines shown to members."
+    )
+    translations: list[TranslationInput] | None = strawberry.field(
+        default=None,
+        description="The tier's name per locale (no description). Null keeps those entered "
+        "before; [] removes them all.",
     )
 
 
@@ -104,7 +111,9 @@ class Query:
     @strawberry.field(description="The tier ladder, from the base tier up.")
     async def tiers(self, info: Info) -> list[Tier]:
         info.context.require()
-        return [Tier.from_model(t) for t in await ladder_loader(info).load("ladder")]
+        ladder = await ladder_loader(info).load("ladder")
+        language = await language_for(info, ladder)
+        return [Tier.from_model(t, language) for t in ladder]
 
     @strawberry.field(description="Admin: the program's earning rules.")
     async def earning_rules(self, info: Info) -> EarningRules:
@@ -118,7 +127,7 @@ class Mutation:
         description="Admin: replace the tier ladder (upsert by code; tiers left out are removed)."
     )
     async def configure_tiers(self, info: Info, input: list[TierInput]) -> ConfigureTiersPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         specs = [
             TierSpec(
                 code=t.code,
@@ -127,23 +136,28 @@ class Mutation:
                 qualifying_points=t.qualifying_points,
                 points_multiplier=_decimal(t.points_multiplier),
                 benefits=tuple(t.benefits or ()),
+                translations=drafts(t.translations),
             )
             for t in input
         ]
+        language = await reader_language(info)
         try:
-            tiers = await tier_services.configure_tiers(specs, info.context.now)
+            tiers = await tier_services.configure_tiers(specs, info.context.now, actor)
         except DomainError as error:
             current = await tier_services.tier_ladder()
             return ConfigureTiersPayload(
-                tiers=[Tier.from_model(t) for t in current], user_errors=user_errors(error)
+                tiers=[Tier.from_model(t, language) for t in current],
+                user_errors=user_errors(error),
             )
-        return ConfigureTiersPayload(tiers=[Tier.from_model(t) for t in tiers], user_errors=[])
+        return ConfigureTiersPayload(
+            tiers=[Tier.from_model(t, language) for t in tiers], user_errors=[]
+        )
 
     @strawberry.mutation(description="Admin: replace the program's earning rules.")
     async def configure_earning_rules(
         self, info: Info, input: EarningRulesInput
     ) -> ConfigureEarningRulesPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         rules = points_services.EarningRulesInput(
             points_per_currency_unit=_decimal(input.points_per_currency_unit),
             category_multipliers=tuple(
@@ -160,7 +174,7 @@ class Mutation:
             engagement_daily_cap=input.engagement_daily_cap,
         )
         try:
-            saved = await points_services.configure_earning_rules(rules, info.context.now)
+            saved = await points_services.configure_earning_rules(rules, info.context.now, actor)
         except DomainError as error:
             return ConfigureEarningRulesPayload(earning_rules=None, user_errors=user_errors(error))
         return ConfigureEarningRulesPayload(
@@ -171,10 +185,10 @@ class Mutation:
         description="Admin: add or take points by hand, with a reason (recorded as ADJUST)."
     )
     async def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
-        principal = info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         try:
             summary = await points_services.adjust_points(
-                input.customer_id, input.delta, input.reason, principal.subject, info.context.now
+                input.customer_id, input.delta, input.reason, actor, info.context.now
             )
         except DomainError as error:
             return AdjustPointsPayload(points=None, user_errors=user_errors(error))

@@ -307,7 +307,7 @@ class Mutation:
 
     @strawberry.mutation(description="Admin: create or update a store and its geofence.")
     async def upsert_store(self, info: Info, input: StoreInput) -> StorePayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         data = stores.StoreInput(
             code=input.code,
             name=input.name,
@@ -318,7 +318,7 @@ class Mutation:
         )
         try:
             saved = await stores.upsert_store(
-                data, info.context.now, info.context.runtime.push.geofences
+                data, info.context.now, info.context.runtime.push.geofences, actor
             )
         except DomainError as error:
             return StorePayload(store=None, user_errors=user_errors(error))
@@ -326,7 +326,7 @@ class Mutation:
 
     @strawberry.mutation(description="Admin: create or update a promotion.")
     async def upsert_promotion(self, info: Info, input: PromotionInput) -> PromotionPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         push = info.context.runtime.push
         data = stores.PromotionInput(
             code=input.code,
@@ -343,7 +343,7 @@ class Mutation:
         )
         try:
             saved = await stores.upsert_promotion(
-                data, info.context.now, push.segments, push.coupons
+                data, info.context.now, push.segments, push.coupons, actor
             )
         except DomainError as error:
             return PromotionPayload(promotion=None, user_errors=user_errors(error))
@@ -353,7 +353,7 @@ class Mutation:
         description="Admin: send a message to a segment (or everyone), now or later."
     )
     async def send_campaign(self, info: Info, input: CampaignInput) -> CampaignPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         data = campaigns.CampaignInput(
             code=input.code,
             title=input.title,
@@ -365,7 +365,7 @@ class Mutation:
         )
         try:
             saved = await campaigns.send_campaign(
-                data, info.context.now, info.context.runtime.push.segments
+                data, info.context.now, info.context.runtime.push.segments, actor
             )
         except DomainError as error:
             return CampaignPayload(campaign=None, user_errors=user_errors(error))

@@ -10,10 +10,12 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.ids import parse_id
+from api.language import language_for, reader_language
 from api.types.common import UserError, user_errors
 from api.types.drops import DropClaim
 from api.types.points import PointsSummary
 from api.types.rewards import Redemption, Reward, RewardKind
+from api.types.translations import TranslationInput, drafts
 from domain.drops.checkout import complete_drop_claim, is_drop_coupon_code
 from domain.errors import DomainError
 from domain.points import ledger
@@ -49,6 +51,11 @@ class RewardInput:
     )
     active: bool | None = strawberry.field(
         default=True, description="False withdraws it from the catalogue."
+    )
+    translations: list[TranslationInput] | None = strawberry.field(
+        default=None,
+        description="Its name and description per locale, served to members in theirs. Null "
+        "keeps those entered before; [] removes them all.",
     )
 
 
@@ -116,7 +123,8 @@ class Query:
         else:
             runtime = info.context.runtime
             found = await runtime.rewards.active(await info.context.versions())
-        return [Reward.from_model(r) for r in found]
+        language = await language_for(info, found)
+        return [Reward.from_model(r, language) for r in found]
 
     @strawberry.field(description="Shop backend: look a coupon up before applying it at checkout.")
     async def coupon(self, info: Info, code: str) -> Redemption | None:
@@ -129,7 +137,7 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Admin: create or replace a reward, keyed by its code.")
     async def upsert_reward(self, info: Info, input: RewardInput) -> RewardPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         spec = catalogue.RewardSpec(
             code=input.code,
             name=input.name,
@@ -142,12 +150,15 @@ class Mutation:
             per_member_limit=input.per_member_limit,
             coupon_valid_days=input.coupon_valid_days,
             active=input.active if input.active is not None else True,
+            translations=drafts(input.translations),
         )
         try:
-            reward, _ = await catalogue.upsert_reward(spec, info.context.now)
+            reward, _ = await catalogue.upsert_reward(spec, info.context.now, actor)
         except DomainError as error:
             return RewardPayload(reward=None, user_errors=user_errors(error))
-        return RewardPayload(reward=Reward.from_model(reward), user_errors=[])
+        return RewardPayload(
+            reward=Reward.from_model(reward, await reader_language(info)), user_errors=[]
+        )
 
     @strawberry.mutation(
         description="Spend points on a reward and get its coupon. Nothing is spent on errors."
@@ -174,19 +185,21 @@ class Mutation:
 
     @strawberry.mutation(description="Shop backend: mark a coupon used for an order, exactly once.")
     async def use_coupon(self, info: Info, input: UseCouponInput) -> UseCouponPayload:
-        info.context.require(Role.SERVICE, Role.ADMIN)
+        principal = info.context.require(Role.SERVICE, Role.ADMIN)
+        # An admin's use is an admin change (audited); the shop's checkout is not.
+        actor = info.context.admin() if principal.role == Role.ADMIN else None
         now = info.context.now
         if is_drop_coupon_code(input.code):
             # One checkout field for every code: a drop's code completes its reservation.
             try:
-                claim = await complete_drop_claim(input.code, input.order_id, now)
+                claim = await complete_drop_claim(input.code, input.order_id, now, actor)
             except DomainError as error:
                 return UseCouponPayload(redemption=None, user_errors=user_errors(error))
             return UseCouponPayload(
                 redemption=None, drop_claim=DropClaim.from_model(claim), user_errors=[]
             )
         try:
-            used = await coupons.use_coupon(input.code, input.order_id, now)
+            used = await coupons.use_coupon(input.code, input.order_id, now, actor)
         except DomainError as error:
             return UseCouponPayload(redemption=None, user_errors=user_errors(error))
         return UseCouponPayload(redemption=Redemption.from_model(used, now), user_errors=[])

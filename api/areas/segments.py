@@ -57,10 +57,10 @@ class Mutation:
         description="Admin: create a segment or replace its name and rule (by code); counts it."
     )
     async def upsert_segment(self, info: Info, input: SegmentInput) -> SegmentPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         try:
             segment = await services.upsert_segment(
-                input.code, input.name, input.rule.to_rule(), info.context.now
+                input.code, input.name, input.rule.to_rule(), info.context.now, actor
             )
         except DomainError as error:
             return SegmentPayload(segment=None, user_errors=user_errors(error))

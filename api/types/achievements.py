@@ -19,9 +19,11 @@ from api.auth import Role
 from api.context import Info
 from api.fragments import cached_object
 from api.types.common import Channel
+from api.types.translations import Translation, translations_of
 from domain.achievements.models import Badge as BadgeModel
 from domain.achievements.models import Challenge as ChallengeModel
 from domain.members.models import Member as MemberModel
+from domain.translations import Language
 from gamification.achievements import queries
 from gamification.rules import Rule as RuleValue
 from gamification.rules import describe
@@ -157,26 +159,29 @@ class Progress:
 
 
 def _badge_key(badge: Badge, _: object) -> tuple[object, ...]:
-    """What a badge's shared fields show: its row's values, whether it is hidden from the
-    viewer, the viewer's language and the rarity read for the request."""
+    """What a badge's shared fields show: its row's values with its name and description in
+    the viewer's language, whether it is hidden from the viewer, the viewer's language (its
+    rule in words) and the rarity read for the request."""
     view, row = badge.view, badge.view.badge
     return (
-        row.id, row.code, row.name, row.description, row.icon_url, row.secret,
+        row.id, row.code, view.name, view.description, row.icon_url, row.secret,
         row.reward_points, repr(row.rule), view.hidden, view.locale, view.rarity,
     )  # fmt: skip
 
 
 def _challenge_key(challenge: Challenge, _: object) -> tuple[object, ...]:
-    """What a challenge's shared fields show: its row's values, its status now and the
-    viewer's language (its goal in words)."""
+    """What a challenge's shared fields show: its row's values with its title and
+    description in the viewer's language, its status now and the viewer's locale (its goal
+    in words)."""
     view, row = challenge.view, challenge.view.challenge
     return (
-        row.id, row.code, row.title, row.description, row.starts_at, row.ends_at,
-        row.recurrence, repr(row.goal), row.reward_points, view.status, challenge.locale,
+        row.id, row.code, challenge.text("name"), challenge.text("description"), row.starts_at,
+        row.ends_at, row.recurrence, repr(row.goal), row.reward_points, view.status,
+        challenge.locale,
     )  # fmt: skip
 
 
-@cached_object(_badge_key, private=frozenset({"myProgress"}))
+@cached_object(_badge_key, private=frozenset({"myProgress", "translations"}))
 @strawberry.type(description="An achievement members earn by meeting its rule.")
 class Badge:
     view: strawberry.Private[queries.BadgeView]
@@ -201,6 +206,15 @@ class Badge:
     )
     def description(self) -> str:
         return self.view.description
+
+    @strawberry.field(
+        description="Every name and description entered per locale (for the console); empty "
+        "for a secret badge the viewer has not earned. Members read name and description in "
+        "their locale, then its language, then the program's default locale, then the base "
+        "texts."
+    )
+    def translations(self) -> list[Translation]:
+        return [] if self.view.hidden else translations_of(self.view.badge.translations)
 
     @strawberry.field(description="Its picture; null for a secret badge not yet earned.")
     def icon_url(self) -> str | None:
@@ -237,11 +251,13 @@ class MemberBadge:
     earned_at: datetime = strawberry.field(description="When the member earned it.")
 
 
-@cached_object(_challenge_key, private=frozenset({"myProgress", "rewardBadge"}))
+@cached_object(_challenge_key, private=frozenset({"myProgress", "rewardBadge", "translations"}))
 @strawberry.type(description="A time-boxed goal, once or every day, week or month.")
 class Challenge:
     view: strawberry.Private[queries.ChallengeView]
     locale: strawberry.Private[str]
+    #: The language its title and description are read in (domain.translations).
+    language: strawberry.Private[Language]
 
     @strawberry.field(description="The challenge's id.")
     def id(self) -> strawberry.ID:
@@ -253,11 +269,25 @@ class Challenge:
 
     @strawberry.field(description="Its title.")
     def title(self) -> str:
-        return self.view.challenge.title
+        return self.text("name")
 
     @strawberry.field(description="What it is about.")
     def description(self) -> str:
-        return self.view.challenge.description
+        return self.text("description")
+
+    def text(self, key: str) -> str:
+        """Its "name" (title) or "description" in the reader's language."""
+        row = self.view.challenge
+        base = row.title if key == "name" else row.description
+        return self.language.text(row.translations, key, base)
+
+    @strawberry.field(
+        description="Every title (as name) and description entered per locale (for the "
+        "console). Members read title and description in their locale, then its language, "
+        "then the program's default locale, then the base texts."
+    )
+    def translations(self) -> list[Translation]:
+        return translations_of(self.view.challenge.translations)
 
     @strawberry.field(description="When it starts counting.")
     def starts_at(self) -> datetime:
@@ -300,7 +330,11 @@ async def viewer(info: Info) -> queries.Viewer:
     """Who reads, for what they may see: the signed-in member, an admin, or a service."""
     principal = info.context.require()
     member = await info.context.member_or_none()
-    return queries.Viewer(member=member, is_admin=principal.role == Role.ADMIN)
+    return queries.Viewer(
+        member=member,
+        is_admin=principal.role == Role.ADMIN,
+        default_locale=info.context.runtime.settings.program_locale,
+    )
 
 
 #: How old the figures behind rarity may be: they are statistics over every member, counted
@@ -405,7 +439,9 @@ async def challenges_of(info: Info, challenges: Sequence[ChallengeModel]) -> lis
     """Challenges with the request viewer's progress."""
     seen_by = await viewer(info)
     views = await queries.challenge_views(challenges, seen_by, info.context.now)
-    return [Challenge(view=view, locale=seen_by.locale) for view in views]
+    return [
+        Challenge(view=view, locale=seen_by.locale, language=seen_by.language) for view in views
+    ]
 
 
 @strawberry.type(description="What an event unlocked: the badges and challenges part.")

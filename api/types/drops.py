@@ -14,8 +14,11 @@ from strawberry.dataloader import DataLoader
 
 from api.context import Info
 from api.fragments import cached_object
+from api.language import reader_language
+from api.types.translations import Translation, translations_of
 from domain.drops import models, services
 from domain.drops.rules import drop_status
+from domain.translations import Language
 
 
 @strawberry.enum(description="How a drop's units are given out.")
@@ -99,7 +102,7 @@ def my_claims_loader(info: Info) -> DataLoader[int, models.DropClaim | None]:
     return DataLoader(load_fn=load)
 
 
-@cached_object(private=frozenset({"status", "eligibility", "myClaim"}))
+@cached_object(private=frozenset({"status", "eligibility", "myClaim", "translations"}))
 @strawberry.type(description="A limited product offered to members in a window.")
 class Drop:
     model: strawberry.Private[models.Drop]
@@ -133,13 +136,15 @@ class Drop:
     )
 
     @classmethod
-    def from_model(cls, drop: models.Drop) -> Drop:
+    def from_model(cls, drop: models.Drop, language: Language) -> Drop:
+        """The drop as a reader of `language` sees it (its texts are part of the fragment
+        cache's key, as every plain field is)."""
         return cls(
             model=drop,
             id=strawberry.ID(str(drop.id)),
             code=drop.code,
-            title=drop.title,
-            description=drop.description,
+            title=language.text(drop.translations, "name", drop.title),
+            description=language.text(drop.translations, "description", drop.description),
             image_url=drop.image_url,
             mode=DropMode(drop.mode.value),
             opens_at=drop.opens_at,
@@ -156,6 +161,14 @@ class Drop:
             drawn_at=drop.drawn_at,
             raffle_seed=drop.raffle_seed,
         )
+
+    @strawberry.field(
+        description="Every title (as name) and description entered per locale (for the "
+        "console). Members read title and description in their locale, then its language, "
+        "then the program's default locale, then the base texts."
+    )
+    def translations(self) -> list[Translation]:
+        return translations_of(self.model.translations)
 
     @strawberry.field(
         description="UPCOMING, OPEN, SOLD_OUT or CLOSED now, as the signed-in member sees it."
@@ -219,4 +232,4 @@ class DropClaim:
         loader = info.context.loader("drops_by_id", drops_loader)
         drop = await loader.load(self.model.drop_id)
         assert drop is not None
-        return Drop.from_model(drop)
+        return Drop.from_model(drop, await reader_language(info))

@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from api.context import Info
+from api.language import reader_language
 from api.types.achievements import AchievementAwards
 from api.types.common import Channel
 from api.types.tier import Tier, ladder_loader
@@ -69,4 +70,4 @@ class Awards(AchievementAwards):
             return None
         ladder = await ladder_loader(info).load("ladder")
         found = next((t for t in ladder if t.code == self.awards.new_tier_code), None)
-        return Tier.from_model(found) if found else None
+        return Tier.from_model(found, await reader_language(info)) if found else None

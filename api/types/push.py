@@ -13,6 +13,7 @@ from strawberry.types.nodes import SelectedField
 
 from api.context import Info
 from api.errors import to_client_error
+from api.language import reader_language
 from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
 from api.types.rewards import Reward
 from domain.errors import DomainError
@@ -280,7 +281,9 @@ class Promotion:
         found = await info.context.loader("push.rewardsByCode", rewards_by_code_loader).load(
             self.reward_code
         )
-        return Reward.from_model(found) if found is not None else None
+        if found is None:
+            return None
+        return Reward.from_model(found, await reader_language(info))
 
     @classmethod
     def from_model(cls, p: store_models.Promotion) -> Promotion:

@@ -13,10 +13,13 @@ from strawberry.dataloader import DataLoader
 from api.context import Info
 from api.errors import to_client_error
 from api.fragments import cached_object
+from api.language import reader_language
+from api.own_row import own_public_row
 from api.types.common import page_size
-from api.types.public_member import own_public_row
+from api.types.translations import Translation, translations_of
 from domain.errors import DomainError
 from domain.rewards import catalogue, coupons, models
+from domain.translations import Language
 
 
 @strawberry.enum(description="What a reward gives.")
@@ -67,7 +70,7 @@ def rewards_by_id_loader() -> DataLoader[int, models.Reward]:
     return DataLoader(load_fn=load)
 
 
-@cached_object(private=frozenset({"canRedeem"}))
+@cached_object(private=frozenset({"canRedeem", "translations"}))
 @strawberry.type(description="Something members spend points on.")
 class Reward:
     model: strawberry.Private[models.Reward]
@@ -96,13 +99,15 @@ class Reward:
     active: bool = strawberry.field(description="Whether it is on offer.")
 
     @classmethod
-    def from_model(cls, reward: models.Reward) -> Reward:
+    def from_model(cls, reward: models.Reward, language: Language) -> Reward:
+        """The reward as a reader of `language` sees it (its texts are part of the fragment
+        cache's key, as every plain field is)."""
         return cls(
             model=reward,
             id=strawberry.ID(str(reward.id)),
             code=reward.code,
-            name=reward.name,
-            description=reward.description,
+            name=language.text(reward.translations, "name", reward.name),
+            description=language.text(reward.translations, "description", reward.description),
             kind=RewardKind(reward.kind.value),
             cost_points=reward.cost_points,
             value=reward.value,
@@ -113,6 +118,14 @@ class Reward:
             coupon_valid_days=reward.coupon_valid_days,
             active=reward.active,
         )
+
+    @strawberry.field(
+        description="Every name and description entered per locale (for the console). "
+        "Members read name and description in their locale, then its language, then the "
+        "program's default locale, then the base texts."
+    )
+    def translations(self) -> list[Translation]:
+        return translations_of(self.model.translations)
 
     @strawberry.field(
         description="For the signed-in member: enough points, tier, stock and limit. "
@@ -165,7 +178,8 @@ class Redemption:
     @strawberry.field(description="The reward redeemed.")
     async def reward(self, info: Info) -> Reward:
         loader = info.context.loader("rewards.byId", rewards_by_id_loader)
-        return Reward.from_model(await loader.load(self.model.reward_id))
+        reward = await loader.load(self.model.reward_id)
+        return Reward.from_model(reward, await reader_language(info))
 
 
 def _redemptions_loader(

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
+from api.language import reader_language
+from api.types.translations import Translation, translations_of
 from domain.members.models import Member as MemberModel
 from domain.tiers import services
-from domain.tiers.ladder import TierSpec
 from domain.tiers.models import Tier as TierModel
+from domain.translations import Language
 
 
 @strawberry.type(description="A level of the loyalty program.")
 class Tier:
+    stored_translations: strawberry.Private[Any]
     code: str = strawberry.field(description="The tier's unique code, e.g. GOLD.")
     name: str = strawberry.field(description="The tier's name for people.")
     level: int = strawberry.field(description="0 is the base tier; higher is better.")
@@ -27,11 +31,21 @@ class Tier:
     )
     benefits: list[str] = strawberry.field(description="What holding the tier gives, in order.")
 
+    @strawberry.field(
+        description="Every name entered per locale (for the console). The signed-in member "
+        "reads name in their locale, then its language, then the program's default locale, "
+        "then the base name; other members' tiers (boards, referrals) show in the program's "
+        "default language."
+    )
+    def translations(self) -> list[Translation]:
+        return translations_of(self.stored_translations)
+
     @classmethod
-    def from_model(cls, tier: TierModel | TierSpec) -> Tier:
+    def from_model(cls, tier: TierModel, language: Language) -> Tier:
         return cls(
+            stored_translations=tier.translations,
             code=tier.code,
-            name=tier.name,
+            name=language.text(tier.translations, "name", tier.name),
             level=tier.level,
             qualifying_points=tier.qualifying_points,
             points_multiplier=float(tier.points_multiplier),
@@ -66,8 +80,9 @@ def ladder_loader(info: Info) -> DataLoader[str, list[TierModel]]:
 
 
 async def tier_of(info: Info, member: MemberModel) -> Tier:
+
     ladder = await ladder_loader(info).load("ladder")
-    return Tier.from_model(services.tier_held(member, ladder))
+    return Tier.from_model(services.tier_held(member, ladder), await reader_language(info))
 
 
 def next_tier_loader(info: Info) -> DataLoader[MemberModel, TierProgress | None]:
@@ -75,6 +90,8 @@ def next_tier_loader(info: Info) -> DataLoader[MemberModel, TierProgress | None]
 
     def factory() -> DataLoader[MemberModel, TierProgress | None]:
         async def load(members: Sequence[MemberModel]) -> list[TierProgress | None]:
+
+            language = await reader_language(info)
             runtime = info.context.runtime
             program = await runtime.program.current(await info.context.versions())
             found = await services.next_tier_progress(
@@ -87,7 +104,7 @@ def next_tier_loader(info: Info) -> DataLoader[MemberModel, TierProgress | None]
                 None
                 if (p := found[m.id]) is None
                 else TierProgress(
-                    tier=Tier.from_model(p.tier),
+                    tier=Tier.from_model(p.tier, language),
                     qualifying_points_needed=p.qualifying_points_needed,
                     qualifying_points=p.qualifying_points,
                 )

@@ -17,6 +17,9 @@ class Badge(Model):
     code = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=120)
     description = fields.CharField(max_length=500)
+    #: Names and descriptions per locale: {"es-MX": {"name": ..., "description": ...}}
+    #: (domain.translations).
+    translations = fields.JSONField(default=dict)
     icon_url = fields.CharField(max_length=500, null=True)
     secret = fields.BooleanField(default=False)
     #: The rule as JSON (gamification.rules.Rule.to_json()).
@@ -59,6 +62,9 @@ class Challenge(Model):
     code = fields.CharField(max_length=64, unique=True)
     title = fields.CharField(max_length=120)
     description = fields.CharField(max_length=500)
+    #: Names and descriptions per locale: {"es-MX": {"name" (the title): ..., "description": ...}}
+    #: (domain.translations).
+    translations = fields.JSONField(default=dict)
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
     #: The contract's Recurrence name: NONE, DAILY, WEEKLY or MONTHLY.

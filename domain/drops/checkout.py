@@ -15,6 +15,7 @@ from datetime import datetime
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from domain.audit import Actor, Snapshot, plain, record_change
 from domain.codes import read_code
 from domain.drops.claims import COUPON_PREFIX
 from domain.drops.events import DropClaimCompleted
@@ -43,8 +44,12 @@ async def find_drop_claim_by_code(code: str) -> DropClaim | None:
     return await DropClaim.get_or_none(coupon_code=stored).prefetch_related("drop")
 
 
-async def complete_drop_claim(code: str, order_id: str, now: datetime) -> DropClaim:
+async def complete_drop_claim(
+    code: str, order_id: str, now: datetime, actor: Actor | None = None
+) -> DropClaim:
     """Mark the reserved or won unit behind `code` as bought by the shop's `order_id`, once.
+    An admin's completion (`actor`; the shop's backend passes none) is audited as
+    `drop_claim.complete`.
 
     Completing again with the same order returns the claim unchanged. Raises InvalidCode (no
     such code, a lost raffle), AlreadyUsed (already used for another order) and Expired (the
@@ -79,11 +84,30 @@ async def complete_drop_claim(code: str, order_id: str, now: datetime) -> DropCl
                 ),
                 now,
             )
+            if actor is not None:
+                await _audit(actor, claim, order_id, now, True, now)
     await claim.refresh_from_db()
     if completed or claim.order_id == order_id:
+        if actor is not None and not completed:
+            await _audit(actor, claim, order_id, claim.completed_at, False, now)
         return claim
     if claim.completed_at is not None:
         raise AlreadyUsed("this coupon has already been used", field)
     if claim.status == DropClaimStatus.CANCELLED and claim.cancel_reason != CancelReason.EXPIRED:
         raise InvalidCode("this coupon code is not valid", field)
     raise Expired("this reservation expired and the unit went back to stock", field)
+
+
+async def _audit(
+    actor: Actor,
+    claim: DropClaim,
+    order_id: str,
+    completed_at: datetime | None,
+    changed: bool,
+    now: datetime,
+) -> None:
+    """The completion's entry; `changed` False: a retry, which changed nothing."""
+    after: Snapshot = {"completed_at": plain(completed_at), "order_id": order_id}
+    before: Snapshot = {"completed_at": None, "order_id": None} if changed else after
+    target = claim.coupon_code or str(claim.id)
+    await record_change(actor, "drop_claim.complete", "drop_claim", target, before, after, now)

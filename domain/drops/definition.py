@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,10 +12,12 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from domain.achievements.models import Badge
+from domain.audit import SYSTEM, Actor, record_change, row_snapshot
 from domain.drops.models import Drop, DropClaim, DropMode
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.members.validation import check_text
 from domain.segments.models import Segment
+from domain.translations import TranslationDraft, validate_translations
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 URL = re.compile(r"^https?://[^\s]+$")
@@ -42,6 +45,8 @@ class DropInput:
     early_access_tier_level: int | None = None
     early_access_minutes: int = 0
     announce: bool = True
+    #: Titles (as "name") and descriptions per locale; None keeps those entered before.
+    translations: Sequence[TranslationDraft] | None = None
 
 
 def _field(name: str) -> list[str]:
@@ -61,6 +66,13 @@ def _validate(data: DropInput) -> tuple[dict[str, object], list[DomainError]]:
 
     attempt("title", "title", lambda v, f: check_text(v, f, max_length=120, min_length=1))
     attempt("description", "description", lambda v, f: check_text(v, f, max_length=2000))
+    if data.translations is not None:
+        try:
+            values["translations"] = validate_translations(
+                data.translations, _field("translations"), name_max=120, description_max=2000
+            )
+        except ValidationErrors as invalid:
+            errors.extend(invalid.errors)
     if data.image_url is not None:
         url = data.image_url.strip()
         if len(url) > 500 or not URL.match(url):
@@ -127,8 +139,9 @@ def _validate(data: DropInput) -> tuple[dict[str, object], list[DomainError]]:
     return values, errors
 
 
-async def upsert_drop(data: DropInput, now: datetime) -> Drop:
+async def upsert_drop(data: DropInput, now: datetime, actor: Actor = SYSTEM) -> Drop:
     """Create the drop with this code, or change it: the same input twice changes nothing.
+    Audited as `drop.upsert` by `actor`.
 
     Raises `ValidationErrors` (InvalidInput per field: closesAt after opensAt, quantity >= 1 and
     not below the units already claimed, pricePoints >= 0, coherent early access, a raffle's
@@ -173,7 +186,7 @@ async def upsert_drop(data: DropInput, now: datetime) -> Drop:
         if drop is None:
             try:
                 async with in_transaction():
-                    return await Drop.create(
+                    created = await Drop.create(
                         code=code,
                         quantity=data.quantity,
                         remaining=data.quantity,
@@ -183,7 +196,15 @@ async def upsert_drop(data: DropInput, now: datetime) -> Drop:
             except IntegrityError:
                 # Created concurrently with the same code: change that one instead.
                 drop = await Drop.filter(code=code).select_for_update().get()
-        return await _change(drop, data, values, now)
+            else:
+                await record_change(
+                    actor, "drop.upsert", "drop", code, None, row_snapshot(created), now
+                )
+                return created
+        before = row_snapshot(drop)
+        changed = await _change(drop, data, values, now)
+        await record_change(actor, "drop.upsert", "drop", code, before, row_snapshot(changed), now)
+        return changed
 
 
 async def _change(drop: Drop, data: DropInput, values: dict[str, object], now: datetime) -> Drop:

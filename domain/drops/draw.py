@@ -10,6 +10,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from domain.audit import SYSTEM, Actor, record_change, row_snapshot
 from domain.codes import new_coupon_code
 from domain.drops.claims import COUPON_PREFIX
 from domain.drops.events import RaffleDrawn
@@ -32,10 +33,15 @@ class DrawResult:
     drawn_now: bool
 
 
-async def draw_raffle(drop_code: str, seed: str | None, now: datetime) -> DrawResult:
+async def draw_raffle(
+    drop_code: str, seed: str | None, now: datetime, actor: Actor = SYSTEM
+) -> DrawResult:
     """Draw the winners of a closed raffle from `seed` (a fresh one when None): winners are WON
     with a coupon and pay the price, the rest LOST. Drawing again changes nothing and returns
     the first draw's seed and winners.
+
+    Audited as `drop.draw_raffle` by `actor`: the drop's draw fields and the winners' member
+    ids (a draw asked again records that nothing changed).
 
     Raises NotFound (no such drop), InvalidInput (not a raffle, a bad seed), NotOpen (entries
     are still open).
@@ -61,8 +67,20 @@ async def draw_raffle(drop_code: str, seed: str | None, now: datetime) -> DrawRe
             )
             if first:
                 await _draw(await Drop.get(id=drop.id), seed, now)
-                return await _result(drop.id, drawn_now=True)
-    return await _result(drop.id, drawn_now=False)
+                result = await _result(drop.id, drawn_now=True)
+                await record_change(
+                    actor,
+                    "drop.draw_raffle",
+                    "drop",
+                    drop.code,
+                    {**row_snapshot(drop), "winners": []},
+                    {**row_snapshot(result.drop), "winners": [m.id for m in result.winners]},
+                    now,
+                )
+                return result
+    result = await _result(drop.id, drawn_now=False)
+    await record_change(actor, "drop.draw_raffle", "drop", drop.code, {}, {}, now)
+    return result
 
 
 async def _draw(drop: Drop, seed: str, now: datetime) -> None:

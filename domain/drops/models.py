@@ -50,6 +50,9 @@ class Drop(Model):
     code = fields.CharField(max_length=64, unique=True)
     title = fields.CharField(max_length=120)
     description = fields.CharField(max_length=2000)
+    #: Names and descriptions per locale: {"es-MX": {"name" (the title): ..., "description": ...}}
+    #: (domain.translations).
+    translations = fields.JSONField(default=dict)
     image_url = fields.CharField(max_length=500, null=True)
     mode = fields.CharEnumField(DropMode, max_length=12)
     opens_at = fields.DatetimeField()

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from tortoise.transactions import in_transaction
 
+from domain.audit import SYSTEM, Actor, record_change, row_snapshot
 from domain.errors import DomainError, InsufficientPoints, InvalidInput, NotFound, ValidationErrors
 from domain.events import record_event
 from domain.members.models import Member
@@ -135,25 +136,34 @@ def validate_earning_rules(rules: EarningRulesInput) -> dict[str, object]:
     return values
 
 
-async def configure_earning_rules(rules: EarningRulesInput, now: datetime) -> EarningRules:
+async def configure_earning_rules(
+    rules: EarningRulesInput, now: datetime, actor: Actor = SYSTEM
+) -> EarningRules:
     """Replace the program's earning rules (one row). They apply to purchases recorded from
-    now on; points already credited keep their dates. Raises `ValidationErrors`."""
+    now on; points already credited keep their dates. Audited as `earning_rules.configure`
+    by `actor`. Raises `ValidationErrors`."""
     values = validate_earning_rules(rules)
     async with in_transaction():
         row = await EarningRules.filter(id=1).select_for_update().first()
+        before = row_snapshot(row) if row is not None else None
         if row is None:
             row = await EarningRules.create(id=1, updated_at=now, **values)
         else:
             await EarningRules.filter(id=1).update(updated_at=now, **values)
             row = await EarningRules.get(id=1)
+        await record_change(
+            actor, "earning_rules.configure", "earning_rules", "program", before,
+            row_snapshot(row), now,
+        )  # fmt: skip
         await bump_version(ConfigPart.EARNING_RULES)
     return row
 
 
 async def adjust_points(
-    customer_id: str, delta: int, reason: str, actor: str, now: datetime
+    customer_id: str, delta: int, reason: str, actor: Actor, now: datetime
 ) -> ledger.PointsSummary:
-    """An admin's manual correction, recorded as an ADJUST entry with its reason and who made it.
+    """An admin's manual correction, recorded as an ADJUST entry with its reason and who made it,
+    and audited as `points.adjust` on the member (their balance before and after, the entry).
 
     A positive delta is a credit, spendable at once and expiring like earned points; it counts
     as earned for tiers. A negative delta takes spendable points, oldest first, and can never
@@ -188,13 +198,13 @@ async def adjust_points(
                 now,
                 await earning_rules(),
                 reference=None,
-                actor=actor,
+                actor=actor.subject,
             )
             entry = credited.entry
         else:
             try:
                 entry = await ledger.debit(
-                    member.id, -delta, EntryKind.ADJUST, description, now, actor=actor
+                    member.id, -delta, EntryKind.ADJUST, description, now, actor=actor.subject
                 )
             except InsufficientPoints as exc:
                 raise InsufficientPoints(
@@ -202,8 +212,27 @@ async def adjust_points(
                 ) from exc
         await record_event(
             PointsAdjusted(
-                member_id=member.id, entry_id=entry.id, delta=delta, reason=text, actor=actor
+                member_id=member.id,
+                entry_id=entry.id,
+                delta=delta,
+                reason=text,
+                actor=actor.subject,
             ),
             now,
         )
-        return await ledger.summary(member.id, now)
+        summary = await ledger.summary(member.id, now)
+        # A credit is spendable at once and a debit takes spendable points: the balance
+        # before is the balance now less the delta.
+        await record_change(
+            actor,
+            "points.adjust",
+            "member",
+            customer_id,
+            {"balance": summary.balance - delta},
+            {
+                "balance": summary.balance,
+                "adjustment": {"entryId": entry.id, "delta": delta, "reason": text},
+            },
+            now,
+        )
+        return summary

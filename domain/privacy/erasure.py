@@ -16,6 +16,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from domain.audit import AuditEntry
 from domain.errors import InvalidInput, NotFound
 from domain.events import record_event
 from domain.members.events import MemberErased
@@ -54,6 +55,12 @@ async def delete_my_account(member: Member, confirm: bool, now: datetime) -> Non
         if current is None:
             raise NotFound("this account was already deleted")
         await Device.filter(member_id=member.id).delete()
+        # The admins' changes of this member stay in the audit log, no longer under the
+        # customer id (which a new member may get later).
+        if current.customer_id is not None:
+            await AuditEntry.filter(target_kind="member", target_id=current.customer_id).update(
+                target_id=f"erased-member-{member.id}"
+            )
         await Member.filter(id=member.id).update(
             customer_id=None,
             display_name=ERASED_DISPLAY_NAME,

@@ -13,11 +13,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
+from domain.audit import SYSTEM, Actor, record_change, row_snapshot
 from domain.errors import DomainError, InvalidInput, ValidationErrors
 from domain.members.models import Member
 from domain.members.validation import check_text
 from domain.rewards.models import DISCOUNT_KINDS, CouponStatus, Redemption, Reward, RewardKind
 from domain.sql import Statement, literals
+from domain.translations import TranslationDraft, validate_translations
 from domain.versions import ConfigPart, VersionedCache, Versions, bump_version
 
 REWARD_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -44,6 +46,8 @@ class RewardSpec:
     per_member_limit: int | None = None
     coupon_valid_days: int | None = 30
     active: bool = True
+    #: Names and descriptions per locale; None keeps those entered before.
+    translations: Sequence[TranslationDraft] | None = None
 
 
 def _field(name: str) -> list[str]:
@@ -78,6 +82,13 @@ def validate_reward_spec(spec: RewardSpec) -> dict[str, object]:
         "couponValidDays",
         lambda v, f: None if v is None else _check_int(v, f, 1, MAX_COUPON_VALID_DAYS),
     )
+    if spec.translations is not None:
+        try:
+            values["translations"] = validate_translations(
+                spec.translations, _field("translations"), name_max=120, description_max=1000
+            )
+        except ValidationErrors as invalid:
+            errors.extend(invalid.errors)
     if errors:
         raise ValidationErrors(errors)
     values["kind"] = spec.kind
@@ -117,17 +128,20 @@ def _check_value(kind: RewardKind, value: Decimal | None, field: list[str]) -> D
     return value
 
 
-async def upsert_reward(spec: RewardSpec, now: datetime) -> tuple[Reward, bool]:
+async def upsert_reward(
+    spec: RewardSpec, now: datetime, actor: Actor = SYSTEM
+) -> tuple[Reward, bool]:
     """Create the reward with this code or replace its settings; returns (reward, created).
 
     Changing `stock` keeps what was already issued: the remaining stock becomes the new total
     minus the coupons held or used (never below 0). Running the same input twice changes nothing.
+    The change is audited as `reward.upsert` by `actor`.
     Raises `ValidationErrors` naming every invalid input field.
     """
     values = validate_reward_spec(spec)
     for attempt in range(2):
         try:
-            return await _upsert(spec.code, values, now)
+            return await _upsert(spec.code, values, now, actor)
         except IntegrityError:
             # Two admins created the same code at once: the second one updates it.
             if attempt:
@@ -135,7 +149,9 @@ async def upsert_reward(spec: RewardSpec, now: datetime) -> tuple[Reward, bool]:
     raise AssertionError("unreachable")
 
 
-async def _upsert(code: str, values: dict[str, object], now: datetime) -> tuple[Reward, bool]:
+async def _upsert(
+    code: str, values: dict[str, object], now: datetime, actor: Actor
+) -> tuple[Reward, bool]:
     async with in_transaction():
         # The row lock makes concurrent redemptions (conditional stock updates) wait for the
         # new stock figures.
@@ -144,8 +160,10 @@ async def _upsert(code: str, values: dict[str, object], now: datetime) -> tuple[
             created = await Reward.create(
                 **values, remaining_stock=values["stock"], created_at=now, updated_at=now
             )
+            await _audit(actor, code, None, created, now)
             await bump_version(ConfigPart.REWARDS)
             return created, True
+        before = row_snapshot(reward)
         new_stock: int | None = values["stock"]  # type: ignore[assignment]
         if new_stock is None:
             remaining = None
@@ -160,7 +178,14 @@ async def _upsert(code: str, values: dict[str, object], now: datetime) -> tuple[
             await Reward.filter(id=reward.id).update(**changed)
             await reward.refresh_from_db()
             await bump_version(ConfigPart.REWARDS)
+        await _audit(actor, code, before, reward, now)
         return reward, False
+
+
+async def _audit(
+    actor: Actor, code: str, before: dict[str, object] | None, reward: Reward, now: datetime
+) -> None:
+    await record_change(actor, "reward.upsert", "reward", code, before, row_snapshot(reward), now)
 
 
 async def active_rewards() -> list[Reward]:

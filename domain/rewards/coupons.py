@@ -13,6 +13,7 @@ from datetime import datetime
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from domain.audit import Actor, Snapshot, plain, record_change
 from domain.errors import AlreadyUsed, Expired, InvalidCode, InvalidInput, NotFound
 from domain.events import record_event
 from domain.points import ledger
@@ -35,10 +36,13 @@ async def find_coupon(code: str) -> Redemption | None:
     return await Redemption.get_or_none(code=stored)
 
 
-async def use_coupon(code: str, order_id: str, now: datetime) -> Redemption:
+async def use_coupon(
+    code: str, order_id: str, now: datetime, actor: Actor | None = None
+) -> Redemption:
     """Mark an active coupon USED for the shop's order, exactly once even under concurrency.
 
-    Sending the same (code, order) again returns the coupon unchanged (a checkout retry).
+    Sending the same (code, order) again returns the coupon unchanged (a checkout retry). An
+    admin's use (`actor`; the shop's backend passes none) is audited as `coupon.use`.
     Raises `InvalidCode` (unknown or cancelled), `AlreadyUsed` (used for another order),
     `Expired` (past its expiry) or `InvalidInput` (order id).
     """
@@ -64,14 +68,30 @@ async def use_coupon(code: str, order_id: str, now: datetime) -> Redemption:
                 ),
                 now,
             )
+            if actor is not None:
+                await _audit_use(actor, redemption, True, now)
             return redemption
     if redemption.status == CouponStatus.USED and redemption.used_order_id == order:
+        if actor is not None:
+            await _audit_use(actor, redemption, False, now)
         return redemption
     if redemption.status == CouponStatus.USED:
         raise AlreadyUsed("this coupon has already been used", ["input", "code"])
     if redemption.status_at(now) == CouponStatus.EXPIRED:
         raise Expired("this coupon has expired", ["input", "code"])
     raise _invalid_code()
+
+
+async def _audit_use(actor: Actor, redemption: Redemption, changed: bool, now: datetime) -> None:
+    """The use's entry; `changed` False: a retry, which changed nothing."""
+    after: Snapshot = {
+        "status": plain(redemption.status),
+        "used_at": plain(redemption.used_at),
+        "used_order_id": redemption.used_order_id,
+    }
+    unused = {"status": CouponStatus.ACTIVE.value, "used_at": None, "used_order_id": None}
+    before: Snapshot = unused if changed else after
+    await record_change(actor, "coupon.use", "coupon", redemption.code, before, after, now)
 
 
 def _invalid_code() -> InvalidCode:

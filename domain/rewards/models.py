@@ -31,6 +31,9 @@ class Reward(Model):
     code = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=120)
     description = fields.CharField(max_length=1000, default="")
+    #: Names and descriptions per locale: {"es-MX": {"name": ..., "description": ...}}
+    #: (domain.translations).
+    translations = fields.JSONField(default=dict)
     kind = fields.CharEnumField(RewardKind, max_length=20)
     cost_points = fields.IntField()
     #: The percent (0-100] or the amount off, for discounts only.

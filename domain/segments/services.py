@@ -16,6 +16,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain.achievements.models import Badge
+from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.members.models import Member
 from domain.members.validation import check_text
@@ -26,8 +27,11 @@ from domain.segments.rules import SegmentRule, check_segment_code
 ID_BATCH = 1_000
 
 
-async def upsert_segment(code: str, name: str, rule: SegmentRule, now: datetime) -> Segment:
+async def upsert_segment(
+    code: str, name: str, rule: SegmentRule, now: datetime, actor: Actor = SYSTEM
+) -> Segment:
     """Create the segment `code` or replace its name and rule, then count its members.
+    Audited as `segment.upsert` by `actor` (its name and rule: the count is a figure).
 
     Raises `ValidationErrors` naming each field at fault under `input`: `InvalidInput` for a
     malformed code, name or rule (minAge above maxAge, unknown country, non-positive day
@@ -56,6 +60,7 @@ async def upsert_segment(code: str, name: str, rule: SegmentRule, now: datetime)
         raise ValidationErrors(errors)
     async with in_transaction():
         segment = await Segment.filter(code=code).select_for_update().first()
+        before = _snapshot(segment) if segment is not None else None
         if segment is None:
             try:
                 async with in_transaction():
@@ -75,7 +80,15 @@ async def upsert_segment(code: str, name: str, rule: SegmentRule, now: datetime)
         segment.member_count = await members_matching(rule, now).count()
         segment.counted_at = now
         await segment.save()
+        await record_change(
+            actor, "segment.upsert", "segment", code, before, _snapshot(segment), now
+        )
     return segment
+
+
+def _snapshot(segment: Segment) -> Snapshot:
+    """A segment as the audit log keeps it: its definition, not its last count."""
+    return row_snapshot(segment, exclude=("member_count", "counted_at"))
 
 
 async def list_segments() -> list[Segment]:

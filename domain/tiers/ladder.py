@@ -15,6 +15,7 @@ from itertools import pairwise
 from typing import Protocol, TypeVar
 
 from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.translations import TranslationDraft, validate_translations
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 MAX_TIERS = 20
@@ -34,6 +35,19 @@ class TierSpec:
     qualifying_points: int
     points_multiplier: Decimal
     benefits: tuple[str, ...] = field(default_factory=tuple)
+    #: Names per locale (tiers have no description); None keeps those entered before.
+    translations: tuple[TranslationDraft, ...] | None = None
+
+    def stored_translations(self) -> dict[str, dict[str, str]] | None:
+        """The translations as the tier row stores them (None: keep the row's)."""
+        if self.translations is None:
+            return None
+        return validate_translations(
+            self.translations, ["input"], name_max=TIER_NAME_MAX, description_max=None
+        )
+
+
+TIER_NAME_MAX = 80
 
 
 class Holder(Protocol):
@@ -106,6 +120,16 @@ def validate_ladder(specs: Sequence[TierSpec]) -> list[TierSpec]:
         for j, benefit in enumerate(benefits):
             if not 1 <= len(benefit) <= 200:
                 _problem(errors, "a benefit must be 1-200 characters", i, "benefits", j)
+        if spec.translations is not None:
+            try:
+                validate_translations(
+                    spec.translations,
+                    ["input", str(i), "translations"],
+                    name_max=TIER_NAME_MAX,
+                    description_max=None,
+                )
+            except ValidationErrors as invalid:
+                errors.extend(invalid.errors)
         cleaned.append(
             TierSpec(
                 code=code,
@@ -114,6 +138,7 @@ def validate_ladder(specs: Sequence[TierSpec]) -> list[TierSpec]:
                 qualifying_points=spec.qualifying_points,
                 points_multiplier=multiplier or Decimal(1),
                 benefits=benefits,
+                translations=spec.translations,
             )
         )
     _check_uniqueness(cleaned, errors)

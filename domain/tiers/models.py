@@ -16,6 +16,8 @@ class Tier(Model):
     id = fields.BigIntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
     name = fields.CharField(max_length=80)
+    #: Names per locale: {"es-MX": {"name": ...}} (domain.translations).
+    translations = fields.JSONField(default=dict)
     level = fields.IntField(unique=True)
     #: Points earned in the qualification window needed to hold the tier.
     qualifying_points = fields.IntField()

@@ -8,13 +8,14 @@ longer supports the tier. Every change of a member's tier raises `TierChanged`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
 from domain.events import record_event
 from domain.members.models import Member
 from domain.points.ledger import lock_member
@@ -59,17 +60,21 @@ def tier_held(member: Holder, ladder: Sequence[Tier]) -> Tier:
     return held
 
 
-async def configure_tiers(specs: Sequence[TierSpec], now: datetime) -> list[Tier]:
+async def configure_tiers(
+    specs: Sequence[TierSpec], now: datetime, actor: Actor = SYSTEM
+) -> list[Tier]:
     """Replace the ladder with `specs`, upserting by code: running the same configuration twice
     changes nothing. Tiers left out are removed. Members keep the tier they hold (renumbered
     levels follow the code); members of a removed tier are placed again on their qualifying
     points. Upgrades that new thresholds allow happen in the daily review.
 
+    Audited as `tiers.configure` by `actor`: the ladder's tiers by code, before and after.
     Raises `ValidationErrors` of `InvalidInput` (field paths like ["input", "1", "level"]).
     """
     ladder = validate_ladder(specs)
     async with in_transaction():
         existing = {tier.code: tier for tier in await Tier.all().select_for_update()}
+        before = _ladder_snapshot(existing.values())
         wanted = {spec.code for spec in ladder}
         removed = [code for code in existing if code not in wanted]
         if removed:
@@ -92,6 +97,9 @@ async def configure_tiers(specs: Sequence[TierSpec], now: datetime) -> list[Tier
                 "points_multiplier": spec.points_multiplier,
                 "benefits": list(spec.benefits),
             }
+            translations = spec.stored_translations()
+            if translations is not None:
+                values["translations"] = translations
             if current is None:
                 await Tier.create(code=spec.code, updated_at=now, **values)
             elif _differs(current, values):
@@ -104,8 +112,16 @@ async def configure_tiers(specs: Sequence[TierSpec], now: datetime) -> list[Tier
                 .update(tier_level=tier.level)
             )
         await _replace_members_of_removed_tiers(tiers, now)
+        await record_change(
+            actor, "tiers.configure", "tiers", "ladder", before, _ladder_snapshot(tiers), now
+        )
         await bump_version(ConfigPart.TIERS)
     return tiers
+
+
+def _ladder_snapshot(tiers: Iterable[Tier]) -> Snapshot:
+    """The ladder as the audit log keeps it: each tier's settings by its code."""
+    return {tier.code: row_snapshot(tier, exclude=("code",)) for tier in tiers}
 
 
 def _differs(tier: Tier, values: dict[str, object]) -> bool:

@@ -27,7 +27,9 @@ from domain.achievements.models import (
     RuleProgress,
 )
 from domain.members.models import Member
+from domain.messages import DEFAULT_LANGUAGE
 from domain.sql import Statement, as_datetime, distinct, placeholders
+from domain.translations import Language
 from domain.versions import ConfigPart, VersionedCache, Versions
 from gamification.achievements.catalogue import rule_fingerprint
 from gamification.achievements.engine import BADGE_PERIOD, member_zone
@@ -58,10 +60,17 @@ class Viewer:
 
     member: Member | None = None
     is_admin: bool = False
+    #: The program's default locale: what non-members read, and members' fallback.
+    default_locale: str = DEFAULT_LANGUAGE
 
     @property
     def locale(self) -> str:
-        return self.member.locale if self.member is not None else "en"
+        return self.member.locale if self.member is not None else self.default_locale
+
+    @property
+    def language(self) -> Language:
+        """The language catalogue content is read in (domain.translations)."""
+        return Language(self.member.locale if self.member else None, self.default_locale)
 
 
 @dataclass(frozen=True)
@@ -104,14 +113,20 @@ class BadgeView:
     earned_at: datetime | None
     progress: ProgressView | None
     locale: str
+    #: The language the badge's own texts are read in (domain.translations).
+    language: Language
 
     @property
     def name(self) -> str:
-        return secret_text(self.locale).name if self.hidden else self.badge.name
+        if self.hidden:
+            return secret_text(self.locale).name
+        return self.language.text(self.badge.translations, "name", self.badge.name)
 
     @property
     def description(self) -> str:
-        return secret_text(self.locale).description if self.hidden else self.badge.description
+        if self.hidden:
+            return secret_text(self.locale).description
+        return self.language.text(self.badge.translations, "description", self.badge.description)
 
     @property
     def icon_url(self) -> str | None:
@@ -307,6 +322,7 @@ async def badge_views(
                 earned_at=earned_at,
                 progress=progress,
                 locale=viewer.locale,
+                language=viewer.language,
             )
         )
     return views

@@ -7,6 +7,7 @@ reloads its index of rules before the next activity it evaluates.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,8 +17,10 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from domain.achievements.models import Badge, Challenge
+from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.segments.models import Segment
+from domain.translations import TranslationDraft, validate_translations
 from domain.versions import ConfigPart, bump_version
 from gamification.rules import Recurrence, Rule, validate_rule
 
@@ -41,6 +44,8 @@ class BadgeDraft:
     icon_url: str | None = None
     secret: bool = False
     reward_points: int = 0
+    #: Names and descriptions per locale; None keeps those entered before.
+    translations: Sequence[TranslationDraft] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,11 @@ class ChallengeDraft:
     reward_points: int = 0
     reward_badge_code: str | None = None
     segment_code: str | None = None
+    #: Titles (as "name") and descriptions per locale; None keeps those entered before.
+    translations: Sequence[TranslationDraft] | None = None
 
 
-async def upsert_badge(draft: BadgeDraft, now: datetime) -> Badge:
+async def upsert_badge(draft: BadgeDraft, now: datetime, actor: Actor = SYSTEM) -> Badge:
     """Create the badge with `draft.code`, or replace its definition.
 
     Changing the rule restarts every member's progress towards it (progress is kept per rule
@@ -76,6 +83,7 @@ async def upsert_badge(draft: BadgeDraft, now: datetime) -> Badge:
     _check_url(draft.icon_url, errors)
     _check_reward(draft.reward_points, errors)
     _check_rule(draft.rule, ["input", "rule"], errors)
+    translations = _check_translations(draft.translations, errors)
     if errors:
         raise ValidationErrors(errors)
     values = {
@@ -87,18 +95,25 @@ async def upsert_badge(draft: BadgeDraft, now: datetime) -> Badge:
         "reward_points": draft.reward_points,
         "updated_at": now,
     }
+    if translations is not None:
+        values["translations"] = translations
     async with in_transaction():
-        badge = await _upsert_by_code(Badge, draft.code, values, now)
+        badge, before = await _upsert_by_code(Badge, draft.code, values, now)
+        await record_change(
+            actor, "badge.upsert", "badge", draft.code, before, _snapshot(badge), now
+        )
         # Every process's engine reloads its index at its next activity.
         await bump_version(ConfigPart.ACHIEVEMENTS)
     return badge
 
 
-async def upsert_challenge(draft: ChallengeDraft, now: datetime) -> Challenge:
+async def upsert_challenge(
+    draft: ChallengeDraft, now: datetime, actor: Actor = SYSTEM
+) -> Challenge:
     """Create the challenge with `draft.code`, or replace its definition.
 
     Changing the goal restarts the members' progress in the current period; completions
-    already recorded stay.
+    already recorded stay. Audited as `challenge.upsert` by `actor`.
 
     Raises:
         ValidationErrors: of InvalidInput (code, title, description, startsAt, endsAt when
@@ -124,6 +139,7 @@ async def upsert_challenge(draft: ChallengeDraft, now: datetime) -> Challenge:
             NotFound(f"No segment has the code {draft.segment_code!r}.", ["input", "segmentCode"])
         )
     _check_rule(draft.goal, ["input", "goal"], errors)
+    translations = _check_translations(draft.translations, errors)
     reward_badge: Badge | None = None
     if draft.reward_badge_code is not None:
         reward_badge = await Badge.get_or_none(code=draft.reward_badge_code)
@@ -148,25 +164,45 @@ async def upsert_challenge(draft: ChallengeDraft, now: datetime) -> Challenge:
         "segment_code": draft.segment_code,
         "updated_at": now,
     }
+    if translations is not None:
+        values["translations"] = translations
     async with in_transaction():
-        challenge = await _upsert_by_code(Challenge, draft.code, values, now)
+        challenge, before = await _upsert_by_code(Challenge, draft.code, values, now)
+        await record_change(
+            actor, "challenge.upsert", "challenge", draft.code, before,
+            _snapshot(challenge), now,
+        )  # fmt: skip
         # Every process's engine reloads its index at its next activity.
         await bump_version(ConfigPart.ACHIEVEMENTS)
     return challenge
 
 
-async def _upsert_by_code(model: type[M], code: str, values: dict[str, Any], now: datetime) -> M:
-    """Update the row with `code`, or create it; a concurrent creation of the same code turns
+async def _upsert_by_code(
+    model: type[M], code: str, values: dict[str, Any], now: datetime
+) -> tuple[M, Snapshot | None]:
+    """Update the row with `code` (locked), or create it; returns the row and its audit
+    snapshot before the change (None: created). A concurrent creation of the same code turns
     into an update of the winner's row."""
     for _ in range(2):
-        if await model.filter(code=code).update(**values):
-            return await model.get(code=code)
+        current = await model.filter(code=code).select_for_update().first()
+        if current is not None:
+            before = _snapshot(current)  # type: ignore[arg-type]
+            for name, value in values.items():
+                setattr(current, name, value)
+            await current.save(update_fields=list(values))
+            return current, before
         try:
             async with in_transaction():
-                return await model.create(code=code, created_at=now, **values)
+                return await model.create(code=code, created_at=now, **values), None
         except IntegrityError:
             continue
     raise RuntimeError(f"could not upsert {model.__name__} {code!r}")
+
+
+def _snapshot(row: Badge | Challenge) -> Snapshot:
+    """A badge or challenge as the audit log keeps it: its definition, not a badge's holder
+    counter."""
+    return row_snapshot(row, exclude=("holders_count",))
 
 
 def _check_code(code: str, errors: list[DomainError]) -> None:
@@ -205,6 +241,20 @@ def _check_reward(points: int, errors: list[DomainError]) -> None:
                 f"Reward points go from 0 to {MAX_REWARD_POINTS}.", ["input", "rewardPoints"]
             )
         )
+
+
+def _check_translations(
+    drafts: Sequence[TranslationDraft] | None, errors: list[DomainError]
+) -> dict[str, dict[str, str]] | None:
+    if drafts is None:
+        return None
+    try:
+        return validate_translations(
+            drafts, ["input", "translations"], name_max=TITLE_MAX, description_max=DESCRIPTION_MAX
+        )
+    except ValidationErrors as invalid:
+        errors.extend(invalid.errors)
+        return None
 
 
 def _check_rule(rule: Rule, prefix: list[str], errors: list[DomainError]) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from domain.audit import SYSTEM, Actor, record_change, row_snapshot
 from domain.errors import DomainError, InvalidInput, ValidationErrors
 from domain.versions import ConfigPart, VersionedCache, Versions, bump_version
 from gamification.leaderboards.models import LeaderboardDefinition, LeaderboardMetric, RegionField
@@ -74,10 +75,11 @@ def validate_spec(spec: LeaderboardSpec) -> LeaderboardSpec:
 
 
 async def save_definition(
-    spec: LeaderboardSpec, now: datetime
+    spec: LeaderboardSpec, now: datetime, actor: Actor = SYSTEM
 ) -> tuple[LeaderboardDefinition, bool]:
     """Create or replace the definition of `spec.code`; returns it and whether what Redis holds
     for it must be recomputed (a new board, or another metric, region field or windows).
+    Audited as `leaderboard.upsert` by `actor`.
 
     Raises ValidationErrors (InvalidInput per field).
     """
@@ -97,9 +99,14 @@ async def save_definition(
                 code=spec.code, defaults={**values, "created_at": now}
             )
             if created:
+                await record_change(
+                    actor, "leaderboard.upsert", "leaderboard", spec.code, None,
+                    row_snapshot(definition), now,
+                )  # fmt: skip
                 await bump_version(ConfigPart.LEADERBOARDS)
                 return definition, True
             existing = definition
+        before = row_snapshot(existing)
         reshaped = (
             existing.metric != spec.metric
             or existing.region_field != spec.region_field
@@ -107,6 +114,10 @@ async def save_definition(
         )
         await LeaderboardDefinition.filter(id=existing.id).update(**values)
         await existing.refresh_from_db()
+        await record_change(
+            actor, "leaderboard.upsert", "leaderboard", spec.code, before,
+            row_snapshot(existing), now,
+        )  # fmt: skip
         await bump_version(ConfigPart.LEADERBOARDS)
         return existing, reshaped
 

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.audit import SYSTEM, Actor
 from domain.errors import InvalidInput, NotFound
 from domain.members.models import Member
 from domain.versions import Versions
@@ -23,15 +24,16 @@ from gamification.leaderboards.store import BoardKey
 
 
 async def upsert_leaderboard(
-    boards: Boards, spec: LeaderboardSpec, now: datetime
+    boards: Boards, spec: LeaderboardSpec, now: datetime, actor: Actor = SYSTEM
 ) -> LeaderboardDefinition:
     """Create the board `spec.code` or replace its definition (idempotent by code). A new
     board, or one whose metric, windows or region field changed, is recomputed from the
     database at once, so it shows the current periods' history.
 
-    Raises ValidationErrors (InvalidInput per input field).
+    Audited as `leaderboard.upsert` by `actor`. Raises ValidationErrors (InvalidInput per
+    input field).
     """
-    definition, reshaped = await save_definition(spec, now)
+    definition, reshaped = await save_definition(spec, now, actor)
     if reshaped:
         await rebuild_board(boards, definition, now)
     return definition

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
 from domain.drops.models import Drop
 from domain.drops.queries import announcement_audience
 from domain.errors import DomainError, Duplicate, InvalidInput, NotFound, ValidationErrors
@@ -39,14 +40,17 @@ class CampaignInput:
     send_at: datetime | None = None
 
 
-async def send_campaign(data: CampaignInput, now: datetime, segments: SegmentDirectory) -> Campaign:
+async def send_campaign(
+    data: CampaignInput, now: datetime, segments: SegmentDirectory, actor: Actor = SYSTEM
+) -> Campaign:
     """Schedule a message to a segment's members (everyone without a segment) at `send_at`
     (now when omitted), with optional bonus points; the fan-out job delivers it in batches.
 
     Sending the same code again with the same content returns the campaign (a retried
     request); with other content it edits a campaign still scheduled. Raises ValidationErrors
     of InvalidInput / NotFound (unknown segment), and Duplicate when the code belongs to a
-    campaign already under way or sent.
+    campaign already under way or sent. Audited as `campaign.send` by `actor` (a retried
+    request records that nothing changed).
     """
     errors: list[DomainError] = []
 
@@ -94,7 +98,7 @@ async def send_campaign(data: CampaignInput, now: datetime, segments: SegmentDir
         if existing is None:
             try:
                 async with in_transaction():
-                    return await Campaign.create(
+                    created = await Campaign.create(
                         code=code,
                         source=CampaignSource.ADMIN,
                         category=NotificationCategory.CAMPAIGN,
@@ -104,15 +108,29 @@ async def send_campaign(data: CampaignInput, now: datetime, segments: SegmentDir
                     )
             except IntegrityError:
                 existing = await Campaign.filter(code=code).select_for_update().get()
+            else:
+                await _audit(actor, code, None, created, now)
+                return created
         if existing.source is CampaignSource.ADMIN and _same_content(existing, values):
+            await _audit(actor, code, row_snapshot(existing), existing, now)
             return existing
         if existing.source is not CampaignSource.ADMIN or existing.started_at is not None:
             raise Duplicate(
                 f"campaign '{code}' is already {existing.status.value.lower()}", ["input", "code"]
             )
+        before = row_snapshot(existing)
         await Campaign.filter(id=existing.id).update(**values)
         await existing.refresh_from_db()
+        await _audit(actor, code, before, existing, now)
         return existing
+
+
+async def _audit(
+    actor: Actor, code: str, before: Snapshot | None, campaign: Campaign, now: datetime
+) -> None:
+    await record_change(
+        actor, "campaign.send", "campaign", code, before, row_snapshot(campaign), now
+    )
 
 
 def _same_content(campaign: Campaign, values: dict[str, object]) -> bool:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from domain.audit import SYSTEM, Actor, record_change, row_snapshot
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.versions import ConfigPart, bump_version
 from push.bonus import MAX_BONUS_POINTS
@@ -62,8 +63,11 @@ class StoreInput:
     address: str | None = None
 
 
-async def upsert_store(data: StoreInput, now: datetime, index: GeofenceIndex) -> Store:
+async def upsert_store(
+    data: StoreInput, now: datetime, index: GeofenceIndex, actor: Actor = SYSTEM
+) -> Store:
     """Create or update the store with this code, and file its geofence in the index.
+    Audited as `store.upsert` by `actor`.
 
     Coordinates must be valid (latitude within ±85.05°, where geofencing works) and the
     radius 50 m to 50 km. Raises ValidationErrors of InvalidInput naming each field at fault.
@@ -97,6 +101,7 @@ async def upsert_store(data: StoreInput, now: datetime, index: GeofenceIndex) ->
     previous_radius: float | None = None
     async with in_transaction():
         store = await Store.filter(code=code).select_for_update().first()
+        before = row_snapshot(store) if store is not None else None
         if store is None:
             try:
                 async with in_transaction():
@@ -109,6 +114,7 @@ async def upsert_store(data: StoreInput, now: datetime, index: GeofenceIndex) ->
             previous_radius = store.geofence_radius_m
             await Store.filter(id=store.id).update(**values)
             await store.refresh_from_db()
+        await record_change(actor, "store.upsert", "store", code, before, row_snapshot(store), now)
         await bump_version(ConfigPart.STORES)
     # After the commit: the index mirrors what the database holds.
     await index.put(store, previous_radius)
@@ -157,8 +163,9 @@ async def upsert_promotion(
     now: datetime,
     segments: SegmentDirectory,
     coupons: CouponIssuer,
+    actor: Actor = SYSTEM,
 ) -> Promotion:
-    """Create or update the promotion with this code.
+    """Create or update the promotion with this code. Audited as `promotion.upsert` by `actor`.
 
     Checks: texts (title up to 100, message up to 500 characters), starts before it ends,
     stores, segment and reward that exist, 0-100,000 bonus points, a cooldown of 1 hour to a
@@ -218,6 +225,7 @@ async def upsert_promotion(
     }
     async with in_transaction():
         promotion = await Promotion.filter(code=code).select_for_update().first()
+        before = row_snapshot(promotion) if promotion is not None else None
         if promotion is None:
             try:
                 async with in_transaction():
@@ -229,6 +237,9 @@ async def upsert_promotion(
         if values:
             await Promotion.filter(id=promotion.id).update(**values)
             await promotion.refresh_from_db()
+        await record_change(
+            actor, "promotion.upsert", "promotion", code, before, row_snapshot(promotion), now
+        )
         await bump_version(ConfigPart.PROMOTIONS)
         return promotion
 

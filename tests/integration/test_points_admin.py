@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from domain.audit import Actor
 from domain.clock import FrozenClock
 from domain.errors import InsufficientPoints, NotFound, ValidationErrors
 from domain.members.models import Member
@@ -78,7 +79,9 @@ async def test_invalid_earning_rules_name_each_field_and_change_nothing() -> Non
 async def test_a_positive_adjustment_is_spendable_at_once_and_records_who_and_why() -> None:
     now = FrozenClock().now()
     member = await get_or_create_member("m", now)
-    summary = await adjust_points("m", 150, "  Goodwill for a late delivery ", "admin@shop", now)
+    summary = await adjust_points(
+        "m", 150, "  Goodwill for a late delivery ", Actor("admin@shop"), now
+    )
     assert (summary.balance, summary.lifetime_earned) == (150, 150)
     entry = await PointsEntry.get(member_id=member.id)
     assert (entry.kind, entry.actor, entry.description) == (
@@ -100,24 +103,24 @@ async def test_a_positive_adjustment_counts_towards_the_tier() -> None:
     now = FrozenClock().now()
     await set_tiers(now)
     await get_or_create_member("m", now)
-    await adjust_points("m", 500, "Migration from the old program", "admin@shop", now)
+    await adjust_points("m", 500, "Migration from the old program", Actor("admin@shop"), now)
     assert (await Member.get(customer_id="m")).tier_code == "SILVER"
 
 
 async def test_a_negative_adjustment_takes_spendable_points() -> None:
     now = FrozenClock().now()
     await get_or_create_member("m", now)
-    await adjust_points("m", 100, "Welcome", "admin", now)
-    summary = await adjust_points("m", -40, "Duplicate welcome", "admin", now)
+    await adjust_points("m", 100, "Welcome", Actor("admin"), now)
+    summary = await adjust_points("m", -40, "Duplicate welcome", Actor("admin"), now)
     assert summary.balance == 60
 
 
 async def test_a_negative_adjustment_beyond_the_balance_is_refused_and_changes_nothing() -> None:
     now = FrozenClock().now()
     await get_or_create_member("m", now)
-    await adjust_points("m", 100, "Welcome", "admin", now)
+    await adjust_points("m", 100, "Welcome", Actor("admin"), now)
     with pytest.raises(InsufficientPoints) as caught:
-        await adjust_points("m", -101, "Too much", "admin", now)
+        await adjust_points("m", -101, "Too much", Actor("admin"), now)
     assert (caught.value.code, caught.value.field) == ("INSUFFICIENT_POINTS", ["input", "delta"])
     member = await Member.get(customer_id="m")
     assert (await ledger.summary(member.id, now)).balance == 100
@@ -128,10 +131,10 @@ async def test_a_negative_adjustment_beyond_the_balance_is_refused_and_changes_n
 async def test_an_adjustment_needs_a_reason_a_delta_and_a_known_member() -> None:
     now = FrozenClock().now()
     with pytest.raises(ValidationErrors) as caught:
-        await adjust_points("m", 0, "  ", "admin", now)
+        await adjust_points("m", 0, "  ", Actor("admin"), now)
     assert [e.field for e in caught.value.errors] == [["input", "delta"], ["input", "reason"]]
     with pytest.raises(NotFound) as missing:
-        await adjust_points("nobody", 10, "Welcome", "admin", now)
+        await adjust_points("nobody", 10, "Welcome", Actor("admin"), now)
     assert missing.value.field == ["input", "customerId"]
     assert await PointsEntry.all().count() == 0
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from domain.audit import Actor
 from domain.clock import FrozenClock
 from domain.members.models import Member
 from domain.points.services import adjust_points
@@ -65,7 +66,7 @@ async def test_reviews_from_changes_place_every_member_as_a_full_recomputation_w
             )
         adjusted = f"m{rng.randrange(25)}"
         if rng.random() < 0.3 and adjusted in {c for _, c in orders}:
-            await adjust_points(adjusted, -rng.randrange(50, 300), "fix", "ops", clock.now())
+            await adjust_points(adjusted, -rng.randrange(50, 300), "fix", Actor("ops"), clock.now())
         clock.advance(days=6)
         if day % 18 == 0:
             review = await review_changes(clock.now())
