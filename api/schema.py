@@ -36,6 +36,7 @@ from api.areas import (
     referrals,
     rewards,
     segments,
+    webhooks,
 )
 from api.errors import MaskUnexpected, is_expected
 from api.fragments import caching_context
@@ -56,6 +57,7 @@ AREAS: list[ModuleType] = [
     privacy,
     drops,
     leaderboards,
+    webhooks,
 ]
 
 
