@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('replays', fields.IntField(default=0)),
             ],
-            options={'table': 'webhook_delivery', 'app': 'fidelio', 'unique_together': (('event', 'endpoint'),), 'indexes': [Index(fields=['status', 'next_attempt_at']), Index(fields=['endpoint', 'id'])], 'pk_attr': 'id', 'table_description': 'One event for one endpoint, and how its attempts went.'},
+            options={'table': 'webhook_delivery', 'app': 'fidelio', 'unique_together': (('event', 'endpoint'),), 'indexes': [Index(fields=['status', 'next_attempt_at']), Index(fields=['endpoint_id', 'id'])], 'pk_attr': 'id', 'table_description': 'One event for one endpoint, and how its attempts went.'},
             bases=['Model'],
         ),
     ]

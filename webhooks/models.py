@@ -89,4 +89,4 @@ class WebhookDelivery(Model):
     class Meta:
         table = "webhook_delivery"
         unique_together = (("event", "endpoint"),)
-        indexes = (("status", "next_attempt_at"), ("endpoint", "id"))
+        indexes = (("status", "next_attempt_at"), ("endpoint_id", "id"))
