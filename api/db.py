@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "push.notifications.models",
     "push.stores.models",
     "push.campaigns.models",
+    "webhooks.models",
 ]
 
 

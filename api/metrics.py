@@ -11,6 +11,8 @@ What is measured, all collected here in `api/` (domain code only logs and return
   `fidelio_mutation_outcomes_total{mutation="claimDrop"}`.
 - Scheduled jobs: runs by outcome, items handled and durations, per job name.
 - Push messages by outcome (the gateway's `SendOutcome`).
+- Webhook attempts by outcome (`delivered`, `failed_attempt`, `gave_up`), the request's
+  duration and the delay from the event to its delivery.
 - The outbox backlog and the age of its oldest undelivered event, read at scrape time.
 - Fragment cache hits and misses (`runtime.fragments`), read at scrape time.
 - The process's CPU, memory and file descriptors (prometheus-client's process collector).
@@ -54,6 +56,7 @@ from push.gateway import PushGateway, PushMessage, SendResult
 MAX_OPERATION_NAMES = 200
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+WEBHOOK_LAG_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0, 86400.0)
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0)
 
 
@@ -107,6 +110,24 @@ class Metrics:
         self.push = Counter(
             "fidelio_push_messages", "Push messages by outcome.", ["outcome"], registry=r
         )
+        self.webhooks = Counter(
+            "fidelio_webhook_deliveries",
+            "Webhook delivery attempts by outcome (delivered, failed_attempt, gave_up).",
+            ["outcome"],
+            registry=r,
+        )
+        self.webhook_request_seconds = Histogram(
+            "fidelio_webhook_request_duration_seconds",
+            "Time the shop's endpoint took to answer a delivered webhook.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.webhook_lag_seconds = Histogram(
+            "fidelio_webhook_delivery_lag_seconds",
+            "Time from a webhook event's creation to its delivery (retries included).",
+            buckets=WEBHOOK_LAG_BUCKETS,
+            registry=r,
+        )
         self.outbox_waiting = Gauge(
             "fidelio_outbox_backlog_events", "Outbox events not delivered yet.", registry=r
         )
@@ -133,9 +154,12 @@ class Metrics:
     # ----------------------------------------------------------------- wiring
 
     def instrument(self, runtime: Runtime) -> Runtime:
-        """Time the runtime's jobs and count its push outcomes; call before `runtime.start`."""
+        """Time the runtime's jobs and count its webhook outcomes (push outcomes: see
+        `counting_gateway`); call before `runtime.start`."""
         self._runtime = runtime
         runtime.jobs[:] = [self._timed_job(job) for job in runtime.jobs]
+        if runtime.webhooks is not None:
+            runtime.webhooks.sender.observer = WebhookMetrics(self)
         return runtime
 
     def watch(self, runtime: Runtime) -> None:
@@ -235,6 +259,24 @@ class CountingGateway:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+class WebhookMetrics:
+    """The webhook sender's observer: counts outcomes, times deliveries."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def delivered(self, request_seconds: float, lag_seconds: float) -> None:
+        self.metrics.webhooks.labels("delivered").inc()
+        self.metrics.webhook_request_seconds.observe(request_seconds)
+        self.metrics.webhook_lag_seconds.observe(lag_seconds)
+
+    def attempt_failed(self) -> None:
+        self.metrics.webhooks.labels("failed_attempt").inc()
+
+    def gave_up(self) -> None:
+        self.metrics.webhooks.labels("gave_up").inc()
 
 
 class OperationMetrics(SchemaExtension):

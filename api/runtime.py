@@ -52,6 +52,7 @@ from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_j
 from push.gateway import LogGateway, PushGateway
 from push.privacy import export_sections as push_export_sections
 from push.wiring import PushArea, build_push_area
+from webhooks.wiring import WebhooksArea, build_webhooks_area
 
 log = logging.getLogger("fidelio.runtime")
 
@@ -99,6 +100,8 @@ class Runtime:
     fragments: FragmentStore = field(default_factory=FragmentStore)
     #: The first-come drops' admission gate (a counter in Redis before the database).
     drop_admission: DropAdmission | None = None
+    #: Webhooks to the shop: their outbox handlers and the delivery sender.
+    webhooks: WebhooksArea | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -140,6 +143,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        if self.webhooks is not None:
+            await self.webhooks.close()
         if self.boards is not None:
             await self.boards.announced()
             await self.boards.close()
@@ -234,6 +239,7 @@ def build_runtime(
     clock: Clock | None = None,
     redis: aioredis.Redis | None = None,
     gateway: PushGateway | None = None,
+    webhooks: WebhooksArea | None = None,
 ) -> Runtime:
     clock = clock or SystemClock()
     redis = redis if redis is not None else make_redis(settings)
@@ -244,7 +250,8 @@ def build_runtime(
         settings, redis, clock, observer=observer, gateway=gateway, versions=versions
     )
     handlers: dict[str, list[Delivery]] = {}
-    for area_handlers in (referral_handlers(clock, observer), push.handlers):
+    webhooks = webhooks or build_webhooks_area(settings, clock)
+    for area_handlers in (referral_handlers(clock, observer), push.handlers, webhooks.handlers):
         for kind, handlers_of_kind in area_handlers.items():
             handlers.setdefault(kind, []).extend(handlers_of_kind)
     jobs: list[ScheduledJob] = [
@@ -255,6 +262,7 @@ def build_runtime(
         ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
         *drop_jobs(),
         *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
+        *(ScheduledJob(job.name, job.every, job.run) for job in webhooks.jobs),
     ]
     # Each layer adds the sections of the member's data it owns.
     export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
@@ -282,4 +290,5 @@ def build_runtime(
         # On the runtime's clock, so that a test's frozen clock decides when figures are old.
         rarity=SharedRead(badge_figures, clock=lambda: clock.now().timestamp()),
         drop_admission=DropAdmission(RedisUnitCounter(redis, settings.redis_prefix)),
+        webhooks=webhooks,
     )

@@ -37,6 +37,7 @@ from api.areas import (
     referrals,
     rewards,
     segments,
+    webhooks,
 )
 from api.errors import MaskUnexpected, is_expected
 from api.fragments import caching_context
@@ -59,6 +60,7 @@ AREAS: list[ModuleType] = [
     drops,
     leaderboards,
     audit,
+    webhooks,
 ]
 
 

@@ -65,6 +65,12 @@ class Settings:
     #: Log lines as "text" (for people) or "json" (one object per line, for machines).
     log_format: str = "text"
     log_level: str = "INFO"
+    #: Webhooks: the whole HTTP request's bound, how long a delivery is retried before it is
+    #: marked failed, and how many requests at once (in all, and to one endpoint).
+    webhook_timeout_seconds: float = 5.0
+    webhook_retry_hours: float = 24.0
+    webhook_concurrency: int = 16
+    webhook_concurrency_per_endpoint: int = 4
 
     @property
     def metrics_enabled(self) -> bool:
@@ -109,6 +115,14 @@ class Settings:
             normalise_locale(self.program_locale, ["PROGRAM_LOCALE"])
         except DomainError as error:
             raise SettingsError(f"PROGRAM_LOCALE: {error.message}") from error
+        if not 0 < self.webhook_timeout_seconds <= 60 or self.webhook_retry_hours <= 0:
+            raise SettingsError(
+                "WEBHOOK_TIMEOUT_SECONDS must be in (0, 60] and WEBHOOK_RETRY_HOURS positive"
+            )
+        if self.webhook_concurrency < 1 or self.webhook_concurrency_per_endpoint < 1:
+            raise SettingsError(
+                "WEBHOOK_CONCURRENCY and WEBHOOK_CONCURRENCY_PER_ENDPOINT must be at least 1"
+            )
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:
@@ -167,5 +181,11 @@ def _read_settings(env_file: str | Path | None) -> Settings:
         metrics_token=config("METRICS_TOKEN", default=None) or None,
         log_format=config("LOG_FORMAT", default="json" if env == "production" else "text"),
         log_level=config("LOG_LEVEL", default="INFO"),
+        webhook_timeout_seconds=config("WEBHOOK_TIMEOUT_SECONDS", cast=float, default=5.0),
+        webhook_retry_hours=config("WEBHOOK_RETRY_HOURS", cast=float, default=24.0),
+        webhook_concurrency=config("WEBHOOK_CONCURRENCY", cast=int, default=16),
+        webhook_concurrency_per_endpoint=config(
+            "WEBHOOK_CONCURRENCY_PER_ENDPOINT", cast=int, default=4
+        ),
     )
     return settings

@@ -17,7 +17,7 @@ session on which we mount our own adapter (public `requests` API).
 
 Retries are ours, not firebase-admin's: by default its session retries 500/503 four times with
 backoff (about 7 s of hidden blocking) and, through urllib3, silently sleeps out a 429/503
-`Retry-After` before retrying. The outbox retries with `push.retry.backoff_delay` instead, so the
+`Retry-After` before retrying. The outbox retries with `domain.retry.backoff_delay` instead, so the
 adapter mounted here retries nothing but a refused connection (once, immediately: the request
 never left, so it cannot be delivered twice).
 
@@ -44,8 +44,8 @@ from firebase_admin import credentials, exceptions, messaging
 from urllib3.util.retry import Retry
 
 from domain.clock import Clock, SystemClock
+from domain.retry import parse_retry_after
 from push.gateway import PushMessage, SendOutcome, SendResult
-from push.retry import parse_retry_after
 
 logger = logging.getLogger("fidelio.push")
 

@@ -3,7 +3,7 @@
 Two implementations: `push.fcm.FcmGateway` (Firebase Cloud Messaging, production) and
 `LogGateway` (the embedded default, which only logs and remembers what it would have sent).
 Callers act on the outcome: delete the device on UNREGISTERED or INVALID, schedule another
-attempt on RETRY (see `push.retry.backoff_delay`), give up on FAILED.
+attempt on RETRY (see `domain.retry.backoff_delay`), give up on FAILED.
 """
 
 from __future__ import annotations

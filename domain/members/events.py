@@ -8,6 +8,15 @@ from domain.events import DomainEvent
 
 
 @dataclass(frozen=True)
+class MemberCreated(DomainEvent):
+    """A shop customer joined the program (first seen through a token or a purchase). The
+    customer id is not in the event (the outbox keeps events after an erasure): handlers read
+    the member."""
+
+    member_id: int
+
+
+@dataclass(frozen=True)
 class MemberErased(DomainEvent):
     """The member erased their account: every layer removes its personal data of them."""
 

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from domain.errors import DomainError, InvalidInput, ValidationErrors
 from domain.events import record_event
 from domain.members import validation
-from domain.members.events import DeviceMoved, MemberMoved
+from domain.members.events import DeviceMoved, MemberCreated, MemberMoved
 from domain.members.models import Device, Member, Platform
 from domain.sql import Statement
 
@@ -71,15 +71,18 @@ async def create_member(customer_id: str, now: datetime, *, time_zone: str = "UT
     """Insert a member for `customer_id` (no savepoint): raises `IntegrityError` when the
     customer id was taken meanwhile (or, rarely, the drawn referral code), which aborts the
     caller's transaction, so the caller retries it whole (`get_or_create_member` does it in a
-    savepoint of its own). The new row stays invisible to others until the caller commits."""
+    savepoint of its own). The new row stays invisible to others until the caller commits,
+    and so does its `MemberCreated`."""
     check_customer_id(customer_id, ["customerId"])
-    return await Member.create(
+    member = await Member.create(
         customer_id=customer_id,
         display_name=_default_display_name(customer_id),
         referral_code=new_referral_code(),
         joined_at=now,
         time_zone=time_zone,
     )
+    await record_event(MemberCreated(member_id=member.id), now)
+    return member
 
 
 def _default_display_name(customer_id: str) -> str:

@@ -9,7 +9,7 @@ One round of `deliver_due_pushes`:
    claim is a conditional update; PostgreSQL also skips rows locked by another worker).
 3. Send through the gateway (which batches: FCM takes 500 per call), outside any transaction.
 4. Record each outcome: SENT; UNREGISTERED or INVALID removes the device; RETRY goes again
-   after `push.retry.backoff_delay` (never sooner than the service's Retry-After), until
+   after `domain.retry.backoff_delay` (never sooner than the service's Retry-After), until
    `max_attempts`, then FAILED; a notification is settled once none of its deliveries is open.
 
 A worker that dies between 2 and 4 leaves claimed rows; another worker takes them over after
@@ -31,6 +31,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from domain.members.models import Device
+from domain.retry import backoff_delay
 from push.gateway import PushGateway, PushMessage, SendOutcome, SendResult
 from push.notifications.models import (
     OPEN_DELIVERY_STATUSES,
@@ -40,7 +41,6 @@ from push.notifications.models import (
     PushStatus,
 )
 from push.notifications.preferences import preferences_of_many
-from push.retry import backoff_delay
 
 logger = logging.getLogger("fidelio.push")
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_image_copies_every_layer_and_the_migrations() -> None:
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
-    for package in ("api", "domain", "gamification", "push", "migrations"):
+    for package in ("api", "domain", "gamification", "push", "webhooks", "migrations"):
         assert f"COPY {package} ./{package}" in dockerfile
     assert "USER fidelio" in dockerfile and "HEALTHCHECK" in dockerfile
 

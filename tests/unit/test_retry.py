@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from push.retry import backoff_delay, parse_retry_after
+from domain.retry import backoff_delay, parse_retry_after
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

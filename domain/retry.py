@@ -1,4 +1,5 @@
-"""When to try a push again: exponential backoff with full jitter, and Retry-After parsing."""
+"""When to try a delivery again (push messages, webhooks): exponential backoff with full jitter,
+and Retry-After parsing."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def backoff_delay(
     """Seconds to wait before retry number `attempt` (0 for the first retry).
 
     Full jitter: a uniform draw in [0, min(cap, base * 2**attempt)], so clients that failed
-    together do not retry together. When the push service asked for a delay (`retry_after`,
+    together do not retry together. When the receiving service asked for a delay (`retry_after`,
     seconds), the result is never less than that: the service's wish beats our `cap`, which
     only bounds our own backoff.
 
