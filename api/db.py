@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "push.notifications.models",
     "push.stores.models",
     "push.campaigns.models",
+    "api.console.models",
 ]
 
 

@@ -37,6 +37,7 @@ from api.areas import (
     rewards,
     segments,
 )
+from api.context import MarkMutations
 from api.errors import MaskUnexpected, is_expected
 from api.fragments import caching_context
 from api.production import production_extensions
@@ -108,6 +109,7 @@ def build_schema(
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             MaskUnexpected,
+            MarkMutations,
             *production_extensions(settings),
             *extra_extensions,
         ],
