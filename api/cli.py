@@ -196,9 +196,7 @@ def _console_user(args: argparse.Namespace) -> int:
     settings = load_settings()
     now = SystemClock().now()
     try:
-        password = (
-            _read_password(args) if args.console_command in ("add", "set-password") else ""
-        )
+        password = _read_password(args) if args.console_command in ("add", "set-password") else ""
     except (ValueError, EOFError, KeyboardInterrupt) as error:
         print(f"error: {error or 'no password given'}", file=sys.stderr)
         return 2
@@ -219,7 +217,11 @@ def _console_user(args: argparse.Namespace) -> int:
                 return f"console account {args.email.strip().lower()} removed"
             rows = [
                 f"{a.email}\t{a.role.value}\tcreated {a.created_at:%Y-%m-%d %H:%M}\t"
-                + (f"last sign-in {a.last_sign_in_at:%Y-%m-%d %H:%M}" if a.last_sign_in_at else "never signed in")
+                + (
+                    f"last sign-in {a.last_sign_in_at:%Y-%m-%d %H:%M}"
+                    if a.last_sign_in_at
+                    else "never signed in"
+                )
                 for a in await accounts.list_accounts()
             ]
             return "\n".join(rows) or "no console accounts"
@@ -294,7 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "add":
             command.add_argument("--role", choices=["admin", "analyst"], required=True)
         given = command.add_mutually_exclusive_group()
-        given.add_argument("--password", help="The password (visible to other users: scripts only).")
+        given.add_argument(
+            "--password", help="The password (visible to other users: scripts only)."
+        )
         given.add_argument(
             "--password-stdin", action="store_true", help="Read the password from standard input."
         )

@@ -10,9 +10,9 @@ from typing import Any, TypeAlias, TypeVar, cast
 
 import strawberry
 from starlette.requests import Request
+from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
-from starlette.websockets import WebSocket
 
 from api.auth import Forbidden, Principal, Role, Unauthenticated
 from api.fragments import FragmentStore

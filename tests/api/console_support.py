@@ -23,9 +23,7 @@ async def make_accounts(api: GraphQLClient) -> None:
 
 
 async def sign_in(api: GraphQLClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    return await api.http.post(
-        "/console/api/sign-in", json={"email": email, "password": password}
-    )
+    return await api.http.post("/console/api/sign-in", json={"email": email, "password": password})
 
 
 async def console_post(

@@ -107,9 +107,7 @@ async def test_missing_fields_are_reported_on_their_field(api: GraphQLClient) ->
 
 async def test_sign_in_refuses_forms_and_other_origins(api: GraphQLClient) -> None:
     await make_accounts(api)
-    form = await api.http.post(
-        "/console/api/sign-in", data={"email": ADMIN, "password": PASSWORD}
-    )
+    form = await api.http.post("/console/api/sign-in", data={"email": ADMIN, "password": PASSWORD})
     assert form.status_code == 400
     elsewhere = await api.http.post(
         "/console/api/sign-in",
@@ -194,7 +192,9 @@ async def test_an_admin_session_adjusts_points_as_its_email(api: GraphQLClient) 
     csrf = await signed_in(api, ADMIN)
     result = (
         await console_post(
-            api, ADJUST, {"input": {"customerId": "alice", "delta": 50, "reason": "Goodwill"}},
+            api,
+            ADJUST,
+            {"input": {"customerId": "alice", "delta": 50, "reason": "Goodwill"}},
             csrf=csrf,
         )
     ).json()
