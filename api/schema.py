@@ -27,6 +27,7 @@ from strawberry.types import ExecutionContext
 from api.areas import (
     achievements,
     drops,
+    insights,
     leaderboards,
     members,
     points,
@@ -57,6 +58,7 @@ AREAS: list[ModuleType] = [
     privacy,
     drops,
     leaderboards,
+    insights,
 ]
 
 
