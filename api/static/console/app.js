@@ -75,6 +75,8 @@ async function route() {
   if (page === "members" && rest.length) await renderMember(main, decodeURIComponent(rest.join("/")));
   else if (page === "members") await renderMembers(main);
   else await renderDashboard(main);
+  // A new view takes the focus, so that the next Tab reaches its first control.
+  if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
 
 document.getElementById("sign-out").addEventListener("click", async () => {
