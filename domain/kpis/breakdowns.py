@@ -74,8 +74,8 @@ async def search_members(text: str, first: int) -> list[Member]:
     """Members whose customer id starts with `text` or whose name contains it (ignoring
     case), exact customer id first, then by name; erased members are never found."""
     needle = text.strip()
-    if not needle:
-        return []
+    if not needle or len(needle) > 128 or "\x00" in needle:
+        return []  # no customer id or name is like that (and PostgreSQL refuses NUL)
     found = (
         await Member.filter(erased_at__isnull=True)
         .filter(Q(customer_id__istartswith=needle) | Q(display_name__icontains=needle))

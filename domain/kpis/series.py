@@ -61,11 +61,14 @@ def buckets(start: datetime, end: datetime, bucket: Bucket, time_zone: str) -> l
         n = len(spans) + 1
         if n > MAX_BUCKETS:
             raise InvalidInput(f"a series has at most {MAX_BUCKETS} buckets", ["to"])
-        upper = (
-            start + timedelta(days=7 * n)
-            if bucket == Bucket.WEEK
-            else _add_months(local, n).astimezone(start.tzinfo)
-        )
+        try:
+            upper = (
+                start + timedelta(days=7 * n)
+                if bucket == Bucket.WEEK
+                else _add_months(local, n).astimezone(start.tzinfo)
+            )
+        except (OverflowError, ValueError):  # past the year 9999: the range's end comes first
+            upper = end
         spans.append(Span(lower, min(upper, end)))
         lower = upper
     return spans
@@ -216,6 +219,15 @@ def series_statement(count: int, scoped: bool, dialect: str) -> str:
     return body.format(**fills)
 
 
+def _previous_start(span: Span) -> datetime:
+    """The start of the period of the same length just before `span` (the earliest moment
+    there is, near the year 1)."""
+    try:
+        return span.start - (span.end - span.start)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=span.start.tzinfo)
+
+
 async def program_kpi_series(
     start: datetime,
     end: datetime,
@@ -244,7 +256,7 @@ async def program_kpi_series(
     for i, span in enumerate(spans):
         values[f"start_{i}"] = span.start
         values[f"end_{i}"] = span.end
-        values[f"before_{i}"] = span.start - (span.end - span.start)
+        values[f"before_{i}"] = _previous_start(span)
     async with in_transaction() as connection:
         dialect = connection.capabilities.dialect
         if scope is not None:
