@@ -41,7 +41,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A `fidelio serve` on a free loopback port over a fresh SQLite file with the demo."""
     folder = tmp_path_factory.mktemp("console")
@@ -79,8 +79,10 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.wait(timeout=20)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module: Playwright's sync API runs an event loop of its own,
+    which must be gone before the suite's async tests run again."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
