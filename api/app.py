@@ -22,6 +22,8 @@ from strawberry.http import GraphQLRequestData
 from tortoise import connections
 
 from api.auth import TokenVerifier, Unauthenticated, principal_from_header, token_from_header
+from api.console.routes import console_routes
+from api.console.sessions import COOKIE, cookie_principal
 from api.context import Context
 from api.graphiql import graphiql_assets, graphiql_page
 from api.http_errors import ServerFaults, graphql_error_response
@@ -109,10 +111,14 @@ class FidelioGraphQL(GraphQL[Context, None]):
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex[:16]
         principal, auth_error = None, None
         if not isinstance(request, WebSocket):
+            header = request.headers.get("authorization")
             try:
-                principal = principal_from_header(
-                    request.headers.get("authorization"), self.verifier
-                )
+                if not header and COOKIE in request.cookies:
+                    # The console: a session cookie, and its CSRF token in a header (a bearer
+                    # token, when sent, wins and the cookie is ignored).
+                    principal = await cookie_principal(request, self.runtime.clock.now())
+                else:
+                    principal = principal_from_header(header, self.verifier)
             except Unauthenticated as error:
                 auth_error = error
         return Context(
@@ -277,6 +283,7 @@ def create_app(
                 ),
             ),
             *([] if settings.is_production else [graphiql_assets()]),
+            *console_routes(settings),
         ],
         lifespan=lifespan,
     )

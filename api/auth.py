@@ -2,6 +2,8 @@
 
 Roles: `member` (sub = the shop's customer id), `service` (the shop's backend), `admin`.
 A missing or bad token is UNAUTHENTICATED; a valid token of the wrong role is FORBIDDEN.
+The console's session cookie gives an admin principal too (`api.console.sessions`), whose
+`console_role` may make it read-only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TypeGuard
 import jwt
 from graphql import GraphQLError
 
+from api.console.models import ConsoleRole
 from api.settings import Settings
 
 
@@ -29,6 +32,14 @@ class Role(StrEnum):
 class Principal:
     role: Role
     subject: str
+    #: Signed in through the console (a session cookie): the account's role there. An
+    #: `analyst` holds the admin role to read, and is refused every mutation (`read_only`).
+    console_role: ConsoleRole | None = None
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this caller may read but change nothing (a console analyst)."""
+        return self.console_role == ConsoleRole.ANALYST
 
 
 class Unauthenticated(GraphQLError):

@@ -1,5 +1,5 @@
 """The `fidelio` command: serve, worker, migrate, makemigrations, seed-demo, token,
-export-schema, jobs."""
+export-schema, jobs, console-user."""
 
 from __future__ import annotations
 
@@ -170,6 +170,72 @@ def _leaderboards_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """The password of `console-user add` / `set-password`: the option, one line of standard
+    input (`--password-stdin`, for scripts), or typed twice at a prompt."""
+    import getpass
+
+    if args.password is not None:
+        return str(args.password)
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password (10 characters or more): ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _console_user(args: argparse.Namespace) -> int:
+    """Add, list, remove console accounts and change their passwords."""
+    from api.console import accounts
+    from api.console.models import ConsoleRole
+    from api.db import close_database, open_database
+    from domain.clock import SystemClock
+    from domain.errors import DomainError
+
+    settings = load_settings()
+    now = SystemClock().now()
+    try:
+        password = _read_password(args) if args.console_command in ("add", "set-password") else ""
+    except (ValueError, EOFError, KeyboardInterrupt) as error:
+        print(f"error: {error or 'no password given'}", file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        await open_database(settings.database_url)
+        try:
+            if args.console_command == "add":
+                account = await accounts.add_account(
+                    args.email, password, ConsoleRole(args.role), now
+                )
+                return f"console account {account.email} ({account.role.value}) added"
+            if args.console_command == "set-password":
+                await accounts.set_password(args.email, password, now)
+                return f"password of {args.email.strip().lower()} changed; its sessions ended"
+            if args.console_command == "remove":
+                await accounts.remove_account(args.email)
+                return f"console account {args.email.strip().lower()} removed"
+            rows = [
+                f"{a.email}\t{a.role.value}\tcreated {a.created_at:%Y-%m-%d %H:%M}\t"
+                + (
+                    f"last sign-in {a.last_sign_in_at:%Y-%m-%d %H:%M}"
+                    if a.last_sign_in_at
+                    else "never signed in"
+                )
+                for a in await accounts.list_accounts()
+            ]
+            return "\n".join(rows) or "no console accounts"
+        finally:
+            await close_database()
+
+    try:
+        print(asyncio.run(run()))
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fidelio", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -221,6 +287,26 @@ def build_parser() -> argparse.ArgumentParser:
     boards.add_parser(
         "rebuild", help="Recreate every board in Redis from the database."
     ).set_defaults(func=_leaderboards_rebuild)
+    console = sub.add_parser(
+        "console-user", help="Accounts of the console (/console)."
+    ).add_subparsers(dest="console_command", required=True)
+    for name, what in (("add", "Add an account."), ("set-password", "Change a password.")):
+        command = console.add_parser(name, help=what)
+        command.add_argument("email")
+        if name == "add":
+            command.add_argument("--role", choices=["admin", "analyst"], required=True)
+        given = command.add_mutually_exclusive_group()
+        given.add_argument(
+            "--password", help="The password (visible to other users: scripts only)."
+        )
+        given.add_argument(
+            "--password-stdin", action="store_true", help="Read the password from standard input."
+        )
+        command.set_defaults(func=_console_user)
+    console.add_parser("list", help="List the accounts.").set_defaults(func=_console_user)
+    remove = console.add_parser("remove", help="Remove an account and its sessions.")
+    remove.add_argument("email")
+    remove.set_defaults(func=_console_user)
     return parser
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias, TypeVar, cast
@@ -11,6 +11,8 @@ from typing import Any, TypeAlias, TypeVar, cast
 import strawberry
 from starlette.requests import Request
 from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from api.auth import Forbidden, Principal, Role, Unauthenticated
 from api.fragments import FragmentStore
@@ -39,6 +41,9 @@ class Context:
     token_valid_until: float | None = None
     #: True: fields hinted for the fragment cache are executed anew (and kept), not served.
     fresh_fragments: bool = False
+    #: True while the operation executed is a mutation (set by `MarkMutations`): a read-only
+    #: principal is refused by `require` then.
+    in_mutation: bool = False
     _member: asyncio.Task[Member] | None = None
 
     @property
@@ -61,6 +66,10 @@ class Context:
                 f"This needs a {' or '.join(r.value for r in roles)} token, "
                 f"not a {self.principal.role.value} token."
             )
+        if self.in_mutation and self.principal.read_only:
+            # The one place that keeps analysts from changing anything: every mutation
+            # checks its caller here.
+            raise Forbidden("An analyst account reads the program; it changes nothing.")
         return self.principal
 
     def admin(self) -> Actor:
@@ -109,6 +118,16 @@ class Context:
         if name not in self.loaders:
             self.loaders[name] = factory()
         return self.loaders[name]
+
+
+class MarkMutations(SchemaExtension):
+    """Tells the context whether the operation is a mutation, before any resolver runs."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.in_mutation = self.execution_context.operation_type == OperationType.MUTATION
+        yield
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

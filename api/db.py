@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "push.stores.models",
     "push.campaigns.models",
     "webhooks.models",
+    "api.console.models",
 ]
 
 

@@ -28,6 +28,7 @@ from api.areas import (
     achievements,
     audit,
     drops,
+    insights,
     leaderboards,
     members,
     points,
@@ -39,6 +40,7 @@ from api.areas import (
     segments,
     webhooks,
 )
+from api.context import MarkMutations
 from api.errors import MaskUnexpected, is_expected
 from api.fragments import caching_context
 from api.production import production_extensions
@@ -61,6 +63,7 @@ AREAS: list[ModuleType] = [
     leaderboards,
     audit,
     webhooks,
+    insights,
 ]
 
 
@@ -114,6 +117,7 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             MaskUnexpected,
             UnicodeInputs,
+            MarkMutations,
             *production_extensions(settings),
             *extra_extensions,
         ],

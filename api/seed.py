@@ -210,11 +210,30 @@ SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
 ]
 
 
+#: The demo's console accounts (email, role). Their password is `DEMO_CONSOLE_PASSWORD`:
+#: created on the embedded setup only, never in production.
+DEMO_CONSOLE_ACCOUNTS = (("admin@fidelio.demo", "admin"), ("analyst@fidelio.demo", "analyst"))
+DEMO_CONSOLE_PASSWORD = "fidelio-demo"
+
+
+async def seed_console_accounts(runtime: Runtime) -> str:
+    """The demo's console accounts, unless they exist (a changed password is kept)."""
+    from api.console.accounts import add_account
+    from api.console.models import ConsoleAccount, ConsoleRole
+
+    for email, role in DEMO_CONSOLE_ACCOUNTS:
+        if not await ConsoleAccount.exists(email=email):
+            await add_account(email, DEMO_CONSOLE_PASSWORD, ConsoleRole(role), runtime.clock.now())
+    return f"{len(DEMO_CONSOLE_ACCOUNTS)} console accounts"
+
+
 async def seed_demo(settings: Settings) -> str:
     runtime = build_runtime(settings)
     await runtime.start(background=False)
     try:
         parts = [await seed(runtime) for seed in SEEDERS]
+        if not settings.is_production:
+            parts.append(await seed_console_accounts(runtime))
         await runtime.dispatcher.run_until_idle()
     finally:
         await runtime.stop()
@@ -229,8 +248,12 @@ def where_to_go(settings: Settings) -> str:
 
     first = DEMO_MEMBERS[0][0]
     token = mint_token(settings, "member", first, ttl_seconds=7 * 24 * 3600)
+    (admin, _), (analyst, _) = DEMO_CONSOLE_ACCOUNTS
     return (
-        "GraphiQL: http://127.0.0.1:8000/graphql (once `fidelio serve` runs)\n"
+        "Console: http://127.0.0.1:8000/console (once `fidelio serve` runs)\n"
+        f"  sign in as {admin} with the password {DEMO_CONSOLE_PASSWORD!r}"
+        f" (read-only: {analyst}, same password)\n"
+        "GraphiQL: http://127.0.0.1:8000/graphql\n"
         f"Headers pane, as the demo member {first!r} (valid 7 days):\n"
         f'{{"Authorization": "Bearer {token}"}}'
     )

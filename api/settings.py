@@ -57,6 +57,12 @@ class Settings:
     #: Drops: claimDrop attempts per member per window (0: no limit).
     drop_claim_rate_limit: int = 10
     drop_claim_rate_window_seconds: int = 10
+    #: Console: how long a sign-in lasts (hours), and sign-in attempts allowed per email and
+    #: per client address in each window (0: no limit).
+    console_session_hours: int = 8
+    console_sign_in_per_email: int = 10
+    console_sign_in_per_address: int = 50
+    console_sign_in_window_seconds: int = 900
     #: Trusted documents (api.trusted_documents): off, optional or required.
     trusted_documents: str = "off"
     #: `/metrics`: the bearer token a scraper must send; None serves it openly in development
@@ -104,6 +110,10 @@ class Settings:
         if self.drop_reservation_minutes < 1 or self.drop_claim_rate_window_seconds < 1:
             raise SettingsError(
                 "DROP_RESERVATION_MINUTES and DROP_CLAIM_RATE_WINDOW_SECONDS must be at least 1"
+            )
+        if self.console_session_hours < 1 or self.console_sign_in_window_seconds < 1:
+            raise SettingsError(
+                "CONSOLE_SESSION_HOURS and CONSOLE_SIGN_IN_WINDOW_SECONDS must be at least 1"
             )
         if self.trusted_documents not in ("off", "optional", "required"):
             raise SettingsError("TRUSTED_DOCUMENTS must be 'off', 'optional' or 'required'")
@@ -176,6 +186,12 @@ def _read_settings(env_file: str | Path | None) -> Settings:
         drop_claim_rate_limit=config("DROP_CLAIM_RATE_LIMIT", cast=int, default=10),
         drop_claim_rate_window_seconds=config(
             "DROP_CLAIM_RATE_WINDOW_SECONDS", cast=int, default=10
+        ),
+        console_session_hours=config("CONSOLE_SESSION_HOURS", cast=int, default=8),
+        console_sign_in_per_email=config("CONSOLE_SIGN_IN_PER_EMAIL", cast=int, default=10),
+        console_sign_in_per_address=config("CONSOLE_SIGN_IN_PER_ADDRESS", cast=int, default=50),
+        console_sign_in_window_seconds=config(
+            "CONSOLE_SIGN_IN_WINDOW_SECONDS", cast=int, default=900
         ),
         trusted_documents=config("TRUSTED_DOCUMENTS", default="off"),
         metrics_token=config("METRICS_TOKEN", default=None) or None,

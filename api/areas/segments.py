@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -14,6 +15,7 @@ from api.types.common import user_errors
 from api.types.segments import ProgramKpis, Segment, SegmentInput, SegmentPayload
 from domain.errors import DomainError
 from domain.kpis.definitions import PROGRAM_KPIS
+from domain.kpis.series import Bucket, program_kpi_series
 from domain.kpis.services import program_kpis
 from domain.segments import services
 
@@ -49,6 +51,51 @@ class Query:
         except DomainError as error:
             raise to_client_error(error) from error
         return ProgramKpis.from_result(kpis)
+
+    @strawberry.field(
+        description="Admin: the key figures of each week or month of [from, to), oldest first. "
+        "Each bucket's figures are exactly `programKpis` over the bucket's bounds (its `from` "
+        "and `to`): weeks run seven days from `from`; months run from `from`'s day and time "
+        "in the program's time zone to the same day and time of the next month; the last "
+        "bucket ends at `to`. At most 120 buckets."
+    )
+    async def program_kpi_series(
+        self,
+        info: Info,
+        from_: Annotated[
+            datetime,
+            strawberry.argument(
+                name="from", description="Start of the first bucket (included), with a time zone."
+            ),
+        ],
+        to: Annotated[
+            datetime,
+            strawberry.argument(description="End of the last bucket (excluded), with a time zone."),
+        ],
+        bucket: Annotated[KpiBucket, strawberry.argument(description="Weeks or months.")],
+        segment_code: Annotated[
+            str | None, strawberry.argument(description="Only the members in this segment now.")
+        ] = None,
+    ) -> list[ProgramKpis]:
+        info.context.require(Role.ADMIN)
+        try:
+            series = await program_kpi_series(
+                from_,
+                to,
+                Bucket(bucket.value),
+                info.context.now,
+                info.context.runtime.settings.program_timezone,
+                segment_code,
+            )
+        except DomainError as error:
+            raise to_client_error(error) from error
+        return [ProgramKpis.from_result(kpis) for kpis in series]
+
+
+@strawberry.enum(description="The length of a bucket of a key-figure series.")
+class KpiBucket(Enum):
+    WEEK = strawberry.enum_value("WEEK", description="Seven days.")
+    MONTH = strawberry.enum_value("MONTH", description="A calendar month.")
 
 
 @strawberry.type

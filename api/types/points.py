@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
 from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
@@ -95,10 +96,21 @@ class PointsEntry:
     expires_at: datetime | None = strawberry.field(
         description="Credits: when unspent points expire; null: never."
     )
+    recorded_by: strawberry.Private[str | None] = None
+
+    @strawberry.field(
+        description="Admin only (FORBIDDEN for other tokens): who wrote the entry by hand: the "
+        "console account's email or the admin token's subject of a manual adjustment; null for "
+        "the entries the program writes itself (purchases, rewards, expiry...)."
+    )
+    def actor(self, info: Info) -> str | None:
+        info.context.require(Role.ADMIN)
+        return self.recorded_by
 
     @classmethod
     def from_model(cls, entry: PointsEntryModel) -> PointsEntry:
         return cls(
+            recorded_by=entry.actor,
             id=strawberry.ID(str(entry.id)),
             kind=PointsEntryKind(entry.kind.value),
             delta=entry.delta,

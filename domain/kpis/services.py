@@ -64,20 +64,12 @@ async def program_kpis(
     period is empty, reversed or longer than about ten years, and `NotFound` on `segmentCode`
     for an unknown segment.
     """
-    for bound, name in ((start, "from"), (end, "to")):
-        if bound.tzinfo is None or bound.utcoffset() is None:
-            raise InvalidInput(f"`{name}` needs a time zone, e.g. 2026-03-01T00:00:00Z", [name])
-    # Stored times are UTC: compare in UTC (SQLite compares them as text).
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    if end <= start:
-        raise InvalidInput("`to` must be after `from`", ["to"])
-    if end - start > MAX_PERIOD:
-        raise InvalidInput("a period covers at most 3660 days", ["to"])
+    start, end = check_period(start, end)
     scope = await segment_members(segment_code, now) if segment_code is not None else None
     async with in_transaction() as connection:
         dialect = connection.capabilities.dialect
         if scope is not None:
-            await _write_scope(connection, scope, dialect)
+            await write_scope(connection, scope, dialect)
         statement, params = render(
             kpi_statement(scoped=scope is not None),
             {
@@ -96,7 +88,13 @@ async def program_kpis(
         if scope is not None:
             await connection.execute_script(f"DROP TABLE {SCOPE_TABLE}")
     row = {key: int(value or 0) for key, value in rows[0].items()}
+    return figures_of(start, end, row)
 
+
+def figures_of(start: datetime, end: datetime, row: dict[str, int]) -> ProgramKpis:
+    """The key figures of [start, end) from the statement's aggregates (the columns of
+    `domain.kpis.statement`): the one derivation of rates and amounts, shared by the
+    figures of a period and of each bucket of a series."""
     gross_cents, net_cents = row["gross_cents"], row["gross_cents"] - row["refund_cents"]
     active, purchases = row["active"], row["purchases"]
     available = row["outstanding_before"] + row["issued"]
@@ -125,7 +123,22 @@ async def program_kpis(
     )
 
 
-async def _write_scope(
+def check_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The bounds in UTC; `InvalidInput` on `from`/`to` without a time zone, on `to` for an
+    empty, reversed or too long period."""
+    for bound, name in ((start, "from"), (end, "to")):
+        if bound.tzinfo is None or bound.utcoffset() is None:
+            raise InvalidInput(f"`{name}` needs a time zone, e.g. 2026-03-01T00:00:00Z", [name])
+    # Stored times are UTC: compare in UTC (SQLite compares them as text).
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if end <= start:
+        raise InvalidInput("`to` must be after `from`", ["to"])
+    if end - start > MAX_PERIOD:
+        raise InvalidInput("a period covers at most 3660 days", ["to"])
+    return start, end
+
+
+async def write_scope(
     connection: BaseDBAsyncClient, members: QuerySet[Member], dialect: str
 ) -> None:
     """The segment's member ids into a temporary table of this transaction's connection,

@@ -107,7 +107,7 @@ def kpi_statement(scoped: bool) -> str:
     return body.format(**fills)
 
 
-PARAMETER = re.compile(r"(?<![:\w]):([a-z_]+)\b")
+PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
 
 
 def render(sql: str, values: Mapping[str, Any], dialect: str) -> tuple[str, list[Any]]:
