@@ -11,6 +11,8 @@ from pathlib import Path
 
 from starlette.config import Config
 
+from api.redis_cluster import cluster_url, is_cluster_url, parse_cluster_url
+
 DEV_JWT_SECRET = "fidelio-development-secret-do-not-use-in-production"
 SUPPORTED_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "ES256")
 
@@ -24,6 +26,7 @@ class Settings:
     env: str = "development"
     database_url: str = "sqlite://var/fidelio.sqlite3"
     #: None runs the in-process Redis stand-in (fakeredis): one process only.
+    #: `redis+cluster://host:port,...` (or REDIS_CLUSTER_NODES) uses a Redis Cluster.
     redis_url: str | None = None
     redis_prefix: str = "fidelio:"
     jwt_algorithm: str = "HS256"
@@ -99,6 +102,11 @@ class Settings:
             raise SettingsError("LOG_FORMAT must be 'text' or 'json'")
         if self.log_level.upper() not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"):
             raise SettingsError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        if is_cluster_url(self.redis_url):
+            try:
+                parse_cluster_url(str(self.redis_url))
+            except ValueError as error:
+                raise SettingsError(f"REDIS_URL: {error}") from error
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:
@@ -110,6 +118,15 @@ def _read_key(value: str | None) -> str | None:
     if value and not value.lstrip().startswith("-----") and Path(value).is_file():
         return Path(value).read_text()
     return value
+
+
+def _redis_url(config: Config) -> str | None:
+    """REDIS_URL, or the `redis+cluster://` URL of REDIS_CLUSTER_NODES (not both)."""
+    url = config("REDIS_URL", default=None) or None
+    nodes = config("REDIS_CLUSTER_NODES", default=None) or None
+    if nodes and url:
+        raise SettingsError("set REDIS_URL or REDIS_CLUSTER_NODES, not both")
+    return cluster_url(nodes) if nodes else url
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
@@ -130,7 +147,7 @@ def _read_settings(env_file: str | Path | None) -> Settings:
     settings = Settings(
         env=env,
         database_url=config("DATABASE_URL", default="sqlite://var/fidelio.sqlite3"),
-        redis_url=config("REDIS_URL", default=None) or None,
+        redis_url=_redis_url(config),
         redis_prefix=config("REDIS_PREFIX", default="fidelio:"),
         jwt_algorithm=algorithm,
         jwt_secret=config("JWT_SECRET", default=secret_default),
