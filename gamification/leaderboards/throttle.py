@@ -65,7 +65,7 @@ class Publication(StrEnum):
 
 
 async def publish_throttled(
-    redis: aioredis.Redis,
+    redis: aioredis.Redis | aioredis.RedisCluster,
     channel: str,
     payload: str | bytes,
     min_interval_ms: int = 1000,
