@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import time
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from api.redis_cluster import RedisClient
 from domain.drops.admission import CounterUnavailable, Take
 
 #: ARGV: hold, now (ms), hold lifetime (ms), keep (s). Answers a `Take`.
@@ -69,7 +69,7 @@ def _now_ms() -> int:
 class RedisUnitCounter:
     """domain.drops.admission.UnitCounter on Redis."""
 
-    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
         self.prefix = prefix
         self._take = redis.register_script(_TAKE)
         self._give_back = redis.register_script(_GIVE_BACK)

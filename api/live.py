@@ -1,5 +1,9 @@
 """Live updates for subscriptions: one Redis pub/sub connection per process, shared.
 
+Channels are sharded (SSUBSCRIBE, SPUBLISH: Redis 7): on a single Redis they behave as plain
+pub/sub, on a Redis Cluster each message goes only to the node that owns the channel's slot
+(the client keeps one connection per node it listens on), instead of to every node.
+
 Every GraphQL subscription of this process listens through `ChannelFanout.listen(channel)`;
 the fan-out subscribes the shared connection to a channel while at least one subscriber wants
 it and hands each message to every subscriber's queue. A subscriber that falls behind keeps
@@ -20,8 +24,9 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterPubSub
 
+from api.redis_cluster import RedisClient
 from domain.events import DomainEvent
 from domain.members.events import MemberErased
 from domain.outbox.dispatcher import Handler
@@ -38,7 +43,9 @@ RESYNC = "fidelio:resync"
 
 
 class ChannelFanout:
-    def __init__(self, redis: aioredis.Redis) -> None:
+    """The process's shared subscription to sharded channels, fanned out to listeners' queues."""
+
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
@@ -63,7 +70,7 @@ class ChannelFanout:
             listeners = self._queues.setdefault(channel, set())
             listeners.add(queue)
             if len(listeners) == 1:
-                await self._pubsub.subscribe(channel)
+                await self._pubsub.ssubscribe(channel)
             if self._reader is None or self._reader.done():
                 self._closing = False
                 self._reader = asyncio.create_task(self._read())
@@ -77,7 +84,7 @@ class ChannelFanout:
                 if not listeners:
                     self._queues.pop(channel, None)
                     with contextlib.suppress(Exception):
-                        await self._pubsub.unsubscribe(channel)
+                        await self._pubsub.sunsubscribe(channel)
 
     def listeners(self, channel: str) -> int:
         """How many subscriptions of this process listen on `channel`."""
@@ -88,10 +95,11 @@ class ChannelFanout:
         # cancelled midway tears the client's connection down (and hangs fakeredis's).
         broken = False
         while not self._closing:
+            if not self._queues:  # nothing subscribed: nothing to read (a cluster would spin)
+                await asyncio.sleep(_POLL_SECONDS)
+                continue
             try:
-                message = await self._pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=_POLL_SECONDS
-                )
+                message = await self._next_message()
             except Exception as error:
                 # The client reconnects and subscribes again on the next read.
                 if not broken:
@@ -104,12 +112,25 @@ class ChannelFanout:
                 log.info("reading from Redis pub/sub again; live listeners resync")
                 for queue in list(self._resyncing):
                     _offer(queue, RESYNC)
-            if message is None or message.get("type") != "message":
+            if message is None or message.get("type") != "smessage":
                 continue
             channel = _text(message["channel"])
             data = _text(message["data"])
             for queue in list(self._queues.get(channel, ())):
                 _offer(queue, data)
+
+    async def _next_message(self) -> dict[str, Any] | None:
+        """The next message on any channel, or None after a short wait. A cluster's pub/sub
+        reads the connections of every node it listens on in turn."""
+        if isinstance(self._pubsub, ClusterPubSub):
+            message = await self._pubsub.get_sharded_message(
+                ignore_subscribe_messages=True, timeout=_POLL_SECONDS
+            )
+        else:
+            message = await self._pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=_POLL_SECONDS
+            )
+        return dict(message) if message is not None else None
 
     async def close(self) -> None:
         """Stop reading and drop the shared connection (the runtime's stop)."""
@@ -140,11 +161,11 @@ def session_channel(prefix: str, member_id: int) -> str:
     return f"{prefix}member:{member_id}:session"
 
 
-def session_handlers(redis: aioredis.Redis, prefix: str) -> dict[str, list[Handler]]:
+def session_handlers(redis: RedisClient, prefix: str) -> dict[str, list[Handler]]:
     """Outbox handlers that end the live sessions of an erased member, on every process."""
 
     async def member_erased(event: DomainEvent) -> None:
         assert isinstance(event, MemberErased)
-        await redis.publish(session_channel(prefix, event.member_id), "erased")
+        await redis.spublish(session_channel(prefix, event.member_id), "erased")
 
     return {MemberErased.kind: [member_erased]}

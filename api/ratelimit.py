@@ -14,9 +14,9 @@ import logging
 import time
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from api.redis_cluster import RedisClient
 from domain.errors import RateLimited
 
 log = logging.getLogger("fidelio.ratelimit")
@@ -37,7 +37,7 @@ class Limit:
 
 
 class RateLimiter:
-    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
         self._hit = redis.register_script(_HIT)

@@ -25,6 +25,7 @@ from api.db import close_database, open_database
 from api.drop_gate import RedisUnitCounter
 from api.fragments import FragmentStore
 from api.live import ChannelFanout, session_handlers
+from api.redis_cluster import RedisClient, is_cluster_url, redis_cluster_client
 from api.settings import Settings
 from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
@@ -70,7 +71,7 @@ class ScheduledJob:
 class Runtime:
     settings: Settings
     clock: Clock
-    redis: aioredis.Redis
+    redis: RedisClient
     gateway: PushGateway
     observer: ActivityObserver
     handlers: dict[str, list[Delivery]]
@@ -168,10 +169,13 @@ REDIS_POOL_WAIT_SECONDS = 10.0
 REDIS_HEALTH_CHECK_SECONDS = 5
 
 
-def redis_client(url: str) -> aioredis.Redis:
+def redis_client(url: str) -> RedisClient:
     """A client of the Redis at `url`: a blocking pool (bounded, waits for a connection
     instead of raising), health checks of idle connections, and a few retries with jittered
-    backoff on connection errors and timeouts."""
+    backoff on connection errors and timeouts. A `redis+cluster://` URL gets a Redis Cluster
+    client with the same checks and retries (`api.redis_cluster`)."""
+    if is_cluster_url(url):
+        return redis_cluster_client(url, health_check_seconds=REDIS_HEALTH_CHECK_SECONDS)
     pool = aioredis.BlockingConnectionPool.from_url(
         url,
         decode_responses=True,
@@ -186,7 +190,7 @@ def redis_client(url: str) -> aioredis.Redis:
     return aioredis.Redis.from_pool(pool)
 
 
-def make_redis(settings: Settings) -> aioredis.Redis:
+def make_redis(settings: Settings) -> RedisClient:
     """The process's Redis client. On a real server: a blocking pool (bounded, waits for a
     connection instead of raising), health checks of idle connections, and a few retries with
     jittered backoff on connection errors and timeouts (a restart is survived by reconnecting;
@@ -200,7 +204,7 @@ def make_redis(settings: Settings) -> aioredis.Redis:
 
 
 def make_boards(
-    settings: Settings, redis: aioredis.Redis, versions: VersionReader | None = None
+    settings: Settings, redis: RedisClient, versions: VersionReader | None = None
 ) -> Boards:
     """Leaderboards on this runtime's Redis, closing periods in the program's time zone."""
     return Boards(
@@ -237,7 +241,7 @@ def build_runtime(
     settings: Settings,
     *,
     clock: Clock | None = None,
-    redis: aioredis.Redis | None = None,
+    redis: RedisClient | None = None,
     gateway: PushGateway | None = None,
     webhooks: WebhooksArea | None = None,
 ) -> Runtime:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from starlette.config import Config
 
+from api.redis_cluster import cluster_url, is_cluster_url, parse_cluster_url
 from domain.errors import DomainError
 from domain.translations import normalise_locale
 
@@ -27,6 +28,7 @@ class Settings:
     env: str = "development"
     database_url: str = "sqlite://var/fidelio.sqlite3"
     #: None runs the in-process Redis stand-in (fakeredis): one process only.
+    #: `redis+cluster://host:port,...` (or REDIS_CLUSTER_NODES) uses a Redis Cluster.
     redis_url: str | None = None
     redis_prefix: str = "fidelio:"
     jwt_algorithm: str = "HS256"
@@ -133,6 +135,11 @@ class Settings:
             raise SettingsError(
                 "WEBHOOK_CONCURRENCY and WEBHOOK_CONCURRENCY_PER_ENDPOINT must be at least 1"
             )
+        if is_cluster_url(self.redis_url):
+            try:
+                parse_cluster_url(str(self.redis_url))
+            except ValueError as error:
+                raise SettingsError(f"REDIS_URL: {error}") from error
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:
@@ -144,6 +151,15 @@ def _read_key(value: str | None) -> str | None:
     if value and not value.lstrip().startswith("-----") and Path(value).is_file():
         return Path(value).read_text()
     return value
+
+
+def _redis_url(config: Config) -> str | None:
+    """REDIS_URL, or the `redis+cluster://` URL of REDIS_CLUSTER_NODES (not both)."""
+    url = config("REDIS_URL", default=None) or None
+    nodes = config("REDIS_CLUSTER_NODES", default=None) or None
+    if nodes and url:
+        raise SettingsError("set REDIS_URL or REDIS_CLUSTER_NODES, not both")
+    return cluster_url(nodes) if nodes else url
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
@@ -164,7 +180,7 @@ def _read_settings(env_file: str | Path | None) -> Settings:
     settings = Settings(
         env=env,
         database_url=config("DATABASE_URL", default="sqlite://var/fidelio.sqlite3"),
-        redis_url=config("REDIS_URL", default=None) or None,
+        redis_url=_redis_url(config),
         redis_prefix=config("REDIS_PREFIX", default="fidelio:"),
         jwt_algorithm=algorithm,
         jwt_secret=config("JWT_SECRET", default=secret_default),

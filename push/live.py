@@ -1,4 +1,5 @@
-"""The live feed: each new notification is published on the member's Redis channel.
+"""The live feed: each new notification is published on the member's Redis channel (sharded
+pub/sub, SPUBLISH: on a Redis Cluster it reaches only the node owning the channel).
 
 The `notificationReceived` subscription listens on `{prefix}member:{id}:notifications`, so a
 member subscribed through one API process hears notifications created by any other process
@@ -56,7 +57,7 @@ class RedisNotificationPublisher:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for notification in notifications:
-                    pipe.publish(
+                    pipe.spublish(
                         notification_channel(self._prefix, notification.member_id),
                         json.dumps(notification_payload(notification)),
                     )

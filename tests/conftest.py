@@ -3,6 +3,9 @@
 The suite runs on the embedded default (SQLite, fakeredis) unless told otherwise:
 - FIDELIO_TEST_DATABASE_URL=postgres://...  runs database tests on PostgreSQL
 - FIDELIO_TEST_REDIS_URL=redis://...        runs Redis tests on a real Redis
+- FIDELIO_TEST_REDIS_CLUSTER_NODES=host:port,...  runs them on a Redis Cluster instead
+- FIDELIO_TEST_DATABASE_ADMIN_URL=postgres://...  where CREATE/DROP DATABASE go when the test
+  URL goes through a transaction pooler (PgBouncer); default: the test URL without its query
 Each test gets its own key prefix on Redis, removed afterwards, so runs never collide.
 """
 
@@ -15,15 +18,22 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 from hypothesis import HealthCheck, settings
+
+from api.redis_cluster import RedisClient
 
 # Property tests judge correctness, not speed: a busy CI machine must not fail them on time.
 settings.register_profile("fidelio", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("fidelio")
 
-REDIS_URL = os.environ.get("FIDELIO_TEST_REDIS_URL", "")
+REDIS_CLUSTER_NODES = os.environ.get("FIDELIO_TEST_REDIS_CLUSTER_NODES", "")
+REDIS_URL = (
+    f"redis+cluster://{REDIS_CLUSTER_NODES}"
+    if REDIS_CLUSTER_NODES
+    else os.environ.get("FIDELIO_TEST_REDIS_URL", "")
+)
 DATABASE_URL = os.environ.get("FIDELIO_TEST_DATABASE_URL", "")
+DATABASE_ADMIN_URL = os.environ.get("FIDELIO_TEST_DATABASE_ADMIN_URL", "")
 
 
 def real_redis() -> bool:
@@ -44,7 +54,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_redis)
 
 
-def make_redis_client() -> aioredis.Redis:
+def make_redis_client() -> RedisClient:
     if REDIS_URL:
         from api.runtime import redis_client
 
@@ -60,8 +70,10 @@ def redis_prefix() -> str:
 
 
 @pytest.fixture
-async def redis_client(redis_prefix: str) -> AsyncIterator[aioredis.Redis]:
-    """A Redis client (real or fake); every key a test writes must start with `redis_prefix`."""
+async def redis_client(redis_prefix: str) -> AsyncIterator[RedisClient]:
+    """A Redis client (real or fake); every key a test writes must start with `redis_prefix`.
+    Afterwards the keys are removed by prefix (on a cluster, SCAN visits every primary and
+    DEL is split by slot by the client)."""
     client = make_redis_client()
     try:
         yield client
@@ -76,12 +88,18 @@ async def redis_client(redis_prefix: str) -> AsyncIterator[aioredis.Redis]:
 
 
 def _admin_dsn() -> str:
-    return DATABASE_URL.replace("postgresql://", "postgres://", 1)
+    """Where databases are created and dropped: straight to PostgreSQL (a transaction pooler
+    in front keeps server connections to the database, and tortoise's URL parameters such as
+    `statement_cache_size` are no connection parameters of asyncpg's)."""
+    url = DATABASE_ADMIN_URL or DATABASE_URL.partition("?")[0]
+    return url.replace("postgresql://", "postgres://", 1)
 
 
 def _with_database(dsn: str, name: str) -> str:
-    base, _, _ = dsn.rpartition("/")
-    return f"{base}/{name}"
+    """`dsn` naming the database `name` instead, its query (`?statement_cache_size=0`) kept."""
+    url, mark, query = dsn.partition("?")
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}{mark}{query}"
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +133,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 await conn.close()
 
         asyncio.run(create())
-        url = _with_database(_admin_dsn(), name)
+        url = _with_database(DATABASE_URL.replace("postgresql://", "postgres://", 1), name)
         asyncio.run(migrate(url))
         try:
             yield url

@@ -34,7 +34,7 @@ class Boards:
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: aioredis.Redis | aioredis.RedisCluster,
         prefix: str,
         tz: ZoneInfo,
         *,

@@ -33,6 +33,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from gamification.leaderboards.periods import LeaderboardWindow, period_for
 
@@ -108,6 +110,10 @@ for i = 1, 2 do
 end
 return 1
 """
+
+
+#: One script call queued in a pipeline: the script, its keys, its arguments.
+_ScriptCall = tuple[AsyncScript, list[str], list[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +197,7 @@ class LeaderboardStore:
     key and must not contain braces (the first braces of a key are its cluster hash tag).
     """
 
-    def __init__(self, redis: aioredis.Redis, prefix: str = "") -> None:
+    def __init__(self, redis: aioredis.Redis | aioredis.RedisCluster, prefix: str = "") -> None:
         if "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix must not contain braces")
         self._redis = redis
@@ -253,25 +259,23 @@ class LeaderboardStore:
         same pipeline when watched. Same rules and errors as those two."""
         if not updates:
             return []
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for update in updates:
-                _check_member_id(update.member_id)
-                keys = self._keys(update.board)
-                member = str(update.member_id)
-                if update.watch:
-                    await self._around(keys=keys, args=[member, 0], client=pipe)
-                if update.entry is None:
-                    await self._remove_member(keys=keys, args=[member], client=pipe)
-                else:
-                    ordering = _ordering_key(
-                        _cents(update.entry.score), update.entry.reached_at, update.member_id
-                    )
-                    await self._set_score(
-                        keys=keys, args=[member, ordering, SCORE_DIGITS], client=pipe
-                    )
-                if update.watch:
-                    await self._around(keys=keys, args=[member, 0], client=pipe)
-            results = iter(await pipe.execute())
+        calls: list[_ScriptCall] = []
+        for update in updates:
+            _check_member_id(update.member_id)
+            keys = self._keys(update.board)
+            member = str(update.member_id)
+            if update.watch:
+                calls.append((self._around, keys, [member, 0]))
+            if update.entry is None:
+                calls.append((self._remove_member, keys, [member]))
+            else:
+                ordering = _ordering_key(
+                    _cents(update.entry.score), update.entry.reached_at, update.member_id
+                )
+                calls.append((self._set_score, keys, [member, ordering, SCORE_DIGITS]))
+            if update.watch:
+                calls.append((self._around, keys, [member, 0]))
+        results = iter(await self._pipelined(calls))
         applied = []
         for update in updates:
             before = _rank(next(results)) if update.watch else None
@@ -288,13 +292,36 @@ class LeaderboardStore:
         boards = list(dict.fromkeys(boards))
         if not boards:
             return 0
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for board in boards:
-                await self._remove_member(
-                    keys=self._keys(board), args=[str(member_id)], client=pipe
-                )
-            results = await pipe.execute()
+        results = await self._pipelined(
+            [(self._remove_member, self._keys(board), [str(member_id)]) for board in boards]
+        )
         return sum(1 for removed in results if removed)
+
+    async def _pipelined(self, calls: Sequence[_ScriptCall]) -> list[Any]:
+        """Run script calls in one pipeline (one round trip per node) and return their answers.
+
+        A plain pipeline loads its scripts first (SCRIPT EXISTS, SCRIPT LOAD); a cluster
+        pipeline does not, so a node that never saw a script, or lost it in a restart, answers
+        NOSCRIPT: the scripts are then loaded on every primary and only the calls refused are
+        run again (those of the nodes that refused them, which ran none of them)."""
+        results = await self._run_pipeline(calls)
+        refused = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+        if refused:
+            for script in {id(call[0]): call[0] for call in calls}.values():
+                await self._redis.script_load(script.script)
+            retried = await self._run_pipeline([calls[i] for i in refused])
+            for index, result in zip(refused, retried, strict=True):
+                results[index] = result
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return results
+
+    async def _run_pipeline(self, calls: Sequence[_ScriptCall]) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for script, keys, args in calls:
+                await script(keys=keys, args=args, client=pipe)
+            return list(await pipe.execute(raise_on_error=False))
 
     async def expire_board(self, board: BoardKey, seconds: int) -> bool:
         """Let the board's keys expire in `seconds` (once its closed period is archived);

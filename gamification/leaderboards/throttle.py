@@ -3,7 +3,9 @@
 Every process that shares the Redis shares the throttle. Per channel there are two keys, the
 gate `<channel>:gate` (held for `min_interval_ms` after each publish, SET NX PX) and the parked
 payload `<channel>:pending` (last writer wins). For Redis Cluster the channel name must carry a
-hash tag (`LeaderboardStore.changes_channel` does), so that both keys share a slot.
+hash tag (`LeaderboardStore.changes_channel` does), so that both keys share a slot with the
+channel itself: the script publishes with SPUBLISH (sharded pub/sub), which a cluster node
+accepts in a script only for a channel of the script's own slot.
 
 Guarantees, for one channel:
 
@@ -42,7 +44,7 @@ if not pending then
 end
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then
   redis.call('DEL', KEYS[2])
-  redis.call('PUBLISH', ARGV[1], pending)
+  redis.call('SPUBLISH', ARGV[1], pending)
   return -1
 end
 local wait = redis.call('PTTL', KEYS[1])
@@ -63,7 +65,7 @@ class Publication(StrEnum):
 
 
 async def publish_throttled(
-    redis: aioredis.Redis,
+    redis: aioredis.Redis | aioredis.RedisCluster,
     channel: str,
     payload: str | bytes,
     min_interval_ms: int = 1000,

@@ -37,6 +37,25 @@ MAX_GEO_LATITUDE = 85.05112878
 _EARTH_RADIUS_M = 6372797.560856  # the one Redis uses, so both agree on distances
 _REBUILD_PAGE = 5000
 
+# KEYS: the rebuilt sets (small, all), the live sets (small, all), the built marker, then the
+# retired keys. ARGV: the number of stores. Swaps the rebuilt index in, all at once (a script,
+# not a MULTI with RENAME: a cluster client refuses RENAME in a pipeline; every key carries
+# the `{geofences}` hash tag, so the script stays in one slot).
+_SWAP_IN = """
+for i = 1, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('RENAME', KEYS[i], KEYS[i + 2])
+  else
+    redis.call('DEL', KEYS[i + 2])
+  end
+end
+redis.call('SET', KEYS[5], ARGV[1])
+for i = 6, #KEYS do
+  redis.call('DEL', KEYS[i])
+end
+return 1
+"""
+
 
 def is_small(radius_m: float) -> bool:
     """Whether a fence of this radius is searched in Redis (else in process)."""
@@ -199,17 +218,14 @@ class GeofenceIndex:
                 pipe.geoadd(temporary[self._all_key], everything)
                 await pipe.execute()
             count += len(page)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for tmp in temporary.values():
-                pipe.exists(tmp)
-            exists = await pipe.execute()
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for (key, tmp), present in zip(temporary.items(), exists, strict=True):
-                if present:
-                    pipe.rename(tmp, key)
-                else:
-                    pipe.delete(key)
-            pipe.set(self._built_key, str(count))
-            pipe.delete(*(f"{self._base}:{name}" for name in _RETIRED_CLASS_KEYS))
-            await pipe.execute()
+        swap_in = self._redis.register_script(_SWAP_IN)
+        await swap_in(
+            keys=[
+                *temporary.values(),
+                *temporary.keys(),
+                self._built_key,
+                *(f"{self._base}:{name}" for name in _RETIRED_CLASS_KEYS),
+            ],
+            args=[count],
+        )
         return count

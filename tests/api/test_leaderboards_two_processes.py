@@ -24,6 +24,7 @@ from api.schema import schema_sdl
 from bench.harness import server, token
 from tests.conftest import REDIS_URL
 from tests.integration import leaderboard_setup as setup
+from tests.redis_support import shard_subscribers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -84,7 +85,7 @@ async def subscribe(base: str, redis: aioredis.Redis, channel: str):  # type: ig
         )
     )
     deadline = time.monotonic() + 5
-    while (await redis.pubsub_numsub(channel))[0][1] < 1:  # A has subscribed on Redis
+    while await shard_subscribers(redis, channel) < 1:  # A has subscribed on Redis
         assert time.monotonic() < deadline, "process A never subscribed"
         await asyncio.sleep(0.05)
     return ws

@@ -19,6 +19,7 @@ from domain.outbox.dispatcher import Dispatcher
 from push.automations import AutomationSettings
 from push.live import NoLiveFeed, NotificationPublisher
 from push.notifications.handlers import NotificationHandlers
+from tests.redis_support import read_shard_message
 
 
 async def member(
@@ -71,18 +72,20 @@ async def listening(redis: Any, channel: str) -> AsyncIterator[list[dict[str, An
     """Collects the JSON messages published on `channel` while the block runs."""
     received: list[dict[str, Any]] = []
     pubsub = redis.pubsub()
-    await pubsub.subscribe(channel)
-    await pubsub.get_message(timeout=1.0)  # the subscription confirmation
+    await pubsub.ssubscribe(channel)
+    await read_shard_message(pubsub, wait_seconds=1.0)  # the subscription confirmation
     try:
         yield received
     finally:
         for _ in range(20):
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+            message = await read_shard_message(
+                pubsub, wait_seconds=0.1, ignore_subscribe_messages=True
+            )
             if message is None:
                 if received:
                     break
                 await asyncio.sleep(0.01)
                 continue
             received.append(json.loads(message["data"]))
-        await pubsub.unsubscribe(channel)
+        await pubsub.sunsubscribe(channel)
         await pubsub.aclose()

@@ -526,3 +526,23 @@ async def test_scores_applied_in_one_pipeline_equal_scores_set_one_by_one_with_t
     await one_by_one.set_score(BOARD, 3, Decimal("45.50"), at(1))
     assert await store.snapshot(BOARD) == await one_by_one.snapshot(BOARD)
     assert [s.member_id for s in await store.snapshot(other)] == [3]
+
+
+async def test_scores_applied_in_a_pipeline_after_redis_forgot_its_scripts_land_once(
+    store: LeaderboardStore, redis_client: aioredis.Redis
+) -> None:
+    # A restarted node has no scripts: a cluster pipeline (which, unlike a plain one, does not
+    # load them first) gets NOSCRIPT for those calls; they are loaded and run again, once.
+    boards = [BoardKey(code, LeaderboardWindow.WEEKLY, "2026-W03") for code in "abcdefgh"]
+    await store.set_score(boards[0], 1, 10, at(0))
+    await redis_client.script_flush()
+
+    applied = await store.apply_scores(
+        [ScoreUpdate(board, 1, ScoreEntry(1, 20, at(1)), watch=True) for board in boards]
+    )
+
+    assert applied == [ScoreApplied(True, 1, 1)] + [ScoreApplied(True, None, 1)] * 7
+    for board in boards:
+        assert ranking(await store.top(board)) == [(1, 1, Decimal(20))]
+    await redis_client.script_flush()
+    assert await store.remove_member_everywhere(1, boards) == 8

@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from gamification.leaderboards import Publication, publish_throttled
+from tests.redis_support import read_shard_message
 
 INTERVAL_MS = 150
 
@@ -39,12 +40,14 @@ def channel(redis_prefix: str) -> str:
 async def received(redis_client: aioredis.Redis, channel: str) -> AsyncIterator[Received]:
     heard = Received()
     pubsub = redis_client.pubsub()
-    await pubsub.subscribe(channel)
-    await pubsub.get_message(timeout=1.0)  # the subscribe confirmation
+    await pubsub.ssubscribe(channel)
+    await read_shard_message(pubsub, wait_seconds=1.0)  # the subscribe confirmation
 
     async def listen() -> None:
         while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.05)
+            message = await read_shard_message(
+                pubsub, wait_seconds=0.05, ignore_subscribe_messages=True
+            )
             if message is not None:
                 heard.messages.append((time.monotonic(), message["data"]))
 

@@ -9,11 +9,12 @@ import redis.asyncio as aioredis
 
 from api.live import ChannelFanout
 from tests.conftest import make_redis_client, real_redis
+from tests.redis_support import shard_subscribers
 
 
 async def wait_subscribed(redis: aioredis.Redis, channel: str) -> None:
     for _ in range(100):
-        if dict(await redis.pubsub_numsub(channel)).get(channel, 0) >= 1:
+        if await shard_subscribers(redis, channel) >= 1:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"nobody subscribed to {channel}")
@@ -30,12 +31,12 @@ async def test_a_message_published_in_one_process_reaches_subscribers_of_another
     try:
         async with fanout.listen(channel) as first, fanout.listen(channel) as second:
             await wait_subscribed(here, channel)
-            assert dict(await here.pubsub_numsub(channel))[channel] == 1  # one connection
-            await here.publish(channel, '{"id": "1"}')
+            assert await shard_subscribers(here, channel) == 1  # one connection
+            await here.spublish(channel, '{"id": "1"}')
             received = [await asyncio.wait_for(q.get(), timeout=5) for q in (first, second)]
             assert received == ['{"id": "1"}', '{"id": "1"}']
         await asyncio.sleep(0.1)
-        assert dict(await here.pubsub_numsub(channel))[channel] == 0
+        assert await shard_subscribers(here, channel) == 0
     finally:
         await fanout.close()
         await here.aclose()
