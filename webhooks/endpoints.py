@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
+from domain.audit import SYSTEM, Actor, record_change, row_snapshot
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from webhooks.catalogue import BY_NAME
 from webhooks.models import WebhookEndpoint
@@ -130,12 +131,18 @@ class _Checks:
             raise ValidationErrors(self.errors)
 
 
+def _snapshot(endpoint: WebhookEndpoint) -> dict[str, object]:
+    """The endpoint as the audit log records it: never its signing secrets."""
+    return row_snapshot(endpoint, exclude={"secret"})
+
+
 async def create_endpoint(
-    data: EndpointInput, now: datetime, *, require_https: bool
+    data: EndpointInput, now: datetime, *, require_https: bool, actor: Actor = SYSTEM
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it with its secret (drawn when none was given: the only
-    time it is shown, with rotations). Raises `ValidationErrors` of `InvalidInput` under
-    `input`, every problem at once."""
+    time it is shown, with rotations). Audited as `webhook_endpoint.create` by `actor` (the
+    secret never is). Raises `ValidationErrors` of `InvalidInput` under `input`, every problem
+    at once."""
     checks = _Checks()
     url = checks.run(lambda: check_url(data.url, ["input", "url"], require_https=require_https))
     types = checks.run(lambda: check_event_types(data.event_types, ["input", "eventTypes"]))
@@ -146,20 +153,30 @@ async def create_endpoint(
         else new_secret()
     )
     checks.raise_any()
-    endpoint = await WebhookEndpoint.create(
-        url=url,
-        description=description,
-        secret=secret,
-        event_types=types,
-        enabled=data.enabled,
-        created_at=now,
-        updated_at=now,
-    )
+    async with in_transaction():
+        endpoint = await WebhookEndpoint.create(
+            url=url,
+            description=description,
+            secret=secret,
+            event_types=types,
+            enabled=data.enabled,
+            created_at=now,
+            updated_at=now,
+        )
+        await record_change(
+            actor, "webhook_endpoint.create", "webhook_endpoint", endpoint.id, None,
+            _snapshot(endpoint), now,
+        )  # fmt: skip
     return endpoint, str(secret)
 
 
 async def update_endpoint(
-    endpoint_id: int, changes: EndpointChanges, now: datetime, *, require_https: bool
+    endpoint_id: int,
+    changes: EndpointChanges,
+    now: datetime,
+    *,
+    require_https: bool,
+    actor: Actor = SYSTEM,
 ) -> WebhookEndpoint:
     """Change an endpoint's URL, event types, description or enabled flag (a disabled endpoint
     gets nothing; what waited for it goes on once it is enabled again, within the retry
@@ -183,11 +200,16 @@ async def update_endpoint(
     checks.raise_any()
     async with in_transaction():
         endpoint = await _locked(endpoint_id)
+        before = _snapshot(endpoint)
         if values:
             values["updated_at"] = now
             await WebhookEndpoint.filter(id=endpoint_id).update(**values)
             for name, value in values.items():
                 setattr(endpoint, name, value)
+        await record_change(
+            actor, "webhook_endpoint.update", "webhook_endpoint", endpoint_id, before,
+            _snapshot(endpoint), now,
+        )  # fmt: skip
     return endpoint
 
 
@@ -197,6 +219,7 @@ async def rotate_secret(
     *,
     secret: str | None = None,
     keep_previous_hours: int = 0,
+    actor: Actor = SYSTEM,
 ) -> tuple[WebhookEndpoint, str]:
     """Replace the endpoint's secret (drawn when none is given); for `keep_previous_hours`
     deliveries are also signed with the old one, so the shop can switch without refusing
@@ -225,16 +248,30 @@ async def rotate_secret(
             "secret_rotated_at": now,
             "updated_at": now,
         }
+        before = _snapshot(endpoint)
         await WebhookEndpoint.filter(id=endpoint_id).update(**values)
         for name, value in values.items():
             setattr(endpoint, name, value)
+        await record_change(
+            actor, "webhook_endpoint.rotate_secret", "webhook_endpoint", endpoint_id, before,
+            _snapshot(endpoint), now,
+        )  # fmt: skip
     return endpoint, new
 
 
-async def delete_endpoint(endpoint_id: int) -> None:
-    """Remove an endpoint with its delivery log. Raises `NotFound` on `["input", "id"]`."""
-    if await WebhookEndpoint.filter(id=endpoint_id).delete() == 0:
-        raise _not_found(endpoint_id)
+async def delete_endpoint(
+    endpoint_id: int, now: datetime | None = None, actor: Actor = SYSTEM
+) -> None:
+    """Remove an endpoint with its delivery log. Audited as `webhook_endpoint.delete` by
+    `actor`. Raises `NotFound` on `["input", "id"]`."""
+    async with in_transaction():
+        endpoint = await WebhookEndpoint.filter(id=endpoint_id).first()
+        if endpoint is None or await WebhookEndpoint.filter(id=endpoint_id).delete() == 0:
+            raise _not_found(endpoint_id)
+        await record_change(
+            actor, "webhook_endpoint.delete", "webhook_endpoint", endpoint_id,
+            _snapshot(endpoint), None, now or datetime.now(UTC),
+        )  # fmt: skip
 
 
 async def get_endpoint(endpoint_id: int, field: list[str]) -> WebhookEndpoint:

@@ -225,7 +225,7 @@ class Mutation:
     async def create_webhook_endpoint(
         self, info: Info, input: CreateWebhookEndpointInput
     ) -> WebhookEndpointPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         data = endpoints.EndpointInput(
             url=input.url,
             event_types=list(input.event_types),
@@ -235,7 +235,7 @@ class Mutation:
         )
         try:
             saved, secret = await endpoints.create_endpoint(
-                data, info.context.now, require_https=_require_https(info)
+                data, info.context.now, require_https=_require_https(info), actor=actor
             )
         except DomainError as error:
             return WebhookEndpointPayload(
@@ -251,7 +251,7 @@ class Mutation:
     async def update_webhook_endpoint(
         self, info: Info, input: UpdateWebhookEndpointInput
     ) -> WebhookEndpointPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         changes = endpoints.EndpointChanges(
             url=input.url,
             event_types=list(input.event_types) if input.event_types is not None else None,
@@ -264,6 +264,7 @@ class Mutation:
                 changes,
                 info.context.now,
                 require_https=_require_https(info),
+                actor=actor,
             )
         except DomainError as error:
             return WebhookEndpointPayload(
@@ -277,13 +278,14 @@ class Mutation:
     async def rotate_webhook_secret(
         self, info: Info, input: RotateWebhookSecretInput
     ) -> RotateWebhookSecretPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         try:
             saved, secret = await endpoints.rotate_secret(
                 _endpoint_id(input.id, ["input", "id"]),
                 info.context.now,
                 secret=input.secret,
                 keep_previous_hours=input.keep_previous_for_hours,
+                actor=actor,
             )
         except DomainError as error:
             return RotateWebhookSecretPayload(
@@ -297,10 +299,10 @@ class Mutation:
     async def delete_webhook_endpoint(
         self, info: Info, input: DeleteWebhookEndpointInput
     ) -> DeleteWebhookEndpointPayload:
-        info.context.require(Role.ADMIN)
+        actor = info.context.admin()
         try:
             endpoint_id = _endpoint_id(input.id, ["input", "id"])
-            await endpoints.delete_endpoint(endpoint_id)
+            await endpoints.delete_endpoint(endpoint_id, info.context.now, actor)
         except DomainError as error:
             return DeleteWebhookEndpointPayload(deleted_id=None, user_errors=user_errors(error))
         return DeleteWebhookEndpointPayload(

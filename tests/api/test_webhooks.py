@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from api.app import create_app
 from api.metrics import Metrics
 from api.runtime import build_runtime
+from domain.audit.models import AuditEntry
 from tests.api.conftest import GraphQLClient, data, error_codes
 from tests.webhook_receiver import Receiver, running_receiver
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -231,6 +233,20 @@ async def test_an_endpoint_is_changed_disabled_rotated_and_deleted(hooks: GraphQ
     again = data(await hooks.admin(DELETE, {"input": {"id": endpoint_id}}))
     assert [e["code"] for e in again["deleteWebhookEndpoint"]["userErrors"]] == ["NOT_FOUND"]
     assert await WebhookEndpoint.all().count() == 0
+
+    # Each change is in the audit log once (refusals are not); secrets never are.
+    entries = await AuditEntry.filter(target_kind="webhook_endpoint").order_by("id")
+    assert [e.action for e in entries] == [
+        "webhook_endpoint.create",
+        "webhook_endpoint.update",
+        "webhook_endpoint.rotate_secret",
+        "webhook_endpoint.delete",
+    ]
+    assert {e.target_id for e in entries} == {endpoint_id}
+    assert entries[1].after["url"] == "https://shop.example/b"
+    assert entries[3].after is None and entries[3].before["url"] == "https://shop.example/b"
+    logged = json.dumps([[e.before, e.after] for e in entries])
+    assert created["secret"] not in logged and rotated["secret"] not in logged
 
 
 @pytest.mark.parametrize("role", ["member", "service"])

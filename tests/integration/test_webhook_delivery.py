@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from domain.audit import Actor
 from domain.clock import FrozenClock
 from domain.members.services import get_or_create_member
 from domain.outbox.dispatcher import Dispatcher
@@ -191,7 +192,7 @@ async def test_an_endpoint_gets_only_its_types_and_a_disabled_one_gets_nothing(
         await setup.endpoint(shop.url("/members"), ["member.created"])
         await setup.endpoint(shop.url("/off"), ["member.created", "points.earned"], enabled=False)
         await setup.members(1)
-        await adjust_points("c0", 40, "goodwill", "admin", setup.clock.now())
+        await adjust_points("c0", 40, "goodwill", Actor("admin"), setup.clock.now())
         await setup.dispatcher.run_until_idle()
         await setup.send()
 
@@ -307,11 +308,11 @@ async def test_erasure_withdraws_what_waits_and_redacts_what_was_kept(setup: Set
         await setup.endpoint(shop.url(), ["member.created", "points.earned"])
         await setup.members(2)
         await setup.send()  # both member.created delivered
-        await adjust_points("c0", 10, "goodwill", "admin", setup.clock.now())
+        await adjust_points("c0", 10, "goodwill", Actor("admin"), setup.clock.now())
         await setup.dispatcher.run_until_idle()  # points.earned queued, not sent yet
         member = await get_or_create_member("c0", setup.clock.now())
         await delete_my_account(member, True, setup.clock.now())
-        await adjust_points("c1", 10, "goodwill", "admin", setup.clock.now())
+        await adjust_points("c1", 10, "goodwill", Actor("admin"), setup.clock.now())
         await setup.dispatcher.run_until_idle()
         await setup.send()
 
