@@ -230,13 +230,21 @@ def build_runtime(
     clock = clock or SystemClock()
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
-    observer: ActivityObserver = build_engine()
     versions = VersionReader()
+    # One configuration cache per process, reading the versions through the shared reader.
+    program = ProgramCache(versions)
+    observer: ActivityObserver = build_engine(program)
     push = build_push_area(
-        settings, redis, clock, observer=observer, gateway=gateway, versions=versions
+        settings,
+        redis,
+        clock,
+        observer=observer,
+        gateway=gateway,
+        versions=versions,
+        program=program,
     )
     handlers: dict[str, list[Delivery]] = {}
-    for area_handlers in (referral_handlers(clock, observer), push.handlers):
+    for area_handlers in (referral_handlers(clock, observer, program), push.handlers):
         for kind, handlers_of_kind in area_handlers.items():
             handlers.setdefault(kind, []).extend(handlers_of_kind)
     jobs: list[ScheduledJob] = [
@@ -271,5 +279,6 @@ def build_runtime(
         boards=boards,
         fanout=ChannelFanout(redis),
         versions=versions,
+        program=program,
         drop_admission=DropAdmission(RedisUnitCounter(redis, settings.redis_prefix)),
     )

@@ -174,7 +174,12 @@ class Mutation:
         principal = info.context.require(Role.ADMIN)
         try:
             summary = await points_services.adjust_points(
-                input.customer_id, input.delta, input.reason, principal.subject, info.context.now
+                input.customer_id,
+                input.delta,
+                input.reason,
+                principal.subject,
+                info.context.now,
+                info.context.runtime.program,
             )
         except DomainError as error:
             return AdjustPointsPayload(points=None, user_errors=user_errors(error))

@@ -16,7 +16,7 @@ from domain.points.crediting import credit_earned
 from domain.points.earning import category_key
 from domain.points.events import PointsAdjusted
 from domain.points.models import EarningRules, EntryKind
-from domain.points.rules import earning_rules
+from domain.program import ProgramCache, program_now
 from domain.versions import ConfigPart, bump_version
 
 MAX_POINTS_PER_UNIT = Decimal(1000)
@@ -151,7 +151,12 @@ async def configure_earning_rules(rules: EarningRulesInput, now: datetime) -> Ea
 
 
 async def adjust_points(
-    customer_id: str, delta: int, reason: str, actor: str, now: datetime
+    customer_id: str,
+    delta: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+    program: ProgramCache | None = None,
 ) -> ledger.PointsSummary:
     """An admin's manual correction, recorded as an ADJUST entry with its reason and who made it.
 
@@ -186,9 +191,10 @@ async def adjust_points(
                 EntryKind.ADJUST,
                 description,
                 now,
-                await earning_rules(),
+                await program_now(program),
                 reference=None,
                 actor=actor,
+                holder=member,
             )
             entry = credited.entry
         else:
