@@ -73,6 +73,7 @@ async def credit_earned(
             entry_kind=kind.value,
             reference=reference,
             available_at=available,
+            created_at=now,
         ),
         now,
     )

@@ -292,6 +292,7 @@ async def _write_purchase(
         entry_kind=EntryKind.EARN.value,
         reference=reference,
         available_at=available_at,
+        created_at=now,
     )
     recorded = PurchaseRecorded(
         member_id=member.id,
