@@ -37,7 +37,7 @@ from domain.program import ProgramCache
 from domain.referrals.handlers import referral_handlers
 from domain.rewards.catalogue import RewardCatalogue
 from domain.rewards.coupons import expire_coupons
-from domain.segments.services import refresh_segment_counts
+from domain.segments.counting import refresh_segment_counts
 from domain.tiers.review import review_changed_tiers
 from domain.versions import VersionReader
 from gamification.achievements.queries import BadgeShelf, ChallengeShelf

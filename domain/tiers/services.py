@@ -101,7 +101,7 @@ async def configure_tiers(specs: Sequence[TierSpec], now: datetime) -> list[Tier
             await (
                 Member.filter(tier_code=tier.code)
                 .exclude(tier_level=tier.level)
-                .update(tier_level=tier.level)
+                .update(tier_level=tier.level, inputs_changed_at=now)
             )
         await _replace_members_of_removed_tiers(tiers, now)
         await bump_version(ConfigPart.TIERS)
@@ -145,7 +145,9 @@ async def place_member(member: Member | HeldTier, tier: Tier, now: datetime) -> 
     if member.tier_code == tier.code and member.tier_level == tier.level:
         return False
     old_code, old_level = member.tier_code, member.tier_level
-    await Member.filter(id=member.id).update(tier_code=tier.code, tier_level=tier.level)
+    await Member.filter(id=member.id).update(
+        tier_code=tier.code, tier_level=tier.level, inputs_changed_at=now
+    )
     member.tier_code, member.tier_level = tier.code, tier.level
     if old_level == tier.level and (old_code is None or old_code == tier.code):
         return False
