@@ -38,7 +38,7 @@ from domain.program import ProgramCache
 from domain.referrals.handlers import referral_handlers
 from domain.rewards.catalogue import RewardCatalogue
 from domain.rewards.coupons import expire_coupons
-from domain.segments.services import refresh_segment_counts
+from domain.segments.counting import refresh_segment_counts
 from domain.tiers.review import review_changed_tiers
 from domain.versions import SharedRead, VersionReader
 from gamification.achievements.queries import (
@@ -248,14 +248,26 @@ def build_runtime(
     clock = clock or SystemClock()
     redis = redis if redis is not None else make_redis(settings)
     gateway = gateway or make_gateway(settings, clock)
-    observer: ActivityObserver = build_engine()
     versions = VersionReader()
+    # One configuration cache per process, reading the versions through the shared reader.
+    program = ProgramCache(versions)
+    observer: ActivityObserver = build_engine(program)
     push = build_push_area(
-        settings, redis, clock, observer=observer, gateway=gateway, versions=versions
+        settings,
+        redis,
+        clock,
+        observer=observer,
+        gateway=gateway,
+        versions=versions,
+        program=program,
     )
     handlers: dict[str, list[Delivery]] = {}
     webhooks = webhooks or build_webhooks_area(settings, clock)
-    for area_handlers in (referral_handlers(clock, observer), push.handlers, webhooks.handlers):
+    for area_handlers in (
+        referral_handlers(clock, observer, program),
+        push.handlers,
+        webhooks.handlers,
+    ):
         for kind, handlers_of_kind in area_handlers.items():
             handlers.setdefault(kind, []).extend(handlers_of_kind)
     jobs: list[ScheduledJob] = [
@@ -293,6 +305,7 @@ def build_runtime(
         versions=versions,
         # On the runtime's clock, so that a test's frozen clock decides when figures are old.
         rarity=SharedRead(badge_figures, clock=lambda: clock.now().timestamp()),
+        program=program,
         drop_admission=DropAdmission(RedisUnitCounter(redis, settings.redis_prefix)),
         webhooks=webhooks,
     )

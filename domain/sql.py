@@ -102,3 +102,9 @@ def as_datetime(value: datetime | str) -> datetime:
 
 def distinct(ids: Sequence[int]) -> list[int]:
     return list(dict.fromkeys(ids))
+
+
+async def execute_native(sql: str, params: Sequence[Any]) -> None:
+    """Run a statement written in the connection's own dialect (as tortoise's query builder
+    writes it, say around `domain.segments.query.member_ids_sql`)."""
+    await _connection().execute_query(sql, list(params))

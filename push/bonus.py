@@ -48,6 +48,7 @@ async def award_bonus_to_many(
             entry_kind=EntryKind.BONUS.value,
             reference=reference,
             available_at=now,
+            created_at=now,
         )
         for entry_id, member_id in entries
     ]

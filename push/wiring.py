@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from domain.activity import ActivityObserver
 from domain.clock import Clock
+from domain.program import ProgramCache
 from domain.versions import VersionReader
 from push.automations import AutomationSettings, celebrate_birthdays, win_back_lapsed_members
 from push.campaigns.services import fan_out_campaigns
@@ -76,6 +77,7 @@ def build_push_area(
     automations: AutomationSettings | None = None,
     delivery_policy: DeliveryPolicy | None = None,
     versions: VersionReader | None = None,
+    program: ProgramCache | None = None,
 ) -> PushArea:
     segments = segments or DomainSegments()
     coupons = coupons or DomainCoupons()
@@ -113,7 +115,13 @@ def build_push_area(
         gateway=gateway,
         geofences=geofences,
         visits=VisitServices(
-            geofences, observer, segments, coupons, publisher, versions=versions or VersionReader()
+            geofences,
+            observer,
+            segments,
+            coupons,
+            publisher,
+            versions=versions or VersionReader(),
+            program=program or ProgramCache(versions),
         ),
         segments=segments,
         coupons=coupons,

@@ -188,7 +188,12 @@ class Mutation:
         actor = info.context.admin()
         try:
             summary = await points_services.adjust_points(
-                input.customer_id, input.delta, input.reason, actor, info.context.now
+                input.customer_id,
+                input.delta,
+                input.reason,
+                actor,
+                info.context.now,
+                info.context.runtime.program,
             )
         except DomainError as error:
             return AdjustPointsPayload(points=None, user_errors=user_errors(error))

@@ -125,6 +125,7 @@ class Mutation:
                 input.score,
                 info.context.now,
                 info.context.runtime.observer,
+                info.context.runtime.program,
             )
         except DomainError as error:
             return RecordEngagementPayload(

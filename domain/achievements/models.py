@@ -44,7 +44,7 @@ class MemberBadge(Model):
     badge = fields.ForeignKeyField(
         "fidelio.Badge", related_name="holders", on_delete=fields.CASCADE
     )
-    earned_at = fields.DatetimeField()
+    earned_at = fields.DatetimeField(db_index=True)
 
     class Meta:
         table = "member_badge"

@@ -139,7 +139,8 @@ async def update_profile(member: Member, changes: ProfileChanges, now: datetime)
             name in values and values[name] != getattr(member, name) for name in ("country", "city")
         )
         async with in_transaction():
-            await Member.filter(id=member.id).update(**values)
+            # Every profile change is stamped: the segment counts re-examine the member.
+            await Member.filter(id=member.id).update(**values, inputs_changed_at=now)
             for key, value in values.items():
                 setattr(member, key, value)
             if moved:

@@ -10,15 +10,15 @@ the points reports the upgrade in its own answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.events import record_event
+from domain.members.models import Member
 from domain.points import ledger
 from domain.points.events import PointsEarned
-from domain.points.models import EarningRules, EntryKind, PointsEntry
-from domain.points.rules import earning_rules
+from domain.points.models import EntryKind, PointsEntry
+from domain.program import Program
 from domain.tiers.models import Tier
 from domain.tiers.services import upgrade_on_credit
 
@@ -37,17 +37,21 @@ async def credit_earned(
     kind: EntryKind,
     description: str,
     now: datetime,
-    rules: EarningRules,
+    program: Program,
     *,
     reference: str | None,
     available_at: datetime | None = None,
     actor: str | None = None,
-    ladder: Sequence[Tier] | None = None,
+    holder: Member | None = None,
 ) -> Credited:
-    """Credit earned points spendable from `available_at` (default now), expiring
-    `rules.expiry_days` after that, announce them (PointsEarned) and upgrade the member's tier
-    if they now qualify for a higher one, in the caller's transaction (the member locked).
-    `ladder`: the tier ladder, when the caller has it (default: read it)."""
+    """Credit earned points spendable from `available_at` (default now), expiring the
+    program's `expiry_days` after that, announce them (PointsEarned) and upgrade the member's
+    tier if they now qualify for a higher one, in the caller's transaction (the member locked).
+
+    `program`: the earning rules and tier ladder, from the process's `ProgramCache` (or
+    `read_program()` where there is none). `holder`: the member's locked row, when the caller
+    has it (the tier observer then reads nothing for a member on the top rung)."""
+    rules = program.rules
     available = available_at or now
     expires_at = available + timedelta(days=rules.expiry_days) if rules.expiry_days else None
     entry = await ledger.credit(
@@ -69,23 +73,35 @@ async def credit_earned(
             entry_kind=kind.value,
             reference=reference,
             available_at=available,
+            created_at=now,
         ),
         now,
     )
     new_tier = await upgrade_on_credit(
-        member_id, now, window_months=rules.tier_window_months, ladder=ladder
+        member_id,
+        now,
+        window_months=rules.tier_window_months,
+        ladder=program.ladder,
+        holder=holder,
     )
     return Credited(entry=entry, new_tier=new_tier)
 
 
 async def credit_bonus(
-    member_id: int, points: int, description: str, reference: str, now: datetime
+    member_id: int,
+    points: int,
+    description: str,
+    reference: str,
+    now: datetime,
+    program: Program,
+    *,
+    holder: Member | None = None,
 ) -> Credited | None:
     """BONUS points, spendable at once and expiring like any points of the program, announced;
     nothing for 0 points. The caller's transaction owns the idempotency of `reference`."""
     if points <= 0:
         return None
     return await credit_earned(
-        member_id, points, EntryKind.BONUS, description, now, await earning_rules(),
-        reference=reference,
+        member_id, points, EntryKind.BONUS, description, now, program,
+        reference=reference, holder=holder,
     )  # fmt: skip

@@ -18,6 +18,9 @@ class PointsEarned(DomainEvent):
     entry_kind: str
     reference: str | None
     available_at: datetime
+    #: When the entry was written (the period it counts in on boards), so that a handler
+    #: needs no read of it; None in events raised before this field existed.
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from domain.points.crediting import credit_earned
 from domain.points.earning import category_key
 from domain.points.events import PointsAdjusted
 from domain.points.models import EarningRules, EntryKind
-from domain.points.rules import earning_rules
+from domain.program import ProgramCache, program_now
 from domain.versions import ConfigPart, bump_version
 
 MAX_POINTS_PER_UNIT = Decimal(1000)
@@ -160,7 +160,12 @@ async def configure_earning_rules(
 
 
 async def adjust_points(
-    customer_id: str, delta: int, reason: str, actor: Actor, now: datetime
+    customer_id: str,
+    delta: int,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+    program: ProgramCache | None = None,
 ) -> ledger.PointsSummary:
     """An admin's manual correction, recorded as an ADJUST entry with its reason and who made it,
     and audited as `points.adjust` on the member (their balance before and after, the entry).
@@ -196,9 +201,10 @@ async def adjust_points(
                 EntryKind.ADJUST,
                 description,
                 now,
-                await earning_rules(),
+                await program_now(program),
                 reference=None,
                 actor=actor.subject,
+                holder=member,
             )
             entry = credited.entry
         else:

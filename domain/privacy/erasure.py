@@ -72,5 +72,6 @@ async def delete_my_account(member: Member, confirm: bool, now: datetime) -> Non
             time_zone="UTC",
             referral_code=erased_referral_code(member.id),
             erased_at=now,
+            inputs_changed_at=now,
         )
         await record_event(MemberErased(member_id=member.id), now)

@@ -28,7 +28,7 @@ class Purchase(Model):
     channel = fields.CharEnumField(Channel, max_length=8)
     store_code = fields.CharField(max_length=64, null=True)
     occurred_at = fields.DatetimeField()
-    recorded_at = fields.DatetimeField()
+    recorded_at = fields.DatetimeField(db_index=True)
     points_earned = fields.IntField(default=0)
     #: Distinct item categories, for rules and segments.
     categories = fields.JSONField(default=list)

@@ -26,7 +26,7 @@ from domain.points.balances import PointsFigures
 from domain.points.earning import category_weight, purchase_points, refund_points
 from domain.points.events import PointsEarned, PointsReversed
 from domain.points.models import EntryKind, PointsEntry
-from domain.program import ProgramCache
+from domain.program import Program, ProgramCache
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
 from domain.purchases.models import Purchase, Refund
 from domain.purchases.validation import (
@@ -96,11 +96,13 @@ async def record_purchase(
     Raises `ValidationErrors` of `InvalidInput` with the fields at fault.
     """
     valid = validate_purchase(purchase, now, program_currency=program_currency)
+    program = program or ProgramCache()
     for attempt in range(1, ATTEMPTS + 1):
+        # Before the transaction: the versions through the process's shared reader (one
+        # query for all the purchases that ask at the same time), the rest from memory.
+        config = await program.current()
         try:
-            return await _record_once(
-                valid, now, observer or NoAchievements(), program or ProgramCache()
-            )
+            return await _record_once(valid, now, observer or NoAchievements(), config)
         except IntegrityError:
             # Our transaction rolled back whole (nothing was awarded). Either the same order
             # id was committed meanwhile for another customer id, and the first one is the
@@ -170,11 +172,10 @@ async def _record_once(
     valid: ValidPurchase,
     now: datetime,
     observer: ActivityObserver,
-    program: ProgramCache,
+    config: Program,
 ) -> RecordedPurchase:
     async with in_transaction():
         member, new_member = await _locked_member(valid.customer_id, now)
-        config = await program.current()
         rules, ladder = config.rules, config.ladder
         first_purchase = True
         before = standing_of_row(None)
@@ -291,6 +292,7 @@ async def _write_purchase(
         entry_kind=EntryKind.EARN.value,
         reference=reference,
         available_at=available_at,
+        created_at=now,
     )
     recorded = PurchaseRecorded(
         member_id=member.id,

@@ -24,7 +24,7 @@ from domain.members.validation import check_text
 from domain.points import ledger
 from domain.points.crediting import credit_earned
 from domain.points.models import EarningRules, EntryKind
-from domain.points.rules import earning_rules
+from domain.program import ProgramCache, program_now
 from domain.referrals.events import EngagementRecorded
 from domain.referrals.models import Engagement, EngagementKind
 
@@ -102,6 +102,7 @@ async def record_engagement(
     score: int | None,
     now: datetime,
     observer: ActivityObserver,
+    program: ProgramCache | None = None,
 ) -> EngagementResult:
     """Record a share, review or survey answer and award its points within the daily cap.
 
@@ -118,7 +119,8 @@ async def record_engagement(
         )
         if existing is not None:
             return EngagementResult(existing, EngagementOutcome.ALREADY_RECORDED, 0)
-        rules = await earning_rules()
+        config = await program_now(program)
+        rules = config.rules
         day = local_date(now, locked.time_zone)
         awarded_today = await Engagement.filter(
             member_id=member.id, kind=engagement_kind, local_date=day, points_awarded__gt=0
@@ -154,8 +156,9 @@ async def record_engagement(
                 EntryKind.ENGAGEMENT,
                 _description(engagement_kind),
                 now,
-                rules,
+                config,
                 reference=f"engagement:{engagement.id}",
+                holder=locked,
             )
             new_tier = credited.new_tier
         await record_event(

@@ -9,6 +9,7 @@ from domain.activity import ActivityObserver
 from domain.clock import Clock
 from domain.events import DomainEvent
 from domain.outbox.dispatcher import Batched, Delivery
+from domain.program import ProgramCache
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
 from domain.referrals.services import (
     cancel_referral_on_refund,
@@ -17,7 +18,11 @@ from domain.referrals.services import (
 )
 
 
-def referral_handlers(clock: Clock, observer: ActivityObserver) -> dict[str, list[Delivery]]:
+def referral_handlers(
+    clock: Clock, observer: ActivityObserver, program: ProgramCache | None = None
+) -> dict[str, list[Delivery]]:
+    """`program`: the process's configuration cache (the runtime's)."""
+
     async def on_purchases(events: Sequence[DomainEvent]) -> None:
         # Only a first purchase can complete a referral: one query finds, for a whole batch,
         # the first purchases of members who applied a code.
@@ -27,7 +32,7 @@ def referral_handlers(clock: Clock, observer: ActivityObserver) -> dict[str, lis
         referred = await members_with_applied_codes([e.member_id for e in firsts])
         for event in firsts:
             if event.member_id in referred:
-                await complete_referral_on_first_purchase(event, clock.now(), observer)
+                await complete_referral_on_first_purchase(event, clock.now(), observer, program)
 
     async def on_refund(event: DomainEvent) -> None:
         assert isinstance(event, PurchaseRefunded)

@@ -24,7 +24,7 @@ from domain.points import ledger
 from domain.points.crediting import credit_earned
 from domain.points.events import PointsReversed
 from domain.points.models import EntryKind, PointsEntry
-from domain.points.rules import earning_rules
+from domain.program import ProgramCache, program_now
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
 from domain.purchases.models import Purchase, Refund
 from domain.referrals import messages
@@ -119,6 +119,7 @@ async def complete_referral_on_first_purchase(
     event: PurchaseRecorded,
     now: datetime,
     observer: ActivityObserver | None = None,
+    program: ProgramCache | None = None,
 ) -> Referral | None:
     """On the referee's first purchase, credit the referee `referee_points` and the referrer
     `referrer_points` (nothing for the referrer beyond `referrer_monthly_cap` completions this
@@ -139,7 +140,8 @@ async def complete_referral_on_first_purchase(
             return None
         await _lock_members(referral.referrer_id, referral.referee_id)
         referrer = await Member.get(id=referral.referrer_id)
-        rules = await earning_rules()
+        config = await program_now(program)
+        rules = config.rules
         available_at = event.occurred_at + timedelta(days=rules.pending_days)
         month_start, month_end = _month_bounds(now, referrer.time_zone)
         rewarded_this_month = await Referral.filter(
@@ -159,7 +161,7 @@ async def complete_referral_on_first_purchase(
                 EntryKind.REFERRAL,
                 "Welcome reward: joined with a friend's code",
                 now,
-                rules,
+                config,
                 reference=reference,
                 available_at=available_at,
             )
@@ -170,9 +172,10 @@ async def complete_referral_on_first_purchase(
                 EntryKind.REFERRAL,
                 "Referral reward: a friend made their first purchase",
                 now,
-                rules,
+                config,
                 reference=reference,
                 available_at=available_at,
+                holder=referrer,
             )
         referral.status = ReferralStatus.COMPLETED
         referral.purchase_id = event.purchase_id

@@ -26,3 +26,19 @@ class Segment(Model):
 
     class Meta:
         table = "segment"
+
+
+class SegmentMember(Model):
+    """A member of a segment as of its segment's last count (`segment-counts` job): what
+    lets the job recount only the members whose inputs changed. Reads never use it (the rule
+    answers them as of any moment)."""
+
+    id = fields.BigIntField(primary_key=True)
+    segment: fields.ForeignKeyRelation[Segment] = fields.ForeignKeyField(
+        "fidelio.Segment", related_name="counted_members", on_delete=fields.CASCADE
+    )
+    member_id = fields.BigIntField()
+
+    class Meta:
+        table = "segment_member"
+        unique_together = (("segment", "member_id"),)

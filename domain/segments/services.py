@@ -20,6 +20,9 @@ from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.members.models import Member
 from domain.members.validation import check_text
+
+# The periodic job lives in its own module; re-exported for the callers that know it here.
+from domain.segments.counting import refresh_segment_counts as refresh_segment_counts
 from domain.segments.models import Segment
 from domain.segments.query import current_members, members_matching
 from domain.segments.rules import SegmentRule, check_segment_code
@@ -163,20 +166,3 @@ async def members_in_segment(
 async def count_segment_members(segment_code: str, now: datetime) -> int:
     """The segment's size as of `now`, counted now (the stored `member_count` is cheaper)."""
     return await (await segment_members(segment_code, now)).count()
-
-
-async def refresh_segment_counts(now: datetime) -> int:
-    """The periodic job: recount every segment as of `now` and store the counts.
-
-    Each segment is counted and saved in its own short statement, so a long run never holds
-    locks on segments an admin is editing. Returns how many segments were counted.
-    """
-    counted = 0
-    for segment in await Segment.all().order_by("id"):
-        size = await members_matching(rule_of(segment), now).count()
-        # Only if the rule was not replaced meanwhile (an upsert counts its own rule).
-        await Segment.filter(id=segment.id, updated_at=segment.updated_at).update(
-            member_count=size, counted_at=now
-        )
-        counted += 1
-    return counted

@@ -32,7 +32,7 @@ from domain.sql import Statement, literals
 from domain.tiers.ladder import qualified_rung
 from domain.tiers.models import Tier
 from domain.tiers.qualification import QUALIFYING_KINDS, qualifying_points, window_start
-from domain.tiers.services import REVIEW_BATCH, _move, tier_ladder
+from domain.tiers.services import REVIEW_BATCH, place_member, tier_ladder
 from domain.versions import ConfigPart, read_versions
 from domain.watermarks import read_watermark, save_watermark
 
@@ -132,6 +132,6 @@ async def _place(
             locked = await lock_member(member_id)
             # Re-read under the lock: a purchase may have upgraded the member meanwhile.
             fresh = (await qualifying_points([member_id], now, months))[member_id]
-            if await _move(locked, qualified_rung(list(ladder), fresh), now):
+            if await place_member(locked, qualified_rung(list(ladder), fresh), now):
                 changed += 1
     return changed

@@ -109,7 +109,7 @@ async def configure_tiers(
             await (
                 Member.filter(tier_code=tier.code)
                 .exclude(tier_level=tier.level)
-                .update(tier_level=tier.level)
+                .update(tier_level=tier.level, inputs_changed_at=now)
             )
         await _replace_members_of_removed_tiers(tiers, now)
         await record_change(
@@ -150,16 +150,20 @@ async def _replace_members_of_removed_tiers(ladder: list[Tier], now: datetime) -
         batch = ids[start : start + REVIEW_BATCH]
         points = await qualifying_points(batch, now, rules.tier_window_months)
         for member in await Member.filter(id__in=batch):
-            await _move(member, qualified_rung(ladder, points[member.id]), now)
+            await place_member(member, qualified_rung(ladder, points[member.id]), now)
 
 
-async def _move(member: Member | HeldTier, tier: Tier, now: datetime) -> bool:
-    """Put the member on `tier`; raises `TierChanged` when the tier really changed (a first
-    placement on the base tier, or a renumbering, is bookkeeping, not a change)."""
+async def place_member(member: Member | HeldTier, tier: Tier, now: datetime) -> bool:
+    """Put the member on `tier` (the caller's transaction, the member locked); raises
+    `TierChanged` and returns True when the tier really changed (a first placement on the
+    base tier, or a renumbering, is bookkeeping, not a change). `member` is updated in place.
+    """
     if member.tier_code == tier.code and member.tier_level == tier.level:
         return False
     old_code, old_level = member.tier_code, member.tier_level
-    await Member.filter(id=member.id).update(tier_code=tier.code, tier_level=tier.level)
+    await Member.filter(id=member.id).update(
+        tier_code=tier.code, tier_level=tier.level, inputs_changed_at=now
+    )
     member.tier_code, member.tier_level = tier.code, tier.level
     if old_level == tier.level and (old_code is None or old_code == tier.code):
         return False
@@ -176,62 +180,51 @@ async def _move(member: Member | HeldTier, tier: Tier, now: datetime) -> bool:
     return True
 
 
-async def upgrade_if_qualified(
-    member: Member | HeldTier,
-    now: datetime,
-    *,
-    ladder: Sequence[Tier] | None = None,
-    window_months: int | None = None,
-    qualifying: int | None = None,
-) -> Tier | None:
-    """Move the member up at once when the points earned in the window qualify them for a
-    higher tier; returns the new tier, or None. Never moves a member down (the daily review
-    does). Call it inside the transaction that credited the points, with the member locked.
-    `qualifying`: the member's qualifying points, when the caller has just read them.
-    """
-    ladder = list(ladder) if ladder is not None else await tier_ladder()
-    held = tier_held(member, ladder)
-    if next_rung(ladder, held.level) is None:
-        # Already at the top: nothing to count.
-        if member.tier_code != held.code or member.tier_level != held.level:
-            await _move(member, held, now)
-        return None
-    if qualifying is None:
-        if window_months is None:
-            window_months = (await earning_rules()).tier_window_months
-        qualifying = (await qualifying_points([member.id], now, window_months))[member.id]
-    target = qualified_rung(ladder, qualifying)
-    if target.level > held.level:
-        await _move(member, target, now)
-        return target
-    if member.tier_code != held.code or member.tier_level != held.level:
-        await _move(member, held, now)
-    return None
-
-
 async def upgrade_on_credit(
     member_id: int,
     now: datetime,
     *,
     window_months: int,
-    ladder: Sequence[Tier] | None = None,
-    holder: Member | None = None,
+    ladder: Sequence[Tier],
+    holder: Member | HeldTier | None = None,
     qualifying: int | None = None,
 ) -> Tier | None:
     """Tier qualification as an observer of every qualifying ledger credit
     (`domain.points.crediting` calls it right after writing one): the member moves up at once,
     in the credit's transaction, when the points earned in the window now reach a higher tier.
-    Returns the new tier, or None. One query (the member's tier and qualifying points together)
-    unless the caller passes `holder` (the member's row, locked, kept up to date in place) and
-    `qualifying` (their qualifying points including this credit), as a purchase does.
+    Returns the new tier, or None. Never moves a member down (the daily review does), and
+    writes nothing unless the member moves up (or, given `holder`, once in a member's life:
+    their first placement on a configured ladder, so that the row the caller holds says it).
+
+    `ladder` is the caller's (a process's `ProgramCache`). `holder`: the member's row, locked
+    and kept up to date in place, when the caller has it: then nothing is read for a member
+    already on the top rung, and only the qualifying points otherwise (none when the caller
+    passes `qualifying`, their qualifying points including this credit, as a purchase does).
+    Without `holder`, one query reads the tier and the qualifying points together.
     """
-    if holder is not None and qualifying is not None:
-        return await upgrade_if_qualified(holder, now, ladder=ladder, qualifying=qualifying)
+    if holder is not None:
+        held = tier_held(holder, ladder)
+        if next_rung(ladder, held.level) is not None:
+            if qualifying is None:
+                qualifying = (await qualifying_points([member_id], now, window_months))[member_id]
+            target = qualified_rung(ladder, qualifying)
+            if target.level > held.level:
+                await place_member(holder, target, now)
+                return target
+        if holder.tier_code is None and held.id is not None:
+            # Never placed on the configured ladder: the caller's row (and the stored one,
+            # which it mirrors) gets the code of the rung it holds, once in the member's life.
+            await place_member(holder, held, now)
+        return None
     found = await held_and_qualifying(member_id, now, window_months)
     if found is None:
         return None
-    held, points = found
-    return await upgrade_if_qualified(holder or held, now, ladder=ladder, qualifying=points)
+    member, points = found
+    target = qualified_rung(ladder, points)
+    if target.level <= tier_held(member, ladder).level:
+        return None
+    await place_member(member, target, now)
+    return target
 
 
 async def review_tiers(now: datetime, *, batch_size: int = REVIEW_BATCH) -> int:
@@ -262,7 +255,7 @@ async def review_tiers(now: datetime, *, batch_size: int = REVIEW_BATCH) -> int:
                 locked = await lock_member(member.id)
                 # Re-read under the lock: a purchase may have upgraded the member meanwhile.
                 fresh = (await qualifying_points([member.id], now, window_months))[member.id]
-                if await _move(locked, qualified_rung(ladder, fresh), now):
+                if await place_member(locked, qualified_rung(ladder, fresh), now):
                     changed += 1
 
 

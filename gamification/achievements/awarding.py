@@ -17,7 +17,9 @@ from tortoise.transactions import in_transaction
 from domain.achievements.events import BadgeEarned, ChallengeCompleted
 from domain.achievements.models import Badge, ChallengeCompletion, MemberBadge
 from domain.events import record_event
+from domain.members.models import Member
 from domain.points.crediting import Credited, credit_bonus
+from domain.program import Program
 from gamification.achievements.catalogue import IndexedBadge, IndexedChallenge
 
 
@@ -47,10 +49,18 @@ def challenge_reference(challenge_id: int, period_key: str) -> str:
 
 
 async def award_badge(
-    member_id: int, badge: IndexedBadge, now: datetime, unlocked: Unlocked
+    member_id: int,
+    badge: IndexedBadge,
+    now: datetime,
+    unlocked: Unlocked,
+    program: Program,
+    *,
+    holder: Member | None = None,
 ) -> bool:
     """Give `badge` to the member unless they hold it: credit the reward points (BONUS), emit
-    BadgeEarned and note it in `unlocked`. Returns whether it was awarded now.
+    BadgeEarned and note it in `unlocked`. Returns whether it was awarded now. `program`: the
+    earning rules and tier ladder the reward points are credited with; `holder`: the member's
+    locked row, when the caller holds it (see `credit_earned`).
 
     The caller then calls `count_holders(unlocked)` once, before its transaction ends."""
     try:
@@ -60,7 +70,13 @@ async def award_badge(
         return False
     unlocked.credited(
         await credit_bonus(
-            member_id, badge.reward_points, f"Badge: {badge.name}", badge_reference(badge.id), now
+            member_id,
+            badge.reward_points,
+            f"Badge: {badge.name}",
+            badge_reference(badge.id),
+            now,
+            program,
+            holder=holder,
         )
     )
     await record_event(
@@ -95,6 +111,9 @@ async def complete_challenge(
     period_key: str,
     now: datetime,
     unlocked: Unlocked,
+    program: Program,
+    *,
+    holder: Member | None = None,
 ) -> bool:
     """Record the member's completion of `challenge` in the period `period_key` unless already
     recorded: credit its reward points (BONUS), emit ChallengeCompleted and award its reward
@@ -117,6 +136,8 @@ async def complete_challenge(
             f"Challenge: {challenge.title}",
             challenge_reference(challenge.id, period_key),
             now,
+            program,
+            holder=holder,
         )
     )
     await record_event(
@@ -133,5 +154,5 @@ async def complete_challenge(
     unlocked.challenge_ids.append(challenge.id)
     unlocked.points += challenge.reward_points
     if challenge.reward_badge is not None:
-        await award_badge(member_id, challenge.reward_badge, now, unlocked)
+        await award_badge(member_id, challenge.reward_badge, now, unlocked, program, holder=holder)
     return True

@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 from domain.achievements.models import Badge, MemberBadge, RuleProgress
 from domain.errors import InvalidInput, NotFound
 from domain.members.models import Member
+from domain.program import Program, read_program
 from domain.purchases.models import Purchase
 from domain.referrals.models import Engagement, EngagementKind
 from gamification.achievements.awarding import Unlocked, award_badge, count_holders
@@ -122,6 +123,8 @@ async def backfill_badge(code: str, now: datetime, batch_size: int = 500) -> int
         raise InvalidInput(
             f"{badge.rule.event} activities keep no history to replay (only {kinds}).", ["code"]
         )
+    # A rare admin command: the configuration read once for the whole run.
+    program = await read_program()
     awarded = 0
     after = 0
     while True:
@@ -133,12 +136,16 @@ async def backfill_badge(code: str, now: datetime, batch_size: int = 500) -> int
         )
         if not ids:
             return awarded
-        awarded += await _backfill_batch(badge, loader, ids, now)
+        awarded += await _backfill_batch(badge, loader, ids, now, program)
         after = ids[-1]
 
 
 async def _backfill_batch(
-    badge: IndexedBadge, loader: HistoryLoader, member_ids: Sequence[int], now: datetime
+    badge: IndexedBadge,
+    loader: HistoryLoader,
+    member_ids: Sequence[int],
+    now: datetime,
+    program: Program,
 ) -> int:
     async with in_transaction():
         zones = dict(
@@ -175,7 +182,7 @@ async def _backfill_batch(
         await save_progress(changed)
         unlocked = Unlocked()
         for member_id in reached:
-            await award_badge(member_id, badge, now, unlocked)
+            await award_badge(member_id, badge, now, unlocked, program)
         await count_holders(unlocked)
         return len(unlocked.badge_ids)
 

@@ -17,7 +17,7 @@ whose filters it passes, never with the whole catalogue:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -28,8 +28,10 @@ from tortoise.expressions import Q
 
 from domain.achievements.models import RuleProgress
 from domain.activity import Activity, Awards
+from domain.members.models import Member
 from domain.points import ledger
-from domain.versions import Versions
+from domain.program import Program, ProgramCache
+from domain.versions import Versions, read_versions
 from gamification.achievements.awarding import (
     Unlocked,
     award_badge,
@@ -102,9 +104,12 @@ class AchievementEngine:
     A challenge limited to a segment counts only for the segment's members at the activity.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, program: ProgramCache | None = None) -> None:
         self._index: RuleIndex | None = None
         self._reload = asyncio.Lock()
+        #: The earning rules and tier ladder that reward points are credited with (the
+        #: runtime's cache, shared with the purchase path).
+        self.program = program or ProgramCache()
 
     async def index(self, now: datetime, versions: Versions | None = None) -> RuleIndex:
         """The index as of the current catalogue version (one read of the versions when
@@ -148,8 +153,22 @@ class AchievementEngine:
         member = await ledger.lock_member(activity.member_id)
         tz = member_zone(member.time_zone)
         challenges = await _in_members_segments(member.id, challenges, event.occurred_at)
+
+        async def program() -> Program:
+            # Inside the caller's transaction: the caller's versions, or a read of them on
+            # the transaction's connection (never the process's shared reader).
+            return await self.program.current(versions or await read_versions())
+
         unlocked = await evaluate(
-            member.id, event, badges, challenges, tz, max(now, event.occurred_at), now
+            member.id,
+            event,
+            badges,
+            challenges,
+            tz,
+            max(now, event.occurred_at),
+            now,
+            program=program,
+            holder=member,
         )
         return Awards(
             badge_ids=unlocked.badge_ids,
@@ -177,10 +196,15 @@ async def evaluate(
     tz: ZoneInfo,
     evaluated_at: datetime,
     now: datetime,
+    *,
+    program: Callable[[], Awaitable[Program]],
+    holder: Member | None = None,
 ) -> Unlocked:
     """Apply `event` to the member's progress towards `badges` and `challenges` (already
     narrowed to those it matches) and award what reaches its target. Progress is read as of
-    `evaluated_at`; awards are dated `now`."""
+    `evaluated_at`; awards are dated `now`. `program` gives the configuration that reward
+    points are credited with, asked only when something is awarded; `holder`: the member's
+    locked row."""
     periods: list[ChallengeInPeriod] = []
     for challenge in challenges:
         period = period_bounds(
@@ -223,10 +247,15 @@ async def evaluate(
 
     await save_progress(changed)
     unlocked = Unlocked()
+    config = await program() if completed_badges or completed_challenges else None
     for badge in completed_badges:
-        await award_badge(member_id, badge, now, unlocked)
+        assert config is not None
+        await award_badge(member_id, badge, now, unlocked, config, holder=holder)
     for entry in completed_challenges:
-        await complete_challenge(member_id, entry.challenge, entry.period_key, now, unlocked)
+        assert config is not None
+        await complete_challenge(
+            member_id, entry.challenge, entry.period_key, now, unlocked, config, holder=holder
+        )
     await count_holders(unlocked)
     return unlocked
 

@@ -22,13 +22,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from tortoise.expressions import F, Q
-from tortoise.functions import Count, Max, Sum
+from tortoise.functions import Count, Max
 from tortoise.queryset import QuerySet
 
 from domain.achievements.models import ChallengeCompletion
-from domain.points.models import EntryKind, PointsEntry
-from domain.purchases.models import Purchase, Refund
+from domain.points.models import EntryKind
+from domain.sql import Statement, for_ids, literals
 from gamification.leaderboards.models import LeaderboardMetric
 from gamification.leaderboards.periods import Period
 from gamification.leaderboards.store import ScoreEntry
@@ -74,79 +73,81 @@ def _of_members(
     return query
 
 
+def _scored(
+    template: str, column: str, period: Period, member_ids: list[int] | None
+) -> tuple[Statement, list[Any]]:
+    """`template` with its `{where}` completed by the period's bounds on `column` and the
+    members (when given), and the parameters in placeholder order: one statement per shape,
+    built once (`for_ids`)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if period.start is not None:
+        params.append(period.start)
+        where.append(f"AND {column} >= ${len(params)}")
+    if period.end is not None:
+        params.append(period.end)
+        where.append(f"AND {column} < ${len(params)}")
+    if member_ids is None:
+        return for_ids(template.replace("{where}", " ".join(where)), 0), params
+    where.append("AND x.member_id IN ({ids})")
+    return for_ids(template.replace("{where}", " ".join(where)), len(member_ids)), [
+        *params,
+        *member_ids,
+    ]
+
+
+#: Hand-written (`domain.sql`): the worker runs these for every batch of purchases.
+_POINTS_EARNED = f"""
+    SELECT x.member_id AS member_id, SUM(x.delta) AS total, MAX(x.created_at) AS last
+    FROM points_entry x JOIN member m ON m.id = x.member_id AND m.erased_at IS NULL
+    WHERE ((x.kind IN ({literals(k.value for k in EARNED_KINDS)}) AND x.delta > 0)
+            OR x.kind = '{EntryKind.REVERSAL.value}')
+        AND (x.reference IS NULL OR x.reference NOT LIKE '{PRIZE_REFERENCE_PREFIX}%')
+        {{where}}
+    GROUP BY x.member_id
+"""
+#: Per member: the purchases made in the period (not erased members'), their amounts, how
+#: many were refunded whole, the last recorded and the last refund of one of them. Amounts are
+#: compared by their difference in cents: SQLite keeps them as text (and a refund's running
+#: sum as a float), where comparing the columns themselves would compare strings.
+_PURCHASES = """
+    SELECT member_id, SUM(amount) AS total, SUM(refunded_amount) AS refunded,
+        COUNT(*) AS made, SUM(gone) AS gone, MAX(recorded_at) AS last,
+        MAX(last_refund) AS last_refund
+    FROM (
+        SELECT x.member_id, x.amount, x.refunded_amount, x.recorded_at,
+            CASE WHEN ROUND((x.refunded_amount - x.amount) * 100) >= 0 THEN 1 ELSE 0 END AS gone,
+            (SELECT MAX(r.created_at) FROM refund r WHERE r.purchase_id = x.id) AS last_refund
+        FROM purchase x JOIN member m ON m.id = x.member_id AND m.erased_at IS NULL
+        WHERE 1 = 1 {where}
+    ) kept
+    GROUP BY member_id
+"""
+
+
 async def _points_earned(period: Period, member_ids: list[int] | None) -> list[ScoreEntry]:
-    query = PointsEntry.filter(
-        Q(kind__in=list(EARNED_KINDS), delta__gt=0) | Q(kind=EntryKind.REVERSAL),
-        Q(reference__isnull=True) | ~Q(reference__startswith=PRIZE_REFERENCE_PREFIX),
-        member__erased_at__isnull=True,
-    )
-    query = _of_members(_in_period(query, "created_at", period), member_ids)
-    rows = (
-        await query.annotate(total=Sum("delta"), last=Max("created_at"))
-        .group_by("member_id")
-        .values("member_id", "total", "last")
-    )
+    statement, params = _scored(_POINTS_EARNED, "x.created_at", period, member_ids)
     return [
-        ScoreEntry(row["member_id"], max(int(row["total"] or 0), 0), _aware(row["last"]))
-        for row in rows
+        ScoreEntry(int(row["member_id"]), max(int(row["total"] or 0), 0), _aware(row["last"]))
+        for row in await statement.rows(*params)
     ]
 
 
 async def _purchases(
     period: Period, member_ids: list[int] | None, *, amount: bool
 ) -> list[ScoreEntry]:
-    purchases = _of_members(
-        _in_period(Purchase.filter(member__erased_at__isnull=True), "occurred_at", period),
-        member_ids,
-    )
-    totals = (
-        await purchases.annotate(
-            total=Sum("amount"),
-            refunded=Sum("refunded_amount"),
-            made=Count("id"),
-            last=Max("recorded_at"),
-        )
-        .group_by("member_id")
-        .values("member_id", "total", "refunded", "made", "last")
-    )
-    if not totals:
-        return []
-    refunds = _of_members(
-        _in_period(
-            Refund.filter(purchase__member__erased_at__isnull=True),
-            "purchase__occurred_at",
-            period,
-        ),
-        member_ids,
-        column="purchase__member_id",
-    )
-    last_refund = {
-        row["purchase__member_id"]: _aware(row["last"])
-        for row in await refunds.annotate(last=Max("created_at"))
-        .group_by("purchase__member_id")
-        .values("purchase__member_id", "last")
-    }
-    fully_refunded: dict[int, int] = {}
-    if not amount:
-        fully_refunded = {
-            row["member_id"]: int(row["gone"])
-            for row in await purchases.filter(refunded_amount__gte=F("amount"))
-            .annotate(gone=Count("id"))
-            .group_by("member_id")
-            .values("member_id", "gone")
-        }
+    statement, params = _scored(_PURCHASES, "x.occurred_at", period, member_ids)
     entries = []
-    for row in totals:
-        member_id = row["member_id"]
+    for row in await statement.rows(*params):
         reached = _aware(row["last"])
-        if member_id in last_refund:
-            reached = max(reached, last_refund[member_id])
+        if row["last_refund"] is not None:
+            reached = max(reached, _aware(row["last_refund"]))
         if amount:
             score: Decimal | int = Decimal(row["total"] or 0) - Decimal(row["refunded"] or 0)
             score = max(score, Decimal(0)).quantize(Decimal("0.01"))
         else:
-            score = int(row["made"]) - fully_refunded.get(member_id, 0)
-        entries.append(ScoreEntry(member_id, score, reached))
+            score = int(row["made"]) - int(row["gone"] or 0)
+        entries.append(ScoreEntry(int(row["member_id"]), score, reached))
     return entries
 
 

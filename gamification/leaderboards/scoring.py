@@ -109,15 +109,19 @@ async def refresh_scores_of_batch(
         ats.setdefault(member_id, set()).add(at)
     if not ats:
         return 0
-    members = {m.id: m for m in await Member.filter(id__in=list(ats))}
     changed = 0
-    for member_id in list(ats):
-        member = members.get(member_id)
-        if member is None or member.erased_at is not None:
-            if member is not None:
-                await erase_member_from_boards(boards, member_id, now)
-            del ats[member_id]
     regional = [d for d in relevant if d.region_field is not None]
+    if regional:
+        # Regional boards need the member's row (their region); without them, no read: the
+        # scores leave erased members out, so their entries are removed like any zero score
+        # (and MemberErased takes them off every other board and period).
+        members = {m.id: m for m in await Member.filter(id__in=list(ats))}
+        for member_id in list(ats):
+            member = members.get(member_id)
+            if member is None or member.erased_at is not None:
+                if member is not None:
+                    await erase_member_from_boards(boards, member_id, now)
+                del ats[member_id]
     for member_id, member_ats in ats.items() if regional else ():
         for at in member_ats:
             changed += await refresh_member_scores(

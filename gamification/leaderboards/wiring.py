@@ -69,11 +69,16 @@ def leaderboard_handlers(boards: Boards, clock: Clock) -> dict[str, list[Handler
         if not definitions:
             return
         changes = [e for e in events if isinstance(e, PointsEarned | PointsReversed)]
-        created = dict(
-            await PointsEntry.filter(id__in=[e.entry_id for e in changes]).values_list(
-                "id", "created_at"
-            )
-        )
+        # Credits say when their entry was written; only reversals (and credits raised before
+        # events carried it) need the ledger read.
+        created = {
+            e.entry_id: e.created_at
+            for e in changes
+            if isinstance(e, PointsEarned) and e.created_at is not None
+        }
+        unknown = [e.entry_id for e in changes if e.entry_id not in created]
+        if unknown:
+            created.update(await PointsEntry.filter(id__in=unknown).values_list("id", "created_at"))
         scored = [(e.member_id, created[e.entry_id]) for e in changes if e.entry_id in created]
         await refresh_scores_of_batch(boards, scored, POINTS_METRICS, clock.now(), definitions)
 

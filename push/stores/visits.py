@@ -29,10 +29,10 @@ from domain.errors import DomainError, InvalidInput, NotEligible, NotFound, Vali
 from domain.members.models import Member
 from domain.points import ledger
 from domain.points.crediting import credit_earned
-from domain.points.models import EarningRules, EntryKind
-from domain.points.rules import earning_rules
+from domain.points.models import EntryKind
+from domain.program import Program, ProgramCache
 from domain.sql import Statement, for_ids
-from domain.versions import ConfigPart, VersionedCache, VersionReader, Versions
+from domain.versions import VersionReader, Versions
 from push.live import NotificationPublisher
 from push.notifications.models import Notification, NotificationCategory, PushStatus
 from push.notifications.rules import local_date, zone
@@ -66,10 +66,9 @@ class VisitServices:
     versions: VersionReader = field(default_factory=VersionReader)
     #: Stores and promotions kept by this process.
     catalogue: VisitCatalogue = field(default_factory=VisitCatalogue.empty)
-    #: The earning rules (points' expiry), kept by this process.
-    rules: VersionedCache[EarningRules] = field(
-        default_factory=lambda: VersionedCache(ConfigPart.EARNING_RULES, earning_rules)
-    )
+    #: The earning rules and tier ladder bonus points are credited with, kept by this
+    #: process (the runtime's, shared with the purchase path).
+    program: ProgramCache = field(default_factory=ProgramCache)
 
 
 @dataclass(frozen=True)
@@ -249,11 +248,13 @@ async def _visit(
     notifications: list[Notification] = []
     async with in_transaction():
         if due:
-            await ledger.lock_member(member.id)  # serialises the cooldown check per member
-            rules = await services.rules.get(versions)
+            # The lock serialises the cooldown check per member; the row read with it is the
+            # tier observer's (no re-read of the member's tier).
+            locked = await ledger.lock_member(member.id)
+            program = await services.program.current(versions)
             for promotion, store in due:
                 outcome = await _fire(
-                    member, promotion, store, transition, at, now, services, rules
+                    locked, promotion, store, transition, at, now, services, program
                 )
                 if outcome is not None:
                     triggered.append(outcome[0])
@@ -366,7 +367,7 @@ async def _fire(
     at: datetime,
     now: datetime,
     services: VisitServices,
-    rules: EarningRules,
+    program: Program,
 ) -> tuple[TriggeredPromotion, list[Notification]] | None:
     """Give the promotion, inside the caller's transaction with the member locked: the
     trigger unless the cooldown forbids it (None then), the bonus points, the coupon, the
@@ -394,8 +395,9 @@ async def _fire(
             EntryKind.BONUS,
             f"Promotion: {promotion.title}",
             now,
-            rules,
+            program,
             reference=reference,
+            holder=member,
         )
     coupon_code: str | None = None
     if promotion.reward_code:

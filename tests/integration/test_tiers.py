@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from domain.clock import FrozenClock
 from domain.errors import ValidationErrors
@@ -14,7 +15,9 @@ from domain.members.models import Member
 from domain.members.services import get_or_create_member
 from domain.outbox.models import OutboxEvent
 from domain.points import ledger
+from domain.points.crediting import credit_bonus
 from domain.points.models import EntryKind
+from domain.program import ProgramCache
 from domain.purchases.services import record_refund
 from domain.purchases.validation import RefundInput
 from domain.tiers.ladder import TierSpec
@@ -27,6 +30,7 @@ from domain.tiers.services import (
     tier_ladder,
 )
 from tests.integration.points_factories import STANDARD_TIERS, buy, set_rules, set_tiers
+from tests.integration.query_counter import counting_statements
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -202,3 +206,47 @@ async def test_next_tier_says_how_many_qualifying_points_are_missing() -> None:
         1300,
     )
     assert progress[gold.id] is None
+
+
+async def test_a_credit_that_moves_no_tier_reads_its_points_once_and_writes_no_member_row() -> None:
+    clock = FrozenClock()
+    now = clock.now()
+    await set_tiers(now)
+    await buy("A-1", now, customer_id="m", amount="10.00")  # placed on BRONZE
+    program = await ProgramCache().current()
+    member = await Member.get(customer_id="m")
+
+    async with in_transaction():
+        locked = await ledger.lock_member(member.id)
+        with counting_statements() as quiet:
+            small = await credit_bonus(member.id, 5, "Bonus", "b:1", now, program, holder=locked)
+        with counting_statements() as unheld:
+            await credit_bonus(member.id, 5, "Bonus", "b:2", now, program)
+        with counting_statements() as upgrade:
+            big = await credit_bonus(member.id, 600, "Bonus", "b:3", now, program, holder=locked)
+
+    assert small is not None and small.new_tier is None
+    # The entry, its event and the member's qualifying points: no ladder, no member row.
+    assert len(quiet) == 3, quiet.sql
+    touched = [s for s in quiet.sql + unheld.sql if 'UPDATE "member"' in s or '"tier"' in s]
+    assert touched == []
+    assert len(unheld) == 3, unheld.sql  # the tier and the points read together instead
+    assert big is not None and big.new_tier is not None and big.new_tier.code == "SILVER"
+    assert len(upgrade) == 5, upgrade.sql  # + the member moved and TierChanged
+    assert (locked.tier_code, locked.tier_level) == ("SILVER", 1)
+    assert await tier_changes() == [("BRONZE", "SILVER", 0, 1)]
+
+
+async def test_a_credit_to_a_member_on_the_top_rung_reads_nothing_for_the_tier() -> None:
+    now = FrozenClock().now()
+    await set_tiers(now)
+    await buy("A-1", now, customer_id="m", amount="2500.00")  # GOLD, the top
+    program = await ProgramCache().current()
+    member = await Member.get(customer_id="m")
+
+    async with in_transaction():
+        locked = await ledger.lock_member(member.id)
+        with counting_statements() as statements:
+            await credit_bonus(member.id, 5, "Bonus", "b:1", now, program, holder=locked)
+
+    assert len(statements) == 2, statements.sql  # the entry and its event

@@ -1,0 +1,42 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('fidelio', '0006_console')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='SegmentMember',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('segment', fields.ForeignKeyField('fidelio.Segment', source_field='segment_id', db_constraint=True, to_field='id', related_name='counted_members', on_delete=OnDelete.CASCADE)),
+                ('member_id', fields.BigIntField()),
+            ],
+            options={'table': 'segment_member', 'app': 'fidelio', 'unique_together': (('segment', 'member_id'),), 'pk_attr': 'id', 'table_description': "A member of a segment as of its segment's last count (`segment-counts` job): what"},
+            bases=['Model'],
+        ),
+        ops.AlterField(
+            model_name='Member',
+            name='joined_at',
+            field=fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Member',
+            name='inputs_changed_at',
+            field=fields.DatetimeField(null=True, db_index=True, description='When a column that segments read last changed after joining (tier, country, city, birth', auto_now=False, auto_now_add=False),
+        ),
+        ops.AlterField(
+            model_name='MemberBadge',
+            name='earned_at',
+            field=fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AlterField(
+            model_name='Purchase',
+            name='recorded_at',
+            field=fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False),
+        ),
+    ]
