@@ -59,6 +59,15 @@ def tier_held(member: Holder, ladder: Sequence[Tier]) -> Tier:
     return held
 
 
+def upgrade_target(ladder: Sequence[Tier], held: Tier, qualifying: int) -> Tier | None:
+    """The tier `qualifying` points lift a member holding `held` to, or None when they
+    qualify for no higher tier (upgrades only: the daily review moves members down). The one
+    rule of immediate upgrades, for a credit written (`upgrade_if_qualified`) or planned (a
+    purchase's preview)."""
+    target = qualified_rung(ladder, qualifying)
+    return target if target.level > held.level else None
+
+
 async def configure_tiers(specs: Sequence[TierSpec], now: datetime) -> list[Tier]:
     """Replace the ladder with `specs`, upserting by code: running the same configuration twice
     changes nothing. Tiers left out are removed. Members keep the tier they hold (renumbered
@@ -184,8 +193,8 @@ async def upgrade_if_qualified(
         if window_months is None:
             window_months = (await earning_rules()).tier_window_months
         qualifying = (await qualifying_points([member.id], now, window_months))[member.id]
-    target = qualified_rung(ladder, qualifying)
-    if target.level > held.level:
+    target = upgrade_target(ladder, held, qualifying)
+    if target is not None:
         await _move(member, target, now)
         return target
     if member.tier_code != held.code or member.tier_level != held.level:

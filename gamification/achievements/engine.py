@@ -17,7 +17,7 @@ whose filters it passes, never with the whole catalogue:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.expressions import Q
 
-from domain.achievements.models import RuleProgress
+from domain.achievements.models import ChallengeCompletion, MemberBadge, RuleProgress
 from domain.activity import Activity, Awards
 from domain.points import ledger
 from domain.versions import Versions
@@ -86,6 +86,9 @@ def member_event(activity: Activity) -> MemberEvent:
     )
 
 
+ProgressKey = tuple[str, int, str]
+
+
 @dataclass(frozen=True)
 class ChallengeInPeriod:
     challenge: IndexedChallenge
@@ -135,6 +138,50 @@ class AchievementEngine:
         Must run inside the caller's transaction. Idempotent: the same activity (same kind
         and reference) delivered again adds no progress and awards nothing more.
         """
+        plan = await self.plan(activity, now, versions=versions, lock=True)
+        if plan.is_empty:
+            return Awards()
+        unlocked = await apply_plan(plan, now)
+        return Awards(
+            badge_ids=unlocked.badge_ids,
+            challenge_ids=unlocked.challenge_ids,
+            points_awarded=unlocked.points,
+            new_tier_code=unlocked.new_tier_code,
+        )
+
+    async def preview(
+        self,
+        activity: Activity,
+        now: datetime,
+        *,
+        versions: Versions | None = None,
+        time_zone: str | None = None,
+    ) -> Awards:
+        """What `observe` would award for the activity, without writing or locking anything:
+        the same plan, with the awards' unique keys answered by a read (only when the plan
+        completes something). `time_zone`: the member's, when the caller read their row
+        (None: an unknown member, with no progress and in no segment yet). The tier is the
+        caller's to work out (`Awards.new_tier_code` stays None)."""
+        plan = await self.plan(activity, now, versions=versions, time_zone=time_zone)
+        if not plan.completes:
+            return Awards()
+        known = time_zone is not None
+        held, done = await already_awarded(plan) if known else (frozenset(), frozenset())
+        return plan.awards(held, done)
+
+    async def plan(
+        self,
+        activity: Activity,
+        now: datetime,
+        *,
+        versions: Versions | None = None,
+        lock: bool = False,
+        time_zone: str | None = None,
+    ) -> AchievementPlan:
+        """What the activity does to the member's progress and which badges and challenges it
+        completes, read but not written. `lock`: lock the member's row (for `observe`, in the
+        caller's transaction); otherwise `time_zone` is the member's (None: a member not
+        recorded yet, whose progress is empty and who is in no segment)."""
         event = member_event(activity)
         index = await self.index(now, versions)
         badges = [b for b in index.badges_for(event.kind) if matches(b.rule, event)]
@@ -144,19 +191,119 @@ class AchievementEngine:
             if c.is_active(event.occurred_at) and matches(c.rule, event)
         ]
         if not badges and not challenges:
-            return Awards()
-        member = await ledger.lock_member(activity.member_id)
-        tz = member_zone(member.time_zone)
-        challenges = await _in_members_segments(member.id, challenges, event.occurred_at)
-        unlocked = await evaluate(
-            member.id, event, badges, challenges, tz, max(now, event.occurred_at), now
+            return AchievementPlan(member_id=activity.member_id)
+        known = True
+        if lock:
+            member = await ledger.lock_member(activity.member_id)
+            zone_name = member.time_zone
+        else:
+            known = time_zone is not None
+            zone_name = time_zone or "UTC"
+        tz = member_zone(zone_name)
+        if known:
+            challenges = await _in_members_segments(
+                activity.member_id, challenges, event.occurred_at
+            )
+        else:
+            challenges = [c for c in challenges if c.segment_code is None]
+        periods = challenge_periods(challenges, event, tz, max(now, event.occurred_at))
+        rows = (
+            await load_progress(activity.member_id, [b.id for b in badges], periods)
+            if known
+            else {}
         )
-        return Awards(
-            badge_ids=unlocked.badge_ids,
-            challenge_ids=unlocked.challenge_ids,
-            points_awarded=unlocked.points,
-            new_tier_code=unlocked.new_tier_code,
+        return plan_progress(
+            activity.member_id, rows, event, badges, periods, tz, max(now, event.occurred_at), now
         )
+
+
+@dataclass(frozen=True)
+class AchievementPlan:
+    """What one activity does to one member's achievements: the progress rows to write and
+    what reaches its target (badges by their own rule, challenges in their period, whose
+    reward badge comes with them), before the awards' unique keys have their say."""
+
+    member_id: int
+    progress: tuple[RuleProgress, ...] = ()
+    badges: tuple[IndexedBadge, ...] = ()
+    challenges: tuple[ChallengeInPeriod, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to write."""
+        return not self.progress
+
+    @property
+    def completes(self) -> bool:
+        return bool(self.badges or self.challenges)
+
+    def awards(
+        self,
+        held_badges: Collection[int] = frozenset(),
+        done_challenges: Collection[tuple[int, str]] = frozenset(),
+    ) -> Awards:
+        """The awards as `apply_plan` gives them, in its order, for a member who holds
+        `held_badges` and completed the (challenge id, period key) pairs `done_challenges`
+        already: each is awarded once (the unique keys), bonus points with it."""
+        held = set(held_badges)
+        awards = Awards()
+
+        def give(badge: IndexedBadge) -> None:
+            if badge.id not in held:
+                held.add(badge.id)
+                awards.badge_ids.append(badge.id)
+                awards.points_awarded += badge.reward_points
+
+        for badge in self.badges:
+            give(badge)
+        for entry in self.challenges:
+            challenge = entry.challenge
+            if (challenge.id, entry.period_key) in done_challenges:
+                continue
+            awards.challenge_ids.append(challenge.id)
+            awards.points_awarded += challenge.reward_points
+            if challenge.reward_badge is not None:
+                give(challenge.reward_badge)
+        return awards
+
+
+async def apply_plan(plan: AchievementPlan, now: datetime) -> Unlocked:
+    """Write the plan's progress and award what it completes, each once (inside the caller's
+    transaction, the member locked); returns what was awarded."""
+    await save_progress(plan.progress)
+    unlocked = Unlocked()
+    for badge in plan.badges:
+        await award_badge(plan.member_id, badge, now, unlocked)
+    for entry in plan.challenges:
+        await complete_challenge(plan.member_id, entry.challenge, entry.period_key, now, unlocked)
+    await count_holders(unlocked)
+    return unlocked
+
+
+async def already_awarded(
+    plan: AchievementPlan,
+) -> tuple[frozenset[int], frozenset[tuple[int, str]]]:
+    """Of what the plan may award, the badges the member holds and the challenge periods they
+    completed: what the awards' unique keys would refuse (two reads, a dry run's only
+    extra cost, and only when something completes)."""
+    badge_ids = {b.id for b in plan.badges} | {
+        e.challenge.reward_badge.id for e in plan.challenges if e.challenge.reward_badge
+    }
+    held: frozenset[int] = frozenset()
+    if badge_ids:
+        held = frozenset(
+            await MemberBadge.filter(
+                member_id=plan.member_id, badge_id__in=sorted(badge_ids)
+            ).values_list("badge_id", flat=True)
+        )
+    done: frozenset[tuple[int, str]] = frozenset()
+    if plan.challenges:
+        rows = await ChallengeCompletion.filter(
+            member_id=plan.member_id,
+            challenge_id__in=sorted({e.challenge.id for e in plan.challenges}),
+        ).values_list("challenge_id", "period_key")
+        done = frozenset((int(c), str(k)) for c, k in rows)
+    return held, done
 
 
 async def _in_members_segments(
@@ -169,18 +316,14 @@ async def _in_members_segments(
     return [c for c in challenges if c.segment_code is None or c.segment_code in held]
 
 
-async def evaluate(
-    member_id: int,
-    event: MemberEvent,
-    badges: Sequence[IndexedBadge],
+def challenge_periods(
     challenges: Sequence[IndexedChallenge],
+    event: MemberEvent,
     tz: ZoneInfo,
     evaluated_at: datetime,
-    now: datetime,
-) -> Unlocked:
-    """Apply `event` to the member's progress towards `badges` and `challenges` (already
-    narrowed to those it matches) and award what reaches its target. Progress is read as of
-    `evaluated_at`; awards are dated `now`."""
+) -> list[ChallengeInPeriod]:
+    """The period of each challenge the event falls in (challenges whose period it misses
+    are left out), with the moment its goal is read."""
     periods: list[ChallengeInPeriod] = []
     for challenge in challenges:
         period = period_bounds(
@@ -189,8 +332,22 @@ async def evaluate(
         if period is not None:
             read_at = min(evaluated_at, period.end - _LAST_INSTANT)
             periods.append(ChallengeInPeriod(challenge, period.key, read_at))
+    return periods
 
-    rows = await load_progress(member_id, [b.id for b in badges], periods)
+
+def plan_progress(
+    member_id: int,
+    rows: Mapping[ProgressKey, RuleProgress],
+    event: MemberEvent,
+    badges: Sequence[IndexedBadge],
+    periods: Sequence[ChallengeInPeriod],
+    tz: ZoneInfo,
+    evaluated_at: datetime,
+    now: datetime,
+) -> AchievementPlan:
+    """Pure: apply `event` to the member's progress `rows` towards `badges` and challenge
+    `periods` (already narrowed to those it matches). Progress is read as of `evaluated_at`;
+    completions are dated `now`. The rows given are left as they are."""
     changed: list[RuleProgress] = []
     completed_badges: list[IndexedBadge] = []
     completed_challenges: list[ChallengeInPeriod] = []
@@ -221,17 +378,12 @@ async def evaluate(
         if reached:
             completed_challenges.append(entry)
 
-    await save_progress(changed)
-    unlocked = Unlocked()
-    for badge in completed_badges:
-        await award_badge(member_id, badge, now, unlocked)
-    for entry in completed_challenges:
-        await complete_challenge(member_id, entry.challenge, entry.period_key, now, unlocked)
-    await count_holders(unlocked)
-    return unlocked
-
-
-ProgressKey = tuple[str, int, str]
+    return AchievementPlan(
+        member_id=member_id,
+        progress=tuple(changed),
+        badges=tuple(completed_badges),
+        challenges=tuple(completed_challenges),
+    )
 
 
 async def load_progress(
@@ -315,8 +467,8 @@ def advance(
         return None
     value = current_value(rule, after, read_at, tz)
     reached = value >= rule.target
-    if row is None:
-        row = RuleProgress()
+    # A new row: the row read stays as it was (a preview leaves nothing changed behind).
+    row = RuleProgress(id=row.id) if row is not None and row.id is not None else RuleProgress()
     row.state = after.to_json()
     row.current = stored_value(value)
     row.rule_fingerprint = fingerprint
