@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from domain.achievements.models import Badge, MemberBadge, RuleProgress
+from domain.achievements.models import Badge, MemberBadge
 from domain.errors import InvalidInput, NotFound
 from domain.members.models import Member
 from domain.purchases.models import Purchase
@@ -30,6 +30,7 @@ from gamification.achievements.awarding import Unlocked, award_badge, count_hold
 from gamification.achievements.catalogue import IndexedBadge
 from gamification.achievements.engine import (
     BADGE_PERIOD,
+    ProgressRow,
     member_zone,
     save_progress,
     stored_value,
@@ -155,7 +156,7 @@ async def _backfill_batch(
         if not pending:
             return 0
         history = await loader(badge.rule, pending)
-        changed: list[RuleProgress] = []
+        changed: list[ProgressRow] = []
         reached: list[int] = []
         for member_id in pending:
             events = history.get(member_id)
@@ -163,13 +164,19 @@ async def _backfill_batch(
                 continue
             tz = member_zone(zones.get(member_id, "UTC"))
             state, value, done = replay(badge.rule, events, tz, now)
-            row = RuleProgress(member_id=member_id, badge_id=badge.id, period_key=BADGE_PERIOD)
-            changed.append(row)
-            row.state = state.to_json()
-            row.current = stored_value(value)
-            row.rule_fingerprint = badge.fingerprint
-            row.completed_at = now if done else None
-            row.updated_at = now
+            changed.append(
+                ProgressRow(
+                    member_id=member_id,
+                    badge_id=badge.id,
+                    challenge_id=None,
+                    period_key=BADGE_PERIOD,
+                    state=state.to_json(),
+                    current=stored_value(value),
+                    rule_fingerprint=badge.fingerprint,
+                    completed_at=now if done else None,
+                    updated_at=now,
+                )
+            )
             if done:
                 reached.append(member_id)
         await save_progress(changed)

@@ -17,18 +17,19 @@ whose filters it passes, never with the whole catalogue:
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tortoise.expressions import Q
-
-from domain.achievements.models import ChallengeCompletion, MemberBadge, RuleProgress
+from domain.achievements.models import RuleProgress
 from domain.activity import Activity, Awards
 from domain.points import ledger
+from domain.sql import Statement, as_datetime, placeholders
 from domain.versions import Versions
 from gamification.achievements.awarding import (
     Unlocked,
@@ -224,7 +225,7 @@ class AchievementPlan:
     reward badge comes with them), before the awards' unique keys have their say."""
 
     member_id: int
-    progress: tuple[RuleProgress, ...] = ()
+    progress: tuple[ProgressRow, ...] = ()
     badges: tuple[IndexedBadge, ...] = ()
     challenges: tuple[ChallengeInPeriod, ...] = ()
 
@@ -280,29 +281,41 @@ async def apply_plan(plan: AchievementPlan, now: datetime) -> Unlocked:
     return unlocked
 
 
+@lru_cache(maxsize=256)
+def _awarded_statement(badges: int, challenges: int) -> Statement:
+    """The member's ($1) badges among `badges` ids and completions of `challenges` ids."""
+    parts = []
+    if badges:
+        parts.append(
+            "SELECT 'B' AS part, badge_id AS id, '' AS period_key FROM member_badge "
+            f"WHERE member_id = $1 AND badge_id IN ({placeholders(badges, 2)})"
+        )
+    if challenges:
+        parts.append(
+            "SELECT 'C' AS part, challenge_id AS id, period_key FROM challenge_completion "
+            f"WHERE member_id = $1 AND challenge_id IN ({placeholders(challenges, 2 + badges)})"
+        )
+    return Statement(" UNION ALL ".join(parts))
+
+
 async def already_awarded(
     plan: AchievementPlan,
 ) -> tuple[frozenset[int], frozenset[tuple[int, str]]]:
     """Of what the plan may award, the badges the member holds and the challenge periods they
-    completed: what the awards' unique keys would refuse (two reads, a dry run's only
-    extra cost, and only when something completes)."""
-    badge_ids = {b.id for b in plan.badges} | {
-        e.challenge.reward_badge.id for e in plan.challenges if e.challenge.reward_badge
-    }
-    held: frozenset[int] = frozenset()
-    if badge_ids:
-        held = frozenset(
-            await MemberBadge.filter(
-                member_id=plan.member_id, badge_id__in=sorted(badge_ids)
-            ).values_list("badge_id", flat=True)
-        )
-    done: frozenset[tuple[int, str]] = frozenset()
-    if plan.challenges:
-        rows = await ChallengeCompletion.filter(
-            member_id=plan.member_id,
-            challenge_id__in=sorted({e.challenge.id for e in plan.challenges}),
-        ).values_list("challenge_id", "period_key")
-        done = frozenset((int(c), str(k)) for c, k in rows)
+    completed: what the awards' unique keys would refuse (one read, a dry run's only extra
+    cost, and only when something completes)."""
+    badge_ids = sorted(
+        {b.id for b in plan.badges}
+        | {e.challenge.reward_badge.id for e in plan.challenges if e.challenge.reward_badge}
+    )
+    challenge_ids = sorted({e.challenge.id for e in plan.challenges})
+    if not badge_ids and not challenge_ids:
+        return frozenset(), frozenset()
+    rows = await _awarded_statement(len(badge_ids), len(challenge_ids)).rows(
+        plan.member_id, *badge_ids, *challenge_ids
+    )
+    held = frozenset(int(r["id"]) for r in rows if r["part"] == "B")
+    done = frozenset((int(r["id"]), str(r["period_key"])) for r in rows if r["part"] == "C")
     return held, done
 
 
@@ -337,7 +350,7 @@ def challenge_periods(
 
 def plan_progress(
     member_id: int,
-    rows: Mapping[ProgressKey, RuleProgress],
+    rows: Mapping[ProgressKey, StoredProgressRow],
     event: MemberEvent,
     badges: Sequence[IndexedBadge],
     periods: Sequence[ChallengeInPeriod],
@@ -348,7 +361,7 @@ def plan_progress(
     """Pure: apply `event` to the member's progress `rows` towards `badges` and challenge
     `periods` (already narrowed to those it matches). Progress is read as of `evaluated_at`;
     completions are dated `now`. The rows given are left as they are."""
-    changed: list[RuleProgress] = []
+    changed: list[ProgressRow] = []
     completed_badges: list[IndexedBadge] = []
     completed_challenges: list[ChallengeInPeriod] = []
 
@@ -386,49 +399,111 @@ def plan_progress(
     )
 
 
+@dataclass(slots=True)
+class ProgressRow:
+    """A `rule_progress` row as the engine reads and plans it: plain values, cheap to build
+    (a tortoise model instance is not), turned into models only when saved."""
+
+    member_id: int
+    badge_id: int | None
+    challenge_id: int | None
+    period_key: str
+    state: dict[str, Any]
+    current: Decimal
+    rule_fingerprint: str
+    completed_at: datetime | None
+    updated_at: datetime | None
+
+
+class StoredProgressRow(Protocol):
+    """What `advance` reads of a stored row (a `ProgressRow` or a `RuleProgress`)."""
+
+    @property
+    def state(self) -> Any: ...
+
+    @property
+    def rule_fingerprint(self) -> str: ...
+
+    @property
+    def completed_at(self) -> datetime | None: ...
+
+
+@lru_cache(maxsize=256)
+def _progress_statement(badges: int, challenges: int, periods: int) -> Statement:
+    """The member's progress rows of `badges` badge ids and of `challenges` challenge ids in
+    `periods` period keys ($1 the member, then the ids and keys in that order)."""
+    conditions = []
+    position = 2
+    if badges:
+        conditions.append(
+            f"(badge_id IN ({placeholders(badges, position)}) AND period_key = '{BADGE_PERIOD}')"
+        )
+        position += badges
+    if challenges:
+        conditions.append(
+            f"(challenge_id IN ({placeholders(challenges, position)}) "
+            f"AND period_key IN ({placeholders(periods, position + challenges)}))"
+        )
+    return Statement(f"""
+        SELECT badge_id, challenge_id, period_key, state, current, rule_fingerprint,
+            completed_at, updated_at
+        FROM rule_progress WHERE member_id = $1 AND ({" OR ".join(conditions)})
+    """)
+
+
 async def load_progress(
     member_id: int, badge_ids: Sequence[int], periods: Sequence[ChallengeInPeriod]
-) -> dict[ProgressKey, RuleProgress]:
-    """The member's progress rows for these badges and challenge periods, in one query."""
-    condition = Q()
-    if badge_ids:
-        condition = Q(badge_id__in=list(badge_ids), period_key=BADGE_PERIOD)
-    if periods:
-        challenge_condition = Q(
-            challenge_id__in=[p.challenge.id for p in periods],
-            period_key__in=sorted({p.period_key for p in periods}),
+) -> dict[ProgressKey, ProgressRow]:
+    """The member's progress rows for these badges and challenge periods, in one query
+    (hand-written: every purchase that matches a rule runs it, see `domain.sql`)."""
+    challenge_ids = sorted({p.challenge.id for p in periods})
+    period_keys = sorted({p.period_key for p in periods})
+    if not badge_ids and not challenge_ids:
+        return {}
+    statement = _progress_statement(len(badge_ids), len(challenge_ids), len(period_keys))
+    found: dict[ProgressKey, ProgressRow] = {}
+    for raw in await statement.rows(member_id, *badge_ids, *challenge_ids, *period_keys):
+        state = raw["state"]
+        completed_at, updated_at = raw["completed_at"], raw["updated_at"]
+        row = ProgressRow(
+            member_id=member_id,
+            badge_id=raw["badge_id"],
+            challenge_id=raw["challenge_id"],
+            period_key=raw["period_key"],
+            state=json.loads(state) if isinstance(state, str) else (state or {}),
+            current=Decimal(str(raw["current"])),
+            rule_fingerprint=raw["rule_fingerprint"],
+            completed_at=as_datetime(completed_at) if completed_at is not None else None,
+            updated_at=as_datetime(updated_at) if updated_at is not None else None,
         )
-        condition = challenge_condition if not badge_ids else condition | challenge_condition
-    rows = await RuleProgress.filter(Q(member_id=member_id) & condition)
-    found: dict[ProgressKey, RuleProgress] = {}
-    for row in rows:
-        if row.badge_id is not None:  # type: ignore[attr-defined]
-            found[("badge", row.badge_id, row.period_key)] = row  # type: ignore[attr-defined]
+        if row.badge_id is not None:
+            found[("badge", row.badge_id, row.period_key)] = row
         else:
-            found[("challenge", row.challenge_id, row.period_key)] = row  # type: ignore[attr-defined]
+            assert row.challenge_id is not None
+            found[("challenge", row.challenge_id, row.period_key)] = row
     return found
 
 
-async def save_progress(rows: Sequence[RuleProgress]) -> None:
+async def save_progress(rows: Sequence[ProgressRow]) -> None:
     """Insert or update `rows` in at most two statements (badge rows, challenge rows): an
     upsert on each unique key, cheaper to build and run than an update per row."""
     for key, group in (
-        (BADGE_KEY, [r for r in rows if r.badge_id is not None]),  # type: ignore[attr-defined]
-        (CHALLENGE_KEY, [r for r in rows if r.badge_id is None]),  # type: ignore[attr-defined]
+        (BADGE_KEY, [r for r in rows if r.badge_id is not None]),
+        (CHALLENGE_KEY, [r for r in rows if r.badge_id is None]),
     ):
         if group:
             await RuleProgress.bulk_create(
-                [_without_id(row) for row in group],
+                [_model(row) for row in group],
                 on_conflict=key,
                 update_fields=PROGRESS_FIELDS,
             )
 
 
-def _without_id(row: RuleProgress) -> RuleProgress:
+def _model(row: ProgressRow) -> RuleProgress:
     return RuleProgress(
-        member_id=row.member_id,  # type: ignore[attr-defined]
-        badge_id=row.badge_id,  # type: ignore[attr-defined]
-        challenge_id=row.challenge_id,  # type: ignore[attr-defined]
+        member_id=row.member_id,
+        badge_id=row.badge_id,
+        challenge_id=row.challenge_id,
         period_key=row.period_key,
         state=row.state,
         current=row.current,
@@ -444,14 +519,14 @@ def stored_value(value: float) -> Decimal:
 
 
 def advance(
-    row: RuleProgress | None,
+    row: StoredProgressRow | None,
     rule: Rule,
     fingerprint: str,
     event: MemberEvent,
     tz: ZoneInfo,
     read_at: datetime,
     now: datetime,
-) -> tuple[RuleProgress, bool] | None:
+) -> tuple[ProgressRow, bool] | None:
     """The progress row after `event` and whether it reaches the target now, or None when
     there is nothing to write (already completed, or the event changed nothing).
 
@@ -468,10 +543,16 @@ def advance(
     value = current_value(rule, after, read_at, tz)
     reached = value >= rule.target
     # A new row: the row read stays as it was (a preview leaves nothing changed behind).
-    row = RuleProgress(id=row.id) if row is not None and row.id is not None else RuleProgress()
-    row.state = after.to_json()
-    row.current = stored_value(value)
-    row.rule_fingerprint = fingerprint
-    row.completed_at = now if reached else None
-    row.updated_at = now
+    # The caller sets whose row it is.
+    row = ProgressRow(
+        member_id=0,
+        badge_id=None,
+        challenge_id=None,
+        period_key=BADGE_PERIOD,
+        state=after.to_json(),
+        current=stored_value(value),
+        rule_fingerprint=fingerprint,
+        completed_at=now if reached else None,
+        updated_at=now,
+    )
     return row, reached
