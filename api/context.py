@@ -38,6 +38,9 @@ class Context:
     token_valid_until: float | None = None
     #: True: fields hinted for the fragment cache are executed anew (and kept), not served.
     fresh_fragments: bool = False
+    #: Set by the executor once the operation runs (api.fragments): errors without it are
+    #: request errors (parse, validation, variable coercion) in GraphQL over HTTP's terms.
+    operation_started: bool = False
     _member: asyncio.Task[Member] | None = None
 
     @property
