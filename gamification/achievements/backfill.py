@@ -103,9 +103,15 @@ HISTORY: Mapping[EventKind, HistoryLoader] = MappingProxyType(
 their own that back-fill could replay."""
 
 
-async def backfill_badge(code: str, now: datetime, batch_size: int = 500) -> int:
+async def backfill_badge(
+    code: str,
+    now: datetime,
+    batch_size: int = 500,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Award badge `code` to every member whose recorded history meets its rule; returns how
-    many members were awarded by this run (0 when run again).
+    many members were awarded by this run (0 when run again). `progress(done, total)` hears
+    of each batch (members looked at, members there are).
 
     Raises:
         NotFound: no badge has this code (field ["code"]).
@@ -125,6 +131,8 @@ async def backfill_badge(code: str, now: datetime, batch_size: int = 500) -> int
         )
     awarded = 0
     after = 0
+    total = await Member.all().count() if progress is not None else 0
+    done = 0
     while True:
         ids = list(
             await Member.filter(id__gt=after)
@@ -136,6 +144,9 @@ async def backfill_badge(code: str, now: datetime, batch_size: int = 500) -> int
             return awarded
         awarded += await _backfill_batch(badge, loader, ids, now)
         after = ids[-1]
+        done += len(ids)
+        if progress is not None:
+            progress(done, max(total, done))
 
 
 async def _backfill_batch(
