@@ -52,8 +52,12 @@ class PurchasePreview:
     @property
     def bonus_points(self) -> int:
         """Points of the badges and challenges the order completes."""
-        own = self.plan.points if self.plan is not None else self.awards.points_awarded
-        return self.awards.points_awarded - own
+        if self.plan is not None:
+            own = self.plan.points
+        else:
+            assert self.replay is not None
+            own = self.replay.purchase.points_earned
+        return max(0, self.awards.points_awarded - own)
 
 
 #: The member's tier columns and time zone, whether the order was recorded, whether they

@@ -113,6 +113,7 @@ async def test_the_preview_announces_what_recording_then_awards(api: GraphQLClie
     again = data(await api.service(PREVIEW, order("A-1")))["previewPurchase"]["preview"]
     assert again["alreadyRecorded"] is True and again["memberKnown"] is True
     assert again["pointsAwarded"] == 85 and again["availableAt"] is None
+    assert (again["pointsEarned"], again["bonusPoints"]) == (60, 25)
 
     second = data(await api.service(PREVIEW, order("A-2")))["previewPurchase"]["preview"]
     assert (second["pointsAwarded"], second["badges"]) == (60, [])
