@@ -10,6 +10,7 @@ from typing import Any
 
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import ExecutionResult
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -28,6 +29,7 @@ from api.context import Context
 from api.graphiql import graphiql_assets, graphiql_page
 from api.http_errors import ServerFaults, graphql_error_response
 from api.logs import request_id_var
+from api.media_type import GRAPHQL_RESPONSE, JSON, prefers_graphql_response
 from api.metrics import Metrics
 from api.request_body import check_content_type, decode_body, parse_request
 from api.restore import restore_derived_state
@@ -39,6 +41,12 @@ from api.ws_session import TokenBoundTransportWS, credentials
 from domain.clock import SystemClock
 
 log = logging.getLogger("fidelio.api")
+
+
+#: Keys of the request's scope state: its GraphQL context, and whether its answer is a
+#: request error (GraphQL over HTTP).
+CONTEXT = "graphql_context"
+REQUEST_ERROR = "graphql_request_error"
 
 
 class FidelioGraphQL(GraphQL[Context, None]):
@@ -72,12 +80,39 @@ class FidelioGraphQL(GraphQL[Context, None]):
             )
             await refused(scope, receive, send)
             return
+        request = Request(scope, receive=receive)
         try:
-            response = await self.run(Request(scope, receive=receive))
+            response = await self.run(request)
         except HTTPException as error:
             code = getattr(error, "code", None)
             response = graphql_error_response(error.status_code, error.reason, scope, code=code)
+        if prefers_graphql_response(request.headers.get("accept")) and response.media_type in (
+            JSON,
+            None,
+        ):
+            # GraphQL over HTTP: the media type asked for, and 400 for a request error
+            # (`process_result` dropped its `data` entry).
+            if response.headers.get("content-type", "").startswith(JSON):
+                response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if scope.get("state", {}).get(REQUEST_ERROR):
+                response.status_code = 400
         await response(scope, receive, send)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        """The response as strawberry writes it; for a client asking for
+        `application/graphql-response+json`, a request error (the operation never ran) has
+        no `data` entry and is marked for a 400 (see `__call__`)."""
+        response = await super().process_result(request, result)
+        context = request.scope.get("state", {}).get(CONTEXT)
+        if (
+            result.errors
+            and isinstance(context, Context)
+            and not context.operation_started
+            and prefers_graphql_response(request.headers.get("accept"))
+        ):
+            response.pop("data", None)
+            request.scope["state"][REQUEST_ERROR] = True
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_body(data)
@@ -121,13 +156,16 @@ class FidelioGraphQL(GraphQL[Context, None]):
                     principal = principal_from_header(header, self.verifier)
             except Unauthenticated as error:
                 auth_error = error
-        return Context(
+        context = Context(
             request=request,
             runtime=self.runtime,
             principal=principal,
             request_id=request_id,
             auth_error=auth_error,
         )
+        if not isinstance(request, WebSocket):
+            request.scope.setdefault("state", {})[CONTEXT] = context
+        return context
 
     async def on_ws_connect(self, context: Context) -> Any:
         """Websocket clients authenticate in the connection_init payload:

@@ -1,5 +1,5 @@
 """The `fidelio` command: serve, worker, migrate, makemigrations, seed-demo, token,
-export-schema, jobs, console-user."""
+export-schema, jobs, trusted-documents, rules backfill, leaderboards rebuild, console-user."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import sys
 
 from api.logs import configure_logging
+from api.progress import ProgressBar
 from api.settings import SettingsError, load_settings
 
 
@@ -52,7 +53,8 @@ def _seed(args: argparse.Namespace) -> int:
     from api.seed import seed_demo
 
     settings = load_settings()
-    summary = asyncio.run(seed_demo(settings))
+    with ProgressBar("seed-demo") as bar:
+        summary = asyncio.run(seed_demo(settings, progress=bar.update))
     print(summary)
     return 0
 
@@ -112,7 +114,9 @@ def _jobs(args: argparse.Namespace) -> int:
         runtime = build_runtime(settings)
         await runtime.start(background=False)
         try:
-            print(await runtime.run_jobs_once())
+            with ProgressBar("jobs") as bar:
+                handled = await runtime.run_jobs_once(progress=bar.update)
+            print(handled)
             print({"events delivered": await runtime.dispatcher.run_until_idle()})
         finally:
             await runtime.stop()
@@ -133,7 +137,10 @@ def _rules_backfill(args: argparse.Namespace) -> int:
         runtime = build_runtime(settings)
         await runtime.start(background=False)
         try:
-            awarded = await backfill_badge(args.code, runtime.clock.now(), args.batch_size)
+            with ProgressBar(f"backfill {args.code}") as bar:
+                awarded = await backfill_badge(
+                    args.code, runtime.clock.now(), args.batch_size, progress=bar.update
+                )
             await runtime.dispatcher.run_until_idle()
             return awarded
         finally:
@@ -160,7 +167,10 @@ def _leaderboards_rebuild(args: argparse.Namespace) -> int:
         await runtime.start(background=False)
         try:
             assert runtime.boards is not None
-            written = await rebuild_all(runtime.boards, runtime.clock.now())
+            with ProgressBar("leaderboards") as bar:
+                written = await rebuild_all(
+                    runtime.boards, runtime.clock.now(), progress=bar.update
+                )
             await runtime.boards.announced()
             return written
         finally:
@@ -236,15 +246,31 @@ def _console_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose one-line summary shows in its parent's help and heads its own."""
+    return sub.add_parser(name, help=summary, description=summary)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fidelio", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="Run the API server (uvicorn).")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    """The `fidelio` command line: every command and option with its help text."""
+    parser = argparse.ArgumentParser(
+        prog="fidelio",
+        description="Fidelio, the loyalty and gamification backend: its server, worker and "
+        "operator's tools. Settings come from the environment, then .env (see the README).",
+        epilog="Run `fidelio COMMAND --help` for a command's options. Long commands (seed-demo, "
+        "jobs, rules backfill, leaderboards rebuild) draw a progress bar on a terminal.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = _command(sub, "serve", "Run the API server (uvicorn): /graphql, /healthz, /readyz.")
+    serve.add_argument("--host", default="127.0.0.1", help="Address to listen on (127.0.0.1).")
+    serve.add_argument("--port", type=int, default=8000, help="Port to listen on (8000).")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (1; see the README)."
+    )
     serve.set_defaults(func=_serve)
-    worker = sub.add_parser("worker", help="Run the outbox dispatcher and scheduled jobs.")
+    worker = _command(sub, "worker", "Run the outbox dispatcher and scheduled jobs (no HTTP API).")
     worker.add_argument(
         "--metrics-port",
         type=int,
@@ -252,49 +278,68 @@ def build_parser() -> argparse.ArgumentParser:
         help="Serve this worker's /metrics and /healthz on this port (0, the default: not served).",
     )
     worker.set_defaults(func=_worker)
-    sub.add_parser("migrate", help="Apply the database migrations.").set_defaults(func=_migrate)
-    sub.add_parser(
-        "makemigrations", help="Write a migration for model changes (developers)."
+    _command(sub, "migrate", "Apply the database migrations.").set_defaults(func=_migrate)
+    _command(
+        sub, "makemigrations", "Write a migration for model changes (developers)."
     ).set_defaults(func=_makemigrations)
-    sub.add_parser("seed-demo", help="Fill the database with a demo program.").set_defaults(
-        func=_seed
+    _command(
+        sub, "seed-demo", "Fill the database with the demo program; print where to go next."
+    ).set_defaults(func=_seed)
+    token = _command(sub, "token", "Mint a token (development secret unless JWT_* are set).")
+    token.add_argument(
+        "--role", choices=["member", "service", "admin"], required=True, help="The token's role."
     )
-    token = sub.add_parser("token", help="Mint a development token.")
-    token.add_argument("--role", choices=["member", "service", "admin"], required=True)
     token.add_argument("--sub", required=True, help="Subject: the customer id for members.")
-    token.add_argument("--ttl", type=int, default=24 * 3600, help="Seconds of validity.")
+    token.add_argument("--ttl", type=int, default=24 * 3600, help="Seconds of validity (1 day).")
     token.set_defaults(func=_token)
-    sub.add_parser("export-schema", help="Print the served GraphQL SDL.").set_defaults(
+    _command(sub, "export-schema", "Print the served GraphQL SDL.").set_defaults(
         func=_export_schema
     )
-    sub.add_parser("jobs", help="Run the scheduled jobs once.").set_defaults(func=_jobs)
-    trusted = sub.add_parser(
+    _command(sub, "jobs", "Run every scheduled job once and deliver its events.").set_defaults(
+        func=_jobs
+    )
+    trusted = _command(
+        sub,
         "trusted-documents",
-        help="Print the trusted-documents manifest (api/trusted_documents.json) of operations.",
+        "Print the trusted-documents manifest (api/trusted_documents.json) of operations.",
     )
-    trusted.add_argument("operations", nargs="?", default="tests/contract/operations")
+    trusted.add_argument(
+        "operations",
+        nargs="?",
+        default="tests/contract/operations",
+        help="Folder of .graphql operation files (tests/contract/operations).",
+    )
     trusted.set_defaults(func=_trusted_documents)
-    rules = sub.add_parser("rules", help="The rules engine.").add_subparsers(
-        dest="rules_command", required=True
+    rules = _command(sub, "rules", "The rules engine's tools.").add_subparsers(
+        dest="rules_command", required=True, metavar="COMMAND"
     )
-    backfill = rules.add_parser("backfill", help="Award a badge over existing history.")
+    backfill = _command(
+        rules, "backfill", "Award a badge to every member whose recorded history meets its rule."
+    )
     backfill.add_argument("code", help="The badge code.")
-    backfill.add_argument("--batch-size", type=int, default=500)
-    backfill.set_defaults(func=_rules_backfill)
-    boards = sub.add_parser("leaderboards", help="Leaderboards.").add_subparsers(
-        dest="leaderboards_command", required=True
+    backfill.add_argument(
+        "--batch-size", type=int, default=500, help="Members per transaction (500)."
     )
-    boards.add_parser(
-        "rebuild", help="Recreate every board in Redis from the database."
-    ).set_defaults(func=_leaderboards_rebuild)
-    console = sub.add_parser(
-        "console-user", help="Accounts of the console (/console)."
-    ).add_subparsers(dest="console_command", required=True)
+    backfill.set_defaults(func=_rules_backfill)
+    boards = _command(sub, "leaderboards", "Leaderboards' tools.").add_subparsers(
+        dest="leaderboards_command", required=True, metavar="COMMAND"
+    )
+    _command(boards, "rebuild", "Recreate every board in Redis from the database.").set_defaults(
+        func=_leaderboards_rebuild
+    )
+    console = _command(sub, "console-user", "Accounts of the console (/console).").add_subparsers(
+        dest="console_command", required=True
+    )
     for name, what in (("add", "Add an account."), ("set-password", "Change a password.")):
-        command = console.add_parser(name, help=what)
-        command.add_argument("email")
+        command = _command(console, name, what)
+        command.add_argument("email", help="The account's email address.")
         if name == "add":
-            command.add_argument("--role", choices=["admin", "analyst"], required=True)
+            command.add_argument(
+                "--role",
+                choices=["admin", "analyst"],
+                required=True,
+                help="admin: everything; analyst: reads figures and members, changes nothing.",
+            )
         given = command.add_mutually_exclusive_group()
         given.add_argument(
             "--password", help="The password (visible to other users: scripts only)."
@@ -303,9 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--password-stdin", action="store_true", help="Read the password from standard input."
         )
         command.set_defaults(func=_console_user)
-    console.add_parser("list", help="List the accounts.").set_defaults(func=_console_user)
-    remove = console.add_parser("remove", help="Remove an account and its sessions.")
-    remove.add_argument("email")
+    _command(console, "list", "List the accounts.").set_defaults(func=_console_user)
+    remove = _command(console, "remove", "Remove an account and its sessions.")
+    remove.add_argument("email", help="The account's email address.")
     remove.set_defaults(func=_console_user)
     return parser
 

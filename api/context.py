@@ -44,6 +44,9 @@ class Context:
     #: True while the operation executed is a mutation (set by `MarkMutations`): a read-only
     #: principal is refused by `require` then.
     in_mutation: bool = False
+    #: Set by the executor once the operation runs (api.fragments): errors without it are
+    #: request errors (parse, validation, variable coercion) in GraphQL over HTTP's terms.
+    operation_started: bool = False
     _member: asyncio.Task[Member] | None = None
 
     @property

@@ -184,6 +184,14 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     cache_hints: dict[tuple[str, str], CacheHint] = {}
     object_hints: dict[str, ObjectHint] = {}
 
+    def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """Note on the request's context that the operation runs: the document parsed and
+        validated and the variables coerced (graphql-core builds this executor only then).
+        The view answers errors before this point as request errors (api.media_type)."""
+        if hasattr(self.context_value, "operation_started"):
+            self.context_value.operation_started = True
+        return super().execute_operation(*args, **kwargs)
+
     def execute_fields(  # type: ignore[override]  # the executor's own signature, passed on
         self,
         parent_type: GraphQLObjectType,

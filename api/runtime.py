@@ -120,9 +120,17 @@ class Runtime:
         for job in self.jobs:
             self._tasks.append(asyncio.create_task(self._run_job_forever(job)))
 
-    async def run_jobs_once(self) -> dict[str, int]:
-        """Run every scheduled job once now (tests, the worker's first round, the CLI)."""
-        return {job.name: await job.run(self.clock.now()) for job in self.jobs}
+    async def run_jobs_once(
+        self, progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, int]:
+        """Run every scheduled job once now (tests, the worker's first round, the CLI);
+        `progress(done, total)` hears of each job finished."""
+        handled: dict[str, int] = {}
+        for done, job in enumerate(self.jobs, start=1):
+            handled[job.name] = await job.run(self.clock.now())
+            if progress is not None:
+                progress(done, len(self.jobs))
+        return handled
 
     async def _run_job_forever(self, job: ScheduledJob) -> None:
         while True:

@@ -227,11 +227,18 @@ async def seed_console_accounts(runtime: Runtime) -> str:
     return f"{len(DEMO_CONSOLE_ACCOUNTS)} console accounts"
 
 
-async def seed_demo(settings: Settings) -> str:
+async def seed_demo(settings: Settings, progress: Callable[[int, int], None] | None = None) -> str:
+    """Load the demo program (every seeder in order, then deliver their events); returns what
+    was loaded and, outside production, where to go next. `progress(done, total)` hears of
+    each seeder finished."""
     runtime = build_runtime(settings)
     await runtime.start(background=False)
     try:
-        parts = [await seed(runtime) for seed in SEEDERS]
+        parts = []
+        for done, seed in enumerate(SEEDERS, start=1):
+            parts.append(await seed(runtime))
+            if progress is not None:
+                progress(done, len(SEEDERS))
         if not settings.is_production:
             parts.append(await seed_console_accounts(runtime))
         await runtime.dispatcher.run_until_idle()

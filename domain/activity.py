@@ -59,6 +59,19 @@ class ActivityObserver(Protocol):
         `versions`: the configuration versions, when the caller has read them already."""
         ...
 
+    async def preview(
+        self,
+        activity: Activity,
+        now: datetime,
+        *,
+        versions: Versions | None = None,
+        time_zone: str | None = None,
+    ) -> Awards:
+        """What `observe` would award for the activity (badges, challenges, their bonus
+        points), writing and locking nothing. `time_zone`: the member's (None: a member not
+        recorded yet). `new_tier_code` stays None: the caller places the member."""
+        ...
+
     async def watches(self, kind: str, now: datetime, *, versions: Versions | None = None) -> bool:
         """Whether an activity of `kind` could change anything now (a rule of that kind is
         configured): when not, a caller may skip `observe` and the transaction it needs."""
@@ -70,6 +83,16 @@ class NoAchievements:
 
     async def observe(
         self, activity: Activity, now: datetime, *, versions: Versions | None = None
+    ) -> Awards:
+        return Awards()
+
+    async def preview(
+        self,
+        activity: Activity,
+        now: datetime,
+        *,
+        versions: Versions | None = None,
+        time_zone: str | None = None,
     ) -> Awards:
         return Awards()
 

@@ -12,11 +12,17 @@ from api.context import Info
 from api.types.common import UserError, user_errors
 from api.types.member import Member
 from api.types.points import PointsSummary, points_summary_loader
-from api.types.purchase import Awards, Channel, Purchase
+from api.types.purchase import (
+    Awards,
+    Channel,
+    Purchase,
+    PurchasePreview,
+    PurchasePreviewPayload,
+)
 from api.types.tier import ladder_loader
 from domain.errors import DomainError
 from domain.points.earning import LineItem
-from domain.purchases import services
+from domain.purchases import preview, services
 from domain.purchases.models import Channel as ChannelModel
 from domain.purchases.validation import PurchaseInput, RefundInput
 
@@ -52,6 +58,24 @@ class RecordPurchaseInput:
         default=None, description="The order's lines, at most 100."
     )
 
+    def to_purchase(self) -> PurchaseInput:
+        """The order as the domain takes it."""
+        return PurchaseInput(
+            order_id=self.order_id,
+            customer_id=self.customer_id,
+            amount=self.amount,
+            currency=self.currency,
+            channel=ChannelModel(self.channel.value),
+            store_code=self.store_code,
+            occurred_at=self.occurred_at,
+            items=tuple(
+                LineItem(
+                    sku=i.sku, category=i.category, quantity=i.quantity, unit_price=i.unit_price
+                )
+                for i in self.items or ()
+            ),
+        )
+
 
 @strawberry.type(description="The result of recordPurchase.")
 class RecordPurchasePayload:
@@ -85,6 +109,34 @@ class RecordRefundPayload:
 
 
 @strawberry.type
+class Query:
+    @strawberry.field(
+        description="Shop backend: what recording this order would award now (the cart "
+        "preview of a checkout), computed by the rules recordPurchase applies and written "
+        "nowhere. Same input and userErrors as recordPurchase."
+    )
+    async def preview_purchase(
+        self, info: Info, input: RecordPurchaseInput
+    ) -> PurchasePreviewPayload:
+        info.context.require(Role.SERVICE)
+        runtime = info.context.runtime
+        try:
+            found = await preview.preview_purchase(
+                input.to_purchase(),
+                info.context.now,
+                program_currency=runtime.settings.program_currency,
+                observer=runtime.observer,
+                program=runtime.program,
+                versions=await info.context.versions(),
+            )
+        except DomainError as error:
+            return PurchasePreviewPayload(preview=None, user_errors=user_errors(error))
+        if found.plan is not None:
+            ladder_loader(info).prime("ladder", list(found.plan.ladder))
+        return PurchasePreviewPayload(preview=PurchasePreview(preview=found), user_errors=[])
+
+
+@strawberry.type
 class Mutation:
     @strawberry.mutation(
         description="Shop backend: record an order and award its points, once per order id."
@@ -93,21 +145,7 @@ class Mutation:
         self, info: Info, input: RecordPurchaseInput
     ) -> RecordPurchasePayload:
         info.context.require(Role.SERVICE)
-        purchase = PurchaseInput(
-            order_id=input.order_id,
-            customer_id=input.customer_id,
-            amount=input.amount,
-            currency=input.currency,
-            channel=ChannelModel(input.channel.value),
-            store_code=input.store_code,
-            occurred_at=input.occurred_at,
-            items=tuple(
-                LineItem(
-                    sku=i.sku, category=i.category, quantity=i.quantity, unit_price=i.unit_price
-                )
-                for i in input.items or ()
-            ),
-        )
+        purchase = input.to_purchase()
         runtime = info.context.runtime
         try:
             recorded = await services.record_purchase(

@@ -9,26 +9,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from domain.activity import Activity, ActivityObserver, Awards, NoAchievements
+from domain.activity import ActivityObserver, Awards, NoAchievements
 from domain.errors import Duplicate, InvalidInput, NotFound
 from domain.events import DomainEvent, record_event, record_events
 from domain.members.models import Member
 from domain.members.services import create_member
 from domain.points import ledger
 from domain.points.balances import PointsFigures
-from domain.points.earning import category_weight, purchase_points, refund_points
+from domain.points.earning import refund_points
 from domain.points.events import PointsEarned, PointsReversed
 from domain.points.models import EntryKind, PointsEntry
 from domain.program import Program, ProgramCache
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
 from domain.purchases.models import Purchase, Refund
+from domain.purchases.plan import PurchasePlan, order_reference, plan_purchase
 from domain.purchases.validation import (
     PurchaseInput,
     RefundInput,
@@ -44,7 +45,7 @@ from domain.tiers.qualification import (
     standing_of_row,
     window_start,
 )
-from domain.tiers.services import tier_held, upgrade_on_credit
+from domain.tiers.services import upgrade_on_credit
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,6 @@ class RecordedRefund:
     @property
     def points_reversed(self) -> int:
         return self.refund.points_reversed
-
-
-def order_reference(order_id: str) -> str:
-    return f"order:{order_id}"
 
 
 async def record_purchase(
@@ -107,7 +104,7 @@ async def record_purchase(
             # Our transaction rolled back whole (nothing was awarded). Either the same order
             # id was committed meanwhile for another customer id, and the first one is the
             # answer, or the member was created meanwhile by another order: try again.
-            replay = await _replay_purchase(valid.order_id)
+            replay = await replayed_purchase(valid.order_id)
             if replay is not None:
                 return replay
             if attempt == ATTEMPTS:
@@ -187,30 +184,18 @@ async def _record_once(
                 )
             )[0]
             if seen["recorded_id"] is not None:
-                replay = await _replay_purchase(valid.order_id)
+                replay = await replayed_purchase(valid.order_id)
                 assert replay is not None
                 return replay
             first_purchase = not seen["purchased_before"]
             before = standing_of_row(seen)
-        multipliers = {k: Decimal(str(v)) for k, v in (rules.category_multipliers or {}).items()}
-        points = purchase_points(
-            valid.amount,
-            Decimal(rules.points_per_currency_unit),
-            category_weight(valid.items, multipliers),
-            Decimal(tier_held(member, ladder).points_multiplier),
-        )
-        available_at = valid.occurred_at + timedelta(days=rules.pending_days)
-        expires_at = (
-            available_at + timedelta(days=rules.expiry_days)
-            if rules.expiry_days is not None
-            else None
+        plan = plan_purchase(
+            valid, rules, ladder, member, before, first_purchase=first_purchase, now=now
         )
         # The unique order id decides between concurrent retries for different customer ids
         # (retries for one customer already queue on the member's lock).
-        row = await _write_purchase(
-            valid, member, points, now, available_at, expires_at, first_purchase
-        )
-        after = before.after_credit(points, now, available_at, expires_at) if points else before
+        row = await _write_purchase(plan, member, now)
+        after = plan.after
         # Tier qualification observes this credit as it does every other (see
         # domain.points.crediting), here without a read: the standing before plus the credit.
         new_tier = (
@@ -222,24 +207,11 @@ async def _record_once(
                 holder=member,
                 qualifying=after.qualifying_points,
             )
-            if points
+            if plan.points
             else None
         )
-        unlocked = await observer.observe(
-            Activity(
-                member_id=member.id,
-                kind="PURCHASE",
-                occurred_at=valid.occurred_at,
-                reference=order_reference(valid.order_id),
-                amount=valid.amount,
-                points=points,
-                categories=frozenset(valid.categories),
-                channel=valid.channel.value,
-                store_code=valid.store_code,
-            ),
-            now,
-            versions=config.versions,
-        )
+        points = plan.points
+        unlocked = await observer.observe(plan.activity(member.id), now, versions=config.versions)
         if unlocked.points_awarded:
             # Reward points the engine credited (they upgraded the tier themselves, if at all):
             # only then is the standing read again.
@@ -270,18 +242,13 @@ def _hold(member: Member, ladder: tuple[Tier, ...], code: str) -> None:
             member.tier_code, member.tier_level = tier.code, tier.level
 
 
-async def _write_purchase(
-    valid: ValidPurchase,
-    member: Member,
-    points: int,
-    now: datetime,
-    available_at: datetime,
-    expires_at: datetime | None,
-    first_purchase: bool,
-) -> Purchase:
+async def _write_purchase(plan: PurchasePlan, member: Member, now: datetime) -> Purchase:
     """Insert the purchase, its credit (EARN, when it earned points) and its events
-    (PointsEarned, PurchaseRecorded): one statement on PostgreSQL, one per row kind on
-    SQLite, which has no data-modifying CTEs. Raises IntegrityError for a known order id."""
+    (PointsEarned, PurchaseRecorded) as `plan` says: one statement on PostgreSQL, one per row
+    kind on SQLite, which has no data-modifying CTEs. Raises IntegrityError for a known order
+    id."""
+    valid, points = plan.purchase, plan.points
+    available_at, expires_at = plan.available_at, plan.expires_at
     values = _purchase_values(valid, member, points, now)
     reference = order_reference(valid.order_id)
     description = f"Purchase {valid.order_id}"
@@ -305,7 +272,7 @@ async def _write_purchase(
         categories=valid.categories,
         occurred_at=valid.occurred_at,
         points_earned=points,
-        first_purchase=first_purchase,
+        first_purchase=plan.first_purchase,
     )
     if dialect() != "postgres":
         row = await Purchase.create(**values)
@@ -378,7 +345,8 @@ def _awards_from_json(data: dict[str, Any] | None, purchase: Purchase) -> Awards
     )
 
 
-async def _replay_purchase(order_id: str) -> RecordedPurchase | None:
+async def replayed_purchase(order_id: str) -> RecordedPurchase | None:
+    """The first answer for an order id already recorded (None: not recorded)."""
     row = await Purchase.get_or_none(order_id=order_id)
     if row is None:
         return None

@@ -60,6 +60,15 @@ def tier_held(member: Holder, ladder: Sequence[Tier]) -> Tier:
     return held
 
 
+def upgrade_target(ladder: Sequence[Tier], held: Tier, qualifying: int) -> Tier | None:
+    """The tier `qualifying` points lift a member holding `held` to, or None when they
+    qualify for no higher tier (upgrades only: the daily review moves members down). The one
+    rule of immediate upgrades, for a credit written (`upgrade_on_credit`) or planned (a
+    purchase's preview)."""
+    target = qualified_rung(ladder, qualifying)
+    return target if target.level > held.level else None
+
+
 async def configure_tiers(
     specs: Sequence[TierSpec], now: datetime, actor: Actor = SYSTEM
 ) -> list[Tier]:
@@ -207,8 +216,8 @@ async def upgrade_on_credit(
         if next_rung(ladder, held.level) is not None:
             if qualifying is None:
                 qualifying = (await qualifying_points([member_id], now, window_months))[member_id]
-            target = qualified_rung(ladder, qualifying)
-            if target.level > held.level:
+            target = upgrade_target(ladder, held, qualifying)
+            if target is not None:
                 await place_member(holder, target, now)
                 return target
         if holder.tier_code is None and held.id is not None:
@@ -220,8 +229,8 @@ async def upgrade_on_credit(
     if found is None:
         return None
     member, points = found
-    target = qualified_rung(ladder, points)
-    if target.level <= tier_held(member, ladder).level:
+    target = upgrade_target(ladder, tier_held(member, ladder), points)
+    if target is None:
         return None
     await place_member(member, target, now)
     return target

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from domain.achievements.models import Badge, MemberBadge, RuleProgress
+from domain.achievements.models import Badge, MemberBadge
 from domain.errors import InvalidInput, NotFound
 from domain.members.models import Member
 from domain.program import Program, read_program
@@ -31,6 +31,7 @@ from gamification.achievements.awarding import Unlocked, award_badge, count_hold
 from gamification.achievements.catalogue import IndexedBadge
 from gamification.achievements.engine import (
     BADGE_PERIOD,
+    ProgressRow,
     member_zone,
     save_progress,
     stored_value,
@@ -103,9 +104,15 @@ HISTORY: Mapping[EventKind, HistoryLoader] = MappingProxyType(
 their own that back-fill could replay."""
 
 
-async def backfill_badge(code: str, now: datetime, batch_size: int = 500) -> int:
+async def backfill_badge(
+    code: str,
+    now: datetime,
+    batch_size: int = 500,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Award badge `code` to every member whose recorded history meets its rule; returns how
-    many members were awarded by this run (0 when run again).
+    many members were awarded by this run (0 when run again). `progress(done, total)` hears
+    of each batch (members looked at, members there are).
 
     Raises:
         NotFound: no badge has this code (field ["code"]).
@@ -127,6 +134,8 @@ async def backfill_badge(code: str, now: datetime, batch_size: int = 500) -> int
     program = await read_program()
     awarded = 0
     after = 0
+    total = await Member.all().count() if progress is not None else 0
+    done = 0
     while True:
         ids = list(
             await Member.filter(id__gt=after)
@@ -138,6 +147,9 @@ async def backfill_badge(code: str, now: datetime, batch_size: int = 500) -> int
             return awarded
         awarded += await _backfill_batch(badge, loader, ids, now, program)
         after = ids[-1]
+        done += len(ids)
+        if progress is not None:
+            progress(done, max(total, done))
 
 
 async def _backfill_batch(
@@ -162,7 +174,7 @@ async def _backfill_batch(
         if not pending:
             return 0
         history = await loader(badge.rule, pending)
-        changed: list[RuleProgress] = []
+        changed: list[ProgressRow] = []
         reached: list[int] = []
         for member_id in pending:
             events = history.get(member_id)
@@ -170,13 +182,19 @@ async def _backfill_batch(
                 continue
             tz = member_zone(zones.get(member_id, "UTC"))
             state, value, done = replay(badge.rule, events, tz, now)
-            row = RuleProgress(member_id=member_id, badge_id=badge.id, period_key=BADGE_PERIOD)
-            changed.append(row)
-            row.state = state.to_json()
-            row.current = stored_value(value)
-            row.rule_fingerprint = badge.fingerprint
-            row.completed_at = now if done else None
-            row.updated_at = now
+            changed.append(
+                ProgressRow(
+                    member_id=member_id,
+                    badge_id=badge.id,
+                    challenge_id=None,
+                    period_key=BADGE_PERIOD,
+                    state=state.to_json(),
+                    current=stored_value(value),
+                    rule_fingerprint=badge.fingerprint,
+                    completed_at=now if done else None,
+                    updated_at=now,
+                )
+            )
             if done:
                 reached.append(member_id)
         await save_progress(changed)

@@ -9,6 +9,7 @@ paused, or let later events set those scores again (setting is idempotent).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 
 from domain.members.models import Member
@@ -30,12 +31,18 @@ def built_key(boards: Boards) -> str:
     return f"{boards.prefix}leaderboards:built"
 
 
-async def rebuild_all(boards: Boards, now: datetime) -> int:
+async def rebuild_all(
+    boards: Boards, now: datetime, progress: Callable[[int, int], None] | None = None
+) -> int:
     """Recreate the current period of every board, window and region from the database, then
-    set the built marker; returns how many entries were written."""
+    set the built marker; returns how many entries were written. `progress(done, total)`
+    hears of each board rebuilt."""
     written = 0
-    for definition in await LeaderboardDefinition.all().order_by("code"):
+    definitions = await LeaderboardDefinition.all().order_by("code")
+    for done, definition in enumerate(definitions, start=1):
         written += await rebuild_board(boards, definition, now)
+        if progress is not None:
+            progress(done, len(definitions))
     await boards.redis.set(built_key(boards), now.isoformat())
     return written
 

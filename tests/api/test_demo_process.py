@@ -32,12 +32,14 @@ pytestmark = pytest.mark.slow
 class Demo:
     base: str
     log: Path
+    #: What `fidelio seed-demo` printed (what `make run` shows before serving).
+    seeded: str
 
 
-def fidelio(*args: str, env: dict[str, str]) -> None:
-    subprocess.run(
+def fidelio(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-W", "ignore", "-m", "api.cli", *args],
-        cwd=ROOT, env=env, check=True, capture_output=True, timeout=300,
+        cwd=ROOT, env=env, check=True, capture_output=True, timeout=300, text=True,
     )  # fmt: skip
 
 
@@ -52,7 +54,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         "LOG_FORMAT": "json",
     }
     fidelio("migrate", env=env)
-    fidelio("seed-demo", env=env)
+    seeded = fidelio("seed-demo", env=env).stdout
     port = free_port()
     log = folder / "server.log"
     with log.open("w") as stderr:
@@ -69,7 +71,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        yield Demo(base, log)
+        yield Demo(base, log, seeded)
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -103,6 +105,20 @@ def test_every_demo_board_has_members_through_the_served_api(demo: Demo) -> None
             shown = ask(demo, "Leaderboard", variables)["leaderboard"]
             assert shown["totalEntries"] > 0, (board["code"], window)
             assert shown["top"][0]["rank"] == 1 and shown["top"][0]["member"]["displayName"]
+
+
+def test_seeding_prints_where_graphiql_is_and_a_member_token_that_works(demo: Demo) -> None:
+    assert "GraphiQL: http://127.0.0.1:8000/graphql" in demo.seeded
+    found = re.search(r'\{"Authorization": "Bearer ([^"]+)"\}', demo.seeded)
+    assert found is not None, demo.seeded
+    assert "\r" not in demo.seeded, "no progress bar on a pipe"
+    response = httpx.post(
+        f"{demo.base}/graphql",
+        json={"query": "{ me { customerId } }"},
+        headers={"Authorization": f"Bearer {found.group(1)}"},
+        timeout=30,
+    )
+    assert response.json() == {"data": {"me": {"customerId": "alice"}}}
 
 
 def test_the_first_demo_member_can_afford_a_reward(demo: Demo) -> None:

@@ -125,3 +125,12 @@ async def test_backfill_refuses_an_unknown_badge_and_kinds_without_history() -> 
     assert unknown.value.field == ["code"]
     assert no_history.value.field == ["code"]
     assert await RuleProgress.all().count() == 0
+
+
+async def test_the_backfill_reports_its_progress_batch_by_batch() -> None:
+    for n in range(5):
+        await member(f"p-{n}", NOW)
+    await badge("ANY", Rule(event="PURCHASE", aggregate="COUNT", target=1), NOW)
+    heard: list[tuple[int, int]] = []
+    await backfill_badge("ANY", NOW, batch_size=2, progress=lambda d, t: heard.append((d, t)))
+    assert heard == [(2, 5), (4, 5), (5, 5)]
