@@ -25,10 +25,12 @@ MODEL_MODULES = [
     "domain.versions",
     "domain.watermarks",
     "domain.achievements.models",
+    "domain.offers.models",
     "gamification.leaderboards.models",
     "push.notifications.models",
     "push.stores.models",
     "push.campaigns.models",
+    "push.anniversaries.models",
 ]
 
 

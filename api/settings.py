@@ -59,6 +59,12 @@ class Settings:
     #: Log lines as "text" (for people) or "json" (one object per line, for machines).
     log_format: str = "text"
     log_level: str = "INFO"
+    #: Personal offers: retrain once this many interactions arrived since the last training.
+    offers_retrain_interactions: int = 1000
+    #: Personal offers: how often the worker checks whether to retrain.
+    offers_check_minutes: int = 60
+    #: Personal offers: below this many members with interactions, popularity only.
+    offers_min_members: int = 50
 
     @property
     def metrics_enabled(self) -> bool:
@@ -99,6 +105,15 @@ class Settings:
             raise SettingsError("LOG_FORMAT must be 'text' or 'json'")
         if self.log_level.upper() not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"):
             raise SettingsError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        if (
+            self.offers_retrain_interactions < 1
+            or self.offers_check_minutes < 1
+            or self.offers_min_members < 1
+        ):
+            raise SettingsError(
+                "OFFERS_RETRAIN_INTERACTIONS, OFFERS_CHECK_MINUTES and OFFERS_MIN_MEMBERS must "
+                "be at least 1"
+            )
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:
@@ -156,5 +171,8 @@ def _read_settings(env_file: str | Path | None) -> Settings:
         metrics_token=config("METRICS_TOKEN", default=None) or None,
         log_format=config("LOG_FORMAT", default="json" if env == "production" else "text"),
         log_level=config("LOG_LEVEL", default="INFO"),
+        offers_retrain_interactions=config("OFFERS_RETRAIN_INTERACTIONS", cast=int, default=1000),
+        offers_check_minutes=config("OFFERS_CHECK_MINUTES", cast=int, default=60),
+        offers_min_members=config("OFFERS_MIN_MEMBERS", cast=int, default=50),
     )
     return settings
