@@ -212,6 +212,13 @@ def weighted_matrix(
     return WeightedMatrix(members, items, matrix, purchases, labels)
 
 
+def effective_factors(params: TrainingParameters, items: int) -> int:
+    """The latent factors used: `params.factors`, but at most a third of the items (at least
+    2). A small catalogue with as many factors as items lets the model memorise each member's
+    items instead of learning which go together."""
+    return max(2, min(params.factors, items // 3))
+
+
 def fit(weighted: WeightedMatrix, params: TrainingParameters) -> Any:
     """`implicit`'s ALS fitted on the matrix, on one thread, deterministically."""
     from implicit.cpu.als import AlternatingLeastSquares
@@ -219,7 +226,7 @@ def fit(weighted: WeightedMatrix, params: TrainingParameters) -> Any:
 
     with threadpool_limits(limits=1, user_api="blas"):
         model = AlternatingLeastSquares(
-            factors=params.factors,
+            factors=effective_factors(params, len(weighted.items)),
             regularization=params.regularization,
             alpha=params.alpha,
             iterations=params.iterations,
@@ -331,6 +338,7 @@ def train(
         "items": len(weighted.items),
         "rewards": len(reward_columns),
         "rewards_with_interactions": int((redeemed > 0).sum()),
+        "factors": effective_factors(params, len(weighted.items)),
     }
     if len(weighted.members) < params.min_members or metrics["rewards_with_interactions"] < 2:
         return Trained(Basis.POPULAR, {}, popular, {**metrics, "members_scored": 0})
