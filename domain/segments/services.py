@@ -19,9 +19,10 @@ from domain.achievements.models import Badge
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.members.models import Member
 from domain.members.validation import check_text
+from domain.rewards.models import Reward
 from domain.segments.models import Segment
 from domain.segments.query import current_members, members_matching
-from domain.segments.rules import SegmentRule, check_segment_code
+from domain.segments.rules import CODE, SegmentRule, check_segment_code
 
 ID_BATCH = 1_000
 
@@ -50,6 +51,18 @@ async def upsert_segment(code: str, name: str, rule: SegmentRule, now: datetime)
         errors.append(
             NotFound(
                 f"no badge with code '{rule.has_badge_code}'", ["input", "rule", "hasBadgeCode"]
+            )
+        )
+    likely = rule.likely_to_redeem
+    if (
+        likely
+        and CODE.match(likely.reward_code.strip())
+        and not await Reward.exists(code=likely.reward_code.strip())
+    ):
+        errors.append(
+            NotFound(
+                f"no reward with code '{likely.reward_code}'",
+                ["input", "rule", "likelyToRedeem", "rewardCode"],
             )
         )
     if errors:

@@ -172,3 +172,41 @@ async def test_reading_a_members_ranking_costs_two_statements() -> None:
 
     assert len(found.rewards) == 8
     assert len(statements) == 2, statements.sql
+
+
+async def test_a_segment_of_the_members_most_likely_to_redeem_a_reward() -> None:
+    from domain.errors import ValidationErrors
+    from domain.segments.rules import LikelyToRedeem, SegmentRule
+    from domain.segments.services import segment_members, upsert_segment
+    from push.ports import DomainSegments
+
+    await planted(NOW)
+    await train_and_store(NOW, SETTINGS)
+
+    rule = SegmentRule(likely_to_redeem=LikelyToRedeem("RUN-SOCKS", top=5))
+    segment = await upsert_segment("likely-socks", "Likely to want socks", rule, NOW)
+
+    assert segment.member_count == 5
+    scored = await MemberRecommendation.filter(reward__code="RUN-SOCKS").order_by("-score")
+    top_five = {row.member_id for row in scored[:5]}
+    members = await (await segment_members("likely-socks", NOW)).values_list("id", "customer_id")
+    assert {member_id for member_id, _ in members} == top_five
+    # The planted runners (a few others redeemed running rewards too, now and then).
+    assert sum(customer.startswith("running-shoes") for _, customer in members) >= 4, members
+    # What campaigns read, page by page.
+    assert set(await DomainSegments().members_after("likely-socks", 0, 100, NOW)) == top_five
+    best = [row.score for row in scored]
+    threshold = SegmentRule(likely_to_redeem=LikelyToRedeem("RUN-SOCKS", min_score=best[2]))
+    assert (await upsert_segment("likely-3", "Top three", threshold, NOW)).member_count == 3
+
+    with pytest.raises(ValidationErrors) as refused:
+        await upsert_segment(
+            "bad",
+            "Bad",
+            SegmentRule(likely_to_redeem=LikelyToRedeem("NO-SUCH", top=0)),
+            NOW,
+        )
+    assert sorted((e.code, tuple(e.field or ())) for e in refused.value.errors) == [
+        ("INVALID_INPUT", ("input", "rule", "likelyToRedeem", "top")),
+        ("NOT_FOUND", ("input", "rule", "likelyToRedeem", "rewardCode")),
+    ]
