@@ -29,6 +29,7 @@ from api.areas import (
     drops,
     leaderboards,
     members,
+    offers,
     points,
     privacy,
     purchases,
@@ -56,6 +57,7 @@ AREAS: list[ModuleType] = [
     privacy,
     drops,
     leaderboards,
+    offers,
 ]
 
 

@@ -116,3 +116,32 @@ async def test_first_out_of_range_is_a_client_error(api: GraphQLClient) -> None:
     for first in (0, 21, -1):
         answer = await api.member("runner", RECOMMENDED, {"first": first})
         assert error_codes(answer) == ["INVALID_INPUT"], answer
+
+
+CONFIGURE = """
+mutation Configure($input: AnniversaryOfferInput!) {
+  configureAnniversaryOffer(input: $input) {
+    offer { enabled points rewardCode localHour }
+    userErrors { code field }
+  }
+}"""
+
+
+async def test_an_admin_configures_the_anniversary_offer(api: GraphQLClient) -> None:
+    assert data(await api.admin("{ anniversaryOffer { enabled } }"))["anniversaryOffer"] is None
+    refused = data(
+        await api.admin(CONFIGURE, {"input": {"enabled": True, "points": -5, "rewardCode": "NONE"}})
+    )["configureAnniversaryOffer"]
+    assert refused["offer"] is None
+    assert sorted((e["code"], tuple(e["field"])) for e in refused["userErrors"]) == [
+        ("INVALID_INPUT", ("input", "points")),
+        ("NOT_FOUND", ("input", "rewardCode")),
+    ]
+
+    saved = data(await api.admin(CONFIGURE, {"input": {"enabled": True, "points": 150}}))
+    assert saved["configureAnniversaryOffer"] == {
+        "offer": {"enabled": True, "points": 150, "rewardCode": None, "localHour": 9},
+        "userErrors": [],
+    }
+    member = await api.member("alice", CONFIGURE, {"input": {"enabled": False}})
+    assert error_codes(member) == ["FORBIDDEN"]
