@@ -6,9 +6,11 @@ Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; see bench/harne
 Generates a program with planted tastes (`domain.offers.evaluation.planted_program`: members
 who buy in their categories and redeem those categories' rewards) into a fresh database,
 trains the recommender once (`fidelio offers train`'s code), serves the app with uvicorn in a
-subprocess (scheduled jobs on, as in production) and measures the list of five and of twenty
+subprocess (scheduled jobs on, automations off: production's defaults) and measures the list of five and of twenty
 as members the model scored, and as a new member (the cold start), each beside
-`{ __typename }` in the same run. Every answer is checked for errors and for a non-empty list.
+`{ __typename }` in the same run; then the CPU time per request of the same queries in this
+process (steadier on a shared machine). Every answer is checked for errors and for a
+non-empty list.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from typing import Any
 
 from bench.harness import (
     REDIS_URL,
+    TRIVIAL,
     Figures,
+    cpu_ms_per_request,
     in_process_database,
     measure,
     postgres_database,
@@ -124,6 +128,33 @@ async def seed(database_url: str, members: int) -> str:
     )
 
 
+def cpu_per_request(database_url: str, prefix: str) -> dict[str, float]:
+    """CPU milliseconds per request in this process (the app driven through ASGI, no HTTP
+    client): steadier than rates on a shared machine."""
+    from api.app import create_app
+    from api.settings import Settings
+
+    async def run() -> dict[str, float]:
+        settings = Settings(
+            database_url=database_url,
+            redis_url=REDIS_URL,
+            redis_prefix=prefix,
+            run_background=False,
+        )
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            bearer = token("member", "m1")
+            figures = {"{ __typename }": await cpu_ms_per_request(app, {"query": TRIVIAL}, bearer)}
+            for first in (5, 20):
+                payload = {"query": QUERY, "variables": {"first": first}}
+                figures[f"recommendedRewards(first: {first})"] = await cpu_ms_per_request(
+                    app, payload, bearer, requests=1000
+                )
+            return figures
+
+    return asyncio.run(run())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=5000)
@@ -169,9 +200,15 @@ def main() -> None:
                         check=listed,
                     )
                 )
+        cpu = cpu_per_request(database, prefix)
         print(baseline.row())
         for figures in rows:
             print(figures.row(baseline))
+        trivial_ms = cpu["{ __typename }"]
+        for label, ms in cpu.items():
+            print(
+                f"in process, CPU per request: {label:<30} {ms:6.2f} ms  ({trivial_ms / ms:6.1%})"
+            )
         assert all(f.errors == 0 for f in [baseline, *rows]), "some requests failed"
 
 

@@ -39,7 +39,6 @@ from domain.watermarks import read_watermark, save_watermark
 log = logging.getLogger("fidelio.offers")
 
 JOB_NAME = "offers.train"
-INSERT_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,9 @@ async def train_and_store(now: datetime, settings: OfferSettings) -> TrainingRun
     # The fit is CPU-bound: off the event loop, so the process keeps serving meanwhile.
     trained = await asyncio.to_thread(train, rows, groups, rewards, params)
     trained.metrics["train_seconds"] = round(time.perf_counter() - began, 3)
+    began = time.perf_counter()
     version, created = await _store(trained, digest, marks, now, params)
+    log.info("offers: stored in %.1f s", time.perf_counter() - began)
     await _save_mark(now, marks, params)
     log.info(
         "offers: version %s (%s) %s, %s",
@@ -142,6 +143,18 @@ async def _save_mark(now: datetime, marks: source.SourceMarks, params: TrainingP
     await save_watermark(JOB_NAME, now, f"{_params_hash(params)}|{marks.text()}")
 
 
+#: Tens of thousands of rows a version: written with the driver's executemany, not the ORM.
+_INSERT_MEMBER_ROWS = Statement("""
+    INSERT INTO member_recommendation
+        (model_id, member_id, reward_id, rank, score, reason_kind, reason_label)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+""")
+_INSERT_POPULAR_ROWS = Statement("""
+    INSERT INTO popular_reward (model_id, tier_level, region, reward_id, rank, score)
+    VALUES ($1, $2, $3, $4, $5, $6)
+""")
+
+
 async def _store(
     trained: Trained,
     digest: str,
@@ -164,35 +177,27 @@ async def _store(
             metrics=trained.metrics,
             source_marks=dict(marks.ids),
         )
-        members = [
-            MemberRecommendation(
-                model_id=version.id,
-                member_id=member_id,
-                reward_id=scored.reward_id,
-                rank=rank,
-                score=scored.score,
-                reason_kind=scored.reason_kind.value,
-                reason_label=scored.reason_label[:200],
-            )
-            for member_id, ranked in trained.members.items()
-            for rank, scored in enumerate(ranked, 1)
-        ]
-        for start in range(0, len(members), INSERT_BATCH):
-            await MemberRecommendation.bulk_create(members[start : start + INSERT_BATCH])
-        await PopularReward.bulk_create(
+        await _INSERT_MEMBER_ROWS.execute_many(
             [
-                PopularReward(
-                    model_id=version.id,
-                    tier_level=tier,
-                    region=region,
-                    reward_id=scored.reward_id,
-                    rank=rank,
-                    score=scored.score,
+                (
+                    version.id,
+                    member_id,
+                    scored.reward_id,
+                    rank,
+                    scored.score,
+                    scored.reason_kind.value,
+                    scored.reason_label[:200],
                 )
+                for member_id, ranked in trained.members.items()
+                for rank, scored in enumerate(ranked, 1)
+            ]
+        )
+        await _INSERT_POPULAR_ROWS.execute_many(
+            [
+                (version.id, tier, region, scored.reward_id, rank, scored.score)
                 for (tier, region), ranked in trained.popular.items()
                 for rank, scored in enumerate(ranked, 1)
-            ],
-            batch_size=INSERT_BATCH,
+            ]
         )
         await MemberRecommendation.filter(model_id__not=version.id).delete()
         await PopularReward.filter(model_id__not=version.id).delete()
