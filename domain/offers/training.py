@@ -296,22 +296,25 @@ def popularity(
     return ranked
 
 
-def reasons(
-    model: Any, weighted: WeightedMatrix, row: int, recommended: Sequence[int]
-) -> list[tuple[str, int]]:
-    """For each recommended column, the member's own item (key, column) that weighs most in
-    it: the item with the largest weight x cosine similarity to the recommended one."""
+def unit_factors(model: Any) -> np.ndarray:
+    """The model's item factors scaled to length 1 (zero rows stay zero)."""
     factors = np.asarray(model.item_factors)
     norms = np.linalg.norm(factors, axis=1)
     norms[norms == 0] = 1.0
+    return factors / norms[:, None]
+
+
+def reasons(
+    unit: np.ndarray, weighted: WeightedMatrix, row: int, recommended: Sequence[int]
+) -> list[int]:
+    """For each recommended column, the column of the member's own item that weighs most in
+    it: the item with the largest weight x cosine similarity to the recommended one (`unit`:
+    `unit_factors(model)`)."""
     start, end = weighted.matrix.indptr[row], weighted.matrix.indptr[row + 1]
     own = weighted.matrix.indices[start:end]
     weight = weighted.matrix.data[start:end]
-    own_unit = factors[own] / norms[own][:, None]
-    target_unit = factors[list(recommended)] / norms[list(recommended)][:, None]
-    contributions = (own_unit @ target_unit.T) * weight[:, None]
-    best = contributions.argmax(axis=0)
-    return [(weighted.items[own[b]], int(own[b])) for b in best]
+    contributions = (unit[own] @ unit[list(recommended)].T) * weight[:, None]
+    return [int(own[b]) for b in contributions.argmax(axis=0)]
 
 
 def train(
@@ -343,24 +346,30 @@ def train(
     if len(weighted.members) < params.min_members or metrics["rewards_with_interactions"] < 2:
         return Trained(Basis.POPULAR, {}, popular, {**metrics, "members_scored": 0})
     model = fit(weighted, params)
+    unit = unit_factors(model)
     candidates = np.array(sorted(reward_columns.values()), dtype=np.int64)
+    # What each column says as a reason, worked out once rather than per member.
+    kinds = [item_kind(key) for key in weighted.items]
+    labels = [weighted.labels.get(key, key.split(":", 1)[1]) for key in weighted.items]
+    plain = [_REASON_OF_ITEM.get(kind, ReasonKind.CATEGORY) for kind in kinds]
     scored: dict[int, list[Scored]] = {}
     batch = 2000
     for start in range(0, len(weighted.members), batch):
         rows = np.arange(start, min(start + batch, len(weighted.members)))
         best, scores = recommend(model, weighted, rows, candidates, params.top_n, filter_seen=False)
-        for offset, row in enumerate(rows):
-            picked = [int(c) for c in best[offset] if c >= 0]
-            why = reasons(model, weighted, int(row), picked)
-            scored[weighted.members[row]] = [
-                Scored(
-                    reward_of_column[column],
-                    _finite(float(scores[offset][k])),
-                    _reason_kind(key, weighted.purchases.get((int(row), source), 0)),
-                    weighted.labels.get(key, key.split(":", 1)[1]),
+        for offset, row in enumerate(rows.tolist()):
+            picked = [c for c in best[offset].tolist() if c >= 0]
+            why = reasons(unit, weighted, row, picked)
+            values = scores[offset].tolist()
+            ranked = []
+            for k, (column, source) in enumerate(zip(picked, why, strict=True)):
+                kind = plain[source]
+                if kind is ReasonKind.CATEGORY and weighted.purchases.get((row, source), 0) > 1:
+                    kind = ReasonKind.CATEGORY_OFTEN
+                ranked.append(
+                    Scored(reward_of_column[column], _finite(values[k]), kind, labels[source])
                 )
-                for k, (column, (key, source)) in enumerate(zip(picked, why, strict=True))
-            ]
+            scored[weighted.members[row]] = ranked
     return Trained(Basis.MODEL, scored, popular, {**metrics, "members_scored": len(scored)})
 
 
@@ -372,12 +381,9 @@ def _popular_reason(group: tuple[int, str]) -> ReasonKind:
     return ReasonKind.POPULAR if group == EVERYONE else ReasonKind.POPULAR_GROUP
 
 
-def _reason_kind(key: str, purchases: int) -> ReasonKind:
-    kind = item_kind(key)
-    if kind is ItemKind.CATEGORY:
-        return ReasonKind.CATEGORY_OFTEN if purchases > 1 else ReasonKind.CATEGORY
-    return {
-        ItemKind.REWARD: ReasonKind.REWARD,
-        ItemKind.DROP: ReasonKind.DROP,
-        ItemKind.BADGE: ReasonKind.BADGE,
-    }[kind]
+_REASON_OF_ITEM = {
+    ItemKind.CATEGORY: ReasonKind.CATEGORY,
+    ItemKind.REWARD: ReasonKind.REWARD,
+    ItemKind.DROP: ReasonKind.DROP,
+    ItemKind.BADGE: ReasonKind.BADGE,
+}
