@@ -278,6 +278,26 @@ async def stored_ranking(member_id: int, tier_level: int, region: str) -> Stored
     return StoredRanking(version, trained_at, ranked["M"], ranked["G"], ranked["E"])
 
 
+async def recommendations_section(member_id: int) -> list[dict[str, object]]:
+    """exportMyData's section: the rewards the served version ranks for the member, why."""
+    rows = (
+        await MemberRecommendation.filter(member_id=member_id, model__active=True)
+        .order_by("rank")
+        .values("model_id", "rank", "reward__code", "score", "reason_kind", "reason_label")
+    )
+    return [
+        {
+            "modelVersion": row["model_id"],
+            "rank": row["rank"],
+            "rewardCode": row["reward__code"],
+            "score": row["score"],
+            "reasonKind": row["reason_kind"],
+            "reasonItem": row["reason_label"],
+        }
+        for row in rows
+    ]
+
+
 async def forget_member(member_id: int) -> int:
     """Delete the member's stored scores (at erasure, in its transaction); the next
     training leaves their interactions out. Returns the rows deleted."""

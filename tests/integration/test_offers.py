@@ -150,6 +150,11 @@ async def test_an_erased_member_loses_their_scores_and_leaves_the_next_training_
     await train_and_store(NOW, SETTINGS)
     assert await MemberRecommendation.filter(member_id=runner.id).exists()
 
+    from domain.privacy.export import DOMAIN_SECTIONS, export_member_data
+
+    exported = await export_member_data(runner, DOMAIN_SECTIONS, NOW)
+    assert exported["recommendations"][0]["reasonItem"] == "running shoes"
+
     await delete_my_account(runner, True, NOW)
 
     assert not await MemberRecommendation.filter(member_id=runner.id).exists()
