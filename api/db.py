@@ -26,12 +26,14 @@ MODEL_MODULES = [
     "domain.watermarks",
     "domain.audit.models",
     "domain.achievements.models",
+    "domain.offers.models",
     "gamification.leaderboards.models",
     "push.notifications.models",
     "push.stores.models",
     "push.campaigns.models",
     "webhooks.models",
     "api.console.models",
+    "push.anniversaries.models",
 ]
 
 

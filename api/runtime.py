@@ -31,6 +31,8 @@ from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.drops import jobs as drops_jobs
 from domain.drops.admission import DropAdmission
+from domain.offers.services import OfferSettings, retrain_if_due
+from domain.offers.training import TrainingParameters
 from domain.outbox.dispatcher import Delivery, Dispatcher
 from domain.points.expiry import expire_points, remind_expiring_points
 from domain.privacy.export import DOMAIN_SECTIONS, SectionProvider
@@ -103,6 +105,8 @@ class Runtime:
     drop_admission: DropAdmission | None = None
     #: Webhooks to the shop: their outbox handlers and the delivery sender.
     webhooks: WebhooksArea | None = None
+    #: Personal offers: when to retrain the recommender, and with what.
+    offers: OfferSettings = field(default_factory=OfferSettings)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 
@@ -245,6 +249,23 @@ def drop_jobs() -> list[ScheduledJob]:
     ]
 
 
+def offer_settings(settings: Settings) -> OfferSettings:
+    """The recommender's settings from the program's."""
+    return OfferSettings(
+        retrain_after=settings.offers_retrain_interactions,
+        parameters=TrainingParameters(min_members=settings.offers_min_members),
+    )
+
+
+def offer_jobs(settings: Settings, offers: OfferSettings) -> list[ScheduledJob]:
+    """The recommender's training, when enough new interactions arrived (checked cheaply)."""
+
+    async def retrain(now: datetime) -> int:
+        return await retrain_if_due(now, offers)
+
+    return [ScheduledJob("offers.train", timedelta(minutes=settings.offers_check_minutes), retrain)]
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -288,6 +309,8 @@ def build_runtime(
         *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
         *(ScheduledJob(job.name, job.every, job.run) for job in webhooks.jobs),
     ]
+    offers = offer_settings(settings)
+    jobs.extend(offer_jobs(settings, offers))
     # Each layer adds the sections of the member's data it owns.
     export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
     boards = make_boards(settings, redis, versions)
@@ -316,4 +339,5 @@ def build_runtime(
         program=program,
         drop_admission=DropAdmission(RedisUnitCounter(redis, settings.redis_prefix)),
         webhooks=webhooks,
+        offers=offers,
     )

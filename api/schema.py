@@ -31,6 +31,7 @@ from api.areas import (
     insights,
     leaderboards,
     members,
+    offers,
     points,
     privacy,
     purchases,
@@ -64,6 +65,7 @@ AREAS: list[ModuleType] = [
     audit,
     webhooks,
     insights,
+    offers,
 ]
 
 

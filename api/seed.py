@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from api.runtime import Runtime, build_runtime
 from api.seed_activity import seed_recent_activity
+from api.seed_offers import seed_offers
 from api.seed_points import seed_points
 from api.settings import Settings
 from domain.drops.definition import DropInput, upsert_drop
@@ -207,6 +208,7 @@ SEEDERS: list[Callable[[Runtime], Awaitable[str]]] = [
     seed_drops,
     seed_leaderboards,
     seed_recent_activity,
+    seed_offers,
 ]
 
 

@@ -79,6 +79,12 @@ class Settings:
     webhook_retry_hours: float = 24.0
     webhook_concurrency: int = 16
     webhook_concurrency_per_endpoint: int = 4
+    #: Personal offers: retrain once this many interactions arrived since the last training.
+    offers_retrain_interactions: int = 1000
+    #: Personal offers: how often the worker checks whether to retrain.
+    offers_check_minutes: int = 60
+    #: Personal offers: below this many members with interactions, popularity only.
+    offers_min_members: int = 50
 
     @property
     def metrics_enabled(self) -> bool:
@@ -140,6 +146,15 @@ class Settings:
                 parse_cluster_url(str(self.redis_url))
             except ValueError as error:
                 raise SettingsError(f"REDIS_URL: {error}") from error
+        if (
+            self.offers_retrain_interactions < 1
+            or self.offers_check_minutes < 1
+            or self.offers_min_members < 1
+        ):
+            raise SettingsError(
+                "OFFERS_RETRAIN_INTERACTIONS, OFFERS_CHECK_MINUTES and OFFERS_MIN_MEMBERS must "
+                "be at least 1"
+            )
         if self.push_gateway not in ("log", "fcm"):
             raise SettingsError("PUSH_GATEWAY must be 'log' or 'fcm'")
         if self.push_gateway == "fcm" and not self.fcm_credentials_file:
@@ -219,5 +234,8 @@ def _read_settings(env_file: str | Path | None) -> Settings:
         webhook_concurrency_per_endpoint=config(
             "WEBHOOK_CONCURRENCY_PER_ENDPOINT", cast=int, default=4
         ),
+        offers_retrain_interactions=config("OFFERS_RETRAIN_INTERACTIONS", cast=int, default=1000),
+        offers_check_minutes=config("OFFERS_CHECK_MINUTES", cast=int, default=60),
+        offers_min_members=config("OFFERS_MIN_MEMBERS", cast=int, default=50),
     )
     return settings

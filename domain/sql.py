@@ -63,6 +63,13 @@ class Statement:
         executor = connection.executor_class(model=model, db=connection)
         return await executor.execute_select(self.text(connection), list(params))
 
+    async def execute_many(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Run the statement once per row of parameters, in one round of the driver's
+        executemany (bulk writes of a batch job)."""
+        if rows:
+            connection = _connection()
+            await connection.execute_many(self.text(connection), [list(row) for row in rows])
+
     async def execute(self, *params: Any) -> int:
         """Run a statement that returns no rows; how many rows it changed."""
         connection = _connection()

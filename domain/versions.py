@@ -37,6 +37,8 @@ class ConfigPart(StrEnum):
     STORES = "stores"
     #: The geofenced promotions (push.stores): bumped by every promotion change.
     PROMOTIONS = "promotions"
+    #: The served recommendation version (domain.offers): bumped by every switch to a new one.
+    RECOMMENDATIONS = "recommendations"
 
 
 class ConfigVersion(Model):

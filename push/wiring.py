@@ -21,6 +21,7 @@ from domain.activity import ActivityObserver
 from domain.clock import Clock
 from domain.program import ProgramCache
 from domain.versions import VersionReader
+from push.anniversaries.services import celebrate_anniversaries
 from push.automations import AutomationSettings, celebrate_birthdays, win_back_lapsed_members
 from push.campaigns.services import fan_out_campaigns
 from push.gateway import PushGateway
@@ -100,6 +101,9 @@ def build_push_area(
     async def win_backs(now: datetime) -> int:
         return await win_back_lapsed_members(now, automations, publisher)
 
+    async def anniversaries(now: datetime) -> int:
+        return await celebrate_anniversaries(now, automations, coupons, publisher)
+
     jobs = [
         Job("push.deliver", timedelta(seconds=1), deliver),
         Job("push.campaigns", timedelta(seconds=5), campaigns),
@@ -108,6 +112,7 @@ def build_push_area(
         jobs += [
             Job("push.birthdays", timedelta(hours=1), birthdays),
             Job("push.win_back", timedelta(hours=6), win_backs),
+            Job("push.anniversaries", timedelta(hours=1), anniversaries),
         ]
     return PushArea(
         handlers=handlers,

@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 from api.context import Info
 from api.lookahead import asks_for
 from api.types.achievements import MemberBadge, member_badges
+from api.types.offers import RewardRecommendations, resolve_recommended_rewards
 from api.types.points import (
     PointsEntryConnection,
     PointsSummary,
@@ -127,6 +128,19 @@ class Member:
         resolver=resolve_member_notification_preferences,
         description="What the member lets us push, and when.",
     )
+
+    @strawberry.field(
+        description="Rewards recommended to the member, best first, each with the reason: only "
+        "rewards they may redeem now, with affordability shown. From scores the recommender "
+        "stored when it was last trained (popularity in the member's tier and region for a "
+        "cold start)."
+    )
+    async def recommended_rewards(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="How many, 1 to 20.")] = 5,
+    ) -> RewardRecommendations:
+        return await resolve_recommended_rewards(info, self.model, first)
 
     @strawberry.field(description="The member's registered devices.")
     async def devices(self, info: Info) -> list[Device]:

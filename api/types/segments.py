@@ -12,6 +12,7 @@ from domain.kpis.definitions import KPI_DEFINITIONS, PROGRAM_KPIS
 from domain.kpis.services import ProgramKpis as ProgramKpisResult
 from domain.purchases.models import Channel as ChannelModel
 from domain.segments import models
+from domain.segments.rules import LikelyToRedeem as LikelyToRedeemValue
 from domain.segments.rules import SegmentRule as SegmentRuleValue
 
 _RULE_FIELDS = {
@@ -34,7 +35,41 @@ _RULE_FIELDS = {
     ),
     "has_badge_code": "The member holds the badge with this code (it must exist).",
     "channels": "The member kept a purchase made through one of these channels.",
+    "likely_to_redeem": (
+        "The member is among those the recommender finds most likely to redeem a reward (from "
+        "the scores of the version served). Its `top` is taken before the other conditions."
+    ),
 }
+_LIKELY_FIELDS = {
+    "reward_code": "The reward's code (it must exist).",
+    "top": (
+        "Only the members with the highest scores for it, at most this many (1 to 1,000,000). "
+        "Null: every member whose top rewards include it."
+    ),
+    "min_score": (
+        "Only members scored at least this for it (the model's score, about 0 to 1). Null: "
+        "no minimum."
+    ),
+}
+
+
+@strawberry.input(description="Members likely to redeem a reward, by the recommender's scores.")
+class LikelyToRedeemInput:
+    reward_code: str = strawberry.field(description=_LIKELY_FIELDS["reward_code"])
+    top: int | None = strawberry.field(default=None, description=_LIKELY_FIELDS["top"])
+    min_score: float | None = strawberry.field(
+        default=None, description=_LIKELY_FIELDS["min_score"]
+    )
+
+    def to_value(self) -> LikelyToRedeemValue:
+        return LikelyToRedeemValue(self.reward_code, self.top, self.min_score)
+
+
+@strawberry.type(description="Members likely to redeem a reward, by the recommender's scores.")
+class LikelyToRedeem:
+    reward_code: str = strawberry.field(description=_LIKELY_FIELDS["reward_code"])
+    top: int | None = strawberry.field(description=_LIKELY_FIELDS["top"])
+    min_score: float | None = strawberry.field(description=_LIKELY_FIELDS["min_score"])
 
 
 @strawberry.input(
@@ -72,6 +107,9 @@ class SegmentRuleInput:
     channels: list[Channel] | None = strawberry.field(
         default=None, description=_RULE_FIELDS["channels"]
     )
+    likely_to_redeem: LikelyToRedeemInput | None = strawberry.field(
+        default=None, description=_RULE_FIELDS["likely_to_redeem"]
+    )
 
     def to_rule(self) -> SegmentRuleValue:
         return SegmentRuleValue(
@@ -86,6 +124,7 @@ class SegmentRuleInput:
             not_purchased_within_days=self.not_purchased_within_days,
             has_badge_code=self.has_badge_code,
             channels=tuple(ChannelModel(c.value) for c in self.channels or ()),
+            likely_to_redeem=self.likely_to_redeem.to_value() if self.likely_to_redeem else None,
         )
 
 
@@ -117,6 +156,9 @@ class SegmentRule:
     )
     has_badge_code: str | None = strawberry.field(description=_RULE_FIELDS["has_badge_code"])
     channels: list[Channel] | None = strawberry.field(description=_RULE_FIELDS["channels"])
+    likely_to_redeem: LikelyToRedeem | None = strawberry.field(
+        description=_RULE_FIELDS["likely_to_redeem"]
+    )
 
     @classmethod
     def from_rule(cls, rule: SegmentRuleValue) -> SegmentRule:
@@ -132,6 +174,15 @@ class SegmentRule:
             not_purchased_within_days=rule.not_purchased_within_days,
             has_badge_code=rule.has_badge_code,
             channels=[Channel(c.value) for c in rule.channels] or None,
+            likely_to_redeem=(
+                LikelyToRedeem(
+                    reward_code=rule.likely_to_redeem.reward_code,
+                    top=rule.likely_to_redeem.top,
+                    min_score=rule.likely_to_redeem.min_score,
+                )
+                if rule.likely_to_redeem
+                else None
+            ),
         )
 
 

@@ -6,7 +6,9 @@ subject later starts a fresh, empty member. `MemberErased` tells the other layer
 what they hold (notifications and preferences, leaderboard entries, ...).
 
 What stays, under the member's id only: the points ledger, purchases and refunds, engagement,
-badges and tier, so the shop's accounting and the figures of past periods stay true. Members
+badges and tier, so the shop's accounting and the figures of past periods stay true. Their
+stored recommendations are deleted at once and their interactions leave the next training set
+(the recommender learns from current members only). Members
 who erased their account are in no segment and are never counted as members after that date.
 """
 
@@ -21,6 +23,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.events import record_event
 from domain.members.events import MemberErased
 from domain.members.models import Device, Member
+from domain.offers.services import forget_member
 
 ERASED_DISPLAY_NAME = "Former member"
 BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -61,6 +64,8 @@ async def delete_my_account(member: Member, confirm: bool, now: datetime) -> Non
             await AuditEntry.filter(target_kind="member", target_id=current.customer_id).update(
                 target_id=f"erased-member-{member.id}"
             )
+        # Their recommendations go now; the next training leaves their interactions out.
+        await forget_member(member.id)
         await Member.filter(id=member.id).update(
             customer_id=None,
             display_name=ERASED_DISPLAY_NAME,

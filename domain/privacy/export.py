@@ -17,6 +17,7 @@ from typing import Any
 from domain.achievements.models import ChallengeCompletion, MemberBadge, RuleProgress
 from domain.drops.queries import drop_claims_section
 from domain.members.models import Device, Member
+from domain.offers.services import recommendations_section
 from domain.points.models import PointsEntry, PointsExpiryReminder
 from domain.purchases.models import Purchase, Refund
 from domain.referrals.models import Engagement, Referral
@@ -244,4 +245,5 @@ DOMAIN_SECTIONS: dict[str, SectionProvider] = {
     "referrals": referrals_section,
     "pointsExpiryReminders": expiry_reminders_section,
     "dropClaims": drop_claims_section,
+    "recommendations": recommendations_section,
 }

@@ -240,15 +240,20 @@ class Holder(Protocol):
     def tier_level(self) -> int: ...
 
 
-def redeemable(reward: Reward, member: Holder, balance: int, held: int) -> bool:
-    """Whether the member could redeem the reward now: on offer, tier, stock, limit, points."""
+def eligible(reward: Reward, member: Holder, held: int) -> bool:
+    """Whether the member may redeem the reward now, points aside: on offer, tier, stock,
+    limit."""
     return (
         reward.active
         and member.tier_level >= reward.min_tier_level
         and (reward.remaining_stock is None or reward.remaining_stock > 0)
         and (reward.per_member_limit is None or held < reward.per_member_limit)
-        and balance >= reward.cost_points
     )
+
+
+def redeemable(reward: Reward, member: Holder, balance: int, held: int) -> bool:
+    """Whether the member could redeem the reward now: on offer, tier, stock, limit, points."""
+    return eligible(reward, member, held) and balance >= reward.cost_points
 
 
 #: The member's balance (the row without a reward) and coupons held per reward, in one read.
@@ -271,13 +276,19 @@ async def can_redeem_all(
     it, and the coupons held)."""
     if not rewards:
         return {}
-    balance, held = 0, {}
-    for row in await _BALANCE_AND_HELD.rows(now, member.id):
+    balance, held = await redeem_standing(member.id, now)
+    return {r.id: redeemable(r, member, balance, held.get(r.id, 0)) for r in rewards}
+
+
+async def redeem_standing(member_id: int, now: datetime) -> tuple[int, dict[int, int]]:
+    """(spendable balance, {reward id: coupons held or used}) of the member, in one query."""
+    balance, held = 0, dict[int, int]()
+    for row in await _BALANCE_AND_HELD.rows(now, member_id):
         if row["reward_id"] is None:
             balance = int(row["n"] or 0)
         else:
             held[int(row["reward_id"])] = int(row["n"])
-    return {r.id: redeemable(r, member, balance, held.get(r.id, 0)) for r in rewards}
+    return balance, held
 
 
 async def can_redeem(member: Member, reward: Reward, now: datetime) -> bool:

@@ -69,9 +69,15 @@ def _job(segment: Segment) -> str:
     return f"{JOB}:{segment.id}"
 
 
-def _fingerprint(segment: Segment, versions: Versions) -> str:
+def _fingerprint(segment: Segment, rule: SegmentRule, versions: Versions) -> str:
+    """What a segment's membership depends on beyond its members' own inputs: its rule, the
+    badge catalogue and, for a "likely to redeem" rule, the recommender's served version (a
+    retraining moves members in and out with no change of theirs)."""
     achievements = versions.get(ConfigPart.ACHIEVEMENTS.value, 0)
-    return f"rule@{segment.updated_at.isoformat()};achievements={achievements}"
+    fingerprint = f"rule@{segment.updated_at.isoformat()};achievements={achievements}"
+    if rule.likely_to_redeem is not None:
+        fingerprint += f";recommendations={versions.get(ConfigPart.RECOMMENDATIONS.value, 0)}"
+    return fingerprint
 
 
 async def refresh_segment_counts(now: datetime) -> int:
@@ -94,8 +100,8 @@ async def _refresh(
     versions: Versions,
     changed_since: dict[datetime, list[int]],
 ) -> bool:
-    fingerprint = _fingerprint(segment, versions)
     rule = SegmentRule.from_json(segment.rule)
+    fingerprint = _fingerprint(segment, rule, versions)
     async with in_transaction():
         locked = await _LOCK[dialect()].rows(segment.id)
         if not locked or as_datetime(locked[0]["updated_at"]) != as_datetime(segment.updated_at):

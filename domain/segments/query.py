@@ -25,6 +25,7 @@ from tortoise.queryset import QuerySet, ValuesQuery
 
 from domain.achievements.models import MemberBadge
 from domain.members.models import Member
+from domain.offers.models import MemberRecommendation
 from domain.purchases.models import Purchase
 from domain.segments.rules import SegmentRule
 
@@ -125,6 +126,15 @@ def members_matching(rule: SegmentRule, now: datetime) -> QuerySet[Member]:
             .values("member_id")
         )
         query = query.filter(id__in=Subquery(shoppers))
+    if rule.likely_to_redeem is not None:
+        likely = MemberRecommendation.filter(
+            model__active=True, reward__code=rule.likely_to_redeem.reward_code
+        )
+        if rule.likely_to_redeem.min_score is not None:
+            likely = likely.filter(score__gte=rule.likely_to_redeem.min_score)
+        if rule.likely_to_redeem.top is not None:
+            likely = likely.order_by("-score", "member_id").limit(rule.likely_to_redeem.top)
+        query = query.filter(id__in=Subquery(likely.values("member_id")))
     return query
 
 

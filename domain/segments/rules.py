@@ -11,6 +11,7 @@ occurred no later than the moment of evaluation.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from datetime import date
@@ -26,6 +27,29 @@ MAX_AGE = 150
 #: Longest look-back a purchase-recency condition may ask about (about 27 years).
 MAX_DAYS = 10_000
 MAX_LIST = 200
+#: The most members a "likely to redeem" condition may ask for.
+MAX_LIKELY_TOP = 1_000_000
+
+
+@dataclass(frozen=True)
+class LikelyToRedeem:
+    """The members the recommender finds most likely to redeem reward `reward_code`: those
+    whose stored top rewards (the served version's) include it, with at least `min_score`,
+    the `top` best scores only. Members the model has not scored never match."""
+
+    reward_code: str
+    top: int | None = None
+    min_score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"rewardCode": self.reward_code, "top": self.top, "minScore": self.min_score}
+        return {key: value for key, value in data.items() if value is not None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LikelyToRedeem:
+        return cls(data["rewardCode"], data.get("top"), data.get("minScore"))
+
+
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 RULE_FIELD = ["input", "rule"]
 
@@ -47,6 +71,8 @@ class SegmentRule:
       (members who never bought match).
     - `has_badge_code`: the member holds the badge with this code.
     - `channels`: the member kept a purchase made through one of these channels.
+    - `likely_to_redeem`: the member is among those the recommender finds most likely to
+      redeem a reward (`LikelyToRedeem`; its `top` is taken before the other conditions).
     """
 
     min_tier_level: int | None = None
@@ -60,6 +86,7 @@ class SegmentRule:
     not_purchased_within_days: int | None = None
     has_badge_code: str | None = None
     channels: tuple[Channel, ...] = ()
+    likely_to_redeem: LikelyToRedeem | None = None
 
     def validated(self) -> SegmentRule:
         """The rule normalised (country codes upper case, lists without duplicates, texts
@@ -132,6 +159,21 @@ class SegmentRule:
                 errors.append(InvalidInput("must be a badge code", field("hasBadgeCode")))
             changes["has_badge_code"] = code
         changes["channels"] = _unique(Channel(c) for c in self.channels)
+        if self.likely_to_redeem is not None:
+            likely = self.likely_to_redeem
+            path = [*field("likelyToRedeem")]
+            code = likely.reward_code.strip()
+            if not CODE.match(code):
+                errors.append(InvalidInput("must be a reward code", [*path, "rewardCode"]))
+            if likely.top is not None and not 1 <= likely.top <= MAX_LIKELY_TOP:
+                errors.append(
+                    InvalidInput(f"must be between 1 and {MAX_LIKELY_TOP}", [*path, "top"])
+                )
+            if likely.min_score is not None and not (
+                math.isfinite(likely.min_score) and 0 <= likely.min_score <= 1_000
+            ):
+                errors.append(InvalidInput("must be between 0 and 1000", [*path, "minScore"]))
+            changes["likely_to_redeem"] = replace(likely, reward_code=code)
         if errors:
             raise ValidationErrors(errors)
         return replace(self, **changes)
@@ -160,6 +202,7 @@ class SegmentRule:
             "notPurchasedWithinDays": self.not_purchased_within_days,
             "hasBadgeCode": self.has_badge_code,
             "channels": [c.value for c in self.channels] or None,
+            "likelyToRedeem": self.likely_to_redeem.to_json() if self.likely_to_redeem else None,
         }
         return {key: value for key, value in data.items() if value is not None}
 
@@ -178,6 +221,11 @@ class SegmentRule:
             not_purchased_within_days=data.get("notPurchasedWithinDays"),
             has_badge_code=data.get("hasBadgeCode"),
             channels=tuple(Channel(c) for c in data.get("channels") or ()),
+            likely_to_redeem=(
+                LikelyToRedeem.from_json(data["likelyToRedeem"])
+                if data.get("likelyToRedeem")
+                else None
+            ),
         )
 
 

@@ -20,12 +20,13 @@ from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
 from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
 from domain.members.models import Member
 from domain.members.validation import check_text
+from domain.rewards.models import Reward
 
 # The periodic job lives in its own module; re-exported for the callers that know it here.
 from domain.segments.counting import refresh_segment_counts as refresh_segment_counts
 from domain.segments.models import Segment
 from domain.segments.query import current_members, members_matching
-from domain.segments.rules import SegmentRule, check_segment_code
+from domain.segments.rules import CODE, SegmentRule, check_segment_code
 
 ID_BATCH = 1_000
 
@@ -57,6 +58,18 @@ async def upsert_segment(
         errors.append(
             NotFound(
                 f"no badge with code '{rule.has_badge_code}'", ["input", "rule", "hasBadgeCode"]
+            )
+        )
+    likely = rule.likely_to_redeem
+    if (
+        likely
+        and CODE.match(likely.reward_code.strip())
+        and not await Reward.exists(code=likely.reward_code.strip())
+    ):
+        errors.append(
+            NotFound(
+                f"no reward with code '{likely.reward_code}'",
+                ["input", "rule", "likelyToRedeem", "rewardCode"],
             )
         )
     if errors:

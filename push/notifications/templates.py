@@ -180,6 +180,58 @@ TEMPLATES: dict[str, Template] = {
             "es": ("¡Feliz cumpleaños, {name}!", "Todo el equipo te desea un día estupendo."),
         },
     ),
+    "anniversary": Template(
+        NotificationCategory.POINTS,
+        None,
+        {
+            "en": ("Happy anniversary, {name}!", "Thank you for shopping with us since {year}."),
+            "es": ("¡Feliz aniversario, {name}!", "Gracias por comprar con nosotros desde {year}."),
+        },
+    ),
+    "anniversary_points": Template(
+        NotificationCategory.POINTS,
+        "fidelio://points",
+        {
+            "en": (
+                "Happy anniversary, {name}!",
+                "You have shopped with us since {year}: here are {points} points to celebrate.",
+            ),
+            "es": (
+                "¡Feliz aniversario, {name}!",
+                "Compras con nosotros desde {year}: te regalamos {points} puntos para celebrarlo.",
+            ),
+        },
+    ),
+    "anniversary_coupon": Template(
+        NotificationCategory.POINTS,
+        "fidelio://rewards",
+        {
+            "en": (
+                "Happy anniversary, {name}!",
+                "You have shopped with us since {year}: a {reward} coupon is waiting for you.",
+            ),
+            "es": (
+                "¡Feliz aniversario, {name}!",
+                "Compras con nosotros desde {year}: tienes un cupón de {reward} esperándote.",
+            ),
+        },
+    ),
+    "anniversary_points_coupon": Template(
+        NotificationCategory.POINTS,
+        "fidelio://rewards",
+        {
+            "en": (
+                "Happy anniversary, {name}!",
+                "You have shopped with us since {year}: here are {points} points and a "
+                "{reward} coupon to celebrate.",
+            ),
+            "es": (
+                "¡Feliz aniversario, {name}!",
+                "Compras con nosotros desde {year}: te regalamos {points} puntos y un cupón de "
+                "{reward} para celebrarlo.",
+            ),
+        },
+    ),
     "win_back": Template(
         NotificationCategory.REMINDER,
         "fidelio://rewards",

@@ -7,10 +7,11 @@ import pytest
 
 from domain.drops.messages import CATALOGUE as DROPS
 from domain.messages import Catalogue
+from domain.offers.messages import CATALOGUE as OFFERS
 from domain.referrals.messages import CATALOGUE as REFERRALS
 from domain.rewards.messages import CATALOGUE as REWARDS
 
-CATALOGUES = {"drops": DROPS, "rewards": REWARDS, "referrals": REFERRALS}
+CATALOGUES = {"drops": DROPS, "rewards": REWARDS, "referrals": REFERRALS, "offers": OFFERS}
 
 
 @pytest.mark.parametrize("area", sorted(CATALOGUES))
