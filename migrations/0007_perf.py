@@ -2,6 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('fidelio', '0006_console')]
@@ -19,24 +20,15 @@ class Migration(migrations.Migration):
             options={'table': 'segment_member', 'app': 'fidelio', 'unique_together': (('segment', 'member_id'),), 'pk_attr': 'id', 'table_description': "A member of a segment as of its segment's last count (`segment-counts` job): what"},
             bases=['Model'],
         ),
-        ops.AlterField(
-            model_name='Member',
-            name='joined_at',
-            field=fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False),
-        ),
         ops.AddField(
             model_name='Member',
             name='inputs_changed_at',
-            field=fields.DatetimeField(null=True, db_index=True, description='When a column that segments read last changed after joining (tier, country, city, birth', auto_now=False, auto_now_add=False),
+            field=fields.DatetimeField(null=True, description='When a column that segments read last changed after joining (tier, country, city, birth', auto_now=False, auto_now_add=False),
         ),
-        ops.AlterField(
-            model_name='MemberBadge',
-            name='earned_at',
-            field=fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False),
-        ),
-        ops.AlterField(
-            model_name='Purchase',
-            name='recorded_at',
-            field=fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False),
-        ),
+        # Indexes as AddIndex, never AlterField: on SQLite an AlterField rebuilds the table and
+        # leaves its indexes and unique constraints behind.
+        ops.AddIndex(model_name='Member', index=Index(fields=['joined_at'])),
+        ops.AddIndex(model_name='Member', index=Index(fields=['inputs_changed_at'])),
+        ops.AddIndex(model_name='Purchase', index=Index(fields=['recorded_at'])),
+        ops.AddIndex(model_name='MemberBadge', index=Index(fields=['earned_at'])),
     ]

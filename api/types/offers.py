@@ -19,6 +19,7 @@ from api.types.rewards import Reward, can_redeem_loader
 from domain.errors import InvalidInput
 from domain.members.models import Member
 from domain.offers import ranking
+from domain.translations import Language
 
 
 @strawberry.enum(description="What a recommendation is based on.")
@@ -54,9 +55,9 @@ class RecommendedReward:
     )
 
     @classmethod
-    def from_result(cls, item: ranking.RecommendedReward) -> RecommendedReward:
+    def from_result(cls, item: ranking.RecommendedReward, language: Language) -> RecommendedReward:
         return cls(
-            reward=Reward.from_model(item.reward),
+            reward=Reward.from_model(item.reward, language),
             basis=RecommendationBasis(item.basis.value),
             score=round(item.score, 6),
             reason=item.reason,
@@ -106,9 +107,11 @@ async def resolve_recommended_rewards(
             loader = context.loader("rewards.canRedeem", lambda: can_redeem_loader(info))
             for item in result.rewards:
                 loader.prime(item.reward, result.can_redeem[item.reward.id])
+    # The rewards in the member's language (the list is theirs; never a shared cache entry).
+    language = Language(member.locale, context.runtime.settings.program_locale)
     return RewardRecommendations(
         basis=RecommendationBasis(result.basis.value),
         model_version=result.version,
         trained_at=result.trained_at,
-        rewards=[RecommendedReward.from_result(item) for item in result.rewards],
+        rewards=[RecommendedReward.from_result(item, language) for item in result.rewards],
     )

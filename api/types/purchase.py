@@ -22,6 +22,7 @@ from api.types.tier import Tier, ladder_loader
 from domain import activity
 from domain.purchases import plan, preview
 from domain.purchases.models import Purchase as PurchaseModel
+from domain.translations import Language
 
 CENT = Decimal("0.01")
 
@@ -79,7 +80,6 @@ class Awards(AchievementAwards):
         ladder = await ladder_loader(info).load("ladder")
         found = next((t for t in ladder if t.code == self.awards.new_tier_code), None)
         return Tier.from_model(found, await reader_language(info)) if found else None
-        return Tier.from_model(found) if found else None
 
 
 @strawberry.type(description="A category of the order that carries a multiplier.")
@@ -109,7 +109,9 @@ class EarningBreakdown:
     tier: Tier = strawberry.field(description="The tier whose multiplier applied.")
 
     @classmethod
-    def from_breakdown(cls, breakdown: plan.EarningBreakdown) -> EarningBreakdown:
+    def from_breakdown(
+        cls, breakdown: plan.EarningBreakdown, language: Language
+    ) -> EarningBreakdown:
         return cls(
             points_per_currency_unit=float(breakdown.points_per_currency_unit),
             category_weight=float(breakdown.category_weight),
@@ -120,7 +122,7 @@ class EarningBreakdown:
                 for c in breakdown.categories
             ],
             tier_multiplier=float(breakdown.tier_multiplier),
-            tier=Tier.from_model(breakdown.tier),
+            tier=Tier.from_model(breakdown.tier, language),
         )
 
 
@@ -175,9 +177,11 @@ class PurchasePreview:
     @strawberry.field(
         description="The factors of the order's points; null for an order recorded already."
     )
-    def earning(self) -> EarningBreakdown | None:
+    async def earning(self, info: Info) -> EarningBreakdown | None:
         found = self.preview.plan
-        return EarningBreakdown.from_breakdown(found.breakdown) if found is not None else None
+        if found is None:
+            return None
+        return EarningBreakdown.from_breakdown(found.breakdown, await reader_language(info))
 
     @strawberry.field(description="Bonus points of the badges and challenges it completes.")
     def bonus_points(self) -> int:
@@ -209,7 +213,7 @@ class PurchasePreview:
     @strawberry.field(description="The tier the member would hold after the order.")
     async def tier(self, info: Info) -> Tier | None:
         if self.preview.tier is not None:
-            return Tier.from_model(self.preview.tier)
+            return Tier.from_model(self.preview.tier, await reader_language(info))
         return await self.new_tier(info)
 
     @strawberry.field(description="Set when the order would move the member to another tier.")
@@ -219,7 +223,7 @@ class PurchasePreview:
             return None
         ladder = await ladder_loader(info).load("ladder")
         found = next((t for t in ladder if t.code == code), None)
-        return Tier.from_model(found) if found else None
+        return Tier.from_model(found, await reader_language(info)) if found else None
 
     @strawberry.field(description="Badges the order would earn, in the order of awarding.")
     async def badges(self, info: Info) -> list[Badge]:

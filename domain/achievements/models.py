@@ -44,11 +44,12 @@ class MemberBadge(Model):
     badge = fields.ForeignKeyField(
         "fidelio.Badge", related_name="holders", on_delete=fields.CASCADE
     )
-    earned_at = fields.DatetimeField(db_index=True)
+    earned_at = fields.DatetimeField()
 
     class Meta:
         table = "member_badge"
         unique_together = (("member", "badge"),)
+        indexes = (("earned_at",),)
 
 
 class Challenge(Model):

@@ -25,7 +25,7 @@ class Member(Model):
     city = fields.CharField(max_length=80, null=True)
     birth_date = fields.DateField(null=True)
     referral_code = fields.CharField(max_length=16, unique=True)
-    joined_at = fields.DatetimeField(db_index=True)
+    joined_at = fields.DatetimeField()
     #: The tier held now (level 0 is the base tier). Kept by the tiers area: upgrades at once,
     #: downgrades when the qualification window no longer supports the tier.
     tier_level = fields.IntField(default=0)
@@ -33,10 +33,13 @@ class Member(Model):
     erased_at = fields.DatetimeField(null=True)
     #: When a column that segments read last changed after joining (tier, country, city, birth
     #: date, erasure): the segment counts re-examine such members only. Null: not since joining.
-    inputs_changed_at = fields.DatetimeField(null=True, db_index=True)
+    inputs_changed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "member"
+        # Indexes, not `db_index` on the fields: on SQLite, tortoise's AlterField rebuilds the
+        # table and leaves its indexes and constraints behind.
+        indexes = (("joined_at",), ("inputs_changed_at",))
 
 
 class Platform(StrEnum):

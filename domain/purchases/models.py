@@ -28,7 +28,7 @@ class Purchase(Model):
     channel = fields.CharEnumField(Channel, max_length=8)
     store_code = fields.CharField(max_length=64, null=True)
     occurred_at = fields.DatetimeField()
-    recorded_at = fields.DatetimeField(db_index=True)
+    recorded_at = fields.DatetimeField()
     points_earned = fields.IntField(default=0)
     #: Distinct item categories, for rules and segments.
     categories = fields.JSONField(default=list)
@@ -45,6 +45,7 @@ class Purchase(Model):
         indexes = (
             ("member_id", "occurred_at", "amount", "refunded_amount", "channel"),
             ("occurred_at", "member_id", "amount", "refunded_amount"),
+            ("recorded_at",),
         )
 
 
