@@ -91,9 +91,14 @@ def _simple(type_name: str, data: Callable[[Any, Customer], dict[str, Any]]) -> 
     return describe
 
 
+async def _coupon_codes(events: Sequence[DomainEvent]) -> dict[int, str]:
+    """The coupon code of each redemption the events name, in one query."""
+    ids = [getattr(e, "redemption_id") for e in events]  # noqa: B009 (events of two types)
+    return dict(await Redemption.filter(id__in=ids).values_list("id", "code"))
+
+
 async def _reward_redeemed(events: Sequence[DomainEvent], customers: Customers) -> list[Outgoing]:
-    ids = [e.redemption_id for e in events if isinstance(e, RewardRedeemed)]
-    codes = dict(await Redemption.filter(id__in=ids).values_list("id", "code"))
+    codes = await _coupon_codes(events)
     out = []
     for event in events:
         assert isinstance(event, RewardRedeemed)
@@ -113,8 +118,7 @@ async def _reward_redeemed(events: Sequence[DomainEvent], customers: Customers) 
 
 
 async def _coupon_used(events: Sequence[DomainEvent], customers: Customers) -> list[Outgoing]:
-    ids = [e.redemption_id for e in events if isinstance(e, CouponUsed)]
-    codes = dict(await Redemption.filter(id__in=ids).values_list("id", "code"))
+    codes = await _coupon_codes(events)
     out = []
     for event in events:
         assert isinstance(event, CouponUsed)

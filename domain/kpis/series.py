@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidInput
 from domain.kpis.services import ProgramKpis, check_period, figures_of, write_scope
-from domain.kpis.statement import IN_SCOPE, SCOPE_TABLE, render
+from domain.kpis.statement import SCOPE_TABLE, render, scope_fills
 from domain.points.models import EntryKind
 from domain.referrals.models import EngagementKind
 from domain.segments.services import segment_members
@@ -188,17 +188,7 @@ def series_statement(count: int, scoped: bool, dialect: str) -> str:
         f"{stamp.format(f':before_{i}')})"
         for i in range(count)
     )
-    parts = {
-        "members_scope": "m.id",
-        "purchases_scope": "p.member_id",
-        "engagement_scope": "g.member_id",
-        "refunds_scope": "rp.member_id",
-        "ledger_scope": "l.member_id",
-        "surveys_scope": "s.member_id",
-    }
-    fills = {
-        name: IN_SCOPE.format(column=column) if scoped else "" for name, column in parts.items()
-    }
+    fills = scope_fills(scoped)
     fills["joined"] = _bucket_of("m.joined_at", count)
     fills["erased"] = _bucket_of("m.erased_at", count)
     figures = ", ".join(f"COALESCE({c}, 0) AS {c}" for c in COLUMNS)

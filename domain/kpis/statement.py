@@ -84,19 +84,29 @@ WHERE s.kind = :survey AND s.score IS NOT NULL
 """
 
 
+#: Each part's member column, filtered on `SCOPE_TABLE` when a segment scopes the figures.
+_SCOPED_COLUMNS = {
+    "members_scope": "m.id",
+    "purchases_scope": "p.member_id",
+    "engagement_scope": "g.member_id",
+    "refunds_scope": "rp.member_id",
+    "ledger_scope": "l.member_id",
+    "surveys_scope": "s.member_id",
+}
+
+
+def scope_fills(scoped: bool) -> dict[str, str]:
+    """The `{..._scope}` placeholders of the parts: each part's filter on the members in
+    `SCOPE_TABLE` when `scoped`, nothing otherwise (the figures and their series share them)."""
+    return {
+        name: IN_SCOPE.format(column=column) if scoped else ""
+        for name, column in _SCOPED_COLUMNS.items()
+    }
+
+
 def kpi_statement(scoped: bool) -> str:
     """The statement; `scoped` filters every part on the members in `SCOPE_TABLE`."""
-    parts = {
-        "members_scope": "m.id",
-        "purchases_scope": "p.member_id",
-        "engagement_scope": "g.member_id",
-        "refunds_scope": "rp.member_id",
-        "ledger_scope": "l.member_id",
-        "surveys_scope": "s.member_id",
-    }
-    fills = {
-        name: IN_SCOPE.format(column=column) if scoped else "" for name, column in parts.items()
-    }
+    fills = scope_fills(scoped)
     body = (
         f"SELECT * FROM ({MEMBERS}) members_part"
         f" CROSS JOIN ({ACTIVITY}) activity_part"
