@@ -8,6 +8,7 @@ and a ledger entry per purchase, plus redemptions and expiries) through COPY, th
 
 - `program_kpis` for one month, for everyone and for a segment (in process, the domain call);
 - counting a segment's members (`upsert_segment` and the refresh job count in SQL);
+- the scheduled automations' steady state (birthdays, anniversaries, win-backs), untargeted;
 - the `programKpis` and `segments` GraphQL queries through a real server.
 
 Each timing is the median of `--repeat` runs after one warm-up; the target is under 1 s. The
@@ -300,6 +301,7 @@ async def in_process(url: str, repeat: int) -> None:
                 repeat,
             )
         await timed("segments with stored memberCount", list_segments, repeat)
+        await time_automations(repeat)
         await timed(
             f"refresh_segment_counts ({len(SEGMENTS)} segments)",
             lambda: refresh_segment_counts(NOW),
@@ -344,6 +346,43 @@ async def through_graphql(base: str, repeat: int) -> None:
             lambda: ask("{ segments { code memberCount } }", {}),
             repeat,
         )
+
+
+async def time_automations(repeat: int) -> None:
+    """The hourly automations as they run in steady state: the first run (the warm-up)
+    greets the day's members, the timed ones find them greeted (what every later hour does)."""
+    from push.anniversaries.services import (
+        AnniversarySpec,
+        celebrate_anniversaries,
+        configure_anniversary_offer,
+    )
+    from push.automations import (
+        AutomationSettings,
+        celebrate_birthdays,
+        win_back_lapsed_members,
+    )
+    from push.live import NoLiveFeed
+    from push.ports import DomainCoupons
+
+    on = AutomationSettings(enabled=True, birthday_points=0)
+    await configure_anniversary_offer(AnniversarySpec(enabled=True), NOW, DomainCoupons())
+    hour = NOW + timedelta(hours=10)
+    print("scheduled automations (in process):")
+    await timed(
+        "birthdays (hourly)", lambda: celebrate_birthdays(hour, on, NoLiveFeed()), repeat, None
+    )
+    await timed(
+        "first-purchase anniversaries (hourly)",
+        lambda: celebrate_anniversaries(hour, on, DomainCoupons(), NoLiveFeed()),
+        repeat,
+        None,
+    )
+    await timed(
+        "win-back of lapsed members (every 6 h)",
+        lambda: win_back_lapsed_members(hour, on, NoLiveFeed()),
+        repeat,
+        None,
+    )
 
 
 def print_load() -> None:

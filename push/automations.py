@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -27,6 +27,10 @@ from push.notifications.services import Draft, Recipient, notify_members
 from push.notifications.templates import render
 
 SCAN_PAGE = 2000
+#: Birthdays and anniversaries are looked for this many days either side of the UTC date.
+NEAR_DAYS = 2
+#: Birth years per lookup (5 dates each: well under every database's limit of parameters).
+YEARS_PER_LOOKUP = 40
 
 
 @dataclass(frozen=True)
@@ -77,25 +81,15 @@ async def celebrate_birthdays(
     if not settings.enabled:
         return 0
     due: dict[int, list[int]] = defaultdict(list)  # year -> member ids
-    after = 0
-    while True:
-        page = (
-            await Member.filter(id__gt=after, birth_date__isnull=False, erased_at__isnull=True)
-            .order_by("id")
-            .limit(SCAN_PAGE)
-            .values_list("id", "birth_date", "time_zone")
-        )
-        if not page:
-            break
-        after = page[-1][0]
-        for member_id, birth_date, time_zone in page:
-            local = now.astimezone(zone(time_zone))
-            if local.time() >= time(settings.birthday_local_hour) and is_birthday(
-                birth_date, local.date()
-            ):
-                due[local.year].append(member_id)
+    for member_id, birth_date, time_zone in await _born_near(now.date()):
+        local = now.astimezone(zone(time_zone))
+        if local.time() >= time(settings.birthday_local_hour) and is_birthday(
+            birth_date, local.date()
+        ):
+            due[local.year].append(member_id)
     celebrated = 0
     for year, member_ids in due.items():
+        member_ids.sort()
         for start in range(0, len(member_ids), SCAN_PAGE):
             chunk = member_ids[start : start + SCAN_PAGE]
             points = settings.birthday_points
@@ -116,6 +110,48 @@ async def celebrate_birthdays(
     return celebrated
 
 
+def dates_near(day: date, years: Iterable[int], days: int = NEAR_DAYS) -> list[date]:
+    """The dates within `days` of `day`'s month and day in each of `years` (29 February
+    stands for the 28th in years without one). A member's local date is at most a day from
+    the UTC date, so the dates near today's UTC date hold every local birthday of today."""
+    near: set[date] = set()
+    for year in years:
+        try:
+            same_day = day.replace(year=year)
+        except ValueError:
+            same_day = date(year, 2, 28)
+        near.update(same_day + timedelta(days=k) for k in range(-days, days + 1))
+    return sorted(near)
+
+
+async def _born_near(today: date) -> list[tuple[int, date, str]]:
+    """(id, birth date, time zone) of the members not erased whose birthday is within a few
+    days of `today`: an indexed lookup of those dates in every birth year the members have,
+    so the hourly job reads the day's birthdays, not every member."""
+    oldest = (
+        await Member.filter(birth_date__isnull=False)
+        .order_by("birth_date")
+        .first()
+        .values_list("birth_date", flat=True)
+    )
+    if oldest is None:
+        return []
+    youngest = (
+        await Member.filter(birth_date__isnull=False)
+        .order_by("-birth_date")
+        .first()
+        .values_list("birth_date", flat=True)
+    )
+    years = list(range(oldest.year, youngest.year + 1))
+    found: list[tuple[int, date, str]] = []
+    for start in range(0, len(years), YEARS_PER_LOOKUP):
+        dates = dates_near(today, years[start : start + YEARS_PER_LOOKUP])
+        found += await Member.filter(birth_date__in=dates, erased_at__isnull=True).values_list(
+            "id", "birth_date", "time_zone"
+        )
+    return found
+
+
 async def win_back_lapsed_members(
     now: datetime, settings: AutomationSettings, publisher: NotificationPublisher
 ) -> int:
@@ -129,7 +165,9 @@ async def win_back_lapsed_members(
     after = 0
     while True:
         rows = (
-            await Purchase.filter(member_id__gt=after)
+            # Only the window's purchases are read (the index on occurred_at): a member whose
+            # last purchase is in the window has it there, one who bought since too.
+            await Purchase.filter(member_id__gt=after, occurred_at__gte=oldest)
             .annotate(last=Max("occurred_at"))
             .group_by("member_id")
             .filter(last__lt=cutoff, last__gte=oldest)

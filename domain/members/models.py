@@ -39,7 +39,7 @@ class Member(Model):
         table = "member"
         # Indexes, not `db_index` on the fields: on SQLite, tortoise's AlterField rebuilds the
         # table and leaves its indexes and constraints behind.
-        indexes = (("joined_at",), ("inputs_changed_at",))
+        indexes = (("joined_at",), ("inputs_changed_at",), ("birth_date",))
 
 
 class Platform(StrEnum):

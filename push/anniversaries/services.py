@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
@@ -23,7 +24,7 @@ from domain.purchases.models import Purchase
 from domain.rewards.models import Reward
 from domain.sql import as_datetime
 from push.anniversaries.models import AnniversaryOffer
-from push.automations import AutomationSettings, is_birthday
+from push.automations import AutomationSettings, dates_near, is_birthday
 from push.bonus import MAX_BONUS_POINTS, award_bonus_to_many
 from push.live import NotificationPublisher
 from push.notifications.rules import zone
@@ -129,23 +130,19 @@ async def celebrate_anniversaries(
 
 async def _due(now: datetime, local_hour: int) -> dict[int, dict[int, date]]:
     """{local year: {member id: local date of the first purchase}} of the members whose
-    anniversary it is now, read a page of first purchases at a time."""
+    anniversary it is now. Only the purchases made within a few days of today's date in a
+    past year are read (the index on occurred_at), then those members' first purchases: the
+    hourly job reads the day's anniversaries, not every purchase ever made."""
     due: dict[int, dict[int, date]] = defaultdict(dict)
-    after = 0
-    while True:
+    for chunk in await _bought_near(now.date()):
         rows = (
-            await Purchase.filter(member_id__gt=after)
+            await Purchase.filter(member_id__in=chunk)
             .annotate(first=Min("occurred_at"))
             .group_by("member_id")
-            .order_by("member_id")
-            .limit(SCAN_PAGE)
             .values("member_id", "first")
         )
-        if not rows:
-            break
-        after = rows[-1]["member_id"]
         firsts = {row["member_id"]: as_datetime(row["first"]) for row in rows}
-        # Time zones move a date by a day at most: only those near today's date are read.
+        # Time zones move a date by a day at most: only those near today's date are kept.
         near = [m for m, first in firsts.items() if _within_a_day(first.date(), now.date())]
         if not near:
             continue
@@ -163,6 +160,40 @@ async def _due(now: datetime, local_hour: int) -> dict[int, dict[int, date]]:
             ):
                 due[local.year][member_id] = first_local
     return due
+
+
+async def _bought_near(today: date) -> list[list[int]]:
+    """The members who bought within a few days of `today`'s month and day in any year of
+    the program, in pages of ids (a first purchase on such a day is among them)."""
+    earliest = (
+        await Purchase.all().order_by("occurred_at").first().values_list("occurred_at", flat=True)
+    )
+    if earliest is None:
+        return []
+    days = dates_near(today, range(as_datetime(earliest).year, today.year + 1))
+    # Consecutive days as one range each: one range per year.
+    windows: list[tuple[date, date]] = []
+    for day in days:
+        if windows and windows[-1][1] == day:
+            windows[-1] = (windows[-1][0], day + timedelta(days=1))
+        else:
+            windows.append((day, day + timedelta(days=1)))
+    members: set[int] = set()
+    for start in range(0, len(windows), 40):
+        near = Q(
+            *(
+                Q(occurred_at__gte=_midnight(low), occurred_at__lt=_midnight(high))
+                for low, high in windows[start : start + 40]
+            ),
+            join_type=Q.OR,
+        )
+        members.update(await Purchase.filter(near).distinct().values_list("member_id", flat=True))
+    ids = sorted(members)
+    return [ids[i : i + SCAN_PAGE] for i in range(0, len(ids), SCAN_PAGE)]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
 
 
 def _within_a_day(first: date, today: date) -> bool:

@@ -3,8 +3,10 @@ member's local date, with the push held through quiet hours, like birthdays."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,7 +21,7 @@ from push.anniversaries.services import (
     celebrate_anniversaries,
     configure_anniversary_offer,
 )
-from push.automations import AutomationSettings
+from push.automations import AutomationSettings, is_birthday
 from push.live import NoLiveFeed
 from push.notifications.models import Notification, PushStatus
 from push.notifications.preferences import PreferenceChanges, update_notification_preferences
@@ -138,3 +140,51 @@ async def test_an_invalid_offer_names_every_field_and_saves_nothing() -> None:
         ("INVALID_INPUT", ("input", "points")),
         ("NOT_FOUND", ("input", "rewardCode")),
     ]
+
+
+async def test_the_anniversaries_found_are_those_the_definition_gives_at_the_calendars_edges() -> (
+    None
+):
+    # The job reads only the purchases near today's date in each year, then those members'
+    # first purchases: across leap days, year ends and the widest time zones it must find
+    # exactly the members that reading every first purchase finds.
+    await offer(points=10)
+    rng = random.Random(11)
+    zones = ("Pacific/Pago_Pago", "America/New_York", "UTC", "Asia/Tokyo", "Pacific/Kiritimati")
+    edges = [(2, 28), (2, 29), (3, 1), (12, 31), (1, 1)]
+    firsts: dict[int, tuple[datetime, str]] = {}
+    for n in range(60):
+        year = rng.choice((2024, 2025, 2026))
+        month, day = rng.choice(edges)
+        if (month, day) == (2, 29):
+            year = 2024
+        at = datetime(year, month, day, rng.randrange(24), tzinfo=UTC)
+        time_zone = rng.choice(zones)
+        who = await member(f"m{n}", SETUP, time_zone=time_zone, devices=0)
+        await first_bought(who, at)
+        firsts[who.id] = (at, time_zone)
+
+    celebrated: set[tuple[int, int]] = set()
+    for now in (
+        datetime(2027, 2, 28, 10, 0, tzinfo=UTC),
+        datetime(2027, 3, 1, 23, 0, tzinfo=UTC),
+        datetime(2027, 12, 31, 11, 0, tzinfo=UTC),
+        datetime(2028, 1, 1, 20, 0, tzinfo=UTC),
+        datetime(2028, 2, 29, 9, 30, tzinfo=UTC),
+    ):
+        expected = set()
+        for member_id, (at, time_zone) in firsts.items():
+            local, first = now.astimezone(ZoneInfo(time_zone)), at.astimezone(ZoneInfo(time_zone))
+            if (
+                local.year > first.year
+                and local.hour >= 9
+                and is_birthday(first.date(), local.date())
+                and (member_id, local.year) not in celebrated
+            ):
+                expected.add((member_id, local.year))
+        before = set(await Notification.all().values_list("id", flat=True))
+        assert await celebrate(now) == len(expected), now
+        new = await Notification.exclude(id__in=before).values_list("member_id", "dedupe_key")
+        assert {(m, int(key.split(":")[1])) for m, key in new} == expected, now
+        celebrated |= expected
+    assert celebrated

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from domain.members.models import Member
 from domain.points import ledger
 from domain.purchases.models import Channel, Purchase
-from push.automations import AutomationSettings, celebrate_birthdays, win_back_lapsed_members
+from push.automations import (
+    AutomationSettings,
+    celebrate_birthdays,
+    is_birthday,
+    win_back_lapsed_members,
+)
 from push.live import NoLiveFeed
 from push.notifications.models import Notification, NotificationCategory
 from tests.integration.push_support import member
@@ -107,3 +114,52 @@ async def test_automations_do_nothing_when_they_are_off() -> None:
     assert await celebrate_birthdays(now, off, NoLiveFeed()) == 0
     assert await win_back_lapsed_members(now, off, NoLiveFeed()) == 0
     assert await Notification.all().count() == 0
+
+
+ZONES = (
+    "Pacific/Pago_Pago",
+    "America/New_York",
+    "UTC",
+    "Europe/Madrid",
+    "Asia/Tokyo",
+    "Pacific/Kiritimati",
+)  # UTC-11 to UTC+14: every local date a UTC instant can have
+
+
+async def test_the_birthdays_found_are_those_the_definition_gives_at_the_calendars_edges() -> None:
+    # The job reads only the birth dates near today's date in each birth year: across leap
+    # days, year ends and the widest time zones, it must find exactly the members a reading
+    # of every member finds.
+    rng = random.Random(7)
+    edges = [(2, 27), (2, 28), (2, 29), (3, 1), (3, 2), (12, 30), (12, 31), (1, 1), (1, 2)]
+    births: dict[int, tuple[date, str]] = {}
+    for n in range(90):
+        year = rng.choice((1960, 1992, 1999, 2000, 2003, 2008))
+        month, day = rng.choice(edges)
+        if (month, day) == (2, 29) and year % 4:
+            year = 2000
+        time_zone = rng.choice(ZONES)
+        created = await born(f"m{n}", date(year, month, day), time_zone, devices=0)
+        births[created.id] = (date(year, month, day), time_zone)
+
+    celebrated: set[tuple[int, int]] = set()  # (member, local year)
+    for now in (
+        datetime(2027, 2, 27, 12, 0, tzinfo=UTC),
+        datetime(2027, 2, 28, 10, 0, tzinfo=UTC),
+        datetime(2027, 3, 1, 23, 0, tzinfo=UTC),
+        datetime(2027, 12, 31, 11, 0, tzinfo=UTC),
+        datetime(2028, 1, 1, 20, 0, tzinfo=UTC),
+        datetime(2028, 2, 29, 9, 30, tzinfo=UTC),
+    ):
+        expected = set()
+        for member_id, (birth_date, time_zone) in births.items():
+            local = now.astimezone(ZoneInfo(time_zone))
+            if local.hour >= ON.birthday_local_hour and is_birthday(birth_date, local.date()):
+                if (member_id, local.year) not in celebrated:
+                    expected.add((member_id, local.year))
+        before = set(await Notification.all().values_list("id", flat=True))
+        assert await celebrate_birthdays(now, ON, NoLiveFeed()) == len(expected), now
+        new = await Notification.exclude(id__in=before).values_list("member_id", "dedupe_key")
+        assert {(m, int(key.split(":")[1])) for m, key in new} == expected, now
+        celebrated |= expected
+    assert celebrated  # the instants do fall on members' birthdays

@@ -204,7 +204,9 @@ def test_decimals_are_written_the_way_the_region_writes_them() -> None:
     assert describe(rule, "es_MX") == "Gasta 1250.50"
 
 
-VALID_PAIRS = [(kind, aggregate) for aggregate, kinds in AGGREGATE_EVENTS.items() for kind in kinds]
+VALID_PAIRS = [
+    (kind, aggregate) for aggregate, kinds in AGGREGATE_EVENTS.items() for kind in sorted(kinds)
+]
 
 
 @pytest.mark.parametrize(("kind", "aggregate"), VALID_PAIRS)
