@@ -218,11 +218,12 @@ async def load_program(dsn: str, members: int, purchases: int, seed: int) -> dic
         await conn.copy_records_to_table(
             "badge",
             records=[
-                (i + 1, code, code.title(), code, None, False, "{}", 0, 0, START, START)
+                (i + 1, code, code.title(), code, None, False, "{}", 0, 0, START, START, "{}")
                 for i, code in enumerate(BADGES)
             ],
             columns=["id", "code", "name", "description", "icon_url", "secret", "rule",
-                     "reward_points", "holders_count", "created_at", "updated_at"],
+                     "reward_points", "holders_count", "created_at", "updated_at",
+                     "translations"],
         )  # fmt: skip
 
         def badge_rows() -> Iterator[tuple[Any, ...]]:
