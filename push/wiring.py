@@ -12,7 +12,6 @@ The gateway is the runtime's (closed by it).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 from domain.activity import ActivityObserver
 from domain.clock import Clock
 from domain.program import ProgramCache
+from domain.scheduling import ScheduledJob
 from domain.versions import VersionReader
 from push.anniversaries.services import celebrate_anniversaries
 from push.automations import AutomationSettings, celebrate_birthdays, win_back_lapsed_members
@@ -38,19 +38,10 @@ class PushSettings(Protocol):
     automations_enabled: bool
 
 
-@dataclass(frozen=True)
-class Job:
-    """Something to run every `every`; `run(now)` returns how much it did."""
-
-    name: str
-    every: timedelta
-    run: Callable[[datetime], Awaitable[int]]
-
-
 @dataclass
 class PushArea:
     handlers: dict[str, list[Handler]]
-    jobs: list[Job]
+    jobs: list[ScheduledJob]
     gateway: PushGateway
     geofences: GeofenceIndex
     visits: VisitServices
@@ -105,14 +96,14 @@ def build_push_area(
         return await celebrate_anniversaries(now, automations, coupons, publisher)
 
     jobs = [
-        Job("push.deliver", timedelta(seconds=1), deliver),
-        Job("push.campaigns", timedelta(seconds=5), campaigns),
+        ScheduledJob("push.deliver", timedelta(seconds=1), deliver),
+        ScheduledJob("push.campaigns", timedelta(seconds=5), campaigns),
     ]
     if automations.enabled:
         jobs += [
-            Job("push.birthdays", timedelta(hours=1), birthdays),
-            Job("push.win_back", timedelta(hours=6), win_backs),
-            Job("push.anniversaries", timedelta(hours=1), anniversaries),
+            ScheduledJob("push.birthdays", timedelta(hours=1), birthdays),
+            ScheduledJob("push.win_back", timedelta(hours=6), win_backs),
+            ScheduledJob("push.anniversaries", timedelta(hours=1), anniversaries),
         ]
     return PushArea(
         handlers=handlers,
