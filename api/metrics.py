@@ -47,8 +47,9 @@ from strawberry.extensions import SchemaExtension
 
 from api.errors import is_expected
 from api.logs import operation_var
-from api.runtime import Runtime, ScheduledJob
+from api.runtime import Runtime
 from domain.outbox.backlog import outbox_backlog
+from domain.scheduling import ScheduledJob
 from push.gateway import PushGateway, PushMessage, SendResult
 
 #: Distinct operation names kept as labels; later new names count as "other" (a client

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,6 +40,7 @@ from domain.program import ProgramCache
 from domain.referrals.handlers import referral_handlers
 from domain.rewards.catalogue import RewardCatalogue
 from domain.rewards.coupons import expire_coupons
+from domain.scheduling import ScheduledJob, schedule
 from domain.segments.counting import refresh_segment_counts
 from domain.tiers.review import review_changed_tiers
 from domain.versions import SharedRead, VersionReader
@@ -58,15 +59,6 @@ from push.wiring import PushArea, build_push_area
 from webhooks.wiring import WebhooksArea, build_webhooks_area
 
 log = logging.getLogger("fidelio.runtime")
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    """A periodic job; it must be idempotent (several workers may run it)."""
-
-    name: str
-    every: timedelta
-    run: Callable[[datetime], Awaitable[int]]
 
 
 @dataclass
@@ -299,18 +291,14 @@ def build_runtime(
     ):
         for kind, handlers_of_kind in area_handlers.items():
             handlers.setdefault(kind, []).extend(handlers_of_kind)
-    jobs: list[ScheduledJob] = [
+    domain_jobs = [
         ScheduledJob("expire-points", timedelta(hours=1), expire_points),
         ScheduledJob("remind-expiring-points", timedelta(hours=1), remind_expiring_points),
         ScheduledJob("review-tiers", timedelta(hours=24), review_changed_tiers),
         ScheduledJob("expire-coupons", timedelta(minutes=5), expire_coupons),
         ScheduledJob("segment-counts", timedelta(minutes=15), refresh_segment_counts),
-        *drop_jobs(),
-        *(ScheduledJob(job.name, job.every, job.run) for job in push.jobs),
-        *(ScheduledJob(job.name, job.every, job.run) for job in webhooks.jobs),
     ]
     offers = offer_settings(settings)
-    jobs.extend(offer_jobs(settings, offers))
     # Each layer adds the sections of the member's data it owns.
     export_sections: dict[str, SectionProvider] = {**DOMAIN_SECTIONS, **push_export_sections()}
     boards = make_boards(settings, redis, versions)
@@ -318,7 +306,15 @@ def build_runtime(
         handlers.setdefault(kind, []).extend(kind_handlers)
     for kind, kind_handlers in session_handlers(redis, settings.redis_prefix).items():
         handlers.setdefault(kind, []).extend(kind_handlers)
-    jobs.extend(ScheduledJob(job.name, job.every, job.run) for job in leaderboard_jobs(boards))
+    # Each job once: a name given twice is refused (`DuplicateJob`), not run twice.
+    jobs = schedule(
+        domain_jobs,
+        drop_jobs(),
+        push.jobs,
+        webhooks.jobs,
+        offer_jobs(settings, offers),
+        leaderboard_jobs(boards),
+    )
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(
         settings=settings,

@@ -1,12 +1,21 @@
-"""Hand-written SQL for the statements every purchase runs, on whichever database is open.
+"""The one way to send hand-written SQL, on whichever database is open (SQLite or PostgreSQL).
 
 Tortoise builds each query anew from its queryset (pypika terms, filter resolution, copies):
-for a filtered aggregate that costs more CPU than the round trip to PostgreSQL. The few
-statements on the hot path of `recordPurchase` are therefore written out once, here or beside
-their use case, as `Statement`s: PostgreSQL's dialect with `$1, $2 ...` placeholders, which on
-SQLite become `?1, ?2 ...` (numbered parameters, same positions). Values go to the driver as
-tortoise sends them (aware UTC datetimes, enum values as strings), so what a statement compares
-is stored the same way. Everything else stays on the ORM.
+for a filtered aggregate that costs more CPU than the round trip to PostgreSQL. The statements
+on hot paths, and those the ORM cannot say (the key figures' aggregates, `INSERT ... SELECT`),
+are therefore written out once, beside their use case, as `Statement`s: PostgreSQL's dialect
+with `$1, $2 ...` placeholders, which on SQLite become `?1, ?2 ...` (numbered parameters, same
+positions). Values go to the driver as tortoise sends them (aware UTC datetimes, enum values as
+strings), so what a statement compares is stored the same way. Everything else stays on the ORM.
+
+Three helpers meet the other ways of writing a statement, all through public APIs:
+
+- `numbered` turns SQL written with `:name` parameters (long statements that repeat their
+  values, as the key figures') into a `Statement`'s `$n` and its values;
+- `query_sql` gives a tortoise query's SQL in a `Statement`'s dialect (`QuerySet.sql()` builds
+  it, pypika's `Parameterizer` numbers its values), to embed a query in a statement;
+- `literal` writes a value the code made itself as SQL, for the fragments tortoise cannot
+  parameterise (`RawSQL` in a correlated subquery).
 
 A statement runs on the connection of the current transaction, if any (tortoise keeps it in
 a context variable), like the ORM's own queries.
@@ -15,18 +24,23 @@ a context variable), like the ORM's own queries.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from pypika_tortoise import Parameterizer
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
+from tortoise.queryset import AwaitableQuery
 
 CONNECTION = "default"
 M = TypeVar("M", bound=Model)
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+#: A `:name` parameter (not a `::type` cast, not a time's `12:30`).
+_NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
 
 
 def _connection() -> BaseDBAsyncClient:
@@ -111,7 +125,53 @@ def distinct(ids: Sequence[int]) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-async def execute_native(sql: str, params: Sequence[Any]) -> None:
-    """Run a statement written in the connection's own dialect (as tortoise's query builder
-    writes it, say around `domain.segments.query.member_ids_sql`)."""
-    await _connection().execute_query(sql, list(params))
+async def execute_script(sql: str) -> None:
+    """Run a statement without parameters or rows (`CREATE TEMPORARY TABLE`, `ANALYZE`)."""
+    await _connection().execute_script(sql)
+
+
+def numbered(sql: str, values: Mapping[str, Any], start: int = 1) -> tuple[str, list[Any]]:
+    """`sql`, written with `:name` parameters, in a `Statement`'s dialect: each name becomes
+    one `$n` (numbered from `start` in order of first use) and its value the n-th of the list."""
+    params: list[Any] = []
+    numbers: dict[str, int] = {}
+
+    def placeholder(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in numbers:
+            params.append(values[name])
+            numbers[name] = start + len(params) - 1
+        return f"${numbers[name]}"
+
+    return _NAMED.sub(placeholder, sql), params
+
+
+def query_sql(query: AwaitableQuery[Any], start: int = 1) -> tuple[str, list[Any]]:
+    """A tortoise query's SQL in a `Statement`'s dialect (its values as `$start, ...`) and
+    those values, to embed it in a statement: `INSERT INTO t (id) {sql}`.
+
+    `sql()` is tortoise's public way to build a query for the database it would run on (values
+    converted as that database stores them); the query it built is pypika's, which numbers its
+    values as asked."""
+    query.sql()
+    builder = query.query
+    parameterizer = Parameterizer(lambda n: f"${start + n - 1}")
+    context = builder.QUERY_CLS.SQL_CONTEXT.copy(parameterizer=parameterizer)
+    sql, params = builder.get_parameterized_sql(context)
+    return sql, list(params)
+
+
+def literal(value: datetime | Decimal | int) -> str:
+    """A SQL literal for values the code made itself (never free text), for fragments
+    tortoise cannot parameterise (`RawSQL` in correlated subqueries). Times are written as
+    SQLite stores them (UTC, ISO 8601 with a space), which PostgreSQL reads as a timestamp
+    with time zone."""
+    if isinstance(value, datetime):
+        return "'" + value.astimezone(UTC).isoformat(" ") + "'"
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("not a finite amount")
+        return format(value, "f")
+    if isinstance(value, int):
+        return str(int(value))
+    raise TypeError(f"no SQL literal for {type(value).__name__}")

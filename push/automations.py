@@ -18,7 +18,9 @@ from typing import Any
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
+from domain.events import record_event
 from domain.members.models import Member
+from domain.points.events import PointsExpiringSoon
 from domain.purchases.models import Purchase
 from push.bonus import MAX_BONUS_POINTS, award_bonus_to_many
 from push.live import NotificationPublisher
@@ -59,6 +61,21 @@ class AutomationSettings:
             raise ValueError("birthday_local_hour must be 0-23")
         if self.win_back_days < 1 or self.win_back_window_days < 1:
             raise ValueError("win-back days must be at least 1")
+
+
+async def expiring_points_reminder_due(
+    event: PointsExpiringSoon, now: datetime, settings: AutomationSettings
+) -> bool:
+    """Whether to remind now of the points `event` announces: automations on, the points not
+    expired yet, and at most `expiring_days` before they expire. Too early, the event is
+    recorded again to come back when it is time."""
+    if not settings.enabled or event.expires_at <= now:
+        return False
+    remind_at = event.expires_at - timedelta(days=settings.expiring_days)
+    if remind_at > now:
+        await record_event(event, now, available_at=remind_at)
+        return False
+    return True
 
 
 def is_birthday(birth_date: date, today: date) -> bool:

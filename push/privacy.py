@@ -1,6 +1,6 @@
 """The push area's sections of `exportMyData`: the member's notification feed (with how each
 push went), their preferences and the store promotions they received. (Erasure is the
-`MemberErased` handler in `push.notifications.handlers`.)
+`MemberErased` handler wired in `push.wiring.push_handlers`.)
 """
 
 from __future__ import annotations

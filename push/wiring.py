@@ -17,20 +17,34 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from domain.achievements.events import BadgeEarned, ChallengeCompleted, LeaderboardPrizeAwarded
 from domain.activity import ActivityObserver
 from domain.clock import Clock
+from domain.drops.events import DropOpened
+from domain.events import DomainEvent
+from domain.members.events import DeviceMoved, MemberErased
+from domain.outbox.dispatcher import Delivery
+from domain.points.events import PointsExpiringSoon
 from domain.program import ProgramCache
+from domain.referrals.events import ReferralCompleted
+from domain.scheduling import ScheduledJob
+from domain.tiers.events import TierChanged
 from domain.versions import VersionReader
 from push.anniversaries.services import celebrate_anniversaries
-from push.automations import AutomationSettings, celebrate_birthdays, win_back_lapsed_members
-from push.campaigns.services import fan_out_campaigns
+from push.automations import (
+    AutomationSettings,
+    celebrate_birthdays,
+    expiring_points_reminder_due,
+    win_back_lapsed_members,
+)
+from push.campaigns.services import announce_drop, fan_out_campaigns
 from push.gateway import PushGateway
-from push.live import RedisNotificationPublisher
+from push.live import NotificationPublisher, RedisNotificationPublisher
 from push.notifications.delivery import DeliveryPolicy, deliver_until_idle
-from push.notifications.handlers import Handler, NotificationHandlers
+from push.notifications.handlers import NotificationHandlers
 from push.ports import CouponIssuer, DomainCoupons, DomainSegments, SegmentDirectory
 from push.stores.geoindex import GeofenceIndex
-from push.stores.visits import VisitServices
+from push.stores.visits import VisitServices, erase_member_visits
 
 
 class PushSettings(Protocol):
@@ -38,19 +52,10 @@ class PushSettings(Protocol):
     automations_enabled: bool
 
 
-@dataclass(frozen=True)
-class Job:
-    """Something to run every `every`; `run(now)` returns how much it did."""
-
-    name: str
-    every: timedelta
-    run: Callable[[datetime], Awaitable[int]]
-
-
 @dataclass
 class PushArea:
-    handlers: dict[str, list[Handler]]
-    jobs: list[Job]
+    handlers: dict[str, list[Delivery]]
+    jobs: list[ScheduledJob]
     gateway: PushGateway
     geofences: GeofenceIndex
     visits: VisitServices
@@ -64,6 +69,43 @@ class PushArea:
         """Refill the geofence index from the database (searches also do it by themselves
         when they find the index missing)."""
         return await self.geofences.rebuild()
+
+
+def push_handlers(
+    clock: Clock, publisher: NotificationPublisher, automations: AutomationSettings
+) -> dict[str, list[Delivery]]:
+    """The push area's reactions to domain events, `{event kind: [handler]}` for the
+    dispatcher: notifications (`push.notifications.handlers`), drop announcements
+    (campaigns), the expiring-points reminder (automations) and a member's erasure
+    (notifications and store visits)."""
+    notifications = NotificationHandlers(clock, publisher)
+
+    async def drop_opened(event: DropOpened) -> None:
+        await announce_drop(
+            event.drop_id, event.title, event.early_access, event.min_tier_level, clock.now()
+        )
+
+    async def points_expiring_soon(event: PointsExpiringSoon) -> None:
+        now = clock.now()
+        if await expiring_points_reminder_due(event, now, automations):
+            await notifications.points_expiring(event, now)
+
+    async def member_erased(event: MemberErased) -> None:
+        await notifications.member_erased(event)
+        await erase_member_visits(event.member_id)
+
+    table: dict[type[DomainEvent], Callable[[Any], Awaitable[None]]] = {
+        BadgeEarned: notifications.badge_earned,
+        ChallengeCompleted: notifications.challenge_completed,
+        LeaderboardPrizeAwarded: notifications.leaderboard_prize_awarded,
+        TierChanged: notifications.tier_changed,
+        DropOpened: drop_opened,
+        PointsExpiringSoon: points_expiring_soon,
+        ReferralCompleted: notifications.referral_completed,
+        MemberErased: member_erased,
+        DeviceMoved: notifications.device_moved,
+    }
+    return {event_type.kind: [handler] for event_type, handler in table.items()}
 
 
 def build_push_area(
@@ -86,7 +128,7 @@ def build_push_area(
     policy = delivery_policy or DeliveryPolicy()
     publisher = RedisNotificationPublisher(redis, settings.redis_prefix)
     geofences = GeofenceIndex(redis, settings.redis_prefix)
-    handlers = NotificationHandlers(clock, publisher, automations).handlers()
+    handlers = push_handlers(clock, publisher, automations)
 
     async def deliver(now: datetime) -> int:
         report = await deliver_until_idle(gateway, now, policy=policy)
@@ -105,14 +147,14 @@ def build_push_area(
         return await celebrate_anniversaries(now, automations, coupons, publisher)
 
     jobs = [
-        Job("push.deliver", timedelta(seconds=1), deliver),
-        Job("push.campaigns", timedelta(seconds=5), campaigns),
+        ScheduledJob("push.deliver", timedelta(seconds=1), deliver),
+        ScheduledJob("push.campaigns", timedelta(seconds=5), campaigns),
     ]
     if automations.enabled:
         jobs += [
-            Job("push.birthdays", timedelta(hours=1), birthdays),
-            Job("push.win_back", timedelta(hours=6), win_backs),
-            Job("push.anniversaries", timedelta(hours=1), anniversaries),
+            ScheduledJob("push.birthdays", timedelta(hours=1), birthdays),
+            ScheduledJob("push.win_back", timedelta(hours=6), win_backs),
+            ScheduledJob("push.anniversaries", timedelta(hours=1), anniversaries),
         ]
     return PushArea(
         handlers=handlers,

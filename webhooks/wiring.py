@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -20,6 +19,7 @@ import httpx
 
 from domain.clock import Clock
 from domain.outbox.dispatcher import Delivery
+from domain.scheduling import ScheduledJob
 from webhooks.fanout import webhook_handlers
 from webhooks.sender import SenderPolicy, WebhookSender
 
@@ -31,19 +31,10 @@ class WebhookSettings(Protocol):
     webhook_concurrency_per_endpoint: int
 
 
-@dataclass(frozen=True)
-class WebhookJob:
-    """A periodic, idempotent job (same shape as the runtime's ScheduledJob)."""
-
-    name: str
-    every: timedelta
-    run: Callable[[datetime], Awaitable[int]]
-
-
 @dataclass
 class WebhooksArea:
     handlers: dict[str, list[Delivery]]
-    jobs: list[WebhookJob]
+    jobs: list[ScheduledJob]
     sender: WebhookSender
 
     @property
@@ -82,6 +73,6 @@ def build_webhooks_area(
 
     return WebhooksArea(
         handlers=webhook_handlers(clock, policy.retry_for),
-        jobs=[WebhookJob("webhooks.deliver", timedelta(seconds=1), deliver)],
+        jobs=[ScheduledJob("webhooks.deliver", timedelta(seconds=1), deliver)],
         sender=sender,
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any, TypeAlias
 
 from tortoise.models import Model
@@ -70,13 +71,23 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+@cache
+def _columns(model: type[Model]) -> tuple[str, tuple[str, ...]]:
+    """The model's primary key and its columns' field names (foreign keys by id), in table
+    order, from tortoise's public description of the model."""
+    described = model.describe(serializable=False)
+    key = str(described["pk_field"]["name"])
+    return key, (key, *(str(f["name"]) for f in described["data_fields"]))
+
+
 def row_snapshot(row: Model, *, exclude: Iterable[str] = ()) -> Snapshot:
     """The recorded state of a row: its columns (foreign keys by id), without the id, the
     bookkeeping times, secret columns and the names in `exclude`."""
-    left_out = UNRECORDED | set(exclude) | {row._meta.pk_attr}
+    key, columns = _columns(type(row))
+    left_out = UNRECORDED | set(exclude) | {key}
     return {
         name: plain(getattr(row, name))
-        for name in row._meta.fields_db_projection
+        for name in columns
         if name not in left_out and not SECRET_COLUMN.search(name)
     }
 

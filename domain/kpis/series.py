@@ -21,10 +21,11 @@ from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidInput
 from domain.kpis.services import ProgramKpis, check_period, figures_of, write_scope
-from domain.kpis.statement import SCOPE_TABLE, render, scope_fills
+from domain.kpis.statement import SCOPE_TABLE, scope_fills
 from domain.points.models import EntryKind
 from domain.referrals.models import EngagementKind
 from domain.segments.services import segment_members
+from domain.sql import Statement, dialect, execute_script, numbered
 
 #: The most buckets one series may have (two years of weeks, ten years of months).
 MAX_BUCKETS = 120
@@ -247,16 +248,15 @@ async def program_kpi_series(
         values[f"start_{i}"] = span.start
         values[f"end_{i}"] = span.end
         values[f"before_{i}"] = _previous_start(span)
-    async with in_transaction() as connection:
-        dialect = connection.capabilities.dialect
+    async with in_transaction():
         if scope is not None:
-            await write_scope(connection, scope, dialect)
-        statement, params = render(
-            series_statement(len(spans), scope is not None, dialect), values, dialect
+            await write_scope(scope)
+        statement, params = numbered(
+            series_statement(len(spans), scope is not None, dialect()), values
         )
-        rows = await connection.execute_query_dict(statement, params)
+        rows = await Statement(statement).rows(*params)
         if scope is not None:
-            await connection.execute_script(f"DROP TABLE {SCOPE_TABLE}")
+            await execute_script(f"DROP TABLE {SCOPE_TABLE}")
     figures = [raw for raw in rows if raw["kind"] == 0]
     pairs = [
         (int(raw["idx"]), raw["erased_bucket"], int(raw["members"]))

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidInput
-from domain.kpis.statement import SCOPE_TABLE, kpi_statement, render
+from domain.kpis.statement import SCOPE_TABLE, kpi_statement
 from domain.members.models import Member
 from domain.points.models import EntryKind
 from domain.referrals.models import EngagementKind
 from domain.segments.query import member_ids_sql
 from domain.segments.services import segment_members
+from domain.sql import Statement, dialect, execute_script, numbered
 
 #: The longest period one request may cover (about ten years).
 MAX_PERIOD = timedelta(days=3_660)
@@ -66,11 +66,10 @@ async def program_kpis(
     """
     start, end = check_period(start, end)
     scope = await segment_members(segment_code, now) if segment_code is not None else None
-    async with in_transaction() as connection:
-        dialect = connection.capabilities.dialect
+    async with in_transaction():
         if scope is not None:
-            await write_scope(connection, scope, dialect)
-        statement, params = render(
+            await write_scope(scope)
+        statement, params = numbered(
             kpi_statement(scoped=scope is not None),
             {
                 "start": start,
@@ -82,11 +81,10 @@ async def program_kpis(
                 "promoter": PROMOTER_MIN,
                 "detractor": DETRACTOR_MAX,
             },
-            dialect,
         )
-        rows = await connection.execute_query_dict(statement, params)
+        rows = await Statement(statement).rows(*params)
         if scope is not None:
-            await connection.execute_script(f"DROP TABLE {SCOPE_TABLE}")
+            await execute_script(f"DROP TABLE {SCOPE_TABLE}")
     row = {key: int(value or 0) for key, value in rows[0].items()}
     return figures_of(start, end, row)
 
@@ -138,17 +136,15 @@ def check_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def write_scope(
-    connection: BaseDBAsyncClient, members: QuerySet[Member], dialect: str
-) -> None:
-    """The segment's member ids into a temporary table of this transaction's connection,
-    evaluated once; on PostgreSQL analysed, so that the planner knows its size."""
+async def write_scope(members: QuerySet[Member]) -> None:
+    """The segment's member ids into a temporary table of the current transaction's
+    connection, evaluated once; on PostgreSQL analysed, so that the planner knows its size."""
     sql, params = member_ids_sql(members)
-    await connection.execute_script(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
-    await connection.execute_script(f"CREATE TEMPORARY TABLE {SCOPE_TABLE} (id BIGINT PRIMARY KEY)")
-    await connection.execute_query(f"INSERT INTO {SCOPE_TABLE} (id) {sql}", params)
-    if dialect == "postgres":
-        await connection.execute_script(f"ANALYZE {SCOPE_TABLE}")
+    await execute_script(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
+    await execute_script(f"CREATE TEMPORARY TABLE {SCOPE_TABLE} (id BIGINT PRIMARY KEY)")
+    await Statement(f"INSERT INTO {SCOPE_TABLE} (id) {sql}").execute(*params)
+    if dialect() == "postgres":
+        await execute_script(f"ANALYZE {SCOPE_TABLE}")
 
 
 def _ratio(part: int, whole: int) -> float | None:

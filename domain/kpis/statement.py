@@ -6,15 +6,11 @@ before, grouped by member), refunds, the ledger and survey scores. With a segmen
 are first written to a temporary table (`SCOPE_TABLE`, evaluated once, with statistics so the
 planner joins it by hash) that each part filters on.
 
-The SQL is written with `:name` parameters; `render` turns them into the dialect's
-placeholders.
+The SQL is written with `:name` parameters (each used several times); `domain.sql.numbered`
+turns them into a `Statement`'s.
 """
 
 from __future__ import annotations
-
-import re
-from collections.abc import Mapping
-from typing import Any
 
 SCOPE_TABLE = "kpi_scope"
 IN_SCOPE = " AND {column} IN (SELECT id FROM kpi_scope)"
@@ -115,25 +111,3 @@ def kpi_statement(scoped: bool) -> str:
         f" CROSS JOIN ({SURVEYS}) surveys_part"
     )
     return body.format(**fills)
-
-
-PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
-
-
-def render(sql: str, values: Mapping[str, Any], dialect: str) -> tuple[str, list[Any]]:
-    """`sql` with its `:name` parameters as `?` (SQLite, one value per occurrence) or `$n`
-    (PostgreSQL, one number per name)."""
-    params: list[Any] = []
-    numbers: dict[str, int] = {}
-
-    def placeholder(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if dialect == "sqlite":
-            params.append(values[name])
-            return "?"
-        if name not in numbers:
-            params.append(values[name])
-            numbers[name] = len(params)
-        return f"${numbers[name]}"
-
-    return PARAMETER.sub(placeholder, sql), params

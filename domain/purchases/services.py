@@ -159,9 +159,9 @@ async def _locked_member(customer_id: str, now: datetime) -> tuple[Member, bool]
     """The member, locked, and whether they are new: one query for a known member, two on
     first sight (the new row is ours until commit, no lock needed). Written out (see
     `domain.sql`): tortoise builds the row as its own queries do."""
-    rows = await _LOCKED_MEMBER[dialect()].rows(customer_id)
-    if rows:
-        return Member._init_from_db(**rows[0]), False
+    found = await _LOCKED_MEMBER[dialect()].models(Member, customer_id)
+    if found:
+        return found[0], False
     return await create_member(customer_id, now), True
 
 

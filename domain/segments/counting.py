@@ -31,7 +31,7 @@ from tortoise.transactions import in_transaction
 from domain.segments.models import Segment, SegmentMember
 from domain.segments.query import member_ids_sql, members_matching
 from domain.segments.rules import SegmentRule
-from domain.sql import Statement, as_datetime, dialect, execute_native
+from domain.sql import Statement, as_datetime, dialect
 from domain.versions import ConfigPart, Versions, read_versions
 from domain.watermarks import read_watermark, save_watermark
 
@@ -130,12 +130,10 @@ async def _count_whole(segment: Segment, rule: SegmentRule, now: datetime) -> in
     """Replace the segment's stored members with every member its rule matches now."""
     await SegmentMember.filter(segment_id=segment.id).delete()
     sql, params = member_ids_sql(members_matching(rule, now))
-    # The matching ids' query comes first, so its placeholders keep their numbers.
-    await execute_native(
+    await Statement(
         f"INSERT INTO segment_member (member_id, segment_id) "
-        f"SELECT matched.id, {int(segment.id)} FROM ({sql}) matched",
-        params,
-    )
+        f"SELECT matched.id, {int(segment.id)} FROM ({sql}) matched"
+    ).execute(*params)
     # Counted apart: drivers differ in what an INSERT ... SELECT reports (asyncpg: nothing).
     return int((await _STORED.rows(segment.id))[0]["size"])
 

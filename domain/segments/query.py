@@ -10,28 +10,30 @@ Net amounts are exact on both databases: PostgreSQL sums its NUMERIC columns as 
 SQLite keeps decimals as text, so there they are summed as whole cents
 (`CAST(ROUND(x * 100) AS BIGINT)`), which floating point cannot get wrong. Lifetime spend and
 purchase count are correlated subqueries per member (the database reads one member's slice of
-the (member, time, amounts) index), which keeps both the set and one member fast.
+the (member, time, amounts) index), which keeps both the set and one member fast. Their SQL
+goes through `domain.sql`, as every hand-written statement does (`literal`, `query_sql`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from tortoise.expressions import RawSQL, Subquery
 from tortoise.functions import Lower
-from tortoise.queryset import QuerySet, ValuesQuery
+from tortoise.queryset import QuerySet
 
 from domain.achievements.models import MemberBadge
 from domain.members.models import Member
 from domain.offers.models import MemberRecommendation
 from domain.purchases.models import Purchase
 from domain.segments.rules import SegmentRule
+from domain.sql import dialect, literal, query_sql
 
 
 def _sqlite() -> bool:
-    return bool(Purchase._meta.db.capabilities.dialect == "sqlite")
+    return dialect() == "sqlite"
 
 
 def _net(prefix: str = "") -> str:
@@ -44,21 +46,6 @@ def _net(prefix: str = "") -> str:
 def _amount(amount: Decimal) -> Decimal | int:
     """`amount` in the unit of `_net`."""
     return int((amount * 100).to_integral_value()) if _sqlite() else amount
-
-
-def literal(value: datetime | Decimal | int) -> str:
-    """A SQL literal for values the code made itself (never free text), for correlated
-    subqueries, which tortoise cannot parameterise. Times are written as SQLite stores them
-    (UTC, ISO 8601 with a space), which PostgreSQL reads as a timestamp with time zone."""
-    if isinstance(value, datetime):
-        return "'" + value.astimezone(UTC).isoformat(" ") + "'"
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError("not a finite amount")
-        return format(value, "f")
-    if isinstance(value, int):
-        return str(int(value))
-    raise TypeError(f"no SQL literal for {type(value).__name__}")
 
 
 def _per_member(aggregate: str, now: datetime, kept_only: bool) -> RawSQL:
@@ -138,14 +125,7 @@ def members_matching(rule: SegmentRule, now: datetime) -> QuerySet[Member]:
     return query
 
 
-def member_ids_sql(members: QuerySet[Member]) -> tuple[str, list[Any]]:
-    """`SELECT "id" ...` of `members` and its parameters, for embedding in other SQL.
-
-    The placeholders are those of the connection's dialect (`?` on SQLite, `$1..$n` on
-    PostgreSQL, numbered from 1), so the embedding statement must put this SQL first.
-    """
-    ids: ValuesQuery[Any] = members.values("id")
-    ids._choose_db_if_not_chosen()
-    ids._make_query()
-    sql, params = ids.query.get_parameterized_sql()
-    return sql, list(params)
+def member_ids_sql(members: QuerySet[Member], start: int = 1) -> tuple[str, list[Any]]:
+    """`SELECT "id" ...` of `members` in a `domain.sql.Statement`'s dialect, its values
+    numbered from `start`, and those values: for embedding in other statements."""
+    return query_sql(members.values("id"), start)

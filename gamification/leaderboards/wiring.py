@@ -6,8 +6,7 @@ lists the jobs (name, how often, run(now) -> items handled) for the runtime's sc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from domain.achievements.events import ChallengeCompleted
@@ -20,6 +19,7 @@ from domain.points.events import PointsEarned, PointsReversed
 from domain.points.models import PointsEntry
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
 from domain.purchases.models import Purchase
+from domain.scheduling import ScheduledJob
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.closing import close_periods
 from gamification.leaderboards.models import LeaderboardMetric
@@ -30,23 +30,12 @@ from gamification.leaderboards.scoring import (
     refresh_scores_of_batch,
 )
 
-Handler = Delivery
-
 PURCHASE_METRICS = (LeaderboardMetric.AMOUNT_SPENT, LeaderboardMetric.PURCHASES)
 POINTS_METRICS = (LeaderboardMetric.POINTS_EARNED,)
 CHALLENGE_METRICS = (LeaderboardMetric.CHALLENGES_COMPLETED,)
 
 
-@dataclass(frozen=True)
-class LeaderboardJob:
-    """A periodic, idempotent job (same shape as the runtime's ScheduledJob)."""
-
-    name: str
-    every: timedelta
-    run: Callable[[datetime], Awaitable[int]]
-
-
-def leaderboard_handlers(boards: Boards, clock: Clock) -> dict[str, list[Handler]]:
+def leaderboard_handlers(boards: Boards, clock: Clock) -> dict[str, list[Delivery]]:
     """Outbox handlers that keep the boards' scores equal to the database's aggregates."""
 
     # Purchases and points earned come in batches (every purchase raises both): the boards
@@ -118,11 +107,11 @@ def leaderboard_handlers(boards: Boards, clock: Clock) -> dict[str, list[Handler
     }
 
 
-def leaderboard_jobs(boards: Boards) -> list[LeaderboardJob]:
+def leaderboard_jobs(boards: Boards) -> list[ScheduledJob]:
     """Close ended periods hourly (daily boards close at the program's midnight, so within an
     hour of it); the job is idempotent across runs and workers."""
 
     async def close(now: datetime) -> int:
         return await close_periods(boards, now)
 
-    return [LeaderboardJob("leaderboards.close_periods", timedelta(hours=1), close)]
+    return [ScheduledJob("leaderboards.close_periods", timedelta(hours=1), close)]

@@ -1,4 +1,4 @@
-"""Domain events that become notifications: `{event kind: [handler]}` for the dispatcher.
+"""The notifications domain events bring: the member's feed row and its push.
 
 Each handler writes the member's feed row (rendered in the member's language) and schedules
 its push through `notify_members`. The outbox delivers at least once: every notification has
@@ -6,61 +6,37 @@ a dedupe key derived from the event, so a redelivered event changes nothing. New
 notifications are published to the live feed as the handler ends (the dispatcher commits
 right after; a rollback after that would leave subscribers with a notification the feed does
 not have, which the next read of the feed corrects).
+
+Which events reach these handlers, beside the push area's other reactions (campaigns,
+automations, stores), is wired in `push.wiring.push_handlers`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.achievements.events import BadgeEarned, ChallengeCompleted, LeaderboardPrizeAwarded
 from domain.clock import Clock
-from domain.drops.events import DropOpened
-from domain.events import DomainEvent, record_event
 from domain.members.events import DeviceMoved, MemberErased
 from domain.points.events import PointsExpiringSoon
 from domain.referrals.events import ReferralCompleted
 from domain.tiers.events import TierChanged
 from domain.tiers.models import Tier
-from push.automations import AutomationSettings
-from push.campaigns.services import announce_drop
 from push.live import NotificationPublisher
 from push.notifications.delivery import withdraw_from_moved_device
 from push.notifications.rules import zone
 from push.notifications.services import Draft, Recipient, erase_member_notifications, notify_members
 from push.notifications.templates import render
-from push.stores.visits import erase_member_visits
-
-Handler = Callable[[DomainEvent], Awaitable[None]]
 
 
 class NotificationHandlers:
-    """The push area's reactions to domain events; `handlers()` is what the app wires."""
+    """The push area's notifications of domain events, one method per event."""
 
-    def __init__(
-        self,
-        clock: Clock,
-        publisher: NotificationPublisher,
-        automations: AutomationSettings,
-    ) -> None:
+    def __init__(self, clock: Clock, publisher: NotificationPublisher) -> None:
         self._clock = clock
         self._publisher = publisher
-        self._automations = automations
-
-    def handlers(self) -> dict[str, list[Handler]]:
-        table: dict[type[DomainEvent], Callable[[Any], Awaitable[None]]] = {
-            BadgeEarned: self.badge_earned,
-            ChallengeCompleted: self.challenge_completed,
-            LeaderboardPrizeAwarded: self.leaderboard_prize_awarded,
-            TierChanged: self.tier_changed,
-            DropOpened: self.drop_opened,
-            PointsExpiringSoon: self.points_expiring_soon,
-            ReferralCompleted: self.referral_completed,
-            MemberErased: self.member_erased,
-            DeviceMoved: self.device_moved,
-        }
-        return {event_type.kind: [handler] for event_type, handler in table.items()}
 
     async def _notify(
         self,
@@ -137,26 +113,8 @@ class NotificationHandlers:
             now,
         )
 
-    async def drop_opened(self, event: DropOpened) -> None:
-        await announce_drop(
-            event.drop_id,
-            event.title,
-            event.early_access,
-            event.min_tier_level,
-            self._clock.now(),
-        )
-
-    async def points_expiring_soon(self, event: PointsExpiringSoon) -> None:
-        if not self._automations.enabled:
-            return
-        now = self._clock.now()
-        if event.expires_at <= now:
-            return
-        remind_at = event.expires_at - timedelta(days=self._automations.expiring_days)
-        if remind_at > now:
-            # Too early to remind: the same event comes back when it is time.
-            await record_event(event, now, available_at=remind_at)
-            return
+    async def points_expiring(self, event: PointsExpiringSoon, now: datetime) -> None:
+        """The reminder of points about to expire (`push.automations` says when)."""
         await self._notify(
             event.member_id,
             "points_expiring",
@@ -182,7 +140,6 @@ class NotificationHandlers:
 
     async def member_erased(self, event: MemberErased) -> None:
         await erase_member_notifications(event.member_id)
-        await erase_member_visits(event.member_id)
 
     async def device_moved(self, event: DeviceMoved) -> None:
         await withdraw_from_moved_device(event.device_id)

@@ -18,7 +18,7 @@ from domain.members.services import get_or_create_member
 from domain.outbox.dispatcher import Dispatcher
 from push.automations import AutomationSettings
 from push.live import NoLiveFeed, NotificationPublisher
-from push.notifications.handlers import NotificationHandlers
+from push.wiring import push_handlers
 from tests.redis_support import read_shard_message
 
 
@@ -61,9 +61,9 @@ def dispatcher(
     automations: AutomationSettings | None = None,
     publisher: NotificationPublisher | None = None,
 ) -> Dispatcher:
-    handlers = NotificationHandlers(
+    handlers = push_handlers(
         clock, publisher or NoLiveFeed(), automations or AutomationSettings(enabled=True)
-    ).handlers()
+    )
     return Dispatcher(handlers, clock, base_backoff=timedelta(seconds=1))
 
 

@@ -7,22 +7,29 @@ from decimal import Decimal
 
 import pytest
 
-from domain.kpis.statement import kpi_statement, render
-from domain.segments.query import literal
+from domain.kpis.statement import kpi_statement
+from domain.sql import Statement, literal, numbered
 
 SQL = "a >= :start AND b < :end AND c >= :start"
 
 
-def test_sqlite_takes_one_value_per_placeholder_in_order() -> None:
-    sql, params = render(SQL, {"start": 1, "end": 2}, "sqlite")
-    assert sql == "a >= ? AND b < ? AND c >= ?"
-    assert params == [1, 2, 1]
+def test_sqlite_numbers_each_name_once_too() -> None:
+    sql, params = numbered(SQL, {"start": 1, "end": 2})
+    assert Statement(sql).sqlite == "a >= ?1 AND b < ?2 AND c >= ?1"
+    assert params == [1, 2]
 
 
 def test_postgres_numbers_each_name_once() -> None:
-    sql, params = render(SQL, {"start": 1, "end": 2}, "postgres")
-    assert sql == "a >= $1 AND b < $2 AND c >= $1"
+    sql, params = numbered(SQL, {"start": 1, "end": 2})
+    assert Statement(sql).postgres == "a >= $1 AND b < $2 AND c >= $1"
     assert params == [1, 2]
+
+
+def test_numbers_can_follow_those_of_another_part() -> None:
+    assert numbered(SQL, {"start": 1, "end": 2}, start=4) == (
+        "a >= $4 AND b < $5 AND c >= $4",
+        [1, 2],
+    )
 
 
 def test_every_parameter_of_the_statement_is_given() -> None:
@@ -30,7 +37,7 @@ def test_every_parameter_of_the_statement_is_given() -> None:
         ("start", "end", "before", "redeem", "expire", "survey", "promoter", "detractor"), 0
     )
     for scoped in (False, True):
-        sql, _ = render(kpi_statement(scoped), values, "postgres")
+        sql, _ = numbered(kpi_statement(scoped), values)
         assert ":" not in sql.replace("::", "")
 
 
