@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -75,7 +76,7 @@ async def send_campaign(
         problems.add(NotFound(f"no segment '{segment_code}'", ["input", "segmentCode"]))
     problems.raise_any()
     assert code is not None and title is not None and body is not None and bonus is not None
-    values = {
+    values: dict[str, Any] = {
         "title": title,
         "body": body,
         "deep_link": deep_link,

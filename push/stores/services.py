@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -71,7 +72,8 @@ async def upsert_store(
             )
         )
     problems.raise_any()
-    values = {
+    assert code is not None  # raise_any raised otherwise
+    values: dict[str, Any] = {
         "name": name,
         "address": address,
         "latitude": latitude,
@@ -191,7 +193,8 @@ async def upsert_promotion(
     if reward_code and not await coupons.reward_exists(reward_code):
         problems.add(NotFound(f"no reward '{reward_code}'", ["input", "rewardCode"]))
     problems.raise_any()
-    values = {
+    assert code is not None  # raise_any raised otherwise
+    values: dict[str, Any] = {
         "title": title,
         "message": message,
         "starts_at": starts_at,
