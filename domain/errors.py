@@ -6,8 +6,11 @@ fault (when one is) and a message for people.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import ClassVar, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -91,3 +94,37 @@ class ValidationErrors(DomainError):
     def __init__(self, errors: Sequence[DomainError]) -> None:
         super().__init__("; ".join(e.message for e in errors))
         self.errors = list(errors)
+
+
+class InputErrors:
+    """Every problem of one input, collected so that they are reported together: run each
+    check through `check`, note the problems found by hand with `add`, then `raise_any`.
+
+        problems = InputErrors()
+        name = problems.check(check_text, data.name, ["input", "name"], max_length=120)
+        if ends_at <= starts_at:
+            problems.add(InvalidInput("must be after startsAt", ["input", "endsAt"]))
+        problems.raise_any()
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def check(self, rule: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """`rule(*args, **kwargs)`; None when it raises a `DomainError`, which is kept (each
+        error of a `ValidationErrors`)."""
+        try:
+            return rule(*args, **kwargs)
+        except ValidationErrors as invalid:
+            self.errors.extend(invalid.errors)
+        except DomainError as error:
+            self.errors.append(error)
+        return None
+
+    def add(self, error: DomainError) -> None:
+        self.errors.append(error)
+
+    def raise_any(self) -> None:
+        """Raises `ValidationErrors` of every problem kept, in the order found (none: nothing)."""
+        if self.errors:
+            raise ValidationErrors(self.errors)

@@ -1,20 +1,24 @@
 """What members read, in their language: the one mechanism every area's texts go through.
 
 A member's `locale` ("es-MX", "en_GB") picks a supported language by its first part; anything
-else reads English. Each area keeps its texts next to its rules as a `Catalogue` of
-`{language: {key: text}}` with `{placeholders}` (drops' refusals, rewards', referrals', the
-push area's notifications); a key missing in a language falls back to its English text, and
-`check` (run by the tests) makes sure every language has the same keys and placeholders as
-English. Numbers and dates are written the way the language writes them.
+else reads English. The texts are data, one file per language (`domain/locales/en.toml`,
+`es.toml`, ...), read once: a table per area (`[drops]`, `[rewards]`, `[notifications.*]`,
+`[rules]`...) of `key = "text with {placeholders}"`. `CATALOGUE` holds them all as dotted
+keys ("drops.min_tier"); `CATALOGUE.area("drops")` is one area's part. A key missing in a
+language falls back to its English text, and `check` (run by the tests) makes sure every
+language has the same keys and placeholders as English. Numbers and dates are written the way
+the language writes them.
 
-Adding a language is adding its texts to each catalogue and its month names below.
+Adding a language is adding its file beside `en.toml` and its month names below.
 """
 
 from __future__ import annotations
 
 import string
+import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime
+from pathlib import Path
 
 DEFAULT_LANGUAGE = "en"
 
@@ -35,7 +39,7 @@ LANGUAGES = tuple(MONTHS)
 
 def language(locale: str | None) -> str:
     """The supported language of a locale: "es-ES" and "es_MX" -> "es"; English otherwise."""
-    lang = (locale or "").replace("_", "-").split("-")[0].lower()
+    lang = (locale or "").strip().replace("_", "-").split("-")[0].lower()
     return lang if lang in MONTHS else DEFAULT_LANGUAGE
 
 
@@ -77,9 +81,25 @@ class Catalogue:
 
     def text(self, locale: str | None, key: str, **values: object) -> str:
         lang = language(locale)
-        english = self.texts[DEFAULT_LANGUAGE][key]
-        raw = self.texts.get(lang, {}).get(key, english)
+        raw = self.template(lang, key)
         return raw.format_map({name: format_value(v, lang) for name, v in values.items()})
+
+    def template(self, locale: str | None, key: str) -> str:
+        """The text of `key` in the locale's language, placeholders unfilled (English when
+        that language lacks it). Raises KeyError for a key English does not have."""
+        english = self.texts[DEFAULT_LANGUAGE][key]
+        return self.texts.get(language(locale), {}).get(key, english)
+
+    def area(self, name: str) -> Catalogue:
+        """The part of the catalogue under `name` ("drops", "notifications.birthday"), its keys
+        without that prefix."""
+        prefix = f"{name}."
+        return Catalogue(
+            {
+                lang: {k.removeprefix(prefix): v for k, v in texts.items() if k.startswith(prefix)}
+                for lang, texts in self.texts.items()
+            }
+        )
 
     def check(self) -> list[str]:
         """What is wrong with the catalogue: languages not supported, keys other than
@@ -100,3 +120,34 @@ class Catalogue:
 def placeholders(text: str) -> set[str]:
     """The names of the `{placeholders}` of a text."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+#: Where the texts live: one file per language, named by the language.
+LOCALES = Path(__file__).with_name("locales")
+
+
+def load(folder: Path = LOCALES) -> Catalogue:
+    """Every `<language>.toml` of `folder`, its tables flattened to dotted keys
+    (`[drops] min_tier = "..."` -> "drops.min_tier"). Raises ValueError for a value that is not
+    a text."""
+    texts: dict[str, dict[str, str]] = {}
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as file:
+            texts[path.stem] = _flatten(tomllib.load(file), "", path)
+    return Catalogue(texts)
+
+
+def _flatten(table: Mapping[str, object], prefix: str, path: Path) -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}.", path))
+        elif isinstance(value, str):
+            flat[f"{prefix}{key}"] = value
+        else:
+            raise ValueError(f"{path.name}: {prefix}{key} is not a text")
+    return flat
+
+
+#: Every text of every language, read once.
+CATALOGUE = load()

@@ -21,7 +21,7 @@ from typing import Any
 
 import pycountry
 
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput
 from domain.members.validation import check_text
 
 #: locale -> {"name": text, "description": text}, as stored.
@@ -74,56 +74,48 @@ def validate_translations(
     (`[*field, index, "locale" | "name" | "description"]`): a locale that is not one or is
     given twice, a blank or long name, a long description, or a description where the kind
     has none (`description_max` None: tiers)."""
-    errors: list[DomainError] = []
+    problems = InputErrors()
     stored: dict[str, dict[str, str]] = {}
     seen: set[str] = set()
     if len(drafts) > MAX_TRANSLATIONS:
-        errors.append(InvalidInput(f"at most {MAX_TRANSLATIONS} translations", field))
+        problems.add(InvalidInput(f"at most {MAX_TRANSLATIONS} translations", field))
     for index, draft in enumerate(drafts):
         at = [*field, str(index)]
-        locale: str | None = None
-        try:
-            locale = normalise_locale(draft.locale, [*at, "locale"])
-        except DomainError as error:
-            errors.append(error)
+        locale = problems.check(normalise_locale, draft.locale, [*at, "locale"])
         if locale is not None and locale in seen:
-            errors.append(InvalidInput(f"'{locale}' is given twice", [*at, "locale"]))
+            problems.add(InvalidInput(f"'{locale}' is given twice", [*at, "locale"]))
             locale = None
         elif locale is not None:
             seen.add(locale)
-        name = _text(draft.name, [*at, "name"], name_max, errors, required=True)
+        name = problems.check(_text, draft.name, [*at, "name"], name_max, required=True) or ""
         description = ""
         if description_max is None:
             if (draft.description or "").strip():
-                errors.append(InvalidInput("this kind has no description", [*at, "description"]))
+                problems.add(InvalidInput("this kind has no description", [*at, "description"]))
         else:
-            description = _text(
-                draft.description or "", [*at, "description"], description_max, errors
+            description = (
+                problems.check(
+                    _text, draft.description or "", [*at, "description"], description_max
+                )
+                or ""
             )
         if locale is not None and name:
             texts = {"name": name}
             if description:
                 texts["description"] = description
             stored[locale] = texts
-    if errors:
-        raise ValidationErrors(errors)
+    problems.raise_any()
     return dict(sorted(stored.items()))
 
 
-def _text(
-    value: str, field: list[str], longest: int, errors: list[DomainError], *, required: bool = False
-) -> str:
-    """The text trimmed ("" when at fault, the fault added to `errors`)."""
-    try:
-        return check_text(
-            " ".join(value.split()) if required else value,
-            field,
-            max_length=longest,
-            min_length=1 if required else 0,
-        )
-    except DomainError as error:
-        errors.append(error)
-        return ""
+def _text(value: str, field: list[str], longest: int, *, required: bool = False) -> str:
+    """The text trimmed (a required one with its spaces collapsed). Raises `InvalidInput`."""
+    return check_text(
+        " ".join(value.split()) if required else value,
+        field,
+        max_length=longest,
+        min_length=1 if required else 0,
+    )
 
 
 def _tag(locale: str | None) -> str | None:

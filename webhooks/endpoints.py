@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
 from domain.audit import SYSTEM, Actor, record_change, row_snapshot
-from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.errors import InputErrors, InvalidInput, NotFound
 from webhooks.catalogue import BY_NAME
 from webhooks.models import WebhookEndpoint
 from webhooks.signing import new_secret
@@ -20,7 +18,6 @@ from webhooks.signing import new_secret
 URL_MAX = 2000
 DESCRIPTION_MAX = 200
 SECRET_MIN, SECRET_MAX = 16, 256
-T = TypeVar("T")
 #: How long a rotated-out secret may keep signing beside the new one, at most (a week).
 OVERLAP_MAX_HOURS = 168
 
@@ -113,24 +110,6 @@ def check_description(description: str, field: list[str]) -> str:
     return description
 
 
-class _Checks:
-    """Runs checks and reports every failure together."""
-
-    def __init__(self) -> None:
-        self.errors: list[DomainError] = []
-
-    def run(self, check: Callable[[], T]) -> T | None:
-        try:
-            return check()
-        except DomainError as exc:
-            self.errors.append(exc)
-            return None
-
-    def raise_any(self) -> None:
-        if self.errors:
-            raise ValidationErrors(self.errors)
-
-
 def _snapshot(endpoint: WebhookEndpoint) -> dict[str, object]:
     """The endpoint as the audit log records it: never its signing secrets."""
     return row_snapshot(endpoint, exclude={"secret"})
@@ -143,16 +122,16 @@ async def create_endpoint(
     time it is shown, with rotations). Audited as `webhook_endpoint.create` by `actor` (the
     secret never is). Raises `ValidationErrors` of `InvalidInput` under `input`, every problem
     at once."""
-    checks = _Checks()
-    url = checks.run(lambda: check_url(data.url, ["input", "url"], require_https=require_https))
-    types = checks.run(lambda: check_event_types(data.event_types, ["input", "eventTypes"]))
-    description = checks.run(lambda: check_description(data.description, ["input", "description"]))
+    problems = InputErrors()
+    url = problems.check(check_url, data.url, ["input", "url"], require_https=require_https)
+    types = problems.check(check_event_types, data.event_types, ["input", "eventTypes"])
+    description = problems.check(check_description, data.description, ["input", "description"])
     secret = (
-        checks.run(lambda: check_secret(data.secret, ["input", "secret"]))
+        problems.check(check_secret, data.secret, ["input", "secret"])
         if data.secret is not None
         else new_secret()
     )
-    checks.raise_any()
+    problems.raise_any()
     async with in_transaction():
         endpoint = await WebhookEndpoint.create(
             url=url,
@@ -181,23 +160,23 @@ async def update_endpoint(
     """Change an endpoint's URL, event types, description or enabled flag (a disabled endpoint
     gets nothing; what waited for it goes on once it is enabled again, within the retry
     window). Raises `NotFound` on `["input", "id"]` and `ValidationErrors` under `input`."""
-    checks = _Checks()
+    problems = InputErrors()
     values: dict[str, object] = {}
     if changes.url is not None:
-        values["url"] = checks.run(
-            lambda: check_url(str(changes.url), ["input", "url"], require_https=require_https)
+        values["url"] = problems.check(
+            check_url, changes.url, ["input", "url"], require_https=require_https
         )
     if changes.event_types is not None:
-        values["event_types"] = checks.run(
-            lambda: check_event_types(list(changes.event_types or []), ["input", "eventTypes"])
+        values["event_types"] = problems.check(
+            check_event_types, changes.event_types, ["input", "eventTypes"]
         )
     if changes.description is not None:
-        values["description"] = checks.run(
-            lambda: check_description(str(changes.description), ["input", "description"])
+        values["description"] = problems.check(
+            check_description, changes.description, ["input", "description"]
         )
     if changes.enabled is not None:
         values["enabled"] = changes.enabled
-    checks.raise_any()
+    problems.raise_any()
     async with in_transaction():
         endpoint = await _locked(endpoint_id)
         before = _snapshot(endpoint)
@@ -224,17 +203,17 @@ async def rotate_secret(
     """Replace the endpoint's secret (drawn when none is given); for `keep_previous_hours`
     deliveries are also signed with the old one, so the shop can switch without refusing
     any. Raises `InvalidInput` under `input` and `NotFound` on `["input", "id"]`."""
-    checks = _Checks()
+    problems = InputErrors()
     if secret is not None:
-        checks.run(lambda: check_secret(str(secret), ["input", "secret"]))
+        problems.check(check_secret, secret, ["input", "secret"])
     if not 0 <= keep_previous_hours <= OVERLAP_MAX_HOURS:
-        checks.errors.append(
+        problems.add(
             InvalidInput(
                 f"keep the previous secret 0-{OVERLAP_MAX_HOURS} hours",
                 ["input", "keepPreviousForHours"],
             )
         )
-    checks.raise_any()
+    problems.raise_any()
     new = secret if secret is not None else new_secret()
     async with in_transaction():
         endpoint = await _locked(endpoint_id)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from domain.audit.models import AuditEntry
 from domain.audit.recording import MAX_ACTOR
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput
 from domain.members.validation import check_text
 
 MAX_PAGE = 100
@@ -41,7 +41,7 @@ def check_filter(wanted: AuditFilter, field: list[str]) -> None:
     """Raises `ValidationErrors` naming each condition at fault: texts that no entry can hold
     (empty, too long, control characters), times without a time zone, an empty period, a
     target id without its kind."""
-    errors: list[DomainError] = []
+    problems = InputErrors()
     for name, text, longest in (
         ("actor", wanted.actor, MAX_ACTOR),
         ("action", wanted.action, 64),
@@ -49,24 +49,20 @@ def check_filter(wanted: AuditFilter, field: list[str]) -> None:
         ("targetId", wanted.target_id, 128),
     ):
         if text is not None:
-            try:
-                check_text(text, [*field, name], max_length=longest, min_length=1)
-            except DomainError as error:
-                errors.append(error)
+            problems.check(check_text, text, [*field, name], max_length=longest, min_length=1)
     for name, moment in (("from", wanted.since), ("to", wanted.until)):
         if moment is not None and moment.utcoffset() is None:
-            errors.append(InvalidInput("give a time zone offset", [*field, name]))
+            problems.add(InvalidInput("give a time zone offset", [*field, name]))
     if (
-        not errors
+        not problems.errors
         and wanted.since is not None
         and wanted.until is not None
         and wanted.until <= wanted.since
     ):
-        errors.append(InvalidInput("'to' must be after 'from'", [*field, "to"]))
+        problems.add(InvalidInput("'to' must be after 'from'", [*field, "to"]))
     if wanted.target_id is not None and wanted.target_kind is None:
-        errors.append(InvalidInput("a target id needs its target kind", [*field, "targetKind"]))
-    if errors:
-        raise ValidationErrors(errors)
+        problems.add(InvalidInput("a target id needs its target kind", [*field, "targetKind"]))
+    problems.raise_any()
 
 
 async def audit_page(wanted: AuditFilter, *, first: int, before_id: int | None = None) -> AuditPage:

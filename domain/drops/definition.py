@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from domain.achievements.models import Badge
 from domain.audit import SYSTEM, Actor, record_change, row_snapshot
 from domain.drops.models import Drop, DropClaim, DropMode
-from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.errors import InputErrors, InvalidInput, NotFound
 from domain.members.validation import check_text
 from domain.segments.models import Segment
 from domain.translations import TranslationDraft, validate_translations
@@ -53,30 +53,29 @@ def _field(name: str) -> list[str]:
     return ["input", name]
 
 
-def _validate(data: DropInput) -> tuple[dict[str, object], list[DomainError]]:
-    """The drop's values, cleaned, and every problem found in the input (no database)."""
-    errors: list[DomainError] = []
+def _validate(data: DropInput, problems: InputErrors) -> dict[str, object]:
+    """The drop's values, cleaned; every problem found in the input goes to `problems` (no
+    database)."""
     values: dict[str, object] = {}
-
-    def attempt(name: str, graphql_name: str, check) -> None:  # type: ignore[no-untyped-def]
-        try:
-            values[name] = check(getattr(data, name), _field(graphql_name))
-        except DomainError as exc:
-            errors.append(exc)
-
-    attempt("title", "title", lambda v, f: check_text(v, f, max_length=120, min_length=1))
-    attempt("description", "description", lambda v, f: check_text(v, f, max_length=2000))
+    # A value whose check failed is None: `problems` is raised before any value is used.
+    values["title"] = problems.check(
+        check_text, data.title, _field("title"), max_length=120, min_length=1
+    )
+    values["description"] = problems.check(
+        check_text, data.description, _field("description"), max_length=2000
+    )
     if data.translations is not None:
-        try:
-            values["translations"] = validate_translations(
-                data.translations, _field("translations"), name_max=120, description_max=2000
-            )
-        except ValidationErrors as invalid:
-            errors.extend(invalid.errors)
+        values["translations"] = problems.check(
+            validate_translations,
+            data.translations,
+            _field("translations"),
+            name_max=120,
+            description_max=2000,
+        )
     if data.image_url is not None:
         url = data.image_url.strip()
         if len(url) > 500 or not URL.match(url):
-            errors.append(InvalidInput("must be an http(s) URL", _field("imageUrl")))
+            problems.add(InvalidInput("must be an http(s) URL", _field("imageUrl")))
         values["image_url"] = url
     else:
         values["image_url"] = None
@@ -84,46 +83,46 @@ def _validate(data: DropInput) -> tuple[dict[str, object], list[DomainError]]:
         moment = getattr(data, name)
         if moment.tzinfo is None:
             camel = "opensAt" if name == "opens_at" else "closesAt"
-            errors.append(InvalidInput("must carry a time zone", _field(camel)))
+            problems.add(InvalidInput("must carry a time zone", _field(camel)))
     if data.opens_at.tzinfo is not None and data.closes_at.tzinfo is not None:
         if data.closes_at <= data.opens_at:
-            errors.append(InvalidInput("must be after opensAt", _field("closesAt")))
+            problems.add(InvalidInput("must be after opensAt", _field("closesAt")))
     if not 1 <= data.quantity <= MAX_QUANTITY:
-        errors.append(InvalidInput(f"must be between 1 and {MAX_QUANTITY}", _field("quantity")))
+        problems.add(InvalidInput(f"must be between 1 and {MAX_QUANTITY}", _field("quantity")))
     if not 0 <= data.price_points <= MAX_PRICE_POINTS:
-        errors.append(
+        problems.add(
             InvalidInput(f"must be between 0 and {MAX_PRICE_POINTS}", _field("pricePoints"))
         )
     if data.per_member_limit < 1:
-        errors.append(InvalidInput("must be at least 1", _field("perMemberLimit")))
+        problems.add(InvalidInput("must be at least 1", _field("perMemberLimit")))
     elif data.mode == DropMode.RAFFLE and data.per_member_limit != 1:
-        errors.append(
+        problems.add(
             InvalidInput("a raffle takes one entry per member: must be 1", _field("perMemberLimit"))
         )
     if data.min_tier_level < 0:
-        errors.append(InvalidInput("must be 0 or more", _field("minTierLevel")))
+        problems.add(InvalidInput("must be 0 or more", _field("minTierLevel")))
     if not 0 <= data.early_access_minutes <= MAX_EARLY_ACCESS_MINUTES:
-        errors.append(
+        problems.add(
             InvalidInput(
                 f"must be between 0 and {MAX_EARLY_ACCESS_MINUTES}", _field("earlyAccessMinutes")
             )
         )
     elif data.early_access_minutes > 0 and data.early_access_tier_level is None:
-        errors.append(
+        problems.add(
             InvalidInput(
                 "early access needs the tier level it is for", _field("earlyAccessTierLevel")
             )
         )
     if data.early_access_tier_level is not None:
         if data.early_access_minutes == 0:
-            errors.append(
+            problems.add(
                 InvalidInput(
                     "early access needs a number of minutes before opensAt",
                     _field("earlyAccessMinutes"),
                 )
             )
         if data.early_access_tier_level < max(data.min_tier_level, 0):
-            errors.append(
+            problems.add(
                 InvalidInput(
                     "must be at or above minTierLevel (lower tiers cannot claim at all)",
                     _field("earlyAccessTierLevel"),
@@ -132,11 +131,11 @@ def _validate(data: DropInput) -> tuple[dict[str, object], list[DomainError]]:
     if data.segment_code is not None:
         segment = data.segment_code.strip()
         if not CODE.match(segment):
-            errors.append(InvalidInput("is not a segment code", _field("segmentCode")))
+            problems.add(InvalidInput("is not a segment code", _field("segmentCode")))
         values["segment_code"] = segment
     else:
         values["segment_code"] = None
-    return values, errors
+    return values
 
 
 async def upsert_drop(data: DropInput, now: datetime, actor: Actor = SYSTEM) -> Drop:
@@ -149,14 +148,15 @@ async def upsert_drop(data: DropInput, now: datetime, actor: Actor = SYSTEM) -> 
     requiredBadgeCode or segmentCode.
     """
     code = data.code.strip()
-    values, errors = _validate(data)
+    problems = InputErrors()
     if not CODE.match(code):
-        errors.insert(0, InvalidInput("1-64 letters, digits, '.', '_' or '-'", _field("code")))
+        problems.add(InvalidInput("1-64 letters, digits, '.', '_' or '-'", _field("code")))
+    values = _validate(data, problems)
     badge: Badge | None = None
     if data.required_badge_code is not None:
         badge = await Badge.get_or_none(code=data.required_badge_code.strip())
         if badge is None:
-            errors.append(
+            problems.add(
                 NotFound(
                     f"no badge with code '{data.required_badge_code}'",
                     _field("requiredBadgeCode"),
@@ -165,9 +165,8 @@ async def upsert_drop(data: DropInput, now: datetime, actor: Actor = SYSTEM) -> 
     segment_code = values.get("segment_code")
     if isinstance(segment_code, str) and CODE.match(segment_code):
         if not await Segment.exists(code=segment_code):
-            errors.append(NotFound(f"no segment with code '{segment_code}'", _field("segmentCode")))
-    if errors:
-        raise ValidationErrors(errors)
+            problems.add(NotFound(f"no segment with code '{segment_code}'", _field("segmentCode")))
+    problems.raise_any()
     values.update(
         mode=data.mode,
         opens_at=data.opens_at,
@@ -209,25 +208,24 @@ async def upsert_drop(data: DropInput, now: datetime, actor: Actor = SYSTEM) -> 
 
 async def _change(drop: Drop, data: DropInput, values: dict[str, object], now: datetime) -> Drop:
     """Apply new values to a locked drop, keeping stock, claims and announcements coherent."""
-    errors: list[DomainError] = []
+    problems = InputErrors()
     claimed = drop.quantity - drop.remaining
     if data.quantity < claimed:
-        errors.append(
+        problems.add(
             InvalidInput(
                 f"{claimed} units are already claimed: quantity cannot be lower",
                 _field("quantity"),
             )
         )
     if data.mode != drop.mode and await DropClaim.filter(drop_id=drop.id).exists():
-        errors.append(InvalidInput("members already claimed: mode cannot change", _field("mode")))
+        problems.add(InvalidInput("members already claimed: mode cannot change", _field("mode")))
     if drop.drawn_at is not None and (
         data.quantity != drop.quantity
         or data.opens_at != drop.opens_at
         or data.closes_at != drop.closes_at
     ):
-        errors.append(InvalidInput("the raffle has been drawn: its window and quantity are final"))
-    if errors:
-        raise ValidationErrors(errors)
+        problems.add(InvalidInput("the raffle has been drawn: its window and quantity are final"))
+    problems.raise_any()
     # A phase moved into the future is announced again when it comes.
     if drop.announced_at is not None and data.opens_at != drop.opens_at and data.opens_at > now:
         values["announced_at"] = None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput
 from domain.events import record_event
 from domain.members import validation
 from domain.members.events import DeviceMoved, MemberCreated, MemberMoved
@@ -109,31 +111,26 @@ async def update_profile(member: Member, changes: ProfileChanges, now: datetime)
     Raises `ValidationErrors` of `InvalidInput`, each naming its field under `input`.
     """
     today = now.date()
-    values: dict[str, object] = {}
-    errors: list[DomainError] = []
-
-    def attempt(name: str, graphql_name: str, check) -> None:  # type: ignore[no-untyped-def]
-        raw = getattr(changes, name)
-        if raw is None:
-            return
-        try:
-            values[name] = check(raw, ["input", graphql_name])
-        except DomainError as exc:
-            errors.append(exc)
-
-    attempt(
-        "display_name",
-        "displayName",
-        lambda v, f: validation.check_text(v, f, max_length=80, min_length=1),
+    checks: tuple[tuple[str, str, Callable[..., object]], ...] = (
+        (
+            "display_name",
+            "displayName",
+            partial(validation.check_text, max_length=80, min_length=1),
+        ),
+        ("email", "email", validation.check_email),
+        ("locale", "locale", validation.check_locale),
+        ("time_zone", "timeZone", validation.check_time_zone),
+        ("country", "country", validation.normalise_country),
+        ("city", "city", partial(validation.check_text, max_length=80, min_length=1)),
+        ("birth_date", "birthDate", partial(validation.check_birth_date, today=today)),
     )
-    attempt("email", "email", validation.check_email)
-    attempt("locale", "locale", validation.check_locale)
-    attempt("time_zone", "timeZone", validation.check_time_zone)
-    attempt("country", "country", validation.normalise_country)
-    attempt("city", "city", lambda v, f: validation.check_text(v, f, max_length=80, min_length=1))
-    attempt("birth_date", "birthDate", lambda v, f: validation.check_birth_date(v, today, f))
-    if errors:
-        raise ValidationErrors(errors)
+    values: dict[str, object] = {}
+    problems = InputErrors()
+    for name, graphql_name, check in checks:
+        raw = getattr(changes, name)
+        if raw is not None:
+            values[name] = problems.check(check, raw, field=["input", graphql_name])
+    problems.raise_any()
     if values:
         moved = any(
             name in values and values[name] != getattr(member, name) for name in ("country", "city")

@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.activity import Activity, ActivityObserver, Awards
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput
 from domain.events import record_event
 from domain.members.models import Member
 from domain.members.validation import check_text
@@ -71,27 +71,22 @@ def local_date(moment: datetime, time_zone: str) -> date:
 
 
 def _validated(kind: str, reference: str, score: int | None) -> tuple[EngagementKind, str]:
-    errors: list[DomainError] = []
+    problems = InputErrors()
     engagement_kind: EngagementKind | None = None
     try:
         engagement_kind = EngagementKind(kind)
     except ValueError:
-        errors.append(InvalidInput("kind is SHARE, REVIEW or SURVEY", ["input", "kind"]))
-    text = ""
-    try:
-        text = check_text(reference, ["input", "reference"], max_length=REFERENCE_MAX, min_length=1)
-    except DomainError as exc:
-        errors.append(exc)
+        problems.add(InvalidInput("kind is SHARE, REVIEW or SURVEY", ["input", "kind"]))
+    text = problems.check(
+        check_text, reference, ["input", "reference"], max_length=REFERENCE_MAX, min_length=1
+    )
     if score is not None:
         if engagement_kind is not None and engagement_kind != EngagementKind.SURVEY:
-            errors.append(InvalidInput("only surveys have a score", ["input", "score"]))
+            problems.add(InvalidInput("only surveys have a score", ["input", "score"]))
         elif not SCORE_MIN <= score <= SCORE_MAX:
-            errors.append(
-                InvalidInput(f"a score is {SCORE_MIN} to {SCORE_MAX}", ["input", "score"])
-            )
-    if errors:
-        raise ValidationErrors(errors)
-    assert engagement_kind is not None
+            problems.add(InvalidInput(f"a score is {SCORE_MIN} to {SCORE_MAX}", ["input", "score"]))
+    problems.raise_any()
+    assert engagement_kind is not None and text is not None
     return engagement_kind, text
 
 

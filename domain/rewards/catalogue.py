@@ -14,7 +14,7 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from domain.audit import SYSTEM, Actor, record_change, row_snapshot
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput
 from domain.members.models import Member
 from domain.members.validation import check_text
 from domain.rewards.models import DISCOUNT_KINDS, CouponStatus, Redemption, Reward, RewardKind
@@ -55,42 +55,42 @@ def _field(name: str) -> list[str]:
 
 
 def validate_reward_spec(spec: RewardSpec) -> dict[str, object]:
-    """The reward's column values, or every problem of the input at once."""
-    errors: list[DomainError] = []
-    values: dict[str, object] = {}
-
-    def check(name: str, graphql_name: str, rule) -> None:  # type: ignore[no-untyped-def]
-        try:
-            values[name] = rule(getattr(spec, name), _field(graphql_name))
-        except DomainError as exc:
-            errors.append(exc)
-
-    check("code", "code", _check_code)
-    check("name", "name", lambda v, f: check_text(v, f, max_length=120, min_length=1))
-    check("description", "description", lambda v, f: check_text(v, f, max_length=1000))
-    check("cost_points", "costPoints", lambda v, f: _check_int(v, f, 0, MAX_COST_POINTS))
-    check("value", "value", lambda v, f: _check_value(spec.kind, v, f))
-    check("min_tier_level", "minTierLevel", lambda v, f: _check_int(v, f, 0, 1000))
-    check("stock", "stock", lambda v, f: None if v is None else _check_int(v, f, 0, MAX_STOCK))
-    check(
-        "per_member_limit",
-        "perMemberLimit",
-        lambda v, f: None if v is None else _check_int(v, f, 1, MAX_STOCK),
-    )
-    check(
-        "coupon_valid_days",
-        "couponValidDays",
-        lambda v, f: None if v is None else _check_int(v, f, 1, MAX_COUPON_VALID_DAYS),
-    )
+    """The reward's column values, or every problem of the input at once (`ValidationErrors`)."""
+    problems = InputErrors()
+    values: dict[str, object] = {
+        "code": problems.check(_check_code, spec.code, _field("code")),
+        "name": problems.check(check_text, spec.name, _field("name"), max_length=120, min_length=1),
+        "description": problems.check(
+            check_text, spec.description, _field("description"), max_length=1000
+        ),
+        "cost_points": problems.check(
+            _check_int, spec.cost_points, _field("costPoints"), 0, MAX_COST_POINTS
+        ),
+        "value": problems.check(_check_value, spec.kind, spec.value, _field("value")),
+        "min_tier_level": problems.check(
+            _check_int, spec.min_tier_level, _field("minTierLevel"), 0, 1000
+        ),
+        "stock": problems.check(_check_optional_int, spec.stock, _field("stock"), 0, MAX_STOCK),
+        "per_member_limit": problems.check(
+            _check_optional_int, spec.per_member_limit, _field("perMemberLimit"), 1, MAX_STOCK
+        ),
+        "coupon_valid_days": problems.check(
+            _check_optional_int,
+            spec.coupon_valid_days,
+            _field("couponValidDays"),
+            1,
+            MAX_COUPON_VALID_DAYS,
+        ),
+    }
     if spec.translations is not None:
-        try:
-            values["translations"] = validate_translations(
-                spec.translations, _field("translations"), name_max=120, description_max=1000
-            )
-        except ValidationErrors as invalid:
-            errors.extend(invalid.errors)
-    if errors:
-        raise ValidationErrors(errors)
+        values["translations"] = problems.check(
+            validate_translations,
+            spec.translations,
+            _field("translations"),
+            name_max=120,
+            description_max=1000,
+        )
+    problems.raise_any()
     values["kind"] = spec.kind
     values["active"] = spec.active
     return values
@@ -110,6 +110,10 @@ def _check_int(value: int, field: list[str], low: int, high: int) -> int:
     if not low <= value <= high:
         raise InvalidInput(f"must be between {low} and {high}", field)
     return value
+
+
+def _check_optional_int(value: int | None, field: list[str], low: int, high: int) -> int | None:
+    return None if value is None else _check_int(value, field, low, high)
 
 
 def _check_value(kind: RewardKind, value: Decimal | None, field: list[str]) -> Decimal | None:

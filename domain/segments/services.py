@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from domain.achievements.models import Badge
 from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
-from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.errors import InputErrors, InvalidInput, NotFound
 from domain.members.models import Member
 from domain.members.validation import check_text
 from domain.rewards.models import Reward
@@ -41,21 +41,13 @@ async def upsert_segment(
     malformed code, name or rule (minAge above maxAge, unknown country, non-positive day
     count, ...), `NotFound` for a badge code no badge has.
     """
-    errors: list[DomainError] = []
-    try:
-        code = check_segment_code(code, ["input", "code"])
-    except DomainError as exc:
-        errors.append(exc)
-    try:
-        name = check_text(name, ["input", "name"], max_length=120, min_length=1)
-    except DomainError as exc:
-        errors.append(exc)
-    try:
-        rule = rule.validated()
-    except ValidationErrors as exc:
-        errors.extend(exc.errors)
+    problems = InputErrors()
+    # A value at fault stays as given: the checks below still read the rule.
+    code = problems.check(check_segment_code, code, ["input", "code"]) or code
+    name = problems.check(check_text, name, ["input", "name"], max_length=120, min_length=1) or name
+    rule = problems.check(rule.validated) or rule
     if rule.has_badge_code and not await Badge.exists(code=rule.has_badge_code):
-        errors.append(
+        problems.add(
             NotFound(
                 f"no badge with code '{rule.has_badge_code}'", ["input", "rule", "hasBadgeCode"]
             )
@@ -66,14 +58,13 @@ async def upsert_segment(
         and CODE.match(likely.reward_code.strip())
         and not await Reward.exists(code=likely.reward_code.strip())
     ):
-        errors.append(
+        problems.add(
             NotFound(
                 f"no reward with code '{likely.reward_code}'",
                 ["input", "rule", "likelyToRedeem", "rewardCode"],
             )
         )
-    if errors:
-        raise ValidationErrors(errors)
+    problems.raise_any()
     async with in_transaction():
         segment = await Segment.filter(code=code).select_for_update().first()
         before = _snapshot(segment) if segment is not None else None

@@ -27,7 +27,7 @@ from domain.achievements.models import (
     RuleProgress,
 )
 from domain.members.models import Member
-from domain.messages import DEFAULT_LANGUAGE
+from domain.messages import CATALOGUE, DEFAULT_LANGUAGE
 from domain.sql import Statement, as_datetime, distinct, placeholders
 from domain.translations import Language
 from domain.versions import ConfigPart, VersionedCache, Versions
@@ -86,18 +86,13 @@ class SecretText:
     description: str
 
 
-SECRET_TEXT = {
-    "en": SecretText("Secret badge", "Keep playing: this badge reveals itself once you earn it."),
-    "es": SecretText(
-        "Insignia secreta", "Sigue jugando: esta insignia se desvela cuando la consigues."
-    ),
-}
-
-
 def secret_text(locale: str) -> SecretText:
-    """The placeholder of a hidden secret badge in the language of `locale`."""
-    language = locale.strip().replace("_", "-").partition("-")[0].lower()
-    return SECRET_TEXT.get(language, SECRET_TEXT["en"])
+    """The placeholder of a hidden secret badge in the language of `locale` (the
+    `[achievements]` texts of the locale files)."""
+    return SecretText(
+        CATALOGUE.template(locale, "achievements.secret_name"),
+        CATALOGUE.template(locale, "achievements.secret_description"),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """A rule in words, for members: "Make 3 purchases in the shoes category within 30 days".
 
-Spanish for locales whose language is `es` ("es", "es-ES", "es_MX"), English otherwise. Each
-language is one `Phrasebook` of templates; `describe` only picks and joins them, so a language
-is added as data.
+The words are data: the `[rules]` texts of the locale files (`domain/locales/*.toml`), in the
+language of the member's locale (`domain.messages`: Spanish for "es", "es-ES", "es_MX"...,
+English otherwise). `describe` only picks and joins them, so a language is added as data.
 """
 
 from __future__ import annotations
@@ -13,175 +13,40 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import MappingProxyType
 
+from domain.messages import CATALOGUE, DEFAULT_LANGUAGE, language
 from gamification.rules.kinds import Aggregate, Channel, EventKind
 from gamification.rules.rule import Rule
 
-E = EventKind
+# Spanish-speaking countries that write 12.50 rather than 12,50 (and the US).
+DECIMAL_POINT_REGIONS = frozenset({"MX", "US", "PR", "DO", "GT", "HN", "NI", "SV", "PA"})
 
 
 @dataclass(frozen=True)
 class Phrasebook:
-    """The templates of one language. Pairs are (one, other) plural forms.
+    """The rules' texts in one language (English where it lacks one), and how it writes
+    numbers."""
 
-    Placeholders: {n} a count or target, {place} where a store visit happens, {source} what
-    earns the points, {m} an amount, {c} a category, {s} a store code.
-    """
-
-    count: Mapping[EventKind, tuple[str, str]]
-    activity: Mapping[EventKind, str]
-    purchase_with_minimum: str
-    visit_any_store: str
-    visit_one_store: str
-    visit_store: str
-    points_source: Mapping[EventKind, str]
-    spend: str
-    points: tuple[str, str]
-    distinct_days: tuple[str, str]
-    distinct_categories: tuple[str, str]
-    streak_days: tuple[str, str]
-    streak_weeks: tuple[str, str]
-    minimum: str
-    minimum_spent: str
-    minimum_categories: str
-    category: str
-    category_spent: str
-    channels: Mapping[Channel, str]
-    store: str
-    window: tuple[str, str]
+    texts: Mapping[str, str]
     decimal_mark: str
     group_mark: str
 
+    def phrase(self, key: str, **values: str) -> str:
+        """The text of `key` with its placeholders filled."""
+        return self.texts[key].format_map(values)
 
-ENGLISH = Phrasebook(
-    count=MappingProxyType(
-        {
-            E.PURCHASE: ("Make a purchase", "Make {n} purchases"),
-            E.REFERRAL: ("Refer a friend", "Refer {n} friends"),
-            E.SHARE: ("Share once", "Share {n} times"),
-            E.REVIEW: ("Write a review", "Write {n} reviews"),
-            E.SURVEY: ("Answer a survey", "Answer {n} surveys"),
-            E.STORE_VISIT: ("Visit {place} once", "Visit {place} {n} times"),
-            E.REDEMPTION: ("Redeem a reward", "Redeem {n} rewards"),
-            E.DROP_CLAIM: ("Claim a limited-edition drop", "Claim {n} limited-edition drops"),
-        }
-    ),
-    activity=MappingProxyType(
-        {
-            E.PURCHASE: "Buy something",
-            E.REFERRAL: "Refer a friend",
-            E.SHARE: "Share something",
-            E.REVIEW: "Write a review",
-            E.SURVEY: "Answer a survey",
-            E.STORE_VISIT: "Visit {place}",
-            E.REDEMPTION: "Redeem a reward",
-            E.DROP_CLAIM: "Claim a limited-edition drop",
-        }
-    ),
-    purchase_with_minimum="Make a purchase",
-    visit_any_store="our stores",
-    visit_one_store="a store",
-    visit_store="store {s}",
-    points_source=MappingProxyType(
-        {
-            E.PURCHASE: "from purchases",
-            E.REFERRAL: "from referrals",
-            E.SHARE: "from shares",
-            E.REVIEW: "from reviews",
-            E.SURVEY: "from surveys",
-            E.STORE_VISIT: "from store visits",
-            E.REDEMPTION: "from redemptions",
-            E.DROP_CLAIM: "from limited-edition drops",
-        }
-    ),
-    spend="Spend {n}",
-    points=("Earn {n} point {source}", "Earn {n} points {source}"),
-    distinct_days=("on {n} day", "on {n} different days"),
-    distinct_categories=("Buy from {n} category", "Buy from {n} different categories"),
-    streak_days=("on {n} day", "{n} days in a row"),
-    streak_weeks=("in {n} week", "{n} weeks in a row"),
-    minimum=" of at least {m}",
-    minimum_spent=" on purchases of at least {m}",
-    minimum_categories=" with purchases of at least {m}",
-    category=" in the {c} category",
-    category_spent=" in the {c} category",
-    channels=MappingProxyType(
-        {Channel.APP: " in the app", Channel.WEB: " on the website", Channel.STORE: " in store"}
-    ),
-    store=" at store {s}",
-    window=(" in a single day", " within {n} days"),
-    decimal_mark=".",
-    group_mark=",",
-)
+    def counted(self, key: str, one: bool, **values: str) -> str:
+        """The singular (`one`) or plural form of `key`."""
+        return self.phrase(f"{key}.{'one' if one else 'other'}", **values)
 
-SPANISH = Phrasebook(
-    count=MappingProxyType(
-        {
-            E.PURCHASE: ("Haz una compra", "Haz {n} compras"),
-            E.REFERRAL: ("Invita a un amigo", "Invita a {n} amigos"),
-            E.SHARE: ("Comparte una vez", "Comparte {n} veces"),
-            E.REVIEW: ("Escribe una reseña", "Escribe {n} reseñas"),
-            E.SURVEY: ("Responde una encuesta", "Responde {n} encuestas"),
-            E.STORE_VISIT: ("Visita {place} una vez", "Visita {place} {n} veces"),
-            E.REDEMPTION: ("Canjea una recompensa", "Canjea {n} recompensas"),
-            E.DROP_CLAIM: ("Consigue una edición limitada", "Consigue {n} ediciones limitadas"),
-        }
-    ),
-    activity=MappingProxyType(
-        {
-            E.PURCHASE: "Compra algo",
-            E.REFERRAL: "Invita a un amigo",
-            E.SHARE: "Comparte algo",
-            E.REVIEW: "Escribe una reseña",
-            E.SURVEY: "Responde una encuesta",
-            E.STORE_VISIT: "Visita {place}",
-            E.REDEMPTION: "Canjea una recompensa",
-            E.DROP_CLAIM: "Consigue una edición limitada",
-        }
-    ),
-    purchase_with_minimum="Haz una compra",
-    visit_any_store="nuestras tiendas",
-    visit_one_store="una tienda",
-    visit_store="la tienda {s}",
-    points_source=MappingProxyType(
-        {
-            E.PURCHASE: "con tus compras",
-            E.REFERRAL: "invitando a amigos",
-            E.SHARE: "compartiendo",
-            E.REVIEW: "con tus reseñas",
-            E.SURVEY: "respondiendo encuestas",
-            E.STORE_VISIT: "visitando tiendas",
-            E.REDEMPTION: "con tus canjes",
-            E.DROP_CLAIM: "con ediciones limitadas",
-        }
-    ),
-    spend="Gasta {n}",
-    points=("Gana {n} punto {source}", "Gana {n} puntos {source}"),
-    distinct_days=("{n} día", "{n} días distintos"),
-    distinct_categories=("Compra en {n} categoría", "Compra en {n} categorías distintas"),
-    streak_days=("{n} día", "{n} días seguidos"),
-    streak_weeks=("{n} semana", "{n} semanas seguidas"),
-    minimum=" de al menos {m}",
-    minimum_spent=" en compras de al menos {m}",
-    minimum_categories=" con compras de al menos {m}",
-    category=" de la categoría {c}",
-    category_spent=" en la categoría {c}",
-    channels=MappingProxyType(
-        {
-            Channel.APP: " en la app",
-            Channel.WEB: " en la web",
-            Channel.STORE: " en tienda",
-        }
-    ),
-    store=" en la tienda {s}",
-    window=(" en un solo día", " en {n} días"),
-    decimal_mark=",",
-    group_mark="",
-)
 
-# Spanish-speaking countries that write 12.50 rather than 12,50.
-DECIMAL_POINT_REGIONS = frozenset({"MX", "US", "PR", "DO", "GT", "HN", "NI", "SV", "PA"})
+def _phrasebook(lang: str) -> Phrasebook:
+    rules = CATALOGUE.area("rules").texts
+    texts = MappingProxyType({**rules[DEFAULT_LANGUAGE], **rules[lang]})
+    return Phrasebook(texts, texts["decimal_mark"], texts["group_mark"])
 
-SPANISH_DECIMAL_POINT = replace(SPANISH, decimal_mark=".")
+
+#: Per language, read once from the locale files.
+PHRASEBOOKS = {lang: _phrasebook(lang) for lang in CATALOGUE.texts}
 
 
 def describe(rule: Rule, locale: str) -> str:
@@ -195,72 +60,71 @@ def describe(rule: Rule, locale: str) -> str:
     place = _place(rule, book, count=rule.aggregate is Aggregate.COUNT)
     match rule.aggregate:
         case Aggregate.COUNT:
-            text = book.count[rule.event][0 if one else 1].format(n=n, place=place) + qualifiers
+            text = book.counted(f"count.{rule.event.name}", one, n=n, place=place) + qualifiers
         case Aggregate.SUM_AMOUNT:
-            text = book.spend.format(n=n) + qualifiers
+            text = book.phrase("spend", n=n) + qualifiers
         case Aggregate.SUM_POINTS:
-            source = book.points_source[rule.event]
-            text = book.points[0 if one else 1].format(n=n, source=source) + qualifiers
+            source = book.phrase(f"points_source.{rule.event.name}")
+            text = book.counted("points", one, n=n, source=source) + qualifiers
         case Aggregate.DISTINCT_CATEGORIES:
-            text = book.distinct_categories[0 if one else 1].format(n=n) + qualifiers
+            text = book.counted("distinct_categories", one, n=n) + qualifiers
         case _:
             times = {
-                Aggregate.DISTINCT_DAYS: book.distinct_days,
-                Aggregate.STREAK_DAYS: book.streak_days,
-                Aggregate.STREAK_WEEKS: book.streak_weeks,
-            }[rule.aggregate][0 if one else 1].format(n=n)
-            text = _join(_activity(rule, book, place) + qualifiers, times)
+                Aggregate.DISTINCT_DAYS: "distinct_days",
+                Aggregate.STREAK_DAYS: "streak_days",
+                Aggregate.STREAK_WEEKS: "streak_weeks",
+            }[rule.aggregate]
+            text = _join(_activity(rule, book, place) + qualifiers, book.counted(times, one, n=n))
     if rule.window_days is not None and rule.aggregate not in (
         Aggregate.STREAK_DAYS,
         Aggregate.STREAK_WEEKS,
     ):
-        window = book.window[0 if rule.window_days == 1 else 1]
-        text += window.format(n=_number(Decimal(rule.window_days), book))
+        days = _number(Decimal(rule.window_days), book)
+        text += " " + book.counted("window", rule.window_days == 1, n=days)
     return text
 
 
 def phrasebook(locale: str) -> Phrasebook:
     """The phrasebook for a locale such as "es", "es-ES", "es_MX" or "en-GB"."""
-    language, _, region = re.sub("[-_]", "-", locale.strip()).partition("-")
-    if language.lower() != "es":
-        return ENGLISH
-    if region[:2].upper() in DECIMAL_POINT_REGIONS:
-        return SPANISH_DECIMAL_POINT
-    return SPANISH
+    book = PHRASEBOOKS[language(locale)]
+    _, _, region = re.sub("[-_]", "-", locale.strip()).partition("-")
+    if region[:2].upper() in DECIMAL_POINT_REGIONS and book.decimal_mark != ".":
+        return replace(book, decimal_mark=".")
+    return book
 
 
 def _activity(rule: Rule, book: Phrasebook, place: str) -> str:
     if rule.event == EventKind.PURCHASE and rule.min_amount is not None:
-        return book.purchase_with_minimum
-    return book.activity[rule.event].format(place=place)
+        return book.phrase("purchase_with_minimum")
+    return book.phrase(f"activity.{rule.event.name}", place=place)
 
 
 def _place(rule: Rule, book: Phrasebook, *, count: bool) -> str:
     if rule.store_code is not None:
-        return book.visit_store.format(s=rule.store_code)
-    return book.visit_any_store if count else book.visit_one_store
+        return book.phrase("visit_store", s=rule.store_code)
+    return book.phrase("visit_any_store" if count else "visit_one_store")
 
 
 def _qualifiers(rule: Rule, book: Phrasebook) -> str:
-    """The filters, as words following the main phrase."""
+    """The filters, as words following the main phrase (each after a space)."""
     parts = []
     if rule.min_amount is not None:
-        template = {
-            Aggregate.SUM_AMOUNT: book.minimum_spent,
-            Aggregate.DISTINCT_CATEGORIES: book.minimum_categories,
-        }.get(rule.aggregate, book.minimum)
-        parts.append(template.format(m=_number(rule.min_amount, book)))
+        key = {
+            Aggregate.SUM_AMOUNT: "minimum_spent",
+            Aggregate.DISTINCT_CATEGORIES: "minimum_categories",
+        }.get(rule.aggregate, "minimum")
+        parts.append(book.phrase(key, m=_number(rule.min_amount, book)))
     if rule.category is not None:
-        template = book.category_spent if rule.aggregate is Aggregate.SUM_AMOUNT else book.category
-        parts.append(template.format(c=rule.category))
+        key = "category_spent" if rule.aggregate is Aggregate.SUM_AMOUNT else "category"
+        parts.append(book.phrase(key, c=rule.category))
     if rule.channel is not None and not (
         rule.channel is Channel.STORE and rule.store_code is not None
     ):
-        parts.append(book.channels[Channel(rule.channel)])
+        parts.append(book.phrase(f"channel.{Channel(rule.channel).name}"))
     # A store visit names its store in the verb phrase ("Visit store MAD-01").
     if rule.store_code is not None and rule.event != EventKind.STORE_VISIT:
-        parts.append(book.store.format(s=rule.store_code))
-    return "".join(parts)
+        parts.append(book.phrase("store", s=rule.store_code))
+    return "".join(f" {part}" for part in parts)
 
 
 def _join(phrase: str, times: str) -> str:

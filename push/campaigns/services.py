@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -11,7 +12,7 @@ from tortoise.transactions import in_transaction
 from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
 from domain.drops.models import Drop
 from domain.drops.queries import announcement_audience
-from domain.errors import DomainError, Duplicate, InvalidInput, NotFound, ValidationErrors
+from domain.errors import Duplicate, InputErrors, InvalidInput, NotFound
 from domain.members.models import Member
 from push.bonus import MAX_BONUS_POINTS, award_bonus_to_many
 from push.campaigns.models import Campaign, CampaignSource, CampaignStatus
@@ -52,39 +53,30 @@ async def send_campaign(
     campaign already under way or sent. Audited as `campaign.send` by `actor` (a retried
     request records that nothing changed).
     """
-    errors: list[DomainError] = []
-
-    def attempt(check, *args, **kwargs):  # type: ignore[no-untyped-def]
-        try:
-            return check(*args, **kwargs)
-        except DomainError as error:
-            errors.append(error)
-            return None
-
-    code = attempt(check_code, data.code, ["input", "code"])
-    title = attempt(check_text, data.title, ["input", "title"], max_length=100)
-    body = attempt(check_text, data.body, ["input", "body"], max_length=500)
-    deep_link = attempt(check_deep_link, data.deep_link, ["input", "deepLink"])
-    bonus = attempt(
+    problems = InputErrors()
+    code = problems.check(check_code, data.code, ["input", "code"])
+    title = problems.check(check_text, data.title, ["input", "title"], max_length=100)
+    body = problems.check(check_text, data.body, ["input", "body"], max_length=500)
+    deep_link = problems.check(check_deep_link, data.deep_link, ["input", "deepLink"])
+    bonus = problems.check(
         check_int, data.bonus_points, ["input", "bonusPoints"], minimum=0, maximum=MAX_BONUS_POINTS
     )
     send_at = now
     if data.send_at is not None:
-        checked = attempt(check_aware, data.send_at, ["input", "sendAt"])
+        checked = problems.check(check_aware, data.send_at, ["input", "sendAt"])
         if checked is not None:
             if checked < now - PAST_TOLERANCE:
-                errors.append(InvalidInput("the send time is in the past", ["input", "sendAt"]))
+                problems.add(InvalidInput("the send time is in the past", ["input", "sendAt"]))
             elif checked > now + MAX_SCHEDULE_AHEAD:
-                errors.append(InvalidInput("at most a year ahead", ["input", "sendAt"]))
+                problems.add(InvalidInput("at most a year ahead", ["input", "sendAt"]))
             else:
                 send_at = max(checked, now)
     segment_code = data.segment_code.strip() if data.segment_code else None
     if segment_code and not await segments.exists(segment_code):
-        errors.append(NotFound(f"no segment '{segment_code}'", ["input", "segmentCode"]))
-    if errors:
-        raise ValidationErrors(errors)
+        problems.add(NotFound(f"no segment '{segment_code}'", ["input", "segmentCode"]))
+    problems.raise_any()
     assert code is not None and title is not None and body is not None and bonus is not None
-    values = {
+    values: dict[str, Any] = {
         "title": title,
         "body": body,
         "deep_link": deep_link,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.audit import SYSTEM, Actor, record_change, row_snapshot
-from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.errors import InputErrors, InvalidInput, NotFound
 from domain.versions import ConfigPart, bump_version
 from push.bonus import MAX_BONUS_POINTS
 from push.ports import CouponIssuer, SegmentDirectory
@@ -32,27 +33,6 @@ NEARBY_MAX = 100
 MAX_COOLDOWN_HOURS = 24 * 366
 
 
-class _Errors:
-    """Collects every input problem so they are reported together."""
-
-    def __init__(self) -> None:
-        self.errors: list[DomainError] = []
-
-    def check(self, function, *args, **kwargs):  # type: ignore[no-untyped-def]
-        try:
-            return function(*args, **kwargs)
-        except DomainError as error:
-            self.errors.append(error)
-            return None
-
-    def add(self, error: DomainError) -> None:
-        self.errors.append(error)
-
-    def raise_any(self) -> None:
-        if self.errors:
-            raise ValidationErrors(self.errors)
-
-
 @dataclass(frozen=True)
 class StoreInput:
     code: str
@@ -72,25 +52,28 @@ async def upsert_store(
     Coordinates must be valid (latitude within ±85.05°, where geofencing works) and the
     radius 50 m to 50 km. Raises ValidationErrors of InvalidInput naming each field at fault.
     """
-    errors = _Errors()
-    code = errors.check(check_code, data.code, ["input", "code"])
-    name = errors.check(check_text, data.name, ["input", "name"], max_length=120)
+    problems = InputErrors()
+    code = problems.check(check_code, data.code, ["input", "code"])
+    name = problems.check(check_text, data.name, ["input", "name"], max_length=120)
     address = None
     if data.address is not None and data.address.strip():
-        address = errors.check(check_text, data.address, ["input", "address"], max_length=300)
-    latitude = errors.check(check_latitude, data.latitude, ["input", "latitude"])
+        address = problems.check(check_text, data.address, ["input", "address"], max_length=300)
+    latitude = problems.check(check_latitude, data.latitude, ["input", "latitude"])
     if latitude is not None and abs(latitude) > MAX_GEO_LATITUDE:
-        errors.add(InvalidInput("geofences work within ±85.05° of latitude", ["input", "latitude"]))
-    longitude = errors.check(check_longitude, data.longitude, ["input", "longitude"])
+        problems.add(
+            InvalidInput("geofences work within ±85.05° of latitude", ["input", "latitude"])
+        )
+    longitude = problems.check(check_longitude, data.longitude, ["input", "longitude"])
     radius = data.geofence_radius_m
     if not (MIN_RADIUS_M <= radius <= MAX_RADIUS_M):  # also refuses NaN
-        errors.add(
+        problems.add(
             InvalidInput(
                 "a geofence radius is 50 to 50,000 metres", ["input", "geofenceRadiusMeters"]
             )
         )
-    errors.raise_any()
-    values = {
+    problems.raise_any()
+    assert code is not None  # raise_any raised otherwise
+    values: dict[str, Any] = {
         "name": name,
         "address": address,
         "latitude": latitude,
@@ -133,11 +116,11 @@ async def nearby_geofences(
     """The stores' geofences nearest the point, nearest first, for the app to monitor (iOS
     watches at most 20 regions). Raises InvalidInput for bad coordinates or a limit outside
     1-100."""
-    errors = _Errors()
-    errors.check(check_latitude, latitude, ["latitude"])
-    errors.check(check_longitude, longitude, ["longitude"])
-    errors.check(check_int, limit, ["limit"], minimum=1, maximum=NEARBY_MAX)
-    errors.raise_any()
+    problems = InputErrors()
+    problems.check(check_latitude, latitude, ["latitude"])
+    problems.check(check_longitude, longitude, ["longitude"])
+    problems.check(check_int, limit, ["limit"], minimum=1, maximum=NEARBY_MAX)
+    problems.raise_any()
     hits = await index.nearest(latitude, longitude, limit)
     stores = {s.id: s for s in await Store.filter(id__in=[h.store_id for h in hits])}
     return [NearbyGeofence(stores[h.store_id], h.distance_m) for h in hits if h.store_id in stores]
@@ -172,45 +155,46 @@ async def upsert_promotion(
     year, at least one transition. Raises ValidationErrors of InvalidInput / NotFound naming
     each field at fault.
     """
-    errors = _Errors()
-    code = errors.check(check_code, data.code, ["input", "code"])
-    title = errors.check(check_text, data.title, ["input", "title"], max_length=100)
-    message = errors.check(check_text, data.message, ["input", "message"], max_length=500)
-    starts_at = errors.check(check_aware, data.starts_at, ["input", "startsAt"])
-    ends_at = errors.check(check_aware, data.ends_at, ["input", "endsAt"])
+    problems = InputErrors()
+    code = problems.check(check_code, data.code, ["input", "code"])
+    title = problems.check(check_text, data.title, ["input", "title"], max_length=100)
+    message = problems.check(check_text, data.message, ["input", "message"], max_length=500)
+    starts_at = problems.check(check_aware, data.starts_at, ["input", "startsAt"])
+    ends_at = problems.check(check_aware, data.ends_at, ["input", "endsAt"])
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
-        errors.add(InvalidInput("a promotion ends after it starts", ["input", "endsAt"]))
-    bonus = errors.check(
+        problems.add(InvalidInput("a promotion ends after it starts", ["input", "endsAt"]))
+    bonus = problems.check(
         check_int, data.bonus_points, ["input", "bonusPoints"], minimum=0, maximum=MAX_BONUS_POINTS
     )
-    cooldown = errors.check(
+    cooldown = problems.check(
         check_int, data.cooldown_hours, ["input", "cooldownHours"], minimum=1,
         maximum=MAX_COOLDOWN_HOURS,
     )  # fmt: skip
     transitions: list[str] = []
     for i, name in enumerate(data.transitions if data.transitions is not None else ["ENTER"]):
         if name not in GeofenceTransition.__members__:
-            errors.add(
+            problems.add(
                 InvalidInput(f"'{name}' is not a transition", ["input", "transitions", str(i)])
             )
         elif name not in transitions:
             transitions.append(name)
-    if not transitions and not errors.errors:
-        errors.add(InvalidInput("at least one transition", ["input", "transitions"]))
+    if not transitions and not problems.errors:
+        problems.add(InvalidInput("at least one transition", ["input", "transitions"]))
     store_codes = [c.strip() for c in (data.store_codes or [])]
     if store_codes:
         known = set(await Store.filter(code__in=store_codes).values_list("code", flat=True))
         for i, store_code in enumerate(store_codes):
             if store_code not in known:
-                errors.add(NotFound(f"no store '{store_code}'", ["input", "storeCodes", str(i)]))
+                problems.add(NotFound(f"no store '{store_code}'", ["input", "storeCodes", str(i)]))
     segment_code = data.segment_code.strip() if data.segment_code else None
     if segment_code and not await segments.exists(segment_code):
-        errors.add(NotFound(f"no segment '{segment_code}'", ["input", "segmentCode"]))
+        problems.add(NotFound(f"no segment '{segment_code}'", ["input", "segmentCode"]))
     reward_code = data.reward_code.strip() if data.reward_code else None
     if reward_code and not await coupons.reward_exists(reward_code):
-        errors.add(NotFound(f"no reward '{reward_code}'", ["input", "rewardCode"]))
-    errors.raise_any()
-    values = {
+        problems.add(NotFound(f"no reward '{reward_code}'", ["input", "rewardCode"]))
+    problems.raise_any()
+    assert code is not None  # raise_any raised otherwise
+    values: dict[str, Any] = {
         "title": title,
         "message": message,
         "starts_at": starts_at,

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from domain.activity import Activity, ActivityObserver
-from domain.errors import DomainError, InvalidInput, NotEligible, NotFound, ValidationErrors
+from domain.errors import DomainError, InputErrors, InvalidInput, NotEligible, NotFound
 from domain.members.models import Member
 from domain.points import ledger
 from domain.points.crediting import credit_earned
@@ -99,13 +99,13 @@ async def report_geofence_event(
     half-given position, or a time more than 6 hours old or in the future, and NotEligible
     when an ENTER or DWELL comes with a position far outside the fence.
     """
-    errors: list[DomainError] = []
+    problems = InputErrors()
     try:
         kind = GeofenceTransition(transition)
     except ValueError:
-        errors.append(InvalidInput(f"'{transition}' is not a transition", ["input", "transition"]))
+        problems.add(InvalidInput(f"'{transition}' is not a transition", ["input", "transition"]))
     if (latitude is None) != (longitude is None):
-        errors.append(
+        problems.add(
             InvalidInput("give both latitude and longitude, or neither", ["input", "latitude"])
         )
     for value, check, name in (
@@ -113,24 +113,17 @@ async def report_geofence_event(
         (longitude, check_longitude, "longitude"),
     ):
         if value is not None:
-            try:
-                check(value, ["input", name])
-            except DomainError as error:
-                errors.append(error)
+            problems.check(check, value, ["input", name])
     at = now
     if occurred_at is not None:
-        try:
-            at = check_aware(occurred_at, ["input", "occurredAt"])
-        except DomainError as error:
-            errors.append(error)
-        else:
-            if at > now + MAX_CLOCK_SKEW:
-                errors.append(InvalidInput("the time is in the future", ["input", "occurredAt"]))
-            elif at < now - MAX_REPORT_AGE:
-                errors.append(InvalidInput("the event is too old", ["input", "occurredAt"]))
-            at = min(at, now)
-    if errors:
-        raise ValidationErrors(errors)
+        checked = problems.check(check_aware, occurred_at, ["input", "occurredAt"])
+        if checked is not None:
+            if checked > now + MAX_CLOCK_SKEW:
+                problems.add(InvalidInput("the time is in the future", ["input", "occurredAt"]))
+            elif checked < now - MAX_REPORT_AGE:
+                problems.add(InvalidInput("the event is too old", ["input", "occurredAt"]))
+            at = min(checked, now)
+    problems.raise_any()
     versions = await services.versions.read()
     store = (await services.catalogue.stores.by_id([geofence_id], versions)).get(geofence_id)
     if store is None:
@@ -157,19 +150,12 @@ async def report_location(
     A constant number of Redis and database calls, however many fences exist. A location
     vaguer than 1 km matches nothing. Raises InvalidInput for bad coordinates or accuracy.
     """
-    errors: list[DomainError] = []
-    for value, check, name in (
-        (latitude, check_latitude, "latitude"),
-        (longitude, check_longitude, "longitude"),
-    ):
-        try:
-            check(value, ["input", name])
-        except DomainError as error:
-            errors.append(error)
+    problems = InputErrors()
+    problems.check(check_latitude, latitude, ["input", "latitude"])
+    problems.check(check_longitude, longitude, ["input", "longitude"])
     if accuracy_m is not None and not (math.isfinite(accuracy_m) and accuracy_m >= 0):
-        errors.append(InvalidInput("accuracy is a distance in metres", ["input", "accuracyMeters"]))
-    if errors:
-        raise ValidationErrors(errors)
+        problems.add(InvalidInput("accuracy is a distance in metres", ["input", "accuracyMeters"]))
+    problems.raise_any()
     if accuracy_m is not None and accuracy_m > MAX_USEFUL_ACCURACY_M:
         return []
     versions, hits = await asyncio.gather(
