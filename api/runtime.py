@@ -316,8 +316,8 @@ def build_runtime(
     boards = make_boards(settings, redis, versions)
     for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
         handlers.setdefault(kind, []).extend(kind_handlers)
-    for kind, kind_handlers in session_handlers(redis, settings.redis_prefix).items():
-        handlers.setdefault(kind, []).extend(kind_handlers)
+    for kind, live_handlers in session_handlers(redis, settings.redis_prefix).items():
+        handlers.setdefault(kind, []).extend(live_handlers)
     jobs.extend(ScheduledJob(job.name, job.every, job.run) for job in leaderboard_jobs(boards))
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(

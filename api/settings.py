@@ -12,6 +12,7 @@ the log push gateway and a development JWT secret the server refuses in producti
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
@@ -351,7 +352,7 @@ def _read_key(value: str | None) -> str | None:
     return value
 
 
-def _cast(annotation: Any) -> type | None:
+def _cast(annotation: Any) -> Callable[[Any], Any] | None:
     """What Starlette's `Config` casts a variable's text with: int, float, bool or none (text)."""
     if isinstance(annotation, types.UnionType):  # `str | None`
         (annotation,) = (arg for arg in annotation.__args__ if arg is not type(None))
@@ -377,7 +378,7 @@ def _read_settings(env_file: str | Path | None) -> Settings:
         default = spec.default
         if production and variable.production is not SAME:
             default = variable.production
-        value = config(variable.name, cast=_cast(hints[spec.name]), default=default)
+        value = config.get(variable.name, _cast(hints[spec.name]), default)
         if value == "" and spec.default is None:  # an optional text set empty is unset
             value = None
         if variable.key_file:

@@ -30,7 +30,8 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 def _connection() -> BaseDBAsyncClient:
-    return connections.get(CONNECTION)
+    connection: BaseDBAsyncClient = connections.get(CONNECTION)
+    return connection
 
 
 def dialect() -> str:

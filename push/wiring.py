@@ -34,8 +34,10 @@ from push.stores.visits import VisitServices
 
 
 class PushSettings(Protocol):
-    redis_prefix: str
-    automations_enabled: bool
+    @property
+    def redis_prefix(self) -> str: ...
+    @property
+    def automations_enabled(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -147,9 +147,10 @@ async def create_endpoint(
     url = checks.run(lambda: check_url(data.url, ["input", "url"], require_https=require_https))
     types = checks.run(lambda: check_event_types(data.event_types, ["input", "eventTypes"]))
     description = checks.run(lambda: check_description(data.description, ["input", "description"]))
+    given = data.secret
     secret = (
-        checks.run(lambda: check_secret(data.secret, ["input", "secret"]))
-        if data.secret is not None
+        checks.run(lambda: check_secret(given, ["input", "secret"]))
+        if given is not None
         else new_secret()
     )
     checks.raise_any()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -53,12 +54,12 @@ def _field(name: str) -> list[str]:
     return ["input", name]
 
 
-def _validate(data: DropInput) -> tuple[dict[str, object], list[DomainError]]:
+def _validate(data: DropInput) -> tuple[dict[str, Any], list[DomainError]]:
     """The drop's values, cleaned, and every problem found in the input (no database)."""
     errors: list[DomainError] = []
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
 
-    def attempt(name: str, graphql_name: str, check) -> None:  # type: ignore[no-untyped-def]
+    def attempt(name: str, graphql_name: str, check: Callable[[Any, list[str]], Any]) -> None:
         try:
             values[name] = check(getattr(data, name), _field(graphql_name))
         except DomainError as exc:
@@ -207,7 +208,7 @@ async def upsert_drop(data: DropInput, now: datetime, actor: Actor = SYSTEM) -> 
         return changed
 
 
-async def _change(drop: Drop, data: DropInput, values: dict[str, object], now: datetime) -> Drop:
+async def _change(drop: Drop, data: DropInput, values: dict[str, Any], now: datetime) -> Drop:
     """Apply new values to a locked drop, keeping stock, claims and announcements coherent."""
     errors: list[DomainError] = []
     claimed = drop.quantity - drop.remaining

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -112,7 +114,7 @@ async def update_profile(member: Member, changes: ProfileChanges, now: datetime)
     values: dict[str, object] = {}
     errors: list[DomainError] = []
 
-    def attempt(name: str, graphql_name: str, check) -> None:  # type: ignore[no-untyped-def]
+    def attempt(name: str, graphql_name: str, check: Callable[[Any, list[str]], object]) -> None:
         raw = getattr(changes, name)
         if raw is None:
             return

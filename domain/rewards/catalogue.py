@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
@@ -54,12 +54,12 @@ def _field(name: str) -> list[str]:
     return ["input", name]
 
 
-def validate_reward_spec(spec: RewardSpec) -> dict[str, object]:
+def validate_reward_spec(spec: RewardSpec) -> dict[str, Any]:
     """The reward's column values, or every problem of the input at once."""
     errors: list[DomainError] = []
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
 
-    def check(name: str, graphql_name: str, rule) -> None:  # type: ignore[no-untyped-def]
+    def check(name: str, graphql_name: str, rule: Callable[[Any, list[str]], Any]) -> None:
         try:
             values[name] = rule(getattr(spec, name), _field(graphql_name))
         except DomainError as exc:
@@ -150,7 +150,7 @@ async def upsert_reward(
 
 
 async def _upsert(
-    code: str, values: dict[str, object], now: datetime, actor: Actor
+    code: str, values: dict[str, Any], now: datetime, actor: Actor
 ) -> tuple[Reward, bool]:
     async with in_transaction():
         # The row lock makes concurrent redemptions (conditional stock updates) wait for the
@@ -164,7 +164,7 @@ async def _upsert(
             await bump_version(ConfigPart.REWARDS)
             return created, True
         before = row_snapshot(reward)
-        new_stock: int | None = values["stock"]  # type: ignore[assignment]
+        new_stock: int | None = values["stock"]
         if new_stock is None:
             remaining = None
         else:

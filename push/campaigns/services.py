@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -54,7 +56,7 @@ async def send_campaign(
     """
     errors: list[DomainError] = []
 
-    def attempt(check, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def attempt(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return check(*args, **kwargs)
         except DomainError as error:
@@ -287,7 +289,7 @@ async def _audience_page(
     return list(await query.order_by("id").limit(limit).values_list("id", flat=True))
 
 
-def _composer(campaign: Campaign):  # type: ignore[no-untyped-def]
+def _composer(campaign: Campaign) -> Callable[[Recipient], Draft]:
     data = {"campaign": campaign.code}
 
     def admin_text(recipient: Recipient) -> Draft:

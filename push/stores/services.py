@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -38,7 +39,7 @@ class _Errors:
     def __init__(self) -> None:
         self.errors: list[DomainError] = []
 
-    def check(self, function, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def check(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
         except DomainError as error:
