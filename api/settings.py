@@ -11,6 +11,7 @@ the log push gateway and a development JWT secret the server refuses in producti
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields
@@ -415,8 +416,13 @@ def settings_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The password of a URL such as postgres://user:password@host/db.
+_URL_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
+
+
 def describe(settings: Settings) -> str:
-    """`NAME=value` for every variable as the process reads it (secrets only as set or not)."""
+    """`NAME=value` for every variable as the process reads it (secrets, and the passwords in
+    URLs, only as set or not)."""
     lines = []
     for spec, variable in variables():
         value = getattr(settings, spec.name)
@@ -424,5 +430,7 @@ def describe(settings: Settings) -> str:
             value = "(set)"
         elif isinstance(value, bool):
             value = str(value).lower()
+        elif isinstance(value, str):
+            value = _URL_PASSWORD.sub(r"\1(set)@", value)
         lines.append(f"{variable.name}={'' if value is None else value}")
     return "\n".join(lines) + "\n"

@@ -101,8 +101,10 @@ def test_a_refused_value_stops_a_command_with_one_line_naming_it(
 
 def test_secrets_stay_out_of_the_printed_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("METRICS_TOKEN", "scraper-secret")
+    monkeypatch.setenv("DATABASE_URL", "postgres://fidelio:pg-secret@db:5432/fidelio")
     settings = load_settings(None)
     for text in (describe(settings), repr(settings)):
         assert "scraper-secret" not in text and DEV_JWT_SECRET not in text
     assert "METRICS_TOKEN=(set)\n" in describe(settings)
+    assert "DATABASE_URL=postgres://fidelio:(set)@db:5432/fidelio\n" in describe(settings)
     assert "RUN_BACKGROUND=true\n" in describe(settings)
