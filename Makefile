@@ -24,6 +24,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/python tools/check_type_ignores.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -10,7 +10,6 @@ from typing import Any
 
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import ExecutionResult
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -20,6 +19,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from tortoise import connections
 
 from api.auth import TokenVerifier, Unauthenticated, principal_from_header, token_from_header
@@ -98,7 +98,7 @@ class FidelioGraphQL(GraphQL[Context, None]):
                 response.status_code = 400
         await response(scope, receive, send)
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+    async def process_result(self, request: Request, result: StrawberryExecutionResult) -> Any:
         """The response as strawberry writes it; for a client asking for
         `application/graphql-response+json`, a request error (the operation never ran) has
         no `data` entry and is marked for a 400 (see `__call__`)."""
@@ -127,7 +127,7 @@ class FidelioGraphQL(GraphQL[Context, None]):
             check_content_type(request.content_type)
         return await super().parse_http_body(request)
 
-    async def execute_operation(  # type: ignore[override]
+    async def execute_operation(  # type: ignore[override]  # strawberry passes keywords; the rest goes on as given
         self, *, request_data: GraphQLRequestData, context: Context, **kw: Any
     ) -> Any:
         # Trusted documents: the id in extensions.persistedQuery names the text to run.

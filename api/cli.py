@@ -1,4 +1,4 @@
-"""The `fidelio` command: serve, worker, migrate, makemigrations, seed-demo, token,
+"""The `fidelio` command: serve, worker, migrate, makemigrations, seed-demo, token, settings,
 export-schema, jobs, trusted-documents, rules backfill, leaderboards rebuild, console-user."""
 
 from __future__ import annotations
@@ -64,6 +64,14 @@ def _token(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     print(mint_token(settings, args.role, args.sub, ttl_seconds=args.ttl))
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> int:
+    """The settings as this process reads them, or the README's table of their variables."""
+    from api.settings import describe, settings_table
+
+    sys.stdout.write(settings_table() if args.markdown else describe(load_settings()))
     return 0
 
 
@@ -335,6 +343,18 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True, help="Subject: the customer id for members.")
     token.add_argument("--ttl", type=int, default=24 * 3600, help="Seconds of validity (1 day).")
     token.set_defaults(func=_token)
+    shown = _command(
+        sub,
+        "settings",
+        "Print every setting as this process reads it (secrets only as set), after the checks "
+        "the server makes at start-up.",
+    )
+    shown.add_argument(
+        "--markdown",
+        action="store_true",
+        help="Print instead the README's table of variables, defaults and meanings.",
+    )
+    shown.set_defaults(func=_settings)
     _command(sub, "export-schema", "Print the served GraphQL SDL.").set_defaults(
         func=_export_schema
     )

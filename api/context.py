@@ -117,10 +117,11 @@ class Context:
         concurrent requests that asked after this one began: `VersionReader`)."""
         return await self.once("versions", self.runtime.versions.read)
 
-    def loader(self, name: str, factory: Any) -> Any:
+    def loader(self, name: str, factory: Callable[[], T]) -> T:
         if name not in self.loaders:
             self.loaders[name] = factory()
-        return self.loaders[name]
+        found: T = self.loaders[name]
+        return found
 
 
 class MarkMutations(SchemaExtension):

@@ -22,7 +22,7 @@ import operator
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
@@ -192,7 +192,7 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self.context_value.operation_started = True
         return super().execute_operation(*args, **kwargs)
 
-    def execute_fields(  # type: ignore[override]  # the executor's own signature, passed on
+    def execute_fields(
         self,
         parent_type: GraphQLObjectType,
         source_value: Any,
@@ -216,6 +216,7 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if shared
             else None
         )
+        assert hint.key is not None  # object_hints_of gives every hint a key
         data_key = hint.key(source_value, self.context_value) if selection is not None else None
         if data_key is None:
             return super().execute_fields(
@@ -242,7 +243,7 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         return merged(await own)
 
                     return merge_when_done()
-                return merged(own)
+                return merged(cast(dict[str, Any], own))
         deadline = store.clock() + hint.max_age
         result = super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
@@ -255,12 +256,12 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if self.is_awaitable(result):
 
             async def keep_when_done() -> dict[str, Any]:
-                values = await result
+                values: dict[str, Any] = await result
                 keep(values)
                 return values
 
             return keep_when_done()
-        keep(result)
+        keep(cast(dict[str, Any], result))
         return result
 
     def _clean(self, path: Path, names: list[str]) -> bool:
@@ -279,7 +280,7 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for e in errors
         )
 
-    def execute_field(  # type: ignore[override]  # the executor's own signature, passed on
+    def execute_field(
         self,
         parent_type: GraphQLObjectType,
         source: Any,
@@ -304,7 +305,7 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return await result if self.is_awaitable(result) else result
 
             return keyed()
-        return self._cached(data_key, selection, hint, store, run)
+        return self._cached(cast(Hashable | None, data_key), selection, hint, store, run)
 
     def _cached(
         self,

@@ -45,8 +45,8 @@ class ProductionLockdown(SchemaExtension):
         yield
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
-        if errors:
-            result.errors = [_stripped(error) for error in errors]  # type: ignore[union-attr]
+        if errors and result is not None:
+            result.errors = [_stripped(error) for error in errors]
 
 
 def _stripped(error: GraphQLError) -> GraphQLError:

@@ -304,8 +304,8 @@ def build_runtime(
     boards = make_boards(settings, redis, versions)
     for kind, kind_handlers in leaderboard_handlers(boards, clock).items():
         handlers.setdefault(kind, []).extend(kind_handlers)
-    for kind, kind_handlers in session_handlers(redis, settings.redis_prefix).items():
-        handlers.setdefault(kind, []).extend(kind_handlers)
+    for kind, live_handlers in session_handlers(redis, settings.redis_prefix).items():
+        handlers.setdefault(kind, []).extend(live_handlers)
     # Each job once: a name given twice is refused (`DuplicateJob`), not run twice.
     jobs = schedule(
         domain_jobs,

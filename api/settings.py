@@ -1,13 +1,22 @@
 """Settings, read once from the environment (then `.env`, then defaults) and passed inward.
 
+Each setting is declared once, below: its type, its default, the environment variable it is
+read from and a one-line description. `load_settings` reads them all from that declaration,
+and the README's table of variables is generated from it (`fidelio settings --markdown`; a
+test keeps the two equal).
+
 Defaults are the embedded setup: a SQLite file under ./var/, an in-process Redis stand-in,
 the log push gateway and a development JWT secret the server refuses in production.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import types
+from collections.abc import Callable
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
 
 from starlette.config import Config
 
@@ -18,73 +27,244 @@ from domain.translations import normalise_locale
 DEV_JWT_SECRET = "fidelio-development-secret-do-not-use-in-production"
 SUPPORTED_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "ES256")
 
+T = TypeVar("T")
+
 
 class SettingsError(RuntimeError):
     """The configuration cannot be used (e.g. the development secret in production)."""
 
 
+class _Same:
+    """The production default is the development one."""
+
+    def __repr__(self) -> str:
+        return "the same default"
+
+
+SAME = _Same()
+
+
+@dataclass(frozen=True)
+class Variable:
+    """How one setting is read from the environment and documented in the README."""
+
+    #: The environment variable.
+    name: str
+    #: One line for the README's table (Markdown).
+    description: str
+    #: The default under FIDELIO_ENV=production, when it differs.
+    production: object = SAME
+    #: The default as the README shows it, when its value says little (a secret, None).
+    shown: str | None = None
+    #: A PEM key given inline or as a path to a file (`_read_key`).
+    key_file: bool = False
+    #: Printed as "(set)" by `fidelio settings`.
+    secret: bool = False
+
+
+def setting(
+    default: T,
+    name: str,
+    description: str,
+    *,
+    production: object = SAME,
+    shown: str | None = None,
+    key_file: bool = False,
+    secret: bool = False,
+) -> T:
+    """A field of `Settings` read from the environment variable `name`."""
+    variable = Variable(name, description, production, shown, key_file, secret)
+    # A secret stays out of the repr, hence out of any log line that prints the settings.
+    value: T = field(default=default, repr=not secret, metadata={"variable": variable})
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
-    env: str = "development"
-    database_url: str = "sqlite://var/fidelio.sqlite3"
+    """Every setting of a process. Built by `load_settings` from the environment; tests and
+    benchmarks build it directly with the values they need."""
+
+    env: str = setting(
+        "development",
+        "FIDELIO_ENV",
+        "`production` refuses the development secret and hides GraphiQL",
+    )
+    database_url: str = setting(
+        "sqlite://var/fidelio.sqlite3",
+        "DATABASE_URL",
+        "`postgres://user:pass@host:5432/db` in production; behind PgBouncer in transaction "
+        "mode add `?statement_cache_size=0` (and a larger per-process pool, `&maxsize=20`): "
+        'see "Past one machine"',
+    )
     #: None runs the in-process Redis stand-in (fakeredis): one process only.
-    #: `redis+cluster://host:port,...` (or REDIS_CLUSTER_NODES) uses a Redis Cluster.
-    redis_url: str | None = None
-    redis_prefix: str = "fidelio:"
-    jwt_algorithm: str = "HS256"
-    jwt_secret: str | None = DEV_JWT_SECRET
-    jwt_public_key: str | None = None
-    jwt_private_key: str | None = None
-    jwt_issuer: str = "fidelio"
-    jwt_audience: str = "fidelio-api"
-    jwt_leeway_seconds: int = 30
-    program_timezone: str = "UTC"
-    program_currency: str = "EUR"
-    #: The locale catalogue content falls back to when none is entered in the reader's own
-    #: (then the base name and description): domain.translations.
-    program_locale: str = "en"
-    push_gateway: str = "log"
-    fcm_credentials_file: str | None = None
-    fcm_endpoint: str | None = None
-    max_body_bytes: int = 1_000_000
+    redis_url: str | None = setting(
+        None,
+        "REDIS_URL",
+        "`redis://host:6379/0`, or `redis+cluster://host:port,host:port` for a Redis Cluster",
+        shown="(in-process stand-in)",
+    )
+    #: Read into `redis_url` by `load_settings` (as `redis+cluster://...`).
+    redis_cluster_nodes: str | None = setting(
+        None,
+        "REDIS_CLUSTER_NODES",
+        "`host:port,host:port,...`: some nodes of a Redis Cluster (the client finds the rest); "
+        "the same as `REDIS_URL=redis+cluster://...`, not both",
+    )
+    redis_prefix: str = setting("fidelio:", "REDIS_PREFIX", "prefix of every Redis key")
+    jwt_algorithm: str = setting(
+        "HS256",
+        "JWT_ALGORITHM",
+        "one of HS256/HS384/HS512 (secret) or RS256/ES256 (public key)",
+    )
+    jwt_secret: str | None = setting(
+        DEV_JWT_SECRET,
+        "JWT_SECRET",
+        "HS*: at least 32 characters in production",
+        production=None,
+        shown="development secret, none in production",
+        secret=True,
+    )
+    jwt_public_key: str | None = setting(
+        None,
+        "JWT_PUBLIC_KEY",
+        "RS256/ES256: the key tokens are verified with, PEM text or a path to a PEM file",
+        key_file=True,
+    )
+    jwt_private_key: str | None = setting(
+        None,
+        "JWT_PRIVATE_KEY",
+        "RS256/ES256: the key `fidelio token` signs with, PEM text or a path to a PEM file",
+        key_file=True,
+        secret=True,
+    )
+    jwt_issuer: str = setting("fidelio", "JWT_ISSUER", "required claim `iss`")
+    jwt_audience: str = setting("fidelio-api", "JWT_AUDIENCE", "required claim `aud`")
+    jwt_leeway_seconds: int = setting(30, "JWT_LEEWAY_SECONDS", "clock skew allowed on `exp`")
+    program_timezone: str = setting("UTC", "PROGRAM_TIMEZONE", "where leaderboard periods close")
+    program_currency: str = setting(
+        "EUR", "PROGRAM_CURRENCY", "the currency purchases must be in to earn points"
+    )
+    #: domain.translations: content falls back to this locale, then to the base name.
+    program_locale: str = setting(
+        "en",
+        "PROGRAM_LOCALE",
+        "the locale catalogue texts fall back to when none is entered in the member's "
+        '(see "Catalogue content in the member\'s language")',
+    )
+    push_gateway: str = setting(
+        "log", "PUSH_GATEWAY", "`fcm` to send through Firebase Cloud Messaging"
+    )
+    fcm_credentials_file: str | None = setting(
+        None, "FCM_CREDENTIALS_FILE", "service-account JSON for `fcm`"
+    )
+    fcm_endpoint: str | None = setting(
+        None,
+        "FCM_ENDPOINT",
+        "the FCM API's base URL, when not Google's (a local fake in tests)",
+    )
+    max_body_bytes: int = setting(1_000_000, "MAX_BODY_BYTES", "larger request bodies get 413")
+    #: Limits on a GraphQL document (not read from the environment).
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2_000
-    #: Run the outbox dispatcher and the scheduled jobs inside the server process.
-    run_background: bool = True
+    run_background: bool = setting(
+        True,
+        "RUN_BACKGROUND",
+        "run the outbox dispatcher and jobs inside the server",
+    )
+    #: How often the in-server dispatcher looks at the outbox (not read from the environment).
     dispatcher_poll_seconds: float = 0.2
-    automations_enabled: bool = True
-    #: Drops: how long a first-come reservation waits for the shop before going back to stock.
-    drop_reservation_minutes: int = 30
-    #: Drops: claimDrop attempts per member per window (0: no limit).
-    drop_claim_rate_limit: int = 10
-    drop_claim_rate_window_seconds: int = 10
-    #: Console: how long a sign-in lasts (hours), and sign-in attempts allowed per email and
-    #: per client address in each window (0: no limit).
-    console_session_hours: int = 8
-    console_sign_in_per_email: int = 10
-    console_sign_in_per_address: int = 50
-    console_sign_in_window_seconds: int = 900
-    #: Trusted documents (api.trusted_documents): off, optional or required.
-    trusted_documents: str = "off"
-    #: `/metrics`: the bearer token a scraper must send; None serves it openly in development
-    #: and not at all in production.
-    metrics_token: str | None = None
-    #: Log lines as "text" (for people) or "json" (one object per line, for machines).
-    log_format: str = "text"
-    log_level: str = "INFO"
-    #: Webhooks: the whole HTTP request's bound, how long a delivery is retried before it is
-    #: marked failed, and how many requests at once (in all, and to one endpoint).
-    webhook_timeout_seconds: float = 5.0
-    webhook_retry_hours: float = 24.0
-    webhook_concurrency: int = 16
-    webhook_concurrency_per_endpoint: int = 4
-    #: Personal offers: retrain once this many interactions arrived since the last training.
-    offers_retrain_interactions: int = 1000
-    #: Personal offers: how often the worker checks whether to retrain.
-    offers_check_minutes: int = 60
-    #: Personal offers: below this many members with interactions, popularity only.
-    offers_min_members: int = 50
+    automations_enabled: bool = setting(
+        True,
+        "AUTOMATIONS_ENABLED",
+        "expiry reminders, birthday bonus, win-back, anniversary offer",
+        production=False,
+    )
+    drop_reservation_minutes: int = setting(
+        30,
+        "DROP_RESERVATION_MINUTES",
+        "a first-come drop reservation not completed in the shop by then goes back to stock "
+        "(points returned)",
+    )
+    drop_claim_rate_limit: int = setting(
+        10,
+        "DROP_CLAIM_RATE_LIMIT",
+        "`claimDrop` attempts per member per window before `RATE_LIMITED` (0: off)",
+    )
+    drop_claim_rate_window_seconds: int = setting(
+        10, "DROP_CLAIM_RATE_WINDOW_SECONDS", "the window of that limit"
+    )
+    console_session_hours: int = setting(
+        8, "CONSOLE_SESSION_HOURS", "how long a console sign-in lasts"
+    )
+    console_sign_in_per_email: int = setting(
+        10,
+        "CONSOLE_SIGN_IN_PER_EMAIL",
+        "console sign-in attempts allowed per email in each window (0: no limit)",
+    )
+    console_sign_in_per_address: int = setting(
+        50,
+        "CONSOLE_SIGN_IN_PER_ADDRESS",
+        "console sign-in attempts allowed per client address in each window (0: no limit)",
+    )
+    console_sign_in_window_seconds: int = setting(
+        900, "CONSOLE_SIGN_IN_WINDOW_SECONDS", "the window of those two limits"
+    )
+    trusted_documents: str = setting(
+        "off",
+        "TRUSTED_DOCUMENTS",
+        '`optional` or `required`: see "Trusted documents" below',
+    )
+    metrics_token: str | None = setting(
+        None,
+        "METRICS_TOKEN",
+        "bearer token `/metrics` requires when set; without it `/metrics` is open in "
+        "development and answers 404 in production",
+        secret=True,
+    )
+    log_format: str = setting(
+        "text",
+        "LOG_FORMAT",
+        '`json`: one JSON object per line (see "Operating Fidelio")',
+        production="json",
+    )
+    log_level: str = setting(
+        "INFO",
+        "LOG_LEVEL",
+        "the root logger's level (`DEBUG`, `INFO`, `WARNING`...)",
+    )
+    webhook_timeout_seconds: float = setting(
+        5.0,
+        "WEBHOOK_TIMEOUT_SECONDS",
+        "a webhook request's bound, connection to answer",
+    )
+    webhook_retry_hours: float = setting(
+        24.0,
+        "WEBHOOK_RETRY_HOURS",
+        "how long a webhook delivery is retried before it is marked failed",
+    )
+    webhook_concurrency: int = setting(
+        16, "WEBHOOK_CONCURRENCY", "webhook requests at once per process"
+    )
+    webhook_concurrency_per_endpoint: int = setting(
+        4, "WEBHOOK_CONCURRENCY_PER_ENDPOINT", "webhook requests at once to one endpoint"
+    )
+    offers_retrain_interactions: int = setting(
+        1000,
+        "OFFERS_RETRAIN_INTERACTIONS",
+        "the recommender retrains once this many interactions (purchases, redemptions, "
+        "claims, badges) arrived since its last training",
+    )
+    offers_check_minutes: int = setting(
+        60,
+        "OFFERS_CHECK_MINUTES",
+        "how often the worker checks whether to retrain (a count over primary-key ranges)",
+    )
+    offers_min_members: int = setting(
+        50,
+        "OFFERS_MIN_MEMBERS",
+        "below this many members with interactions, no model: popularity per tier and region only",
+    )
 
     @property
     def metrics_enabled(self) -> bool:
@@ -161,6 +341,11 @@ class Settings:
             raise SettingsError("PUSH_GATEWAY=fcm needs FCM_CREDENTIALS_FILE")
 
 
+def variables() -> list[tuple[Field[Any], Variable]]:
+    """The settings read from the environment, in declaration order, with their variables."""
+    return [(f, f.metadata["variable"]) for f in fields(Settings) if "variable" in f.metadata]
+
+
 def _read_key(value: str | None) -> str | None:
     """A key given inline (PEM) or as a path to a PEM file."""
     if value and not value.lstrip().startswith("-----") and Path(value).is_file():
@@ -168,13 +353,11 @@ def _read_key(value: str | None) -> str | None:
     return value
 
 
-def _redis_url(config: Config) -> str | None:
-    """REDIS_URL, or the `redis+cluster://` URL of REDIS_CLUSTER_NODES (not both)."""
-    url = config("REDIS_URL", default=None) or None
-    nodes = config("REDIS_CLUSTER_NODES", default=None) or None
-    if nodes and url:
-        raise SettingsError("set REDIS_URL or REDIS_CLUSTER_NODES, not both")
-    return cluster_url(nodes) if nodes else url
+def _cast(annotation: Any) -> Callable[[Any], Any] | None:
+    """What Starlette's `Config` casts a variable's text with: int, float, bool or none (text)."""
+    if isinstance(annotation, types.UnionType):  # `str | None`
+        (annotation,) = (arg for arg in annotation.__args__ if arg is not type(None))
+    return None if annotation is str else annotation
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
@@ -189,53 +372,65 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
 
 def _read_settings(env_file: str | Path | None) -> Settings:
     config = Config(env_file if env_file and Path(env_file).exists() else None)
-    env = config("FIDELIO_ENV", default="development")
-    algorithm = config("JWT_ALGORITHM", default="HS256")
-    secret_default = None if env == "production" else DEV_JWT_SECRET
-    settings = Settings(
-        env=env,
-        database_url=config("DATABASE_URL", default="sqlite://var/fidelio.sqlite3"),
-        redis_url=_redis_url(config),
-        redis_prefix=config("REDIS_PREFIX", default="fidelio:"),
-        jwt_algorithm=algorithm,
-        jwt_secret=config("JWT_SECRET", default=secret_default),
-        jwt_public_key=_read_key(config("JWT_PUBLIC_KEY", default=None)),
-        jwt_private_key=_read_key(config("JWT_PRIVATE_KEY", default=None)),
-        jwt_issuer=config("JWT_ISSUER", default="fidelio"),
-        jwt_audience=config("JWT_AUDIENCE", default="fidelio-api"),
-        jwt_leeway_seconds=config("JWT_LEEWAY_SECONDS", cast=int, default=30),
-        program_timezone=config("PROGRAM_TIMEZONE", default="UTC"),
-        program_currency=config("PROGRAM_CURRENCY", default="EUR"),
-        program_locale=config("PROGRAM_LOCALE", default="en"),
-        push_gateway=config("PUSH_GATEWAY", default="log"),
-        fcm_credentials_file=config("FCM_CREDENTIALS_FILE", default=None),
-        fcm_endpoint=config("FCM_ENDPOINT", default=None),
-        max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_000_000),
-        run_background=config("RUN_BACKGROUND", cast=bool, default=True),
-        automations_enabled=config("AUTOMATIONS_ENABLED", cast=bool, default=env != "production"),
-        drop_reservation_minutes=config("DROP_RESERVATION_MINUTES", cast=int, default=30),
-        drop_claim_rate_limit=config("DROP_CLAIM_RATE_LIMIT", cast=int, default=10),
-        drop_claim_rate_window_seconds=config(
-            "DROP_CLAIM_RATE_WINDOW_SECONDS", cast=int, default=10
-        ),
-        console_session_hours=config("CONSOLE_SESSION_HOURS", cast=int, default=8),
-        console_sign_in_per_email=config("CONSOLE_SIGN_IN_PER_EMAIL", cast=int, default=10),
-        console_sign_in_per_address=config("CONSOLE_SIGN_IN_PER_ADDRESS", cast=int, default=50),
-        console_sign_in_window_seconds=config(
-            "CONSOLE_SIGN_IN_WINDOW_SECONDS", cast=int, default=900
-        ),
-        trusted_documents=config("TRUSTED_DOCUMENTS", default="off"),
-        metrics_token=config("METRICS_TOKEN", default=None) or None,
-        log_format=config("LOG_FORMAT", default="json" if env == "production" else "text"),
-        log_level=config("LOG_LEVEL", default="INFO"),
-        webhook_timeout_seconds=config("WEBHOOK_TIMEOUT_SECONDS", cast=float, default=5.0),
-        webhook_retry_hours=config("WEBHOOK_RETRY_HOURS", cast=float, default=24.0),
-        webhook_concurrency=config("WEBHOOK_CONCURRENCY", cast=int, default=16),
-        webhook_concurrency_per_endpoint=config(
-            "WEBHOOK_CONCURRENCY_PER_ENDPOINT", cast=int, default=4
-        ),
-        offers_retrain_interactions=config("OFFERS_RETRAIN_INTERACTIONS", cast=int, default=1000),
-        offers_check_minutes=config("OFFERS_CHECK_MINUTES", cast=int, default=60),
-        offers_min_members=config("OFFERS_MIN_MEMBERS", cast=int, default=50),
-    )
-    return settings
+    production = config("FIDELIO_ENV", default="development") == "production"
+    hints = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    for spec, variable in variables():
+        default = spec.default
+        if production and variable.production is not SAME:
+            default = variable.production
+        value = config.get(variable.name, _cast(hints[spec.name]), default)
+        if value == "" and spec.default is None:  # an optional text set empty is unset
+            value = None
+        if variable.key_file:
+            value = _read_key(value)
+        values[spec.name] = value
+    nodes = values["redis_cluster_nodes"]
+    if nodes:
+        if values["redis_url"]:
+            raise SettingsError("set REDIS_URL or REDIS_CLUSTER_NODES, not both")
+        values["redis_url"] = cluster_url(nodes)
+    return Settings(**values)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else f"`{value}`"
+
+
+def settings_table() -> str:
+    """The README's table of environment variables, from the declaration above."""
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for spec, variable in variables():
+        default = variable.shown
+        if default is None:
+            default = _shown(spec.default)
+            if variable.production is not SAME:
+                default += f", {_shown(variable.production)} in production"
+        lines.append(
+            f"| `{variable.name}` | {default} | {variable.description} |".replace("|  |", "| |")
+        )
+    return "\n".join(lines) + "\n"
+
+
+#: The password of a URL such as postgres://user:password@host/db.
+_URL_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
+
+
+def describe(settings: Settings) -> str:
+    """`NAME=value` for every variable as the process reads it (secrets, and the passwords in
+    URLs, only as set or not)."""
+    lines = []
+    for spec, variable in variables():
+        value = getattr(settings, spec.name)
+        if variable.secret and value is not None:
+            value = "(set)"
+        elif isinstance(value, bool):
+            value = str(value).lower()
+        elif isinstance(value, str):
+            value = _URL_PASSWORD.sub(r"\1(set)@", value)
+        lines.append(f"{variable.name}={'' if value is None else value}")
+    return "\n".join(lines) + "\n"

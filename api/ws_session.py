@@ -61,7 +61,7 @@ class TokenBoundTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         if not isinstance(message, dict):
             await self.handle_invalid_message("A message must be a JSON object")
             return
-        await super().handle_message(message)  # type: ignore[arg-type]
+        await super().handle_message(message)  # type: ignore[arg-type]  # an object: strawberry checks its fields
 
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)

@@ -30,7 +30,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from pypika_tortoise import Parameterizer
+from pypika_tortoise.terms import Parameterizer
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
@@ -44,7 +44,8 @@ _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
 
 
 def _connection() -> BaseDBAsyncClient:
-    return connections.get(CONNECTION)
+    connection: BaseDBAsyncClient = connections.get(CONNECTION)
+    return connection
 
 
 def dialect() -> str:

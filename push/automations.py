@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -221,7 +221,7 @@ def _as_utc_key(moment: datetime | str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _templated(template: str, params: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+def _templated(template: str, params: Mapping[str, Any]) -> Callable[[Recipient], Draft]:
     def compose(recipient: Recipient) -> Draft:
         text = render(template, recipient.locale, {**params, "name": recipient.name})
         return Draft(text.category, text.title, text.body, text.deep_link)

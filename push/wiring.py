@@ -48,8 +48,10 @@ from push.stores.visits import VisitServices, erase_member_visits
 
 
 class PushSettings(Protocol):
-    redis_prefix: str
-    automations_enabled: bool
+    @property
+    def redis_prefix(self) -> str: ...
+    @property
+    def automations_enabled(self) -> bool: ...
 
 
 @dataclass

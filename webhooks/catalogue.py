@@ -66,7 +66,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _subject(event: DomainEvent) -> tuple[int, ...]:
-    return (int(event.member_id),)  # type: ignore[attr-defined]
+    return (int(event.member_id),)  # type: ignore[attr-defined]  # used for member events only
 
 
 def _simple(type_name: str, data: Callable[[Any, Customer], dict[str, Any]]) -> Describe:
@@ -75,13 +75,13 @@ def _simple(type_name: str, data: Callable[[Any, Customer], dict[str, Any]]) -> 
     async def describe(events: Sequence[DomainEvent], customers: Customers) -> list[Outgoing]:
         out = []
         for event in events:
-            customer = customers.get(event.member_id)  # type: ignore[attr-defined]
+            customer = customers.get(event.member_id)  # type: ignore[attr-defined]  # member events only
             if customer is None:
                 continue
             out.append(
                 Outgoing(
                     type_name,
-                    event.member_id,  # type: ignore[attr-defined]
+                    event.member_id,  # type: ignore[attr-defined]  # member events only
                     None,
                     {"customerId": customer.customer_id, **data(event, customer)},
                 )
@@ -292,7 +292,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "A referred customer's first purchase completed the referral: both were credited.",
         ReferralCompleted.kind,
         _referral_completed,
-        lambda e: (e.referee_id, e.referrer_id),  # type: ignore[attr-defined]
+        lambda e: (e.referee_id, e.referrer_id),  # type: ignore[attr-defined]  # a ReferralCompleted
     ),
 )
 

@@ -69,9 +69,11 @@ class WebhookDelivery(Model):
     event: fields.ForeignKeyRelation[WebhookEvent] = fields.ForeignKeyField(
         "fidelio.WebhookEvent", related_name="deliveries", on_delete=fields.CASCADE
     )
+    event_id: int
     endpoint: fields.ForeignKeyRelation[WebhookEndpoint] = fields.ForeignKeyField(
         "fidelio.WebhookEndpoint", related_name="deliveries", on_delete=fields.CASCADE
     )
+    endpoint_id: int
     status = fields.CharEnumField(DeliveryStatus, max_length=10, default=DeliveryStatus.PENDING)
     attempts = fields.IntField(default=0)
     created_at = fields.DatetimeField()

@@ -25,10 +25,14 @@ from webhooks.sender import SenderPolicy, WebhookSender
 
 
 class WebhookSettings(Protocol):
-    webhook_timeout_seconds: float
-    webhook_retry_hours: float
-    webhook_concurrency: int
-    webhook_concurrency_per_endpoint: int
+    @property
+    def webhook_timeout_seconds(self) -> float: ...
+    @property
+    def webhook_retry_hours(self) -> float: ...
+    @property
+    def webhook_concurrency(self) -> int: ...
+    @property
+    def webhook_concurrency_per_endpoint(self) -> int: ...
 
 
 @dataclass

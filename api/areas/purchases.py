@@ -9,12 +9,11 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
-from api.types.common import UserError, user_errors
+from api.types.common import Channel, UserError, user_errors
 from api.types.member import Member
 from api.types.points import PointsSummary, points_summary_loader
 from api.types.purchase import (
     Awards,
-    Channel,
     Purchase,
     PurchasePreview,
     PurchasePreviewPayload,

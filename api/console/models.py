@@ -41,6 +41,7 @@ class ConsoleSession(Model):
     account: fields.ForeignKeyRelation[ConsoleAccount] = fields.ForeignKeyField(
         "fidelio.ConsoleAccount", related_name="sessions", on_delete=fields.CASCADE
     )
+    account_id: int
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     #: Set by sign-out (or a password change): the session is refused from then on.

@@ -53,7 +53,8 @@ SECURITY_HEADERS = {
 
 
 def _runtime(request: Request) -> Runtime:
-    return request.app.state.runtime_ref["runtime"]  # type: ignore[no-any-return]
+    runtime: Runtime = request.app.state.runtime_ref["runtime"]
+    return runtime
 
 
 def _refusal(status: int, code: str, message: str, field: list[str] | None = None) -> Response:

@@ -25,6 +25,9 @@ from domain.achievements.models import Challenge as ChallengeModel
 from domain.members.models import Member as MemberModel
 from domain.translations import Language
 from gamification.achievements import queries
+from gamification.rules import Aggregate as RuleAggregate
+from gamification.rules import Channel as RuleChannel
+from gamification.rules import EventKind as RuleEvent
 from gamification.rules import Rule as RuleValue
 from gamification.rules import describe
 
@@ -97,12 +100,12 @@ class RuleInput:
 
     def to_rule(self) -> RuleValue:
         return RuleValue(
-            event=self.event.value,
-            aggregate=self.aggregate.value,
+            event=RuleEvent(self.event.value),
+            aggregate=RuleAggregate(self.aggregate.value),
             target=self.target,
             window_days=self.window_days,
             category=self.category,
-            channel=self.channel.value if self.channel is not None else None,
+            channel=RuleChannel(self.channel.value) if self.channel is not None else None,
             store_code=self.store_code,
             min_amount=self.min_amount,
         )
@@ -313,7 +316,7 @@ class Challenge:
 
     @strawberry.field(description="A badge awarded on completion, if any.")
     async def reward_badge(self, info: Info) -> Badge | None:
-        badge_id = self.view.challenge.reward_badge_id  # type: ignore[attr-defined]
+        badge_id = self.view.challenge.reward_badge_id
         if badge_id is None:
             return None
         view = await badge_views_loader(info).load(badge_id)

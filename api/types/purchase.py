@@ -214,7 +214,9 @@ class PurchasePreview:
     async def tier(self, info: Info) -> Tier | None:
         if self.preview.tier is not None:
             return Tier.from_model(self.preview.tier, await reader_language(info))
-        return await self.new_tier(info)
+        # `new_tier` is a strawberry field: the decorator hides its type.
+        tier: Tier | None = await self.new_tier(info)
+        return tier
 
     @strawberry.field(description="Set when the order would move the member to another tier.")
     async def new_tier(self, info: Info) -> Tier | None:

@@ -46,7 +46,7 @@ class CouponStatus(Enum):
     )
 
 
-def can_redeem_loader(info: Info) -> DataLoader:
+def can_redeem_loader(info: Info) -> DataLoader[models.Reward, bool]:
     """`canRedeem` of many rewards for the signed-in member in one query (False for other
     callers). The member is read as its public row; one seen for the first time is created."""
 

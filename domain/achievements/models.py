@@ -6,8 +6,13 @@ areas ask about them (segments: holds a badge, drops: required badge).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.members.models import Member
 
 
 class Badge(Model):
@@ -19,11 +24,11 @@ class Badge(Model):
     description = fields.CharField(max_length=500)
     #: Names and descriptions per locale: {"es-MX": {"name": ..., "description": ...}}
     #: (domain.translations).
-    translations = fields.JSONField(default=dict)
+    translations: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     icon_url = fields.CharField(max_length=500, null=True)
     secret = fields.BooleanField(default=False)
     #: The rule as JSON (gamification.rules.Rule.to_json()).
-    rule = fields.JSONField()
+    rule: fields.JSONField[Any] = fields.JSONField()
     reward_points = fields.IntField(default=0)
     #: How many members hold it (kept as a counter so rarity is cheap to read).
     holders_count = fields.IntField(default=0)
@@ -38,12 +43,14 @@ class MemberBadge(Model):
     """A badge a member earned, once."""
 
     id = fields.BigIntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="badges", on_delete=fields.CASCADE
     )
-    badge = fields.ForeignKeyField(
+    member_id: int
+    badge: fields.ForeignKeyRelation[Badge] = fields.ForeignKeyField(
         "fidelio.Badge", related_name="holders", on_delete=fields.CASCADE
     )
+    badge_id: int
     earned_at = fields.DatetimeField()
 
     class Meta:
@@ -65,17 +72,18 @@ class Challenge(Model):
     description = fields.CharField(max_length=500)
     #: Names and descriptions per locale: {"es-MX": {"name" (the title): ..., "description": ...}}
     #: (domain.translations).
-    translations = fields.JSONField(default=dict)
+    translations: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
     #: The contract's Recurrence name: NONE, DAILY, WEEKLY or MONTHLY.
     recurrence = fields.CharField(max_length=8, default="NONE")
     #: The goal as JSON (gamification.rules.Rule.to_json()).
-    goal = fields.JSONField()
+    goal: fields.JSONField[Any] = fields.JSONField()
     reward_points = fields.IntField(default=0)
     reward_badge: fields.ForeignKeyNullableRelation[Badge] = fields.ForeignKeyField(
         "fidelio.Badge", related_name="rewarding_challenges", null=True, on_delete=fields.SET_NULL
     )
+    reward_badge_id: int | None
     #: Only members of this segment see it and progress in it (null: everyone).
     segment_code = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField()
@@ -90,12 +98,14 @@ class ChallengeCompletion(Model):
     """A member completed a challenge in one of its periods (`period_key`, e.g. "2026-W13")."""
 
     id = fields.BigIntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="challenge_completions", on_delete=fields.CASCADE
     )
-    challenge = fields.ForeignKeyField(
+    member_id: int
+    challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
         "fidelio.Challenge", related_name="completions", on_delete=fields.CASCADE
     )
+    challenge_id: int
     period_key = fields.CharField(max_length=16)
     completed_at = fields.DatetimeField()
     #: Bonus points credited for it.
@@ -117,18 +127,21 @@ class RuleProgress(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="rule_progress", on_delete=fields.CASCADE
     )
+    member_id: int
     badge: fields.ForeignKeyNullableRelation[Badge] = fields.ForeignKeyField(
         "fidelio.Badge", related_name="progress", null=True, on_delete=fields.CASCADE
     )
+    badge_id: int | None
     challenge: fields.ForeignKeyNullableRelation[Challenge] = fields.ForeignKeyField(
         "fidelio.Challenge", related_name="progress", null=True, on_delete=fields.CASCADE
     )
+    challenge_id: int | None
     period_key = fields.CharField(max_length=16, default="all")
     #: gamification.rules.ProgressState.to_json()
-    state = fields.JSONField(default=dict)
+    state: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     #: The rule's value when the state was last written (windows decay: read models recompute).
     current = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
     rule_fingerprint = fields.CharField(max_length=16)

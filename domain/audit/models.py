@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -21,9 +23,9 @@ class AuditEntry(Model):
     target_kind = fields.CharField(max_length=40)
     target_id = fields.CharField(max_length=128)
     #: The changed fields as they were (null: the target did not exist).
-    before = fields.JSONField(null=True)
+    before: fields.JSONField[Any] = fields.JSONField(null=True)
     #: The changed fields as they are now (null: the target is gone).
-    after = fields.JSONField(null=True)
+    after: fields.JSONField[Any] = fields.JSONField(null=True)
     #: The id of the request that made the change (its X-Request-ID), null outside requests.
     request_id = fields.CharField(max_length=64, null=True)
 

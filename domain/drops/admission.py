@@ -71,9 +71,6 @@ class UnitCounter(Protocol):
         """Take one unit for the claim `hold` (a unique token)."""
         ...
 
-    async def _seed(self, drop_id: int) -> None:
-        await self.counter.seed(drop_id, await _remaining(drop_id))
-
     async def settle(self, drop_id: int, hold: str) -> None:
         """The claim `hold` committed: its unit is sold."""
         ...

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -53,10 +54,10 @@ def _field(name: str) -> list[str]:
     return ["input", name]
 
 
-def _validate(data: DropInput, problems: InputErrors) -> dict[str, object]:
+def _validate(data: DropInput, problems: InputErrors) -> dict[str, Any]:
     """The drop's values, cleaned; every problem found in the input goes to `problems` (no
     database)."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     # A value whose check failed is None: `problems` is raised before any value is used.
     values["title"] = problems.check(
         check_text, data.title, _field("title"), max_length=120, min_length=1
@@ -206,7 +207,7 @@ async def upsert_drop(data: DropInput, now: datetime, actor: Actor = SYSTEM) -> 
         return changed
 
 
-async def _change(drop: Drop, data: DropInput, values: dict[str, object], now: datetime) -> Drop:
+async def _change(drop: Drop, data: DropInput, values: dict[str, Any], now: datetime) -> Drop:
     """Apply new values to a locked drop, keeping stock, claims and announcements coherent."""
     problems = InputErrors()
     claimed = drop.quantity - drop.remaining

@@ -10,9 +10,15 @@ expired may try again while stock lasts, and the row stays as history.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.achievements.models import Badge
+    from domain.members.models import Member
+    from domain.points.models import PointsEntry
 
 
 class DropMode(StrEnum):
@@ -52,7 +58,7 @@ class Drop(Model):
     description = fields.CharField(max_length=2000)
     #: Names and descriptions per locale: {"es-MX": {"name" (the title): ..., "description": ...}}
     #: (domain.translations).
-    translations = fields.JSONField(default=dict)
+    translations: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     image_url = fields.CharField(max_length=500, null=True)
     mode = fields.CharEnumField(DropMode, max_length=12)
     opens_at = fields.DatetimeField()
@@ -62,9 +68,10 @@ class Drop(Model):
     price_points = fields.IntField(default=0)
     per_member_limit = fields.IntField(default=1)
     min_tier_level = fields.IntField(default=0)
-    required_badge = fields.ForeignKeyField(
+    required_badge: fields.ForeignKeyNullableRelation[Badge] = fields.ForeignKeyField(
         "fidelio.Badge", related_name="drops", null=True, on_delete=fields.RESTRICT
     )
+    required_badge_id: int | None
     #: Kept as given: only members of this segment may claim (checked when segments exist).
     segment_code = fields.CharField(max_length=64, null=True)
     #: Members at or above this tier level may claim `early_access_minutes` before `opens_at`.
@@ -90,10 +97,14 @@ class DropClaim(Model):
     """One unit of a drop for one member: a reservation (first come) or a raffle entry."""
 
     id = fields.BigIntField(primary_key=True)
-    drop = fields.ForeignKeyField("fidelio.Drop", related_name="claims", on_delete=fields.RESTRICT)
-    member = fields.ForeignKeyField(
+    drop: fields.ForeignKeyRelation[Drop] = fields.ForeignKeyField(
+        "fidelio.Drop", related_name="claims", on_delete=fields.RESTRICT
+    )
+    drop_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="drop_claims", on_delete=fields.RESTRICT
     )
+    member_id: int
     status = fields.CharEnumField(DropClaimStatus, max_length=12)
     #: 1..per_member_limit while the claim holds a unit or an entry, null once cancelled.
     slot = fields.IntField(null=True)
@@ -104,9 +115,10 @@ class DropClaim(Model):
     #: First come: when an uncompleted reservation goes back to stock.
     reserved_until = fields.DatetimeField(null=True)
     #: The ledger debit that paid the price (null when free or not yet charged).
-    points_entry = fields.ForeignKeyField(
+    points_entry: fields.ForeignKeyNullableRelation[PointsEntry] = fields.ForeignKeyField(
         "fidelio.PointsEntry", related_name="drop_claims", null=True, on_delete=fields.RESTRICT
     )
+    points_entry_id: int | None
     points_spent = fields.IntField(default=0)
     #: The shop order that completed the purchase with the coupon.
     order_id = fields.CharField(max_length=128, null=True)

@@ -55,6 +55,7 @@ class Device(Model):
     member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="devices", on_delete=fields.CASCADE
     )
+    member_id: int
     token = fields.CharField(max_length=512, unique=True)
     platform = fields.CharEnumField(Platform, max_length=8)
     app_version = fields.CharField(max_length=32, null=True)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.members.models import Member
+    from domain.rewards.models import Reward
 
 
 class RecommendationModel(Model):
@@ -23,11 +29,11 @@ class RecommendationModel(Model):
     #: sha256 of the training data, the catalogue and the parameters: same data, same version.
     data_hash = fields.CharField(max_length=64)
     #: The training parameters (factors, iterations, weights by kind, half-life...).
-    parameters = fields.JSONField(default=dict)
+    parameters: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     #: Figures of the run: members, items, interactions, members scored, seconds.
-    metrics = fields.JSONField(default=dict)
+    metrics: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     #: The highest id read from each source table, to count what arrived since.
-    source_marks = fields.JSONField(default=dict)
+    source_marks: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "recommendation_model"
@@ -39,15 +45,18 @@ class MemberRecommendation(Model):
     weighs most in it (the reason). Deleted when the member erases their account."""
 
     id = fields.BigIntField(primary_key=True)
-    model = fields.ForeignKeyField(
+    model: fields.ForeignKeyRelation[RecommendationModel] = fields.ForeignKeyField(
         "fidelio.RecommendationModel", related_name="recommendations", on_delete=fields.CASCADE
     )
-    member = fields.ForeignKeyField(
+    model_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="recommendations", on_delete=fields.CASCADE
     )
-    reward = fields.ForeignKeyField(
+    member_id: int
+    reward: fields.ForeignKeyRelation[Reward] = fields.ForeignKeyField(
         "fidelio.Reward", related_name="recommendations", on_delete=fields.CASCADE
     )
+    reward_id: int
     rank = fields.IntField()
     score = fields.FloatField()
     #: CATEGORY, CATEGORY_OFTEN, REWARD, DROP or BADGE: what kind of item the reason is.
@@ -65,15 +74,17 @@ class PopularReward(Model):
     the model cannot score; `tier_level` -1 and region `*` is every member."""
 
     id = fields.BigIntField(primary_key=True)
-    model = fields.ForeignKeyField(
+    model: fields.ForeignKeyRelation[RecommendationModel] = fields.ForeignKeyField(
         "fidelio.RecommendationModel", related_name="popular", on_delete=fields.CASCADE
     )
+    model_id: int
     tier_level = fields.IntField()
     #: The members' country (ISO 3166-1 alpha-2), empty when unknown, `*` for everyone.
     region = fields.CharField(max_length=2)
-    reward = fields.ForeignKeyField(
+    reward: fields.ForeignKeyRelation[Reward] = fields.ForeignKeyField(
         "fidelio.Reward", related_name="popularity", on_delete=fields.CASCADE
     )
+    reward_id: int
     rank = fields.IntField()
     score = fields.FloatField()
 

@@ -172,7 +172,7 @@ class WeightedMatrix:
 
 def interaction_weight(kind: InteractionKind, age_days: float, params: TrainingParameters) -> float:
     """The weight of one interaction `age_days` before the newest of the data."""
-    decay = 0.5 ** (max(age_days, 0.0) / params.half_life_days)
+    decay: float = 0.5 ** (max(age_days, 0.0) / params.half_life_days)
     return float(params.weights.get(kind.value, 0.0)) * decay
 
 
@@ -301,7 +301,8 @@ def unit_factors(model: Any) -> np.ndarray:
     factors = np.asarray(model.item_factors)
     norms = np.linalg.norm(factors, axis=1)
     norms[norms == 0] = 1.0
-    return factors / norms[:, None]
+    scaled: np.ndarray = factors / norms[:, None]
+    return scaled
 
 
 def reasons(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -15,7 +17,7 @@ class OutboxEvent(Model):
 
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharField(max_length=64)
-    payload = fields.JSONField()
+    payload: fields.JSONField[Any] = fields.JSONField()
     created_at = fields.DatetimeField()
     available_at = fields.DatetimeField()
     attempts = fields.IntField(default=0)

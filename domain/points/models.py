@@ -8,9 +8,13 @@ consumed in `PointsAllocation`, so that for each credit `remaining == delta - su
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.members.models import Member
 
 
 class EntryKind(StrEnum):
@@ -30,7 +34,7 @@ class EarningRules(Model):
     id = fields.IntField(primary_key=True)
     points_per_currency_unit = fields.DecimalField(max_digits=10, decimal_places=4, default=1)
     #: {category: multiplier}
-    category_multipliers = fields.JSONField(default=dict)
+    category_multipliers: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     pending_days = fields.IntField(default=14)
     expiry_days = fields.IntField(null=True)
     tier_window_months = fields.IntField(default=12)
@@ -52,9 +56,10 @@ class EarningRules(Model):
 
 class PointsEntry(Model):
     id = fields.BigIntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="points_entries", on_delete=fields.RESTRICT
     )
+    member_id: int
     kind = fields.CharEnumField(EntryKind, max_length=12)
     #: Positive for credits, negative for debits.
     delta = fields.IntField()
@@ -92,12 +97,14 @@ class PointsAllocation(Model):
     """`points` of credit `credit` consumed by debit `debit`."""
 
     id = fields.BigIntField(primary_key=True)
-    debit = fields.ForeignKeyField(
+    debit: fields.ForeignKeyRelation[PointsEntry] = fields.ForeignKeyField(
         "fidelio.PointsEntry", related_name="allocations", on_delete=fields.RESTRICT
     )
-    credit = fields.ForeignKeyField(
+    debit_id: int
+    credit: fields.ForeignKeyRelation[PointsEntry] = fields.ForeignKeyField(
         "fidelio.PointsEntry", related_name="consumptions", on_delete=fields.RESTRICT
     )
+    credit_id: int
     points = fields.IntField()
 
     class Meta:
@@ -109,9 +116,10 @@ class PointsExpiryReminder(Model):
     of the reminder job never reminds the same batch twice."""
 
     id = fields.BigIntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="expiry_reminders", on_delete=fields.CASCADE
     )
+    member_id: int
     expires_at = fields.DatetimeField()
     points = fields.IntField()
     sent_at = fields.DatetimeField()

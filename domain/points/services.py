@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -65,7 +66,7 @@ def _in_range(errors: list[DomainError], value: int | None, low: int, high: int,
         errors.append(InvalidInput(f"must be {low}-{high}", ["input", name]))
 
 
-def validate_earning_rules(rules: EarningRulesInput) -> dict[str, object]:
+def validate_earning_rules(rules: EarningRulesInput) -> dict[str, Any]:
     """The rules as model values. Raises `ValidationErrors` naming every field at fault."""
     errors: list[DomainError] = []
     rate = _rate(rules.points_per_currency_unit, False, MAX_POINTS_PER_UNIT)
@@ -104,19 +105,19 @@ def validate_earning_rules(rules: EarningRulesInput) -> dict[str, object]:
     _in_range(errors, rules.pending_days, 0, 365, "pendingDays")
     _in_range(errors, rules.expiry_days, 1, 3650, "expiryDays")
     _in_range(errors, rules.tier_window_months, 1, 60, "tierWindowMonths")
-    for value, name in (
+    for points, name in (
         (rules.referrer_points, "referrerPoints"),
         (rules.referee_points, "refereePoints"),
         (rules.share_points, "sharePoints"),
         (rules.review_points, "reviewPoints"),
         (rules.survey_points, "surveyPoints"),
     ):
-        _in_range(errors, value, 0, MAX_AWARD, name)
+        _in_range(errors, points, 0, MAX_AWARD, name)
     _in_range(errors, rules.engagement_daily_cap, 0, 1000, "engagementDailyCap")
     _in_range(errors, rules.referrer_monthly_cap, 0, 10_000, "referrerMonthlyCap")
     if errors:
         raise ValidationErrors(errors)
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "points_per_currency_unit": rate,
         "category_multipliers": multipliers,
         "pending_days": rules.pending_days,

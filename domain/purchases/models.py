@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.members.models import Member
 
 
 class Channel(StrEnum):
@@ -19,9 +23,10 @@ class Purchase(Model):
 
     id = fields.BigIntField(primary_key=True)
     order_id = fields.CharField(max_length=128, unique=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="purchases", on_delete=fields.RESTRICT
     )
+    member_id: int
     amount = fields.DecimalField(max_digits=14, decimal_places=2)
     refunded_amount = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
     currency = fields.CharField(max_length=3)
@@ -31,12 +36,12 @@ class Purchase(Model):
     recorded_at = fields.DatetimeField()
     points_earned = fields.IntField(default=0)
     #: Distinct item categories, for rules and segments.
-    categories = fields.JSONField(default=list)
+    categories: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     #: [{sku, category, quantity, unitPrice}] as sent by the shop.
-    items = fields.JSONField(default=list)
+    items: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     #: What recording the order unlocked (badge ids, challenge ids, new tier code, points
     #: awarded), so that a retry of the same order gets the first answer again.
-    awards = fields.JSONField(null=True)
+    awards: fields.JSONField[Any] = fields.JSONField(null=True)
 
     class Meta:
         table = "purchase"
@@ -54,9 +59,10 @@ class Refund(Model):
 
     id = fields.BigIntField(primary_key=True)
     refund_id = fields.CharField(max_length=128, unique=True)
-    purchase = fields.ForeignKeyField(
+    purchase: fields.ForeignKeyRelation[Purchase] = fields.ForeignKeyField(
         "fidelio.Purchase", related_name="refunds", on_delete=fields.RESTRICT
     )
+    purchase_id: int
     amount = fields.DecimalField(max_digits=14, decimal_places=2)
     points_reversed = fields.IntField(default=0)
     #: Points that could not be taken back because they were already spent.

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.members.models import Member
+    from domain.points.models import PointsEntry
+    from domain.purchases.models import Purchase
 
 
 class EngagementKind(StrEnum):
@@ -18,9 +24,10 @@ class Engagement(Model):
     """A share, review or survey answer, once per (member, kind, reference)."""
 
     id = fields.BigIntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="engagements", on_delete=fields.RESTRICT
     )
+    member_id: int
     kind = fields.CharEnumField(EngagementKind, max_length=8)
     reference = fields.CharField(max_length=200)
     #: 0-10 for surveys asking how likely the member is to recommend the shop (NPS).
@@ -54,29 +61,34 @@ class Referral(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    referrer = fields.ForeignKeyField(
+    referrer: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="referrals_made", on_delete=fields.RESTRICT
     )
-    referee = fields.OneToOneField(
+    referrer_id: int
+    referee: fields.OneToOneRelation[Member] = fields.OneToOneField(
         "fidelio.Member", related_name="referral_received", on_delete=fields.RESTRICT
     )
+    referee_id: int
     status = fields.CharEnumField(ReferralStatus, max_length=10, default=ReferralStatus.APPLIED)
     applied_at = fields.DatetimeField()
     #: The referee's first purchase, once recorded.
-    purchase = fields.ForeignKeyField(
+    purchase: fields.ForeignKeyNullableRelation[Purchase] = fields.ForeignKeyField(
         "fidelio.Purchase", related_name="referrals", null=True, on_delete=fields.RESTRICT
     )
+    purchase_id: int | None
     completed_at = fields.DatetimeField(null=True)
     #: When the referral credits become spendable: a refund before then cancels them.
     available_at = fields.DatetimeField(null=True)
     referrer_points = fields.IntField(default=0)
     referee_points = fields.IntField(default=0)
-    referrer_credit = fields.ForeignKeyField(
+    referrer_credit: fields.ForeignKeyNullableRelation[PointsEntry] = fields.ForeignKeyField(
         "fidelio.PointsEntry", related_name=False, null=True, on_delete=fields.RESTRICT
     )
-    referee_credit = fields.ForeignKeyField(
+    referrer_credit_id: int | None
+    referee_credit: fields.ForeignKeyNullableRelation[PointsEntry] = fields.ForeignKeyField(
         "fidelio.PointsEntry", related_name=False, null=True, on_delete=fields.RESTRICT
     )
+    referee_credit_id: int | None
     #: The referrer had reached the monthly cap: the referral completed without their reward.
     referrer_capped = fields.BooleanField(default=False)
     cancelled_at = fields.DatetimeField(null=True)

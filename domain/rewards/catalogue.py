@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
@@ -154,7 +154,7 @@ async def upsert_reward(
 
 
 async def _upsert(
-    code: str, values: dict[str, object], now: datetime, actor: Actor
+    code: str, values: dict[str, Any], now: datetime, actor: Actor
 ) -> tuple[Reward, bool]:
     async with in_transaction():
         # The row lock makes concurrent redemptions (conditional stock updates) wait for the
@@ -168,7 +168,7 @@ async def _upsert(
             await bump_version(ConfigPart.REWARDS)
             return created, True
         before = row_snapshot(reward)
-        new_stock: int | None = values["stock"]  # type: ignore[assignment]
+        new_stock: int | None = values["stock"]
         if new_stock is None:
             remaining = None
         else:

@@ -147,6 +147,7 @@ async def _close(
         if returned:
             await Redemption.filter(id=redemption_id).update(points_returned=returned)
         await _return_stock(redemption.reward)
+        event: CouponExpired | CouponCancelled
         if status == CouponStatus.EXPIRED:
             event = CouponExpired(
                 member_id=redemption.member_id,

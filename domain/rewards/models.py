@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.members.models import Member
+    from domain.points.models import PointsEntry
 
 
 class RewardKind(StrEnum):
@@ -33,7 +38,7 @@ class Reward(Model):
     description = fields.CharField(max_length=1000, default="")
     #: Names and descriptions per locale: {"es-MX": {"name": ..., "description": ...}}
     #: (domain.translations).
-    translations = fields.JSONField(default=dict)
+    translations: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     kind = fields.CharEnumField(RewardKind, max_length=20)
     cost_points = fields.IntField()
     #: The percent (0-100] or the amount off, for discounts only.
@@ -70,17 +75,20 @@ class Redemption(Model):
 
     id = fields.BigIntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="redemptions", on_delete=fields.RESTRICT
     )
-    reward = fields.ForeignKeyField(
+    member_id: int
+    reward: fields.ForeignKeyRelation[Reward] = fields.ForeignKeyField(
         "fidelio.Reward", related_name="redemptions", on_delete=fields.RESTRICT
     )
+    reward_id: int
     points_spent = fields.IntField()
     #: The ledger debit that paid for the coupon (null when it cost nothing).
-    debit_entry = fields.ForeignKeyField(
+    debit_entry: fields.ForeignKeyNullableRelation[PointsEntry] = fields.ForeignKeyField(
         "fidelio.PointsEntry", related_name="redemptions", null=True, on_delete=fields.RESTRICT
     )
+    debit_entry_id: int | None
     status = fields.CharEnumField(CouponStatus, max_length=10, default=CouponStatus.ACTIVE)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(null=True)

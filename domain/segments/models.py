@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -18,7 +20,7 @@ class Segment(Model):
     code = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=120)
     #: The conditions under the contract's names (SegmentRuleInput), see SegmentRule.to_json.
-    rule = fields.JSONField(default=dict)
+    rule: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     member_count = fields.IntField(default=0)
     counted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
@@ -37,6 +39,7 @@ class SegmentMember(Model):
     segment: fields.ForeignKeyRelation[Segment] = fields.ForeignKeyField(
         "fidelio.Segment", related_name="counted_members", on_delete=fields.CASCADE
     )
+    segment_id: int
     member_id = fields.BigIntField()
 
     class Meta:

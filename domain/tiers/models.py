@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -17,14 +19,14 @@ class Tier(Model):
     code = fields.CharField(max_length=32, unique=True)
     name = fields.CharField(max_length=80)
     #: Names per locale: {"es-MX": {"name": ...}} (domain.translations).
-    translations = fields.JSONField(default=dict)
+    translations: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     level = fields.IntField(unique=True)
     #: Points earned in the qualification window needed to hold the tier.
     qualifying_points = fields.IntField()
     #: Applied to the points of every purchase made while the member holds the tier.
     points_multiplier = fields.DecimalField(max_digits=8, decimal_places=4, default=1)
     #: Benefit lines shown to members, in order.
-    benefits = fields.JSONField(default=list)
+    benefits: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     updated_at = fields.DatetimeField()
 
     class Meta:

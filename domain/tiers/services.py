@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -99,7 +100,7 @@ async def configure_tiers(
             await Tier.filter(id=tier.id).update(level=-parked)
         for spec in ladder:
             current = existing.get(spec.code)
-            values = {
+            values: dict[str, Any] = {
                 "name": spec.name,
                 "level": spec.level,
                 "qualifying_points": spec.qualifying_points,

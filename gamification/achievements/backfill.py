@@ -61,7 +61,7 @@ async def purchase_history(rule: Rule, member_ids: Sequence[int]) -> History:
         query = query.filter(amount__gte=rule.min_amount)
     history: History = defaultdict(list)
     for purchase in await query.order_by("occurred_at", "id"):
-        history[purchase.member_id].append(  # type: ignore[attr-defined]
+        history[purchase.member_id].append(
             MemberEvent(
                 kind=EventKind.PURCHASE,
                 occurred_at=purchase.occurred_at,
@@ -81,7 +81,7 @@ async def engagement_history(rule: Rule, member_ids: Sequence[int]) -> History:
     history: History = defaultdict(list)
     rows = Engagement.filter(member_id__in=list(member_ids), kind=EngagementKind(rule.event))
     for engagement in await rows.order_by("occurred_at", "id"):
-        history[engagement.member_id].append(  # type: ignore[attr-defined]
+        history[engagement.member_id].append(
             MemberEvent(
                 kind=rule.event,
                 occurred_at=engagement.occurred_at,

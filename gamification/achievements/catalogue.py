@@ -157,7 +157,7 @@ async def load_index(now: datetime) -> RuleIndex:
     version = await catalogue_version()
     badges = {badge.id: IndexedBadge.of(badge) for badge in await Badge.all().order_by("id")}
     challenges = [
-        IndexedChallenge.of(challenge, badges.get(challenge.reward_badge_id))  # type: ignore[attr-defined]
+        IndexedChallenge.of(challenge, badges.get(challenge.reward_badge_id))
         for challenge in await Challenge.filter(
             ends_at__gte=now - ENDED_CHALLENGE_HORIZON
         ).order_by("id")

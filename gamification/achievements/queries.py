@@ -291,10 +291,11 @@ async def badge_views(
             )
         )
         rows = {
-            row.badge_id: row  # type: ignore[attr-defined]
+            row.badge_id: row
             for row in await RuleProgress.filter(
                 member_id=member.id, badge_id__in=ids, period_key=BADGE_PERIOD
             )
+            if row.badge_id is not None  # always, by the filter: says so to the type checker
         }
         tz = member_zone(member.time_zone)
     views = []
@@ -332,7 +333,7 @@ async def holdings(member_ids: Collection[int]) -> dict[int, list[tuple[Badge, d
         .prefetch_related("badge")
     )
     for row in rows:
-        held.setdefault(row.member_id, []).append((row.badge, row.earned_at))  # type: ignore[attr-defined]
+        held.setdefault(row.member_id, []).append((row.badge, row.earned_at))
     return held
 
 

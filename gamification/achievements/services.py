@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from domain.achievements.models import Badge, Challenge
@@ -30,7 +29,8 @@ TITLE_MAX = 120
 DESCRIPTION_MAX = 500
 URL_MAX = 500
 
-M = TypeVar("M", bound=Model)
+#: What `_upsert_by_code` writes.
+M = TypeVar("M", Badge, Challenge)
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ async def _upsert_by_code(
     for _ in range(2):
         current = await model.filter(code=code).select_for_update().first()
         if current is not None:
-            before = _snapshot(current)  # type: ignore[arg-type]
+            before = _snapshot(current)
             for name, value in values.items():
                 setattr(current, name, value)
             await current.save(update_fields=list(values))

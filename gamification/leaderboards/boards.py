@@ -51,7 +51,7 @@ class Boards:
         self.versions = versions if versions is not None else VersionReader()
         self.publish_interval_ms = publish_interval_ms
         self.retention_seconds = retention_seconds
-        self._publishing: set[asyncio.Task[None]] = set()
+        self._publishing: set[asyncio.Task[bool]] = set()
         #: Boards whose latest announcement could not be published (Redis down, restarting):
         #: announced again, once each, when Redis answers. Insertion-ordered.
         self._unannounced: dict[BoardKey, None] = {}

@@ -143,8 +143,8 @@ async def _purchases(
         if row["last_refund"] is not None:
             reached = max(reached, _aware(row["last_refund"]))
         if amount:
-            score: Decimal | int = Decimal(row["total"] or 0) - Decimal(row["refunded"] or 0)
-            score = max(score, Decimal(0)).quantize(Decimal("0.01"))
+            net = Decimal(row["total"] or 0) - Decimal(row["refunded"] or 0)
+            score: Decimal | int = max(net, Decimal(0)).quantize(Decimal("0.01"))
         else:
             score = int(row["made"]) - int(row["gone"] or 0)
         entries.append(ScoreEntry(int(row["member_id"]), score, reached))

@@ -11,9 +11,14 @@ every closed period and the prizes paid for them.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.members.models import Member
+    from domain.points.models import PointsEntry
 
 NO_REGION = ""
 
@@ -42,10 +47,10 @@ class LeaderboardDefinition(Model):
     name = fields.CharField(max_length=120)
     metric = fields.CharEnumField(LeaderboardMetric, max_length=24)
     #: Window names in the order given, e.g. ["WEEKLY", "ALL_TIME"].
-    windows = fields.JSONField(default=list)
+    windows: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     region_field = fields.CharEnumField(RegionField, max_length=8, null=True)
     #: Bonus points for ranks 1, 2, 3 and so on when a period closes.
-    prize_points = fields.JSONField(default=list)
+    prize_points: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
@@ -57,9 +62,10 @@ class LeaderboardArchive(Model):
     """The final standings of one closed period of a board, window and region, once."""
 
     id = fields.BigIntField(primary_key=True)
-    board = fields.ForeignKeyField(
+    board: fields.ForeignKeyRelation[LeaderboardDefinition] = fields.ForeignKeyField(
         "fidelio.LeaderboardDefinition", related_name="archives", on_delete=fields.CASCADE
     )
+    board_id: int
     window = fields.CharField(max_length=12)
     period_key = fields.CharField(max_length=16)
     #: The region value, or the empty string for a board without regions.
@@ -78,13 +84,15 @@ class LeaderboardArchiveEntry(Model):
     """One member's final standing in an archived period."""
 
     id = fields.BigIntField(primary_key=True)
-    archive = fields.ForeignKeyField(
+    archive: fields.ForeignKeyRelation[LeaderboardArchive] = fields.ForeignKeyField(
         "fidelio.LeaderboardArchive", related_name="entries", on_delete=fields.CASCADE
     )
+    archive_id: int
     rank = fields.IntField()
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="leaderboard_standings", on_delete=fields.RESTRICT
     )
+    member_id: int
     score = fields.DecimalField(max_digits=20, decimal_places=2)
     reached_at = fields.DatetimeField()
 
@@ -97,21 +105,24 @@ class PrizeAward(Model):
     """Prize points paid for a rank of a closed period: at most one row per rank, ever."""
 
     id = fields.BigIntField(primary_key=True)
-    board = fields.ForeignKeyField(
+    board: fields.ForeignKeyRelation[LeaderboardDefinition] = fields.ForeignKeyField(
         "fidelio.LeaderboardDefinition", related_name="prizes", on_delete=fields.RESTRICT
     )
+    board_id: int
     window = fields.CharField(max_length=12)
     period_key = fields.CharField(max_length=16)
     region = fields.CharField(max_length=80, default=NO_REGION)
     rank = fields.IntField()
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="leaderboard_prizes", on_delete=fields.RESTRICT
     )
+    member_id: int
     points = fields.IntField()
     #: The ledger credit that paid the prize.
-    entry = fields.ForeignKeyField(
+    entry: fields.ForeignKeyRelation[PointsEntry] = fields.ForeignKeyField(
         "fidelio.PointsEntry", related_name="leaderboard_prize", on_delete=fields.RESTRICT
     )
+    entry_id: int
     awarded_at = fields.DatetimeField()
 
     class Meta:
@@ -124,9 +135,10 @@ class LeaderboardPeriodClose(Model):
     region at once. Inserting it is what a closing worker claims, so only one worker does it."""
 
     id = fields.BigIntField(primary_key=True)
-    board = fields.ForeignKeyField(
+    board: fields.ForeignKeyRelation[LeaderboardDefinition] = fields.ForeignKeyField(
         "fidelio.LeaderboardDefinition", related_name="closes", on_delete=fields.CASCADE
     )
+    board_id: int
     window = fields.CharField(max_length=12)
     period_key = fields.CharField(max_length=16)
     closed_at = fields.DatetimeField()

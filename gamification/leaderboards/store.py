@@ -320,7 +320,7 @@ class LeaderboardStore:
     async def _run_pipeline(self, calls: Sequence[_ScriptCall]) -> list[Any]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for script, keys, args in calls:
-                await script(keys=keys, args=args, client=pipe)
+                await script(keys=keys, args=args, client=pipe)  # type: ignore[arg-type]  # redis-py queues a script on a pipeline; its annotation names clients only
             return list(await pipe.execute(raise_on_error=False))
 
     async def expire_board(self, board: BoardKey, seconds: int) -> bool:

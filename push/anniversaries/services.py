@@ -10,6 +10,7 @@ member's preferences, quiet hours (the push is held until they end) and daily ca
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -207,7 +208,9 @@ def _within_a_day(first: date, today: date) -> bool:
     return False
 
 
-def _compose(points: int, reward: str, with_coupon: set[int], firsts: dict[int, date]):  # type: ignore[no-untyped-def]
+def _compose(
+    points: int, reward: str, with_coupon: set[int], firsts: dict[int, date]
+) -> Callable[[Recipient], Draft]:
     def compose(recipient: Recipient) -> Draft:
         coupon = recipient.member_id in with_coupon
         template = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -40,7 +41,7 @@ class Campaign(Model):
     deep_link = fields.CharField(max_length=500, null=True)
     #: Template key and values when the text is rendered per member (drops).
     template = fields.CharField(max_length=64, null=True)
-    template_params = fields.JSONField(default=dict)
+    template_params: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     #: The notifications' dedupe key, e.g. "campaign:spring-sale" or "drop:12".
     dedupe_key = fields.CharField(max_length=160)
     #: Audience: a segment, or members at or above a tier level, or (both null) everyone.

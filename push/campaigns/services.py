@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -279,7 +280,7 @@ async def _audience_page(
     return list(await query.order_by("id").limit(limit).values_list("id", flat=True))
 
 
-def _composer(campaign: Campaign):  # type: ignore[no-untyped-def]
+def _composer(campaign: Campaign) -> Callable[[Recipient], Draft]:
     data = {"campaign": campaign.code}
 
     def admin_text(recipient: Recipient) -> Draft:

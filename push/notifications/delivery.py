@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -360,10 +361,12 @@ async def _settle(notification_ids: set[int]) -> None:
     rows = await PushDelivery.filter(notification_id__in=list(notification_ids)).values(
         "notification_id", "status", "attempts", "last_error", "sent_at"
     )
-    by_notification: dict[int, list[dict]] = defaultdict(list)  # type: ignore[type-arg]
+    by_notification: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_notification[row["notification_id"]].append(row)
-    settled: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    settled: dict[tuple[PushStatus, str | None, int, str | None, datetime | None], list[int]] = (
+        defaultdict(list)
+    )
     for notification_id, deliveries in by_notification.items():
         statuses = {d["status"] for d in deliveries}
         if statuses & set(OPEN_DELIVERY_STATUSES):

@@ -8,9 +8,13 @@ created before anything is sent, so that a worker that dies mid-batch never send
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.members.models import Device, Member
 
 
 class NotificationCategory(StrEnum):
@@ -56,9 +60,10 @@ class Notification(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="notifications", on_delete=fields.CASCADE
     )
+    member_id: int
     category = fields.CharEnumField(NotificationCategory, max_length=16)
     title = fields.CharField(max_length=200)
     body = fields.CharField(max_length=1000)
@@ -80,7 +85,7 @@ class Notification(Model):
     last_error = fields.CharField(max_length=500, null=True)
     sent_at = fields.DatetimeField(null=True)
     #: Extra strings for the app, sent as push data (badge id, drop id...).
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "notification"
@@ -97,12 +102,13 @@ class NotificationPreferences(Model):
     """What a member lets us push. Absent row: the defaults (everything, no quiet hours)."""
 
     id = fields.BigIntField(primary_key=True)
-    member = fields.OneToOneField(
+    member: fields.OneToOneRelation[Member] = fields.OneToOneField(
         "fidelio.Member", related_name="notification_preferences", on_delete=fields.CASCADE
     )
+    member_id: int
     push_enabled = fields.BooleanField(default=True)
     #: Category names the member wants pushed, the others stay in the feed only.
-    categories = fields.JSONField(default=list)
+    categories: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     #: Local "HH:MM" in the member's time zone, both set or both null. Start after end means
     #: the quiet hours cross midnight.
     quiet_hours_start = fields.CharField(max_length=5, null=True)
@@ -144,12 +150,14 @@ class PushDelivery(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    notification = fields.ForeignKeyField(
+    notification: fields.ForeignKeyRelation[Notification] = fields.ForeignKeyField(
         "fidelio.Notification", related_name="deliveries", on_delete=fields.CASCADE
     )
-    device = fields.ForeignKeyField(
+    notification_id: int
+    device: fields.ForeignKeyNullableRelation[Device] = fields.ForeignKeyField(
         "fidelio.Device", related_name="push_deliveries", null=True, on_delete=fields.SET_NULL
     )
+    device_id: int | None
     #: The token at the time: the device row goes when the token is reported unregistered.
     token = fields.CharField(max_length=512)
     status = fields.CharEnumField(DeliveryStatus, max_length=12)

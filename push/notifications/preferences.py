@@ -6,6 +6,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -116,7 +117,7 @@ async def update_notification_preferences(
                 cap = changes.max_pushes_per_day
         if errors:
             raise ValidationErrors(errors)
-        values = {
+        values: dict[str, Any] = {
             "push_enabled": push_enabled,
             "categories": sorted(c.value for c in categories),
             "quiet_hours_start": format_hhmm(start),

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.members.models import Member
 
 
 class GeofenceTransition(StrEnum):
@@ -45,13 +49,13 @@ class Promotion(Model):
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
     #: Store codes, empty for every store.
-    store_codes = fields.JSONField(default=list)
+    store_codes: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     segment_code = fields.CharField(max_length=64, null=True)
     bonus_points = fields.IntField(default=0)
     reward_code = fields.CharField(max_length=64, null=True)
     cooldown_hours = fields.IntField(default=24)
     #: GeofenceTransition names that trigger it.
-    transitions = fields.JSONField(default=list)
+    transitions: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
@@ -65,15 +69,18 @@ class PromotionTrigger(Model):
     opened is part of a unique key, so concurrent reports cannot both win."""
 
     id = fields.BigIntField(primary_key=True)
-    promotion = fields.ForeignKeyField(
+    promotion: fields.ForeignKeyRelation[Promotion] = fields.ForeignKeyField(
         "fidelio.Promotion", related_name="triggers", on_delete=fields.CASCADE
     )
-    member = fields.ForeignKeyField(
+    promotion_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "fidelio.Member", related_name="promotion_triggers", on_delete=fields.CASCADE
     )
-    store = fields.ForeignKeyField(
+    member_id: int
+    store: fields.ForeignKeyNullableRelation[Store] = fields.ForeignKeyField(
         "fidelio.Store", related_name="promotion_triggers", null=True, on_delete=fields.SET_NULL
     )
+    store_id: int | None
     #: Start of the cooldown window (the trigger time floored to whole cooldowns since epoch).
     window_start = fields.DatetimeField()
     triggered_at = fields.DatetimeField()
