@@ -115,3 +115,8 @@ async def execute_native(sql: str, params: Sequence[Any]) -> None:
     """Run a statement written in the connection's own dialect (as tortoise's query builder
     writes it, say around `domain.segments.query.member_ids_sql`)."""
     await _connection().execute_query(sql, list(params))
+
+
+async def rows_native(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    """The rows of a query written in the connection's own dialect (see `execute_native`)."""
+    return list(await _connection().execute_query_dict(sql, list(params)))

@@ -36,6 +36,8 @@ from push.stores.visits import VisitServices
 class PushSettings(Protocol):
     redis_prefix: str
     automations_enabled: bool
+    #: Admin campaigns fall back on this locale's text for members whose language has none.
+    program_locale: str
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,9 @@ def build_push_area(
         return report.sent + report.failed + report.skipped
 
     async def campaigns(now: datetime) -> int:
-        return await fan_out_campaigns(now, segments, publisher)
+        return await fan_out_campaigns(
+            now, segments, publisher, default_locale=settings.program_locale
+        )
 
     async def birthdays(now: datetime) -> int:
         return await celebrate_birthdays(now, automations, publisher)
