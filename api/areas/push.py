@@ -275,6 +275,16 @@ class Query:
             for n in rows
         ]
 
+    @strawberry.field(description="Admin: every store and its geofence, by name.")
+    async def stores(self, info: Info) -> list[Store]:
+        info.context.require(Role.ADMIN)
+        return [Store.from_model(s) for s in await stores.list_stores()]
+
+    @strawberry.field(description="Admin: every promotion, the latest to start first.")
+    async def promotions(self, info: Info) -> list[Promotion]:
+        info.context.require(Role.ADMIN)
+        return [Promotion.from_model(p) for p in await stores.list_promotions()]
+
     @strawberry.field(description="Admin: campaigns, newest first (admins' and drops').")
     async def campaigns(
         self, info: Info, first: int | None = 20, after: str | None = None
