@@ -33,7 +33,7 @@ function shown(value) {
 function changes(entry) {
   if (entry.before === null && entry.after !== null) {
     const after = flatten(entry.after);
-    return h("div.change", {}, h("span.pill.created", {}, "created"), h("dl.fields", {}, Object.entries(after).map(([k, v]) => [h("dt", {}, k), h("dd", {}, shown(v))])));
+    return h("div.change", {}, h("span.pill.created", {}, "created"), h("dl.fields", {}, Object.entries(after).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, shown(v))])));
   }
   if (entry.after === null) return h("span.pill.removed", {}, "removed");
   const before = flatten(entry.before || {});
