@@ -44,6 +44,7 @@ def balance(url: str, customer_id: str) -> int:
 
 def shot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => window.scrollTo(0, 0)")  # the sticky bar at the top, where it belongs
     page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
@@ -174,7 +175,7 @@ def test_a_segment_is_counted_as_it_is_edited_and_stores_are_listed(
     page.get_by_label("Countries").fill("GB")
     expected = api(
         console_url,
-        "{ segmentSize(input: {rule: {countries: [\"GB\"]}}) { members } }",
+        '{ segmentSize(input: {rule: {countries: ["GB"]}}) { members } }',
         {},
     )["segmentSize"]["members"]
     expect(size).to_have_attribute("data-size", str(expected))
