@@ -162,7 +162,7 @@ def test_an_admin_erases_a_member_only_after_confirming(page: Any, console_url: 
     assert ADMIN in entry.inner_text()
 
 
-def test_a_segment_is_counted_as_it_is_edited_and_stores_are_listed(
+def test_a_segment_is_counted_as_it_is_edited_and_stores_and_drops_are_shown(
     page: Any, console_url: str
 ) -> None:
     sign_in(page, console_url, ADMIN)
@@ -192,3 +192,12 @@ def test_a_segment_is_counted_as_it_is_edited_and_stores_are_listed(
     page.get_by_role("link", name="Promotions").click()
     page.wait_for_selector("tr[data-promotion]")
     shot(page, "promotions.png")
+
+    # The dashboard shows each recent drop's sell-through, as the API counts it.
+    drops = api(console_url, "{ drops { code totalQuantity remainingQuantity } }", {})["drops"]
+    page.get_by_role("link", name="Dashboard").click()
+    for drop in drops:
+        row = page.locator(f"tr[data-drop='{drop['code']}']")
+        claimed = drop["totalQuantity"] - drop["remainingQuantity"]
+        expect(row.locator("td.num").first).to_have_text(f"{claimed} / {drop['totalQuantity']}")
+    assert page.locator("tr[data-drop]").count() == len(drops)
