@@ -13,6 +13,7 @@ from push.campaigns.models import Campaign
 from tests.api.conftest import GraphQLClient, data, error_codes
 from tests.api.console_support import ANALYST, console_post, make_accounts, signed_in
 from tests.api.test_push import contract
+from tests.api.test_rewards import upsert
 
 SEND = """mutation($input: CampaignInput!) { sendCampaign(input: $input) {
   campaign { code status texts { locale title body } } userErrors { code field message } } }"""
@@ -233,9 +234,54 @@ async def test_an_analyst_reads_campaigns_but_changes_nothing(api: GraphQLClient
         (SEND, {"input": SUMMER}),
         (ERASE, {"input": {"customerId": "ana", "confirm": True}}),
         (EXPORT, {"id": "ana"}),
+        (SET_TRANSLATIONS, {"input": {"kind": "BADGE", "code": "x", "translations": []}}),
     ):
         assert error_codes((await console_post(api, query, variables, csrf=csrf)).json()) == [
             "FORBIDDEN"
         ]
     assert await Campaign.all().count() == 0
     assert (await Member.get(id=(await Member.get(customer_id="ana")).id)).erased_at is None
+
+
+SET_TRANSLATIONS = """mutation($input: SetTranslationsInput!) { setTranslations(input: $input) {
+  translations { locale name description } userErrors { code field } } }"""
+REWARDS = "{ rewards { code name description } }"
+
+
+async def test_translations_are_entered_apart_and_read_in_the_members_language(
+    api: GraphQLClient,
+) -> None:
+    await upsert(api, code="COFFEE", name="Free coffee", description="One coffee.")
+    await member(api, "ana", "Ana", "es-MX", 1)
+    spanish = {"locale": "es", "name": "Café gratis", "description": "Un café."}
+    saved = data(
+        await api.admin(
+            SET_TRANSLATIONS,
+            {"input": {"kind": "REWARD", "code": "COFFEE", "translations": [spanish]}},
+        )
+    )["setTranslations"]
+    assert saved == {"translations": [spanish], "userErrors": []}
+    [read] = data(await api.member("ana", REWARDS))["rewards"]
+    assert (read["name"], read["description"]) == ("Café gratis", "Un café.")
+    [kept] = data(await api.admin(REWARDS))["rewards"]
+    assert kept["name"] == "Free coffee"  # the other settings are untouched
+    entry = await AuditEntry.filter(action="reward.translate").get()
+    assert (entry.target_id, entry.before, entry.after) == (
+        "COFFEE",
+        {"translations": {}},
+        {"translations": {"es": {"name": "Café gratis", "description": "Un café."}}},
+    )
+
+    bad = {"kind": "TIER", "code": "nope", "translations": [{"locale": "zz-ZZ", "name": ""}]}
+    refused = data(await api.admin(SET_TRANSLATIONS, {"input": bad}))["setTranslations"]
+    assert refused["userErrors"] == [
+        {"code": "INVALID_INPUT", "field": ["input", "translations", "0", "locale"]},
+        {"code": "INVALID_INPUT", "field": ["input", "translations", "0", "name"]},
+    ]
+    unknown = {"kind": "BADGE", "code": "nope", "translations": []}
+    assert data(await api.admin(SET_TRANSLATIONS, {"input": unknown}))["setTranslations"][
+        "userErrors"
+    ] == [{"code": "NOT_FOUND", "field": ["input", "code"]}]
+    assert error_codes(await api.member("ana", SET_TRANSLATIONS, {"input": unknown})) == [
+        "FORBIDDEN"
+    ]
