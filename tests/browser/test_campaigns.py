@@ -1,6 +1,7 @@
 """The console's management pages in a real Chromium: a campaign written in two locales,
 previewed as members and received by each in their own language; the audit log; erasing a
-member after confirming; a segment's size as it is edited; stores and promotions."""
+member after confirming; a segment's size as it is edited; stores and promotions; drops'
+sell-through; a reward's name in another language."""
 
 from __future__ import annotations
 
@@ -162,9 +163,7 @@ def test_an_admin_erases_a_member_only_after_confirming(page: Any, console_url: 
     assert ADMIN in entry.inner_text()
 
 
-def test_a_segment_is_counted_as_it_is_edited_and_stores_and_drops_are_shown(
-    page: Any, console_url: str
-) -> None:
+def test_segments_stores_drops_and_translations_pages(page: Any, console_url: str) -> None:
     sign_in(page, console_url, ADMIN)
     page.get_by_role("link", name="Segments").click()
     page.get_by_role("link", name="New segment").click()
@@ -201,3 +200,27 @@ def test_a_segment_is_counted_as_it_is_edited_and_stores_and_drops_are_shown(
         claimed = drop["totalQuantity"] - drop["remainingQuantity"]
         expect(row.locator("td.num").first).to_have_text(f"{claimed} / {drop['totalQuantity']}")
     assert page.locator("tr[data-drop]").count() == len(drops)
+
+    # A reward's name in another language, entered on the Translations page.
+    page.get_by_role("link", name="Translations").click()
+    first = page.locator("tr[data-item]").first
+    code = first.get_attribute("data-item")
+    first.get_by_role("link").click()
+    page.get_by_role("button", name="+ Add a language").click()
+    added = page.locator("form fieldset.locale").last
+    added.get_by_label("Locale").fill("zz-ZZ")
+    added.get_by_label("Name").fill("Café offert")
+    page.get_by_role("button", name="Save translations").click()
+    locale = added.get_by_label("Locale")
+    expect(locale).to_have_attribute("aria-invalid", "true")
+    shot(page, "translations.png")
+    locale.fill("fr")
+    page.get_by_role("button", name="Save translations").click()
+    expect(page.locator(f"tr[data-item='{code}'] .pill")).to_contain_text(["fr"])
+    rewards = api(
+        console_url,
+        "{ rewards(includeInactive: true) { code translations { locale name } } }",
+        {},
+    )["rewards"]
+    [saved] = [r for r in rewards if r["code"] == code]
+    assert {"locale": "fr", "name": "Café offert"} in saved["translations"]
