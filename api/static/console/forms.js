@@ -12,9 +12,10 @@ export function pathKey(field) {
 /**
  * Show userErrors next to their fields: `fields` maps a path key ("title", "texts.1.body",
  * "rule.minAge") to an input made with ui.field(). Errors of no known field go to the form's
- * .form-error. Returns whether there were errors.
+ * .form-error. Returns whether there were errors. The first field at fault takes the focus,
+ * unless `focus` is false (errors shown while the user types elsewhere).
  */
-export function showErrorsByPath(form, userErrors, fields) {
+export function showErrorsByPath(form, userErrors, fields, { focus = true } = {}) {
   for (const slot of form.querySelectorAll(".field-error")) slot.textContent = "";
   for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   const general = form.querySelector(".form-error");
@@ -30,7 +31,7 @@ export function showErrorsByPath(form, userErrors, fields) {
     if (slot) {
       slot.textContent = slot.textContent ? `${slot.textContent} ${error.message}` : error.message;
       input.setAttribute("aria-invalid", "true");
-      if (!focused) input.focus();
+      if (!focused && focus) input.focus();
       focused = true;
     } else {
       unplaced.push(error.message);

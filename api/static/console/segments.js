@@ -115,11 +115,11 @@ function editor(segment, admin) {
       payload = (await gql(SIZE, { input: { rule: draftRule() } })).segmentSize;
     } catch (error) {
       if (mine === asked) size.textContent = "—";
-      showErrorsByPath(form, [{ field: null, message: error.message }], fields);
+      showErrorsByPath(form, [{ field: null, message: error.message }], fields, { focus: false });
       return;
     }
     if (mine !== asked) return; // a newer draft was sent meanwhile
-    showErrorsByPath(form, payload.userErrors, fields);
+    showErrorsByPath(form, payload.userErrors, fields, { focus: false });
     size.textContent = payload.members === null ? "—" : `${format.number(payload.members)}${payload.capped ? "+" : ""}`;
     size.dataset.size = payload.members === null ? "" : String(payload.members);
   }, 300);
