@@ -14,6 +14,7 @@ from tests.api.conftest import GraphQLClient, data, error_codes
 from tests.api.console_support import ANALYST, console_post, make_accounts, signed_in
 from tests.api.test_push import contract
 from tests.api.test_rewards import upsert
+from tests.fakes.queries import count_queries
 
 SEND = """mutation($input: CampaignInput!) { sendCampaign(input: $input) {
   campaign { code status texts { locale title body } } userErrors { code field message } } }"""
@@ -285,3 +286,30 @@ async def test_translations_are_entered_apart_and_read_in_the_members_language(
     assert error_codes(await api.member("ana", SET_TRANSLATIONS, {"input": unknown})) == [
         "FORBIDDEN"
     ]
+
+
+async def test_the_campaign_list_costs_the_same_statements_for_two_or_six_campaigns(
+    api: GraphQLClient,
+) -> None:
+    await member(api, "ana", "Ana", "es", 1)
+
+    async def statements_for(count: int) -> int:
+        for i in range(await Campaign.all().count(), count):
+            plain = {"code": f"c{i}", "title": "Hi {name}", "body": "{points} points"}
+            assert data(await api.admin(SEND, {"input": plain}))["sendCampaign"]["userErrors"] == []
+        await api.runtime.run_jobs_once()
+        with count_queries() as log:
+            listed = data(await api.admin(LIST))["campaigns"]["nodes"]
+        assert len(listed) == count and all(c["delivery"]["recipients"] == 1 for c in listed)
+        return log.count
+
+    assert await statements_for(2) == await statements_for(6)
+
+
+async def test_a_draft_rule_is_counted_in_one_statement(api: GraphQLClient) -> None:
+    await api.member("a", PROFILE, {"input": {"country": "ES"}})
+    rule = {"countries": ["ES"], "minPurchases": 0, "notPurchasedWithinDays": 30}
+    with count_queries() as log:
+        size = data(await api.admin(SIZE, {"input": {"rule": rule}}))["segmentSize"]
+    assert size["members"] == 1
+    assert log.count == 1
