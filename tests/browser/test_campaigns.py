@@ -52,6 +52,8 @@ def shot(page: Any, name: str) -> None:
 def test_a_campaign_in_two_locales_reaches_each_member_in_their_own(
     page: Any, console_server: tuple[str, dict[str, str]]
 ) -> None:
+    from playwright.sync_api import expect
+
     url, env = console_server
     sign_in(page, url, ADMIN)
     page.get_by_role("link", name="Campaigns").click()
@@ -94,6 +96,9 @@ def test_a_campaign_in_two_locales_reaches_each_member_in_their_own(
     page.get_by_role("button", name="Preview").click()
     page.locator("[data-preview=frank]").wait_for()
     assert page.locator(".push-title").inner_text() == "Winter sale, Frank"
+    # The preview follows the draft as it is typed.
+    base.get_by_label("Title").fill("Winter sale for you, {first_name}")
+    expect(page.locator(".push-title")).to_have_text("Winter sale for you, Frank")
 
     # Sending now asks for a confirmation, then shows the campaign's page.
     page.get_by_role("button", name="Send campaign").click()
@@ -110,7 +115,7 @@ def test_a_campaign_in_two_locales_reaches_each_member_in_their_own(
         "body": f"Tienes {alice_points} puntos para gastar.",
     }
     frank = as_member(url, "frank", NOTIFICATIONS)["me"]["notifications"]["edges"][0]["node"]
-    assert frank["title"] == "Winter sale, Frank"
+    assert frank["title"] == "Winter sale for you, Frank"
     assert frank["body"] == f"You have {balance(url, 'frank'):,} points to spend."
 
     page.reload()

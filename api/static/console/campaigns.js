@@ -1,7 +1,7 @@
 // Campaigns: the list with delivery figures, a campaign's page, and the composer (texts per
 // locale with placeholders, a preview as a chosen member, audience, schedule).
 import { currentSession, gql } from "./api.js";
-import { confirmDialog, isoToLocal, localToIso, showErrorsByPath, simpleTable } from "./forms.js";
+import { confirmDialog, debounce, isoToLocal, localToIso, showErrorsByPath, simpleTable } from "./forms.js";
 import { field, format, h, loading, toast } from "./ui.js";
 
 const DELIVERY = "delivery { recipients delivered failed skipped pending opened }";
@@ -100,13 +100,18 @@ function previewPanel(draft) {
   const button = h("button.ghost", { type: "button" }, "Preview");
   const phone = h("div.phone", { "aria-live": "polite" }, h("p.muted", {}, "Choose a member to see the text as they will read it."));
   const form = h("div.preview-form", {}, h("p.form-error", { role: "alert" }), field("Preview as member", customerId), h("div.actions", {}, button));
+  let shown = false;
+  let asked = 0;
   async function show() {
+    const mine = ++asked;
     const value = customerId.value.trim();
     const input = draft();
     if (!input) return;
     const payload = (await gql(PREVIEW, { input: { ...input, customerId: value } })).campaignPreview;
+    if (mine !== asked) return; // a newer draft was previewed meanwhile
+    shown = true;
     const own = payload.userErrors.filter((e) => e.field && e.field[1] === "customerId");
-    showErrorsByPath(form, own, { customerId });
+    showErrorsByPath(form, own, { customerId }, { focus: false });
     draft.showErrors?.(payload.userErrors.filter((e) => !own.includes(e)));
     if (!payload.preview) {
       phone.replaceChildren(h("p.muted", {}, "No preview: see the errors."));
@@ -131,7 +136,10 @@ function previewPanel(draft) {
       show();
     }
   });
-  return h("section.card.preview", { "aria-label": "Preview" }, h("h2", {}, "Preview"), form, phone);
+  const panel = h("section.card.preview", { "aria-label": "Preview" }, h("h2", {}, "Preview"), form, phone);
+  // Once a member is previewed, the preview follows the draft as it is typed.
+  panel.refresh = debounce(() => shown && customerId.value.trim() && show(), 400);
+  return panel;
 }
 
 export async function renderCampaign(main, code) {
@@ -238,6 +246,7 @@ export async function renderComposer(main, code) {
             target.value = `${target.value.slice(0, at)}{${p.name}}${target.value.slice(target.selectionEnd ?? at)}`;
             target.focus();
             target.selectionStart = target.selectionEnd = at + p.name.length + 2;
+            target.dispatchEvent(new Event("input", { bubbles: true }));
           },
         },
         `{${p.name}}`,
@@ -301,7 +310,9 @@ export async function renderComposer(main, code) {
   }
   const textsInput = () => localeBlocks.map((b) => ({ locale: b.locale.value, title: b.title.value, body: b.body.value }));
   const draft = () => ({ title: baseTitle.value, body: baseBody.value, texts: textsInput() });
-  draft.showErrors = (errors) => showErrorsByPath(form, errors, textsFields());
+  draft.showErrors = (errors) => showErrorsByPath(form, errors, textsFields(), { focus: false });
+  const preview = previewPanel(draft);
+  form.addEventListener("input", () => preview.refresh());
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -348,7 +359,7 @@ export async function renderComposer(main, code) {
   main.replaceChildren(
     h("p.crumbs", {}, h("a", { href: "#/campaigns" }, "Campaigns"), " / ", existing ? `Edit ${existing.code}` : "New"),
     h("div.page-head", {}, h("h1", {}, existing ? `Edit ${existing.code}` : "New campaign"), h("p.muted", {}, "Write it once per language; placeholders are filled for each member when it goes out.")),
-    h("div.grid.member", {}, form, previewPanel(draft)),
+    h("div.grid.member", {}, form, preview),
   );
   (existing ? baseTitle : codeInput).focus();
 }

@@ -16,7 +16,10 @@ export async function renderManaged(main, page, rest) {
     else await renderCampaigns(main);
   } else if (page === "segments") await renderSegments(main, first || null);
   else if (page === "stores") await renderStores(main, first || null);
-  else if (page === "promotions") await renderPromotions(main, first || null);
+  else if (page === "promotions") {
+    await renderPromotions(main, first || null);
+    document.querySelector('[data-nav="stores"]')?.setAttribute("aria-current", "page");
+  }
   else if (page === "audit") await renderAudit(main);
   else if (page === "translations") await renderTranslations(main, first || null, second || null);
   else return false;
