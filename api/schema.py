@@ -39,6 +39,7 @@ from api.areas import (
     referrals,
     rewards,
     segments,
+    translations,
     webhooks,
 )
 from api.context import MarkMutations
@@ -66,6 +67,7 @@ AREAS: list[ModuleType] = [
     webhooks,
     insights,
     offers,
+    translations,
 ]
 
 

@@ -52,6 +52,9 @@ class PushSettings(Protocol):
     def redis_prefix(self) -> str: ...
     @property
     def automations_enabled(self) -> bool: ...
+    #: Admin campaigns fall back on this locale's text for members whose language has none.
+    @property
+    def program_locale(self) -> str: ...
 
 
 @dataclass
@@ -137,7 +140,9 @@ def build_push_area(
         return report.sent + report.failed + report.skipped
 
     async def campaigns(now: datetime) -> int:
-        return await fan_out_campaigns(now, segments, publisher)
+        return await fan_out_campaigns(
+            now, segments, publisher, default_locale=settings.program_locale
+        )
 
     async def birthdays(now: datetime) -> int:
         return await celebrate_birthdays(now, automations, publisher)

@@ -8,10 +8,17 @@ import strawberry
 
 from api.context import Info
 from api.types.common import user_errors
-from api.types.privacy import DeleteMyAccountInput, DeleteMyAccountPayload, ExportMyDataPayload
+from api.types.privacy import (
+    DeleteMyAccountInput,
+    DeleteMyAccountPayload,
+    EraseMemberInput,
+    EraseMemberPayload,
+    ExportMemberDataPayload,
+    ExportMyDataPayload,
+)
 from domain.errors import DomainError
-from domain.privacy.erasure import delete_my_account
-from domain.privacy.export import export_member_data
+from domain.privacy.erasure import delete_my_account, erase_member
+from domain.privacy.export import export_member, export_member_data
 
 
 @strawberry.type
@@ -42,3 +49,32 @@ class Mutation:
         except DomainError as error:
             return DeleteMyAccountPayload(deleted=False, user_errors=user_errors(error))
         return DeleteMyAccountPayload(deleted=True, user_errors=[])
+
+    @strawberry.mutation(
+        description="Admin: everything stored about a member, as exportMyData gives the "
+        "member (for a request the member made to the shop). Audited as `member.export`. "
+        "NOT_FOUND on customerId for no current member."
+    )
+    async def export_member_data(self, info: Info, customer_id: str) -> ExportMemberDataPayload:
+        actor = info.context.admin()
+        try:
+            document = await export_member(
+                customer_id, info.context.runtime.export_sections, info.context.now, actor
+            )
+        except DomainError as error:
+            return ExportMemberDataPayload(json=None, user_errors=user_errors(error))
+        return ExportMemberDataPayload(
+            json=json.dumps(document, ensure_ascii=False), user_errors=[]
+        )
+
+    @strawberry.mutation(
+        description="Admin: erase a member for good, as deleteMyAccount does (for a request "
+        "the member made to the shop). Audited as `member.erase` under `erased-member-<id>`."
+    )
+    async def erase_member(self, info: Info, input: EraseMemberInput) -> EraseMemberPayload:
+        actor = info.context.admin()
+        try:
+            await erase_member(input.customer_id, input.confirm, info.context.now, actor)
+        except DomainError as error:
+            return EraseMemberPayload(erased=False, user_errors=user_errors(error))
+        return EraseMemberPayload(erased=True, user_errors=[])

@@ -15,9 +15,19 @@ from api.context import Info
 from api.errors import to_client_error
 from api.ids import parse_id_input
 from api.live import ChannelFanout
-from api.types.common import UserError, page_size, user_errors
+from api.types.common import (
+    PageInfo,
+    UserError,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+    user_errors,
+)
 from api.types.push import (
     Campaign,
+    CampaignConnection,
+    CampaignPlaceholder,
+    CampaignPreview,
     FailedPush,
     Geofence,
     GeofenceTransition,
@@ -30,6 +40,7 @@ from api.types.push import (
 )
 from domain.errors import DomainError
 from push.campaigns import services as campaigns
+from push.campaigns.texts import PLACEHOLDERS, CampaignText
 from push.live import notification_channel
 from push.notifications import preferences
 from push.notifications import services as notifications
@@ -160,6 +171,47 @@ class CampaignInput:
     segment_code: str | None = strawberry.field(default=None, description="Empty: every member.")
     bonus_points: int | None = strawberry.field(default=0, description="Points per recipient.")
     send_at: datetime | None = strawberry.field(default=None, description="Omitted: now.")
+    texts: list[CampaignTextInput] | None = strawberry.field(
+        default=None,
+        description="The title and body in other locales. A member reads the text of their "
+        "locale, else of its language, else of the program's default locale, else `title` "
+        "and `body`. Every text may use the placeholders of `campaignPlaceholders` ({name}, "
+        "{points}, {tier}...), with a default after a bar ({first_name|there}); any other is "
+        "UNKNOWN_PLACEHOLDER on its field. Null or omitted: none.",
+    )
+
+
+@strawberry.input(description="A campaign's title and body in one locale.")
+class CampaignTextInput:
+    locale: str = strawberry.field(
+        description="A language (ISO 639), optionally with a region: 'es', 'es-MX', 'pt-BR'."
+    )
+    title: str = strawberry.field(description="Up to 100 characters, placeholders allowed.")
+    body: str = strawberry.field(description="Up to 500 characters, placeholders allowed.")
+
+
+@strawberry.input(description="A draft campaign's texts and the member to read them as.")
+class CampaignPreviewInput:
+    customer_id: str = strawberry.field(description="The member, by the shop's customer id.")
+    title: str = strawberry.field(description="The base title, as in CampaignInput.")
+    body: str = strawberry.field(description="The base text, as in CampaignInput.")
+    texts: list[CampaignTextInput] | None = strawberry.field(
+        default=None, description="The texts in other locales, as in CampaignInput."
+    )
+
+
+@strawberry.type(description="The result of campaignPreview.")
+class CampaignPreviewPayload:
+    preview: CampaignPreview | None = strawberry.field(
+        description="The text as the member would read it; null on errors."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="What is wrong with the draft (each on its field), or the member unknown."
+    )
+
+
+def _texts(given: list[CampaignTextInput] | None) -> tuple[CampaignText, ...]:
+    return tuple(CampaignText(t.locale, t.title, t.body) for t in given or ())
 
 
 @strawberry.type(description="The result of sendCampaign.")
@@ -222,6 +274,79 @@ class Query:
             )
             for n in rows
         ]
+
+    @strawberry.field(description="Admin: every store and its geofence, by name.")
+    async def stores(self, info: Info) -> list[Store]:
+        info.context.require(Role.ADMIN)
+        return [Store.from_model(s) for s in await stores.list_stores()]
+
+    @strawberry.field(description="Admin: every promotion, the latest to start first.")
+    async def promotions(self, info: Info) -> list[Promotion]:
+        info.context.require(Role.ADMIN)
+        return [Promotion.from_model(p) for p in await stores.list_promotions()]
+
+    @strawberry.field(description="Admin: campaigns, newest first (admins' and drops').")
+    async def campaigns(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> CampaignConnection:
+        info.context.require(Role.ADMIN)
+        try:
+            size = page_size(first, ["first"])
+            before_id = decode_cursor(CAMPAIGN_CURSOR, after, ["after"])
+        except DomainError as error:
+            raise to_client_error(error) from error
+        rows, more = await campaigns.campaign_page(size, before_id)
+        return CampaignConnection(
+            nodes=[Campaign.from_model(c) for c in rows],
+            page_info=PageInfo(
+                has_next_page=more,
+                end_cursor=encode_cursor(CAMPAIGN_CURSOR, rows[-1].id) if rows else None,
+            ),
+        )
+
+    @strawberry.field(description="Admin: a campaign by its code; null when there is none.")
+    async def campaign(self, info: Info, code: str) -> Campaign | None:
+        info.context.require(Role.ADMIN)
+        found = await campaigns.campaign_by_code(code)
+        return Campaign.from_model(found) if found is not None else None
+
+    @strawberry.field(
+        description="Admin: a draft campaign's text as a chosen member would read it (their "
+        "locale's text, placeholders filled with their values now). Nothing is saved."
+    )
+    async def campaign_preview(
+        self, info: Info, input: CampaignPreviewInput
+    ) -> CampaignPreviewPayload:
+        info.context.require(Role.ADMIN)
+        try:
+            preview = await campaigns.preview_campaign(
+                input.customer_id,
+                input.title,
+                input.body,
+                _texts(input.texts),
+                info.context.now,
+                info.context.runtime.settings.program_locale,
+            )
+        except DomainError as error:
+            return CampaignPreviewPayload(preview=None, user_errors=user_errors(error))
+        return CampaignPreviewPayload(
+            preview=CampaignPreview(
+                customer_id=preview.customer_id,
+                member_locale=preview.member_locale,
+                text_locale=preview.text_locale,
+                title=preview.title,
+                body=preview.body,
+            ),
+            user_errors=[],
+        )
+
+    @strawberry.field(description="Admin: the placeholders campaigns' texts may use.")
+    def campaign_placeholders(self, info: Info) -> list[CampaignPlaceholder]:
+        info.context.require(Role.ADMIN)
+        return [CampaignPlaceholder(name=n, description=d) for n, d in PLACEHOLDERS.items()]
+
+
+CAMPAIGN_CURSOR = "campaign"
 
 
 @strawberry.type
@@ -362,6 +487,7 @@ class Mutation:
             segment_code=input.segment_code,
             bonus_points=input.bonus_points or 0,
             send_at=input.send_at,
+            texts=_texts(input.texts),
         )
         try:
             saved = await campaigns.send_campaign(

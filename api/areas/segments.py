@@ -11,8 +11,14 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
-from api.types.common import user_errors
-from api.types.segments import ProgramKpis, Segment, SegmentInput, SegmentPayload
+from api.types.common import UserError, user_errors
+from api.types.segments import (
+    ProgramKpis,
+    Segment,
+    SegmentInput,
+    SegmentPayload,
+    SegmentRuleInput,
+)
 from domain.errors import DomainError
 from domain.kpis.definitions import PROGRAM_KPIS
 from domain.kpis.series import Bucket, program_kpi_series
@@ -20,8 +26,45 @@ from domain.kpis.services import program_kpis
 from domain.segments import services
 
 
+@strawberry.input(description="A segment's rule being edited, to count before saving.")
+class SegmentSizeInput:
+    rule: SegmentRuleInput = strawberry.field(description="The rule, as in SegmentInput.")
+
+
+@strawberry.type(description="The result of segmentSize.")
+class SegmentSizePayload:
+    members: int | None = strawberry.field(
+        description="Members the rule matches now (at most `cap`); null on errors."
+    )
+    capped: bool = strawberry.field(
+        description="Whether counting stopped at the cap: the rule matches more members."
+    )
+    cap: int = strawberry.field(description="The most members a draft is counted up to.")
+    user_errors: list[UserError] = strawberry.field(
+        description="What is wrong with the rule, each on its field (input.rule...)."
+    )
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(
+        description="Admin: how many members a rule being edited matches now, without saving "
+        "it (one statement, counting up to `cap` members: 100,000). The rule's problems are "
+        "userErrors, as upsertSegment reports them."
+    )
+    async def segment_size(self, info: Info, input: SegmentSizeInput) -> SegmentSizePayload:
+        info.context.require(Role.ADMIN)
+        cap = services.DRAFT_COUNT_CAP
+        try:
+            members, capped = await services.count_draft_rule(
+                input.rule.to_rule(), info.context.now, cap
+            )
+        except DomainError as error:
+            return SegmentSizePayload(
+                members=None, capped=False, cap=cap, user_errors=user_errors(error)
+            )
+        return SegmentSizePayload(members=members, capped=capped, cap=cap, user_errors=[])
+
     @strawberry.field(description="Admin: segments and their current sizes, by code.")
     async def segments(self, info: Info) -> list[Segment]:
         info.context.require(Role.ADMIN)

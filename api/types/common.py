@@ -30,6 +30,10 @@ class ErrorCode(Enum):
     INVALID_CODE = "INVALID_CODE"
     SELF_REFERRAL = "SELF_REFERRAL"
     RATE_LIMITED = "RATE_LIMITED"
+    UNKNOWN_PLACEHOLDER = strawberry.enum_value(
+        "UNKNOWN_PLACEHOLDER",
+        description="A text names a placeholder in braces that is not one the field allows.",
+    )
     ALREADY_USED = strawberry.enum_value(
         "ALREADY_USED",
         description="The coupon was already used, for another order (the same order again "

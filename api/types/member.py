@@ -17,6 +17,12 @@ from strawberry.dataloader import DataLoader
 from api.context import Info
 from api.lookahead import asks_for
 from api.types.achievements import MemberBadge, member_badges
+from api.types.member_history import (
+    MemberChallengeCompletion,
+    MemberDropClaim,
+    member_challenge_completions,
+    member_drop_claims,
+)
 from api.types.offers import RewardRecommendations, resolve_recommended_rewards
 from api.types.points import (
     PointsEntryConnection,
@@ -119,6 +125,24 @@ class Member:
         first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
     ) -> list[Redemption]:
         return await member_redemptions(info, self.model.id, status, first)
+
+    @strawberry.field(description="Admin: the challenges the member completed, most recent first.")
+    async def challenge_completions(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
+    ) -> list[MemberChallengeCompletion]:
+        return await member_challenge_completions(info, self.model.id, first)
+
+    @strawberry.field(
+        description="Admin: the member's drop claims and raffle entries, newest first."
+    )
+    async def drop_claims(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
+    ) -> list[MemberDropClaim]:
+        return await member_drop_claims(info, self.model.id, first)
 
     notifications: NotificationConnection = strawberry.field(
         resolver=resolve_member_notifications,

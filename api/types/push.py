@@ -19,6 +19,7 @@ from api.types.rewards import Reward
 from domain.errors import DomainError
 from domain.rewards import models as reward_models
 from push.campaigns import models as campaign_models
+from push.campaigns.services import DeliveryFigures, delivery_figures
 from push.notifications import models as notification_models
 from push.notifications.preferences import preferences_of
 from push.notifications.rules import PushPreferences, format_hhmm
@@ -334,6 +335,43 @@ class CampaignStatus(Enum):
     SENT = "SENT"
 
 
+@strawberry.enum(description="Who wrote a campaign.")
+class CampaignSource(Enum):
+    ADMIN = strawberry.enum_value("ADMIN", description="An admin, with sendCampaign.")
+    DROP = strawberry.enum_value(
+        "DROP", description="The program, announcing a drop that opened (texts per language)."
+    )
+
+
+@strawberry.type(description="A campaign's title and body in one locale.")
+class CampaignText:
+    locale: str = strawberry.field(description="The locale, e.g. 'es' or 'es-MX'.")
+    title: str = strawberry.field(description="The title, placeholders unfilled.")
+    body: str = strawberry.field(description="The text, placeholders unfilled.")
+
+
+@strawberry.type(description="What became of a campaign's notifications so far.")
+class CampaignDelivery:
+    recipients: int = strawberry.field(
+        description="Members who got the notification in their feed (the campaign's count)."
+    )
+    delivered: int = strawberry.field(description="Pushes a device accepted.")
+    failed: int = strawberry.field(description="Pushes that failed for good.")
+    skipped: int = strawberry.field(
+        description="Not pushed by the member's choice (push off, category off, daily cap), "
+        "or for want of a device: in the feed only."
+    )
+    pending: int = strawberry.field(
+        description="Pushes still to go (due, held for quiet hours or being sent)."
+    )
+    opened: int = strawberry.field(description="Notifications the member read in the app.")
+
+
+async def _delivery_loader(keys: list[campaign_models.Campaign]) -> list[DeliveryFigures]:
+    found = await delivery_figures(keys)
+    return [found.get(c.id, DeliveryFigures()) for c in keys]
+
+
 @strawberry.type(description="A message from the shop to a segment (or everyone).")
 class Campaign:
     id: strawberry.ID = strawberry.field(description="The campaign's id.")
@@ -345,6 +383,35 @@ class Campaign:
     body: str = strawberry.field(description="The text.")
     segment_code: str | None = strawberry.field(description="Its segment; null: everyone.")
     bonus_points: int = strawberry.field(description="Points each recipient gets.")
+    source: CampaignSource = strawberry.field(description="Who wrote it.")
+    texts: list[CampaignText] = strawberry.field(
+        description="The title and body in other locales than the base's, by locale. A "
+        "member reads the text of their locale, else of its language, else of the program's "
+        "default locale, else the base title and body."
+    )
+    deep_link: str | None = strawberry.field(description="The app link it opens.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+    started_at: datetime | None = strawberry.field(description="When its fan-out began.")
+    finished_at: datetime | None = strawberry.field(description="When its fan-out ended.")
+    model: strawberry.Private[campaign_models.Campaign]
+
+    @strawberry.field(
+        description="Admin: what became of its notifications so far (one statement for a "
+        "page of campaigns)."
+    )
+    async def delivery(self, info: Info) -> CampaignDelivery:
+        loader = info.context.loader(
+            "campaign_delivery", lambda: DataLoader(_delivery_loader, cache_key_fn=lambda c: c.id)
+        )
+        figures = await loader.load(self.model)
+        return CampaignDelivery(
+            recipients=self.recipients,
+            delivered=figures.delivered,
+            failed=figures.failed,
+            skipped=figures.skipped,
+            pending=figures.pending,
+            opened=figures.opened,
+        )
 
     @classmethod
     def from_model(cls, c: campaign_models.Campaign) -> Campaign:
@@ -358,7 +425,40 @@ class Campaign:
             body=c.body,
             segment_code=c.segment_code,
             bonus_points=c.bonus_points,
+            source=CampaignSource(c.source.value),
+            texts=[
+                CampaignText(locale=locale, title=t["title"], body=t["body"])
+                for locale, t in sorted((c.texts or {}).items())
+            ],
+            deep_link=c.deep_link,
+            created_at=c.created_at,
+            started_at=c.started_at,
+            finished_at=c.finished_at,
+            model=c,
         )
+
+
+@strawberry.type(description="A page of campaigns, newest first.")
+class CampaignConnection:
+    nodes: list[Campaign] = strawberry.field(description="The campaigns of this page.")
+    page_info: PageInfo = strawberry.field(description="Where the page ends.")
+
+
+@strawberry.type(description="A draft campaign's text as one member would read it.")
+class CampaignPreview:
+    customer_id: str = strawberry.field(description="The member's customer id.")
+    member_locale: str = strawberry.field(description="The member's locale.")
+    text_locale: str | None = strawberry.field(
+        description="The locale of the text the member reads; null: the base text."
+    )
+    title: str = strawberry.field(description="The title, placeholders filled.")
+    body: str = strawberry.field(description="The text, placeholders filled.")
+
+
+@strawberry.type(description="A placeholder campaigns' texts may use, in braces.")
+class CampaignPlaceholder:
+    name: str = strawberry.field(description="Its name, written {name} in a text.")
+    description: str = strawberry.field(description="What it is filled with.")
 
 
 @strawberry.type(description="A notification whose push failed for good (admins).")

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from domain.audit import AuditEntry
+from domain.audit import Actor, AuditEntry, record_change
 from domain.errors import InvalidInput, NotFound
 from domain.events import record_event
 from domain.members.events import MemberErased
@@ -38,6 +38,32 @@ def erased_referral_code(member_id: int) -> str:
         digits = BASE36[rest] + digits
         if value == 0:
             return f"erased-{digits}"
+
+
+async def erase_member(customer_id: str, confirm: bool, now: datetime, actor: Actor) -> int:
+    """An admin erases a member (a request the member made to the shop), exactly as
+    `delete_my_account` does; returns the member's id. Audited as `member.erase` under
+    `erased-member-<id>` (the customer id goes with the rest). Raises `NotFound` on
+    `["input", "customerId"]` for a customer id no current member has, and `InvalidInput`
+    on `["input", "confirm"]` unless `confirm` is true (then nothing changes)."""
+    wanted = customer_id.strip()
+    member = (
+        await Member.get_or_none(customer_id=wanted, erased_at__isnull=True) if wanted else None
+    )
+    if member is None:
+        raise NotFound(f"no member '{wanted}'", ["input", "customerId"])
+    async with in_transaction():
+        await delete_my_account(member, confirm, now)
+        await record_change(
+            actor,
+            "member.erase",
+            "member",
+            f"erased-member-{member.id}",
+            {"erased": False},
+            {"erased": True},
+            now,
+        )
+    return int(member.id)
 
 
 async def delete_my_account(member: Member, confirm: bool, now: datetime) -> None:

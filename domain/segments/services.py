@@ -25,8 +25,9 @@ from domain.rewards.models import Reward
 # The periodic job lives in its own module; re-exported for the callers that know it here.
 from domain.segments.counting import refresh_segment_counts as refresh_segment_counts
 from domain.segments.models import Segment
-from domain.segments.query import current_members, members_matching
+from domain.segments.query import current_members, member_ids_sql, members_matching
 from domain.segments.rules import CODE, SegmentRule, check_segment_code
+from domain.sql import Statement
 
 ID_BATCH = 1_000
 
@@ -45,25 +46,7 @@ async def upsert_segment(
     # A value at fault stays as given: the checks below still read the rule.
     code = problems.check(check_segment_code, code, ["input", "code"]) or code
     name = problems.check(check_text, name, ["input", "name"], max_length=120, min_length=1) or name
-    rule = problems.check(rule.validated) or rule
-    if rule.has_badge_code and not await Badge.exists(code=rule.has_badge_code):
-        problems.add(
-            NotFound(
-                f"no badge with code '{rule.has_badge_code}'", ["input", "rule", "hasBadgeCode"]
-            )
-        )
-    likely = rule.likely_to_redeem
-    if (
-        likely
-        and CODE.match(likely.reward_code.strip())
-        and not await Reward.exists(code=likely.reward_code.strip())
-    ):
-        problems.add(
-            NotFound(
-                f"no reward with code '{likely.reward_code}'",
-                ["input", "rule", "likelyToRedeem", "rewardCode"],
-            )
-        )
+    rule = await _checked_rule(rule, problems)
     problems.raise_any()
     async with in_transaction():
         segment = await Segment.filter(code=code).select_for_update().first()
@@ -91,6 +74,50 @@ async def upsert_segment(
             actor, "segment.upsert", "segment", code, before, _snapshot(segment), now
         )
     return segment
+
+
+async def _checked_rule(rule: SegmentRule, problems: InputErrors) -> SegmentRule:
+    """The rule validated, its problems (under `input.rule`) added to `problems` (a rule at
+    fault stays as given: the references are still checked)."""
+    rule = problems.check(rule.validated) or rule
+    if rule.has_badge_code and not await Badge.exists(code=rule.has_badge_code):
+        problems.add(
+            NotFound(
+                f"no badge with code '{rule.has_badge_code}'", ["input", "rule", "hasBadgeCode"]
+            )
+        )
+    likely = rule.likely_to_redeem
+    if (
+        likely
+        and CODE.match(likely.reward_code.strip())
+        and not await Reward.exists(code=likely.reward_code.strip())
+    ):
+        problems.add(
+            NotFound(
+                f"no reward with code '{likely.reward_code}'",
+                ["input", "rule", "likelyToRedeem", "rewardCode"],
+            )
+        )
+    return rule
+
+
+#: The most members a draft rule is counted up to (`count_draft_rule`).
+DRAFT_COUNT_CAP = 100_000
+
+
+async def count_draft_rule(
+    rule: SegmentRule, now: datetime, cap: int = DRAFT_COUNT_CAP
+) -> tuple[int, bool]:
+    """How many members a rule being edited matches now, counted up to `cap` (one statement,
+    stopping at `cap + 1` rows); returns the count and whether it reached the cap. Nothing is
+    saved. Raises `ValidationErrors` as `upsert_segment` does for the rule."""
+    problems = InputErrors()
+    rule = await _checked_rule(rule, problems)
+    problems.raise_any()
+    sql, params = member_ids_sql(members_matching(rule, now).limit(cap + 1))
+    rows = await Statement(f"SELECT COUNT(*) AS size FROM ({sql}) matched").rows(*params)
+    size = int(rows[0]["size"])
+    return min(size, cap), size > cap
 
 
 def _snapshot(segment: Segment) -> Snapshot:

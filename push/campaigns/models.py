@@ -18,7 +18,7 @@ class CampaignStatus(StrEnum):
 
 
 class CampaignSource(StrEnum):
-    #: Written by an admin (sendCampaign): the same text for everyone.
+    #: Written by an admin (sendCampaign): a text per locale, placeholders filled per member.
     ADMIN = "ADMIN"
     #: A drop opening announced to its audience: a template in each member's language.
     DROP = "DROP"
@@ -38,6 +38,12 @@ class Campaign(Model):
     category = fields.CharEnumField(NotificationCategory, max_length=16)
     title = fields.CharField(max_length=200)
     body = fields.CharField(max_length=1000)
+    #: Admin campaigns: {locale: {"title": ..., "body": ...}} beside the base title and body
+    #: (push.campaigns.texts).
+    texts: fields.JSONField[dict[str, dict[str, str]]] = fields.JSONField(
+        default=dict,
+        description='Admin campaigns: {locale: {"title", "body"}} beside the base title and body.',
+    )
     deep_link = fields.CharField(max_length=500, null=True)
     #: Template key and values when the text is rendered per member (drops).
     template = fields.CharField(max_length=64, null=True)

@@ -1,13 +1,15 @@
-"""Use cases of campaigns: an admin sends one (now or later); a job fans them out."""
+"""Use cases of campaigns: an admin sends one (now or later), previews it as a member would
+read it and reads its delivery figures; a job fans them out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
@@ -17,12 +19,14 @@ from domain.errors import Duplicate, InputErrors, InvalidInput, NotFound
 from domain.members.models import Member
 from push.bonus import MAX_BONUS_POINTS, award_bonus_to_many
 from push.campaigns.models import Campaign, CampaignSource, CampaignStatus
+from push.campaigns.personal import personal_values
+from push.campaigns.texts import CampaignText, check_texts, choose, fill, placeholders_of
 from push.live import NotificationPublisher
-from push.notifications.models import Notification, NotificationCategory
+from push.notifications.models import Notification, NotificationCategory, PushStatus
 from push.notifications.services import Draft, Recipient, notify_members
 from push.notifications.templates import render
 from push.ports import SegmentDirectory
-from push.validation import check_aware, check_code, check_deep_link, check_int, check_text
+from push.validation import check_aware, check_code, check_deep_link, check_int
 
 FANOUT_BATCH = 1000
 #: A send time this far in the past is a mistake, not "now".
@@ -40,6 +44,8 @@ class CampaignInput:
     bonus_points: int = 0
     #: None: now.
     send_at: datetime | None = None
+    #: The title and body in other locales (`push.campaigns.texts`); () keeps none.
+    texts: Sequence[CampaignText] = ()
 
 
 async def send_campaign(
@@ -48,16 +54,20 @@ async def send_campaign(
     """Schedule a message to a segment's members (everyone without a segment) at `send_at`
     (now when omitted), with optional bonus points; the fan-out job delivers it in batches.
 
+    The base title and body are read by members whose language has no text in `texts`; every
+    text may use the placeholders of `push.campaigns.texts`, filled per recipient.
+
     Sending the same code again with the same content returns the campaign (a retried
     request); with other content it edits a campaign still scheduled. Raises ValidationErrors
-    of InvalidInput / NotFound (unknown segment), and Duplicate when the code belongs to a
-    campaign already under way or sent. Audited as `campaign.send` by `actor` (a retried
+    of InvalidInput / UnknownPlaceholder / NotFound (unknown segment), and Duplicate when the
+    code belongs to a campaign already under way or sent. Audited as `campaign.send` by `actor` (a retried
     request records that nothing changed).
     """
     problems = InputErrors()
     code = problems.check(check_code, data.code, ["input", "code"])
-    title = problems.check(check_text, data.title, ["input", "title"], max_length=100)
-    body = problems.check(check_text, data.body, ["input", "body"], max_length=500)
+    (title, body), texts, text_errors = check_texts(data.title, data.body, data.texts, ["input"])
+    for error in text_errors:
+        problems.add(error)
     deep_link = problems.check(check_deep_link, data.deep_link, ["input", "deepLink"])
     bonus = problems.check(
         check_int, data.bonus_points, ["input", "bonusPoints"], minimum=0, maximum=MAX_BONUS_POINTS
@@ -76,10 +86,11 @@ async def send_campaign(
     if segment_code and not await segments.exists(segment_code):
         problems.add(NotFound(f"no segment '{segment_code}'", ["input", "segmentCode"]))
     problems.raise_any()
-    assert code is not None and title is not None and body is not None and bonus is not None
+    assert code is not None and bonus is not None
     values: dict[str, Any] = {
         "title": title,
         "body": body,
+        "texts": texts,
         "deep_link": deep_link,
         "segment_code": segment_code,
         "bonus_points": bonus,
@@ -127,7 +138,7 @@ async def _audit(
 
 
 def _same_content(campaign: Campaign, values: dict[str, object]) -> bool:
-    keys = ("title", "body", "deep_link", "segment_code", "bonus_points")
+    keys = ("title", "body", "texts", "deep_link", "segment_code", "bonus_points")
     return all(getattr(campaign, k) == values[k] for k in keys)
 
 
@@ -181,10 +192,13 @@ async def fan_out_campaigns(
     publisher: NotificationPublisher,
     batch: int = FANOUT_BATCH,
     max_batches: int = 100,
+    default_locale: str = "en",
 ) -> int:
     """Deliver due campaigns to their audiences in batches (at most `max_batches` this call);
     returns the notifications created. Each batch commits its notifications, bonus points and
-    cursor together, so a crash resumes after the last committed batch without duplicates."""
+    cursor together, so a crash resumes after the last committed batch without duplicates.
+    Admin campaigns' texts are chosen by each member's locale, falling back on
+    `default_locale` (the program's), then on the base text."""
     created = 0
     batches = 0
     due = await Campaign.filter(
@@ -193,7 +207,9 @@ async def fan_out_campaigns(
     for campaign in due:
         while batches < max_batches:
             batches += 1
-            notifications, done = await _fan_out_batch(campaign.id, now, segments, batch)
+            notifications, done = await _fan_out_batch(
+                campaign.id, now, segments, batch, default_locale
+            )
             await publisher.publish(notifications)
             created += len(notifications)
             if done:
@@ -202,7 +218,7 @@ async def fan_out_campaigns(
 
 
 async def _fan_out_batch(
-    campaign_id: int, now: datetime, segments: SegmentDirectory, batch: int
+    campaign_id: int, now: datetime, segments: SegmentDirectory, batch: int, default_locale: str
 ) -> tuple[list[Notification], bool]:
     async with in_transaction():
         campaign = await Campaign.filter(id=campaign_id).select_for_update().get()
@@ -214,14 +230,19 @@ async def _fan_out_batch(
                 status=CampaignStatus.SENT, finished_at=now, started_at=campaign.started_at or now
             )
             return [], True
+        personal: dict[int, dict[str, object]] = {}
+        if campaign.source is CampaignSource.ADMIN:
+            personal = await personal_values(
+                member_ids, _placeholders(campaign), now, default_locale
+            )
         notifications = await notify_members(
-            member_ids, _composer(campaign), campaign.dedupe_key, now
+            member_ids, _composer(campaign, personal, default_locale), campaign.dedupe_key, now
         )
         if campaign.bonus_points:
             await award_bonus_to_many(
                 [n.member_id for n in notifications],
                 campaign.bonus_points,
-                f"Campaign: {campaign.title}",
+                f"Campaign: {fill(campaign.title, {}, None) or campaign.code}",
                 f"campaign:{campaign.code}",
                 now,
             )
@@ -280,14 +301,27 @@ async def _audience_page(
     return list(await query.order_by("id").limit(limit).values_list("id", flat=True))
 
 
-def _composer(campaign: Campaign) -> Callable[[Recipient], Draft]:
+def _placeholders(campaign: Campaign) -> set[str]:
+    texts = [campaign.title, campaign.body]
+    for localized in (campaign.texts or {}).values():
+        texts += [localized["title"], localized["body"]]
+    return placeholders_of(*texts)
+
+
+def _composer(
+    campaign: Campaign, personal: dict[int, dict[str, object]], default_locale: str
+) -> Callable[[Recipient], Draft]:
     data = {"campaign": campaign.code}
 
     def admin_text(recipient: Recipient) -> Draft:
+        chosen = choose(
+            (campaign.title, campaign.body), campaign.texts or {}, recipient.locale, default_locale
+        )
+        values = personal.get(recipient.member_id) or {"name": recipient.name}
         return Draft(
             category=campaign.category,
-            title=campaign.title,
-            body=campaign.body,
+            title=fill(chosen.title, values, recipient.locale),
+            body=fill(chosen.body, values, recipient.locale),
             deep_link=campaign.deep_link,
             data=data,
         )
@@ -302,3 +336,102 @@ def _composer(campaign: Campaign) -> Callable[[Recipient], Draft]:
         return Draft(text.category, text.title, text.body, text.deep_link, data)
 
     return template_text if campaign.template else admin_text
+
+
+# ---------------------------------------------------------------- the console's reads
+
+
+@dataclass(frozen=True)
+class CampaignPreview:
+    """A campaign's text as one member would read it."""
+
+    customer_id: str
+    member_locale: str
+    #: The locale of the text chosen; None: the base text.
+    text_locale: str | None
+    title: str
+    body: str
+
+
+async def preview_campaign(
+    customer_id: str,
+    title: str,
+    body: str,
+    texts: Sequence[CampaignText],
+    now: datetime,
+    default_locale: str,
+) -> CampaignPreview:
+    """The texts of a draft campaign (nothing is saved) chosen and filled for one member, as
+    the fan-out would. Raises ValidationErrors of the texts' problems (as `send_campaign`) and
+    of NotFound on `["input", "customerId"]`."""
+    problems = InputErrors()
+    base, stored, text_errors = check_texts(title, body, texts, ["input"])
+    for error in text_errors:
+        problems.add(error)
+    member = await Member.get_or_none(customer_id=customer_id.strip(), erased_at__isnull=True)
+    if member is None:
+        problems.add(NotFound(f"no member '{customer_id.strip()}'", ["input", "customerId"]))
+    problems.raise_any()
+    assert member is not None
+    chosen = choose(base, stored, member.locale, default_locale)
+    wanted = placeholders_of(chosen.title, chosen.body)
+    values = (await personal_values([member.id], wanted, now, default_locale)).get(member.id, {})
+    return CampaignPreview(
+        customer_id=customer_id.strip(),
+        member_locale=member.locale,
+        text_locale=chosen.locale,
+        title=fill(chosen.title, values, member.locale),
+        body=fill(chosen.body, values, member.locale),
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryFigures:
+    """What became of a campaign's notifications so far (erased members' are gone)."""
+
+    notified: int = 0
+    delivered: int = 0
+    failed: int = 0
+    skipped: int = 0
+    pending: int = 0
+    opened: int = 0
+
+
+async def delivery_figures(campaigns: Sequence[Campaign]) -> dict[int, DeliveryFigures]:
+    """The delivery figures of each campaign, by id, in one grouped statement over the
+    notifications (by their dedupe key and push status, which an index covers)."""
+    keys = {c.dedupe_key: c.id for c in campaigns}
+    if not keys:
+        return {}
+    counts: dict[int, dict[str, int]] = {c.id: {} for c in campaigns}
+    rows = (
+        await Notification.filter(dedupe_key__in=list(keys))
+        .group_by("dedupe_key", "push_status")
+        .annotate(total=Count("id"), opened=Count("read_at"))
+        .values("dedupe_key", "push_status", "total", "opened")
+    )
+    for row in rows:
+        tally = counts[keys[row["dedupe_key"]]]
+        status = PushStatus(row["push_status"])
+        name = {
+            PushStatus.SENT: "delivered",
+            PushStatus.FAILED: "failed",
+            PushStatus.SKIPPED: "skipped",
+        }.get(status, "pending")
+        tally[name] = tally.get(name, 0) + int(row["total"])
+        tally["notified"] = tally.get("notified", 0) + int(row["total"])
+        tally["opened"] = tally.get("opened", 0) + int(row["opened"] or 0)
+    return {campaign_id: DeliveryFigures(**tally) for campaign_id, tally in counts.items()}
+
+
+async def campaign_page(first: int, before_id: int | None) -> tuple[list[Campaign], bool]:
+    """A page of campaigns, newest first, and whether older ones follow."""
+    query = Campaign.all().order_by("-id")
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    rows = await query.limit(first + 1)
+    return rows[:first], len(rows) > first
+
+
+async def campaign_by_code(code: str) -> Campaign | None:
+    return await Campaign.get_or_none(code=code.strip())

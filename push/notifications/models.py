@@ -95,6 +95,8 @@ class Notification(Model):
             ("member_id", "read_at"),
             ("member_id", "push_at"),
             ("push_status", "next_attempt_at"),
+            # A campaign's delivery figures count its notifications by their dedupe key.
+            ("dedupe_key", "push_status"),
         )
 
 

@@ -43,6 +43,16 @@ class StoreInput:
     address: str | None = None
 
 
+async def list_stores() -> list[Store]:
+    """Every store, by name (the console's list; a shop has tens to a few thousand)."""
+    return await Store.all().order_by("name", "id")
+
+
+async def list_promotions() -> list[Promotion]:
+    """Every promotion, the latest to start first."""
+    return await Promotion.all().order_by("-starts_at", "-id")
+
+
 async def upsert_store(
     data: StoreInput, now: datetime, index: GeofenceIndex, actor: Actor = SYSTEM
 ) -> Store:

@@ -42,8 +42,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A `fidelio serve` on a free loopback port over a fresh SQLite file with the demo."""
+def console_url(console_server: tuple[str, dict[str, str]]) -> str:
+    """The address of `console_server`."""
+    return console_server[0]
+
+
+@pytest.fixture(scope="module")
+def console_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """A `fidelio serve` on a free loopback port over a fresh SQLite file with the demo, and
+    the environment it runs with (for `fidelio jobs` on the same database)."""
     folder = tmp_path_factory.mktemp("console")
     env = {
         **os.environ,
@@ -73,7 +82,7 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.5)
         else:
             raise RuntimeError("the console's server did not start")
-        yield url
+        yield url, env
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -1,6 +1,7 @@
 // The console's router: #/sign-in, #/dashboard, #/members, #/members/<customer id>.
 import { currentSession, loadSession, signIn, signOut } from "./api.js";
 import { renderDashboard } from "./dashboard.js";
+import { renderManaged } from "./manage.js";
 import { renderMember, renderMembers } from "./members.js";
 import { field, h, showUserErrors } from "./ui.js";
 
@@ -74,7 +75,7 @@ async function route() {
   showShell();
   if (page === "members" && rest.length) await renderMember(main, decodeURIComponent(rest.join("/")));
   else if (page === "members") await renderMembers(main);
-  else await renderDashboard(main);
+  else if (!(await renderManaged(main, page, rest))) await renderDashboard(main);
   // A new view takes the focus, so that the next Tab reaches its first control.
   if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }

@@ -1,6 +1,7 @@
 // The dashboard: the key figures of a period and segment, each with its series over time,
 // the members per tier and the most redeemed rewards; a CSV of what is shown.
 import { ApiError, gql } from "./api.js";
+import { DROPS_FIELDS, dropsCard, dropsCsv } from "./dashboard-drops.js";
 import { field, format, h, loading } from "./ui.js";
 
 export const FIGURES = [
@@ -27,6 +28,7 @@ const DASHBOARD = `query Dashboard($from: DateTime!, $to: DateTime!, $bucket: Kp
   programKpiSeries(from: $from, to: $to, bucket: $bucket, segmentCode: $segmentCode) { ${FIELDS} }
   tierDistribution { level name members }
   mostRedeemedRewards(from: $from, to: $to, first: 5) { code name redemptions pointsSpent }
+  ${DROPS_FIELDS}
 }`;
 const SEGMENTS = `query Segments { segments { code name memberCount } }`;
 
@@ -75,6 +77,7 @@ function toCsv(result, state) {
   rows.push("");
   rows.push(["reward", "redemptions", "points spent"].join(","));
   for (const r of result.mostRedeemedRewards) rows.push([quote(r.name), r.redemptions, r.pointsSpent].join(","));
+  rows.push(...dropsCsv(result.drops, quote));
   const blob = new Blob([rows.join("\n") + "\n"], { type: "text/csv" });
   const link = h("a", {
     href: URL.createObjectURL(blob),
@@ -257,6 +260,7 @@ function draw(body, result, state) {
       h("section.card", { "aria-label": "Members per tier" }, h("h2", {}, "Members per tier (now)"), h("div.chart", {}, tiers)),
       h("section.card", { "aria-label": "Most redeemed rewards" }, h("h2", {}, "Most redeemed rewards"), rewards),
     ),
+    dropsCard(result.drops),
   );
   for (const make of pending) charts.push(make());
   charts.push(barChart(tiers, result.tierDistribution.map((t) => t.name ?? `Level ${t.level}`), result.tierDistribution.map((t) => t.members)));

@@ -1,6 +1,7 @@
 // Members: search by customer id or name; a member's page with their points, ledger (with
 // who wrote each entry), badges, coupons, devices and notifications; adjusting points.
 import { currentSession, gql } from "./api.js";
+import { MEMBER_EXTRAS, memberExtras } from "./member-extras.js";
 import { field, format, h, loading, showUserErrors, toast } from "./ui.js";
 
 const SEARCH = `query SearchMembers($text: String!) {
@@ -17,6 +18,7 @@ const MEMBER = `query ConsoleMember($customerId: String!) {
     redemptions(first: 20) { couponCode status pointsSpent createdAt reward { name } }
     devices { platform appVersion lastSeenAt }
     notifications(first: 10) { unreadCount edges { node { title category createdAt pushStatus } } }
+    ${MEMBER_EXTRAS}
   }
 }`;
 const ADJUST = `mutation AdjustPoints($input: AdjustPointsInput!) {
@@ -226,6 +228,7 @@ export async function renderMember(main, customerId) {
             "No notification.",
           ),
         ),
+        ...memberExtras(member),
       ),
     ),
   );

@@ -1,0 +1,129 @@
+// Helpers of the management pages (campaigns, segments, stores, audit): errors placed by
+// their whole path, confirmation dialogs, small tables.
+import { h } from "./ui.js";
+
+/** The key of a userError's field: its path without the leading "input", joined by dots. */
+export function pathKey(field) {
+  if (!field) return null;
+  const path = field[0] === "input" ? field.slice(1) : field;
+  return path.join(".");
+}
+
+/**
+ * Show userErrors next to their fields: `fields` maps a path key ("title", "texts.1.body",
+ * "rule.minAge") to an input made with ui.field(). Errors of no known field go to the form's
+ * .form-error. Returns whether there were errors. The first field at fault takes the focus,
+ * unless `focus` is false (errors shown while the user types elsewhere).
+ */
+export function showErrorsByPath(form, userErrors, fields, { focus = true } = {}) {
+  for (const slot of form.querySelectorAll(".field-error")) slot.textContent = "";
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  const general = form.querySelector(".form-error");
+  if (general) general.textContent = "";
+  let focused = false;
+  const unplaced = [];
+  for (const error of userErrors) {
+    let key = pathKey(error.field);
+    // An error on a list item's field may be reported on the list: try the longest known prefix.
+    while (key && !fields[key] && key.includes(".")) key = key.slice(0, key.lastIndexOf("."));
+    const input = key ? fields[key] : null;
+    const slot = input && input.id ? document.getElementById(`${input.id}-error`) : null;
+    if (slot) {
+      slot.textContent = slot.textContent ? `${slot.textContent} ${error.message}` : error.message;
+      input.setAttribute("aria-invalid", "true");
+      if (!focused && focus) input.focus();
+      focused = true;
+    } else {
+      unplaced.push(error.message);
+    }
+  }
+  if (general) general.textContent = unplaced.join(" ");
+  return userErrors.length > 0;
+}
+
+/** Ask for a confirmation in a modal dialog; resolves to true when confirmed. */
+export function confirmDialog({ title, text, confirmLabel, typeToConfirm }) {
+  return new Promise((resolve) => {
+    const typed = typeToConfirm
+      ? h("input", { type: "text", name: "confirm-text", autocomplete: "off", "aria-label": `Type ${typeToConfirm} to confirm` })
+      : null;
+    const yes = h("button.danger", { type: "submit", disabled: Boolean(typeToConfirm) }, confirmLabel);
+    const no = h("button.ghost", { type: "button" }, "Cancel");
+    const dialog = h(
+      "dialog.confirm",
+      { "aria-labelledby": "confirm-title" },
+      h(
+        "form",
+        { method: "dialog" },
+        h("h2", { id: "confirm-title" }, title),
+        h("p", {}, text),
+        typed ? h("p.muted", {}, "Type ", h("strong.mono", {}, typeToConfirm), " to confirm.") : null,
+        typed,
+        h("div.actions", {}, no, yes),
+      ),
+    );
+    if (typed) typed.addEventListener("input", () => (yes.disabled = typed.value.trim() !== typeToConfirm));
+    const finish = (answer) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    no.addEventListener("click", () => finish(false));
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      finish(false);
+    });
+    dialog.querySelector("form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      finish(true);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    (typed || no).focus();
+  });
+}
+
+/** A table, or a muted line when there are no rows. */
+export function simpleTable(caption, columns, rows, empty) {
+  if (!rows.length) return h("p.muted", {}, empty);
+  return h(
+    "table",
+    {},
+    h("caption.sr-only", {}, caption),
+    h("thead", {}, h("tr", {}, columns.map((c) => (c.startsWith("#") ? h("th.num", { scope: "col" }, c.slice(1)) : h("th", { scope: "col" }, c))))),
+    h("tbody", {}, rows),
+  );
+}
+
+/** A value of a datetime-local input as an ISO time with the browser's offset (null: empty). */
+export function localToIso(value) {
+  if (!value) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/** An ISO time as a datetime-local input's value, in the browser's time zone. */
+export function isoToLocal(value) {
+  if (!value) return "";
+  const date = new Date(value);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** Wait until the user stops typing for `ms`, then call `run` (the last call wins). */
+export function debounce(run, ms = 300) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => run(...args), ms);
+  };
+}
+
+/** Save a text as a file download. */
+export function download(filename, text, type) {
+  const blob = new Blob([text], { type });
+  const link = h("a", { href: URL.createObjectURL(blob), download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
