@@ -24,6 +24,7 @@ from domain.points.events import PointsExpiringSoon
 from domain.purchases.models import Purchase
 from push.bonus import MAX_BONUS_POINTS, award_bonus_to_many
 from push.live import NotificationPublisher
+from push.notifications.models import Notification
 from push.notifications.rules import zone
 from push.notifications.services import Draft, Recipient, notify_members
 from push.notifications.templates import render
@@ -195,9 +196,18 @@ async def win_back_lapsed_members(
         if not rows:
             break
         after = rows[-1]["member_id"]
+        lapses = {row["member_id"]: f"win-back:{_as_utc_key(row['last'])}" for row in rows}
+        # Those already invited for this lapse (every later run until they buy again) are
+        # left out in one read, instead of one transaction each that would change nothing.
+        invited_before = set(
+            await Notification.filter(
+                member_id__in=list(lapses), dedupe_key__in=sorted(set(lapses.values()))
+            ).values_list("member_id", "dedupe_key")
+        )
         by_lapse: dict[str, list[int]] = defaultdict(list)
-        for row in rows:
-            by_lapse[f"win-back:{_as_utc_key(row['last'])}"].append(row["member_id"])
+        for member_id, key in lapses.items():
+            if (member_id, key) not in invited_before:
+                by_lapse[key].append(member_id)
         points = settings.win_back_points
         template = "win_back_points" if points else "win_back"
         for key, member_ids in by_lapse.items():
