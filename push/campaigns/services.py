@@ -65,9 +65,7 @@ async def send_campaign(
     """
     problems = InputErrors()
     code = problems.check(check_code, data.code, ["input", "code"])
-    (title, body), texts, text_errors = check_texts(data.title, data.body, data.texts, ["input"])
-    for error in text_errors:
-        problems.add(error)
+    (title, body), texts = check_texts(data.title, data.body, data.texts, ["input"], problems)
     deep_link = problems.check(check_deep_link, data.deep_link, ["input", "deepLink"])
     bonus = problems.check(
         check_int, data.bonus_points, ["input", "bonusPoints"], minimum=0, maximum=MAX_BONUS_POINTS
@@ -365,9 +363,7 @@ async def preview_campaign(
     the fan-out would. Raises ValidationErrors of the texts' problems (as `send_campaign`) and
     of NotFound on `["input", "customerId"]`."""
     problems = InputErrors()
-    base, stored, text_errors = check_texts(title, body, texts, ["input"])
-    for error in text_errors:
-        problems.add(error)
+    base, stored = check_texts(title, body, texts, ["input"], problems)
     member = await Member.get_or_none(customer_id=customer_id.strip(), erased_at__isnull=True)
     if member is None:
         problems.add(NotFound(f"no member '{customer_id.strip()}'", ["input", "customerId"]))

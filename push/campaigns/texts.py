@@ -17,8 +17,9 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import DomainError, InputErrors, InvalidInput
 from domain.messages import format_value, language
 from domain.translations import Language, normalise_locale
 from push.validation import check_text
@@ -88,9 +89,15 @@ def parse(text: str, field: list[str]) -> tuple[Piece, ...]:
     return tuple(pieces)
 
 
+@lru_cache(maxsize=256)
+def _pieces(text: str) -> tuple[Piece, ...]:
+    """The pieces of a text already checked: parsed once, not once per recipient."""
+    return parse(text, [])
+
+
 def placeholders_of(*texts: str) -> set[str]:
     """The placeholders the (already checked) texts name."""
-    return {p.placeholder for t in texts for p in parse(t, []) if p.placeholder}
+    return {p.placeholder for t in texts for p in _pieces(t) if p.placeholder}
 
 
 def fill(text: str, values: Mapping[str, object], locale: str | None) -> str:
@@ -99,7 +106,7 @@ def fill(text: str, values: Mapping[str, object], locale: str | None) -> str:
     default, else nothing. The text was checked when it was saved."""
     lang = language(locale)
     out: list[str] = []
-    for piece in parse(text, []):
+    for piece in _pieces(text):
         out.append(piece.literal)
         if piece.placeholder is None:
             continue
@@ -110,35 +117,27 @@ def fill(text: str, values: Mapping[str, object], locale: str | None) -> str:
 
 
 def check_texts(
-    title: str, body: str, texts: Sequence[CampaignText], field: list[str]
-) -> tuple[tuple[str, str], dict[str, dict[str, str]], list[DomainError]]:
-    """The base title and body and the texts by locale as stored, with every problem found
-    (each on its field: `[*field, "title"]`, `[*field, "texts", i, "locale" | "title" |
-    "body"]`); an empty list of problems means all is well."""
-    errors: list[DomainError] = []
+    title: str, body: str, texts: Sequence[CampaignText], field: list[str], problems: InputErrors
+) -> tuple[tuple[str, str], dict[str, dict[str, str]]]:
+    """The base title and body and the texts by locale as stored; every problem found goes to
+    `problems`, each on its field: `[*field, "title"]`, `[*field, "texts", i, "locale" |
+    "title" | "body"]` (a text at fault is stored as "": `problems` is raised before)."""
 
     def one(value: str, at: list[str], longest: int) -> str:
-        try:
-            checked = check_text(value, at, max_length=longest)
-            parse(checked, at)
-            return checked
-        except DomainError as error:
-            errors.append(error)
+        checked = problems.check(check_text, value, at, max_length=longest)
+        if checked is None or problems.check(parse, checked, at) is None:
             return ""
+        return checked
 
     base = (one(title, [*field, "title"], TITLE_MAX), one(body, [*field, "body"], BODY_MAX))
     stored: dict[str, dict[str, str]] = {}
     if len(texts) > MAX_LOCALES:
-        errors.append(InvalidInput(f"at most {MAX_LOCALES} locales", [*field, "texts"]))
+        problems.add(InvalidInput(f"at most {MAX_LOCALES} locales", [*field, "texts"]))
     for index, text in enumerate(texts):
         at = [*field, "texts", str(index)]
-        locale: str | None = None
-        try:
-            locale = normalise_locale(text.locale, [*at, "locale"])
-        except DomainError as error:
-            errors.append(error)
+        locale = problems.check(normalise_locale, text.locale, [*at, "locale"])
         if locale is not None and locale in stored:
-            errors.append(InvalidInput(f"'{locale}' is given twice", [*at, "locale"]))
+            problems.add(InvalidInput(f"'{locale}' is given twice", [*at, "locale"]))
             locale = None
         localized = (
             one(text.title, [*at, "title"], TITLE_MAX),
@@ -146,17 +145,7 @@ def check_texts(
         )
         if locale is not None:
             stored[locale] = {"title": localized[0], "body": localized[1]}
-    return base, dict(sorted(stored.items())), errors
-
-
-def checked_texts(
-    title: str, body: str, texts: Sequence[CampaignText], field: list[str]
-) -> tuple[tuple[str, str], dict[str, dict[str, str]]]:
-    """`check_texts`, raising `ValidationErrors` when anything is wrong."""
-    base, stored, errors = check_texts(title, body, texts, field)
-    if errors:
-        raise ValidationErrors(errors)
-    return base, stored
+    return base, dict(sorted(stored.items()))
 
 
 @dataclass(frozen=True)
