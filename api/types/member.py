@@ -14,9 +14,9 @@ from typing import Annotated
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from api.auth import Role
 from api.context import Info
 from api.lookahead import asks_for
-from api.auth import Role
 from api.types.achievements import (
     MemberBadge,
     MemberChallengeProgress,

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from domain.audit import audit_kinds
 from tests.api.conftest import GraphQLClient, data, error_codes
 from tests.api.console_support import ANALYST, console_post, make_accounts, signed_in
 from tests.api.test_achievements import UPSERT_CHALLENGE, purchase
+from tests.api.test_points import setup_program
+from tests.api.test_rewards import upsert
 from tests.integration.query_counter import counting_statements
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
@@ -102,8 +105,12 @@ async def test_challenge_progress_of_a_list_of_members_costs_one_statement(
     async def statements_for(count: int, *, progress: bool) -> int:
         for n in range(count):
             await purchase(api, f"member-{n:02}", f"order-{n}")
-        query = SEARCH_PROGRESS if progress else SEARCH_PROGRESS.replace(
-            "challengeProgress { challenge { code } current completed }", ""
+        query = (
+            SEARCH_PROGRESS
+            if progress
+            else SEARCH_PROGRESS.replace(
+                "challengeProgress { challenge { code } current completed }", ""
+            )
         )
         data(await api.admin(query, {"text": "member"}))  # the shelf and versions, once read
         with counting_statements() as statements:
@@ -119,3 +126,140 @@ async def test_challenge_progress_of_a_list_of_members_costs_one_statement(
     without = await statements_for(30, progress=False)
     # The versions (for the shelf of challenges) and the progress of every member.
     assert few == many == without + 2
+
+
+CATALOGUE = """query($kind: CatalogueKind!, $search: String, $first: Int, $after: String) {
+  catalogueItems(kind: $kind, search: $search, first: $first, after: $after) {
+    edges { cursor node { code name description translations { locale name } } }
+    pageInfo { hasNextPage endCursor } } }"""
+SET_TRANSLATIONS = """mutation($input: SetTranslationsInput!) { setTranslations(input: $input) {
+  userErrors { code field } } }"""
+
+
+async def every_page(api: GraphQLClient, kind: str, search: str | None, first: int) -> list[str]:
+    codes: list[str] = []
+    after = None
+    while True:
+        variables = {"kind": kind, "search": search, "first": first, "after": after}
+        page = data(await api.admin(CATALOGUE, variables))["catalogueItems"]
+        codes += [e["node"]["code"] for e in page["edges"]]
+        assert len(page["edges"]) <= first
+        if not page["pageInfo"]["hasNextPage"]:
+            return codes
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_every_catalogue_item_of_a_kind_is_listed_newest_first_page_by_page(
+    api: GraphQLClient,
+) -> None:
+    for n in range(25):
+        await upsert(api, code=f"R{n:02}", name=f"Reward number {n}", active=n != 3)
+    codes = await every_page(api, "REWARD", None, 10)
+    assert codes == [f"R{n:02}" for n in reversed(range(25))]  # the inactive one too
+    # An old challenge, ended long ago, is there to translate.
+    await challenge(api, "old", NOW - timedelta(days=400), NOW - timedelta(days=300), 1)
+    await challenge(api, "now", NOW - timedelta(days=1), NOW + timedelta(days=3), 1)
+    page = data(await api.admin(CATALOGUE, {"kind": "CHALLENGE"}))["catalogueItems"]
+    assert [(e["node"]["code"], e["node"]["name"]) for e in page["edges"]] == [
+        ("now", "Now"),
+        ("old", "Old"),
+    ]
+    await setup_program(api)
+    tiers = data(await api.admin(CATALOGUE, {"kind": "TIER"}))["catalogueItems"]["edges"]
+    assert {e["node"]["code"]: e["node"]["description"] for e in tiers} == {
+        "BRONZE": None,
+        "SILVER": None,
+        "GOLD": None,
+    }
+
+
+async def test_catalogue_items_are_searched_by_name_or_code_in_any_case(
+    api: GraphQLClient,
+) -> None:
+    await upsert(api, code="COFFEE", name="Free coffee", description="One coffee.")
+    for n in range(12):
+        await upsert(api, code=f"R{n:02}", name=f"Reward {n}")
+    await upsert(api, code="MUG", name="A mug for your COFFEE")
+    spanish = [{"locale": "es", "name": "Café gratis", "description": "Un café."}]
+    saved = data(
+        await api.admin(
+            SET_TRANSLATIONS,
+            {"input": {"kind": "REWARD", "code": "COFFEE", "translations": spanish}},
+        )
+    )
+    assert saved["setTranslations"]["userErrors"] == []
+
+    found = data(await api.admin(CATALOGUE, {"kind": "REWARD", "search": "  cOfFeE "}))
+    nodes = [e["node"] for e in found["catalogueItems"]["edges"]]
+    assert [n["code"] for n in nodes] == ["MUG", "COFFEE"]
+    assert nodes[1]["translations"] == [{"locale": "es", "name": "Café gratis"}]
+    assert nodes[1]["description"] == "One coffee."
+    assert await every_page(api, "REWARD", "r1", 1) == ["R11", "R10"]  # by code
+    assert await every_page(api, "REWARD", "", 100) == [
+        "MUG", *(f"R{n:02}" for n in reversed(range(12))), "COFFEE",
+    ]  # fmt: skip
+    assert await every_page(api, "REWARD", "%", 5) == []  # % is a character, not a pattern
+    assert await every_page(api, "BADGE", "coffee", 5) == []
+
+
+async def test_catalogue_items_are_read_by_analysts_and_refused_to_others(
+    api: GraphQLClient,
+) -> None:
+    await upsert(api, code="COFFEE", name="Free coffee")
+    await make_accounts(api)
+    csrf = await signed_in(api, ANALYST)
+    read = data((await console_post(api, CATALOGUE, {"kind": "REWARD"}, csrf=csrf)).json())
+    assert [e["node"]["code"] for e in read["catalogueItems"]["edges"]] == ["COFFEE"]
+    assert error_codes(await api.member("ana", CATALOGUE, {"kind": "REWARD"})) == ["FORBIDDEN"]
+    assert error_codes(await api.service(CATALOGUE, {"kind": "REWARD"})) == ["FORBIDDEN"]
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"first": 101},
+        {"first": -1},
+        {"after": "not-a-cursor"},
+        {"search": "x" * 121},
+        {"search": "coffee\u0007"},
+    ],
+)
+async def test_a_bad_page_size_cursor_or_search_is_invalid_input(
+    api: GraphQLClient, variables: dict[str, Any]
+) -> None:
+    result = await api.admin(CATALOGUE, {"kind": "REWARD", **variables})
+    assert error_codes(result) == ["INVALID_INPUT"]
+
+
+AUDIT_KINDS = "{ auditKinds { kind actions } }"
+
+
+async def test_the_audit_logs_kinds_come_from_the_list_of_audited_actions(
+    api: GraphQLClient,
+) -> None:
+    kinds = data(await api.admin(AUDIT_KINDS))["auditKinds"]
+    assert kinds == [{"kind": k, "actions": a} for k, a in audit_kinds().items()]
+    by_kind = {k["kind"]: k["actions"] for k in kinds}
+    assert by_kind["member"] == ["member.erase", "member.export", "points.adjust"]
+    assert "drop_claim.complete" in by_kind["drop_claim"]
+    # Each kind filters the log: a reward saved is found under its kind and action.
+    await upsert(api, code="COFFEE", name="Free coffee")
+    log = data(
+        await api.admin(
+            """query($kind: String, $action: String) { auditLog(filter:
+            {targetKind: $kind, action: $action}) { edges { node { targetId } } } }""",
+            {"kind": "reward", "action": by_kind["reward"][1]},
+        )
+    )["auditLog"]["edges"]
+    assert [e["node"]["targetId"] for e in log] == ["COFFEE"]
+
+
+async def test_the_audit_logs_kinds_are_read_by_analysts_and_refused_to_others(
+    api: GraphQLClient,
+) -> None:
+    await make_accounts(api)
+    csrf = await signed_in(api, ANALYST)
+    read = data((await console_post(api, AUDIT_KINDS, csrf=csrf)).json())["auditKinds"]
+    assert len(read) == len(audit_kinds())
+    assert error_codes(await api.member("ana", AUDIT_KINDS)) == ["FORBIDDEN"]
+    assert error_codes(await api.service(AUDIT_KINDS)) == ["FORBIDDEN"]
