@@ -467,6 +467,10 @@ class MemberChallengeProgress:
     completed_at: datetime | None = strawberry.field(
         description="When the member completed this period; null before."
     )
+    segment_code: str | None = strawberry.field(
+        description="The segment the challenge is limited to (null: every member). Listed "
+        "whether or not the member is in it: the app shows it only to the segment's members."
+    )
 
 
 def member_challenge_progress_loader(
@@ -499,6 +503,7 @@ def member_challenge_progress_loader(
                         target=p.progress.target,
                         completed=p.progress.completed_at is not None,
                         completed_at=p.progress.completed_at,
+                        segment_code=p.challenge.segment_code,
                     )
                     for p in found[member.id]
                 ]

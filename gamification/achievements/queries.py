@@ -484,7 +484,8 @@ async def active_challenge_progress(
     """For each of `members` (by id), their progress in every challenge of `shelf` active
     now, ending soonest first, each in its period of now in the member's time zone: one
     query for all of them (none when no challenge is active). Challenges limited to a
-    segment are included whoever the member is (the console shows the segment)."""
+    segment are included whoever the member is: knowing who is in a segment takes a query
+    per member, and the console names the segment instead."""
     active = sorted(
         (c for c in shelf if challenge_status(c, now) is ChallengeStatus.ACTIVE),
         key=lambda c: (c.ends_at, c.code),

@@ -20,7 +20,7 @@ NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 
 PROGRESS = """query($id: String!) { member(customerId: $id) { challengeProgress {
   challenge { code title startsAt endsAt }
-  periodKey periodStartsAt periodEndsAt current target completed completedAt } } }"""
+  periodKey periodStartsAt periodEndsAt current target completed completedAt segmentCode } } }"""
 SEARCH_PROGRESS = """query($text: String!) { searchMembers(text: $text, first: 50) {
   customerId challengeProgress { challenge { code } current completed } } }"""
 
@@ -80,6 +80,26 @@ async def test_a_member_page_shows_progress_in_each_active_challenge(api: GraphQ
     data(await api.member("bob", "{ me { id } }"))
     other = data(await api.admin(PROGRESS, {"id": "bob"}))["member"]["challengeProgress"]
     assert [(p["current"], p["completed"]) for p in other] == [(0.0, False)] * 3
+    assert [p["segmentCode"] for p in other] == [None] * 3
+
+
+async def test_a_challenge_limited_to_a_segment_is_listed_with_its_segment(
+    api: GraphQLClient,
+) -> None:
+    segment = {"code": "in-spain", "name": "In Spain", "rule": {"countries": ["ES"]}}
+    saved = data(
+        await api.admin(
+            """mutation($input: SegmentInput!) { upsertSegment(input: $input) {
+            userErrors { code } } }""",
+            {"input": segment},
+        )
+    )
+    assert saved["upsertSegment"]["userErrors"] == []
+    await challenge(api, "spain", NOW - timedelta(days=1), NOW + timedelta(days=3), 1,
+                    segmentCode="in-spain")  # fmt: skip
+    data(await api.member("bob", "{ me { id } }"))
+    [listed] = data(await api.admin(PROGRESS, {"id": "bob"}))["member"]["challengeProgress"]
+    assert (listed["challenge"]["code"], listed["segmentCode"]) == ("spain", "in-spain")
 
 
 async def test_challenge_progress_is_read_by_analysts_and_refused_to_others(

@@ -19,7 +19,7 @@ const MEMBER = `query ConsoleMember($customerId: String!) {
     badges { earnedAt badge { code name } }
     challengeProgress {
       challenge { code title startsAt endsAt recurrence goal { description } }
-      periodKey periodStartsAt periodEndsAt current target completed completedAt
+      periodKey periodStartsAt periodEndsAt current target completed completedAt segmentCode
     }
     redemptions(first: 20) { couponCode status pointsSpent createdAt reward { name } }
     devices { platform appVersion lastSeenAt }
@@ -108,6 +108,7 @@ function challengeProgress(items, timeZone) {
         h("progress", { max: String(p.target), value: String(Math.min(p.current, p.target)), "aria-label": `Progress in ${c.title}` }),
         h("p.muted.small", {}, `${format.number(p.current)} of ${format.number(p.target)} · ${c.goal.description}`),
         h("p.muted.small", {}, p.completed ? `Completed ${format.time(p.completedAt)} · ` : "", `${period}runs ${day(c.startsAt)} – ${lastDay(c.endsAt)}`),
+        p.segmentCode ? h("p.muted.small", {}, "For the segment ", h("span.mono", {}, p.segmentCode), " only") : null,
       );
     }),
   );
