@@ -1,4 +1,5 @@
-"""GraphQL of the audit log: every admin change, read by admins."""
+"""GraphQL of the audit log: every admin change, read by admins; the kinds of change it
+records (`auditKinds`, from the code's list of audited actions) for the console's filter."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
-from api.types.audit import AuditEntry, AuditEntryConnection, AuditEntryEdge, AuditLogFilter
+from api.types.audit import (
+    AuditEntry,
+    AuditEntryConnection,
+    AuditEntryEdge,
+    AuditKind,
+    AuditLogFilter,
+)
 from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
-from domain.audit import AuditFilter, audit_page
+from domain.audit import AuditFilter, audit_kinds, audit_page
 from domain.errors import DomainError
 
 AUDIT_CURSOR = "audit"
@@ -17,6 +24,17 @@ AUDIT_CURSOR = "audit"
 
 @strawberry.type
 class Query:
+    @strawberry.field(
+        description="Admin (and analysts): the kinds of target the audit log records changes "
+        "of, by name, each with its actions: what `auditLog`'s filter takes as `targetKind` "
+        "and `action`."
+    )
+    def audit_kinds(self, info: Info) -> list[AuditKind]:
+        info.context.require(Role.ADMIN)
+        return [
+            AuditKind(kind=kind, actions=list(actions)) for kind, actions in audit_kinds().items()
+        ]
+
     @strawberry.field(
         description="Admin: the program's changes, newest first (who, what, when, before and "
         "after). INVALID_INPUT for a bad cursor, page size, time without offset or an empty "

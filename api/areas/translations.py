@@ -1,5 +1,5 @@
 """GraphQL of catalogue content per locale entered apart from the rest (the console's
-Translations page): `setTranslations`."""
+Translations page): `catalogueItems` to find any item of a kind, `setTranslations`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,24 @@ from enum import Enum
 
 import strawberry
 
+from api.auth import Role
 from api.context import Info
-from api.types.common import UserError, user_errors
+from api.errors import to_client_error
+from api.types.common import (
+    PageInfo,
+    UserError,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+    user_errors,
+)
 from api.types.translations import Translation, TranslationInput, drafts, translations_of
+from domain.catalogue_translations import CatalogueItem as CatalogueItemValue
 from domain.catalogue_translations import CatalogueKind as CatalogueKindValue
-from domain.catalogue_translations import set_translations
+from domain.catalogue_translations import catalogue_items, set_translations
 from domain.errors import DomainError
+
+CATALOGUE_CURSOR = "catalogue"
 
 
 @strawberry.enum(description="The kinds of catalogue items whose texts are entered per locale.")
@@ -22,6 +34,78 @@ class CatalogueKind(Enum):
     CHALLENGE = "challenge"
     DROP = "drop"
     TIER = "tier"
+
+
+@strawberry.type(description="A catalogue item's base texts and the texts entered per locale.")
+class CatalogueItem:
+    code: str = strawberry.field(description="The item's code.")
+    name: str = strawberry.field(description="Its base name (a challenge's or a drop's title).")
+    description: str | None = strawberry.field(
+        description="Its base description; null for tiers, which have none."
+    )
+    translations: list[Translation] = strawberry.field(
+        description="The names and descriptions entered per locale, by locale."
+    )
+
+    @classmethod
+    def of(cls, item: CatalogueItemValue) -> CatalogueItem:
+        return cls(
+            code=item.code,
+            name=item.name,
+            description=item.description,
+            translations=translations_of(item.translations),
+        )
+
+
+@strawberry.type(description="A catalogue item and its place in the list.")
+class CatalogueItemEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: CatalogueItem = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of catalogue items of one kind, newest first.")
+class CatalogueItemConnection:
+    edges: list[CatalogueItemEdge] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page ends.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Admin (and analysts): every reward, badge, challenge, drop or tier "
+        "(active or not, past or to come), newest first, with its translations: what the "
+        "console's Translations page lists. `search` keeps the items whose base name or code "
+        "contains it, in any case. INVALID_INPUT for a bad cursor, page size or search text."
+    )
+    async def catalogue_items(
+        self,
+        info: Info,
+        kind: CatalogueKind,
+        search: str | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> CatalogueItemConnection:
+        info.context.require(Role.ADMIN)
+        try:
+            size = page_size(first, ["first"])
+            before_id = decode_cursor(CATALOGUE_CURSOR, after, ["after"])
+            page = await catalogue_items(
+                CatalogueKindValue(kind.value), search=search, first=size, before_id=before_id
+            )
+        except DomainError as error:
+            raise to_client_error(error) from error
+        edges = [
+            CatalogueItemEdge(
+                cursor=encode_cursor(CATALOGUE_CURSOR, item.id), node=CatalogueItem.of(item)
+            )
+            for item in page.items
+        ]
+        return CatalogueItemConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
 
 
 @strawberry.input(description="Every translation of one catalogue item.")

@@ -447,6 +447,74 @@ async def challenges_of(info: Info, challenges: Sequence[ChallengeModel]) -> lis
     ]
 
 
+@strawberry.type(
+    description="A member's progress in an active challenge, in the challenge's current "
+    "period in the member's time zone (for the console)."
+)
+class MemberChallengeProgress:
+    challenge: Challenge = strawberry.field(
+        description="The challenge: title, window (startsAt, endsAt), recurrence and goal."
+    )
+    period_key: str = strawberry.field(
+        description="The period counted: 'all' (no recurrence), '2026-03-29', '2026-W13', "
+        "'2026-03'."
+    )
+    period_starts_at: datetime = strawberry.field(description="When this period began.")
+    period_ends_at: datetime = strawberry.field(description="When this period ends (exclusive).")
+    current: float = strawberry.field(description="The value reached so far in this period.")
+    target: float = strawberry.field(description="The value that completes the challenge.")
+    completed: bool = strawberry.field(description="Whether the member completed this period.")
+    completed_at: datetime | None = strawberry.field(
+        description="When the member completed this period; null before."
+    )
+    segment_code: str | None = strawberry.field(
+        description="The segment the challenge is limited to (null: every member). Listed "
+        "whether or not the member is in it: the app shows it only to the segment's members."
+    )
+
+
+def member_challenge_progress_loader(
+    info: Info,
+) -> DataLoader[MemberModel, list[MemberChallengeProgress]]:
+    """The progress of every member asked for in the request in the active challenges: one
+    query for all of them (the challenges come from the process's shelf)."""
+
+    def factory() -> DataLoader[MemberModel, list[MemberChallengeProgress]]:
+        async def load(
+            members: Sequence[MemberModel],
+        ) -> list[list[MemberChallengeProgress]]:
+            seen_by = await viewer(info)
+            shelf = await info.context.runtime.challenges.all(await info.context.versions())
+            found = await queries.active_challenge_progress(members, shelf, info.context.now)
+            return [
+                [
+                    MemberChallengeProgress(
+                        challenge=Challenge(
+                            view=queries.ChallengeView(
+                                p.challenge, p.rule, queries.ChallengeStatus.ACTIVE, None
+                            ),
+                            locale=seen_by.locale,
+                            language=seen_by.language,
+                        ),
+                        period_key=p.period.key,
+                        period_starts_at=p.period.start,
+                        period_ends_at=p.period.end,
+                        current=p.progress.current,
+                        target=p.progress.target,
+                        completed=p.progress.completed_at is not None,
+                        completed_at=p.progress.completed_at,
+                        segment_code=p.challenge.segment_code,
+                    )
+                    for p in found[member.id]
+                ]
+                for member in members
+            ]
+
+        return DataLoader(load_fn=load, cache_key_fn=lambda member: member.id)
+
+    return info.context.loader("achievements.member_challenge_progress", factory)
+
+
 @strawberry.type(description="What an event unlocked: the badges and challenges part.")
 class AchievementAwards:
     """Base of the `Awards` type of mutation payloads (recordPurchase, recordEngagement...):

@@ -69,6 +69,17 @@ class AuditEntryConnection:
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
+@strawberry.type(description="A kind of target the audit log records changes of.")
+class AuditKind:
+    kind: str = strawberry.field(
+        description="The target kind, as `AuditEntry.targetKind`: `reward`, `member`, `tiers`..."
+    )
+    actions: list[str] = strawberry.field(
+        description="The actions recorded on targets of this kind, by name, as "
+        "`AuditEntry.action`: `reward.upsert`, `reward.translate`..."
+    )
+
+
 @strawberry.input(description="Which audit entries to read; every condition given must hold.")
 class AuditLogFilter:
     actor: str | None = strawberry.field(default=None, description="Changes by this subject.")

@@ -14,9 +14,15 @@ from typing import Annotated
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from api.auth import Role
 from api.context import Info
 from api.lookahead import asks_for
-from api.types.achievements import MemberBadge, member_badges
+from api.types.achievements import (
+    MemberBadge,
+    MemberChallengeProgress,
+    member_badges,
+    member_challenge_progress_loader,
+)
 from api.types.member_history import (
     MemberChallengeCompletion,
     MemberDropClaim,
@@ -125,6 +131,15 @@ class Member:
         first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
     ) -> list[Redemption]:
         return await member_redemptions(info, self.model.id, status, first)
+
+    @strawberry.field(
+        description="Admin (and analysts): the member's progress in every challenge active "
+        "now, ending soonest first, in its current period for the member. A list of members "
+        "costs one query for all of them."
+    )
+    async def challenge_progress(self, info: Info) -> list[MemberChallengeProgress]:
+        info.context.require(Role.ADMIN)
+        return await member_challenge_progress_loader(info).load(self.model)
 
     @strawberry.field(description="Admin: the challenges the member completed, most recent first.")
     async def challenge_completions(

@@ -5,6 +5,7 @@ change and its entry commit or roll back together. Who acts is passed in explici
 `Actor` (the admin principal's subject and the request id), as the ledger's `actor` is.
 """
 
+from domain.audit.actions import AUDITED_ACTIONS, AuditedAction, audit_kinds
 from domain.audit.log import AuditFilter, AuditPage, audit_page
 from domain.audit.models import AuditEntry
 from domain.audit.recording import (
@@ -18,12 +19,15 @@ from domain.audit.recording import (
 )
 
 __all__ = [
+    "AUDITED_ACTIONS",
     "SYSTEM",
     "Actor",
     "AuditEntry",
     "AuditFilter",
     "AuditPage",
+    "AuditedAction",
     "Snapshot",
+    "audit_kinds",
     "audit_page",
     "changes",
     "plain",

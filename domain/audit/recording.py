@@ -24,6 +24,7 @@ from typing import Any, TypeAlias
 
 from tortoise.models import Model
 
+from domain.audit.actions import AuditedAction
 from domain.audit.models import AuditEntry
 
 #: A target's recorded state: field name -> plain JSON value.
@@ -119,7 +120,7 @@ def changes(
 
 async def record_change(
     actor: Actor,
-    action: str,
+    action: AuditedAction,
     target_kind: str,
     target_id: str | int,
     before: Snapshot | None,

@@ -35,6 +35,7 @@ from gamification.achievements.catalogue import rule_fingerprint
 from gamification.achievements.engine import BADGE_PERIOD, member_zone
 from gamification.achievements.segments import segments_of
 from gamification.rules import (
+    Period,
     ProgressState,
     Recurrence,
     Rule,
@@ -445,6 +446,94 @@ async def challenge_views(
             )
         views.append(ChallengeView(challenge, rule, challenge_status(challenge, now), progress))
     return views
+
+
+@dataclass(frozen=True)
+class MemberChallengeProgress:
+    """A member's progress in an active challenge, in the challenge's period of now in the
+    member's time zone."""
+
+    challenge: Challenge
+    rule: Rule
+    period: Period
+    progress: ProgressView
+
+
+@lru_cache(maxsize=64)
+def _members_challenge_progress(members: int, challenges: int, periods: int) -> Statement:
+    """The progress and completions of `members` ids in `challenges` ids in `periods` keys."""
+    who = placeholders(members, start=1)
+    ids = placeholders(challenges, start=1 + members)
+    keys = placeholders(periods, start=1 + members + challenges)
+    return Statement(f"""
+        SELECT 'P' AS part, member_id, challenge_id, period_key, rule_fingerprint, state,
+            NULL AS completed_at
+        FROM rule_progress
+        WHERE member_id IN ({who}) AND challenge_id IN ({ids}) AND period_key IN ({keys})
+        UNION ALL
+        SELECT 'C' AS part, member_id, challenge_id, period_key, NULL AS rule_fingerprint,
+            NULL AS state, completed_at
+        FROM challenge_completion
+        WHERE member_id IN ({who}) AND challenge_id IN ({ids}) AND period_key IN ({keys})
+    """)
+
+
+async def active_challenge_progress(
+    members: Sequence[Member], shelf: Sequence[Challenge], now: datetime
+) -> dict[int, list[MemberChallengeProgress]]:
+    """For each of `members` (by id), their progress in every challenge of `shelf` active
+    now, ending soonest first, each in its period of now in the member's time zone: one
+    query for all of them (none when no challenge is active). Challenges limited to a
+    segment are included whoever the member is: knowing who is in a segment takes a query
+    per member, and the console names the segment instead."""
+    active = sorted(
+        (c for c in shelf if challenge_status(c, now) is ChallengeStatus.ACTIVE),
+        key=lambda c: (c.ends_at, c.code),
+    )
+    planned: dict[int, list[tuple[Challenge, Rule, Period, ZoneInfo]]] = {}
+    for member in members:
+        tz = member_zone(member.time_zone)
+        planned[member.id] = []
+        for challenge in active:
+            period = period_bounds(
+                Recurrence(challenge.recurrence), challenge.starts_at, challenge.ends_at, now, tz
+            )
+            if period is not None:
+                planned[member.id].append((challenge, stored_rule(challenge.goal), period, tz))
+    rows: dict[tuple[int, int, str], StoredProgress] = {}
+    done: dict[tuple[int, int, str], datetime] = {}
+    member_ids = [m for m, plan in planned.items() if plan]
+    if member_ids:
+        ids = distinct([c.id for c in active])
+        keys = sorted({p.key for plan in planned.values() for _, _, p, _ in plan})
+        statement = _members_challenge_progress(len(member_ids), len(ids), len(keys))
+        for row in await statement.rows(*member_ids, *ids, *keys):
+            at = (int(row["member_id"]), int(row["challenge_id"]), row["period_key"])
+            if row["part"] == "C":
+                done[at] = as_datetime(row["completed_at"])
+            else:
+                state = row["state"]
+                rows[at] = StoredProgress(
+                    row["rule_fingerprint"], json.loads(state) if isinstance(state, str) else state
+                )
+    return {
+        member_id: [
+            MemberChallengeProgress(
+                challenge,
+                rule,
+                period,
+                _progress(
+                    rule,
+                    rows.get((member_id, challenge.id, period.key)),
+                    done.get((member_id, challenge.id, period.key)),
+                    now,
+                    tz,
+                ),
+            )
+            for challenge, rule, period, tz in plan
+        ]
+        for member_id, plan in planned.items()
+    }
 
 
 async def _visible(

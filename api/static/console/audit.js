@@ -1,7 +1,7 @@
 // The audit log: every admin change (who, what, when, before and after), filtered by who,
-// what and when, newest first.
+// what and when, newest first. The kinds and actions offered come from the API (auditKinds).
 import { gql } from "./api.js";
-import { download, showErrorsByPath } from "./forms.js";
+import { csvField, download, showErrorsByPath } from "./forms.js";
 import { field, format, h } from "./ui.js";
 
 const AUDIT = `query AuditLog($filter: AuditLogFilter, $after: String) {
@@ -11,7 +11,8 @@ const AUDIT = `query AuditLog($filter: AuditLogFilter, $after: String) {
   }
 }`;
 
-const KINDS = ["", "campaign", "member", "reward", "badge", "challenge", "leaderboard", "drop", "store", "promotion", "segment", "tiers", "earning_rules", "webhook_endpoint", "coupon"];
+/** The kinds of change the log records, each with its actions: from the code's own list. */
+const KINDS = `query AuditKinds { auditKinds { kind actions } }`;
 
 /** Nested before/after objects as dotted field names: {"a": {"b": 1}} -> {"a.b": 1}. */
 function flatten(value, prefix = "", out = {}) {
@@ -50,9 +51,16 @@ function changes(entry) {
 }
 
 export async function renderAudit(main) {
+  const kinds = (await gql(KINDS)).auditKinds;
   const actor = h("input", { type: "text", name: "actor", placeholder: "ana@shop.example", autocomplete: "off" });
-  const action = h("input", { type: "text", name: "action", placeholder: "campaign.send", autocomplete: "off" });
-  const kind = h("select", { name: "kind" }, KINDS.map((k) => h("option", { value: k }, k || "Anything")));
+  const actions = h("datalist", { id: "audit-actions" });
+  const action = h("input", { type: "text", name: "action", placeholder: "campaign.send", autocomplete: "off", list: "audit-actions" });
+  const kind = h("select", { name: "kind" }, h("option", { value: "" }, "Anything"), kinds.map((k) => h("option", { value: k.kind }, k.kind)));
+  // The actions offered are those of the kind chosen (every action when none is).
+  const offerActions = () =>
+    actions.replaceChildren(...kinds.filter((k) => !kind.value || k.kind === kind.value).flatMap((k) => k.actions.map((a) => h("option", { value: a }))));
+  kind.addEventListener("change", offerActions);
+  offerActions();
   const target = h("input", { type: "text", name: "target", placeholder: "code or customer id", autocomplete: "off" });
   const from = h("input", { type: "date", name: "from" });
   const to = h("input", { type: "date", name: "to" });
@@ -62,6 +70,7 @@ export async function renderAudit(main) {
     { "aria-label": "Filter the audit log", novalidate: true },
     field("Who", actor),
     field("Action", action),
+    actions,
     field("Kind", kind),
     field("Target", target),
     field("From", from),
@@ -135,12 +144,8 @@ export async function renderAudit(main) {
   });
   more.addEventListener("click", page);
   exportCsv.addEventListener("click", () => {
-    const quote = (v) => {
-      const text = v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v);
-      return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-    };
     const lines = [["at", "actor", "action", "target kind", "target", "before", "after", "request id"].join(",")];
-    for (const r of rows) lines.push([r.at, r.actor, r.action, r.targetKind, r.targetId, r.before, r.after, r.requestId].map(quote).join(","));
+    for (const r of rows) lines.push([r.at, r.actor, r.action, r.targetKind, r.targetId, r.before, r.after, r.requestId].map(csvField).join(","));
     download("fidelio-audit-log.csv", `${lines.join("\n")}\n`, "text/csv");
   });
   await load();

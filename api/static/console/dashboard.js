@@ -2,6 +2,7 @@
 // the members per tier and the most redeemed rewards; a CSV of what is shown.
 import { ApiError, gql } from "./api.js";
 import { DROPS_FIELDS, dropsCard, dropsCsv } from "./dashboard-drops.js";
+import { csvField, download } from "./forms.js";
 import { field, format, h, loading } from "./ui.js";
 
 export const FIGURES = [
@@ -66,26 +67,18 @@ function bucketLabel(entry, bucket) {
 
 function toCsv(result, state) {
   const keys = FIGURES.map(([key]) => key);
-  const quote = (v) => (v === null || v === undefined ? "" : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
   const rows = [["from", "to", ...keys].join(",")];
   for (const entry of [...result.programKpiSeries, result.programKpis]) {
-    rows.push([entry.from, entry.to, ...keys.map((k) => entry[k])].map(quote).join(","));
+    rows.push([entry.from, entry.to, ...keys.map((k) => entry[k])].map(csvField).join(","));
   }
   rows.push("");
   rows.push(["tier", "members"].join(","));
-  for (const t of result.tierDistribution) rows.push([quote(t.name ?? `Level ${t.level}`), t.members].join(","));
+  for (const t of result.tierDistribution) rows.push([csvField(t.name ?? `Level ${t.level}`), t.members].join(","));
   rows.push("");
   rows.push(["reward", "redemptions", "points spent"].join(","));
-  for (const r of result.mostRedeemedRewards) rows.push([quote(r.name), r.redemptions, r.pointsSpent].join(","));
-  rows.push(...dropsCsv(result.drops, quote));
-  const blob = new Blob([rows.join("\n") + "\n"], { type: "text/csv" });
-  const link = h("a", {
-    href: URL.createObjectURL(blob),
-    download: `fidelio-kpis-${state.segment || "all"}-${isoDay(state.from)}-${isoDay(state.to)}.csv`,
-  });
-  document.body.append(link);
-  link.click();
-  link.remove();
+  for (const r of result.mostRedeemedRewards) rows.push([csvField(r.name), r.redemptions, r.pointsSpent].join(","));
+  rows.push(...dropsCsv(result.drops, csvField));
+  download(`fidelio-kpis-${state.segment || "all"}-${isoDay(state.from)}-${isoDay(state.to)}.csv`, `${rows.join("\n")}\n`, "text/csv");
 }
 
 function lineChart(canvas, labels, values, key) {
@@ -150,14 +143,14 @@ export async function renderDashboard(main) {
   const bucket = h("select", { name: "bucket" }, h("option", { value: "WEEK" }, "Weeks"), h("option", { value: "MONTH" }, "Months"));
   const segment = h("select", { name: "segment" }, h("option", { value: "" }, "Every member"));
   const customFields = h("div.custom", { hidden: true }, field("From", from), field("To (included)", to), field("Bucket", bucket));
-  const download = h("button.ghost", { type: "button", disabled: true }, "Download CSV");
+  const downloadButton = h("button.ghost", { type: "button", disabled: true }, "Download CSV");
   const filters = h(
     "form.filters",
     { "aria-label": "Period and segment" },
     field("Period", preset),
     customFields,
     field("Segment", segment),
-    h("div.actions", {}, h("button.primary", { type: "submit" }, "Show"), download),
+    h("div.actions", {}, h("button.primary", { type: "submit" }, "Show"), downloadButton),
   );
   const body = h("div.dashboard-body");
   main.replaceChildren(
@@ -177,7 +170,7 @@ export async function renderDashboard(main) {
   });
 
   let result = null;
-  download.addEventListener("click", () => result && toCsv(result, state));
+  downloadButton.addEventListener("click", () => result && toCsv(result, state));
 
   async function load() {
     const toError = document.getElementById(`${to.id}-error`);
@@ -195,7 +188,7 @@ export async function renderDashboard(main) {
     for (const chart of charts) chart.destroy();
     charts = [];
     loading(body);
-    download.disabled = true;
+    downloadButton.disabled = true;
     try {
       if (Number.isNaN(state.from.getTime()) || Number.isNaN(state.to.getTime())) {
         throw new ApiError("Choose both dates.", "INVALID_INPUT");
@@ -217,7 +210,7 @@ export async function renderDashboard(main) {
       }
       return;
     }
-    download.disabled = false;
+    downloadButton.disabled = false;
     draw(body, result, state);
   }
   filters.addEventListener("submit", (event) => {

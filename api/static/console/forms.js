@@ -1,45 +1,9 @@
-// Helpers of the management pages (campaigns, segments, stores, audit): errors placed by
-// their whole path, confirmation dialogs, small tables.
+// Helpers of the pages' forms and tables: confirmation dialogs, small tables, dates of
+// inputs, downloads and CSV. The DOM basics (h, field, errors by path, toast) are in ui.js;
+// pathKey and showErrorsByPath are exported from here too, as the pages import them.
 import { h } from "./ui.js";
 
-/** The key of a userError's field: its path without the leading "input", joined by dots. */
-export function pathKey(field) {
-  if (!field) return null;
-  const path = field[0] === "input" ? field.slice(1) : field;
-  return path.join(".");
-}
-
-/**
- * Show userErrors next to their fields: `fields` maps a path key ("title", "texts.1.body",
- * "rule.minAge") to an input made with ui.field(). Errors of no known field go to the form's
- * .form-error. Returns whether there were errors. The first field at fault takes the focus,
- * unless `focus` is false (errors shown while the user types elsewhere).
- */
-export function showErrorsByPath(form, userErrors, fields, { focus = true } = {}) {
-  for (const slot of form.querySelectorAll(".field-error")) slot.textContent = "";
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
-  const general = form.querySelector(".form-error");
-  if (general) general.textContent = "";
-  let focused = false;
-  const unplaced = [];
-  for (const error of userErrors) {
-    let key = pathKey(error.field);
-    // An error on a list item's field may be reported on the list: try the longest known prefix.
-    while (key && !fields[key] && key.includes(".")) key = key.slice(0, key.lastIndexOf("."));
-    const input = key ? fields[key] : null;
-    const slot = input && input.id ? document.getElementById(`${input.id}-error`) : null;
-    if (slot) {
-      slot.textContent = slot.textContent ? `${slot.textContent} ${error.message}` : error.message;
-      input.setAttribute("aria-invalid", "true");
-      if (!focused && focus) input.focus();
-      focused = true;
-    } else {
-      unplaced.push(error.message);
-    }
-  }
-  if (general) general.textContent = unplaced.join(" ");
-  return userErrors.length > 0;
-}
+export { pathKey, showErrorsByPath } from "./ui.js";
 
 /** Ask for a confirmation in a modal dialog; resolves to true when confirmed. */
 export function confirmDialog({ title, text, confirmLabel, typeToConfirm }) {
@@ -117,6 +81,12 @@ export function debounce(run, ms = 300) {
     clearTimeout(timer);
     timer = setTimeout(() => run(...args), ms);
   };
+}
+
+/** A value as one CSV field: empty for null, objects as JSON, quoted when it must be. */
+export function csvField(value) {
+  const text = value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** Save a text as a file download. */

@@ -2,7 +2,7 @@
 // data rights an admin exercises for them (export everything; erase, with a confirmation).
 import { currentSession, gql } from "./api.js";
 import { confirmDialog, download, simpleTable } from "./forms.js";
-import { format, h, toast } from "./ui.js";
+import { format, h, section, toast } from "./ui.js";
 
 /** The fields member(customerId) reads for these sections. */
 export const MEMBER_EXTRAS = `
@@ -15,10 +15,6 @@ const EXPORT = `mutation ExportMemberData($customerId: String!) {
 const ERASE = `mutation EraseMember($input: EraseMemberInput!) {
   eraseMember(input: $input) { erased userErrors { code field message } }
 }`;
-
-function section(title, ...content) {
-  return h("section.card", { "aria-label": title }, h("h2", {}, title), ...content);
-}
 
 function rights(member) {
   const exportButton = h("button.ghost", { type: "button" }, "Export data (JSON)");

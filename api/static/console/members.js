@@ -1,20 +1,26 @@
 // Members: search by customer id or name; a member's page with their points, ledger (with
-// who wrote each entry), badges, coupons, devices and notifications; adjusting points.
+// who wrote each entry), badges, progress in the running challenges, coupons, devices and
+// notifications; adjusting points.
 import { currentSession, gql } from "./api.js";
 import { MEMBER_EXTRAS, memberExtras } from "./member-extras.js";
-import { field, format, h, loading, showUserErrors, toast } from "./ui.js";
+import { simpleTable } from "./forms.js";
+import { field, format, h, loading, section, showUserErrors, toast } from "./ui.js";
 
 const SEARCH = `query SearchMembers($text: String!) {
   searchMembers(text: $text, first: 50) { customerId displayName email city country joinedAt tier { name } }
 }`;
 const MEMBER = `query ConsoleMember($customerId: String!) {
   member(customerId: $customerId) {
-    customerId displayName email locale country city joinedAt
+    customerId displayName email locale timeZone country city joinedAt
     tier { code name level }
     nextTier { tier { name } qualifyingPoints qualifyingPointsNeeded }
     points { balance pending lifetimeEarned expiringSoon { points expiresAt } }
     pointsHistory(first: 50) { edges { node { id kind delta description createdAt actor } } }
     badges { earnedAt badge { code name } }
+    challengeProgress {
+      challenge { code title startsAt endsAt recurrence goal { description } }
+      periodKey periodStartsAt periodEndsAt current target completed completedAt segmentCode
+    }
     redemptions(first: 20) { couponCode status pointsSpent createdAt reward { name } }
     devices { platform appVersion lastSeenAt }
     notifications(first: 10) { unreadCount edges { node { title category createdAt pushStatus } } }
@@ -75,18 +81,36 @@ export async function renderMembers(main) {
   text.focus();
 }
 
-function section(title, ...content) {
-  return h("section.card", { "aria-label": title }, h("h2", {}, title), ...content);
-}
-
-function table(caption, columns, rows, empty) {
-  if (!rows.length) return h("p.muted", {}, empty);
+/** The member's progress in each active challenge, in its current period for them; days are
+ * the member's (their time zone), as the periods are. */
+function challengeProgress(items, timeZone) {
+  if (!items.length) return h("p.muted", {}, "No challenge is running.");
+  let days;
+  try {
+    days = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeZone });
+  } catch {
+    days = new Intl.DateTimeFormat("en", { dateStyle: "medium" }); // a zone this browser lacks
+  }
+  const day = (v) => days.format(new Date(v));
+  const lastDay = (v) => days.format(new Date(new Date(v).getTime() - 1));
+  const periods = { DAILY: "today", WEEKLY: "this week", MONTHLY: "this month" };
   return h(
-    "table",
+    "ul.challenges",
     {},
-    h("caption.sr-only", {}, caption),
-    h("thead", {}, h("tr", {}, columns.map(([label, cls]) => h(cls ? `th.${cls}` : "th", { scope: "col" }, label)))),
-    h("tbody", {}, rows),
+    items.map((p) => {
+      const c = p.challenge;
+      const span = day(p.periodStartsAt) === lastDay(p.periodEndsAt) ? day(p.periodStartsAt) : `${day(p.periodStartsAt)} – ${lastDay(p.periodEndsAt)}`;
+      const period = periods[c.recurrence] ? `${periods[c.recurrence]} (${span}) · ` : "";
+      return h(
+        "li",
+        { dataset: { challenge: c.code, completed: String(p.completed) } },
+        h("div.challenge-head", {}, h("span.badge-name", {}, c.title), h(`span.pill${p.completed ? ".done" : ""}`, {}, p.completed ? "Completed" : "In progress")),
+        h("progress", { max: String(p.target), value: String(Math.min(p.current, p.target)), "aria-label": `Progress in ${c.title}` }),
+        h("p.muted.small", {}, `${format.number(p.current)} of ${format.number(p.target)} · ${c.goal.description}`),
+        h("p.muted.small", {}, p.completed ? `Completed ${format.time(p.completedAt)} · ` : "", `${period}runs ${day(c.startsAt)} – ${lastDay(c.endsAt)}`),
+        p.segmentCode ? h("p.muted.small", {}, "For the segment ", h("span.mono", {}, p.segmentCode), " only") : null,
+      );
+    }),
   );
 }
 
@@ -189,7 +213,7 @@ export async function renderMember(main, customerId) {
       {},
       section(
         "Points ledger",
-        table("Ledger entries, newest first", [["When"], ["Kind"], ["Points", "num"], ["What"], ["By"]], ledgerRows, "No ledger entry yet."),
+        simpleTable("Ledger entries, newest first", ["When", "Kind", "#Points", "What", "By"], ledgerRows, "No ledger entry yet."),
       ),
       h(
         "div.side",
@@ -201,29 +225,30 @@ export async function renderMember(main, customerId) {
             ? h("ul.badges", {}, member.badges.map((b) => h("li", {}, h("span.badge-name", {}, b.badge.name), h("span.muted", {}, format.date(b.earnedAt)))))
             : h("p.muted", {}, "No badge yet."),
         ),
+        section("Challenges running", challengeProgress(member.challengeProgress, member.timeZone)),
         section(
           "Coupons",
-          table(
+          simpleTable(
             "Coupons",
-            [["Reward"], ["Status"], ["Points", "num"]],
+            ["Reward", "Status", "#Points"],
             member.redemptions.map((r) => h("tr", {}, h("td", {}, r.reward.name), h("td", {}, h("span.pill", {}, r.status)), h("td.num", {}, format.number(r.pointsSpent)))),
             "No coupon.",
           ),
         ),
         section(
           "Devices",
-          table(
+          simpleTable(
             "Devices",
-            [["Platform"], ["App"], ["Last seen"]],
+            ["Platform", "App", "Last seen"],
             member.devices.map((d) => h("tr", {}, h("td", {}, d.platform), h("td", {}, d.appVersion || "—"), h("td", {}, format.date(d.lastSeenAt)))),
             "No device registered.",
           ),
         ),
         section(
           `Notifications (${member.notifications.unreadCount} unread)`,
-          table(
+          simpleTable(
             "Latest notifications",
-            [["Title"], ["Push"], ["When"]],
+            ["Title", "Push", "When"],
             member.notifications.edges.map(({ node }) => h("tr", {}, h("td", {}, node.title), h("td", {}, node.pushStatus), h("td", {}, format.date(node.createdAt)))),
             "No notification.",
           ),

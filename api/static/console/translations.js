@@ -1,59 +1,54 @@
 // Translations: the catalogue's names and descriptions per locale (rewards, badges,
 // challenges, drops, tiers), entered apart from their other settings (setTranslations).
+// Every item of a kind is listed, newest first, searched by name or code and paged by the API
+// (catalogueItems), so an old item can be found and translated.
 import { currentSession, gql } from "./api.js";
 import { showErrorsByPath } from "./forms.js";
 import { field, h, loading, toast } from "./ui.js";
 
-const T = "translations { locale name description }";
 const KINDS = {
-  rewards: { label: "Rewards", kind: "REWARD", description: true, query: `{ items: rewards(includeInactive: true) { code name description ${T} } }` },
-  badges: { label: "Badges", kind: "BADGE", description: true, query: `{ items: badges { code name description ${T} } }` },
-  challenges: {
-    label: "Challenges",
-    kind: "CHALLENGE",
-    description: true,
-    query: `{ a: challenges(status: ACTIVE) { code name: title description ${T} }
-      u: challenges(status: UPCOMING) { code name: title description ${T} }
-      e: challenges(status: ENDED) { code name: title description ${T} } }`,
-  },
-  drops: { label: "Drops", kind: "DROP", description: true, query: `{ items: drops { code name: title description ${T} } }` },
-  tiers: { label: "Tiers", kind: "TIER", description: false, query: `{ items: tiers { code name translations { locale name } } }` },
+  rewards: { label: "Rewards", kind: "REWARD", description: true },
+  badges: { label: "Badges", kind: "BADGE", description: true },
+  challenges: { label: "Challenges", kind: "CHALLENGE", description: true },
+  drops: { label: "Drops", kind: "DROP", description: true },
+  tiers: { label: "Tiers", kind: "TIER", description: false },
 };
+const ITEMS = `query CatalogueItems($kind: CatalogueKind!, $search: String, $first: Int, $after: String) {
+  catalogueItems(kind: $kind, search: $search, first: $first, after: $after) {
+    edges { node { code name description translations { locale name description } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
 const SAVE = `mutation SetTranslations($input: SetTranslationsInput!) {
   setTranslations(input: $input) { translations { locale name description } userErrors { code field message } }
 }`;
+const PAGE = 20;
+
+/** The last search of the page, kept while the manager opens and saves items of that kind. */
+let remembered = { key: null, text: "" };
+
+/** The item of `kind` whose code is `code`, found by the API's search (null: none). */
+async function findItem(spec, code) {
+  const found = (await gql(ITEMS, { kind: spec.kind, search: code, first: 100 })).catalogueItems;
+  const edge = found.edges.find((e) => e.node.code === code);
+  return edge ? edge.node : null;
+}
 
 export async function renderTranslations(main, kindKey, code) {
   const key = KINDS[kindKey] ? kindKey : "rewards";
   const spec = KINDS[key];
-  loading(main);
-  const found = await gql(spec.query);
-  const items = found.items || [...found.a, ...found.u, ...found.e];
-  const chosen = code ? items.find((i) => i.code === code) : null;
-  const list = h(
-    "section.card",
-    { "aria-label": spec.label },
-    items.length
-      ? h(
-          "table",
-          {},
-          h("caption.sr-only", {}, spec.label),
-          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Item"), h("th", { scope: "col" }, "Languages"))),
-          h(
-            "tbody",
-            {},
-            items.map((i) =>
-              h(
-                "tr",
-                { dataset: { item: i.code } },
-                h("td", {}, h("a", { href: `#/translations/${key}/${encodeURIComponent(i.code)}` }, i.name), h("div.muted.small.mono", {}, i.code)),
-                h("td", {}, i.translations.length ? i.translations.map((t) => h("span.pill", {}, t.locale)) : h("span.muted.small", {}, "base text only")),
-              ),
-            ),
-          ),
-        )
-      : h("p.muted", {}, `No ${spec.label.toLowerCase()} yet.`),
+  const text = h("input", { type: "search", name: "search", placeholder: "e.g. coffee", autocomplete: "off", value: remembered.key === key ? remembered.text : "" });
+  const search = h(
+    "form.search",
+    { role: "search", "aria-label": `Find ${spec.label.toLowerCase()}` },
+    field("Search by name or code", text),
+    h("div.actions", {}, h("button.primary", { type: "submit" }, "Search")),
+    h("p.form-error", { role: "alert" }),
   );
+  const body = h("tbody");
+  const empty = h("p.muted", { role: "status" });
+  const more = h("button.ghost", { type: "button", hidden: true }, `Show older ${spec.label.toLowerCase()}`);
+  const slot = h("div");
   main.replaceChildren(
     h(
       "div.page-head",
@@ -62,8 +57,66 @@ export async function renderTranslations(main, kindKey, code) {
       h("p.muted", {}, "Names and descriptions in each language; members read their locale's, then its language's, then the program's default."),
       h("nav.tabs", { "aria-label": "Kinds" }, Object.entries(KINDS).map(([k, s]) => h("a", { href: `#/translations/${k}`, "aria-current": k === key ? "page" : null }, s.label))),
     ),
-    h("div.grid.member", {}, list, chosen ? editor(spec, key, chosen) : h("div")),
+    search,
+    h(
+      "div.grid.member",
+      {},
+      h(
+        "section.card",
+        { "aria-label": spec.label },
+        h(
+          "table",
+          {},
+          h("caption.sr-only", {}, `${spec.label}, newest first`),
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Item"), h("th", { scope: "col" }, "Languages"))),
+          body,
+        ),
+        empty,
+        h("div.actions", {}, more),
+      ),
+      slot,
+    ),
   );
+  let after = null;
+  async function page() {
+    let found;
+    try {
+      found = (await gql(ITEMS, { kind: spec.kind, search: remembered.text || null, first: PAGE, after })).catalogueItems;
+    } catch (error) {
+      showErrorsByPath(search, [{ field: ["search"], message: error.message }], { search: text });
+      return;
+    }
+    for (const { node: i } of found.edges) {
+      body.append(
+        h(
+          "tr",
+          { dataset: { item: i.code } },
+          h("td", {}, h("a", { href: `#/translations/${key}/${encodeURIComponent(i.code)}` }, i.name), h("div.muted.small.mono", {}, i.code)),
+          h("td", {}, i.translations.length ? i.translations.map((t) => h("span.pill", {}, t.locale)) : h("span.muted.small", {}, "base text only")),
+        ),
+      );
+    }
+    after = found.pageInfo.endCursor;
+    more.hidden = !found.pageInfo.hasNextPage;
+    empty.textContent = body.children.length ? "" : remembered.text ? `No ${spec.label.toLowerCase()} match “${remembered.text}”.` : `No ${spec.label.toLowerCase()} yet.`;
+  }
+  async function load() {
+    showErrorsByPath(search, [], {});
+    remembered = { key, text: text.value.trim() };
+    after = null;
+    body.replaceChildren();
+    await page();
+  }
+  search.addEventListener("submit", (event) => {
+    event.preventDefault();
+    load();
+  });
+  more.addEventListener("click", page);
+  await load();
+  if (code) {
+    const item = await findItem(spec, code);
+    slot.replaceChildren(item ? editor(spec, key, item) : h("p.muted", {}, `No ${spec.kind.toLowerCase()} with the code ${code}.`));
+  }
 }
 
 function editor(spec, key, item) {

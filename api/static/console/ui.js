@@ -29,27 +29,54 @@ export function field(label, input, hint) {
   return h("div.field", {}, h("label", { for: id }, label), input, hint ? h("p.hint", {}, hint) : null, error);
 }
 
-/** Show userErrors next to their fields: `fields` maps the last path segment to an input. */
-export function showUserErrors(form, userErrors, fields) {
+/** The key of a userError's field: its path without the leading "input", joined by dots. */
+export function pathKey(field) {
+  if (!field) return null;
+  const path = field[0] === "input" ? field.slice(1) : field;
+  return path.join(".");
+}
+
+/**
+ * Show userErrors next to their fields: `fields` maps a path key ("title", "texts.1.body",
+ * "rule.minAge"; "input" left out) to an input made with field(). Errors of no known field go
+ * to the form's .form-error. Returns whether there were errors. The first field at fault takes
+ * the focus, unless `focus` is false (errors shown while the user types elsewhere).
+ * Also exported as showUserErrors (its name on the first pages).
+ */
+export function showErrorsByPath(form, userErrors, fields, { focus = true } = {}) {
   for (const slot of form.querySelectorAll(".field-error")) slot.textContent = "";
   for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   const general = form.querySelector(".form-error");
   if (general) general.textContent = "";
   let focused = false;
+  const unplaced = [];
   for (const error of userErrors) {
-    const name = error.field ? error.field[error.field.length - 1] : null;
-    const input = name ? fields[name] : null;
-    if (input) {
-      document.getElementById(`${input.id}-error`).textContent = error.message;
+    let key = pathKey(error.field);
+    // An error on a list item's field may be reported on the list: try the longest known prefix.
+    while (key && !fields[key] && key.includes(".")) key = key.slice(0, key.lastIndexOf("."));
+    const input = key ? fields[key] : null;
+    const slot = input && input.id ? document.getElementById(`${input.id}-error`) : null;
+    if (slot) {
+      slot.textContent = slot.textContent ? `${slot.textContent} ${error.message}` : error.message;
       input.setAttribute("aria-invalid", "true");
-      if (!focused) input.focus();
+      if (!focused && focus) input.focus();
       focused = true;
-    } else if (general) {
-      general.textContent = error.message;
+    } else {
+      unplaced.push(error.message);
     }
   }
+  if (general) general.textContent = unplaced.join(" ");
+  return userErrors.length > 0;
 }
 
+export { showErrorsByPath as showUserErrors };
+
+/** A titled card of a page. */
+export function section(title, ...content) {
+  return h("section.card", { "aria-label": title }, h("h2", {}, title), ...content);
+}
+
+/** Show a short message at the foot of the page for a few seconds. */
 export function toast(message) {
   const box = document.getElementById("toast");
   box.textContent = message;
@@ -75,6 +102,7 @@ export const format = {
   time: (v) => (v ? times.format(new Date(v)) : "—"),
 };
 
+/** Replace `main` with a loading line. */
 export function loading(main, text = "Loading…") {
   main.replaceChildren(h("p.muted", { role: "status" }, text));
 }
