@@ -10,7 +10,9 @@ from tests.api.console_support import ADMIN, ANALYST, console_post, make_account
 from tests.api.test_points import CONFIGURE_RULES, CONFIGURE_TIERS, LADDER, RULES, purchase
 from tests.api.test_points import RECORD_PURCHASE as RECORD
 
-RULES_READ = """{ earningRules { pointsPerCurrencyUnit channelMultipliers { channel multiplier } } }"""
+RULES_READ = (
+    """{ earningRules { pointsPerCurrencyUnit channelMultipliers { channel multiplier } } }"""
+)
 SAVE_RULES = """mutation($input: EarningRulesInput!) { configureEarningRules(input: $input) {
   earningRules { channelMultipliers { channel multiplier } } userErrors { code field message } } }"""
 PREVIEW = """query($input: RecordPurchaseInput!) { previewPurchase(input: $input) {
