@@ -61,7 +61,8 @@ function head(tab, text) {
 }
 
 function readOnlyNote() {
-  return isAdmin() ? null : h("p.notice", { role: "note" }, "Read only: your analyst role can look at the program but not change it.");
+  // An empty text when there is nothing to say (replaceChildren would write "null").
+  return isAdmin() ? "" : h("p.notice", { role: "note" }, "Read only: your analyst role can look at the program but not change it.");
 }
 
 /** Call `run` every `ms` while `node` is on the page (a view that is left stops its polling). */
@@ -342,8 +343,8 @@ async function renderBadges(main, code) {
   const list = listPage(
     "Badges",
     badges,
-    ["Badge", "Rule", "#Points", "#Holders"],
-    (b) => h("tr", { dataset: { badge: b.code } }, h("td", {}, h("a", { href: `#/program/badges/${encodeURIComponent(b.code)}` }, b.name), h("div.muted.small.mono", {}, b.code)), h("td.small", {}, b.rule.description), h("td.num", {}, format.number(b.rewardPoints)), h("td.num", {}, format.percent(b.rarity))),
+    ["Badge", "Rule", "#Bonus points", "#Held by"],
+    (b) => h("tr", { dataset: { badge: b.code } }, h("td", {}, h("a", { href: `#/program/badges/${encodeURIComponent(b.code)}` }, b.name), h("div.muted.small.mono", {}, b.code)), h("td.small", {}, b.rule.description), h("td.num", {}, format.number(b.rewardPoints)), h("td.num", {}, `${format.percent(b.rarity)} of members`)),
     admin,
   );
   const side = code ? h("div.stack", {}, badgeForm(editing, admin), editing ? backfillCard(editing, admin) : null) : h("div");
