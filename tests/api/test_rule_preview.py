@@ -17,6 +17,7 @@ from tests.api.backfill_support import (
 from tests.api.conftest import GraphQLClient, data, error_codes
 from tests.api.console_support import ANALYST, console_post, make_accounts, signed_in
 from tests.api.test_achievements import BADGES
+from tests.fakes.queries import count_queries
 
 PREVIEW = """query($rule: RuleInput!, $locale: String!) { previewRule(rule: $rule, locale: $locale) {
   words members userErrors { code field message } } }"""
@@ -84,3 +85,16 @@ async def test_members_may_not_preview_and_the_analyst_may(api: GraphQLClient) -
     csrf = await signed_in(api, ANALYST)
     read = await console_post(api, PREVIEW, {"rule": TWO_APP, "locale": "en"}, csrf=csrf)
     assert read.json()["data"]["previewRule"]["members"] == 0
+
+
+async def test_the_history_is_replayed_only_when_the_count_is_asked_for(
+    api: GraphQLClient,
+) -> None:
+    await record_history(api)
+    words_only = """query($rule: RuleInput!) { previewRule(rule: $rule, locale: "es") { words } }"""
+    with count_queries() as log:
+        data(await api.admin(words_only, {"rule": TWO_APP}))
+    assert not [s for s in log.statements if '"purchase"' in s]
+    with count_queries() as log:
+        data(await api.admin(PREVIEW, {"rule": TWO_APP, "locale": "en"}))
+    assert [s for s in log.statements if '"purchase"' in s]

@@ -19,7 +19,10 @@ const BADGES = `query ProgramBadges { badges { code name description secret rewa
 const CHALLENGES = `query ProgramChallenges { challenges(status: null) { code title description startsAt endsAt recurrence rewardPoints goal { ${RULE} } } }`;
 const UPSERT_BADGE = `mutation UpsertBadge($input: BadgeInput!) { upsertBadge(input: $input) { badge { code } ${ERRORS} } }`;
 const UPSERT_CHALLENGE = `mutation UpsertChallenge($input: ChallengeInput!) { upsertChallenge(input: $input) { challenge { code } ${ERRORS} } }`;
-const PREVIEW = `query PreviewRule($rule: RuleInput!, $locale: String!) { previewRule(rule: $rule, locale: $locale) { words members ${ERRORS} } }`;
+// The words in English and Spanish, the count once (previewRule counts only when asked).
+const PREVIEW = `query PreviewRule($rule: RuleInput!) {
+  en: previewRule(rule: $rule, locale: "en") { words members ${ERRORS} }
+  es: previewRule(rule: $rule, locale: "es") { words } }`;
 const RUN_FIELDS = "id badgeCode status done total progress awarded error startedBy startedAt finishedAt";
 const START_BACKFILL = `mutation StartBackfill($input: StartBackfillInput!) { startBackfill(input: $input) { run { ${RUN_FIELDS} } ${ERRORS} } }`;
 const RUN = `query BackfillRun($id: ID!) { backfillRun(id: $id) { ${RUN_FIELDS} } }`;
@@ -297,14 +300,13 @@ function ruleEditor(rule, prefix, fields, form, admin) {
     }
     count.textContent = "counting…";
     try {
-      const [en, es] = await Promise.all([gql(PREVIEW, { rule, locale: "en" }), gql(PREVIEW, { rule, locale: "es" })]);
+      const answer = await gql(PREVIEW, { rule });
       if (mine !== asked) return; // a newer draft was sent meanwhile
-      const answer = en.previewRule;
-      showErrorsByPath(form, ruleErrors(answer.userErrors), fields, { focus: false });
-      english.textContent = answer.words ?? "—";
-      spanish.textContent = es.previewRule.words ?? "";
-      count.textContent = answer.members === null ? "—" : format.number(answer.members);
-      count.dataset.qualifying = answer.members === null ? "" : String(answer.members);
+      showErrorsByPath(form, ruleErrors(answer.en.userErrors), fields, { focus: false });
+      english.textContent = answer.en.words ?? "—";
+      spanish.textContent = answer.es.words ?? "";
+      count.textContent = answer.en.members === null ? "—" : format.number(answer.en.members);
+      count.dataset.qualifying = answer.en.members === null ? "" : String(answer.en.members);
     } catch (error) {
       if (mine === asked) count.textContent = "—";
       showErrorsByPath(form, [{ field: null, message: error.message }], fields, { focus: false });
