@@ -51,6 +51,11 @@ async def test_the_count_is_the_members_a_backfill_of_the_rule_awards(
     assert counted["members"] == len(QUALIFYING)
     assert (await preview(api, {**TWO_APP, "target": 1}))["members"] == 3  # alice, bob, carol
     assert (await preview(api, {**TWO_APP, "channel": None}))["members"] == 3  # + dave
+    spent = {"event": "PURCHASE", "aggregate": "SUM_AMOUNT", "target": 55}
+    assert (await preview(api, spent))["members"] == 3  # alice 65, carol 55, dave 140
+    assert (await preview(api, {**spent, "channel": "APP"}))["members"] == 2  # 55 and 55
+    big = {"event": "PURCHASE", "aggregate": "COUNT", "target": 1, "minAmount": "35.00"}
+    assert (await preview(api, big))["members"] == 3  # alice's 35, carol's 50, dave's
     await make_badge(api, "two-app", TWO_APP)
     started = data(await api.admin(START, {"input": {"badgeCode": "two-app"}}))["startBackfill"]
     run = await finished_run(api, started["run"]["id"])
