@@ -4,6 +4,7 @@ started from the page whose bar runs to the end; field errors; the analyst refus
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -179,3 +180,36 @@ def test_each_program_page_shows_what_the_api_holds(page: Any, console_url: str)
     page.locator("p[role=status]", has_text="live").wait_for()
     assert page.locator("tr[data-rank]").count() == len(top)
     page.screenshot(path=str(SCREENSHOTS / "program-leaderboards.png"), full_page=True)
+
+
+def test_an_admin_creates_a_weekly_challenge_with_its_goal_previewed(
+    page: Any, console_url: str
+) -> None:
+    sign_in(page, console_url, ADMIN)
+    page.goto(f"{console_url}/console#/program/challenges/new")
+    page.get_by_role("heading", name="New challenge").wait_for()
+    page.get_by_label("Code", exact=True).fill("weekly-reviews")
+    page.get_by_label("Title", exact=True).fill("Review two things a week")
+    page.get_by_label("Description").fill("Tell others what you think.")
+    start = datetime.now() - timedelta(days=1)  # the browser's time zone is the machine's
+    page.get_by_label("Starts (your time)").fill(start.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Ends (your time)").fill(
+        (start + timedelta(days=60)).strftime("%Y-%m-%dT%H:%M")
+    )
+    page.get_by_label("Repeats").select_option("WEEKLY")
+    page.get_by_label("Counts").select_option("REVIEW")
+    page.get_by_label("Target", exact=True).fill("2")
+    expected = api(
+        console_url,
+        PREVIEW,
+        {"rule": {"event": "REVIEW", "aggregate": "COUNT", "target": 2}},
+    )["previewRule"]
+    page.locator(f"[data-qualifying='{expected['members']}']").wait_for()
+    assert page.locator(".rule-words[data-locale=en]").inner_text() == expected["words"]
+    page.get_by_role("button", name="Create challenge").click()
+    page.get_by_role("heading", name="Challenge weekly-reviews").wait_for()
+    found = api(
+        console_url, "{ challenges(status: null) { code recurrence goal { event target } } }", {}
+    )["challenges"]
+    assert {"code": "weekly-reviews", "recurrence": "WEEKLY",
+            "goal": {"event": "REVIEW", "target": 2.0}} in found  # fmt: skip
