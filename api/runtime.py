@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
@@ -50,7 +51,7 @@ from gamification.achievements.queries import (
     ChallengeShelf,
     badge_figures,
 )
-from gamification.achievements.wiring import build_engine
+from gamification.achievements.wiring import achievement_jobs, build_engine
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.wiring import leaderboard_handlers, leaderboard_jobs
 from push.gateway import LogGateway, PushGateway
@@ -115,6 +116,22 @@ class Runtime:
         )
         for job in self.jobs:
             self._tasks.append(asyncio.create_task(self._run_job_forever(job)))
+
+    def spawn(self, work: Coroutine[Any, Any, object], name: str) -> None:
+        """Run `work` as a task of this process (a console's back-fill), stopped with the
+        runtime; its failure is logged. Work that must survive the process keeps its state in
+        the database and a scheduled job resumes it."""
+
+        async def guarded() -> None:
+            try:
+                await work
+                self.dispatcher.wake()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("task %s failed", name)
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
 
     async def run_jobs_once(
         self, progress: Callable[[int, int], None] | None = None
@@ -314,6 +331,7 @@ def build_runtime(
         webhooks.jobs,
         offer_jobs(settings, offers),
         leaderboard_jobs(boards),
+        achievement_jobs(clock.now),
     )
     dispatcher = Dispatcher(handlers, clock, skip_locked=settings.is_postgres)
     return Runtime(

@@ -27,6 +27,7 @@ from strawberry.types import ExecutionContext
 from api.areas import (
     achievements,
     audit,
+    backfills,
     drops,
     insights,
     leaderboards,
@@ -68,6 +69,7 @@ AREAS: list[ModuleType] = [
     insights,
     offers,
     translations,
+    backfills,
 ]
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import strawberry
 
+from api.auth import Role
 from api.context import Info
 from api.types.achievements import (
     Badge,
@@ -29,7 +30,10 @@ from api.types.common import UserError, user_errors
 from api.types.translations import TranslationInput, drafts
 from domain.errors import DomainError
 from gamification.achievements import queries, services
+from gamification.achievements.backfill import count_qualifying, history_loader
 from gamification.rules import Recurrence as RecurrenceValue
+from gamification.rules import Rule as RuleValue
+from gamification.rules import describe, validate_rule
 
 
 @strawberry.input(description="A badge to create, or to replace by its code.")
@@ -102,6 +106,32 @@ class ChallengePayload:
     user_errors: list[UserError] = strawberry.field(description="Why nothing was saved.")
 
 
+@strawberry.type(description="The result of previewRule.")
+class RulePreviewPayload:
+    #: The rule to count, when it can be counted; None on errors.
+    countable: strawberry.Private[RuleValue | None]
+    now: strawberry.Private[datetime]
+    words: str | None = strawberry.field(
+        description="The rule as members read it in the locale asked for; null on errors."
+    )
+
+    @strawberry.field(
+        description="How many members' recorded history meets the rule now (those a back-fill "
+        "of a badge with this rule would award, holders included); null on errors or for an "
+        "event kind that keeps no history (REFERRAL, STORE_VISIT, REDEMPTION, DROP_CLAIM). "
+        "Counted only when asked for: ask for `words` alone to skip the replay."
+    )
+    async def members(self) -> int | None:
+        if self.countable is None:
+            return None
+        return await count_qualifying(self.countable, self.now)
+
+    user_errors: list[UserError] = strawberry.field(
+        description="The rule's problems, on the paths upsertBadge reports them under "
+        '["rule", ...]; a kind without history is INVALID_INPUT on ["rule", "event"].'
+    )
+
+
 @strawberry.type
 class Query:
     @strawberry.field(
@@ -135,6 +165,32 @@ class Query:
         return [
             Challenge(view=view, locale=seen_by.locale, language=seen_by.language) for view in found
         ]
+
+    @strawberry.field(
+        description="Admin: a rule being edited, in words as a member reads it and with how "
+        "many members qualify today, saving nothing (the whole history is replayed in "
+        "batches of members: seconds on a large program)."
+    )
+    async def preview_rule(
+        self, info: Info, rule: RuleInput, locale: str = "en"
+    ) -> RulePreviewPayload:
+        info.context.require(Role.ADMIN)
+        value = rule.to_rule()
+        now = info.context.now
+        try:
+            validate_rule(value, ["rule"])
+        except DomainError as error:
+            return RulePreviewPayload(
+                countable=None, now=now, words=None, user_errors=user_errors(error)
+            )
+        words = describe(value, locale)
+        try:
+            history_loader(value, ["rule", "event"])
+        except DomainError as error:
+            return RulePreviewPayload(
+                countable=None, now=now, words=words, user_errors=user_errors(error)
+            )
+        return RulePreviewPayload(countable=value, now=now, words=words, user_errors=[])
 
 
 @strawberry.type

@@ -9,7 +9,7 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.language import language_for, reader_language
-from api.types.common import UserError, user_errors
+from api.types.common import Channel, UserError, user_errors
 from api.types.points import EarningRules, PointsSummary
 from api.types.tier import Tier, ladder_loader
 from api.types.translations import TranslationInput, drafts
@@ -56,6 +56,12 @@ class CategoryMultiplierInput:
     multiplier: float = strawberry.field(description="0-100: 0 earns nothing, 2 earns double.")
 
 
+@strawberry.input(description="A channel whose purchases earn more (or fewer) points.")
+class ChannelMultiplierInput:
+    channel: Channel = strawberry.field(description="APP, WEB or STORE.")
+    multiplier: float = strawberry.field(description="0-100: 0 earns nothing, 2 earns double.")
+
+
 @strawberry.input(description="How members earn points.")
 class EarningRulesInput:
     points_per_currency_unit: float = strawberry.field(
@@ -80,6 +86,11 @@ class EarningRulesInput:
     survey_points: int = strawberry.field(description="Points for a survey answer.")
     engagement_daily_cap: int = strawberry.field(
         description="At most this many engagement awards of one kind a day."
+    )
+    channel_multipliers: list[ChannelMultiplierInput] | None = strawberry.field(
+        default=None,
+        description="Multipliers of the channels a purchase is made through (1 for those not "
+        "listed); null keeps those set before, [] removes them all.",
     )
 
 
@@ -172,6 +183,13 @@ class Mutation:
             review_points=input.review_points,
             survey_points=input.survey_points,
             engagement_daily_cap=input.engagement_daily_cap,
+            channel_multipliers=(
+                None
+                if input.channel_multipliers is None
+                else tuple(
+                    (c.channel.value, _decimal(c.multiplier)) for c in input.channel_multipliers
+                )
+            ),
         )
         try:
             saved = await points_services.configure_earning_rules(rules, info.context.now, actor)

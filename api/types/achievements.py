@@ -135,6 +135,36 @@ class Rule:
         return self.value.window_days
 
     @strawberry.field(
+        description="Purchases with an item of this category only; null: any (and for a "
+        "secret badge not yet earned)."
+    )
+    def category(self) -> str | None:
+        return None if self.hidden_text is not None else self.value.category
+
+    @strawberry.field(
+        description="Purchases through this channel only; null: any (and for a secret badge "
+        "not yet earned)."
+    )
+    def channel(self) -> Channel | None:
+        if self.hidden_text is not None or self.value.channel is None:
+            return None
+        return Channel(self.value.channel.value)
+
+    @strawberry.field(
+        description="Purchases or visits at this store only; null: any (and for a secret "
+        "badge not yet earned)."
+    )
+    def store_code(self) -> str | None:
+        return None if self.hidden_text is not None else self.value.store_code
+
+    @strawberry.field(
+        description="Purchases of at least this amount only; null: any (and for a secret "
+        "badge not yet earned)."
+    )
+    def min_amount(self) -> Decimal | None:
+        return None if self.hidden_text is not None else self.value.min_amount
+
+    @strawberry.field(
         description="The rule in words, in the member's locale (Spanish or English); for a "
         "secret badge not yet earned, a hint that it is secret."
     )

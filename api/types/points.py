@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
-from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
+from api.types.common import Channel, PageInfo, decode_cursor, encode_cursor, page_size
 from domain.errors import DomainError
 from domain.points import ledger
 from domain.points.balances import PointsFigures, expiring_soon, figures, summaries
@@ -158,6 +158,11 @@ class EarningRules:
     engagement_daily_cap: int = strawberry.field(
         description="At most this many engagement awards of one kind a day."
     )
+    channel_multipliers: list[ChannelMultiplier] = strawberry.field(
+        default_factory=list,
+        description="Multipliers of the channels purchases are made through (1 for channels "
+        "not listed).",
+    )
 
     @classmethod
     def from_model(cls, rules: EarningRulesModel) -> EarningRules:
@@ -176,7 +181,17 @@ class EarningRules:
             review_points=rules.review_points,
             survey_points=rules.survey_points,
             engagement_daily_cap=rules.engagement_daily_cap,
+            channel_multipliers=[
+                ChannelMultiplier(channel=Channel(k), multiplier=float(v))
+                for k, v in (rules.channel_multipliers or {}).items()
+            ],
         )
+
+
+@strawberry.type(description="A channel whose purchases earn more (or fewer) points.")
+class ChannelMultiplier:
+    channel: Channel = strawberry.field(description="APP, WEB or STORE.")
+    multiplier: float = strawberry.field(description="0 earns nothing, 2 earns double.")
 
 
 @strawberry.type(description="An item category that earns more (or fewer) points.")

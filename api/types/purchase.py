@@ -107,6 +107,11 @@ class EarningBreakdown:
         description="The multiplier of the tier held before the order."
     )
     tier: Tier = strawberry.field(description="The tier whose multiplier applied.")
+    channel_multiplier: float = strawberry.field(
+        default=1.0,
+        description="The multiplier of the order's channel in the earning rules (1 for a "
+        "channel without one).",
+    )
 
     @classmethod
     def from_breakdown(
@@ -123,6 +128,7 @@ class EarningBreakdown:
             ],
             tier_multiplier=float(breakdown.tier_multiplier),
             tier=Tier.from_model(breakdown.tier, language),
+            channel_multiplier=float(breakdown.channel_multiplier),
         )
 
 

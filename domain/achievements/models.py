@@ -152,3 +152,33 @@ class RuleProgress(Model):
     class Meta:
         table = "rule_progress"
         unique_together = (("member", "badge", "period_key"), ("member", "challenge", "period_key"))
+
+
+class BackfillRun(Model):
+    """A back-fill of one badge over the recorded history, started from the console and run
+    in the background, batch after batch. The row is the run's state: a process that dies
+    leaves it RUNNING with an old `heartbeat_at`, and the `resume-backfills` job carries on
+    from `after_member_id` (back-fill is idempotent, so a batch done twice awards nothing)."""
+
+    id = fields.BigIntField(primary_key=True)
+    badge_code = fields.CharField(max_length=64)
+    #: RUNNING, DONE or FAILED.
+    status = fields.CharField(max_length=8, default="RUNNING")
+    batch_size = fields.IntField(default=500)
+    #: Members looked at so far, and members there were when the run started.
+    done = fields.IntField(default=0)
+    total = fields.IntField(default=0)
+    #: The last member id of the last finished batch (the next batch starts after it).
+    after_member_id = fields.BigIntField(default=0)
+    awarded = fields.IntField(default=0)
+    #: Why a FAILED run stopped.
+    error = fields.CharField(max_length=500, null=True)
+    started_by = fields.CharField(max_length=200)
+    started_at = fields.DatetimeField()
+    #: Written after each batch: a RUNNING run whose heartbeat is old was left by a dead process.
+    heartbeat_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "backfill_run"
+        indexes = (("status", "heartbeat_at"),)

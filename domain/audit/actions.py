@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Literal, TypeAlias, get_args
 
 AuditedAction: TypeAlias = Literal[
+    "badge.backfill",
     "badge.translate",
     "badge.upsert",
     "campaign.send",

@@ -59,9 +59,10 @@ def purchase_points(
     points_per_currency_unit: Decimal,
     category_weight: Fraction,
     tier_multiplier: Decimal,
+    channel_multiplier: Decimal = Decimal(1),
 ) -> int:
-    """Points of a purchase: `floor(amount x points per currency unit x category weight x tier
-    multiplier)`, computed exactly and rounded down once.
+    """Points of a purchase: `floor(amount x points per currency unit x category weight x
+    channel multiplier x tier multiplier)`, computed exactly and rounded down once.
 
     The amount is what the customer paid for the order (discounts and shipping included, as the
     shop reports it); the items only say how that amount splits across categories. E.g. 10.99
@@ -72,6 +73,7 @@ def purchase_points(
         Fraction(amount)
         * Fraction(points_per_currency_unit)
         * category_weight
+        * Fraction(channel_multiplier)
         * Fraction(tier_multiplier)
     )
     return max(0, math.floor(exact))

@@ -35,6 +35,8 @@ class EarningRules(Model):
     points_per_currency_unit = fields.DecimalField(max_digits=10, decimal_places=4, default=1)
     #: {category: multiplier}
     category_multipliers: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    #: {channel (APP, WEB, STORE): multiplier}, 1 for a channel not listed
+    channel_multipliers: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     pending_days = fields.IntField(default=14)
     expiry_days = fields.IntField(null=True)
     tier_window_months = fields.IntField(default=12)

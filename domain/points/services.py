@@ -44,6 +44,8 @@ class EarningRulesInput:
     survey_points: int
     engagement_daily_cap: int
     category_multipliers: tuple[tuple[str, Decimal], ...] = field(default_factory=tuple)
+    #: (channel, multiplier) pairs; None keeps those set before.
+    channel_multipliers: tuple[tuple[str, Decimal], ...] | None = None
     referrer_monthly_cap: int | None = None
     refund_expired_coupons: bool | None = None
 
@@ -64,6 +66,38 @@ def _rate(value: Decimal, low_inclusive: bool, high: Decimal) -> Decimal | None:
 def _in_range(errors: list[DomainError], value: int | None, low: int, high: int, name: str) -> None:
     if value is not None and not low <= value <= high:
         errors.append(InvalidInput(f"must be {low}-{high}", ["input", name]))
+
+
+CHANNELS = ("APP", "WEB", "STORE")
+
+
+def _channel_multipliers(
+    errors: list[DomainError], pairs: tuple[tuple[str, Decimal], ...] | None
+) -> dict[str, str] | None:
+    """The channels' multipliers as stored ({channel: "1.5"}), errors added to `errors`."""
+    if pairs is None:
+        return None
+    out: dict[str, str] = {}
+    for i, (channel, multiplier) in enumerate(pairs):
+        path = ["input", "channelMultipliers", str(i)]
+        if channel not in CHANNELS:
+            errors.append(InvalidInput(f"must be one of {', '.join(CHANNELS)}", [*path, "channel"]))
+            continue
+        if channel in out:
+            errors.append(InvalidInput(f"channel {channel} appears twice", [*path, "channel"]))
+            continue
+        value = _rate(multiplier, True, MAX_CATEGORY_MULTIPLIER)
+        if value is None:
+            errors.append(
+                InvalidInput(
+                    f"must be 0-{MAX_CATEGORY_MULTIPLIER} with at most 4 decimals "
+                    "(0: the channel earns nothing)",
+                    [*path, "multiplier"],
+                )
+            )
+            continue
+        out[channel] = str(value.normalize())
+    return out
 
 
 def validate_earning_rules(rules: EarningRulesInput) -> dict[str, Any]:
@@ -102,6 +136,7 @@ def validate_earning_rules(rules: EarningRulesInput) -> dict[str, Any]:
             )
         else:
             multipliers[name] = str(value.normalize())
+    channels = _channel_multipliers(errors, rules.channel_multipliers)
     _in_range(errors, rules.pending_days, 0, 365, "pendingDays")
     _in_range(errors, rules.expiry_days, 1, 3650, "expiryDays")
     _in_range(errors, rules.tier_window_months, 1, 60, "tierWindowMonths")
@@ -130,6 +165,8 @@ def validate_earning_rules(rules: EarningRulesInput) -> dict[str, Any]:
         "survey_points": rules.survey_points,
         "engagement_daily_cap": rules.engagement_daily_cap,
     }
+    if channels is not None:
+        values["channel_multipliers"] = channels
     if rules.referrer_monthly_cap is not None:
         values["referrer_monthly_cap"] = rules.referrer_monthly_cap
     if rules.refund_expired_coupons is not None:

@@ -52,6 +52,8 @@ class EarningBreakdown:
     categories: tuple[CategoryShare, ...]
     #: The tier whose multiplier applied: the one held before the order.
     tier: Tier
+    #: The multiplier of the order's channel (1 for a channel without one).
+    channel_multiplier: Decimal = Decimal(1)
 
     @property
     def tier_multiplier(self) -> Decimal:
@@ -139,13 +141,16 @@ def plan_purchase(
 ) -> PurchasePlan:
     """The plan of recording `valid` for a member (`holder`: their tier columns) whose
     standing is `before`: points by `domain.points.earning` with the tier held before the
-    order, pending `pending_days` after the purchase happened and expiring `expiry_days`
+    order and the multiplier of the order's channel, pending `pending_days` after the purchase happened and expiring `expiry_days`
     after that (if set); the tier the order's credit reaches by `upgrade_target`."""
     multipliers = {k: Decimal(str(v)) for k, v in (rules.category_multipliers or {}).items()}
     held = tier_held(holder, ladder)
     weight = category_weight(valid.items, multipliers)
     per_unit = Decimal(rules.points_per_currency_unit)
-    points = purchase_points(valid.amount, per_unit, weight, Decimal(held.points_multiplier))
+    by_channel = Decimal(str((rules.channel_multipliers or {}).get(valid.channel.value, 1)))
+    points = purchase_points(
+        valid.amount, per_unit, weight, Decimal(held.points_multiplier), by_channel
+    )
     available_at = valid.occurred_at + timedelta(days=rules.pending_days)
     expires_at = (
         available_at + timedelta(days=rules.expiry_days) if rules.expiry_days is not None else None
@@ -159,6 +164,7 @@ def plan_purchase(
             category_weight=weight,
             categories=_category_shares(valid, multipliers),
             tier=held,
+            channel_multiplier=by_channel,
         ),
         available_at=available_at,
         expires_at=expires_at,

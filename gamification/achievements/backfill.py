@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -60,17 +61,28 @@ async def purchase_history(rule: Rule, member_ids: Sequence[int]) -> History:
     if rule.min_amount is not None:
         query = query.filter(amount__gte=rule.min_amount)
     history: History = defaultdict(list)
-    for purchase in await query.order_by("occurred_at", "id"):
-        history[purchase.member_id].append(
+    # Only the columns an event needs: whole rows (items, awards as JSON) cost most of a run.
+    rows = await query.order_by("occurred_at", "id").values_list(
+        "member_id",
+        "occurred_at",
+        "order_id",
+        "amount",
+        "points_earned",
+        "categories",
+        "channel",
+        "store_code",
+    )
+    for member_id, occurred_at, order_id, amount, points, categories, channel, store in rows:
+        history[member_id].append(
             MemberEvent(
                 kind=EventKind.PURCHASE,
-                occurred_at=purchase.occurred_at,
-                reference=f"order:{purchase.order_id}",
-                amount=purchase.amount,
-                points=purchase.points_earned,
-                categories=frozenset(purchase.categories or ()),
-                channel=str(purchase.channel),
-                store_code=purchase.store_code,
+                occurred_at=occurred_at,
+                reference=f"order:{order_id}",
+                amount=amount,
+                points=points,
+                categories=frozenset(categories or ()),
+                channel=str(channel),
+                store_code=store,
             )
         )
     return history
@@ -118,18 +130,7 @@ async def backfill_badge(
         NotFound: no badge has this code (field ["code"]).
         InvalidInput: the rule's event kind has no recorded history to replay (field ["code"]).
     """
-    if batch_size < 1:
-        raise InvalidInput("The batch size must be at least 1.", ["batchSize"])
-    stored = await Badge.get_or_none(code=code)
-    if stored is None:
-        raise NotFound(f"No badge has the code {code!r}.", ["code"])
-    badge = IndexedBadge.of(stored)
-    loader = HISTORY.get(badge.rule.event)
-    if loader is None:
-        kinds = ", ".join(sorted(HISTORY))
-        raise InvalidInput(
-            f"{badge.rule.event} activities keep no history to replay (only {kinds}).", ["code"]
-        )
+    badge, loader = await backfillable(code, batch_size)
     # A rare admin command: the configuration read once for the whole run.
     program = await read_program()
     awarded = 0
@@ -137,19 +138,99 @@ async def backfill_badge(
     total = await Member.all().count() if progress is not None else 0
     done = 0
     while True:
-        ids = list(
-            await Member.filter(id__gt=after)
-            .order_by("id")
-            .limit(batch_size)
-            .values_list("id", flat=True)
-        )
-        if not ids:
+        batch = await backfill_next_batch(badge, loader, after, batch_size, now, program)
+        if batch is None:
             return awarded
-        awarded += await _backfill_batch(badge, loader, ids, now, program)
-        after = ids[-1]
-        done += len(ids)
+        awarded += batch.awarded
+        after = batch.last_member_id
+        done += batch.members
         if progress is not None:
             progress(done, max(total, done))
+
+
+async def backfillable(code: str, batch_size: int = 500) -> tuple[IndexedBadge, HistoryLoader]:
+    """Badge `code` and the loader of the history its rule replays.
+
+    Raises:
+        InvalidInput: a batch size below 1 (field ["batchSize"]), or a rule whose event kind
+            has no recorded history (field ["code"]).
+        NotFound: no badge has this code (field ["code"]).
+    """
+    if batch_size < 1:
+        raise InvalidInput("The batch size must be at least 1.", ["batchSize"])
+    stored = await Badge.get_or_none(code=code)
+    if stored is None:
+        raise NotFound(f"No badge has the code {code!r}.", ["code"])
+    badge = IndexedBadge.of(stored)
+    return badge, history_loader(badge.rule, ["code"])
+
+
+def history_loader(rule: Rule, field: list[str]) -> HistoryLoader:
+    """Where the history of `rule`'s event kind is read from. Raises `InvalidInput` on
+    `field` for a kind that keeps no history to replay."""
+    loader = HISTORY.get(rule.event)
+    if loader is None:
+        kinds = ", ".join(sorted(HISTORY))
+        raise InvalidInput(
+            f"{rule.event} activities keep no history to replay (only {kinds}).", field
+        )
+    return loader
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """One batch of a back-fill: the last member id it looked at, how many members it looked
+    at and how many it awarded."""
+
+    last_member_id: int
+    members: int
+    awarded: int
+
+
+async def backfill_next_batch(
+    badge: IndexedBadge,
+    loader: HistoryLoader,
+    after: int,
+    batch_size: int,
+    now: datetime,
+    program: Program,
+) -> BatchDone | None:
+    """Back-fill the next `batch_size` members by id after member id `after`, in one
+    transaction; None when no member is left."""
+    ids = list(
+        await Member.filter(id__gt=after)
+        .order_by("id")
+        .limit(batch_size)
+        .values_list("id", flat=True)
+    )
+    if not ids:
+        return None
+    awarded = await _backfill_batch(badge, loader, ids, now, program)
+    return BatchDone(last_member_id=ids[-1], members=len(ids), awarded=awarded)
+
+
+async def count_qualifying(rule: Rule, now: datetime, batch_size: int = 1000) -> int:
+    """How many members' recorded history meets `rule` as of `now`: those a back-fill of a
+    badge with this rule would award (holders included), read in batches, writing nothing.
+    Raises `InvalidInput` (field ["rule", "event"]) for a kind without history."""
+    loader = history_loader(rule, ["rule", "event"])
+    qualifying = 0
+    after = 0
+    while True:
+        rows = await (
+            Member.filter(id__gt=after)
+            .order_by("id")
+            .limit(batch_size)
+            .values_list("id", "time_zone")
+        )
+        if not rows:
+            return qualifying
+        zones = dict(rows)
+        history = await loader(rule, list(zones))
+        for member_id, events in history.items():
+            if events and replay(rule, events, member_zone(zones.get(member_id, "UTC")), now)[2]:
+                qualifying += 1
+        after = rows[-1][0]
 
 
 async def _backfill_batch(

@@ -1,7 +1,9 @@
 // The management pages' routes: #/campaigns[/new|/<code>[/edit]], #/segments[/<code>|/new],
-// #/stores[/<code>|/new], #/promotions[/<code>|/new], #/audit, #/translations[/<kind>[/<code>]].
+// #/stores[/<code>|/new], #/promotions[/<code>|/new], #/audit, #/translations[/<kind>[/<code>]],
+// #/program[/<tab>[/<code>]].
 import { renderAudit } from "./audit.js";
 import { renderCampaign, renderCampaigns, renderComposer } from "./campaigns.js";
+import { renderProgram } from "./program.js";
 import { renderSegments } from "./segments.js";
 import { renderPromotions, renderStores } from "./stores.js";
 import { renderTranslations } from "./translations.js";
@@ -21,6 +23,7 @@ export async function renderManaged(main, page, rest) {
     document.querySelector('[data-nav="stores"]')?.setAttribute("aria-current", "page");
   }
   else if (page === "audit") await renderAudit(main);
+  else if (page === "program") return renderProgram(main, first || null, second || null);
   else if (page === "translations") await renderTranslations(main, first || null, second || null);
   else return false;
   return true;
