@@ -11,6 +11,7 @@ import strawberry
 from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
+from api.ids import id_value
 from api.types.common import UserError, page_size, user_errors
 from domain.achievements.models import BackfillRun as BackfillRunModel
 from domain.errors import DomainError
@@ -97,9 +98,10 @@ class Query:
     @strawberry.field(description="Admin: a back-fill run by id; null when there is none.")
     async def backfill_run(self, info: Info, id: strawberry.ID) -> BackfillRun | None:
         info.context.require(Role.ADMIN)
-        if not str(id).isdigit():
+        run_id = id_value(id)
+        if run_id is None:
             return None
-        row = await BackfillRunModel.get_or_none(id=int(id))
+        row = await BackfillRunModel.get_or_none(id=run_id)
         return BackfillRun(row=row) if row is not None else None
 
     @strawberry.field(description="Admin: back-fill runs, newest first, of one badge or all.")

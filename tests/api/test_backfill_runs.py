@@ -80,6 +80,13 @@ async def test_bad_input_is_a_field_error_and_starts_nothing(api: GraphQLClient)
     assert await AuditEntry.filter(action="badge.backfill").count() == 0
 
 
+@pytest.mark.parametrize("raw", ["0", "-1", "x", "\u00b2", "9" * 30, str(2**63)])
+async def test_an_id_that_names_no_run_reads_null(api: GraphQLClient, raw: str) -> None:
+    answer = await api.admin(RUN, {"id": raw})
+    assert "errors" not in answer, answer
+    assert data(answer)["backfillRun"] is None
+
+
 async def test_the_analyst_reads_runs_and_may_not_start_one(api: GraphQLClient) -> None:
     await record_history(api)
     await make_badge(api, "two-app", TWO_APP)
