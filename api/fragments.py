@@ -27,7 +27,8 @@ from typing import Any, cast
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
 from graphql.pyutils import Path
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.executor import PlainFieldsExecutionContext, plain_fields_attributes
 
 METADATA_KEY = "fidelio.cache"
 _DEFINITION = "strawberry-definition"
@@ -173,7 +174,7 @@ def hints_of(schema: GraphQLSchema) -> dict[tuple[str, str], CacheHint]:
     return hints
 
 
-class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class CachingExecutionContext(PlainFieldsExecutionContext):
     """strawberry's execution context, with the fragment cache in front of hinted fields.
 
     The hints come from the schema (`hints_of`, set on a subclass by `caching_context`); the
@@ -377,5 +378,6 @@ def caching_context(schema: strawberry.Schema) -> None:
         {
             "cache_hints": hints_of(schema._schema),
             "object_hints": object_hints_of(schema._schema),
+            **plain_fields_attributes(schema),
         },
     )
