@@ -26,3 +26,31 @@ def _selects(selections: Iterable[Selection], name: str) -> bool:
             if _selects(selection.selections, name):
                 return True
     return False
+
+
+def child_fields(info: Info) -> dict[str, list[SelectedField]]:
+    """The fields the field being resolved selects directly (through fragments too), by
+    GraphQL name: a field asked twice (aliases, other arguments) has each selection.
+    Directives are not weighed, as in `asks_for`."""
+    found: dict[str, list[SelectedField]] = {}
+    for field in info.selected_fields:
+        _collect(field.selections, found)
+    return found
+
+
+def _collect(selections: Iterable[Selection], found: dict[str, list[SelectedField]]) -> None:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            found.setdefault(selection.name, []).append(selection)
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            _collect(selection.selections, found)
+
+
+def selects(field: SelectedField, name: str) -> bool:
+    """Whether `field` selects `name` among its direct children, through fragments too."""
+    return _selects(field.selections, name)
+
+
+def selects_only(field: SelectedField, names: frozenset[str]) -> bool:
+    """Whether every direct child `field` selects (no fragment) is one of `names`."""
+    return all(isinstance(part, SelectedField) and part.name in names for part in field.selections)
