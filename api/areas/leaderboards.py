@@ -90,6 +90,10 @@ def _radius_asked(info: Info) -> int:
         for part in selected.selections:
             if isinstance(part, SelectedField) and part.name == "aroundMe":
                 asked = part.arguments.get("radius", 2)
+                if asked is None:
+                    asked = 2  # aroundMe's default
+                elif isinstance(asked, str) and asked.isdigit():
+                    asked = int(asked)  # a literal: strawberry gives the document's text
                 if isinstance(asked, int) and 0 <= asked <= MAX_RADIUS:
                     radius = max(radius, asked)
     return radius
