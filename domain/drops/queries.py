@@ -15,11 +15,20 @@ from domain.members.models import Member
 from domain.points.balances import FIGURE_COLUMNS, figures, figures_of_row
 from domain.segments.models import Segment
 from domain.segments.services import segment_member_ids_query
-from domain.sql import distinct, for_ids
+from domain.sql import Statement, distinct, for_ids
 
 #: Closed drops stay in the unfiltered list this long (the member's recent history).
 RECENTLY_CLOSED = timedelta(days=30)
 MAX_LISTED = 100
+
+
+#: The drops screen's list, written out (tortoise's queryset cost more CPU than the read).
+_CLOSED = Statement(
+    "SELECT * FROM exclusive_drop WHERE closes_at <= $1 ORDER BY closes_at DESC, id DESC LIMIT $2"
+)
+_CLOSING_AFTER = Statement(
+    "SELECT * FROM exclusive_drop WHERE closes_at > $1 ORDER BY opens_at, id LIMIT $2"
+)
 
 
 async def list_drops(
@@ -29,9 +38,10 @@ async def list_drops(
     soonest opening first: every drop not yet closed plus those closed in the last 30 days
     when no status is asked, and the most recently closed first for CLOSED. At most 100."""
     if status == DropStatus.CLOSED:
-        return await Drop.filter(closes_at__lte=now).order_by("-closes_at", "-id").limit(MAX_LISTED)
-    query = Drop.filter(closes_at__gt=now - RECENTLY_CLOSED if status is None else now)
-    drops = await query.order_by("opens_at", "id").limit(MAX_LISTED * 4)
+        return await _CLOSED.models(Drop, now, MAX_LISTED)
+    drops = await _CLOSING_AFTER.models(
+        Drop, now - RECENTLY_CLOSED if status is None else now, MAX_LISTED * 4
+    )
     if status is not None:
         drops = [d for d in drops if drop_status(d, now, tier_level) == status]
     return drops[:MAX_LISTED]
