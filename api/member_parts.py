@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from api.context import Info
-from api.lookahead import child_fields, selects, selects_only
+from api.lookahead import child_fields, per_document, selects, selects_only
 from domain.points.balances import FIGURE_COLUMNS, PointsFigures, figures_of_row
 from domain.points.ledger import EXPIRING_SOON_DAYS, PointsExpiry
 from domain.sql import Statement, as_datetime, numbered
@@ -61,6 +61,10 @@ class MemberParts:
 
 def wanted_parts(info: Info) -> frozenset[str]:
     """The parts `me`'s selection asks for (called in `me`'s resolver)."""
+    return per_document(info, "member_parts", lambda: _wanted(info))
+
+
+def _wanted(info: Info) -> frozenset[str]:
     children = child_fields(info)
     wanted = set()
     for points in children.get("points", ()):

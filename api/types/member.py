@@ -189,12 +189,11 @@ class Member:
 
     @strawberry.field(description="The member's points: balance, pending, lifetime, expiries.")
     async def points(self, info: Info) -> PointsSummary:
-        expiries = asks_for(info, "expiringSoon")
-        if FIGURES in self.parts and (EXPIRIES in self.parts or not expiries):
+        if FIGURES in self.parts and (EXPIRIES in self.parts or not asks_for(info, "expiringSoon")):
             parts = await member_parts(info, self.model.id, self.parts)
             assert parts.figures is not None
             return PointsSummary.from_parts(self.model.id, parts.figures, parts.expiries)
-        if expiries:  # figures and expiries in one statement
+        if asks_for(info, "expiringSoon"):  # figures and expiries in one statement
             return await points_summaries_loader(info).load(self.model.id)
         return await points_summary_loader(info).load(self.model.id)
 

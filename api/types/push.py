@@ -14,6 +14,7 @@ from strawberry.types.nodes import SelectedField
 from api.context import Info
 from api.errors import to_client_error
 from api.language import reader_language
+from api.lookahead import per_document
 from api.member_parts import UNREAD, member_parts
 from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
 from api.types.rewards import Reward
@@ -145,6 +146,10 @@ class NotificationPreferences:
 
 def _only_unread_count(info: Info) -> bool:
     """Whether the connection was asked for its `unreadCount` (and `__typename`) only."""
+    return per_document(info, "only_unread_count", lambda: _asks_only_unread_count(info))
+
+
+def _asks_only_unread_count(info: Info) -> bool:
     for selected in info.selected_fields:
         for part in selected.selections:
             if not isinstance(part, SelectedField):
