@@ -202,7 +202,8 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
         position_context: Any,
     ) -> Any:
         hint = self.object_hints.get(parent_type.name)
-        store: FragmentStore | None = getattr(self.context_value, "fragments", None)
+        # the store is looked up only for hinted types: most fields have no hint
+        store = None if hint is None else self._fragment_store()
         if hint is None or store is None or path is None:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
@@ -265,6 +266,10 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
         keep(cast(dict[str, Any], result))
         return result
 
+    def _fragment_store(self) -> FragmentStore | None:
+        store: FragmentStore | None = getattr(self.context_value, "fragments", None)
+        return store
+
     def _clean(self, path: Path, names: list[str]) -> bool:
         """No error was raised under `path` at any of `names`."""
         errors = self.collected_errors.errors
@@ -289,9 +294,8 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        first = field_details_list[0]
-        hint = self.cache_hints.get((parent_type.name, first.node.name.value))
-        store: FragmentStore | None = getattr(self.context_value, "fragments", None)
+        hint = self.cache_hints.get((parent_type.name, field_details_list[0].node.name.value))
+        store = None if hint is None else self._fragment_store()
         if hint is None or store is None:
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
