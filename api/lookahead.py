@@ -20,6 +20,7 @@ from api.context import Info
 
 T = TypeVar("T")
 _MAX_DOCUMENTS = 1000
+_MAX_ANSWERS = 256
 #: id(operation) -> (the operation node, {(field's place, question): answer}).
 _ANSWERS: OrderedDict[int, tuple[Any, dict[Hashable, Any]]] = OrderedDict()
 
@@ -27,7 +28,8 @@ _ANSWERS: OrderedDict[int, tuple[Any, dict[Hashable, Any]]] = OrderedDict()
 def per_document(info: Info, question: Hashable, answer: Callable[[], T]) -> T:
     """`answer()` for the field being resolved, kept for its operation's document and its
     place in it (response keys and parent types, list indices left out): only for answers
-    that the document alone decides (never an argument's value)."""
+    that the document alone decides, or whose `question` holds what else they depend on (the
+    variables' values))."""
     operation = info.operation
     found = _ANSWERS.get(id(operation))
     if found is None or found[0] is not operation:
@@ -35,6 +37,8 @@ def per_document(info: Info, question: Hashable, answer: Callable[[], T]) -> T:
         while len(_ANSWERS) > _MAX_DOCUMENTS:
             _ANSWERS.popitem(last=False)
     answers = found[1]
+    if len(answers) > _MAX_ANSWERS:
+        answers.clear()  # a question keyed by variables may have many answers
     place: list[Hashable] = [question]
     path: Any = info.path
     while path is not None:
