@@ -27,7 +27,8 @@ from typing import Any, cast
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
 from graphql.pyutils import Path
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.executor import PlainFieldsExecutionContext, plain_fields_attributes
 
 METADATA_KEY = "fidelio.cache"
 _DEFINITION = "strawberry-definition"
@@ -173,7 +174,7 @@ def hints_of(schema: GraphQLSchema) -> dict[tuple[str, str], CacheHint]:
     return hints
 
 
-class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class CachingExecutionContext(PlainFieldsExecutionContext):
     """strawberry's execution context, with the fragment cache in front of hinted fields.
 
     The hints come from the schema (`hints_of`, set on a subclass by `caching_context`); the
@@ -201,7 +202,8 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         hint = self.object_hints.get(parent_type.name)
-        store: FragmentStore | None = getattr(self.context_value, "fragments", None)
+        # the store is looked up only for hinted types: most fields have no hint
+        store = None if hint is None else self._fragment_store()
         if hint is None or store is None or path is None:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
@@ -264,6 +266,10 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         keep(cast(dict[str, Any], result))
         return result
 
+    def _fragment_store(self) -> FragmentStore | None:
+        store: FragmentStore | None = getattr(self.context_value, "fragments", None)
+        return store
+
     def _clean(self, path: Path, names: list[str]) -> bool:
         """No error was raised under `path` at any of `names`."""
         errors = self.collected_errors.errors
@@ -288,9 +294,8 @@ class CachingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        first = field_details_list[0]
-        hint = self.cache_hints.get((parent_type.name, first.node.name.value))
-        store: FragmentStore | None = getattr(self.context_value, "fragments", None)
+        hint = self.cache_hints.get((parent_type.name, field_details_list[0].node.name.value))
+        store = None if hint is None else self._fragment_store()
         if hint is None or store is None:
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
@@ -377,5 +382,6 @@ def caching_context(schema: strawberry.Schema) -> None:
         {
             "cache_hints": hints_of(schema._schema),
             "object_hints": object_hints_of(schema._schema),
+            **plain_fields_attributes(schema),
         },
     )

@@ -19,7 +19,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -49,6 +48,7 @@ from api.fragments import caching_context
 from api.production import production_extensions
 from api.settings import Settings
 from api.unicode_inputs import UnicodeInputs
+from api.validation_cache import DocumentValidationCache
 
 log = logging.getLogger("fidelio.api")
 
@@ -116,9 +116,9 @@ def build_schema(
         # module level in strawberry, shared by all requests.
         extensions=[
             lambda: ParserCache(maxsize=1000),
-            lambda: ValidationCache(maxsize=1000),
+            lambda: DocumentValidationCache(maxsize=1000),
             # One set of limit rules for every request: each limiter builds a new rule class,
-            # and a new class per request would make every ValidationCache lookup a miss.
+            # and a new class per request would make every validation cache lookup a miss.
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             MaskUnexpected,

@@ -10,9 +10,17 @@ from api.auth import Role
 from api.context import Info
 from api.ids import parse_id
 from api.language import reader_language
+from api.lookahead import asks_for
 from api.ratelimit import Limit, RateLimiter
 from api.types.common import UserError, user_errors
-from api.types.drops import Drop, DropClaim, DropMode, DropStatus, drops_loader
+from api.types.drops import (
+    Drop,
+    DropClaim,
+    DropMode,
+    DropStatus,
+    drops_loader,
+    read_member_parts,
+)
 from api.types.public_member import PublicMember, public_views
 from api.types.translations import TranslationInput, drafts
 from domain.drops import services
@@ -138,6 +146,13 @@ class Query:
             services.DropStatus(status.value) if status else None,
             member.tier_level if member else None,
         )
+        if (
+            member is not None
+            and any(d.price_points > 0 for d in found)
+            and asks_for(info, "myClaim")
+            and asks_for(info, "eligibility")
+        ):
+            await read_member_parts(info, member.id, found)  # one statement, not two
         language = await reader_language(info)
         return [Drop.from_model(d, language) for d in found]
 

@@ -11,6 +11,7 @@ from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
 from api.live import ChannelFanout
+from api.lookahead import per_document
 from api.runtime import Runtime, make_boards
 from api.types.common import UserError, user_errors
 from api.types.leaderboard import (
@@ -84,12 +85,26 @@ async def _open(
 
 def _radius_asked(info: Info) -> int:
     """aroundMe's radius in this request's selection of the board (0 when not asked, or
-    asked with a radius it will refuse): `me` and `aroundMe` then share one read."""
+    asked with a radius it will refuse): `me` and `aroundMe` then share one read. Kept per
+    document and variables (a radius may be a variable)."""
+    variables = info.variable_values
+    return per_document(
+        info,
+        ("radius", repr(sorted(variables.items())) if variables else ""),
+        lambda: _radius(info),
+    )
+
+
+def _radius(info: Info) -> int:
     radius = 0
     for selected in info.selected_fields:
         for part in selected.selections:
             if isinstance(part, SelectedField) and part.name == "aroundMe":
                 asked = part.arguments.get("radius", 2)
+                if asked is None:
+                    asked = 2  # aroundMe's default
+                elif isinstance(asked, str) and asked.isdigit():
+                    asked = int(asked)  # a literal: strawberry gives the document's text
                 if isinstance(asked, int) and 0 <= asked <= MAX_RADIUS:
                     radius = max(radius, asked)
     return radius

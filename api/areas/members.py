@@ -12,6 +12,7 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
+from api.member_parts import wanted_parts
 from api.types.common import UserError, user_errors
 from api.types.member import Device, Member, Platform
 from domain.errors import DomainError
@@ -66,7 +67,9 @@ class Query:
         description="The signed-in member. Created from the token's subject on first call."
     )
     async def me(self, info: Info) -> Member:
-        return Member.from_model(await info.context.member())
+        member = Member.from_model(await info.context.member())
+        member.parts = wanted_parts(info)
+        return member
 
     @strawberry.field(description="Admin or shop backend: one member by the shop's customer id.")
     async def member(self, info: Info, customer_id: str) -> Member | None:

@@ -87,10 +87,28 @@ def drops_loader() -> DataLoader[int, models.Drop | None]:
 def eligibility_loader(info: Info) -> DataLoader[models.Drop, services.Eligibility]:
     async def load(drops: list[models.Drop]) -> list[services.Eligibility]:
         member = await info.context.member()
-        found = await services.eligibility_for_drops(member, drops, info.context.now)
+        found = await services.eligibility_for_drops(
+            member, drops, info.context.now, balance=info.context.loaders.get(_KNOWN_BALANCE)
+        )
         return [found[d.id] for d in drops]
 
     return DataLoader(load_fn=load, cache_key_fn=lambda drop: drop.id)
+
+
+_KNOWN_BALANCE = "drop_member_balance"
+
+
+async def read_member_parts(info: Info, member_id: int, drops: list[models.Drop]) -> None:
+    """Read the member's claims of `drops` and their balance in one statement, for the
+    `myClaim` and `eligibility` of each (the drops screen asks both): the claims loader is
+    primed and the eligibility loader takes the balance."""
+    claims, balance = await services.claims_and_balance(
+        member_id, [d.id for d in drops], info.context.now
+    )
+    info.context.loader("drop_my_claims", lambda: my_claims_loader(info)).prime_many(
+        {d.id: claims.get(d.id) for d in drops}
+    )
+    info.context.loaders[_KNOWN_BALANCE] = balance
 
 
 def my_claims_loader(info: Info) -> DataLoader[int, models.DropClaim | None]:

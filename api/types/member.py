@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 from api.auth import Role
 from api.context import Info
 from api.lookahead import asks_for
+from api.member_parts import EXPIRIES, FIGURES, QUALIFYING, member_parts
 from api.types.achievements import (
     MemberBadge,
     MemberChallengeProgress,
@@ -44,7 +45,7 @@ from api.types.push import (
     resolve_member_notifications,
 )
 from api.types.rewards import CouponStatus, Redemption, member_redemptions
-from api.types.tier import Tier, TierProgress, next_tier_loader, tier_of
+from api.types.tier import Tier, TierProgress, next_tier_loader, tier_of, tier_progress
 from domain.members import models
 from domain.members.services import devices_of
 
@@ -99,6 +100,9 @@ class Member:
     birth_date: date | None = strawberry.field(description="Birth date, for birthday rewards.")
     referral_code: str = strawberry.field(description="The code friends apply to be referred.")
     joined_at: datetime = strawberry.field(description="When the member joined the program.")
+    #: The per-member parts the selection asks for, read in one statement (api.member_parts;
+    #: set by `me`, empty elsewhere: each field reads its own).
+    parts: strawberry.Private[frozenset[str]] = frozenset()
 
     @classmethod
     def from_model(cls, member: models.Member) -> Member:
@@ -192,10 +196,18 @@ class Member:
 
     @strawberry.field(description="The next tier and the points missing for it; null at the top.")
     async def next_tier(self, info: Info) -> TierProgress | None:
+        if QUALIFYING in self.parts:
+            parts = await member_parts(info, self.model.id, self.parts)
+            assert parts.qualifying is not None
+            return await tier_progress(info, self.model, parts.qualifying)
         return await next_tier_loader(info).load(self.model)
 
     @strawberry.field(description="The member's points: balance, pending, lifetime, expiries.")
     async def points(self, info: Info) -> PointsSummary:
+        if FIGURES in self.parts and (EXPIRIES in self.parts or not asks_for(info, "expiringSoon")):
+            parts = await member_parts(info, self.model.id, self.parts)
+            assert parts.figures is not None
+            return PointsSummary.from_parts(self.model.id, parts.figures, parts.expiries)
         if asks_for(info, "expiringSoon"):  # figures and expiries in one statement
             return await points_summaries_loader(info).load(self.model.id)
         return await points_summary_loader(info).load(self.model.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 
@@ -58,6 +59,20 @@ class PointsSummary:
         return cls(
             member_id=member_id,
             known_expiries=None,
+            balance=numbers.balance,
+            pending=numbers.pending,
+            lifetime_earned=numbers.lifetime_earned,
+        )
+
+    @classmethod
+    def from_parts(
+        cls, member_id: int, numbers: PointsFigures, expiries: Sequence[ledger.PointsExpiry] | None
+    ) -> PointsSummary:
+        return cls(
+            member_id=member_id,
+            known_expiries=None
+            if expiries is None
+            else [PointsExpiry(points=e.points, expires_at=e.expires_at) for e in expiries],
             balance=numbers.balance,
             pending=numbers.pending,
             lifetime_earned=numbers.lifetime_earned,

@@ -14,6 +14,8 @@ from strawberry.types.nodes import SelectedField
 from api.context import Info
 from api.errors import to_client_error
 from api.language import reader_language
+from api.lookahead import per_document
+from api.member_parts import UNREAD, member_parts
 from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
 from api.types.rewards import Reward
 from domain.errors import DomainError
@@ -144,6 +146,10 @@ class NotificationPreferences:
 
 def _only_unread_count(info: Info) -> bool:
     """Whether the connection was asked for its `unreadCount` (and `__typename`) only."""
+    return per_document(info, "only_unread_count", lambda: _asks_only_unread_count(info))
+
+
+def _asks_only_unread_count(info: Info) -> bool:
     for selected in info.selected_fields:
         for part in selected.selections:
             if not isinstance(part, SelectedField):
@@ -164,11 +170,17 @@ async def resolve_member_notifications(
         size = page_size(first, ["first"])
         after_id = decode_cursor(NOTIFICATION_CURSOR, after, ["after"])
         if _only_unread_count(info):
-            # The home screen's badge: the count alone, no page read.
+            # The home screen's badge: the count alone, no page read (read with the member's
+            # other parts when `me` asked for them: api.member_parts).
+            if UNREAD in root.parts:
+                count = (await member_parts(info, root.model.id, root.parts)).unread
+                assert count is not None
+            else:
+                count = await unread_count(root.model.id)
             return NotificationConnection(
                 edges=[],
                 page_info=PageInfo(has_next_page=False, end_cursor=None),
-                unread_count=await unread_count(root.model.id),
+                unread_count=count,
             )
         page = await notification_page(root.model.id, size, after_id, bool(unread_only))
     except DomainError as error:

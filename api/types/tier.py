@@ -85,6 +85,19 @@ async def tier_of(info: Info, member: MemberModel) -> Tier:
     return Tier.from_model(services.tier_held(member, ladder), await reader_language(info))
 
 
+async def tier_progress(info: Info, member: MemberModel, qualifying: int) -> TierProgress | None:
+    """Progress to the next tier of `member`, whose qualifying points were read already."""
+    program = await info.context.runtime.program.current(await info.context.versions())
+    progress = services.progress_to_next_tier(member, program.ladder, qualifying)
+    if progress is None:
+        return None
+    return TierProgress(
+        tier=Tier.from_model(progress.tier, await reader_language(info)),
+        qualifying_points_needed=progress.qualifying_points_needed,
+        qualifying_points=progress.qualifying_points,
+    )
+
+
 def next_tier_loader(info: Info) -> DataLoader[MemberModel, TierProgress | None]:
     """Progress to the next tier of every member asked for in the request, in three queries."""
 

@@ -79,12 +79,17 @@ def evaluate(
 
 
 async def eligibility_for_drops(
-    member: Member, drops: Sequence[Drop], now: datetime, *, counting_price: bool = True
+    member: Member,
+    drops: Sequence[Drop],
+    now: datetime,
+    *,
+    counting_price: bool = True,
+    balance: int | None = None,
 ) -> dict[int, Eligibility]:
     """Eligibility of one member for several drops: two queries for badges, one per distinct
-    segment and one for the balance (when a drop has a price), whatever the number of drops.
-    `counting_price=False` leaves the price out (the claim, whose debit is the authority and
-    answers INSUFFICIENT_POINTS)."""
+    segment and one for the balance (when a drop has a price and `balance`, read already,
+    is not given), whatever the number of drops. `counting_price=False` leaves the price out
+    (the claim, whose debit is the authority and answers INSUFFICIENT_POINTS)."""
     badge_ids = {d.required_badge_id for d in drops if d.required_badge_id is not None}
     held: frozenset[int] = frozenset()
     names: dict[int, str] = {}
@@ -104,8 +109,9 @@ async def eligibility_for_drops(
             # A segment removed since the drop was defined admits nobody.
             if code in segment_names and await member_in_segment(code, member.id, now):
                 in_segments.add(code)
-    balance: int | None = None
-    if counting_price and any(d.price_points > 0 for d in drops):
+    if not counting_price:
+        balance = None
+    elif balance is None and any(d.price_points > 0 for d in drops):
         balance = (await figures([member.id], now))[member.id].balance
     return {
         d.id: evaluate(member, d, held, names, frozenset(in_segments), segment_names, balance)

@@ -14,6 +14,7 @@ from domain.drops.eligibility import Eligibility, eligibility, eligibility_for_d
 from domain.drops.jobs import announce_drops, release_expired_reservations
 from domain.drops.queries import (
     announcement_audience,
+    claims_and_balance,
     drops_by_ids,
     get_drop,
     list_drops,
@@ -31,6 +32,7 @@ __all__ = [
     "announce_drops",
     "announcement_audience",
     "claim_drop",
+    "claims_and_balance",
     "complete_drop_claim",
     "draw_raffle",
     "drop_status",

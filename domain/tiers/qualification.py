@@ -36,11 +36,11 @@ def window_start(now: datetime, months: int) -> datetime:
     return now.replace(year=year, month=month + 1, day=day)
 
 
-#: QUALIFYING_KINDS as an SQL list, for the statements below.
-_QUALIFYING_KIND_LIST = literals(k.value for k in QUALIFYING_KINDS)
+#: QUALIFYING_KINDS as an SQL list, for the statements that sum qualifying points.
+QUALIFYING_KIND_LIST = literals(k.value for k in QUALIFYING_KINDS)
 _QUALIFYING = f"""
     SELECT member_id, SUM(delta) AS total FROM points_entry
-    WHERE member_id IN ({{ids}}) AND kind IN ({_QUALIFYING_KIND_LIST})
+    WHERE member_id IN ({{ids}}) AND kind IN ({QUALIFYING_KIND_LIST})
         AND created_at > $1 AND created_at <= $2
     GROUP BY member_id
 """
@@ -99,7 +99,7 @@ class Standing:
 #: `$2` the start of the tier window.
 STANDING_COLUMNS = f"""
     {FIGURE_COLUMNS},
-    SUM(CASE WHEN kind IN ({_QUALIFYING_KIND_LIST})
+    SUM(CASE WHEN kind IN ({QUALIFYING_KIND_LIST})
         AND created_at > $2 AND created_at <= $1 THEN delta ELSE 0 END) AS qualifying
 """
 _STANDING = Statement(f"""
@@ -127,7 +127,7 @@ class HeldTier:
 _HELD_AND_QUALIFYING = Statement(f"""
     SELECT tier_code, tier_level,
         (SELECT SUM(delta) FROM points_entry WHERE member_id = $1
-            AND kind IN ({_QUALIFYING_KIND_LIST}) AND created_at > $2 AND created_at <= $3)
+            AND kind IN ({QUALIFYING_KIND_LIST}) AND created_at > $2 AND created_at <= $3)
             AS qualifying
     FROM member WHERE id = $1
 """)

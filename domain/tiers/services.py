@@ -293,16 +293,21 @@ async def next_tier_progress(
     if window_months is None:
         window_months = (await earning_rules()).tier_window_months
     points = await qualifying_points([m.id for m in members], now, window_months)
-    progress: dict[int, TierProgress | None] = {}
-    for member in members:
-        upcoming = next_rung(ladder, tier_held(member, ladder).level)
-        progress[member.id] = (
-            None
-            if upcoming is None
-            else TierProgress(
-                tier=upcoming,
-                qualifying_points=points[member.id],
-                qualifying_points_needed=max(0, upcoming.qualifying_points - points[member.id]),
-            )
-        )
-    return progress
+    return {
+        member.id: progress_to_next_tier(member, ladder, points[member.id]) for member in members
+    }
+
+
+def progress_to_next_tier(
+    member: Holder, ladder: Sequence[Tier], qualifying: int
+) -> TierProgress | None:
+    """The tier above the member's and the qualifying points still missing, given their
+    qualifying points (never below 0); None at the top tier."""
+    upcoming = next_rung(ladder, tier_held(member, ladder).level)
+    if upcoming is None:
+        return None
+    return TierProgress(
+        tier=upcoming,
+        qualifying_points=qualifying,
+        qualifying_points_needed=max(0, upcoming.qualifying_points - qualifying),
+    )

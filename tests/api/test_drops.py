@@ -311,8 +311,42 @@ async def test_listing_drops_costs_the_same_queries_however_many(
     with counting_queries() as seen:
         drops = await data_of_drops(api)
     assert len(drops) == count
-    # member, drops, claims, the balance (a drop has a price; badges only when one requires one)
-    assert 2 <= len(seen) <= 4, seen
+    # member, drops, the claims with the balance (a drop has a price; badges only when one
+    # requires one)
+    assert len(seen) == 3, seen
+
+
+async def test_the_drops_screen_reads_claims_and_balance_together_as_apart(
+    api: GraphQLClient,
+) -> None:
+    first = await upsert(api, code="D1", pricePoints=100)
+    second = await upsert(api, code="D2", pricePoints=150)
+    await upsert(api, code="D3", pricePoints=0)
+    await member_with(api, "ana", 200)
+    api.clock.advance(hours=1)
+    assert (await claim(api, "ana", first["id"]))["userErrors"] == []
+    await claim(api, "ana", first["id"], key="again")  # a second claim: the first is shown
+    with counting_queries() as seen:
+        screen = await data_of_drops(api)
+    assert len(seen) == 3, seen
+    claims = {d["code"]: d["myClaim"] for d in screen}
+    assert claims["D1"] is not None and claims["D1"]["status"] == "RESERVED"
+    assert (claims["D2"], claims["D3"]) == (None, None)
+    # 100 left: too few for D2's 150
+    assert not next(d for d in screen if d["id"] == second["id"])["eligibility"]["eligible"]
+    apart = {
+        part: {
+            d["id"]: d[part]
+            for d in data(await api.member("ana", f"{{ drops {{ id {selection} }} }}"))["drops"]
+        }
+        for part, selection in (
+            ("myClaim", "myClaim { id status couponCode }"),
+            ("eligibility", "eligibility { eligible opensForMeAt reasons }"),
+        )
+    }
+    for drop in screen:
+        assert drop["myClaim"] == apart["myClaim"][drop["id"]]
+        assert drop["eligibility"] == apart["eligibility"][drop["id"]]
 
 
 async def data_of_drops(api: GraphQLClient) -> list[dict[str, Any]]:

@@ -399,3 +399,35 @@ async def test_me_and_around_me_in_one_request_answer_as_they_do_alone(
     assert [e["rank"] for e in together["near"]] == [1, 2, 3]
     assert [e["rank"] for e in together["far"]] == [1, 2, 3, 4, 5]
     assert together["me"]["rank"] == 2
+
+
+@pytest.mark.parametrize(
+    ("radius", "variables"),
+    [("radius: 2", {}), ("radius: $r", {"r": 2}), ("radius: null", {}), ("", {})],
+)
+async def test_me_and_around_me_read_the_neighbourhood_once_however_the_radius_is_written(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch, radius: str, variables: dict[str, Any]
+) -> None:
+    """A literal radius reaches the lookahead as the document's text ('2'): it must count as
+    the number, or `me` and `aroundMe` make a read each."""
+    await define(api)
+    await ranked_members(api, "n", "N", 10)
+    store = api.runtime.boards.store  # type: ignore[union-attr]  # boards are on in tests
+    reads: list[int] = []
+    around = store.around
+
+    async def counted(key: Any, member_id: int, radius: int) -> Any:
+        reads.append(radius)
+        return await around(key, member_id, radius)
+
+    monkeypatch.setattr(store, "around", counted)
+    arguments = f"({radius})" if radius else ""
+    header = "query Q($r: Int)" if variables else "query Q"
+    query = (
+        header + ' { leaderboard(code: "spend", window: WEEKLY) { '
+        f"me {{ rank }} aroundMe{arguments} {{ rank }} }} }}"
+    )
+    board = data(await api.post(query, variables, token=api.token("member", "n4")))["leaderboard"]
+    assert board["me"]["rank"] == 5
+    assert [e["rank"] for e in board["aroundMe"]] == [3, 4, 5, 6, 7]
+    assert reads == [2]

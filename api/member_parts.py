@@ -1,0 +1,133 @@
+"""The signed-in member's per-member parts of a screen, read in one statement.
+
+The home screen shows the member's points (figures and next expiries), their progress to the
+next tier and their unread notifications count: each is its own read when its field resolves
+(three statements). `me` looks ahead over its own selection (`wanted_parts`) and the first of
+those fields to resolve reads every part the selection asks for in one statement
+(`member_parts`); the others take theirs from it. A part not asked for is not read; a field
+asked for in a way the statement does not cover (a page of notifications) reads as before.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from api.context import Info
+from api.lookahead import child_fields, per_document, selects, selects_only
+from domain.points.balances import FIGURE_COLUMNS, PointsFigures, figures_of_row
+from domain.points.ledger import EXPIRING_SOON_DAYS, PointsExpiry
+from domain.sql import Statement, as_datetime, numbered
+from domain.tiers.qualification import QUALIFYING_KIND_LIST, window_start
+
+FIGURES = "figures"
+EXPIRIES = "expiries"
+QUALIFYING = "qualifying"
+UNREAD = "unread"
+
+_NO_FIGURES = "NULL AS balance, NULL AS pending, NULL AS credited, NULL AS reversed"
+#: The statement's parts, `:now`, `:horizon`, `:member` and `:window_start` its values. Each
+#: row says its part; `n` carries an expiring batch's points, the qualifying total or the
+#: unread count.
+_PARTS = {
+    FIGURES: "SELECT 'F' AS part, "
+    + FIGURE_COLUMNS.replace("$1", ":now")
+    + ", NULL AS n, NULL AS expires_at FROM points_entry WHERE member_id = :member",
+    EXPIRIES: f"""SELECT 'X' AS part, {_NO_FIGURES}, remaining AS n, expires_at
+        FROM points_entry WHERE member_id = :member AND delta > 0 AND remaining > 0
+            AND expires_at > :now AND expires_at <= :horizon""",
+    QUALIFYING: f"""SELECT 'Q' AS part, {_NO_FIGURES}, SUM(delta) AS n, NULL AS expires_at
+        FROM points_entry WHERE member_id = :member AND kind IN ({QUALIFYING_KIND_LIST})
+            AND created_at > :window_start AND created_at <= :now""",
+    UNREAD: f"""SELECT 'U' AS part, {_NO_FIGURES}, COUNT(*) AS n, NULL AS expires_at
+        FROM notification WHERE member_id = :member AND read_at IS NULL""",
+}
+_ORDER = (FIGURES, EXPIRIES, QUALIFYING, UNREAD)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberParts:
+    """What was read of the parts asked for (None: not asked)."""
+
+    figures: PointsFigures | None
+    expiries: tuple[PointsExpiry, ...] | None
+    #: The sum of qualifying entries in the tier window (never below 0).
+    qualifying: int | None
+    unread: int | None
+
+
+def wanted_parts(info: Info) -> frozenset[str]:
+    """The parts `me`'s selection asks for (called in `me`'s resolver)."""
+    return per_document(info, "member_parts", lambda: _wanted(info))
+
+
+def _wanted(info: Info) -> frozenset[str]:
+    children = child_fields(info)
+    wanted = set()
+    for points in children.get("points", ()):
+        wanted.add(FIGURES)
+        if selects(points, "expiringSoon"):
+            wanted.add(EXPIRIES)
+    if "nextTier" in children:
+        wanted.add(QUALIFYING)
+    if any(
+        selects_only(n, frozenset({"unreadCount", "__typename"}))
+        for n in children.get("notifications", ())
+    ):
+        wanted.add(UNREAD)
+    # one part alone gains nothing over the field's own read
+    return frozenset(wanted) if len(wanted - {EXPIRIES}) > 1 else frozenset()
+
+
+@cache
+def _statement(parts: frozenset[str]) -> tuple[Statement, tuple[str, ...]]:
+    sql = " UNION ALL ".join(_PARTS[p] for p in _ORDER if p in parts)
+    text, names = numbered(
+        sql, {name: name for name in ("now", "horizon", "member", "window_start")}
+    )
+    return Statement(text), tuple(names)
+
+
+async def member_parts(info: Info, member_id: int, parts: frozenset[str]) -> MemberParts:
+    """The `parts` of the member, read once a request in one statement."""
+    context = info.context
+
+    async def read() -> MemberParts:
+        now = context.now
+        values: dict[str, Any] = {"now": now, "member": member_id}
+        if EXPIRIES in parts:
+            values["horizon"] = now + timedelta(days=EXPIRING_SOON_DAYS)
+        if QUALIFYING in parts:
+            program = await context.runtime.program.current(await context.versions())
+            values["window_start"] = window_start(now, program.rules.tier_window_months)
+        statement, names = _statement(parts)
+        return parts_of_rows(await statement.rows(*(values[n] for n in names)), parts)
+
+    return await context.once(f"member_parts:{member_id}", read)
+
+
+def parts_of_rows(rows: list[dict[str, Any]], parts: frozenset[str]) -> MemberParts:
+    figures_row: dict[str, Any] | None = None
+    batches: dict[datetime, int] = defaultdict(int)
+    qualifying = unread = 0
+    for row in rows:
+        part = row["part"]
+        if part == "F":
+            figures_row = row
+        elif part == "X":
+            batches[as_datetime(row["expires_at"])] += int(row["n"])
+        elif part == "Q":
+            qualifying = max(0, int(row["n"] or 0))
+        else:
+            unread = int(row["n"] or 0)
+    return MemberParts(
+        figures=figures_of_row(figures_row) if FIGURES in parts else None,
+        expiries=tuple(PointsExpiry(points=p, expires_at=at) for at, p in sorted(batches.items()))
+        if EXPIRIES in parts
+        else None,
+        qualifying=qualifying if QUALIFYING in parts else None,
+        unread=unread if UNREAD in parts else None,
+    )

@@ -1,0 +1,151 @@
+"""The executor's short way through plain fields (api.executor) answers exactly what
+graphql-core's usual way answers: values, nulls propagated to the nearest nullable parent, and
+errors with their paths and locations."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import GraphQLObjectType
+
+from api.executor import PlainField, PlainFieldsExecutionContext
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "RED"
+    BLUE = "BLUE"
+
+
+@strawberry.type
+class Inner:
+    name: str
+    colour: Colour
+    size: int | None
+
+
+@strawberry.type
+class Outer:
+    label: str
+    inner: Inner
+    maybe: Inner | None
+    items: list[Inner]
+
+    @strawberry.field
+    def computed(self) -> str:
+        return self.label.upper()
+
+    @strawberry.field
+    def shouted(self) -> str:
+        if self.label == "fail":
+            raise ValueError("no shouting")
+        return self.label.upper() if isinstance(self.label, str) else self.label
+
+    @strawberry.field
+    def with_info(self, info: strawberry.Info) -> str:
+        return "x"
+
+
+class Loose:
+    """A value that breaks the schema's promises, as a faulty resolver's value would."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+
+def good() -> Outer:
+    inner = Inner(name="a", colour=Colour.RED, size=None)
+    return Outer(label="x", inner=inner, maybe=None, items=[inner, inner])
+
+
+BROKEN = {
+    "null in a non-null leaf": Loose(
+        label=None, inner=Inner(name="a", colour=Colour.RED, size=1), maybe=None, items=[]
+    ),
+    "null in a nested non-null leaf": Loose(
+        label="x",
+        inner=Loose(name=None, colour=Colour.RED, size=1),
+        maybe=Loose(name=None, colour=Colour.BLUE, size=2),
+        items=[],
+    ),
+    "a value no enum member has": Loose(
+        label="x", inner=Loose(name="a", colour="GREEN", size=1), maybe=None, items=[]
+    ),
+    "an int out of range": Loose(
+        label="x", inner=Loose(name="a", colour=Colour.RED, size=2**40), maybe=None, items=[]
+    ),
+    "an exception as the value": Loose(
+        label=ValueError("boom"), inner=good().inner, maybe=None, items=[]
+    ),
+    "a missing attribute": Loose(inner=good().inner, maybe=None, items=[]),
+    "a resolver that raises": Outer(label="fail", inner=good().inner, maybe=None, items=[]),
+}
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def good(self) -> Outer:
+        return good()
+
+    @strawberry.field
+    def broken(self, case: str) -> Outer | None:
+        return BROKEN[case]  # type: ignore[return-value]  # values that break the schema on purpose
+
+
+QUERY = """query Q($case: String!) {
+  good { label computed shouted inner { name colour size } maybe { name } items { name colour } }
+  broken(case: $case) {
+    label computed shouted withInfo
+    inner { name colour size }
+    maybe { name colour size }
+    items { name }
+  }
+}"""
+
+
+def execution_context(enabled: bool) -> type[PlainFieldsExecutionContext]:
+    return type(
+        "Test", (PlainFieldsExecutionContext,), {"field_plans": {}, "plain_fields_enabled": enabled}
+    )
+
+
+async def run(enabled: bool, case: str) -> dict[str, Any]:
+    context_class = execution_context(enabled)
+    schema = strawberry.Schema(query=Query, execution_context_class=context_class)
+    result = await schema.execute(QUERY, variable_values={"case": case})
+    return {
+        "data": result.data,
+        "errors": [e.formatted for e in result.errors or []],
+        "plans": {k for k, v in context_class.field_plans.items() if isinstance(v, PlainField)},
+    }
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+async def test_the_short_way_answers_what_graphql_core_answers(case: str) -> None:
+    short = await run(True, case)
+    usual = await run(False, case)
+    assert short["errors"], "each case breaks something"
+    assert (short["data"], short["errors"]) == (usual["data"], usual["errors"])
+    # the short way was taken for the plain fields (and not for the one with a resolver)
+    assert {("Outer", "label"), ("Outer", "inner"), ("Inner", "colour")} <= short["plans"]
+    assert ("Outer", "shouted") in short["plans"]  # a resolver of the value alone
+    assert ("Outer", "withInfo") not in short["plans"]
+
+
+def test_a_field_with_arguments_or_info_has_no_plan_and_a_list_completes_as_usual() -> None:
+    from api.executor import plain_field
+
+    schema = strawberry.Schema(query=Query)
+    outer = schema._schema.type_map["Outer"]
+    query = schema._schema.type_map["Query"]
+    assert isinstance(outer, GraphQLObjectType) and isinstance(query, GraphQLObjectType)
+    assert plain_field(outer, "withInfo") is None
+    assert plain_field(query, "broken") is None
+    assert plain_field(outer, "shouted", resolvers=False) is None
+    assert plain_field(outer, "label") is not None
+    items = plain_field(outer, "items")
+    assert items is not None and items.leaf is None and items.object_type is None
