@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
 import time
 from collections import Counter
@@ -86,6 +87,13 @@ async def deliver_everything(
         clock += timedelta(seconds=policy.max_delay)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class FakeFcmProcess:
     """The fake FCM server in a process of its own, as the real one is on other machines:
     it then competes with the delivery workers for cores, not for this process's GIL."""
@@ -99,6 +107,10 @@ class FakeFcmProcess:
         )
         self._process.start()
         self.service_account, self.base_url = self._answers.get(timeout=30)
+
+    @property
+    def pid(self) -> int:
+        return int(self._process.pid)
 
     def _ask(self, command: str) -> Any:
         self._commands.put(command)
@@ -169,8 +181,11 @@ async def run(url: str, fcm: FakeFcmProcess, members: int, workers: int) -> None
         policy = DeliveryPolicy(max_attempts=8, base_delay=1, max_delay=30, rng=random.Random(7))
         try:
             began = time.perf_counter()
+            ours, theirs = cpu_seconds(os.getpid()), cpu_seconds(fcm.pid)
             report, rounds = await deliver_everything(gateway, workers, policy)
             delivery = time.perf_counter() - began
+            ours = cpu_seconds(os.getpid()) - ours
+            theirs = cpu_seconds(fcm.pid) - theirs
         finally:
             await gateway.close()
 
@@ -184,6 +199,9 @@ async def run(url: str, fcm: FakeFcmProcess, members: int, workers: int) -> None
         print(f"delivery: {report.sent:,} messages in {delivery:.1f} s "
               f"({report.sent / delivery:,.0f} messages/s) with {workers} workers, "
               f"{rounds} retry rounds")  # fmt: skip
+        print(f"CPU per message: {ours / report.sent * 1e6:,.0f} us in the delivery process, "
+              f"{theirs / report.sent * 1e6:,.0f} us in the fake FCM server; "
+              f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         print(f"FCM requests: {requests:,} "
               f"({requests - len(tokens):,} answered 503 and retried)")  # fmt: skip
         print(f"exactly once: {len(delivered):,} tokens reached, {missing} missing, "

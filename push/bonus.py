@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from domain.outbox.models import OutboxEvent
 from domain.points.events import PointsEarned
 from domain.points.models import EntryKind, PointsEntry
-from domain.points.rules import earning_rules
+from domain.program import read_program
+from domain.tiers.services import upgrade_many_on_credit
 
 MAX_BONUS_POINTS = 100_000
 
@@ -15,11 +16,15 @@ MAX_BONUS_POINTS = 100_000
 async def award_bonus_to_many(
     member_ids: list[int], points: int, description: str, reference: str, now: datetime
 ) -> int:
-    """BONUS points (domain.points.crediting.credit_bonus) for a batch of members in a constant number of queries (campaigns).
-    Runs in the caller's transaction, which owns the idempotency of (member, reference)."""
+    """BONUS points (as `domain.points.crediting.credit_bonus`) for a batch of members in a
+    constant number of queries (campaigns, birthdays, win-backs, anniversaries): the entries,
+    their PointsEarned events, and the tier upgrades they bring, in bulk
+    (`domain.tiers.services.upgrade_many_on_credit`). Runs in the caller's transaction, which
+    owns the idempotency of (member, reference)."""
     if not member_ids or points <= 0:
         return 0
-    rules = await earning_rules()
+    program = await read_program()
+    rules = program.rules
     expires_at = now + timedelta(days=rules.expiry_days) if rules.expiry_days else None
     await PointsEntry.bulk_create(
         [
@@ -62,5 +67,8 @@ async def award_bonus_to_many(
             )
             for event in events
         ]
+    )
+    await upgrade_many_on_credit(
+        member_ids, now, window_months=rules.tier_window_months, ladder=program.ladder
     )
     return len(events)

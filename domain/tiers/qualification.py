@@ -146,6 +146,39 @@ async def held_and_qualifying(
     return held, max(0, int(row["qualifying"] or 0))
 
 
+_HELD_AND_QUALIFYING_OF_MANY = f"""
+    SELECT m.id, m.tier_code, m.tier_level, q.total AS qualifying
+    FROM member m LEFT JOIN (
+        SELECT member_id, SUM(delta) AS total FROM points_entry
+        WHERE member_id IN ({{ids}}) AND kind IN ({_QUALIFYING_KIND_LIST})
+            AND created_at > $1 AND created_at <= $2
+        GROUP BY member_id
+    ) q ON q.member_id = m.id
+    WHERE m.id IN ({{ids}})
+"""
+
+
+async def held_and_qualifying_of_many(
+    member_ids: Sequence[int], now: datetime, window_months: int
+) -> list[tuple[HeldTier, int]]:
+    """`held_and_qualifying` for many members in one query (unknown members are left out)."""
+    ids = list(dict.fromkeys(member_ids))
+    if not ids:
+        return []
+    rows = await for_ids(_HELD_AND_QUALIFYING_OF_MANY, len(ids)).rows(
+        window_start(now, window_months), now, *ids
+    )
+    return [
+        (
+            HeldTier(
+                id=int(row["id"]), tier_code=row["tier_code"], tier_level=int(row["tier_level"])
+            ),
+            max(0, int(row["qualifying"] or 0)),
+        )
+        for row in rows
+    ]
+
+
 async def standing(member_id: int, now: datetime, window_months: int) -> Standing:
     """The member's figures (as `domain.points.balances.figures`) and qualifying points (as
     `qualifying_points`) in one query: what a purchase reads after crediting its points."""

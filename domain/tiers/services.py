@@ -17,14 +17,20 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
-from domain.events import record_event
+from domain.events import DomainEvent, record_event, record_events
 from domain.members.models import Member
 from domain.points.ledger import lock_member
 from domain.points.rules import earning_rules
+from domain.sql import for_ids
 from domain.tiers.events import TierChanged
 from domain.tiers.ladder import Holder, TierSpec, next_rung, qualified_rung, validate_ladder
 from domain.tiers.models import Tier
-from domain.tiers.qualification import HeldTier, held_and_qualifying, qualifying_points
+from domain.tiers.qualification import (
+    HeldTier,
+    held_and_qualifying,
+    held_and_qualifying_of_many,
+    qualifying_points,
+)
 from domain.versions import ConfigPart, bump_version
 
 DEFAULT_BASE_CODE = "MEMBER"
@@ -235,6 +241,54 @@ async def upgrade_on_credit(
         return None
     await place_member(member, target, now)
     return target
+
+
+#: Upgrades only: a member already at or above the tier (a concurrent credit) is left alone.
+_MOVE_UP = """
+    UPDATE member SET tier_code = $1, tier_level = $2, inputs_changed_at = $3
+    WHERE id IN ({ids}) AND tier_level < $2
+    RETURNING id
+"""
+
+
+async def upgrade_many_on_credit(
+    member_ids: Sequence[int], now: datetime, *, window_months: int, ladder: Sequence[Tier]
+) -> dict[int, Tier]:
+    """`upgrade_on_credit` for a batch of members credited together (campaign, birthday and
+    win-back bonuses), in the caller's transaction: one query reads their tiers and
+    qualifying points, one guarded update per tier reached moves them up, and their
+    `TierChanged` events go to the outbox in one insert. Returns the new tier by member.
+
+    A member whom a concurrent credit already lifted to that tier or higher is not moved (the
+    update's guard); nothing is read when the ladder has a single rung."""
+    if len(ladder) < 2 or not member_ids:
+        return {}
+    moves: dict[str, tuple[Tier, list[HeldTier]]] = {}
+    for held, points in await held_and_qualifying_of_many(member_ids, now, window_months):
+        target = upgrade_target(ladder, tier_held(held, ladder), points)
+        if target is not None:
+            moves.setdefault(target.code, (target, []))[1].append(held)
+    upgraded: dict[int, Tier] = {}
+    events: list[DomainEvent] = []
+    for target, members in moves.values():
+        rows = await for_ids(_MOVE_UP, len(members)).rows(
+            target.code, target.level, now, *(m.id for m in members)
+        )
+        moved = {int(row["id"]) for row in rows}
+        for member in members:
+            if member.id in moved:
+                upgraded[member.id] = target
+                events.append(
+                    TierChanged(
+                        member_id=member.id,
+                        old_code=member.tier_code,
+                        new_code=target.code,
+                        old_level=member.tier_level,
+                        new_level=target.level,
+                    )
+                )
+    await record_events(events, now)
+    return upgraded
 
 
 async def review_tiers(now: datetime, *, batch_size: int = REVIEW_BATCH) -> int:

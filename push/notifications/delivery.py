@@ -19,6 +19,7 @@ notification as collapse key, so the phone shows it once.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import uuid
@@ -28,11 +29,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from domain.members.models import Device
 from domain.retry import backoff_delay
+from domain.sql import Statement, dialect, for_ids
 from push.gateway import PushGateway, PushMessage, SendOutcome, SendResult
 from push.notifications.models import (
     OPEN_DELIVERY_STATUSES,
@@ -102,7 +103,7 @@ async def deliver_due_pushes(
     deliveries = await _claim(now, batch, claim, policy, report)
     if not deliveries:
         return report
-    messages = [_message(d) for d in deliveries]
+    messages = [d.message for d in deliveries]
     try:
         results = await gateway.send(messages)
     except Exception as error:  # a gateway must not raise; if it does, try again later
@@ -194,94 +195,131 @@ async def _queue_due_notifications(now: datetime, limit: int, report: DeliveryRe
 
 # ---------------------------------------------------------------- 2. claim
 
+_DUE = """
+    ((status IN ('QUEUED', 'RETRY') AND next_attempt_at <= $1)
+        OR (status = 'SENDING' AND claimed_at < $3))
+"""
+#: The claim, in one committed statement; PostgreSQL skips rows another worker holds.
+_CLAIM_ANY = f"""
+    UPDATE push_delivery SET status = 'SENDING', claimed_at = $1, claim = $2,
+        attempts = attempts + 1
+    WHERE {_DUE} AND id IN (
+        SELECT id FROM push_delivery WHERE {_DUE} ORDER BY next_attempt_at, id LIMIT $4
+"""
+_CLAIM = {
+    "postgres": Statement(_CLAIM_ANY + " FOR UPDATE SKIP LOCKED)"),
+    "sqlite": Statement(_CLAIM_ANY + ")"),
+}
+#: What the claimed deliveries' messages need, and whether the device still is the member's.
+_CLAIMED = Statement("""
+    SELECT d.id, d.notification_id, d.token, d.attempts,
+        n.member_id, n.category, n.title, n.body, n.deep_link, n.data,
+        (dev.id IS NOT NULL AND dev.token = d.token AND dev.member_id = n.member_id) AS held
+    FROM push_delivery d
+    JOIN notification n ON n.id = d.notification_id
+    LEFT JOIN device dev ON dev.id = d.device_id
+    WHERE d.claim = $1
+    ORDER BY d.id
+""")
+_GONE_FROM_CLAIM = """
+    UPDATE push_delivery SET status = 'DEVICE_GONE', claim = NULL,
+        last_error = 'device gone or moved'
+    WHERE claim = $1 AND id IN ({ids})
+"""
 
-def _due(now: datetime, lease: timedelta) -> Q:
-    return Q(
-        Q(status__in=(DeliveryStatus.QUEUED, DeliveryStatus.RETRY), next_attempt_at__lte=now),
-        Q(status=DeliveryStatus.SENDING, claimed_at__lt=now - lease),
-        join_type="OR",
-    )
+
+@dataclass
+class _Claimed:
+    """A delivery claimed by this round, with the message it sends."""
+
+    id: int
+    notification_id: int
+    token: str
+    attempts: int
+    message: PushMessage
+    status: DeliveryStatus = DeliveryStatus.SENDING
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    next_attempt_at: datetime | None = None
 
 
 async def _claim(
     now: datetime, limit: int, claim: str, policy: DeliveryPolicy, report: DeliveryReport
-) -> list[PushDelivery]:
+) -> list[_Claimed]:
     async with in_transaction():
-        rows = (
-            await PushDelivery.filter(_due(now, policy.lease))
-            .order_by("next_attempt_at", "id")
-            .limit(limit)
-            .select_for_update(skip_locked=True)  # whole rows: .values() drops FOR UPDATE
-        )
-        if not rows:
-            return []
-        ids = [row.id for row in rows]
-        # Conditional: a row another worker claimed meanwhile no longer matches.
-        await PushDelivery.filter(_due(now, policy.lease), id__in=list(ids)).update(
-            status=DeliveryStatus.SENDING, claimed_at=now, claim=claim, attempts=F("attempts") + 1
-        )
-    deliveries = await PushDelivery.filter(claim=claim).select_related("notification", "device")
-    report.claimed += len(deliveries)
+        claimed = await _CLAIM[dialect()].execute(now, claim, now - policy.lease, limit)
+    if not claimed:
+        return []
+    rows = await _CLAIMED.rows(claim)
+    report.claimed += len(rows)
     # A token that moved to another member's account (a shared phone) must not receive this.
-    moved = [
-        d
-        for d in deliveries
-        if d.device is None
-        or d.device.token != d.token
-        or d.device.member_id != d.notification.member_id
-    ]
+    moved = [row for row in rows if not row["held"]]
     if moved:
-        await PushDelivery.filter(id__in=[d.id for d in moved], claim=claim).update(
-            status=DeliveryStatus.DEVICE_GONE, claim=None, last_error="device gone or moved"
+        await for_ids(_GONE_FROM_CLAIM, len(moved)).execute(claim, *(row["id"] for row in moved))
+        await _settle({row["notification_id"] for row in moved})
+    return [
+        _Claimed(
+            id=row["id"],
+            notification_id=row["notification_id"],
+            token=row["token"],
+            attempts=row["attempts"],
+            message=_message(row),
         )
-        await _settle({d.notification_id for d in moved})
-        gone = {d.id for d in moved}
-        deliveries = [d for d in deliveries if d.id not in gone]
-    return sorted(deliveries, key=lambda d: d.id)
+        for row in rows
+        if row["held"]
+    ]
 
 
-def _message(delivery: PushDelivery) -> PushMessage:
-    notification = delivery.notification
-    data = {str(k): str(v) for k, v in (notification.data or {}).items()}
-    data.update(
-        {
-            "notification_id": str(notification.id),
-            "category": notification.category.value,
-        }
-    )
-    if notification.deep_link:
-        data["deep_link"] = notification.deep_link
+def _message(row: dict[str, Any]) -> PushMessage:
+    stored = row["data"]
+    if isinstance(stored, str):  # a JSON column as a statement returns it
+        stored = json.loads(stored)
+    data = {str(k): str(v) for k, v in (stored or {}).items()}
+    notification_id = str(row["notification_id"])
+    data["notification_id"] = notification_id
+    data["category"] = str(row["category"])
+    if row["deep_link"]:
+        data["deep_link"] = row["deep_link"]
     return PushMessage(
-        token=delivery.token,
-        title=notification.title,
-        body=notification.body,
+        token=row["token"],
+        title=row["title"],
+        body=row["body"],
         data=data,
-        collapse_key=f"notification-{notification.id}",
+        collapse_key=f"notification-{notification_id}",
     )
 
 
 # ---------------------------------------------------------------- 3-4. record
 
+#: Each only on rows still under this round's claim: a takeover after the lease wins.
+_RECORD = """
+    UPDATE push_delivery SET status = $1, claim = NULL, last_error = $2, sent_at = $3,
+        next_attempt_at = COALESCE($4, next_attempt_at)
+    WHERE claim = $5 AND id IN ({ids})
+"""
+_RECORD_ONE = Statement("""
+    UPDATE push_delivery SET status = $1, claim = NULL, last_error = $2, sent_at = $3,
+        next_attempt_at = COALESCE($4, next_attempt_at)
+    WHERE claim = $5 AND id = $6
+""")
+
 
 async def _record(
-    deliveries: Sequence[PushDelivery],
+    deliveries: Sequence[_Claimed],
     results: Sequence[SendResult],
     now: datetime,
     claim: str,
     policy: DeliveryPolicy,
     report: DeliveryReport,
 ) -> None:
-    sent: list[PushDelivery] = []
-    retry: list[PushDelivery] = []
-    failed: list[PushDelivery] = []
-    gone: list[PushDelivery] = []
+    sent = retried = failed = 0
+    gone: list[_Claimed] = []
     for delivery, result in zip(deliveries, results, strict=True):
-        delivery.claim = None
         delivery.last_error = (result.error or "")[:_ERROR_MAX] or None
         if result.outcome is SendOutcome.SENT:
             delivery.status, delivery.sent_at = DeliveryStatus.SENT, now
             delivery.last_error = None
-            sent.append(delivery)
+            sent += 1
         elif result.outcome in (SendOutcome.UNREGISTERED, SendOutcome.INVALID):
             delivery.status = DeliveryStatus.DEVICE_GONE
             gone.append(delivery)
@@ -295,24 +333,25 @@ async def _record(
             )
             delivery.status = DeliveryStatus.RETRY
             delivery.next_attempt_at = now + timedelta(seconds=delay)
-            retry.append(delivery)
+            retried += 1
         else:
             delivery.status = DeliveryStatus.FAILED
-            failed.append(delivery)
+            failed += 1
     async with in_transaction():
-        # Grouped updates (a handful per round: rows share their outcome), each only on rows
-        # still under this round's claim: a takeover after the lease wins.
+        # Grouped updates (a handful per round: rows share their outcome); retries each have
+        # their own time, so they go in one executemany.
         groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        retries: list[tuple[object, ...]] = []
         for d in deliveries:
-            groups[(d.status, d.last_error, d.sent_at, d.next_attempt_at)].append(d.id)
-        for (status, last_error, sent_at, next_attempt_at), ids in groups.items():
-            await PushDelivery.filter(id__in=ids, claim=claim).update(
-                status=status,
-                claim=None,
-                last_error=last_error,
-                sent_at=sent_at,
-                next_attempt_at=next_attempt_at,
-            )
+            if d.next_attempt_at is not None:
+                retries.append(
+                    (d.status.value, d.last_error, d.sent_at, d.next_attempt_at, claim, d.id)
+                )
+            else:
+                groups[(d.status.value, d.last_error, d.sent_at)].append(d.id)
+        for (status, last_error, sent_at), ids in groups.items():
+            await for_ids(_RECORD, len(ids)).execute(status, last_error, sent_at, None, claim, *ids)
+        await _RECORD_ONE.execute_many(retries)
         if gone:
             tokens = sorted({d.token for d in gone})
             devices = Device.filter(token__in=tokens)
@@ -323,9 +362,9 @@ async def _record(
                 token__in=tokens, status__in=(DeliveryStatus.QUEUED, DeliveryStatus.RETRY)
             ).update(status=DeliveryStatus.DEVICE_GONE, last_error="device unregistered")
         await _settle({d.notification_id for d in deliveries})
-    report.sent += len(sent)
-    report.retried += len(retry)
-    report.failed += len(failed)
+    report.sent += sent
+    report.retried += retried
+    report.failed += failed
 
 
 async def withdraw_from_moved_device(device_id: int) -> int:

@@ -10,14 +10,16 @@ from domain.errors import Duplicate, ValidationErrors
 from domain.members.models import Member
 from domain.outbox.models import OutboxEvent
 from domain.points import ledger
-from domain.points.models import PointsEntry
+from domain.points.models import EntryKind, PointsEntry
 from push.campaigns import services as campaign_services
 from push.campaigns.models import Campaign, CampaignStatus
 from push.campaigns.services import CampaignInput, fan_out_campaigns, send_campaign
 from push.live import NoLiveFeed
 from push.notifications.models import Notification, NotificationCategory
 from push.ports import NoSegments
+from tests.integration.points_factories import set_tiers
 from tests.integration.push_support import member
+from tests.integration.query_counter import counting_statements
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -191,3 +193,44 @@ async def test_a_bad_campaign_is_refused_with_every_problem_and_nothing_is_sched
         ("NOT_FOUND", ["input", "segmentCode"]),
     ]
     assert await Campaign.all().count() == 0
+
+
+async def test_a_campaign_bonus_upgrades_at_once_every_member_it_lifts() -> None:
+    await set_tiers(NOW)
+    members = [await member(f"m{i}", NOW) for i in range(6)]
+    gold = members[0]
+    await Member.filter(id=gold.id).update(tier_code="GOLD", tier_level=2)
+    await ledger.credit(members[1].id, 1500, EntryKind.EARN, "Order", NOW, reference="o-1")
+    await send_campaign(sale(bonus_points=600), NOW, NoSegments())
+
+    await fan_out_campaigns(NOW, NoSegments(), NoLiveFeed(), batch=4)
+
+    tiers = dict(await Member.all().values_list("id", "tier_code"))
+    assert tiers == {
+        gold.id: "GOLD",
+        members[1].id: "GOLD",
+        **{m.id: "SILVER" for m in members[2:]},
+    }
+    changes = [
+        (c["member_id"], c["old_level"], c["new_code"], c["new_level"])
+        for c in await OutboxEvent.filter(kind="TierChanged").values_list("payload", flat=True)
+    ]
+    assert sorted(changes) == sorted(
+        [(members[1].id, 0, "GOLD", 2)] + [(m.id, 0, "SILVER", 1) for m in members[2:]]
+    )
+
+
+async def test_a_campaign_batch_upgrades_its_members_in_the_same_statements_however_many() -> None:
+    await set_tiers(NOW)
+    few = [(await member(f"a{i}", NOW)).id for i in range(2)]
+    many = [(await member(f"b{i}", NOW)).id for i in range(10)]
+    counts = []
+    for code, ids in (("few", few), ("many", many)):
+        segment = SegmentOf(code, ids)
+        await send_campaign(sale(code=code, segment_code=code, bonus_points=600), NOW, segment)
+        with counting_statements() as statements:
+            await fan_out_campaigns(NOW, segment, NoLiveFeed(), batch=100)
+        counts.append(len(statements))
+
+    assert await Member.filter(tier_code="SILVER").count() == 12
+    assert counts[0] == counts[1]
