@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -15,6 +16,7 @@ from domain.clock import FrozenClock
 from domain.events import DomainEvent, record_event
 from domain.members.models import Member
 from domain.members.services import get_or_create_member
+from domain.outbox import dispatcher as dispatcher_module
 from domain.outbox.dispatcher import Batched, Dispatcher
 from domain.outbox.models import OutboxEvent
 from tests.integration.query_counter import counting_statements
@@ -166,7 +168,7 @@ async def test_one_failing_event_of_a_batch_is_retried_alone_and_the_others_are_
 
 
 async def test_a_batch_costs_the_same_statements_whatever_its_size() -> None:
-    """Claim, one savepoint per kind, mark delivered: not a few statements per event."""
+    """Claim, one savepoint, mark delivered: not a few statements per event."""
     clock = FrozenClock()
 
     async def nothing(events: Sequence[DomainEvent]) -> None:
@@ -182,3 +184,65 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size() -> None:
             assert await dispatcher.run_once() == size
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+@dataclass(frozen=True)
+class OtherThingHappened(DomainEvent):
+    member_id: int
+
+
+async def test_a_batch_of_several_kinds_costs_one_savepoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A purchase's events are of three or four kinds: the batch opens its transaction and
+    one savepoint, not one per kind (tortoise does not log savepoints: the dispatcher's
+    transactions are counted)."""
+    clock = FrozenClock()
+    opened: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        opened.append(1)
+        return in_transaction(*args, **kwargs)
+
+    monkeypatch.setattr(dispatcher_module, "in_transaction", counted)
+
+    async def nothing(events: Sequence[DomainEvent]) -> None:
+        return None
+
+    dispatcher = Dispatcher(
+        {"SomethingHappened": [Batched(nothing)], "OtherThingHappened": [Batched(nothing)]},
+        clock,
+    )
+    async with in_transaction():
+        await record_event(SomethingHappened(member_id=1, note="a"), clock.now())
+        await record_event(OtherThingHappened(member_id=1), clock.now())
+    assert await dispatcher.run_once() == 2
+    assert len(opened) == 2
+
+
+async def test_a_failing_kind_leaves_the_other_kinds_of_its_batch_delivered_once() -> None:
+    clock = FrozenClock()
+    member = await get_or_create_member("c1", clock.now())
+    await OutboxEvent.all().delete()
+    renamed: list[str] = []
+
+    async def rename(event: DomainEvent) -> None:
+        assert isinstance(event, SomethingHappened)
+        renamed.append(event.note)
+        await Member.filter(id=event.member_id).update(display_name=event.note)
+
+    async def broken(event: DomainEvent) -> None:
+        await Member.filter(id=member.id).update(display_name="broken")
+        raise ValueError("cannot")
+
+    async with in_transaction():
+        await record_event(SomethingHappened(member_id=member.id, note="kept"), clock.now())
+        await record_event(OtherThingHappened(member_id=member.id), clock.now())
+    dispatcher = Dispatcher({"SomethingHappened": [rename], "OtherThingHappened": [broken]}, clock)
+    assert await dispatcher.run_until_idle() == 2
+
+    assert (await Member.get(id=member.id)).display_name == "kept"
+    pending = await OutboxEvent.filter(processed_at__isnull=True)
+    assert [(r.kind, r.attempts) for r in pending] == [("OtherThingHappened", 1)]
+    delivered = await OutboxEvent.filter(kind="SomethingHappened").first()
+    assert delivered is not None and delivered.processed_at is not None
