@@ -181,6 +181,8 @@ async def place_member(member: Member | HeldTier, tier: Tier, now: datetime) -> 
         tier_code=tier.code, tier_level=tier.level, inputs_changed_at=now
     )
     member.tier_code, member.tier_level = tier.code, tier.level
+    if isinstance(member, Member):
+        member.inputs_changed_at = now
     if old_level == tier.level and (old_code is None or old_code == tier.code):
         return False
     await record_event(

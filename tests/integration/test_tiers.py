@@ -25,6 +25,7 @@ from domain.tiers.models import Tier
 from domain.tiers.services import (
     configure_tiers,
     next_tier_progress,
+    place_member,
     review_tiers,
     tier_held,
     tier_ladder,
@@ -250,3 +251,19 @@ async def test_a_credit_to_a_member_on_the_top_rung_reads_nothing_for_the_tier()
             await credit_bonus(member.id, 5, "Bonus", "b:1", now, program, holder=locked)
 
     assert len(statements) == 2, statements.sql  # the entry and its event
+
+
+async def test_a_placed_member_in_memory_matches_the_stored_row() -> None:
+    now = FrozenClock().now()
+    await set_tiers(now)
+    ladder = await tier_ladder()
+    member = await get_or_create_member("placed", now)
+    later = now + timedelta(hours=2)
+    await place_member(member, ladder[1], later)
+    stored = await Member.get(id=member.id)
+    assert (member.tier_code, member.tier_level, member.inputs_changed_at) == (
+        stored.tier_code,
+        stored.tier_level,
+        stored.inputs_changed_at,
+    )
+    assert member.inputs_changed_at == later
