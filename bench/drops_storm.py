@@ -236,10 +236,14 @@ async def prepare(database: str, members: int, units: int) -> tuple[int, list[in
     """The drop (open now, for every member) and `members` members with enough points.
 
     No tier condition: the tiers job, running in the servers, would rightly demote members
-    who never bought anything."""
+    who never bought anything. The tier review's first run, which walks every member once in
+    a database's life, is made here, as it was long before a production drop opens: the
+    servers' review then reads only the members whose points moved (none: a drop's debit does
+    not qualify)."""
     from domain.drops.definition import DropInput, upsert_drop
     from domain.members.models import Member
     from domain.points.models import EntryKind, PointsEntry
+    from domain.tiers.review import review_changes
 
     now = datetime.now(UTC)
     async with in_process_database(database):
@@ -284,6 +288,7 @@ async def prepare(database: str, members: int, units: int) -> tuple[int, list[in
             ],
             batch_size=1000,
         )
+        await review_changes(now)
     return drop.id, sorted(ids)
 
 
