@@ -77,7 +77,7 @@ class RateLimiter:
             key=self._key(operation, caller, window),
             limit=limit.requests,
             expire_seconds=limit.window_seconds + 1,
-            refusal=_refusal(limit, window, moment),
+            refuse=partial(_refusal, limit, window, moment),
             count=partial(self.hit, operation, caller, limit, moment),
         )
 

@@ -37,6 +37,7 @@ the drop and decides with fresh terms.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 import time
@@ -75,13 +76,14 @@ class Take(IntEnum):
 class Attempts:
     """A caller's count of claim attempts in the current window (the claim's rate limit): one
     per claim, bumped in the gate's own step when the claim reaches the gate, by `count()`
-    otherwise (before any database work). Past `limit` the claim is refused with `refusal`."""
+    otherwise (before any database work). Past `limit` the claim is refused with `refuse()`."""
 
     #: The counter's key; it expires `expire_seconds` after its first attempt.
     key: str
     limit: int
     expire_seconds: int
-    refusal: RateLimited
+    #: The refusal, built only when one is needed.
+    refuse: Callable[[], RateLimited]
     #: Counts one attempt on its own; raises RateLimited past the limit.
     count: Callable[[], Awaitable[object]]
 
@@ -145,6 +147,8 @@ class DropAdmission:
         self._checked: dict[int, float] = {}
         self._down_at: float | None = None
         self._pending: dict[tuple[str, int], asyncio.Future[Any]] = {}
+        self._hold_prefix = secrets.token_hex(8) + ":"
+        self._holds = itertools.count()
 
     async def terms(self, drop_id: int) -> Drop | None:
         """The drop as read at most `terms_max_age` ago in this process (its `remaining` is
@@ -175,10 +179,10 @@ class DropAdmission:
         """Read the drop's terms afresh next time (after this process changed them)."""
         self._terms.pop(drop_id, None)
 
-    @staticmethod
-    def new_hold() -> str:
-        """A token naming one claim's hold on a unit."""
-        return secrets.token_hex(8)
+    def new_hold(self) -> str:
+        """A token naming one claim's hold on a unit: unique to this gate (a counter) among
+        every process's (a random prefix), without asking the system for randomness."""
+        return f"{self._hold_prefix}{next(self._holds):x}"
 
     async def admit(self, drop_id: int, hold: str, attempts: Attempts | None = None) -> Admission:
         """Take a unit for the claim `hold` about to run: seed the gate from the database when
@@ -206,7 +210,7 @@ class DropAdmission:
         while True:
             taken = await self.counter.take(drop_id, hold, attempts)
             if taken == Take.LIMITED and attempts is not None:
-                raise attempts.refusal
+                raise attempts.refuse()
             attempts = None  # counted once, by the first call
             if taken == Take.NO_COUNT:
                 if seeded:  # a count that does not stay: no gate to speak of
