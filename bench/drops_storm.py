@@ -476,6 +476,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=128)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--in-process", action="store_true", help="per request, in process")
+    parser.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="servers without their scheduled jobs (the drop's announcement included): the "
+        "difference with a default run is the jobs' share",
+    )
     args = parser.parse_args()
     if args.in_process:
         in_process()
@@ -488,6 +494,8 @@ def main() -> int:
 
     settings = load_settings(env_file=None)
     shared = {"REDIS_PREFIX": f"storm{uuid.uuid4().hex[:6]}:"}
+    if args.no_jobs:
+        shared["RUN_BACKGROUND"] = "false"
     with postgres_database("fidelio_storm") as database:
         drop_id, member_ids = asyncio.run(prepare(database, args.members, args.units))
         tokens = {
@@ -517,7 +525,8 @@ def main() -> int:
     )
     print(
         f"{args.members} members, {requests} claim requests, {args.units} units, "
-        f"2 server processes, PostgreSQL + Redis"
+        f"2 server processes{' without scheduled jobs' if args.no_jobs else ''}, "
+        "PostgreSQL + Redis"
     )
     print(trivial.row())
     print(claims.row(trivial))
