@@ -7,16 +7,21 @@ so that reading and changing them is atomic across every process. Both are deriv
 database (the domain seeds and refills them) and expire a day after they were last written:
 losing them loses nothing. Any Redis failure is CounterUnavailable: the domain then claims
 through the database alone.
+
+A take that also counts the caller's attempt (the claim's rate limit, api.ratelimit) runs both
+in one script, so a claim of the storm costs one round trip to Redis; the rate limit's key has
+no hash tag, so on a Redis Cluster the attempt is counted by its own script first.
 """
 
 from __future__ import annotations
 
 import time
 
+import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from api.redis_cluster import RedisClient
-from domain.drops.admission import CounterUnavailable, Take
+from domain.drops.admission import Attempts, CounterUnavailable, Take
 
 #: ARGV: hold, now (ms), hold lifetime (ms), keep (s). Answers a `Take`.
 _TAKE = """
@@ -32,6 +37,18 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
 if redis.call('ZCARD', KEYS[2]) > 0 then return 2 end
 return 0
 """
+
+#: KEYS: the gate's two, then the attempts counter. ARGV: _TAKE's four, then the attempt limit
+#: and the counter's lifetime (s). The rate limiter's script (api.ratelimit) before _TAKE:
+#: past the limit, LIMITED (4) and nothing taken.
+_COUNT_AND_TAKE = (
+    """
+local count = redis.call('INCR', KEYS[3])
+if count == 1 then redis.call('EXPIRE', KEYS[3], ARGV[6]) end
+if count > tonumber(ARGV[5]) then return 4 end
+"""
+    + _TAKE
+)
 
 #: ARGV: hold. The unit is free again, unless the count is gone (it will be seeded).
 _GIVE_BACK = """
@@ -72,6 +89,8 @@ class RedisUnitCounter:
     def __init__(self, redis: RedisClient, prefix: str) -> None:
         self.prefix = prefix
         self._take = redis.register_script(_TAKE)
+        self._count_and_take = redis.register_script(_COUNT_AND_TAKE)
+        self._cluster = isinstance(redis, aioredis.RedisCluster)
         self._give_back = redis.register_script(_GIVE_BACK)
         self._seed = redis.register_script(_SEED)
         self._refill = redis.register_script(_REFILL)
@@ -86,11 +105,19 @@ class RedisUnitCounter:
     def _keys(self, drop_id: int) -> list[str]:
         return [self.key(drop_id), self.held_key(drop_id)]
 
-    async def take(self, drop_id: int, hold: str) -> Take:
+    async def take(self, drop_id: int, hold: str, attempts: Attempts | None = None) -> Take:
+        args: list[str | int] = [hold, _now_ms(), HOLD_MS, KEEP_SECONDS]
         try:
-            answer = await self._take(
-                keys=self._keys(drop_id), args=[hold, _now_ms(), HOLD_MS, KEEP_SECONDS]
-            )
+            if attempts is None:
+                answer = await self._take(keys=self._keys(drop_id), args=args)
+            elif self._cluster:  # another slot: counted apart (RateLimited past the limit)
+                await attempts.count()
+                answer = await self._take(keys=self._keys(drop_id), args=args)
+            else:
+                answer = await self._count_and_take(
+                    keys=[*self._keys(drop_id), attempts.key],
+                    args=[*args, attempts.limit, attempts.expire_seconds],
+                )
         except (RedisError, OSError) as error:
             raise CounterUnavailable(str(error)) from error
         return Take(int(answer))

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from api.db import close_database, open_database
 from api.drop_gate import RedisUnitCounter
 from api.fragments import FragmentStore
 from api.live import ChannelFanout, session_handlers
+from api.ratelimit import RateLimiter
 from api.redis_cluster import RedisClient, is_cluster_url, redis_cluster_client
 from api.settings import Settings
 from domain.activity import ActivityObserver
@@ -102,6 +104,11 @@ class Runtime:
     offers: OfferSettings = field(default_factory=OfferSettings)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """Per-caller rate limits on this runtime's Redis (its scripts registered once)."""
+        return RateLimiter(self.redis, self.settings.redis_prefix)
 
     async def start(self, *, open_db: bool = True, background: bool | None = None) -> None:
         if open_db:

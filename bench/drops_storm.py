@@ -19,12 +19,20 @@ measured on the same servers, with the same client and concurrency, in the same 
 bench/harness.py: ratios travel, absolute figures don't). The load comes from `--concurrency`
 keep-alive connections per server through bench/rawhttp.py (httpx's pool, not the server,
 would set the pace at this concurrency). Exits non-zero when a check fails.
+
+    .venv/bin/python -m bench.drops_storm --in-process
+
+sends claims straight into the ASGI app in this process instead (no server, no sockets of
+HTTP) and prints, per request, the CPU milliseconds, Python calls (cProfile's count, steady on
+a busy machine), SQL statements and Redis commands of: the trivial query, a claim after the
+sellout with and without an idempotency key, and a claim refused by the rate limit.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import random
 import sys
@@ -34,6 +42,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bench.harness import (
     REDIS_URL,
@@ -236,10 +245,14 @@ async def prepare(database: str, members: int, units: int) -> tuple[int, list[in
     """The drop (open now, for every member) and `members` members with enough points.
 
     No tier condition: the tiers job, running in the servers, would rightly demote members
-    who never bought anything."""
+    who never bought anything. The tier review's first run, which walks every member once in
+    a database's life, is made here, as it was long before a production drop opens: the
+    servers' review then reads only the members whose points moved (none: a drop's debit does
+    not qualify)."""
     from domain.drops.definition import DropInput, upsert_drop
     from domain.members.models import Member
     from domain.points.models import EntryKind, PointsEntry
+    from domain.tiers.review import review_changes
 
     now = datetime.now(UTC)
     async with in_process_database(database):
@@ -284,6 +297,7 @@ async def prepare(database: str, members: int, units: int) -> tuple[int, list[in
             ],
             batch_size=1000,
         )
+        await review_changes(now)
     return drop.id, sorted(ids)
 
 
@@ -333,6 +347,126 @@ async def gate_state(prefix: str, drop_id: int) -> tuple[str | None, int]:
     return units, int(held)
 
 
+class _Counted(logging.Handler):
+    """Counts the statements tortoise sends (it logs each at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.getMessage().startswith(("Created connection pool", "Closed connection")):
+            self.count += 1
+
+
+def in_process(requests: int = 400) -> None:
+    """Per request, in this process: CPU, Python calls, statements, Redis commands."""
+    import cProfile
+    import pstats
+
+    import redis.asyncio as aioredis
+
+    from api.app import create_app
+    from api.auth import mint_token
+    from api.settings import Settings, load_settings
+    from bench.harness import asgi_post
+
+    limit = 10
+    members = 2 * requests // (limit - 2) + 20
+    commands = 0
+    original: Callable[..., Awaitable[Any]] = aioredis.Redis.execute_command
+
+    async def counted(self: aioredis.Redis, *args: Any, **options: Any) -> Any:
+        nonlocal commands
+        commands += 1
+        return await original(self, *args, **options)
+
+    with postgres_database("fidelio_storm") as database:
+        drop_id, member_ids = asyncio.run(prepare(database, members, 5))
+        minted = load_settings(env_file=None)
+        tokens = [
+            mint_token(minted, "member", f"storm-{i:05}", ttl_seconds=3600)
+            for i in range(len(member_ids))
+        ]
+
+        async def run() -> None:
+            nonlocal commands
+            settings = Settings(
+                database_url=database,
+                redis_url=REDIS_URL,
+                redis_prefix=f"stormip{uuid.uuid4().hex[:6]}:",
+                run_background=False,
+                drop_claim_rate_limit=limit,
+            )
+            app = create_app(settings)
+            turn = 0
+
+            def claim(keyed: bool) -> tuple[dict[str, Any], str]:
+                nonlocal turn
+                turn += 1
+                key = uuid.uuid4().hex if keyed else None
+                variables = {"input": {"dropId": str(drop_id), "idempotencyKey": key}}
+                # Members in turn, each at most `limit - 2` times: never rate limited.
+                return {"query": CLAIM, "variables": variables}, tokens[turn % (members - 1) + 1]
+
+            hammerer = tokens[0]
+            cases: dict[str, Callable[[], tuple[dict[str, Any], str]]] = {
+                "trivial": lambda: ({"query": TRIVIAL}, hammerer),
+                "claim, sold out, key": lambda: claim(True),
+                "claim, sold out": lambda: claim(False),
+                "claim, rate limited": lambda: (
+                    {"query": CLAIM, "variables": {"input": {"dropId": str(drop_id)}}},
+                    hammerer,
+                ),
+            }
+            logger = logging.getLogger("tortoise.db_client")
+            aioredis.Redis.execute_command = counted  # type: ignore[method-assign]  # a counter
+            try:
+                async with app.router.lifespan_context(app):
+                    for i in range(1, 8):  # the stock goes
+                        await asgi_post(
+                            app,
+                            {"query": CLAIM, "variables": {"input": {"dropId": str(drop_id)}}},
+                            tokens[i],
+                        )
+                    print(f"{'per request':22} {'CPU ms':>7} {'calls':>6} {'SQL':>4} {'Redis':>5}")
+                    base = 0.0
+                    for name, make in cases.items():
+                        for _ in range(50):
+                            await asgi_post(app, *make())
+                        answer = await asgi_post(app, *make())
+                        assert not answer.get("errors"), answer
+                        sent = [make() for _ in range(requests)]
+                        began = time.process_time()
+                        for payload, bearer in sent:
+                            await asgi_post(app, payload, bearer)
+                        cpu = (time.process_time() - began) * 1000 / requests
+                        counter, commands = _Counted(), 0
+                        logger.setLevel(logging.DEBUG)
+                        logger.addHandler(counter)
+                        profile = cProfile.Profile()
+                        sent = [make() for _ in range(requests // 4)]
+                        profile.enable()
+                        for payload, bearer in sent:
+                            await asgi_post(app, payload, bearer)
+                        profile.disable()
+                        logger.removeHandler(counter)
+                        logger.setLevel(logging.INFO)
+                        n = len(sent)
+                        calls = pstats.Stats(profile).total_calls / n  # type: ignore[attr-defined]  # untyped in typeshed
+                        base = base or cpu
+                        print(
+                            f"{name:22} {cpu:7.3f} {calls:6.0f} {counter.count / n:4.1f} "
+                            f"{commands / n:5.1f}  ({base / cpu:.0%} of trivial)"
+                        )
+                    last = answer["data"]["claimDrop"]["userErrors"]
+                    assert [e["code"] for e in last] == ["RATE_LIMITED"], last
+            finally:
+                aioredis.Redis.execute_command = original  # type: ignore[method-assign]  # restored
+
+        asyncio.run(run())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=5000)
@@ -341,7 +475,17 @@ def main() -> int:
     parser.add_argument("--hammerers", type=int, default=250)
     parser.add_argument("--concurrency", type=int, default=128)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--in-process", action="store_true", help="per request, in process")
+    parser.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="servers without their scheduled jobs (the drop's announcement included): the "
+        "difference with a default run is the jobs' share",
+    )
     args = parser.parse_args()
+    if args.in_process:
+        in_process()
+        return 0
     if args.requests < 3 * (args.members - args.hammerers) + args.hammerers:
         parser.error("--requests must allow three per calm member and one per hammerer")
 
@@ -350,6 +494,8 @@ def main() -> int:
 
     settings = load_settings(env_file=None)
     shared = {"REDIS_PREFIX": f"storm{uuid.uuid4().hex[:6]}:"}
+    if args.no_jobs:
+        shared["RUN_BACKGROUND"] = "false"
     with postgres_database("fidelio_storm") as database:
         drop_id, member_ids = asyncio.run(prepare(database, args.members, args.units))
         tokens = {
@@ -379,7 +525,8 @@ def main() -> int:
     )
     print(
         f"{args.members} members, {requests} claim requests, {args.units} units, "
-        f"2 server processes, PostgreSQL + Redis"
+        f"2 server processes{' without scheduled jobs' if args.no_jobs else ''}, "
+        "PostgreSQL + Redis"
     )
     print(trivial.row())
     print(claims.row(trivial))

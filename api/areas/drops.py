@@ -11,7 +11,7 @@ from api.context import Info
 from api.ids import parse_id
 from api.language import reader_language
 from api.lookahead import asks_for
-from api.ratelimit import Limit, RateLimiter
+from api.ratelimit import Limit
 from api.types.common import UserError, user_errors
 from api.types.drops import (
     Drop,
@@ -174,24 +174,31 @@ class Mutation:
     async def claim_drop(self, info: Info, input: ClaimDropInput) -> ClaimDropPayload:
         principal = info.context.require(Role.MEMBER)
         settings = info.context.runtime.settings
-        limiter = RateLimiter(info.context.runtime.redis, settings.redis_prefix)
+        # Counted before any database work; for a claim that reaches the drop's admission
+        # gate, in the gate's own script (a claim of the storm costs one Redis round trip,
+        # and a hammering member is refused before being looked up).
+        attempts = info.context.runtime.rate_limiter.attempts(
+            "claimDrop",
+            principal.subject,
+            Limit(settings.drop_claim_rate_limit, settings.drop_claim_rate_window_seconds),
+            now=info.context.now.timestamp(),
+        )
         try:
-            # Before any database work: a hammering member costs one Redis round trip.
-            await limiter.hit(
-                "claimDrop",
-                principal.subject,
-                Limit(settings.drop_claim_rate_limit, settings.drop_claim_rate_window_seconds),
-                now=info.context.now.timestamp(),
-            )
-            member = await info.context.member()
+            try:
+                drop_id = _drop_id(input.drop_id)
+            except DomainError:
+                if attempts is not None:  # a malformed id is an attempt all the same
+                    await attempts.count()
+                raise
             result = await services.claim_drop(
-                member,
-                _drop_id(input.drop_id),
+                info.context.member,
+                drop_id,
                 info.context.now,
                 idempotency_key=input.idempotency_key,
                 observer=info.context.runtime.observer,
                 reservation=timedelta(minutes=settings.drop_reservation_minutes),
                 admission=info.context.runtime.drop_admission,
+                attempts=attempts,
             )
         except DomainError as error:
             return ClaimDropPayload(claim=None, user_errors=user_errors(error))

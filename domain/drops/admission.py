@@ -22,7 +22,11 @@ The counter is derived state, rebuilt from the database at any time:
   next claim that meets it, at most once per `refill_every` per process.
 
 So the gate may let a few claims too many through (the database refuses them), never loses a
-unit. If the counter is unreachable the claim goes to the database alone, as if there were no
+unit.
+
+The claim's rate limit (`Attempts`, counted by api.ratelimit) can be counted in the gate's own
+step: a claim that reaches the gate then pays one round trip for both, and a claim past its
+limit takes nothing. If the counter is unreachable the claim goes to the database alone, as if there were no
 gate; this is logged once until the counter answers again.
 
 The drop's terms (window, mode) are read at most once per `terms_max_age` per process: the
@@ -33,14 +37,17 @@ the drop and decides with fresh terms.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import Any, Protocol, TypeVar, cast
 
 from domain.drops.models import Drop
+from domain.errors import RateLimited
 
 log = logging.getLogger("fidelio.drops.admission")
 T = TypeVar("T")
@@ -61,14 +68,34 @@ class Take(IntEnum):
     HELD = 2
     #: The drop has no count: seed it from the database.
     NO_COUNT = 3
+    #: The caller is past its attempt limit (`Attempts`): nothing was taken.
+    LIMITED = 4
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """A caller's count of claim attempts in the current window (the claim's rate limit): one
+    per claim, bumped in the gate's own step when the claim reaches the gate, by `count()`
+    otherwise (before any database work). Past `limit` the claim is refused with `refuse()`."""
+
+    #: The counter's key; it expires `expire_seconds` after its first attempt.
+    key: str
+    limit: int
+    expire_seconds: int
+    #: The refusal, built only when one is needed.
+    refuse: Callable[[], RateLimited]
+    #: Counts one attempt on its own; raises RateLimited past the limit.
+    count: Callable[[], Awaitable[object]]
 
 
 class UnitCounter(Protocol):
     """Units still admittable per drop, and the units held by running claims, shared by every
     process. Every method raises CounterUnavailable when the counter cannot be reached."""
 
-    async def take(self, drop_id: int, hold: str) -> Take:
-        """Take one unit for the claim `hold` (a unique token)."""
+    async def take(self, drop_id: int, hold: str, attempts: Attempts | None = None) -> Take:
+        """Take one unit for the claim `hold` (a unique token). With `attempts`, count one
+        attempt first, atomically with it where the counter can (LIMITED past the limit, or
+        RateLimited from `attempts.count()`)."""
         ...
 
     async def settle(self, drop_id: int, hold: str) -> None:
@@ -120,6 +147,8 @@ class DropAdmission:
         self._checked: dict[int, float] = {}
         self._down_at: float | None = None
         self._pending: dict[tuple[str, int], asyncio.Future[Any]] = {}
+        self._hold_prefix = secrets.token_hex(8) + ":"
+        self._holds = itertools.count()
 
     async def terms(self, drop_id: int) -> Drop | None:
         """The drop as read at most `terms_max_age` ago in this process (its `remaining` is
@@ -150,18 +179,20 @@ class DropAdmission:
         """Read the drop's terms afresh next time (after this process changed them)."""
         self._terms.pop(drop_id, None)
 
-    @staticmethod
-    def new_hold() -> str:
-        """A token naming one claim's hold on a unit."""
-        return secrets.token_hex(8)
+    def new_hold(self) -> str:
+        """A token naming one claim's hold on a unit: unique to this gate (a counter) among
+        every process's (a random prefix), without asking the system for randomness."""
+        return f"{self._hold_prefix}{next(self._holds):x}"
 
-    async def admit(self, drop_id: int, hold: str) -> Admission:
+    async def admit(self, drop_id: int, hold: str, attempts: Attempts | None = None) -> Admission:
         """Take a unit for the claim `hold` about to run: seed the gate from the database when
         it has no count, wait while every unit is held by running claims, refill it from the
-        database when it is empty while the database still has units."""
+        database when it is empty while the database still has units. With `attempts`, the
+        caller's attempt is counted in the same step; past its limit this raises its
+        RateLimited refusal (uncounted if the gate is unreachable, as the rate limit is)."""
         started = self._clock()
         try:
-            taken = await self._take(drop_id, hold)
+            taken = await self._take(drop_id, hold, attempts)
             if taken == Take.NONE_LEFT and self._may_refill(drop_id):
                 remaining = await _remaining(drop_id)
                 if remaining > 0 and await self.counter.refill(drop_id, remaining):
@@ -172,12 +203,15 @@ class DropAdmission:
         self._came_back(started)
         return Admission.ADMITTED if taken == Take.TAKEN else Admission.SOLD_OUT
 
-    async def _take(self, drop_id: int, hold: str) -> Take:
+    async def _take(self, drop_id: int, hold: str, attempts: Attempts | None = None) -> Take:
         pause = 0.005
         waited = 0.0
         seeded = False
         while True:
-            taken = await self.counter.take(drop_id, hold)
+            taken = await self.counter.take(drop_id, hold, attempts)
+            if taken == Take.LIMITED and attempts is not None:
+                raise attempts.refuse()
+            attempts = None  # counted once, by the first call
             if taken == Take.NO_COUNT:
                 if seeded:  # a count that does not stay: no gate to speak of
                     raise CounterUnavailable("the count of the drop does not stay")

@@ -11,6 +11,7 @@ claims as there are units and refuses the crowd after them without a transaction
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +22,7 @@ from tortoise.transactions import in_transaction
 from domain.activity import Activity, ActivityObserver, Awards, NoAchievements
 from domain.codes import new_coupon_code
 from domain.drops import messages
-from domain.drops.admission import Admission, DropAdmission
+from domain.drops.admission import Admission, Attempts, DropAdmission
 from domain.drops.eligibility import eligibility
 from domain.drops.events import DropClaimed
 from domain.drops.models import Drop, DropClaim, DropClaimStatus, DropMode
@@ -58,6 +59,32 @@ class ClaimResult:
     awards: Awards
     #: True when an earlier claim with the same idempotency key was returned.
     replayed: bool = False
+
+
+#: The claiming member, or how to look them up (a claim refused by its rate limit at the gate
+#: never needs them).
+MemberSource = Member | Callable[[], Awaitable[Member]]
+
+
+async def _member(source: MemberSource) -> Member:
+    return source if isinstance(source, Member) else await source()
+
+
+class _Toll:
+    """The claim's attempt count (its rate limit), paid once: in the gate's own step when the
+    claim reaches the gate, on its own before any database work otherwise."""
+
+    def __init__(self, attempts: Attempts | None) -> None:
+        self._attempts = attempts
+
+    def for_gate(self) -> Attempts | None:
+        attempts, self._attempts = self._attempts, None
+        return attempts
+
+    async def pay(self) -> None:
+        attempts = self.for_gate()
+        if attempts is not None:
+            await attempts.count()
 
 
 class _Replay(Exception):
@@ -103,7 +130,7 @@ def _check_window(drop: Drop, member: Member, now: datetime) -> None:
 
 
 async def claim_drop(
-    member: Member,
+    member: MemberSource,
     drop_id: int,
     now: datetime,
     *,
@@ -111,26 +138,38 @@ async def claim_drop(
     observer: ActivityObserver | None = None,
     reservation: timedelta = DEFAULT_RESERVATION,
     admission: DropAdmission | None = None,
+    attempts: Attempts | None = None,
 ) -> ClaimResult:
     """Claim a unit of a first-come drop (RESERVED, with a coupon valid for `reservation`) or
     enter a raffle (ENTERED, charged only if drawn). The same idempotency key returns the
     first claim. Messages are in the member's language. With an `admission` gate, first-come
     claims past the stock are refused before any transaction (domain.drops.admission).
+    `attempts`, the caller's rate limit, is counted once before any database work (in the
+    gate's step when the claim reaches it, before the member is even looked up).
 
     Raises NotFound, NotOpen (saying when it opens for the member), Closed, OutOfStock,
-    NotEligible, AlreadyClaimed, InsufficientPoints, InvalidInput (a bad key). A failed claim
-    changes nothing.
+    NotEligible, AlreadyClaimed, InsufficientPoints, InvalidInput (a bad key), RateLimited.
+    A failed claim changes nothing.
     """
-    key = _check_key(idempotency_key)
+    toll = _Toll(attempts)
+    try:
+        key = _check_key(idempotency_key)
+    except InvalidInput:
+        await toll.pay()
+        raise
     if admission is not None:
         terms = await admission.terms(drop_id)
         if terms is None:
+            await toll.pay()
             raise NotFound(f"no drop with id {drop_id}", ["input", "dropId"])
         if terms.mode == DropMode.FIRST_COME:
             return await _claim_gated(
-                member, terms, now, key, admission, observer or NoAchievements(), reservation
+                member, terms, now, key, admission, toll, observer or NoAchievements(), reservation
             )
-    return await _claim_direct(member, drop_id, now, key, observer or NoAchievements(), reservation)
+    await toll.pay()
+    return await _claim_direct(
+        await _member(member), drop_id, now, key, observer or NoAchievements(), reservation
+    )
 
 
 async def _claim_direct(
@@ -157,34 +196,48 @@ async def _claim_direct(
 
 
 async def _claim_gated(
-    member: Member,
+    source: MemberSource,
     terms: Drop,
     now: datetime,
     key: str | None,
     admission: DropAdmission,
+    toll: _Toll,
     observer: ActivityObserver,
     reservation: timedelta,
 ) -> ClaimResult:
     """A first-come claim behind the gate: the window from the drop's recent terms, a unit
     from the gate, then the transaction on the drop read afresh. A replay is looked for only
-    when the claim would fail before its transaction (the transaction finds it otherwise)."""
-    try:
-        _check_window(terms, member, now)
-    except DomainError:
-        earlier = await _by_key(terms.id, member.id, key)
-        if earlier is not None:
-            return await _replay(earlier)
-        raise
+    when the claim would fail before its transaction (the transaction finds it otherwise).
+    While the drop is open to everyone, the member is looked up only once the gate (which
+    also counts the attempt) has answered."""
+    member: Member | None = None
+    attempts = None
+    if terms.opens_at <= now < terms.closes_at:
+        # Open to every tier (early access only ever opens sooner): no member to check.
+        attempts = toll.for_gate()
+    else:
+        await toll.pay()
+        member = await _member(source)
+        try:
+            _check_window(terms, member, now)
+        except DomainError:
+            earlier = await _by_key(terms.id, member.id, key)
+            if earlier is not None:
+                return await _replay(earlier)
+            raise
     hold = admission.new_hold()
-    admitted = await admission.admit(terms.id, hold)
+    admitted = await admission.admit(terms.id, hold, attempts)
     if admitted is Admission.BYPASSED:
+        member = member or await _member(source)
         return await _claim_direct(member, terms.id, now, key, observer, reservation)
     if admitted is Admission.SOLD_OUT:
+        member = member or await _member(source)
         earlier = await _by_key(terms.id, member.id, key)
         if earlier is not None:
             return await _replay(earlier)
         raise OutOfStock(messages.message(member.locale, "out_of_stock"))
     try:
+        member = member or await _member(source)
         drop = await Drop.get(id=terms.id)
         _check_window(drop, member, now)
         result = await _claim(member, drop, now, key, observer, reservation)

@@ -11,6 +11,7 @@ import pytest
 from graphql import print_ast
 from tortoise import connections
 
+from api.drop_gate import RedisUnitCounter
 from domain.drops.models import Drop, DropClaim
 from domain.members.services import get_or_create_member
 from domain.points import ledger
@@ -230,6 +231,66 @@ async def test_after_the_last_unit_claims_are_refused_by_the_gate_without_readin
     assert len(seen) == 2, seen
     assert not any("exclusive_drop" in query for query in seen), seen
     assert await DropClaim.all().count() == 1
+
+
+@contextmanager
+def counting_redis_commands(api: GraphQLClient) -> Iterator[list[str]]:
+    redis = api.runtime.redis
+    seen: list[str] = []
+    original = redis.execute_command
+
+    async def counted(*args: Any, **options: Any) -> Any:
+        seen.append(str(args[0]))
+        return await original(*args, **options)
+
+    redis.execute_command = counted  # type: ignore[method-assign]  # a spy on this client only
+    try:
+        yield seen
+    finally:
+        del redis.execute_command
+
+
+async def test_after_the_last_unit_a_claim_costs_one_redis_round_trip_rate_limit_included(
+    api: GraphQLClient,
+) -> None:
+    admission = api.runtime.drop_admission
+    assert admission is not None
+    admission.terms_max_age = admission.refill_every = 3600
+    drop = await upsert(api, quantity=1)
+    await member_with(api, "ana", 500)
+    await member_with(api, "luz", 500)
+    api.clock.advance(hours=1)
+    assert (await claim(api, "ana", drop["id"]))["userErrors"] == []
+    await claim(api, "luz", drop["id"])  # the first empty gate asks the database once
+
+    with counting_redis_commands(api) as commands:
+        late = await claim(api, "luz", drop["id"])
+
+    assert [e["code"] for e in late["userErrors"]] == ["OUT_OF_STOCK"]
+    # The rate limit's count and the gate's answer in one script.
+    assert commands == ["EVALSHA"], commands
+
+
+async def test_a_member_past_the_rate_limit_at_the_gate_is_refused_before_being_looked_up(
+    api: GraphQLClient,
+) -> None:
+    admission = api.runtime.drop_admission
+    assert admission is not None
+    admission.terms_max_age = 3600
+    drop = await upsert(api, quantity=5)
+    await member_with(api, "ana", 1000)
+    api.clock.advance(hours=1)
+    for _ in range(api.settings.drop_claim_rate_limit):
+        await claim(api, "ana", drop["id"])
+
+    with counting_queries() as seen, counting_redis_commands(api) as commands:
+        refused = await claim(api, "ana", drop["id"])
+
+    assert [e["code"] for e in refused["userErrors"]] == ["RATE_LIMITED"]
+    assert seen == [] and commands == ["EVALSHA"], (seen, commands)
+    # Nothing was taken from the gate: the four units left are all still there.
+    assert isinstance(admission.counter, RedisUnitCounter)
+    assert await api.runtime.redis.get(admission.counter.key(int(drop["id"]))) in (b"4", "4")
 
 
 async def test_a_raffle_is_entered_then_drawn_once_from_its_seed(api: GraphQLClient) -> None:

@@ -25,14 +25,15 @@ import pytest
 import redis.asyncio as aioredis
 
 from api.drop_gate import RedisUnitCounter
+from api.ratelimit import Limit, RateLimiter
 from api.runtime import redis_client
 from bench.harness import free_port
-from domain.drops.admission import DropAdmission
+from domain.drops.admission import Attempts, DropAdmission
 from domain.drops.claims import claim_drop
 from domain.drops.definition import upsert_drop
 from domain.drops.jobs import release_expired_reservations
 from domain.drops.models import Drop, DropClaim
-from domain.errors import DomainError
+from domain.errors import DomainError, RateLimited
 from domain.members.models import Member
 from domain.points.models import EntryKind, PointsEntry
 from tests.integration.drops_support import (
@@ -225,6 +226,59 @@ async def test_a_claim_admitted_then_refused_for_points_or_limit_gives_its_unit_
     assert await gate_count(redis_client, counter, drop.id) == 0
     assert (await Drop.get(id=drop.id)).remaining == 0
     assert await attempt(poor, drop.id, admission) == "OUT_OF_STOCK"
+
+
+async def test_the_gate_counts_the_rate_limit_in_its_own_step_with_the_limiters_count(
+    admission: DropAdmission,
+    counter: RedisUnitCounter,
+    redis_client: aioredis.Redis,
+    redis_prefix: str,
+) -> None:
+    drop = await make_drop(quantity=3, price_points=PRICE)
+    ana = await make_member("ana", 1000)
+    limiter = RateLimiter(redis_client, redis_prefix)
+    limit = Limit(2, 10)
+    moment = AT.timestamp()
+    assert await limiter.hit("claimDrop", "ana", limit, moment) == 1  # e.g. a malformed id
+
+    def attempts() -> Attempts:
+        found = limiter.attempts("claimDrop", "ana", limit, moment)
+        assert found is not None
+        return found
+
+    claimed = await claim_drop(ana, drop.id, AT, admission=admission, attempts=attempts())
+    assert claimed.claim.id and await gate_count(redis_client, counter, drop.id) == 2
+    with pytest.raises(RateLimited) as refused:
+        await claim_drop(ana, drop.id, AT, admission=admission, attempts=attempts())
+    assert refused.value.message.startswith("Too many attempts: try again in ")
+    # Refused before any unit was taken, and counted with the limiter's own count.
+    assert await gate_count(redis_client, counter, drop.id) == 2
+    with pytest.raises(RateLimited):
+        await limiter.hit("claimDrop", "ana", limit, moment)
+    assert await limiter.hit("claimDrop", "ana", limit, moment + 10) == 1
+
+
+async def test_a_claim_that_does_not_reach_the_gate_is_counted_on_its_own(
+    admission: DropAdmission, redis_client: aioredis.Redis, redis_prefix: str
+) -> None:
+    drop = await make_drop(quantity=3, price_points=PRICE)
+    ana = await make_member("ana", 1000)
+    limiter = RateLimiter(redis_client, redis_prefix)
+    limit = Limit(1, 10)
+    early = OPENS - timedelta(minutes=5)
+    codes = []
+    for _ in range(2):
+        try:
+            await claim_drop(
+                ana,
+                drop.id,
+                early,
+                admission=admission,
+                attempts=limiter.attempts("claimDrop", "ana", limit, early.timestamp()),
+            )
+        except DomainError as error:
+            codes.append(error.code)
+    assert codes == ["NOT_OPEN", "RATE_LIMITED"]
 
 
 async def test_a_replay_after_the_sellout_returns_the_first_claim(
