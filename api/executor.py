@@ -184,17 +184,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
-        if self.is_awaitable(completed):
-
-            async def await_completed() -> Any:
-                try:
-                    return await completed
-                except Exception as raw_error:
-                    self.handle_field_error(raw_error, return_type, field_details_list, path)
-                    return None
-
-            return await_completed()
-        return completed
+        return self._guarded(completed, return_type, field_details_list, path)
 
     def _complete_as_usual(
         self,
@@ -221,17 +211,24 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
-        if self.is_awaitable(completed):
+        return self._guarded(completed, return_type, field_details_list, path)
 
-            async def await_completed() -> Any:
-                try:
-                    return await completed
-                except Exception as raw_error:
-                    self.handle_field_error(raw_error, return_type, field_details_list, path)
-                    return None
+    def _guarded(
+        self, completed: Any, return_type: Any, field_details_list: Any, path: Path
+    ) -> Any:
+        """`completed`, or when it is awaitable, an awaitable that handles a field error as
+        `execute_field` does (the value becomes null, the error is reported)."""
+        if not self.is_awaitable(completed):
+            return completed
 
-            return await_completed()
-        return completed
+        async def await_completed() -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, return_type, field_details_list, path)
+                return None
+
+        return await_completed()
 
 
 def plain_fields_attributes(schema: Any) -> dict[str, Any]:

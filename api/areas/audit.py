@@ -15,7 +15,7 @@ from api.types.audit import (
     AuditKind,
     AuditLogFilter,
 )
-from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
+from api.types.common import decode_cursor, encode_cursor, page_info_of, page_size
 from domain.audit import AuditFilter, audit_kinds, audit_page
 from domain.errors import DomainError
 
@@ -69,7 +69,5 @@ class Query:
         ]
         return AuditEntryConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=page_info_of(edges, page.has_next_page),
         )

@@ -15,6 +15,7 @@ from api.types.common import (
     UserError,
     decode_cursor,
     encode_cursor,
+    page_info_of,
     page_size,
     user_errors,
 )
@@ -102,9 +103,7 @@ class Query:
         ]
         return CatalogueItemConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=page_info_of(edges, page.has_next_page),
         )
 
 

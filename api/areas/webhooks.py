@@ -12,10 +12,10 @@ from api.context import Info
 from api.errors import to_client_error
 from api.ids import id_value, parse_id
 from api.types.common import (
-    PageInfo,
     UserError,
     decode_cursor,
     encode_cursor,
+    page_info_of,
     page_size,
     user_errors,
 )
@@ -210,9 +210,7 @@ class Query:
         ]
         return WebhookDeliveryConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=page_info_of(edges, page.has_next_page),
         )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from enum import Enum
+from typing import Protocol
 
 import strawberry
 
@@ -72,6 +74,16 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(
         description="Pass as `after` to get the next page; null on an empty page."
     )
+
+
+class _Edge(Protocol):
+    @property
+    def cursor(self) -> str: ...
+
+
+def page_info_of(edges: Sequence[_Edge], has_next_page: bool) -> PageInfo:
+    """A page's PageInfo: its last edge's cursor (none on an empty page)."""
+    return PageInfo(has_next_page=has_next_page, end_cursor=edges[-1].cursor if edges else None)
 
 
 def encode_cursor(kind: str, value: int) -> str:

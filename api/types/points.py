@@ -12,7 +12,14 @@ from strawberry.dataloader import DataLoader
 from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
-from api.types.common import Channel, PageInfo, decode_cursor, encode_cursor, page_size
+from api.types.common import (
+    Channel,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+    page_info_of,
+    page_size,
+)
 from domain.errors import DomainError
 from domain.points import ledger
 from domain.points.balances import PointsFigures, expiring_soon, figures, summaries
@@ -273,7 +280,5 @@ async def resolve_points_history(
     ]
     return PointsEntryConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=page_info_of(edges, page.has_next_page),
     )

@@ -16,7 +16,7 @@ from api.errors import to_client_error
 from api.language import reader_language
 from api.lookahead import per_document
 from api.member_parts import UNREAD, member_parts
-from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
+from api.types.common import PageInfo, decode_cursor, encode_cursor, page_info_of, page_size
 from api.types.rewards import Reward
 from domain.errors import DomainError
 from domain.rewards import models as reward_models
@@ -193,9 +193,7 @@ async def resolve_member_notifications(
     ]
     return NotificationConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=page_info_of(edges, page.has_next_page),
         unread_count=page.unread_count,
     )
 

@@ -146,14 +146,10 @@ async def held_and_qualifying(
     return held, max(0, int(row["qualifying"] or 0))
 
 
+#: The members' tiers beside `_QUALIFYING`'s totals (its `{ids}` and the window's `$1`, `$2`).
 _HELD_AND_QUALIFYING_OF_MANY = f"""
     SELECT m.id, m.tier_code, m.tier_level, q.total AS qualifying
-    FROM member m LEFT JOIN (
-        SELECT member_id, SUM(delta) AS total FROM points_entry
-        WHERE member_id IN ({{ids}}) AND kind IN ({QUALIFYING_KIND_LIST})
-            AND created_at > $1 AND created_at <= $2
-        GROUP BY member_id
-    ) q ON q.member_id = m.id
+    FROM member m LEFT JOIN ({_QUALIFYING}) q ON q.member_id = m.id
     WHERE m.id IN ({{ids}})
 """
 
