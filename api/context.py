@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias, TypeVar, cast
@@ -11,8 +11,6 @@ from typing import Any, TypeAlias, TypeVar, cast
 import strawberry
 from starlette.requests import Request
 from starlette.websockets import WebSocket
-from strawberry.extensions import SchemaExtension
-from strawberry.types.graphql import OperationType
 
 from api.auth import Forbidden, Principal, Role, Unauthenticated
 from api.fragments import FragmentStore
@@ -41,7 +39,7 @@ class Context:
     token_valid_until: float | None = None
     #: True: fields hinted for the fragment cache are executed anew (and kept), not served.
     fresh_fragments: bool = False
-    #: True while the operation executed is a mutation (set by `MarkMutations`): a read-only
+    #: True while the operation executed is a mutation (set by the executor, api.fragments): a read-only
     #: principal is refused by `require` then.
     in_mutation: bool = False
     #: Set by the executor once the operation runs (api.fragments): errors without it are
@@ -122,16 +120,6 @@ class Context:
             self.loaders[name] = factory()
         found: T = self.loaders[name]
         return found
-
-
-class MarkMutations(SchemaExtension):
-    """Tells the context whether the operation is a mutation, before any resolver runs."""
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context.context
-        if isinstance(context, Context):
-            context.in_mutation = self.execution_context.operation_type == OperationType.MUTATION
-        yield
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

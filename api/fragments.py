@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLObjectType, GraphQLSchema, OperationType
 from graphql.pyutils import Path
 
 from api.executor import PlainFieldsExecutionContext, plain_fields_attributes
@@ -186,11 +186,15 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
     object_hints: dict[str, ObjectHint] = {}
 
     def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
-        """Note on the request's context that the operation runs: the document parsed and
-        validated and the variables coerced (graphql-core builds this executor only then).
-        The view answers errors before this point as request errors (api.media_type)."""
-        if hasattr(self.context_value, "operation_started"):
-            self.context_value.operation_started = True
+        """Note on the request's context that the operation runs (the document parsed and
+        validated and the variables coerced: graphql-core builds this executor only then; the
+        view answers errors before this point as request errors, api.media_type) and whether
+        it is a mutation (`Context.require` refuses read-only principals then), before any
+        resolver runs."""
+        context = self.context_value
+        if hasattr(context, "operation_started"):
+            context.operation_started = True
+            context.in_mutation = self.operation.operation == OperationType.MUTATION
         return super().execute_operation(*args, **kwargs)
 
     def execute_fields(

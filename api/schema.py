@@ -42,7 +42,6 @@ from api.areas import (
     translations,
     webhooks,
 )
-from api.context import MarkMutations
 from api.errors import MaskUnexpected, is_expected
 from api.fragments import caching_context
 from api.production import production_extensions
@@ -123,7 +122,6 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             MaskUnexpected,
             UnicodeInputs,
-            MarkMutations,
             *production_extensions(settings),
             *extra_extensions,
         ],
