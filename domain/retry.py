@@ -1,5 +1,5 @@
-"""When to try a delivery again (push messages, webhooks): exponential backoff with full jitter,
-and Retry-After parsing."""
+"""When to try a delivery again (push messages, webhooks, outbox events): exponential backoff,
+with full jitter where clients fail together, and Retry-After parsing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ from email.utils import parsedate_to_datetime
 
 # 2**64 times any sane base is far beyond any cap: stop growing there (and avoid OverflowError).
 _MAX_EXPONENT = 64
+
+
+def backoff_ceiling(attempt: int, base: float, cap: float) -> float:
+    """The longest wait before retry number `attempt` (0 for the first retry): `base` doubled
+    at each attempt, never more than `cap`. Used as is where the waits are spread out anyway
+    (the outbox's events fail one by one), and as the bound of `backoff_delay`'s jitter."""
+    return min(cap, base * 2.0 ** min(attempt, _MAX_EXPONENT))
 
 
 def backoff_delay(
@@ -35,8 +42,7 @@ def backoff_delay(
             raise ValueError(f"{name} must be a finite number >= 0")
     if retry_after is not None and (not math.isfinite(retry_after) or retry_after < 0):
         raise ValueError("retry_after must be a finite number >= 0")
-    ceiling = min(cap, base * 2.0 ** min(attempt, _MAX_EXPONENT))
-    delay = rng.uniform(0.0, ceiling)
+    delay = rng.uniform(0.0, backoff_ceiling(attempt, base, cap))
     if retry_after is not None:
         delay = max(delay, retry_after)
     return delay

@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 from domain.clock import Clock
 from domain.events import DomainEvent, decode_event
 from domain.outbox.models import OutboxEvent
+from domain.retry import backoff_ceiling
 from domain.sql import Statement, dialect, for_ids
 
 log = logging.getLogger("fidelio.outbox")
@@ -74,6 +75,7 @@ class Dispatcher:
         batch_size: int = 200,
         max_attempts: int = 10,
         base_backoff: timedelta = timedelta(seconds=2),
+        max_backoff: timedelta = timedelta(hours=1),
         skip_locked: bool = False,
     ) -> None:
         self.handlers = handlers
@@ -81,6 +83,7 @@ class Dispatcher:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
         self.skip_locked = skip_locked
         self._wakeup = asyncio.Event()
 
@@ -195,7 +198,10 @@ class Dispatcher:
             )
             changes: dict[str, Any] = {"processed_at": now}
         else:
-            changes = {"available_at": now + self.base_backoff * (2 ** (attempts - 1))}
+            wait = backoff_ceiling(
+                attempts - 1, self.base_backoff.total_seconds(), self.max_backoff.total_seconds()
+            )
+            changes = {"available_at": now + timedelta(seconds=wait)}
             log.warning("outbox event %s (%s) failed, retrying: %s", claimed.id, claimed.kind, exc)
         await OutboxEvent.filter(id=claimed.id).update(
             attempts=attempts, last_error=error, **changes

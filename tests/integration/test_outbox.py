@@ -105,6 +105,30 @@ async def test_an_event_that_keeps_failing_is_parked_with_its_error() -> None:
     assert row.attempts == 3 and row.processed_at is not None and "bad payload" in row.last_error
 
 
+async def test_the_wait_before_each_retry_doubles_up_to_the_longest_wait() -> None:
+    clock = FrozenClock()
+
+    async def broken(event: DomainEvent) -> None:
+        raise ConnectionError("down")
+
+    await record_event(SomethingHappened(member_id=1, note="x"), clock.now())
+    dispatcher = Dispatcher(
+        {"SomethingHappened": [broken]},
+        clock,
+        max_attempts=10,
+        base_backoff=timedelta(seconds=2),
+        max_backoff=timedelta(seconds=20),
+    )
+    waits: list[float] = []
+    for _ in range(6):
+        await dispatcher.run_until_idle()
+        row = await OutboxEvent.get()
+        assert row.available_at is not None
+        waits.append((row.available_at - clock.now()).total_seconds())
+        clock.advance(seconds=waits[-1])
+    assert waits == [2, 4, 8, 16, 20, 20]
+
+
 @pytest.mark.postgres
 async def test_two_dispatchers_at_once_never_deliver_one_event_twice() -> None:
     clock = FrozenClock()
