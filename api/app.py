@@ -27,6 +27,7 @@ from api.console.routes import console_routes
 from api.console.sessions import COOKIE, cookie_principal
 from api.context import Context
 from api.graphiql import graphiql_assets, graphiql_page
+from api.heap import settle_for_serving
 from api.http_errors import ServerFaults, graphql_error_response
 from api.logs import request_id_var
 from api.media_type import GRAPHQL_RESPONSE, JSON, prefers_graphql_response
@@ -300,6 +301,7 @@ def create_app(
         await restore_derived_state(owned)
         if settings.run_background:
             owned.start_background()
+        settle_for_serving()
         try:
             yield
         finally:

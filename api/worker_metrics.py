@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.heap import settle_for_serving
 from api.metrics import Metrics
 from api.restore import restore_derived_state
 from api.runtime import Runtime, build_runtime, make_gateway
@@ -29,6 +30,7 @@ async def worker_runtime(settings: Settings) -> tuple[Runtime, Metrics]:
     await runtime.start(background=False)
     await restore_derived_state(runtime)
     runtime.start_background()
+    settle_for_serving()
     return runtime, metrics
 
 
