@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from domain.audit import SYSTEM, Actor, record_change, row_snapshot
-from domain.errors import DomainError, InsufficientPoints, InvalidInput, NotFound, ValidationErrors
+from domain.errors import InputErrors, InsufficientPoints, InvalidInput, NotFound
 from domain.events import record_event
 from domain.members.models import Member
 from domain.points import ledger
@@ -63,32 +63,32 @@ def _rate(value: Decimal, low_inclusive: bool, high: Decimal) -> Decimal | None:
     return rate
 
 
-def _in_range(errors: list[DomainError], value: int | None, low: int, high: int, name: str) -> None:
+def _in_range(problems: InputErrors, value: int | None, low: int, high: int, name: str) -> None:
     if value is not None and not low <= value <= high:
-        errors.append(InvalidInput(f"must be {low}-{high}", ["input", name]))
+        problems.add(InvalidInput(f"must be {low}-{high}", ["input", name]))
 
 
 CHANNELS = ("APP", "WEB", "STORE")
 
 
 def _channel_multipliers(
-    errors: list[DomainError], pairs: tuple[tuple[str, Decimal], ...] | None
+    problems: InputErrors, pairs: tuple[tuple[str, Decimal], ...] | None
 ) -> dict[str, str] | None:
-    """The channels' multipliers as stored ({channel: "1.5"}), errors added to `errors`."""
+    """The channels' multipliers as stored ({channel: "1.5"}), each problem added to `problems`."""
     if pairs is None:
         return None
     out: dict[str, str] = {}
     for i, (channel, multiplier) in enumerate(pairs):
         path = ["input", "channelMultipliers", str(i)]
         if channel not in CHANNELS:
-            errors.append(InvalidInput(f"must be one of {', '.join(CHANNELS)}", [*path, "channel"]))
+            problems.add(InvalidInput(f"must be one of {', '.join(CHANNELS)}", [*path, "channel"]))
             continue
         if channel in out:
-            errors.append(InvalidInput(f"channel {channel} appears twice", [*path, "channel"]))
+            problems.add(InvalidInput(f"channel {channel} appears twice", [*path, "channel"]))
             continue
         value = _rate(multiplier, True, MAX_CATEGORY_MULTIPLIER)
         if value is None:
-            errors.append(
+            problems.add(
                 InvalidInput(
                     f"must be 0-{MAX_CATEGORY_MULTIPLIER} with at most 4 decimals "
                     "(0: the channel earns nothing)",
@@ -102,10 +102,10 @@ def _channel_multipliers(
 
 def validate_earning_rules(rules: EarningRulesInput) -> dict[str, Any]:
     """The rules as model values. Raises `ValidationErrors` naming every field at fault."""
-    errors: list[DomainError] = []
+    problems = InputErrors()
     rate = _rate(rules.points_per_currency_unit, False, MAX_POINTS_PER_UNIT)
     if rate is None:
-        errors.append(
+        problems.add(
             InvalidInput(
                 f"must be above 0 and at most {MAX_POINTS_PER_UNIT}, with at most 4 decimals",
                 ["input", "pointsPerCurrencyUnit"],
@@ -114,20 +114,20 @@ def validate_earning_rules(rules: EarningRulesInput) -> dict[str, Any]:
     multipliers: dict[str, str] = {}
     seen: set[str] = set()
     if len(rules.category_multipliers) > MAX_CATEGORIES:
-        errors.append(
+        problems.add(
             InvalidInput(f"at most {MAX_CATEGORIES} categories", ["input", "categoryMultipliers"])
         )
     for i, (category, multiplier) in enumerate(rules.category_multipliers):
         path = ["input", "categoryMultipliers", str(i)]
         name = category.strip()
         if not 1 <= len(name) <= 64 or not name.isprintable():
-            errors.append(InvalidInput("must be 1-64 printable characters", [*path, "category"]))
+            problems.add(InvalidInput("must be 1-64 printable characters", [*path, "category"]))
         elif category_key(name) in seen:
-            errors.append(InvalidInput(f"category '{name}' appears twice", [*path, "category"]))
+            problems.add(InvalidInput(f"category '{name}' appears twice", [*path, "category"]))
         seen.add(category_key(name))
         value = _rate(multiplier, True, MAX_CATEGORY_MULTIPLIER)
         if value is None:
-            errors.append(
+            problems.add(
                 InvalidInput(
                     f"must be 0-{MAX_CATEGORY_MULTIPLIER} with at most 4 decimals "
                     "(0: the category earns nothing)",
@@ -136,10 +136,10 @@ def validate_earning_rules(rules: EarningRulesInput) -> dict[str, Any]:
             )
         else:
             multipliers[name] = str(value.normalize())
-    channels = _channel_multipliers(errors, rules.channel_multipliers)
-    _in_range(errors, rules.pending_days, 0, 365, "pendingDays")
-    _in_range(errors, rules.expiry_days, 1, 3650, "expiryDays")
-    _in_range(errors, rules.tier_window_months, 1, 60, "tierWindowMonths")
+    channels = _channel_multipliers(problems, rules.channel_multipliers)
+    _in_range(problems, rules.pending_days, 0, 365, "pendingDays")
+    _in_range(problems, rules.expiry_days, 1, 3650, "expiryDays")
+    _in_range(problems, rules.tier_window_months, 1, 60, "tierWindowMonths")
     for points, name in (
         (rules.referrer_points, "referrerPoints"),
         (rules.referee_points, "refereePoints"),
@@ -147,11 +147,10 @@ def validate_earning_rules(rules: EarningRulesInput) -> dict[str, Any]:
         (rules.review_points, "reviewPoints"),
         (rules.survey_points, "surveyPoints"),
     ):
-        _in_range(errors, points, 0, MAX_AWARD, name)
-    _in_range(errors, rules.engagement_daily_cap, 0, 1000, "engagementDailyCap")
-    _in_range(errors, rules.referrer_monthly_cap, 0, 10_000, "referrerMonthlyCap")
-    if errors:
-        raise ValidationErrors(errors)
+        _in_range(problems, points, 0, MAX_AWARD, name)
+    _in_range(problems, rules.engagement_daily_cap, 0, 1000, "engagementDailyCap")
+    _in_range(problems, rules.referrer_monthly_cap, 0, 10_000, "referrerMonthlyCap")
+    problems.raise_any()
     values: dict[str, Any] = {
         "points_per_currency_unit": rate,
         "category_multipliers": multipliers,
@@ -213,18 +212,17 @@ async def adjust_points(
     take the balance below zero. Raises `ValidationErrors` (bad input), `NotFound` (unknown
     member) and `InsufficientPoints` (a debit beyond the balance).
     """
-    errors: list[DomainError] = []
+    problems = InputErrors()
     if delta == 0 or abs(delta) > MAX_ADJUSTMENT:
-        errors.append(
+        problems.add(
             InvalidInput(
                 f"must be non-zero and at most {MAX_ADJUSTMENT} either way", ["input", "delta"]
             )
         )
     text = reason.strip()
     if not 1 <= len(text) <= 200 or not text.isprintable():
-        errors.append(InvalidInput("a reason of 1-200 characters is required", ["input", "reason"]))
-    if errors:
-        raise ValidationErrors(errors)
+        problems.add(InvalidInput("a reason of 1-200 characters is required", ["input", "reason"]))
+    problems.raise_any()
     member = await Member.get_or_none(customer_id=customer_id)
     if member is None:
         raise NotFound(f"no member with customer id '{customer_id}'", ["input", "customerId"])

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import pycountry
 
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput
 from domain.members.services import CUSTOMER_ID_MAX
 from domain.points.earning import LineItem
 from domain.purchases.models import Channel
@@ -66,34 +66,32 @@ class RefundInput:
     amount: Decimal
 
 
-def _identifier(value: str, path: list[str], errors: list[DomainError], limit: int) -> str:
+def _identifier(value: str, path: list[str], limit: int) -> str:
     if not value or len(value) > limit or value != value.strip() or not value.isprintable():
-        errors.append(
-            InvalidInput(f"must be 1-{limit} printable characters without surrounding spaces", path)
+        raise InvalidInput(
+            f"must be 1-{limit} printable characters without surrounding spaces", path
         )
     return value
 
 
-def check_money(
-    value: Decimal, path: list[str], errors: list[DomainError], *, positive: bool
-) -> None:
+def check_money(value: Decimal, path: list[str], *, positive: bool) -> Decimal:
     """A money amount: finite, at most 2 decimals, within the ledger's range, above zero
-    (`positive`) or at least zero."""
+    (`positive`) or at least zero. Raises `InvalidInput` otherwise."""
     try:
         finite = value.is_finite()
     except (AttributeError, InvalidOperation):
         finite = False
     if not finite:
-        errors.append(InvalidInput("must be a decimal number", path))
-        return
+        raise InvalidInput("must be a decimal number", path)
     if positive and value <= 0:
-        errors.append(InvalidInput("must be greater than zero", path))
-    elif value < 0:
-        errors.append(InvalidInput("must not be negative", path))
-    elif value > MAX_AMOUNT:
-        errors.append(InvalidInput(f"must be at most {MAX_AMOUNT}", path))
-    elif value != value.quantize(Decimal("0.01")):
-        errors.append(InvalidInput("must have at most 2 decimals", path))
+        raise InvalidInput("must be greater than zero", path)
+    if value < 0:
+        raise InvalidInput("must not be negative", path)
+    if value > MAX_AMOUNT:
+        raise InvalidInput(f"must be at most {MAX_AMOUNT}", path)
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidInput("must have at most 2 decimals", path)
+    return value
 
 
 def check_currency(code: str, program_currency: str, path: list[str]) -> str:
@@ -112,36 +110,34 @@ def validate_purchase(
 ) -> ValidPurchase:
     """The purchase, checked and normalised (currency upper-cased, `occurred_at` defaulting to
     `now`). Raises `ValidationErrors` of `InvalidInput` naming every field at fault."""
-    errors: list[DomainError] = []
-    _identifier(purchase.order_id, ["input", "orderId"], errors, ID_MAX)
-    _identifier(purchase.customer_id, ["input", "customerId"], errors, CUSTOMER_ID_MAX)
-    check_money(purchase.amount, ["input", "amount"], errors, positive=True)
-    currency = purchase.currency
-    try:
-        currency = check_currency(purchase.currency, program_currency, ["input", "currency"])
-    except InvalidInput as exc:
-        errors.append(exc)
+    problems = InputErrors()
+    problems.check(_identifier, purchase.order_id, ["input", "orderId"], ID_MAX)
+    problems.check(_identifier, purchase.customer_id, ["input", "customerId"], CUSTOMER_ID_MAX)
+    problems.check(check_money, purchase.amount, ["input", "amount"], positive=True)
+    currency = problems.check(
+        check_currency, purchase.currency, program_currency, ["input", "currency"]
+    )
     store_code = purchase.store_code
     if store_code is not None:
         store_code = store_code.strip()
         if not 1 <= len(store_code) <= TEXT_MAX or not store_code.isprintable():
-            errors.append(
+            problems.add(
                 InvalidInput(f"must be 1-{TEXT_MAX} printable characters", ["input", "storeCode"])
             )
     occurred_at = purchase.occurred_at or now
     if occurred_at.tzinfo is None:
-        errors.append(InvalidInput("must carry a time zone", ["input", "occurredAt"]))
+        problems.add(InvalidInput("must carry a time zone", ["input", "occurredAt"]))
     elif occurred_at > now + CLOCK_SKEW:
-        errors.append(
+        problems.add(
             InvalidInput(
                 f"is in the future (more than {int(CLOCK_SKEW.total_seconds() // 60)} minutes "
                 "ahead of the server's clock)",
                 ["input", "occurredAt"],
             )
         )
-    items = _validate_items(purchase.items, errors)
-    if errors:
-        raise ValidationErrors(errors)
+    items = _validate_items(purchase.items, problems)
+    problems.raise_any()
+    assert currency is not None  # raise_any raised otherwise
     return ValidPurchase(
         order_id=purchase.order_id,
         customer_id=purchase.customer_id,
@@ -154,28 +150,26 @@ def validate_purchase(
     )
 
 
-def _validate_items(items: tuple[LineItem, ...], errors: list[DomainError]) -> tuple[LineItem, ...]:
+def _validate_items(items: tuple[LineItem, ...], problems: InputErrors) -> tuple[LineItem, ...]:
     if len(items) > MAX_ITEMS:
-        errors.append(InvalidInput(f"at most {MAX_ITEMS} items per order", ["input", "items"]))
+        problems.add(InvalidInput(f"at most {MAX_ITEMS} items per order", ["input", "items"]))
         return ()
     cleaned: list[LineItem] = []
     for i, item in enumerate(items):
         path = ["input", "items", str(i)]
         sku = item.sku.strip()
         if not 1 <= len(sku) <= TEXT_MAX or not sku.isprintable():
-            errors.append(
-                InvalidInput(f"must be 1-{TEXT_MAX} printable characters", [*path, "sku"])
-            )
+            problems.add(InvalidInput(f"must be 1-{TEXT_MAX} printable characters", [*path, "sku"]))
         category = item.category.strip() if item.category is not None else None
         if category is not None and (
             not 1 <= len(category) <= TEXT_MAX or not category.isprintable()
         ):
-            errors.append(
+            problems.add(
                 InvalidInput(f"must be 1-{TEXT_MAX} printable characters", [*path, "category"])
             )
         if not 1 <= item.quantity <= MAX_QUANTITY:
-            errors.append(InvalidInput(f"must be 1-{MAX_QUANTITY}", [*path, "quantity"]))
-        check_money(item.unit_price, [*path, "unitPrice"], errors, positive=False)
+            problems.add(InvalidInput(f"must be 1-{MAX_QUANTITY}", [*path, "quantity"]))
+        problems.check(check_money, item.unit_price, [*path, "unitPrice"], positive=False)
         cleaned.append(
             LineItem(sku=sku, category=category, quantity=item.quantity, unit_price=item.unit_price)
         )
@@ -184,10 +178,9 @@ def _validate_items(items: tuple[LineItem, ...], errors: list[DomainError]) -> t
 
 def validate_refund(refund: RefundInput) -> RefundInput:
     """Raises `ValidationErrors` of `InvalidInput` naming every field at fault."""
-    errors: list[DomainError] = []
-    _identifier(refund.refund_id, ["input", "refundId"], errors, ID_MAX)
-    _identifier(refund.order_id, ["input", "orderId"], errors, ID_MAX)
-    check_money(refund.amount, ["input", "amount"], errors, positive=True)
-    if errors:
-        raise ValidationErrors(errors)
+    problems = InputErrors()
+    problems.check(_identifier, refund.refund_id, ["input", "refundId"], ID_MAX)
+    problems.check(_identifier, refund.order_id, ["input", "orderId"], ID_MAX)
+    problems.check(check_money, refund.amount, ["input", "amount"], positive=True)
+    problems.raise_any()
     return refund

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput
 from domain.members.validation import check_text, normalise_country
 from domain.purchases.models import Channel
 
@@ -92,7 +92,7 @@ class SegmentRule:
         """The rule normalised (country codes upper case, lists without duplicates, texts
         trimmed). Raises `ValidationErrors` of `InvalidInput`, each naming its field under
         `["input", "rule"]`."""
-        errors: list[DomainError] = []
+        problems = InputErrors()
         changes: dict[str, Any] = {}
 
         def field(name: str) -> list[str]:
@@ -100,7 +100,7 @@ class SegmentRule:
 
         def within(value: int | None, minimum: int, maximum: int, name: str) -> None:
             if value is not None and not minimum <= value <= maximum:
-                errors.append(InvalidInput(f"must be between {minimum} and {maximum}", field(name)))
+                problems.add(InvalidInput(f"must be between {minimum} and {maximum}", field(name)))
 
         within(self.min_tier_level, 0, 1_000, "minTierLevel")
         within(self.min_age, 0, MAX_AGE, "minAge")
@@ -113,13 +113,13 @@ class SegmentRule:
             and self.max_age is not None
             and 0 <= self.max_age < self.min_age
         ):
-            errors.append(InvalidInput("minAge must not be greater than maxAge", field("minAge")))
+            problems.add(InvalidInput("minAge must not be greater than maxAge", field("minAge")))
         if (
             self.purchased_within_days is not None
             and self.not_purchased_within_days is not None
             and 0 < self.purchased_within_days <= self.not_purchased_within_days
         ):
-            errors.append(
+            problems.add(
                 InvalidInput(
                     "purchasedWithinDays must be greater than notPurchasedWithinDays, "
                     "otherwise no member can match",
@@ -129,34 +129,30 @@ class SegmentRule:
         if self.min_lifetime_spend is not None:
             spend = self.min_lifetime_spend
             if not spend.is_finite() or spend < 0 or spend != spend.quantize(Decimal("0.01")):
-                errors.append(
+                problems.add(
                     InvalidInput(
                         "must be a non-negative amount with at most 2 decimals",
                         field("minLifetimeSpend"),
                     )
                 )
+        # Both lists' checks run as `_unique` reads them, inside `check` (the first error kept).
         if len(self.countries) > MAX_LIST:
-            errors.append(InvalidInput(f"at most {MAX_LIST} countries", field("countries")))
+            problems.add(InvalidInput(f"at most {MAX_LIST} countries", field("countries")))
         else:
-            try:
-                changes["countries"] = _unique(
-                    normalise_country(c, field("countries")) for c in self.countries
-                )
-            except DomainError as exc:
-                errors.append(exc)
+            changes["countries"] = problems.check(
+                _unique, (normalise_country(c, field("countries")) for c in self.countries)
+            )
         if len(self.cities) > MAX_LIST:
-            errors.append(InvalidInput(f"at most {MAX_LIST} cities", field("cities")))
+            problems.add(InvalidInput(f"at most {MAX_LIST} cities", field("cities")))
         else:
-            try:
-                changes["cities"] = _unique(
-                    check_text(c, field("cities"), max_length=80, min_length=1) for c in self.cities
-                )
-            except DomainError as exc:
-                errors.append(exc)
+            changes["cities"] = problems.check(
+                _unique,
+                (check_text(c, field("cities"), max_length=80, min_length=1) for c in self.cities),
+            )
         if self.has_badge_code is not None:
             code = self.has_badge_code.strip()
             if not code or len(code) > 64:
-                errors.append(InvalidInput("must be a badge code", field("hasBadgeCode")))
+                problems.add(InvalidInput("must be a badge code", field("hasBadgeCode")))
             changes["has_badge_code"] = code
         changes["channels"] = _unique(Channel(c) for c in self.channels)
         if self.likely_to_redeem is not None:
@@ -164,18 +160,17 @@ class SegmentRule:
             path = [*field("likelyToRedeem")]
             code = likely.reward_code.strip()
             if not CODE.match(code):
-                errors.append(InvalidInput("must be a reward code", [*path, "rewardCode"]))
+                problems.add(InvalidInput("must be a reward code", [*path, "rewardCode"]))
             if likely.top is not None and not 1 <= likely.top <= MAX_LIKELY_TOP:
-                errors.append(
+                problems.add(
                     InvalidInput(f"must be between 1 and {MAX_LIKELY_TOP}", [*path, "top"])
                 )
             if likely.min_score is not None and not (
                 math.isfinite(likely.min_score) and 0 <= likely.min_score <= 1_000
             ):
-                errors.append(InvalidInput("must be between 0 and 1000", [*path, "minScore"]))
+                problems.add(InvalidInput("must be between 0 and 1000", [*path, "minScore"]))
             changes["likely_to_redeem"] = replace(likely, reward_code=code)
-        if errors:
-            raise ValidationErrors(errors)
+        problems.raise_any()
         return replace(self, **changes)
 
     def birth_date_bounds(self, today: date) -> tuple[date | None, date | None]:

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import Protocol, TypeVar
 
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput, ValidationErrors
 from domain.translations import TranslationDraft, validate_translations
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
@@ -74,8 +74,8 @@ class Rung(Protocol):
 R = TypeVar("R", bound=Rung)
 
 
-def _problem(errors: list[DomainError], message: str, *path: str | int) -> None:
-    errors.append(InvalidInput(message, ["input", *(str(p) for p in path)]))
+def _problem(problems: InputErrors, message: str, *path: str | int) -> None:
+    problems.add(InvalidInput(message, ["input", *(str(p) for p in path)]))
 
 
 def validate_ladder(specs: Sequence[TierSpec]) -> list[TierSpec]:
@@ -83,24 +83,24 @@ def validate_ladder(specs: Sequence[TierSpec]) -> list[TierSpec]:
 
     Raises `ValidationErrors` naming every field at fault (`["input", "2", "level"]`).
     """
-    errors: list[DomainError] = []
     if not specs:
         raise ValidationErrors([InvalidInput("configure at least the base tier", ["input"])])
     if len(specs) > MAX_TIERS:
         raise ValidationErrors([InvalidInput(f"at most {MAX_TIERS} tiers", ["input"])])
+    problems = InputErrors()
     cleaned: list[TierSpec] = []
     for i, spec in enumerate(specs):
         code = spec.code.strip().upper()
         if not CODE.match(code):
-            _problem(errors, "code must be 1-32 letters, digits, '-' or '_'", i, "code")
+            _problem(problems, "code must be 1-32 letters, digits, '-' or '_'", i, "code")
         name = spec.name.strip()
         if not 1 <= len(name) <= 80 or any(ord(c) < 32 for c in name):
-            _problem(errors, "name must be 1-80 printable characters", i, "name")
+            _problem(problems, "name must be 1-80 printable characters", i, "name")
         if spec.level < 0:
-            _problem(errors, "level must be 0 or more", i, "level")
+            _problem(problems, "level must be 0 or more", i, "level")
         if not 0 <= spec.qualifying_points <= MAX_QUALIFYING_POINTS:
             _problem(
-                errors,
+                problems,
                 f"qualifying points must be 0-{MAX_QUALIFYING_POINTS}",
                 i,
                 "qualifyingPoints",
@@ -108,7 +108,7 @@ def validate_ladder(specs: Sequence[TierSpec]) -> list[TierSpec]:
         multiplier = _multiplier(spec.points_multiplier)
         if multiplier is None:
             _problem(
-                errors,
+                problems,
                 f"points multiplier must be above 0 and at most {MAX_MULTIPLIER}, "
                 f"with at most {MULTIPLIER_PLACES} decimals",
                 i,
@@ -116,20 +116,18 @@ def validate_ladder(specs: Sequence[TierSpec]) -> list[TierSpec]:
             )
         benefits = tuple(b.strip() for b in spec.benefits)
         if len(benefits) > MAX_BENEFITS:
-            _problem(errors, f"at most {MAX_BENEFITS} benefits", i, "benefits")
+            _problem(problems, f"at most {MAX_BENEFITS} benefits", i, "benefits")
         for j, benefit in enumerate(benefits):
             if not 1 <= len(benefit) <= 200:
-                _problem(errors, "a benefit must be 1-200 characters", i, "benefits", j)
+                _problem(problems, "a benefit must be 1-200 characters", i, "benefits", j)
         if spec.translations is not None:
-            try:
-                validate_translations(
-                    spec.translations,
-                    ["input", str(i), "translations"],
-                    name_max=TIER_NAME_MAX,
-                    description_max=None,
-                )
-            except ValidationErrors as invalid:
-                errors.extend(invalid.errors)
+            problems.check(
+                validate_translations,
+                spec.translations,
+                ["input", str(i), "translations"],
+                name_max=TIER_NAME_MAX,
+                description_max=None,
+            )
         cleaned.append(
             TierSpec(
                 code=code,
@@ -141,12 +139,10 @@ def validate_ladder(specs: Sequence[TierSpec]) -> list[TierSpec]:
                 translations=spec.translations,
             )
         )
-    _check_uniqueness(cleaned, errors)
-    if errors:
-        raise ValidationErrors(errors)
-    _check_order(cleaned, errors)
-    if errors:
-        raise ValidationErrors(errors)
+    _check_uniqueness(cleaned, problems)
+    problems.raise_any()
+    _check_order(cleaned, problems)
+    problems.raise_any()
     return sorted(cleaned, key=lambda s: s.level)
 
 
@@ -162,27 +158,27 @@ def _multiplier(value: Decimal) -> Decimal | None:
     return multiplier
 
 
-def _check_uniqueness(specs: list[TierSpec], errors: list[DomainError]) -> None:
+def _check_uniqueness(specs: list[TierSpec], problems: InputErrors) -> None:
     seen_codes: set[str] = set()
     seen_levels: set[int] = set()
     for i, spec in enumerate(specs):
         if spec.code in seen_codes:
-            _problem(errors, f"code '{spec.code}' appears twice", i, "code")
+            _problem(problems, f"code '{spec.code}' appears twice", i, "code")
         if spec.level in seen_levels:
-            _problem(errors, f"level {spec.level} appears twice", i, "level")
+            _problem(problems, f"level {spec.level} appears twice", i, "level")
         seen_codes.add(spec.code)
         seen_levels.add(spec.level)
 
 
-def _check_order(specs: list[TierSpec], errors: list[DomainError]) -> None:
+def _check_order(specs: list[TierSpec], problems: InputErrors) -> None:
     position = {id(spec): i for i, spec in enumerate(specs)}
     by_level = sorted(specs, key=lambda s: s.level)
     base = by_level[0]
     if base.level != 0:
-        errors.append(InvalidInput("a base tier with level 0 is required", ["input"]))
+        problems.add(InvalidInput("a base tier with level 0 is required", ["input"]))
     elif base.qualifying_points != 0:
         _problem(
-            errors,
+            problems,
             "the base tier (level 0) needs 0 qualifying points",
             position[id(base)],
             "qualifyingPoints",
@@ -190,7 +186,7 @@ def _check_order(specs: list[TierSpec], errors: list[DomainError]) -> None:
     for lower, higher in pairwise(by_level):
         if higher.qualifying_points <= lower.qualifying_points:
             _problem(
-                errors,
+                problems,
                 f"qualifying points must rise with the level: level {higher.level} needs more "
                 f"than level {lower.level} ({lower.qualifying_points})",
                 position[id(higher)],

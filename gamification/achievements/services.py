@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from domain.achievements.models import Badge, Challenge
 from domain.audit import SYSTEM, Actor, Snapshot, record_change, row_snapshot
-from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.errors import InputErrors, InvalidInput, NotFound
 from domain.segments.models import Segment
 from domain.translations import TranslationDraft, validate_translations
 from domain.versions import ConfigPart, bump_version
@@ -76,16 +76,15 @@ async def upsert_badge(draft: BadgeDraft, now: datetime, actor: Actor = SYSTEM) 
         ValidationErrors: of InvalidInput, one per field at fault (code, name, description,
             iconUrl, rewardPoints, and the rule's fields under ["input", "rule", ...]).
     """
-    errors: list[DomainError] = []
-    _check_code(draft.code, errors)
-    _check_text(draft.name, "name", TITLE_MAX, errors)
-    _check_text(draft.description, "description", DESCRIPTION_MAX, errors, blank_ok=True)
-    _check_url(draft.icon_url, errors)
-    _check_reward(draft.reward_points, errors)
-    _check_rule(draft.rule, ["input", "rule"], errors)
-    translations = _check_translations(draft.translations, errors)
-    if errors:
-        raise ValidationErrors(errors)
+    problems = InputErrors()
+    _check_code(draft.code, problems)
+    _check_text(draft.name, "name", TITLE_MAX, problems)
+    _check_text(draft.description, "description", DESCRIPTION_MAX, problems, blank_ok=True)
+    _check_url(draft.icon_url, problems)
+    _check_reward(draft.reward_points, problems)
+    problems.check(validate_rule, draft.rule, ["input", "rule"])
+    translations = _check_translations(draft.translations, problems)
+    problems.raise_any()
     values = {
         "name": draft.name.strip(),
         "description": draft.description.strip(),
@@ -121,37 +120,36 @@ async def upsert_challenge(
             NotFound (["input", "rewardBadgeCode"] naming no badge, ["input", "segmentCode"]
             naming no segment).
     """
-    errors: list[DomainError] = []
-    _check_code(draft.code, errors)
-    _check_text(draft.title, "title", TITLE_MAX, errors)
-    _check_text(draft.description, "description", DESCRIPTION_MAX, errors, blank_ok=True)
-    _check_reward(draft.reward_points, errors)
+    problems = InputErrors()
+    _check_code(draft.code, problems)
+    _check_text(draft.title, "title", TITLE_MAX, problems)
+    _check_text(draft.description, "description", DESCRIPTION_MAX, problems, blank_ok=True)
+    _check_reward(draft.reward_points, problems)
     for name, moment in (("startsAt", draft.starts_at), ("endsAt", draft.ends_at)):
         if moment.tzinfo is None or moment.utcoffset() is None:
-            errors.append(InvalidInput("Give a time zone offset.", ["input", name]))
-    if not any(e.field == ["input", "startsAt"] for e in errors) and not any(
-        e.field == ["input", "endsAt"] for e in errors
+            problems.add(InvalidInput("Give a time zone offset.", ["input", name]))
+    if not any(e.field == ["input", "startsAt"] for e in problems.errors) and not any(
+        e.field == ["input", "endsAt"] for e in problems.errors
     ):
         if draft.ends_at <= draft.starts_at:
-            errors.append(InvalidInput("The end must be after the start.", ["input", "endsAt"]))
+            problems.add(InvalidInput("The end must be after the start.", ["input", "endsAt"]))
     if draft.segment_code is not None and not await Segment.exists(code=draft.segment_code):
-        errors.append(
+        problems.add(
             NotFound(f"No segment has the code {draft.segment_code!r}.", ["input", "segmentCode"])
         )
-    _check_rule(draft.goal, ["input", "goal"], errors)
-    translations = _check_translations(draft.translations, errors)
+    problems.check(validate_rule, draft.goal, ["input", "goal"])
+    translations = _check_translations(draft.translations, problems)
     reward_badge: Badge | None = None
     if draft.reward_badge_code is not None:
         reward_badge = await Badge.get_or_none(code=draft.reward_badge_code)
         if reward_badge is None:
-            errors.append(
+            problems.add(
                 NotFound(
                     f"No badge has the code {draft.reward_badge_code!r}.",
                     ["input", "rewardBadgeCode"],
                 )
             )
-    if errors:
-        raise ValidationErrors(errors)
+    problems.raise_any()
     values = {
         "title": draft.title.strip(),
         "description": draft.description.strip(),
@@ -205,9 +203,9 @@ def _snapshot(row: Badge | Challenge) -> Snapshot:
     return row_snapshot(row, exclude=("holders_count",))
 
 
-def _check_code(code: str, errors: list[DomainError]) -> None:
+def _check_code(code: str, problems: InputErrors) -> None:
     if not CODE_PATTERN.fullmatch(code):
-        errors.append(
+        problems.add(
             InvalidInput(
                 "A code is 1 to 64 letters, digits, '_', '-' or '.', starting with a letter "
                 "or digit.",
@@ -217,26 +215,26 @@ def _check_code(code: str, errors: list[DomainError]) -> None:
 
 
 def _check_text(
-    text: str, name: str, limit: int, errors: list[DomainError], *, blank_ok: bool = False
+    text: str, name: str, limit: int, problems: InputErrors, *, blank_ok: bool = False
 ) -> None:
     if not blank_ok and not text.strip():
-        errors.append(InvalidInput(f"The {name} cannot be blank.", ["input", name]))
+        problems.add(InvalidInput(f"The {name} cannot be blank.", ["input", name]))
     elif len(text.strip()) > limit:
-        errors.append(InvalidInput(f"At most {limit} characters.", ["input", name]))
+        problems.add(InvalidInput(f"At most {limit} characters.", ["input", name]))
 
 
-def _check_url(url: str | None, errors: list[DomainError]) -> None:
+def _check_url(url: str | None, problems: InputErrors) -> None:
     if url is None:
         return
     if len(url) > URL_MAX or not re.fullmatch(r"https?://\S+", url):
-        errors.append(
+        problems.add(
             InvalidInput("An http(s) URL of at most 500 characters.", ["input", "iconUrl"])
         )
 
 
-def _check_reward(points: int, errors: list[DomainError]) -> None:
+def _check_reward(points: int, problems: InputErrors) -> None:
     if not 0 <= points <= MAX_REWARD_POINTS:
-        errors.append(
+        problems.add(
             InvalidInput(
                 f"Reward points go from 0 to {MAX_REWARD_POINTS}.", ["input", "rewardPoints"]
             )
@@ -244,21 +242,14 @@ def _check_reward(points: int, errors: list[DomainError]) -> None:
 
 
 def _check_translations(
-    drafts: Sequence[TranslationDraft] | None, errors: list[DomainError]
+    drafts: Sequence[TranslationDraft] | None, problems: InputErrors
 ) -> dict[str, dict[str, str]] | None:
     if drafts is None:
         return None
-    try:
-        return validate_translations(
-            drafts, ["input", "translations"], name_max=TITLE_MAX, description_max=DESCRIPTION_MAX
-        )
-    except ValidationErrors as invalid:
-        errors.extend(invalid.errors)
-        return None
-
-
-def _check_rule(rule: Rule, prefix: list[str], errors: list[DomainError]) -> None:
-    try:
-        validate_rule(rule, prefix)
-    except ValidationErrors as invalid:
-        errors.extend(invalid.errors)
+    return problems.check(
+        validate_translations,
+        drafts,
+        ["input", "translations"],
+        name_max=TITLE_MAX,
+        description_max=DESCRIPTION_MAX,
+    )

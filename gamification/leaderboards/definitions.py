@@ -9,7 +9,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from domain.audit import SYSTEM, Actor, record_change, row_snapshot
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput
 from domain.versions import ConfigPart, VersionedCache, Versions, bump_version
 from gamification.leaderboards.models import LeaderboardDefinition, LeaderboardMetric, RegionField
 from gamification.leaderboards.periods import LeaderboardWindow
@@ -37,9 +37,9 @@ def windows_of(definition: LeaderboardDefinition) -> list[LeaderboardWindow]:
 
 def validate_spec(spec: LeaderboardSpec) -> LeaderboardSpec:
     """The spec with its name trimmed; raises ValidationErrors naming every field at fault."""
-    errors: list[DomainError] = []
+    problems = InputErrors()
     if not CODE_PATTERN.match(spec.code):
-        errors.append(
+        problems.add(
             InvalidInput(
                 "code: 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",
                 ["input", "code"],
@@ -47,23 +47,22 @@ def validate_spec(spec: LeaderboardSpec) -> LeaderboardSpec:
         )
     name = " ".join(spec.name.split())
     if not 1 <= len(name) <= 120:
-        errors.append(InvalidInput("name: 1-120 characters", ["input", "name"]))
+        problems.add(InvalidInput("name: 1-120 characters", ["input", "name"]))
     if not spec.windows:
-        errors.append(InvalidInput("windows: keep at least one window", ["input", "windows"]))
+        problems.add(InvalidInput("windows: keep at least one window", ["input", "windows"]))
     elif len(set(spec.windows)) != len(spec.windows):
-        errors.append(InvalidInput("windows: a window is listed twice", ["input", "windows"]))
+        problems.add(InvalidInput("windows: a window is listed twice", ["input", "windows"]))
     if len(spec.prize_points) > MAX_PRIZE_RANKS:
-        errors.append(
+        problems.add(
             InvalidInput(f"prizePoints: at most {MAX_PRIZE_RANKS} ranks", ["input", "prizePoints"])
         )
     elif any(not 0 <= p <= MAX_PRIZE_POINTS for p in spec.prize_points):
-        errors.append(
+        problems.add(
             InvalidInput(
                 f"prizePoints: each between 0 and {MAX_PRIZE_POINTS}", ["input", "prizePoints"]
             )
         )
-    if errors:
-        raise ValidationErrors(errors)
+    problems.raise_any()
     return LeaderboardSpec(
         code=spec.code,
         name=name,

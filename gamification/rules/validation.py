@@ -28,7 +28,7 @@ import math
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from domain.errors import InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput
 from gamification.rules.kinds import Aggregate, EventKind
 from gamification.rules.rule import Rule
 from gamification.rules.state import MAX_WINDOW_CONTRIBUTIONS
@@ -102,10 +102,10 @@ def validate_rule(rule: Rule, field_prefix: list[str]) -> None:
     Raises:
         ValidationErrors: of `InvalidInput`, when at least one problem is found.
     """
-    errors: list[InvalidInput] = []
+    problems = InputErrors()
 
     def refuse(attribute: str, message: str) -> None:
-        errors.append(InvalidInput(message, field=[*field_prefix, INPUT_FIELD_NAMES[attribute]]))
+        problems.add(InvalidInput(message, field=[*field_prefix, INPUT_FIELD_NAMES[attribute]]))
 
     if rule.event not in AGGREGATE_EVENTS[rule.aggregate]:
         allowed = ", ".join(sorted(AGGREGATE_EVENTS[rule.aggregate]))
@@ -165,5 +165,4 @@ def validate_rule(rule: Rule, field_prefix: list[str]) -> None:
     if rule.min_amount is not None and (not rule.min_amount.is_finite() or rule.min_amount < 0):
         refuse("min_amount", "The minimum amount must be 0 or more.")
 
-    if errors:
-        raise ValidationErrors(errors)
+    problems.raise_any()

@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
-from domain.errors import DomainError, InvalidInput, NotFound, ValidationErrors
+from domain.errors import DomainError, InputErrors, InvalidInput, NotFound
 from domain.members.models import Member
 from domain.purchases.models import Purchase
 from domain.rewards.models import Reward
@@ -53,18 +53,15 @@ async def configure_anniversary_offer(
     """Save the anniversary offer. Raises `ValidationErrors` naming each field at fault under
     `input`: `InvalidInput` for points outside 0-100,000 or an hour outside 0-23, `NotFound`
     for a reward code no active reward has."""
-    errors: list[DomainError] = []
+    problems = InputErrors()
     if not 0 <= spec.points <= MAX_BONUS_POINTS:
-        errors.append(
-            InvalidInput(f"must be between 0 and {MAX_BONUS_POINTS}", ["input", "points"])
-        )
+        problems.add(InvalidInput(f"must be between 0 and {MAX_BONUS_POINTS}", ["input", "points"]))
     if not 0 <= spec.local_hour <= 23:
-        errors.append(InvalidInput("must be between 0 and 23", ["input", "localHour"]))
+        problems.add(InvalidInput("must be between 0 and 23", ["input", "localHour"]))
     code = spec.reward_code.strip() if spec.reward_code else None
     if code and not await coupons.reward_exists(code):
-        errors.append(NotFound(f"no reward '{code}' on offer", ["input", "rewardCode"]))
-    if errors:
-        raise ValidationErrors(errors)
+        problems.add(NotFound(f"no reward '{code}' on offer", ["input", "rewardCode"]))
+    problems.raise_any()
     values: dict[str, Any] = {
         "enabled": spec.enabled,
         "points": spec.points,

@@ -11,7 +11,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from domain.errors import DomainError, InvalidInput, ValidationErrors
+from domain.errors import InputErrors, InvalidInput
 from push.notifications.models import NotificationCategory, NotificationPreferences
 from push.notifications.rules import (
     MAX_PUSHES_PER_DAY_LIMIT,
@@ -79,35 +79,32 @@ async def update_notification_preferences(
     async with in_transaction():
         row = await NotificationPreferences.filter(member_id=member_id).select_for_update().first()
         current = from_row(row)
-        errors: list[DomainError] = []
+        problems = InputErrors()
         push_enabled = (
             current.push_enabled if changes.push_enabled is None else changes.push_enabled
         )
-        categories = current.categories
+        categories: frozenset[NotificationCategory] | None = current.categories
         if changes.categories is not None:
-            try:
-                categories = _categories(changes.categories)
-            except DomainError as error:
-                errors.append(error)
+            categories = problems.check(_categories, changes.categories)
         start = _hhmm(
-            changes.quiet_hours_start, current.quiet_hours_start, "quietHoursStart", errors
+            changes.quiet_hours_start, current.quiet_hours_start, "quietHoursStart", problems
         )
-        end = _hhmm(changes.quiet_hours_end, current.quiet_hours_end, "quietHoursEnd", errors)
-        if not errors:
+        end = _hhmm(changes.quiet_hours_end, current.quiet_hours_end, "quietHoursEnd", problems)
+        if not problems.errors:
             if (start is None) != (end is None):
                 missing = "quietHoursEnd" if end is None else "quietHoursStart"
-                errors.append(
+                problems.add(
                     InvalidInput("quiet hours need both a start and an end", ["input", missing])
                 )
             elif start is not None and start == end:
-                errors.append(
+                problems.add(
                     InvalidInput("quiet hours must end at another time than they start",
                                  ["input", "quietHoursEnd"])
                 )  # fmt: skip
         cap = current.max_pushes_per_day
         if changes.max_pushes_per_day is not None:
             if not 0 <= changes.max_pushes_per_day <= MAX_PUSHES_PER_DAY_LIMIT:
-                errors.append(
+                problems.add(
                     InvalidInput(
                         f"must be between 0 and {MAX_PUSHES_PER_DAY_LIMIT}",
                         ["input", "maxPushesPerDay"],
@@ -115,8 +112,8 @@ async def update_notification_preferences(
                 )
             else:
                 cap = changes.max_pushes_per_day
-        if errors:
-            raise ValidationErrors(errors)
+        problems.raise_any()
+        assert categories is not None  # raise_any raised otherwise
         values: dict[str, Any] = {
             "push_enabled": push_enabled,
             "categories": sorted(c.value for c in categories),
@@ -155,7 +152,7 @@ def _categories(names: Sequence[str]) -> frozenset[NotificationCategory]:
 
 
 def _hhmm(
-    given: str | Keep | None, current: time | None, field: str, errors: list[DomainError]
+    given: str | Keep | None, current: time | None, field: str, problems: InputErrors
 ) -> time | None:
     if given is KEEP:
         return current
@@ -164,5 +161,5 @@ def _hhmm(
     parsed = parse_hhmm(given.strip())
     if parsed is None:
         message = f"'{given}' is not a time as HH:MM (00:00-23:59)"
-        errors.append(InvalidInput(message, ["input", field]))
+        problems.add(InvalidInput(message, ["input", field]))
     return parsed
