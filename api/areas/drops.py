@@ -191,7 +191,7 @@ class Mutation:
                     await attempts.count()
                 raise
             result = await services.claim_drop(
-                info.context.member,
+                services.SignedInMember(principal.subject, info.context.member),
                 drop_id,
                 info.context.now,
                 idempotency_key=input.idempotency_key,

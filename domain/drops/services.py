@@ -7,7 +7,7 @@ from domain.drops.checkout import (
     find_drop_claim_by_code,
     is_drop_coupon_code,
 )
-from domain.drops.claims import DEFAULT_RESERVATION, ClaimResult, claim_drop
+from domain.drops.claims import DEFAULT_RESERVATION, ClaimResult, SignedInMember, claim_drop
 from domain.drops.definition import DropInput, upsert_drop
 from domain.drops.draw import DrawResult, draw_raffle
 from domain.drops.eligibility import Eligibility, eligibility, eligibility_for_drops
@@ -29,6 +29,7 @@ __all__ = [
     "DropInput",
     "DropStatus",
     "Eligibility",
+    "SignedInMember",
     "announce_drops",
     "announcement_audience",
     "claim_drop",

@@ -14,7 +14,7 @@ from tortoise import connections
 
 from api.drop_gate import RedisUnitCounter
 from domain.drops.models import Drop, DropClaim
-from domain.members.services import get_or_create_member
+from domain.members.services import get_member, get_or_create_member
 from domain.points import ledger
 from domain.points.models import EntryKind, PointsEntry
 from tests.api.conftest import GraphQLClient, data, error_codes
@@ -228,9 +228,57 @@ async def test_after_the_last_unit_claims_are_refused_by_the_gate_without_readin
     assert [(e["code"], e["message"]) for e in late["userErrors"]] == [
         ("OUT_OF_STOCK", "Este lanzamiento está agotado.")
     ]
-    # The member, and whether this key already claimed: nothing of the drop or its stock.
-    assert len(seen) == 2, seen
+    # The member's id and locale with whether this key already claimed, in one statement:
+    # nothing of the drop or its stock, and no member row.
+    assert len(seen) == 1, seen
     assert not any("exclusive_drop" in query for query in seen), seen
+    assert await DropClaim.all().count() == 1
+
+
+async def test_a_keyed_claim_retried_after_the_sellout_returns_the_first_claim(
+    api: GraphQLClient,
+) -> None:
+    admission = api.runtime.drop_admission
+    assert admission is not None
+    admission.terms_max_age = admission.refill_every = 3600
+    drop = await upsert(api, quantity=1)
+    ana = await member_with(api, "ana", 500, locale="es")
+    await member_with(api, "luz", 500)
+    api.clock.advance(hours=1)
+    first = await claim(api, "ana", drop["id"], key="tap")
+    assert first["userErrors"] == [] and first["claim"]["status"] == "RESERVED"
+    sold_out = await claim(api, "luz", drop["id"], key="tap")  # the same key, another member
+    assert [e["code"] for e in sold_out["userErrors"]] == ["OUT_OF_STOCK"]
+
+    again = await claim(api, "ana", drop["id"], key="tap")
+    other_key = await claim(api, "ana", drop["id"], key="tap-2")
+
+    assert again == first
+    assert [(e["code"], e["message"]) for e in other_key["userErrors"]] == [
+        ("OUT_OF_STOCK", "Este lanzamiento está agotado.")
+    ]
+    assert other_key["claim"] is None
+    assert await DropClaim.all().count() == 1
+    assert (await ledger.summary(ana, api.clock.now())).balance == 400
+
+
+async def test_a_member_seen_first_on_a_sold_out_claim_is_refused_and_created(
+    api: GraphQLClient,
+) -> None:
+    admission = api.runtime.drop_admission
+    assert admission is not None
+    admission.terms_max_age = admission.refill_every = 3600
+    drop = await upsert(api, quantity=1)
+    await member_with(api, "ana", 500)
+    api.clock.advance(hours=1)
+    assert (await claim(api, "ana", drop["id"]))["userErrors"] == []
+
+    refused = await claim(api, "newcomer", drop["id"], key="tap")
+
+    assert [(e["code"], e["message"]) for e in refused["userErrors"]] == [
+        ("OUT_OF_STOCK", "This drop is sold out.")
+    ]
+    assert await get_member("newcomer") is not None
     assert await DropClaim.all().count() == 1
 
 
