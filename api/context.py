@@ -110,6 +110,18 @@ class Context:
             task = self.loaders[name] = asyncio.ensure_future(read())
         return cast(T, await asyncio.shield(task))
 
+    def started(self, name: str) -> bool:
+        """Whether `once(name, ...)` was asked (or answered by `settle`) in this request."""
+        return name in self.loaders
+
+    def settle(self, name: str, value: object) -> None:
+        """`value` as `once(name, ...)`'s answer for the rest of the request: a read that got
+        it along with something else spares the resolvers that ask later their own read."""
+        if name not in self.loaders:
+            done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            done.set_result(value)
+            self.loaders[name] = done
+
     async def versions(self) -> Versions:
         """The configuration versions, read once per request (shared with the process's
         concurrent requests that asked after this one began: `VersionReader`)."""

@@ -1,14 +1,17 @@
 """The signed-in member's own row: the few columns most screens need of the caller, read
-once a request in one statement (without loading, or creating, the whole member)."""
+once a request in one statement (without loading, or creating, the whole member); or, on a
+board, read with the rows of the caller's neighbours in the same statement (`own_row_among`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from api.auth import Role
 from api.context import Info
-from domain.sql import Statement
+from domain.sql import Statement, distinct, for_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,23 +30,83 @@ _OWN_ROW = Statement(
     "SELECT id, display_name, tier_code, tier_level, locale FROM member "
     "WHERE customer_id = $1 AND erased_at IS NULL"
 )
+#: Members by id with their customer ids: the caller's row among them is recognised by it.
+_ROWS_WITH_CUSTOMER = (
+    "SELECT id, display_name, tier_code, tier_level, locale, customer_id FROM member "
+    "WHERE erased_at IS NULL AND id IN ({ids})"
+)
+_OWN = "own_public_row"
+
+
+def _member_subject(info: Info) -> str | None:
+    """The customer id of a member token; None for other callers."""
+    principal = info.context.principal
+    if principal is None or principal.role != Role.MEMBER:
+        return None
+    return principal.subject
 
 
 async def own_public_row(info: Info) -> PublicRow | None:
     """The signed-in member's public row (member tokens; None for other callers and for a
     member not created yet), read once a request in one statement: what reads of the
-    caller's place on a board need, without loading (or creating) the whole member."""
-    context = info.context
-    if context.principal is None or context.principal.role != Role.MEMBER:
+    caller's place on a board need, without loading (or creating) the whole member. The
+    member id read is remembered for the customer id (`Runtime.member_ids`)."""
+    subject = _member_subject(info)
+    if subject is None:
         return None
-
-    subject = context.principal.subject
+    member_ids = info.context.runtime.member_ids
 
     async def read() -> PublicRow | None:
         rows = await _OWN_ROW.rows(subject)
-        return public_row(rows[0]) if rows else None
+        if not rows:
+            member_ids.forget(subject)
+            return None
+        row = public_row(rows[0])
+        member_ids.remember(subject, row.id)
+        return row
 
-    return await context.once("own_public_row", read)
+    return await info.context.once(_OWN, read)
+
+
+async def own_row_among(
+    info: Info, around: Callable[[int], Awaitable[Sequence[int]]]
+) -> tuple[PublicRow, dict[int, PublicRow]] | None:
+    """The signed-in member's public row, and the public rows (by id) of the members that
+    `around(member_id)` names around the caller, the caller's own included when there; None
+    for other callers and for a member not created yet. Erased members have no row.
+
+    One statement when the process knows the caller's member id (`Runtime.member_ids`) and
+    the caller is among the members named: `around` first, then their rows in one
+    statement, where the caller's row confirms the id by its customer id. Otherwise (first
+    sight, the caller not among them, an id out of date after an erasure) the caller's row
+    is read by customer id first (`own_public_row`), then the others' rows: at most two
+    statements, and `around` is asked again only for a different id. The caller's row counts
+    as `own_public_row` for the rest of the request."""
+    subject = _member_subject(info)
+    if subject is None:
+        return None
+    context = info.context
+    # A request that read the caller's row already knows the id for sure.
+    known = None if context.started(_OWN) else context.runtime.member_ids.get(subject)
+    named: list[int] | None = None
+    if known is not None:
+        named = distinct(await around(known))
+        if known in named:
+            rows = await for_ids(_ROWS_WITH_CUSTOMER, len(named)).rows(*named)
+            if any(int(r["id"]) == known and r["customer_id"] == subject for r in rows):
+                found = {int(r["id"]): public_row(r) for r in rows}
+                context.settle(_OWN, found[known])
+                return found[known], found
+    own = await own_public_row(info)
+    if own is None:
+        return None
+    if named is None or own.id != known:
+        named = distinct(await around(own.id))
+    others = [member_id for member_id in named if member_id != own.id]
+    rows = await for_ids(_ROWS_WITH_CUSTOMER, len(others)).rows(*others) if others else []
+    found = {int(r["id"]): public_row(r) for r in rows}
+    found[own.id] = own
+    return own, found
 
 
 def public_row(r: dict[str, Any]) -> PublicRow:

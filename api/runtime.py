@@ -27,6 +27,7 @@ from api.db import close_database, open_database
 from api.drop_gate import RedisUnitCounter
 from api.fragments import FragmentStore
 from api.live import ChannelFanout, session_handlers
+from api.member_ids import MemberIds
 from api.ratelimit import RateLimiter
 from api.redis_cluster import RedisClient, is_cluster_url, redis_cluster_client
 from api.settings import Settings
@@ -102,6 +103,8 @@ class Runtime:
     webhooks: WebhooksArea | None = None
     #: Personal offers: when to retrain the recommender, and with what.
     offers: OfferSettings = field(default_factory=OfferSettings)
+    #: Member tokens' customer ids -> member ids (a guess each read confirms: api.member_ids).
+    member_ids: MemberIds = field(default_factory=MemberIds)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
 

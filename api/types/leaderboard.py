@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
@@ -11,6 +12,7 @@ import strawberry
 from api.context import Info
 from api.errors import to_client_error
 from api.fragments import cache_hint
+from api.own_row import PublicRow, own_row_among
 from api.types.common import MAX_PAGE_SIZE
 from api.types.public_member import PublicMember, own_public_row, public_rows, public_views
 from domain.errors import InvalidInput
@@ -117,8 +119,8 @@ class Leaderboard:
     #: How many neighbours each side the request reads around the caller (aroundMe's radius,
     #: 0 for `me` alone): `me` and `aroundMe` share that one read.
     radius: strawberry.Private[int]
-    #: The request's read of the caller's neighbourhood, once made.
-    reads: strawberry.Private[dict[str, asyncio.Future[list[Standing]]]]
+    #: The request's read of the caller's neighbourhood (api.own_row.own_row_among), once made.
+    near: strawberry.Private[asyncio.Future[_Near | None] | None]
     code: str = strawberry.field(description="The board's code.")
     name: str = strawberry.field(description="The board's name.")
     metric: LeaderboardMetric = strawberry.field(description="What the board ranks.")
@@ -140,7 +142,7 @@ class Leaderboard:
             board=board,
             boards=boards,
             radius=radius,
-            reads={},
+            near=None,
             code=board.definition.code,
             name=board.definition.name,
             metric=LeaderboardMetric(board.definition.metric.value),
@@ -195,16 +197,13 @@ class Leaderboard:
         description="The signed-in member's entry; null when the member has no score."
     )
     async def me(self, info: Info) -> LeaderboardEntry | None:
-        member = await own_public_row(info)
-        if member is None:
+        near = await self._near(info)
+        if near is None:
             return None
-        standing = next(
-            (s for s in await self._neighbourhood(member.id) if s.member_id == member.id), None
-        )
+        standing = next((s for s in near.standings if s.member_id == near.own.id), None)
         if standing is None:
             return None
-        # The caller's own entry: the member was read already.
-        [view] = await public_views(info, [member], self.board.versions)
+        [view] = await public_views(info, [near.own], self.board.versions)
         return LeaderboardEntry(rank=standing.rank, score=float(standing.score), member=view)
 
     @strawberry.field(
@@ -217,25 +216,52 @@ class Leaderboard:
             raise to_client_error(
                 InvalidInput(f"radius must be between 0 and {MAX_RADIUS}", ["radius"])
             )
-        member = await own_public_row(info)
-        if member is None:
-            return []
-        if radius <= self.radius:
-            near = await self._neighbourhood(member.id)
-            mine = next((i for i, s in enumerate(near) if s.member_id == member.id), None)
-            standings = [] if mine is None else near[max(0, mine - radius) : mine + radius + 1]
-        else:
+        if radius > self.radius:  # a radius the request's lookahead did not see
+            member = await own_public_row(info)
+            if member is None:
+                return []
             standings = await self.boards.store.around(self.board.key, member.id, radius)
-        return await _entries(info, standings, self.board.versions)
+            return await _entries(info, standings, self.board.versions)
+        near = await self._near(info)
+        if near is None:
+            return []
+        mine = next((i for i, s in enumerate(near.standings) if s.member_id == near.own.id), None)
+        if mine is None:
+            return []
+        standings = near.standings[max(0, mine - radius) : mine + radius + 1]
+        return await _entries(info, standings, self.board.versions, near.rows)
 
-    async def _neighbourhood(self, member_id: int) -> list[Standing]:
-        """The caller's standing with `radius` neighbours each side: one read a request."""
-        read = self.reads.get("around")
-        if read is None:
-            read = self.reads["around"] = asyncio.ensure_future(
-                self.boards.store.around(self.board.key, member_id, self.radius)
-            )
-        return await asyncio.shield(read)
+    async def _near(self, info: Info) -> _Near | None:
+        """The caller's row, standing with `radius` neighbours each side, and their rows:
+        one read a request, shared by `me` and `aroundMe`."""
+        if self.near is None:
+            self.near = asyncio.ensure_future(self._read_near(info))
+        return await asyncio.shield(self.near)
+
+    async def _read_near(self, info: Info) -> _Near | None:
+        standings: dict[int, list[Standing]] = {}
+
+        async def around(member_id: int) -> list[int]:
+            near = await self.boards.store.around(self.board.key, member_id, self.radius)
+            standings[member_id] = near
+            return [s.member_id for s in near]
+
+        mine = await own_row_among(info, around)
+        if mine is None:
+            return None
+        own, rows = mine
+        return _Near(own=own, standings=standings[own.id], rows=rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Near:
+    """The caller's neighbourhood on a board: their row, the standings around them (empty
+    when they have no score) and the rows of the members in them, by id (erased ones have
+    none)."""
+
+    own: PublicRow
+    standings: list[Standing]
+    rows: dict[int, PublicRow]
 
 
 @strawberry.type(description="The final standings of a closed period of a board, as archived.")
@@ -274,12 +300,19 @@ def _check_page(first: int, offset: int) -> None:
 
 
 async def _entries(
-    info: Info, standings: list[Standing], versions: Versions | None = None
+    info: Info,
+    standings: list[Standing],
+    versions: Versions | None = None,
+    rows: dict[int, PublicRow] | None = None,
 ) -> list[LeaderboardEntry]:
-    """Entries with their members from one statement; members erased meanwhile are left
-    out (their removal from the board is on its way). Tiers come from the ladder as of
-    `versions` when given (the board's), else as of a read of the request's."""
-    members = await public_rows([s.member_id for s in standings])
+    """Entries with their members from `rows` when read already, else from one statement;
+    members erased meanwhile are left out (their removal from the board is on its way).
+    Tiers come from the ladder as of `versions` when given (the board's), else as of a read
+    of the request's."""
+    if rows is None:
+        members = await public_rows([s.member_id for s in standings])
+    else:
+        members = [rows.get(s.member_id) for s in standings]
     found = [(s, m) for s, m in zip(standings, members, strict=True) if m is not None]
     views = await public_views(info, [m for _, m in found], versions)
     return [

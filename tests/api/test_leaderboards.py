@@ -265,8 +265,19 @@ async def test_a_page_of_a_hundred_entries_costs_as_many_queries_as_a_page_of_on
     assert mine["me"]["rank"] == 121 and [e["rank"] for e in near["aroundMe"]] == list(
         range(111, 132)
     )
-    # me: the member; around me: the member and the entries' members
-    assert (me_queries, around_queries) == (1, 2)
+    # me: the member, by customer id (the process learns the member id); around me: the
+    # entries' members, the caller's row among them confirming that id
+    assert (me_queries, around_queries) == (1, 1)
+    # the app's whole screen: the top page from the fragment cache, then one statement for
+    # the caller and their neighbours (me and aroundMe share it)
+    screen = {"code": "spend", "window": "WEEKLY", "first": 10}
+    await queries(BOARD, screen)
+    screen_queries, board = await queries(BOARD, screen)
+    assert board["me"] == mine["me"] and screen_queries == 1
+    # a process that does not know the caller yet reads the caller's row first
+    api.runtime.member_ids.forget("c120")
+    cold_queries, cold = await queries(BOARD, screen)
+    assert cold == board and cold_queries == 2
 
 
 # ---------------------------------------------------------------- live
@@ -366,6 +377,48 @@ async def test_a_member_who_deletes_their_account_disappears_from_the_boards(
         assert board["totalEntries"] == 1
         assert [(e["rank"], e["member"]["displayName"]) for e in board["top"]] == [(1, "Ben")]
         assert board["me"] == {"rank": 1, "score": 75.0}
+
+
+async def test_a_member_who_erases_their_account_and_joins_again_is_shown_as_the_new_member(
+    api: GraphQLClient,
+) -> None:
+    """The process remembers the caller's member id by customer id: after an erasure, and a
+    new member for the same customer id, that id is out of date, and must not be shown."""
+    await define(api)
+    people = await shoppers(api, {"ana": "90", "ben": "75"})
+    screen = {"code": "spend", "window": "WEEKLY"}
+    before = data(await api.member("ana", BOARD, screen))["leaderboard"]
+    assert before["me"] == {"rank": 1, "score": 90.0}
+    assert api.runtime.member_ids.get("ana") == people["ana"].id
+    erase = "mutation { deleteMyAccount(input: {confirm: true}) { deleted userErrors { code } } }"
+    assert data(await api.member("ana", erase))["deleteMyAccount"]["deleted"] is True
+    # the board still holds the erased member until the removal is delivered: not shown
+    # (the top page read anew, not the one kept for a second)
+    api.runtime.fragments.clear()
+    erased = data(await api.member("ana", BOARD, screen))["leaderboard"]
+    assert (erased["me"], erased["aroundMe"]) == (None, [])
+    assert [e["member"]["displayName"] for e in erased["top"]] == ["Ben"]
+    await api.deliver_events()
+
+    again = await setup.member("ana", api.clock.now(), display_name="Ana Again", city="Madrid")
+    assert again.id != people["ana"].id
+    joined = data(await api.member("ana", BOARD, screen))["leaderboard"]
+    assert (joined["me"], joined["aroundMe"]) == (None, [])  # no score yet
+    await setup.purchase(again, "20", api.clock.now())
+    await api.deliver_events()
+    api.runtime.fragments.clear()
+    scored = data(await api.member("ana", BOARD, screen))["leaderboard"]
+    assert scored["me"] == {"rank": 2, "score": 20.0}
+    assert [(e["rank"], e["member"]) for e in scored["aroundMe"]] == [
+        (1, {"id": str(people["ben"].id), "displayName": "Ben"}),
+        (2, {"id": str(again.id), "displayName": "Ana Again"}),
+    ]
+    assert api.runtime.member_ids.get("ana") == again.id
+
+    # only the id is remembered: a new name shows at once
+    await Member.filter(id=again.id).update(display_name="Ana Renamed")
+    renamed = data(await api.member("ana", BOARD, screen))["leaderboard"]
+    assert renamed["aroundMe"][1]["member"] == {"id": str(again.id), "displayName": "Ana Renamed"}
 
 
 async def test_me_and_around_me_in_one_request_answer_as_they_do_alone(
