@@ -22,7 +22,7 @@ class PublicRow:
     display_name: str
     tier_code: str | None
     tier_level: int
-    #: The member's locale (read for the signed-in member's own row only).
+    #: The member's locale (used for the signed-in member's own row only).
     locale: str | None = None
 
 
@@ -30,8 +30,8 @@ _OWN_ROW = Statement(
     "SELECT id, display_name, tier_code, tier_level, locale FROM member "
     "WHERE customer_id = $1 AND erased_at IS NULL"
 )
-#: Members by id with their customer ids: the caller's row among them is recognised by it.
-_ROWS_WITH_CUSTOMER = (
+#: Members by id, with the customer id by which the caller's own row among them is known.
+_ROWS = (
     "SELECT id, display_name, tier_code, tier_level, locale, customer_id FROM member "
     "WHERE erased_at IS NULL AND id IN ({ids})"
 )
@@ -92,7 +92,7 @@ async def own_row_among(
     if known is not None:
         named = distinct(await around(known))
         if known in named:
-            rows = await for_ids(_ROWS_WITH_CUSTOMER, len(named)).rows(*named)
+            rows = await rows_by_id(named)
             if any(int(r["id"]) == known and r["customer_id"] == subject for r in rows):
                 found = {int(r["id"]): public_row(r) for r in rows}
                 context.settle(_OWN, found[known])
@@ -103,10 +103,19 @@ async def own_row_among(
     if named is None or own.id != known:
         named = distinct(await around(own.id))
     others = [member_id for member_id in named if member_id != own.id]
-    rows = await for_ids(_ROWS_WITH_CUSTOMER, len(others)).rows(*others) if others else []
+    rows = await rows_by_id(others)
     found = {int(r["id"]): public_row(r) for r in rows}
     found[own.id] = own
     return own, found
+
+
+async def rows_by_id(member_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The rows of the members of `member_ids` in one statement (each id once, in no
+    particular order); unknown and erased members have none."""
+    if not member_ids:
+        return []
+    ids = distinct(member_ids)
+    return await for_ids(_ROWS, len(ids)).rows(*ids)
 
 
 def public_row(r: dict[str, Any]) -> PublicRow:

@@ -1,8 +1,8 @@
 """What other members may see of a member (leaderboards, referrals, raffle winners).
 
-A page of entries reads its members in one statement of the four columns the view needs
-(`public_rows`), and places them on the ladder read once for the request: a page of 100
-entries costs one query and no resolver per member.
+A page of entries reads its members in one statement of the few columns the view needs
+(`public_rows`, through `api.own_row.rows_by_id`), and places them on the ladder read once
+for the request: a page of 100 entries costs one query and no resolver per member.
 """
 
 from __future__ import annotations
@@ -13,15 +13,12 @@ import strawberry
 
 from api.context import Info
 from api.language import shared_language
-from api.own_row import PublicRow, own_public_row, public_row
+from api.own_row import PublicRow, own_public_row, public_row, rows_by_id
 from api.types.tier import Tier, ladder_loader
 from domain.members import models
-from domain.sql import distinct, for_ids
 from domain.tiers.models import Tier as TierModel
 from domain.tiers.services import tier_held
 from domain.versions import Versions
-
-_PUBLIC_ROWS = "SELECT id, display_name, tier_code, tier_level FROM member WHERE erased_at IS NULL AND id IN ({ids})"
 
 
 @strawberry.type(
@@ -38,11 +35,7 @@ class PublicMember:
 async def public_rows(member_ids: Sequence[int]) -> list[PublicRow | None]:
     """The members of `member_ids`, in order, in one statement; None for unknown or erased
     members."""
-    if not member_ids:
-        return []
-    ids = distinct(member_ids)
-    rows = await for_ids(_PUBLIC_ROWS, len(ids)).rows(*ids)
-    found = {int(r["id"]): public_row(r) for r in rows}
+    found = {int(r["id"]): public_row(r) for r in await rows_by_id(member_ids)}
     return [found.get(member_id) for member_id in member_ids]
 
 
