@@ -208,13 +208,18 @@ async def test_a_member_hammering_claim_drop_is_rate_limited(api: GraphQLClient)
     assert await DropClaim.all().count() == 1
 
 
+def hold_gate_steady(api: GraphQLClient) -> None:
+    """The admission gate keeps its terms and stock for the test: the test's pace must not
+    decide whether they are read again."""
+    admission = api.runtime.drop_admission
+    assert admission is not None
+    admission.terms_max_age = admission.refill_every = 3600
+
+
 async def test_after_the_last_unit_claims_are_refused_by_the_gate_without_reading_the_drop(
     api: GraphQLClient,
 ) -> None:
-    admission = api.runtime.drop_admission
-    assert admission is not None
-    # This test's pace must not decide whether the terms or the stock are read again.
-    admission.terms_max_age = admission.refill_every = 3600
+    hold_gate_steady(api)
     drop = await upsert(api, quantity=1)
     await member_with(api, "ana", 500)
     await member_with(api, "luz", 500, locale="es")
@@ -238,9 +243,7 @@ async def test_after_the_last_unit_claims_are_refused_by_the_gate_without_readin
 async def test_a_keyed_claim_retried_after_the_sellout_returns_the_first_claim(
     api: GraphQLClient,
 ) -> None:
-    admission = api.runtime.drop_admission
-    assert admission is not None
-    admission.terms_max_age = admission.refill_every = 3600
+    hold_gate_steady(api)
     drop = await upsert(api, quantity=1)
     ana = await member_with(api, "ana", 500, locale="es")
     await member_with(api, "luz", 500)
@@ -265,9 +268,7 @@ async def test_a_keyed_claim_retried_after_the_sellout_returns_the_first_claim(
 async def test_a_member_seen_first_on_a_sold_out_claim_is_refused_and_created(
     api: GraphQLClient,
 ) -> None:
-    admission = api.runtime.drop_admission
-    assert admission is not None
-    admission.terms_max_age = admission.refill_every = 3600
+    hold_gate_steady(api)
     drop = await upsert(api, quantity=1)
     await member_with(api, "ana", 500)
     api.clock.advance(hours=1)
@@ -302,9 +303,7 @@ def counting_redis_commands(api: GraphQLClient) -> Iterator[list[str]]:
 async def test_after_the_last_unit_a_claim_costs_one_redis_round_trip_rate_limit_included(
     api: GraphQLClient,
 ) -> None:
-    admission = api.runtime.drop_admission
-    assert admission is not None
-    admission.terms_max_age = admission.refill_every = 3600
+    hold_gate_steady(api)
     drop = await upsert(api, quantity=1)
     await member_with(api, "ana", 500)
     await member_with(api, "luz", 500)
