@@ -1,6 +1,8 @@
 """100,000 geofences loaded: reportLocation's latency beside the trivial query, same run.
 
     .venv/bin/python -m bench.push_geofences [--stores 100000] [--concurrency 8] [--seconds 8]
+    .venv/bin/python -m bench.push_geofences --stores 10000 --in-process   # per request
+
 
 PostgreSQL (a fresh database) and the real Redis (BENCH_REDIS_URL, keys under a prefix of
 its own, removed afterwards). Stores are spread over Spain, Portugal and France with radii
@@ -8,13 +10,22 @@ from 50 m to 50 km, one promotion is active at every store (1-hour cooldown), an
 report locations through the served API: half inside a fence (promotions fire, then cool
 down), half where there is none. Also prints the Redis GEOSEARCH commands and database
 queries one reportLocation costs, which stay constant however many fences exist.
+
+`--in-process` sends reportLocation straight into the ASGI app in this process and prints, per
+request, the SQL statements sent, the Python function calls made (cProfile's count: the same on
+a quiet or a busy machine) and the CPU time, beside the trivial query's, for a report that
+fires the promotion (each request a member who has not had it yet), one inside a fence whose
+promotion is cooling down, and one outside every fence.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import logging
 import math
+import pstats
 import random
 import time
 import uuid
@@ -190,12 +201,96 @@ async def drop_keys(prefix: str) -> None:
     await client.aclose()
 
 
-def main(count: int, concurrency: int, seconds: float) -> None:
+class _Statements(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.getMessage().startswith(("Created connection pool", "Closed connection")):
+            self.count += 1
+
+
+def in_process(url: str, prefix: str, points: list[tuple[float, float]], requests: int) -> None:
+    """Per request of each kind of report: statements, Python calls and CPU milliseconds."""
+    from api.app import create_app
+    from api.settings import Settings
+    from bench.harness import asgi_post, cpu_ms_per_request
+
+    inside, outside = points[0], points[1]
+
+    def location(at: tuple[float, float]) -> dict[str, Any]:
+        return {"query": REPORT, "variables": {"input": {
+            "latitude": at[0], "longitude": at[1], "accuracyMeters": 10}}}  # fmt: skip
+
+    # Each firing report is a member's first inside a fence: made known beforehand by a
+    # report outside every fence (members are created on first sight), tokens signed ahead.
+    fresh = [token("member", f"geo-fresh-{i}") for i in range(3 * requests + 1)]
+
+    async def run() -> None:
+        settings = Settings(
+            database_url=url, redis_url=REDIS_URL, redis_prefix=prefix, run_background=False
+        )
+        app = create_app(settings)
+        logger = logging.getLogger("tortoise.db_client")
+        print(f"{'request':26} {'statements':>10} {'calls':>8} {'calls x':>8} {'CPU ms':>7}")
+        async with app.router.lifespan_context(app):
+            for bearer in fresh:
+                await asgi_post(app, location(outside), bearer)
+            regular = token("member", "geo-regular")
+            await asgi_post(app, location(inside), regular)  # fires once: then cools down
+            kinds: list[tuple[str, dict[str, Any], list[str] | None]] = [
+                ("trivial", {"query": "{ __typename }"}, None),
+                ("reportLocation fires", location(inside), fresh),
+                ("reportLocation cooling", location(inside), None),
+                ("reportLocation outside", location(outside), None),
+            ]
+            base_calls = 0.0
+            for name, payload, bearers in kinds:
+                counter = _Statements()
+                if bearers is None:
+                    cpu = await cpu_ms_per_request(app, payload, regular, requests)
+                    sends = [regular] * (requests + 1)
+                else:
+                    began = time.process_time()
+                    for bearer in bearers[:requests]:
+                        answer = await asgi_post(app, payload, bearer)
+                        assert answer["data"]["reportLocation"]["triggered"], answer
+                    cpu = (time.process_time() - began) / requests * 1000
+                    sends = bearers[requests : 2 * requests + 1]
+                level = logger.level
+                logger.setLevel(logging.DEBUG)
+                logger.addHandler(counter)
+                try:
+                    answer = await asgi_post(app, payload, sends[0])
+                finally:
+                    logger.removeHandler(counter)
+                    logger.setLevel(level)
+                assert not answer.get("errors"), answer
+                profile = cProfile.Profile()
+                profile.enable()
+                for bearer in sends[1:]:
+                    await asgi_post(app, payload, bearer)
+                profile.disable()
+                calls = pstats.Stats(profile).total_calls / requests  # type: ignore[attr-defined]
+                base_calls = base_calls or calls
+                print(
+                    f"{name:26} {counter.count:10d} {calls:8.0f} {calls / base_calls:8.2f} "
+                    f"{cpu:7.3f}"
+                )
+
+    asyncio.run(run())
+
+
+def main(count: int, concurrency: int, seconds: float, in_process_requests: int = 0) -> None:
     prefix = f"benchgeo{uuid.uuid4().hex[:6]}:"
     bearers = [token("member", f"geo-member-{i}") for i in range(MEMBERS)]
     try:
         with postgres_database("fidelio_bench_geo") as url:
             points = asyncio.run(load(url, prefix, count))
+            if in_process_requests:
+                in_process(url, prefix, points, in_process_requests)
+                return
             with server(url, REDIS_URL, extra_env={"REDIS_PREFIX": prefix}) as base:
 
                 def report(n: int) -> tuple[str, dict[str, Any], str]:
@@ -236,5 +331,16 @@ if __name__ == "__main__":
     parser.add_argument("--stores", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="statements, Python calls and CPU per request, in this process (no HTTP load)",
+    )
+    parser.add_argument("--requests", type=int, default=300, help="per kind, --in-process")
     arguments = parser.parse_args()
-    main(arguments.stores, arguments.concurrency, arguments.seconds)
+    main(
+        arguments.stores,
+        arguments.concurrency,
+        arguments.seconds,
+        arguments.requests if arguments.in_process else 0,
+    )

@@ -20,6 +20,7 @@ from domain.points.events import PointsEarned
 from domain.points.models import EntryKind, PointsEntry
 from domain.program import Program
 from domain.tiers.models import Tier
+from domain.tiers.qualification import HeldTier
 from domain.tiers.services import upgrade_on_credit
 
 
@@ -42,7 +43,7 @@ async def credit_earned(
     reference: str | None,
     available_at: datetime | None = None,
     actor: str | None = None,
-    holder: Member | None = None,
+    holder: Member | HeldTier | None = None,
 ) -> Credited:
     """Credit earned points spendable from `available_at` (default now), expiring the
     program's `expiry_days` after that, announce them (PointsEarned) and upgrade the member's
@@ -53,7 +54,7 @@ async def credit_earned(
     has it (the tier observer then reads nothing for a member on the top rung)."""
     rules = program.rules
     available = available_at or now
-    expires_at = available + timedelta(days=rules.expiry_days) if rules.expiry_days else None
+    expires_at = expiry_of(program, available)
     entry = await ledger.credit(
         member_id,
         points,
@@ -85,6 +86,13 @@ async def credit_earned(
         holder=holder,
     )
     return Credited(entry=entry, new_tier=new_tier)
+
+
+def expiry_of(program: Program, available_at: datetime) -> datetime | None:
+    """When points earned spendable from `available_at` expire (None: the program's points
+    never do); for writers of a credit in a statement of their own."""
+    days = program.rules.expiry_days
+    return available_at + timedelta(days=days) if days else None
 
 
 async def credit_bonus(

@@ -44,15 +44,31 @@ class PreferenceChanges:
 def from_row(row: NotificationPreferences | None) -> PushPreferences:
     if row is None:
         return PushPreferences()
-    categories = frozenset(
-        NotificationCategory(c) for c in row.categories if c in NotificationCategory.__members__
+    return from_columns(
+        row.push_enabled,
+        row.categories,
+        row.quiet_hours_start,
+        row.quiet_hours_end,
+        row.max_pushes_per_day,
     )
+
+
+def from_columns(
+    push_enabled: bool,
+    categories: Iterable[str],
+    quiet_hours_start: str | None,
+    quiet_hours_end: str | None,
+    max_pushes_per_day: int,
+) -> PushPreferences:
+    """The preferences a stored row says (its columns, as read by a statement of their own)."""
     return PushPreferences(
-        push_enabled=row.push_enabled,
-        categories=categories,
-        quiet_hours_start=parse_hhmm(row.quiet_hours_start or ""),
-        quiet_hours_end=parse_hhmm(row.quiet_hours_end or ""),
-        max_pushes_per_day=row.max_pushes_per_day,
+        push_enabled=push_enabled,
+        categories=frozenset(
+            NotificationCategory(c) for c in categories if c in NotificationCategory.__members__
+        ),
+        quiet_hours_start=parse_hhmm(quiet_hours_start or ""),
+        quiet_hours_end=parse_hhmm(quiet_hours_end or ""),
+        max_pushes_per_day=max_pushes_per_day,
     )
 
 

@@ -7,16 +7,19 @@ daily cap. The delivery worker (`push.notifications.delivery`) sends what it sch
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidInput, NotFound
 from domain.members.models import Member
-from domain.sql import Statement
+from domain.sql import Statement, as_datetime, dialect, literals
+from domain.tiers.qualification import HeldTier
 from push.notifications.models import (
     COUNTED_STATUSES,
     Notification,
@@ -24,8 +27,8 @@ from push.notifications.models import (
     NotificationPreferences,
     PushStatus,
 )
-from push.notifications.preferences import preferences_of_many
-from push.notifications.rules import Verdict, decide_push, local_date, zone
+from push.notifications.preferences import from_columns, preferences_of_many
+from push.notifications.rules import PushPreferences, Verdict, decide_push, local_date, zone
 
 MAX_PAGE = 100
 MAX_MARK_READ_IDS = 500
@@ -97,37 +100,17 @@ async def notify_members(
         rows: list[Notification] = []
         for recipient in recipients:
             draft = compose(recipient)
-            if draft is None:
-                continue
-            tz = zone(recipient.time_zone)
-            decision = decide_push(
-                preferences[recipient.member_id],
-                draft.category,
-                now,
-                tz,
-                counts.get(recipient.member_id, {}),
-            )
-            status = {
-                Verdict.PUSH: PushStatus.PENDING,
-                Verdict.HOLD: PushStatus.HELD,
-                Verdict.SKIP: PushStatus.SKIPPED,
-            }[decision.verdict]
-            rows.append(
-                Notification(
-                    member_id=recipient.member_id,
-                    category=draft.category,
-                    title=_clip(draft.title, _TITLE_MAX),
-                    body=_clip(draft.body, _BODY_MAX),
-                    deep_link=draft.deep_link,
-                    dedupe_key=dedupe_key,
-                    created_at=now,
-                    push_status=status,
-                    push_reason=decision.reason,
-                    push_at=decision.at,
-                    next_attempt_at=decision.at,
-                    data=dict(draft.data),
+            if draft is not None:
+                rows.append(
+                    scheduled(
+                        recipient,
+                        draft,
+                        preferences[recipient.member_id],
+                        counts.get(recipient.member_id, {}),
+                        dedupe_key,
+                        now,
+                    )
                 )
-            )
         if not rows:
             return []
         try:
@@ -140,6 +123,140 @@ async def notify_members(
         return await Notification.filter(
             member_id__in=[r.member_id for r in rows], dedupe_key=dedupe_key
         ).order_by("member_id")
+
+
+@dataclass
+class Addressee:
+    """A member about to be notified, inside the caller's transaction with their row locked:
+    what `scheduled` decides their pushes by, kept up to date as notifications are written
+    (`notify_locked`), and their tier columns (the `holder` a credit's tier observer takes)."""
+
+    recipient: Recipient
+    erased: bool
+    preferences: PushPreferences
+    pushes_by_day: dict[date, int]
+    tier: HeldTier
+
+
+#: The member's row locked (PostgreSQL), their preferences and their counted pushes around
+#: now, one row per push (at least one): what `notify_members` reads in four queries.
+_ADDRESSEE = f"""
+    SELECT m.display_name, m.locale, m.time_zone, m.erased_at, m.tier_code, m.tier_level,
+        p.id AS preferences_id, p.push_enabled, p.categories, p.quiet_hours_start,
+        p.quiet_hours_end, p.max_pushes_per_day, n.push_at
+    FROM member m
+    LEFT JOIN notification_preferences p ON p.member_id = m.id
+    LEFT JOIN notification n ON n.member_id = m.id AND n.push_at >= $2 AND n.push_at < $3
+        AND n.push_status IN ({literals(s.value for s in COUNTED_STATUSES)})
+    WHERE m.id = $1
+"""
+#: SQLite's transactions are exclusive already; it has no row locks.
+_LOCKED_ADDRESSEE = {
+    "postgres": Statement(_ADDRESSEE + " FOR UPDATE OF m"),
+    "sqlite": Statement(_ADDRESSEE),
+}
+
+
+async def lock_addressee(member_id: int, now: datetime) -> Addressee:
+    """Lock the member's row until the transaction ends and read what their notifications'
+    pushes are decided by (one statement). Raises NotFound for an unknown member."""
+    low, high = _counted_span(now)
+    rows = await _LOCKED_ADDRESSEE[dialect()].rows(member_id, low, high)
+    if not rows:
+        raise NotFound(f"no member {member_id}")
+    first = rows[0]
+    recipient = Recipient(member_id, first["display_name"], first["locale"], first["time_zone"])
+    preferences = (
+        from_columns(
+            bool(first["push_enabled"]),
+            _json(first["categories"]),
+            first["quiet_hours_start"],
+            first["quiet_hours_end"],
+            first["max_pushes_per_day"],
+        )
+        if first["preferences_id"] is not None
+        else PushPreferences()
+    )
+    pushes = [(member_id, as_datetime(r["push_at"])) for r in rows if r["push_at"] is not None]
+    return Addressee(
+        recipient=recipient,
+        erased=first["erased_at"] is not None,
+        preferences=preferences,
+        pushes_by_day=_by_local_day([recipient], pushes).get(member_id, {}),
+        tier=HeldTier(member_id, first["tier_code"], first["tier_level"]),
+    )
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+#: One notification, unless the member has one with its dedupe key already (no row then).
+NEW_NOTIFICATION = """
+    INSERT INTO notification (member_id, category, title, body, deep_link, dedupe_key,
+        created_at, push_status, push_reason, push_at, attempts, next_attempt_at, data)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+"""
+_NEW_NOTIFICATION = Statement(NEW_NOTIFICATION)
+
+
+def notification_values(row: Notification) -> list[Any]:
+    """`NEW_NOTIFICATION`'s values ($1-$12) for a row built by `scheduled`."""
+    return [
+        row.member_id,
+        row.category.value,
+        row.title,
+        row.body,
+        row.deep_link,
+        row.dedupe_key,
+        row.created_at,
+        row.push_status.value,
+        row.push_reason,
+        row.push_at,
+        row.next_attempt_at,
+        json.dumps(row.data, separators=(",", ":")),
+    ]
+
+
+def notification_for(
+    addressee: Addressee, draft: Draft, dedupe_key: str, now: datetime
+) -> Notification | None:
+    """The notification `notify_members` would write for this one locked member (not written
+    yet: `NEW_NOTIFICATION` writes it, alone or within a statement of the caller's, and
+    `written` records it); None for an erased member."""
+    if addressee.erased:
+        return None
+    return scheduled(
+        addressee.recipient, draft, addressee.preferences, addressee.pushes_by_day, dedupe_key,
+        now,
+    )  # fmt: skip
+
+
+def written(addressee: Addressee, row: Notification, notification_id: int | None) -> bool:
+    """Record that `row` was written with this id (None: the dedupe key held one already):
+    its push counts toward the member's day from now on. Whether it was written."""
+    if notification_id is None:
+        return False
+    row.id = notification_id
+    if row.push_status in COUNTED_STATUSES and row.push_at is not None:
+        day = local_date(row.push_at, zone(addressee.recipient.time_zone))
+        addressee.pushes_by_day[day] = addressee.pushes_by_day.get(day, 0) + 1
+    return True
+
+
+async def notify_locked(
+    addressee: Addressee, draft: Draft, dedupe_key: str, now: datetime
+) -> Notification | None:
+    """`notify_members` for one member the caller has locked (`lock_addressee`), in one
+    statement: the notification created, or None (erased member, or one with this dedupe key
+    exists already)."""
+    row = notification_for(addressee, draft, dedupe_key, now)
+    if row is None:
+        return None
+    inserted = await _NEW_NOTIFICATION.rows(*notification_values(row))
+    return row if written(addressee, row, int(inserted[0]["id"]) if inserted else None) else None
 
 
 async def _insert_one_by_one(rows: Sequence[Notification]) -> list[int]:
@@ -159,19 +276,67 @@ async def _pushes_by_local_day(
 ) -> dict[int, dict[date, int]]:
     """Each member's pushes already due, per local day, around `now` (a held push counts
     toward the day it goes out, which may be tomorrow)."""
-    zones = {r.member_id: zone(r.time_zone) for r in recipients}
+    low, high = _counted_span(now)
     rows = await Notification.filter(
-        member_id__in=list(zones),
+        member_id__in=[r.member_id for r in recipients],
         push_status__in=COUNTED_STATUSES,
-        push_at__gte=now - timedelta(days=2),
-        push_at__lt=now + timedelta(days=3),
+        push_at__gte=low,
+        push_at__lt=high,
     ).values_list("member_id", "push_at")
+    return _by_local_day(recipients, rows)
+
+
+def _counted_span(now: datetime) -> tuple[datetime, datetime]:
+    """The pushes that may fall on a local day of `now` in any time zone (or on the next one,
+    for a push held until then)."""
+    return now - timedelta(days=2), now + timedelta(days=3)
+
+
+def _by_local_day(
+    recipients: Iterable[Recipient], pushes: Iterable[tuple[int, datetime]]
+) -> dict[int, dict[date, int]]:
+    zones = {r.member_id: zone(r.time_zone) for r in recipients}
     counts: dict[int, dict[date, int]] = {}
-    for member_id, push_at in rows:
+    for member_id, push_at in pushes:
         day = local_date(push_at, zones[member_id])
         per_day = counts.setdefault(member_id, {})
         per_day[day] = per_day.get(day, 0) + 1
     return counts
+
+
+def scheduled(
+    recipient: Recipient,
+    draft: Draft,
+    preferences: PushPreferences,
+    pushes_by_day: dict[date, int],
+    dedupe_key: str,
+    now: datetime,
+) -> Notification:
+    """The notification row for `draft` (not written yet), its push PENDING, HELD or SKIPPED
+    by `push.notifications.rules.decide_push` given the member's preferences and the pushes
+    already counted per local day."""
+    decision = decide_push(
+        preferences, draft.category, now, zone(recipient.time_zone), pushes_by_day
+    )
+    status = {
+        Verdict.PUSH: PushStatus.PENDING,
+        Verdict.HOLD: PushStatus.HELD,
+        Verdict.SKIP: PushStatus.SKIPPED,
+    }[decision.verdict]
+    return Notification(
+        member_id=recipient.member_id,
+        category=draft.category,
+        title=_clip(draft.title, _TITLE_MAX),
+        body=_clip(draft.body, _BODY_MAX),
+        deep_link=draft.deep_link,
+        dedupe_key=dedupe_key,
+        created_at=now,
+        push_status=status,
+        push_reason=decision.reason,
+        push_at=decision.at,
+        next_attempt_at=decision.at,
+        data=dict(draft.data),
+    )
 
 
 def _clip(text: str, limit: int) -> str:

@@ -10,13 +10,17 @@ STORE_VISIT activity for the rules engine, counted once per store and local day.
 What a report costs: one shared read of the configuration versions (stores and promotions
 are kept per process, `push.stores.catalogue`), one GEOSEARCH for a location, and, where
 promotions are in force, one read of the member's recent triggers. Only a promotion that is
-due (or an engine rule on store visits) opens a transaction; firing one locks the member,
-re-checks the cooldown, and writes the trigger, the points, the notification.
+due (or an engine rule on store visits) opens a transaction; firing one locks the member
+(reading with the lock what the push is decided by: `push.notifications.lock_addressee`),
+re-checks the cooldown as it writes the trigger with the points and their event, then writes
+the notification with the trigger's record of it: five statements in all on PostgreSQL, eight
+on SQLite, which writes each row on its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,16 +31,26 @@ from tortoise.transactions import in_transaction
 from domain.activity import Activity, ActivityObserver
 from domain.errors import DomainError, InputErrors, InvalidInput, NotEligible, NotFound
 from domain.members.models import Member
-from domain.points import ledger
-from domain.points.crediting import credit_earned
+from domain.points.crediting import credit_earned, expiry_of
+from domain.points.events import PointsEarned
 from domain.points.models import EntryKind
 from domain.program import Program, ProgramCache
-from domain.sql import Statement, for_ids
+from domain.sql import Statement, dialect, for_ids
+from domain.tiers.services import upgrade_on_credit
 from domain.versions import VersionReader, Versions
 from push.live import NotificationPublisher
 from push.notifications.models import Notification, NotificationCategory, PushStatus
 from push.notifications.rules import local_date, zone
-from push.notifications.services import Draft, notify_members
+from push.notifications.services import (
+    NEW_NOTIFICATION,
+    Addressee,
+    Draft,
+    lock_addressee,
+    notification_for,
+    notification_values,
+    notify_locked,
+    written,
+)
 from push.ports import CouponIssuer, SegmentDirectory
 from push.stores.catalogue import Fence, VisitCatalogue
 from push.stores.geoindex import FenceHit, GeofenceIndex
@@ -234,13 +248,13 @@ async def _visit(
     notifications: list[Notification] = []
     async with in_transaction():
         if due:
-            # The lock serialises the cooldown check per member; the row read with it is the
-            # tier observer's (no re-read of the member's tier).
-            locked = await ledger.lock_member(member.id)
+            # The lock serialises the cooldown check per member; the statement that takes it
+            # reads what the promotions' notifications are decided by and the member's tier.
+            addressee = await lock_addressee(member.id, now)
             program = await services.program.current(versions)
             for promotion, store in due:
                 outcome = await _fire(
-                    locked, promotion, store, transition, at, now, services, program
+                    addressee, promotion, store, transition, at, now, services, program
                 )
                 if outcome is not None:
                     triggered.append(outcome[0])
@@ -325,7 +339,7 @@ def _aware(moment: datetime | str) -> datetime:
 
 #: Under the member's lock: the trigger, unless one of the same promotion lies within a
 #: cooldown of it (before or after) or holds its window (the unique key, the last guard).
-_TRIGGER = Statement("""
+_TRIGGER = """
     INSERT INTO promotion_trigger
         (promotion_id, member_id, store_id, window_start, triggered_at, transition,
          bonus_points)
@@ -336,6 +350,43 @@ _TRIGGER = Statement("""
     )
     ON CONFLICT DO NOTHING
     RETURNING id
+"""
+_TRIGGER_ALONE = Statement(_TRIGGER)
+
+#: PostgreSQL: the trigger and, when it was written, its bonus points (a BONUS credit as
+#: `credit_earned` writes it, the reference naming the trigger) and their PointsEarned event, in
+#: one statement (data-modifying CTEs, as a purchase is written). The event's payload comes from
+#: the event itself, with the entry's id and reference set in SQL.
+_TRIGGER_AND_CREDIT = Statement(f"""
+    WITH trigger_row AS ({_TRIGGER}
+    ), credit AS (
+        INSERT INTO points_entry (member_id, kind, delta, remaining, shortfall, description,
+            created_at, available_at, expires_at, reference)
+        SELECT $2, 'BONUS', $7, $7, 0, $10, $11, $11, $12, $13 || trigger_row.id::text
+        FROM trigger_row WHERE $7 > 0
+        RETURNING id, reference
+    ), earned AS (
+        INSERT INTO outbox_event (kind, payload, created_at, available_at, attempts)
+        SELECT 'PointsEarned',
+            $14::jsonb || jsonb_build_object('entry_id', credit.id, 'reference', credit.reference),
+            $11, $11, 0
+        FROM credit
+    )
+    SELECT id FROM trigger_row
+""")
+
+#: What the trigger gave besides points ($1 the coupon, $2 the notification), once known.
+_TRIGGER_GAVE = Statement(
+    "UPDATE promotion_trigger SET coupon_code = $1, notification_id = $2 WHERE id = $3"
+)
+
+#: PostgreSQL: the notification (`NEW_NOTIFICATION`, $1-$12) and the trigger's record of it and
+#: of the coupon ($13), in one statement.
+_NOTIFICATION_AND_TRIGGER_GAVE = Statement(f"""
+    WITH note AS ({NEW_NOTIFICATION})
+    UPDATE promotion_trigger SET coupon_code = $13, notification_id = (SELECT id FROM note)
+    WHERE id = $14
+    RETURNING notification_id
 """)
 
 
@@ -346,7 +397,7 @@ def _cooling_down(promotion: Promotion, triggered: Sequence[datetime], at: datet
 
 
 async def _fire(
-    member: Member,
+    addressee: Addressee,
     promotion: Promotion,
     store: Fence,
     transition: GeofenceTransition,
@@ -358,39 +409,18 @@ async def _fire(
     """Give the promotion, inside the caller's transaction with the member locked: the
     trigger unless the cooldown forbids it (None then), the bonus points, the coupon, the
     notification, then the trigger's record of what was given."""
-    cooldown = timedelta(hours=promotion.cooldown_hours)
-    inserted = await _TRIGGER.rows(
-        promotion.id,
-        member.id,
-        store.id,
-        cooldown_window_start(at, promotion.cooldown_hours),
-        at,
-        transition.value,
-        promotion.bonus_points,
-        at - cooldown,
-        at + cooldown,
-    )
-    if not inserted:
+    member_id = addressee.recipient.member_id
+    trigger_id = await _trigger_and_credit(addressee, promotion, store, transition, at, now,
+                                           program)  # fmt: skip
+    if trigger_id is None:
         return None
-    trigger_id = int(inserted[0]["id"])
     reference = f"promotion:{promotion.code}:{trigger_id}"
-    if promotion.bonus_points > 0:
-        await credit_earned(
-            member.id,
-            promotion.bonus_points,
-            EntryKind.BONUS,
-            f"Promotion: {promotion.title}",
-            now,
-            program,
-            reference=reference,
-            holder=member,
-        )
     coupon_code: str | None = None
     if promotion.reward_code:
         try:
             async with in_transaction():
                 coupon_code = await services.coupons.issue(
-                    member.id, promotion.reward_code, reference, now
+                    member_id, promotion.reward_code, reference, now
                 )
         except DomainError:
             coupon_code = None  # out of stock, reward withdrawn: the rest still stands
@@ -404,12 +434,9 @@ async def _fire(
         deep_link=f"fidelio://promotions/{promotion.id}",
         data=data,
     )
-    created = await notify_members([member.id], lambda _: draft, f"promotion:{trigger_id}", now)
-    notification = created[0] if created else None
-    if coupon_code is not None or notification is not None:
-        await PromotionTrigger.filter(id=trigger_id).update(
-            coupon_code=coupon_code, notification_id=notification.id if notification else None
-        )
+    notification = await _notify_and_record(
+        addressee, draft, f"promotion:{trigger_id}", trigger_id, coupon_code, now
+    )
     return (
         TriggeredPromotion(
             promotion=promotion,
@@ -419,8 +446,110 @@ async def _fire(
             pushed=notification is not None and notification.push_status is PushStatus.PENDING,
             notification_id=notification.id if notification else None,
         ),
-        created,
+        [notification] if notification else [],
     )
+
+
+async def _trigger_and_credit(
+    addressee: Addressee,
+    promotion: Promotion,
+    store: Fence,
+    transition: GeofenceTransition,
+    at: datetime,
+    now: datetime,
+    program: Program,
+) -> int | None:
+    """The trigger's id, unless the cooldown forbids it (None), and its bonus points credited
+    as `credit_earned` credits them (the entry, PointsEarned, the tier observer): one statement
+    and the observer's reads on PostgreSQL, one per row on SQLite (no data-modifying CTEs)."""
+    member_id = addressee.recipient.member_id
+    cooldown = timedelta(hours=promotion.cooldown_hours)
+    trigger = (
+        promotion.id,
+        member_id,
+        store.id,
+        cooldown_window_start(at, promotion.cooldown_hours),
+        at,
+        transition.value,
+        promotion.bonus_points,
+        at - cooldown,
+        at + cooldown,
+    )
+    description = f"Promotion: {promotion.title}"
+    if dialect() != "postgres":
+        inserted = await _TRIGGER_ALONE.rows(*trigger)
+        if not inserted:
+            return None
+        trigger_id = int(inserted[0]["id"])
+        if promotion.bonus_points > 0:
+            await credit_earned(
+                member_id,
+                promotion.bonus_points,
+                EntryKind.BONUS,
+                description,
+                now,
+                program,
+                reference=f"promotion:{promotion.code}:{trigger_id}",
+                holder=addressee.tier,
+            )
+        return trigger_id
+    earned = PointsEarned(
+        member_id=member_id,
+        entry_id=0,
+        points=promotion.bonus_points,
+        entry_kind=EntryKind.BONUS.value,
+        reference=None,
+        available_at=now,
+        created_at=now,
+    )
+    inserted = await _TRIGGER_AND_CREDIT.rows(
+        *trigger,
+        description[:200],
+        now,
+        expiry_of(program, now),
+        f"promotion:{promotion.code}:",
+        json.dumps(earned.to_payload()),
+    )
+    if not inserted:
+        return None
+    if promotion.bonus_points > 0:
+        # The tier observer of every credit (see domain.points.crediting), on the locked row.
+        await upgrade_on_credit(
+            member_id,
+            now,
+            window_months=program.rules.tier_window_months,
+            ladder=program.ladder,
+            holder=addressee.tier,
+        )
+    return int(inserted[0]["id"])
+
+
+async def _notify_and_record(
+    addressee: Addressee,
+    draft: Draft,
+    dedupe_key: str,
+    trigger_id: int,
+    coupon_code: str | None,
+    now: datetime,
+) -> Notification | None:
+    """The trigger's notification (as `notify_members` writes it, for the locked member) and
+    the trigger's record of it and of the coupon: one statement on PostgreSQL, two on SQLite."""
+    if dialect() == "postgres":
+        row = notification_for(addressee, draft, dedupe_key, now)
+        if row is not None:
+            updated = await _NOTIFICATION_AND_TRIGGER_GAVE.rows(
+                *notification_values(row), coupon_code, trigger_id
+            )
+            notification_id = updated[0]["notification_id"] if updated else None
+            return row if written(addressee, row, notification_id) else None
+        notification = None
+    else:
+        notification = await notify_locked(addressee, draft, dedupe_key, now)
+    if coupon_code is not None or notification is not None:
+        await _TRIGGER_GAVE.execute(
+            coupon_code, notification.id if notification else None, trigger_id
+        )
+    return notification
 
 
 async def erase_member_visits(member_id: int) -> int:
