@@ -141,10 +141,16 @@ class Query:
     async def drops(self, info: Info, status: DropStatus | None = None) -> list[Drop]:
         info.context.require()
         member = await info.context.member_or_none()
+        wanted = services.DropStatus(status.value) if status else None
+        # The process's rows (by the drops' version, stock at most a second old); closed
+        # drops are read from the database.
+        listing = (
+            None
+            if wanted == services.DropStatus.CLOSED
+            else await info.context.runtime.drops.listing(await info.context.versions())
+        )
         found = await services.list_drops(
-            info.context.now,
-            services.DropStatus(status.value) if status else None,
-            member.tier_level if member else None,
+            info.context.now, wanted, member.tier_level if member else None, listing
         )
         if (
             member is not None
