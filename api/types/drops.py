@@ -124,17 +124,24 @@ async def listed_drops(
     again."""
     context = info.context
     tier_level = member.tier_level if member else None
-    if status == services.DropStatus.CLOSED:
-        return await services.list_drops(context.now, status, tier_level)
+
+    def member_parts_wanted(drops: list[models.Drop]) -> bool:
+        return (
+            member is not None
+            and any(d.price_points > 0 for d in drops)
+            and asks_for(info, "myClaim")
+            and asks_for(info, "eligibility")
+        )
+
+    if status == services.DropStatus.CLOSED:  # closed drops are read from the database
+        found = await services.list_drops(context.now, status, tier_level)
+        if member and member_parts_wanted(found):
+            await read_member_parts(info, member.id, found)
+        return found
     shelf = context.runtime.drops
     listing = await shelf.recent()
     found = await services.list_drops(context.now, status, tier_level, listing)
-    together = (
-        member is not None
-        and any(d.price_points > 0 for d in found)
-        and asks_for(info, "myClaim")
-        and asks_for(info, "eligibility")
-    )
+    together = member_parts_wanted(found)
     version = await read_member_parts(info, member.id, found) if member and together else None
     if version is None:
         version = (await context.versions()).get(ConfigPart.DROPS.value, 0)

@@ -621,3 +621,17 @@ async def test_a_listed_drop_opens_and_closes_on_the_clock_without_reading_it_ag
             assert found.get("SNEAKER-24", {}).get("status") == status, step
             assert ("SNEAKER-24" in await listed_by(api, opening)) == (status == "OPEN")
     assert not [q for q in seen if "exclusive_drop" in q], seen
+
+
+async def test_closed_drops_are_read_from_the_database_with_the_members_parts_in_one_statement(
+    api: GraphQLClient,
+) -> None:
+    await upsert(api, code="D1")
+    await member_with(api, "ana", 0)
+    api.clock.advance(hours=4)
+    await data_of_drops(api)
+    with counting_queries() as seen:
+        closed = data(await api.member("ana", DROPS, {"status": "CLOSED"}))["drops"]
+    assert [(d["code"], d["status"], d["myClaim"]) for d in closed] == [("D1", "CLOSED", None)]
+    # member, the closed drops, the claims with the balance
+    assert len(seen) == 3, seen
