@@ -35,6 +35,7 @@ from domain.activity import ActivityObserver
 from domain.clock import Clock, SystemClock
 from domain.drops import jobs as drops_jobs
 from domain.drops.admission import DropAdmission
+from domain.drops.queries import DropShelf
 from domain.offers.services import OfferSettings, retrain_if_due
 from domain.offers.training import TrainingParameters
 from domain.outbox.dispatcher import Delivery, Dispatcher
@@ -99,6 +100,9 @@ class Runtime:
     fragments: FragmentStore = field(default_factory=FragmentStore)
     #: The first-come drops' admission gate (a counter in Redis before the database).
     drop_admission: DropAdmission | None = None
+    #: The drops list's rows, kept while the drops' version stays put, their stock at most
+    #: a second old (on the runtime's clock, for the drops' windows).
+    drops: DropShelf = field(init=False)
     #: Webhooks to the shop: their outbox handlers and the delivery sender.
     webhooks: WebhooksArea | None = None
     #: Personal offers: when to retrain the recommender, and with what.
@@ -107,6 +111,9 @@ class Runtime:
     member_ids: MemberIds = field(default_factory=MemberIds)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _database_open: bool = False
+
+    def __post_init__(self) -> None:
+        self.drops = DropShelf(self.clock)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

@@ -61,7 +61,7 @@ KINDS: dict[CatalogueKind, _Kind] = {
     CatalogueKind.CHALLENGE: _Kind(
         Challenge, 120, 500, ConfigPart.ACHIEVEMENTS, "challenge.translate", "title"
     ),
-    CatalogueKind.DROP: _Kind(Drop, 120, 2000, None, "drop.translate", "title"),
+    CatalogueKind.DROP: _Kind(Drop, 120, 2000, ConfigPart.DROPS, "drop.translate", "title"),
     CatalogueKind.TIER: _Kind(Tier, TIER_NAME_MAX, None, ConfigPart.TIERS, "tier.translate"),
 }
 

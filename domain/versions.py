@@ -39,6 +39,10 @@ class ConfigPart(StrEnum):
     PROMOTIONS = "promotions"
     #: The served recommendation version (domain.offers): bumped by every switch to a new one.
     RECOMMENDATIONS = "recommendations"
+    #: The drops' definitions (domain.drops): bumped by every upsert, translation and raffle
+    #: draw. Not by claims and released reservations: the drops list re-reads stock at most
+    #: a second apart (`DropShelf`).
+    DROPS = "drops"
 
 
 class ConfigVersion(Model):

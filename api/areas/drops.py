@@ -10,7 +10,6 @@ from api.auth import Role
 from api.context import Info
 from api.ids import parse_id
 from api.language import reader_language
-from api.lookahead import asks_for
 from api.ratelimit import Limit
 from api.types.common import UserError, user_errors
 from api.types.drops import (
@@ -19,7 +18,7 @@ from api.types.drops import (
     DropMode,
     DropStatus,
     drops_loader,
-    read_member_parts,
+    listed_drops,
 )
 from api.types.public_member import PublicMember, public_views
 from api.types.translations import TranslationInput, drafts
@@ -141,18 +140,9 @@ class Query:
     async def drops(self, info: Info, status: DropStatus | None = None) -> list[Drop]:
         info.context.require()
         member = await info.context.member_or_none()
-        found = await services.list_drops(
-            info.context.now,
-            services.DropStatus(status.value) if status else None,
-            member.tier_level if member else None,
+        found = await listed_drops(
+            info, member, services.DropStatus(status.value) if status else None
         )
-        if (
-            member is not None
-            and any(d.price_points > 0 for d in found)
-            and asks_for(info, "myClaim")
-            and asks_for(info, "eligibility")
-        ):
-            await read_member_parts(info, member.id, found)  # one statement, not two
         language = await reader_language(info)
         return [Drop.from_model(d, language) for d in found]
 

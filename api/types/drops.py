@@ -15,10 +15,13 @@ from strawberry.dataloader import DataLoader
 from api.context import Info
 from api.fragments import cached_object
 from api.language import reader_language
+from api.lookahead import asks_for
 from api.types.translations import Translation, translations_of
 from domain.drops import models, services
 from domain.drops.rules import drop_status
+from domain.members.models import Member
 from domain.translations import Language
+from domain.versions import ConfigPart
 
 
 @strawberry.enum(description="How a drop's units are given out.")
@@ -98,17 +101,56 @@ def eligibility_loader(info: Info) -> DataLoader[models.Drop, services.Eligibili
 _KNOWN_BALANCE = "drop_member_balance"
 
 
-async def read_member_parts(info: Info, member_id: int, drops: list[models.Drop]) -> None:
+async def read_member_parts(info: Info, member_id: int, drops: list[models.Drop]) -> int | None:
     """Read the member's claims of `drops` and their balance in one statement, for the
     `myClaim` and `eligibility` of each (the drops screen asks both): the claims loader is
-    primed and the eligibility loader takes the balance."""
-    claims, balance = await services.claims_and_balance(
-        member_id, [d.id for d in drops], info.context.now
-    )
+    primed and the eligibility loader takes the balance. Returns the drops' version, read
+    in the same statement (None when `drops` is empty)."""
+    found = await services.claims_and_balance(member_id, [d.id for d in drops], info.context.now)
     info.context.loader("drop_my_claims", lambda: my_claims_loader(info)).prime_many(
-        {d.id: claims.get(d.id) for d in drops}
+        {d.id: found.claims.get(d.id) for d in drops}
     )
-    info.context.loaders[_KNOWN_BALANCE] = balance
+    info.context.loaders[_KNOWN_BALANCE] = found.balance
+    return found.drops_version
+
+
+async def listed_drops(
+    info: Info, member: Member | None, status: services.DropStatus | None
+) -> list[models.Drop]:
+    """`drops(status)` for `member`: from the process's shelf (its rows at most a second old),
+    checked against the drops' version read for this request, which the member's claims and
+    balance carry when the selection asks for both (one statement, not two); else read
+    alone. A version newer than the rows' (an admin's change on any process) reads them
+    again."""
+    context = info.context
+    tier_level = member.tier_level if member else None
+
+    def member_parts_wanted(drops: list[models.Drop]) -> bool:
+        return (
+            member is not None
+            and any(d.price_points > 0 for d in drops)
+            and asks_for(info, "myClaim")
+            and asks_for(info, "eligibility")
+        )
+
+    if status == services.DropStatus.CLOSED:  # closed drops are read from the database
+        found = await services.list_drops(context.now, status, tier_level)
+        if member and member_parts_wanted(found):
+            await read_member_parts(info, member.id, found)
+        return found
+    shelf = context.runtime.drops
+    listing = await shelf.recent()
+    found = await services.list_drops(context.now, status, tier_level, listing)
+    together = member_parts_wanted(found)
+    version = await read_member_parts(info, member.id, found) if member and together else None
+    if version is None:
+        version = (await context.versions()).get(ConfigPart.DROPS.value, 0)
+    if version > listing.version:
+        listing = await shelf.listing(version)
+        found = await services.list_drops(context.now, status, tier_level, listing)
+        if member and together:
+            await read_member_parts(info, member.id, found)
+    return found
 
 
 def my_claims_loader(info: Info) -> DataLoader[int, models.DropClaim | None]:

@@ -19,6 +19,7 @@ from domain.errors import InputErrors, InvalidInput, NotFound
 from domain.members.validation import check_text
 from domain.segments.models import Segment
 from domain.translations import TranslationDraft, validate_translations
+from domain.versions import ConfigPart, bump_version
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 URL = re.compile(r"^https?://[^\s]+$")
@@ -197,6 +198,7 @@ async def upsert_drop(data: DropInput, now: datetime, actor: Actor = SYSTEM) -> 
                 # Created concurrently with the same code: change that one instead.
                 drop = await Drop.filter(code=code).select_for_update().get()
             else:
+                await bump_version(ConfigPart.DROPS)
                 await record_change(
                     actor, "drop.upsert", "drop", code, None, row_snapshot(created), now
                 )
@@ -244,4 +246,5 @@ async def _change(drop: Drop, data: DropInput, values: dict[str, Any], now: date
     await Drop.filter(id=drop.id).update(
         quantity=data.quantity, remaining=F("remaining") + delta, **values
     )
+    await bump_version(ConfigPart.DROPS)
     return await Drop.get(id=drop.id)

@@ -21,6 +21,7 @@ from domain.events import record_event
 from domain.members.models import Member
 from domain.points import ledger
 from domain.points.models import EntryKind
+from domain.versions import ConfigPart, bump_version
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ async def draw_raffle(
             )
             if first:
                 await _draw(await Drop.get(id=drop.id), seed, now)
+                await bump_version(ConfigPart.DROPS)
                 result = await _result(drop.id, drawn_now=True)
                 await record_change(
                     actor,
