@@ -16,8 +16,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from api.context import Info
+from api.context import Context, Info
 from api.lookahead import child_fields, per_document, selects, selects_only
+from domain.members.models import Member
+from domain.members.services import WithMember
 from domain.points.balances import FIGURE_COLUMNS, PointsFigures, figures_of_row
 from domain.points.ledger import EXPIRING_SOON_DAYS, PointsExpiry
 from domain.sql import Statement, as_datetime, numbered
@@ -82,31 +84,60 @@ def _wanted(info: Info) -> frozenset[str]:
     return frozenset(wanted) if len(wanted - {EXPIRIES}) > 1 else frozenset()
 
 
+_COLUMNS = ("part", "balance", "pending", "credited", "reversed", "n", "expires_at")
+
+
 @cache
-def _statement(parts: frozenset[str]) -> tuple[Statement, tuple[str, ...]]:
-    sql = " UNION ALL ".join(_PARTS[p] for p in _ORDER if p in parts)
-    text, names = numbered(
-        sql, {name: name for name in ("now", "horizon", "member", "window_start")}
-    )
-    return Statement(text), tuple(names)
+def _statements(parts: frozenset[str]) -> tuple[Statement, WithMember, tuple[str, ...]]:
+    """The statement of `parts` (the member's id its `$1`, then the values named), and the
+    same read with the member of a customer id (`$1` then the customer id)."""
+    sql = " UNION ALL ".join(_PARTS[p] for p in _ORDER if p in parts).replace(":member", "$1")
+    names = ("now", "horizon", "window_start")
+    text, used = numbered(sql, {name: name for name in names}, start=2)
+    return Statement(text), WithMember(text, _COLUMNS), tuple(used)
+
+
+async def _values(context: Context, parts: frozenset[str]) -> list[Any]:
+    """The statement's values after the member's (or the customer's) id."""
+    now = context.now
+    values: dict[str, Any] = {"now": now}
+    if EXPIRIES in parts:
+        values["horizon"] = now + timedelta(days=EXPIRING_SOON_DAYS)
+    if QUALIFYING in parts:
+        program = await context.runtime.program.current(await context.versions())
+        values["window_start"] = window_start(now, program.rules.tier_window_months)
+    return [values[name] for name in _statements(parts)[2]]
+
+
+async def member_with_parts(info: Info, parts: frozenset[str]) -> Member:
+    """The signed-in member, with their `parts` read in the same statement when the request
+    has not read the member yet (then `member_parts` answers from it)."""
+    context = info.context
+
+    async def read(customer_id: str) -> tuple[Member, MemberParts] | None:
+        values = await _values(context, parts)
+        found = await _statements(parts)[1].read(customer_id, *values)
+        return None if found is None else (found[0], parts_of_rows(found[1], parts))
+
+    async def alone(member: Member) -> MemberParts:
+        return await _read_parts(context, member.id, parts)
+
+    return (await context.member_with(_ONCE, read, alone))[0]
 
 
 async def member_parts(info: Info, member_id: int, parts: frozenset[str]) -> MemberParts:
     """The `parts` of the member, read once a request in one statement."""
     context = info.context
+    return await context.once(_ONCE, lambda: _read_parts(context, member_id, parts))
 
-    async def read() -> MemberParts:
-        now = context.now
-        values: dict[str, Any] = {"now": now, "member": member_id}
-        if EXPIRIES in parts:
-            values["horizon"] = now + timedelta(days=EXPIRING_SOON_DAYS)
-        if QUALIFYING in parts:
-            program = await context.runtime.program.current(await context.versions())
-            values["window_start"] = window_start(now, program.rules.tier_window_months)
-        statement, names = _statement(parts)
-        return parts_of_rows(await statement.rows(*(values[n] for n in names)), parts)
 
-    return await context.once(f"member_parts:{member_id}", read)
+#: The parts are the signed-in member's (only `me` asks for them).
+_ONCE = "member_parts"
+
+
+async def _read_parts(context: Context, member_id: int, parts: frozenset[str]) -> MemberParts:
+    values = await _values(context, parts)
+    return parts_of_rows(await _statements(parts)[0].rows(member_id, *values), parts)
 
 
 def parts_of_rows(rows: list[dict[str, Any]], parts: frozenset[str]) -> MemberParts:

@@ -12,6 +12,7 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
+from api.lookahead import asks_for
 from api.types.achievements import (
     Badge,
     Challenge,
@@ -23,8 +24,8 @@ from api.types.achievements import (
     badges_of,
     challenges_of,
     member_count,
-    own_badges,
     viewer,
+    viewer_with_own_badges,
 )
 from api.types.common import UserError, user_errors
 from api.types.translations import TranslationInput, drafts
@@ -139,8 +140,7 @@ class Query:
         "the signed-in member earns them (admins see them all)."
     )
     async def badges(self, info: Info) -> list[Badge]:
-        seen_by = await viewer(info)
-        mine = await own_badges(info, seen_by.member.id) if seen_by.member else None
+        seen_by, mine = await viewer_with_own_badges(info)
         views = await queries.badge_views(
             await badge_shelf(info),
             seen_by,
@@ -157,7 +157,10 @@ class Query:
     async def challenges(
         self, info: Info, status: ChallengeStatus | None = ChallengeStatus.ACTIVE
     ) -> list[Challenge]:
-        seen_by = await viewer(info)
+        if asks_for(info, "rewardBadge"):  # a reward badge's name shows once earned
+            seen_by = (await viewer_with_own_badges(info))[0]
+        else:
+            seen_by = await viewer(info)
         wanted = queries.ChallengeStatus(status.value) if status is not None else None
         runtime = info.context.runtime
         shelf = await runtime.challenges.all(await info.context.versions())

@@ -388,9 +388,32 @@ async def badge_shelf(info: Info) -> tuple[BadgeModel, ...]:
     return await runtime.badges.all(await info.context.versions())
 
 
+_OWN_BADGES = "achievements.mine"
+
+
 async def own_badges(info: Info, member_id: int) -> queries.BadgeShelfOfMember:
     """The signed-in member's badges and badge progress, read once per request."""
-    return await info.context.once("achievements.mine", lambda: queries.badges_of_member(member_id))
+    return await info.context.once(_OWN_BADGES, lambda: queries.badges_of_member(member_id))
+
+
+async def viewer_with_own_badges(
+    info: Info,
+) -> tuple[queries.Viewer, queries.BadgeShelfOfMember | None]:
+    """`viewer`, and for a member their badges and badge progress (`own_badges`), read with
+    the member in one statement when the request has not read the member yet."""
+    context = info.context
+    principal = context.require()
+    if principal.role != Role.MEMBER:
+        return await viewer(info), None
+
+    async def alone(member: MemberModel) -> queries.BadgeShelfOfMember:
+        return await queries.badges_of_member(member.id)
+
+    member, mine = await context.member_with(_OWN_BADGES, queries.member_and_badges, alone)
+    seen_by = queries.Viewer(
+        member=member, is_admin=False, default_locale=context.runtime.settings.program_locale
+    )
+    return seen_by, mine
 
 
 async def member_count(info: Info) -> int:

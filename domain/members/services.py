@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -47,6 +49,47 @@ async def get_member(customer_id: str) -> Member | None:
     executor, as its querysets build theirs)."""
     found = await _BY_CUSTOMER_ID.models(Member, customer_id)
     return found[0] if found else None
+
+
+class WithMember:
+    """A per-member statement (a screen's part: a member's badges, their points figures...)
+    read together with the member of a customer id, in one statement: the member's row
+    (`SELECT * FROM member WHERE customer_id = ...`, as `get_member` reads it) beside each row
+    of the part, whose member id is the id of that row."""
+
+    __slots__ = ("_columns", "_statement")
+
+    def __init__(self, sql: str, columns: Sequence[str], member: int = 1) -> None:
+        """`sql` is the part, written with `$<member>` as the member's id, and `columns` the
+        names of the columns it returns."""
+        own = re.compile(rf"\${member}(?!\d)")
+        part = own.sub("(SELECT id FROM me)", sql)
+        aliases = ", ".join(f"p.{column} AS _p{n}" for n, column in enumerate(columns))
+        self._columns = tuple(columns)
+        self._statement = Statement(
+            f"WITH me AS (SELECT * FROM member WHERE customer_id = ${member}) "
+            f"SELECT me.*, p.present_ AS _present, {aliases} FROM me "
+            f"LEFT JOIN (SELECT 1 AS present_, q.* FROM ({part}) AS q) AS p ON 1 = 1"
+        )
+
+    async def read(self, *params: Any) -> tuple[Member, list[dict[str, Any]]] | None:
+        """The member and the part's rows (by the part's column names), with the customer id
+        in the member's place among the part's values; None when no member has that customer
+        id (not created yet, or erased)."""
+        names = ["_present", *(f"_p{n}" for n in range(len(self._columns)))]
+        found = await self._statement.annotated(Member, names, *params)
+        if not found:
+            return None
+        rows = [
+            dict(
+                zip(
+                    self._columns, (extra[f"_p{n}"] for n in range(len(self._columns))), strict=True
+                )
+            )
+            for _, extra in found
+            if extra["_present"] is not None
+        ]
+        return found[0][0], rows
 
 
 async def get_or_create_member(
