@@ -19,11 +19,10 @@ from api.types.achievements import (
     ChallengeStatus,
     Recurrence,
     RuleInput,
-    badge_figures,
-    badge_shelf,
     badges_of,
     challenges_of,
     member_count,
+    shelf_views,
     viewer,
     viewer_with_own_badges,
 )
@@ -141,14 +140,7 @@ class Query:
     )
     async def badges(self, info: Info) -> list[Badge]:
         seen_by, mine = await viewer_with_own_badges(info)
-        views = await queries.badge_views(
-            await badge_shelf(info),
-            seen_by,
-            info.context.now,
-            figures=await badge_figures(info),
-            mine=mine,
-        )
-        return badges_of(views)
+        return badges_of(await shelf_views(info, seen_by, mine))
 
     @strawberry.field(
         description="Challenges by status (ACTIVE by default; null for all), by start. "

@@ -421,6 +421,28 @@ async def member_count(info: Info) -> int:
     return (await badge_figures(info)).members
 
 
+_SHELF_VIEWS = "achievements.shelf_views"
+
+
+async def shelf_views(
+    info: Info, seen_by: queries.Viewer, mine: queries.BadgeShelfOfMember | None
+) -> list[queries.BadgeView]:
+    """Every badge, as the request's viewer sees it (`mine`: the viewer's badges, for a
+    member), worked out once a request: the badges list shows them, and the signed-in
+    member's own badges are among them."""
+
+    async def read() -> list[queries.BadgeView]:
+        return await queries.badge_views(
+            await badge_shelf(info),
+            seen_by,
+            info.context.now,
+            figures=await badge_figures(info),
+            mine=mine,
+        )
+
+    return await info.context.once(_SHELF_VIEWS, read)
+
+
 def badge_views_loader(info: Info) -> DataLoader[int, queries.BadgeView | None]:
     """Badges by id, as the request's viewer sees them."""
 
@@ -460,14 +482,19 @@ def member_badges_loader(info: Info) -> DataLoader[int, list[MemberBadge]]:
                 mine = None
                 held = await queries.holdings(member_ids)
             badges = {badge.id: badge for holding in held.values() for badge, _ in holding}
-            views = await queries.badge_views(
-                list(badges.values()),
-                seen_by,
-                info.context.now,
-                figures=await badge_figures(info),
-                reveal_secrets=True,
-                mine=mine,
-            )
+            if mine is not None and info.context.started(_SHELF_VIEWS):
+                # The request lists every badge too: the member's own are among those views
+                # (a badge they hold shows whole, as `reveal_secrets` shows it).
+                views = await shelf_views(info, seen_by, mine)
+            else:
+                views = await queries.badge_views(
+                    list(badges.values()),
+                    seen_by,
+                    info.context.now,
+                    figures=await badge_figures(info),
+                    reveal_secrets=True,
+                    mine=mine,
+                )
             by_id = {view.badge.id: view for view in views}
             return [
                 [

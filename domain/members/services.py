@@ -57,18 +57,20 @@ class WithMember:
     (`SELECT * FROM member WHERE customer_id = ...`, as `get_member` reads it) beside each row
     of the part, whose member id is the id of that row."""
 
-    __slots__ = ("_columns", "_statement")
+    __slots__ = ("_aliases", "_pairs", "_statement")
 
     def __init__(self, sql: str, columns: Sequence[str], member: int = 1) -> None:
         """`sql` is the part, written with `$<member>` as the member's id, and `columns` the
         names of the columns it returns."""
         own = re.compile(rf"\${member}(?!\d)")
         part = own.sub("(SELECT id FROM me)", sql)
-        aliases = ", ".join(f"p.{column} AS _p{n}" for n, column in enumerate(columns))
-        self._columns = tuple(columns)
+        # the part's columns under names no column of the member has (a part may have an id)
+        self._pairs = tuple((f"_p{n}", column) for n, column in enumerate(columns))
+        self._aliases = ("_present", *(alias for alias, _ in self._pairs))
+        selected = ", ".join(f"p.{column} AS {alias}" for alias, column in self._pairs)
         self._statement = Statement(
             f"WITH me AS (SELECT * FROM member WHERE customer_id = ${member}) "
-            f"SELECT me.*, p.present_ AS _present, {aliases} FROM me "
+            f"SELECT me.*, p.present_ AS _present, {selected} FROM me "
             f"LEFT JOIN (SELECT 1 AS present_, q.* FROM ({part}) AS q) AS p ON 1 = 1"
         )
 
@@ -76,18 +78,14 @@ class WithMember:
         """The member and the part's rows (by the part's column names), with the customer id
         in the member's place among the part's values; None when no member has that customer
         id (not created yet, or erased)."""
-        names = ["_present", *(f"_p{n}" for n in range(len(self._columns)))]
-        found = await self._statement.annotated(Member, names, *params)
+        found = await self._statement.annotated(Member, self._aliases, *params)
         if not found:
             return None
+        pairs = self._pairs
         rows = [
-            dict(
-                zip(
-                    self._columns, (extra[f"_p{n}"] for n in range(len(self._columns))), strict=True
-                )
-            )
+            {column: extra[alias] for alias, column in pairs}
             for _, extra in found
-            if extra["_present"] is not None
+            if extra["_present"] is not None  # the join's one row when the part has none
         ]
         return found[0][0], rows
 
