@@ -2,10 +2,12 @@
 
 The home screen shows the member's points (figures and next expiries), their progress to the
 next tier and their unread notifications count: each is its own read when its field resolves
-(three statements). `me` looks ahead over its own selection (`wanted_parts`) and the first of
-those fields to resolve reads every part the selection asks for in one statement
-(`member_parts`); the others take theirs from it. A part not asked for is not read; a field
-asked for in a way the statement does not cover (a page of notifications) reads as before.
+(three statements). `me` looks ahead over its own selection (`wanted_parts`) and reads the
+member with every part the selection asks for in one statement (`member_with_parts`,
+`domain.members.services.WithMember`); the fields take theirs from it (`member_parts`). When
+the request read the member already, or the member is new, the parts are read apart, in one
+statement still. A part not asked for is not read; a field asked for in a way the statement
+does not cover (a page of notifications) reads as before.
 """
 
 from __future__ import annotations

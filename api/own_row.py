@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from api.auth import Role
 from api.context import Info
+from domain.members.services import WithMember
 from domain.sql import Statement, distinct, for_ids
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,38 @@ async def own_public_row(info: Info) -> PublicRow | None:
         return row
 
     return await info.context.once(_OWN, read)
+
+
+async def own_row_with(
+    info: Info,
+    name: str,
+    part: WithMember,
+    params: Sequence[Any],
+    parse: Callable[[list[dict[str, Any]]], T],
+) -> None:
+    """Read the signed-in member's public row (`own_public_row`) and a part of theirs in one
+    statement (`part`, a `lean` `WithMember`, with `params` its values, the customer id in
+    the member's place), when the request has read neither: the part's rows, `parse`d, are
+    then `once(name, ...)`'s value for the rest of the request. Nothing for other callers;
+    for a member not created yet only the row (None) is settled, and the part is read as
+    before, once the member is."""
+    subject = _member_subject(info)
+    context = info.context
+    if subject is None or context.started(_OWN) or context.started(name):
+        return
+    member_ids = context.runtime.member_ids
+
+    async def read() -> PublicRow | None:
+        found = await part.read_rows(*params)
+        if found is None:
+            member_ids.forget(subject)
+            return None
+        row = public_row(found[0])
+        member_ids.remember(subject, row.id)
+        context.settle(name, parse(found[1]))
+        return row
+
+    await context.once(_OWN, read)
 
 
 async def own_row_among(

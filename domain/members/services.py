@@ -51,6 +51,13 @@ async def get_member(customer_id: str) -> Member | None:
     return found[0] if found else None
 
 
+#: The columns of a member that most screens show of the signed-in member (`WithMember`'s
+#: `lean` reads).
+LEAN_COLUMNS = ("id", "display_name", "tier_code", "tier_level", "locale")
+_LEAN = f"SELECT {', '.join(LEAN_COLUMNS)} FROM member"
+_WHOLE = "SELECT * FROM member"
+
+
 class WithMember:
     """A per-member statement (a screen's part: a member's badges, their points figures...)
     read together with the member of a customer id, in one statement: the member's row
@@ -59,9 +66,12 @@ class WithMember:
 
     __slots__ = ("_aliases", "_pairs", "_statement")
 
-    def __init__(self, sql: str, columns: Sequence[str], member: int = 1) -> None:
+    def __init__(
+        self, sql: str, columns: Sequence[str], member: int = 1, *, lean: bool = False
+    ) -> None:
         """`sql` is the part, written with `$<member>` as the member's id, and `columns` the
-        names of the columns it returns."""
+        names of the columns it returns. `lean`: only the member's `LEAN_COLUMNS`, of a
+        member not erased, read as a row (`read_rows`) rather than as a model (`read`)."""
         own = re.compile(rf"\${member}(?!\d)")
         part = own.sub("(SELECT id FROM me)", sql)
         # the part's columns under names no column of the member has (a part may have an id)
@@ -69,7 +79,8 @@ class WithMember:
         self._aliases = ("_present", *(alias for alias, _ in self._pairs))
         selected = ", ".join(f"p.{column} AS {alias}" for alias, column in self._pairs)
         self._statement = Statement(
-            f"WITH me AS (SELECT * FROM member WHERE customer_id = ${member}) "
+            f"WITH me AS ({_LEAN if lean else _WHOLE} WHERE customer_id = ${member}"
+            f"{' AND erased_at IS NULL' if lean else ''}) "
             f"SELECT me.*, p.present_ AS _present, {selected} FROM me "
             f"LEFT JOIN (SELECT 1 AS present_, q.* FROM ({part}) AS q) AS p ON 1 = 1"
         )
@@ -88,6 +99,19 @@ class WithMember:
             if extra["_present"] is not None  # the join's one row when the part has none
         ]
         return found[0][0], rows
+
+    async def read_rows(self, *params: Any) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """`read` for a `lean` statement: the member's row (`LEAN_COLUMNS`) and the part's."""
+        found = await self._statement.rows(*params)
+        if not found:
+            return None
+        pairs = self._pairs
+        rows = [
+            {column: row[alias] for alias, column in pairs}
+            for row in found
+            if row["_present"] is not None
+        ]
+        return {column: found[0][column] for column in LEAN_COLUMNS}, rows
 
 
 async def get_or_create_member(
