@@ -124,17 +124,20 @@ async def member_with_parts(info: Info, parts: frozenset[str]) -> Member:
     async def alone(member: Member) -> MemberParts:
         return await _read_parts(context, member.id, parts)
 
-    return (await context.member_with(_ONCE, read, alone))[0]
+    return (await context.member_with(_once(parts), read, alone))[0]
 
 
 async def member_parts(info: Info, member_id: int, parts: frozenset[str]) -> MemberParts:
     """The `parts` of the member, read once a request in one statement."""
     context = info.context
-    return await context.once(_ONCE, lambda: _read_parts(context, member_id, parts))
+    return await context.once(_once(parts), lambda: _read_parts(context, member_id, parts))
 
 
-#: The parts are the signed-in member's (only `me` asks for them).
-_ONCE = "member_parts"
+@cache
+def _once(parts: frozenset[str]) -> str:
+    """The request's name for the signed-in member's `parts` (only `me` asks for them; two
+    `me` of one document under aliases may ask for different parts)."""
+    return "member_parts:" + ",".join(sorted(parts))
 
 
 async def _read_parts(context: Context, member_id: int, parts: frozenset[str]) -> MemberParts:

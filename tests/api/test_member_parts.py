@@ -118,3 +118,21 @@ async def test_a_member_who_erases_their_account_and_comes_back_has_a_new_home_s
     assert again["id"] != before["id"] and again["customerId"] == "alice"
     assert again["points"] == {"balance": 0, "pending": 0, "lifetimeEarned": 0, "expiringSoon": []}
     assert await Member.filter(customer_id="alice").count() == 1
+
+
+async def test_two_mes_under_aliases_read_each_the_parts_it_asks_for(api: GraphQLClient) -> None:
+    await setup_program(api)
+    await api.service(RECORD_PURCHASE, purchase("A-1", "120.00"))
+    both = """{
+      a: me { points { balance } nextTier { qualifyingPointsNeeded } }
+      b: me { points { balance } notifications(first: 1, unreadOnly: true) { unreadCount } }
+    }"""
+
+    answer = data(await api.member("alice", both))
+
+    next_tier = data(await api.member("alice", APART["nextTier"]))["me"]["nextTier"]
+    unread = data(await api.member("alice", APART["notifications"]))["me"]["notifications"]
+    points = data(await api.member("alice", "{ me { points { balance } } }"))["me"]["points"]
+    assert answer["a"]["nextTier"]["qualifyingPointsNeeded"] == next_tier["qualifyingPointsNeeded"]
+    assert answer["b"]["notifications"] == unread == {"unreadCount": 0}
+    assert answer["a"]["points"] == answer["b"]["points"] == points
