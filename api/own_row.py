@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from api.auth import Role
 from api.context import Info
-from domain.members.services import WithMember
-from domain.sql import Statement, distinct, for_ids
+from domain.members.services import LEAN_BY_CUSTOMER_ID, WithMember
+from domain.sql import distinct, for_ids
 
 T = TypeVar("T")
 
@@ -29,10 +29,7 @@ class PublicRow:
     locale: str | None = None
 
 
-_OWN_ROW = Statement(
-    "SELECT id, display_name, tier_code, tier_level, locale FROM member "
-    "WHERE customer_id = $1 AND erased_at IS NULL"
-)
+_OWN_ROW = LEAN_BY_CUSTOMER_ID
 #: Members by id, with the customer id by which the caller's own row among them is known.
 _ROWS = (
     "SELECT id, display_name, tier_code, tier_level, locale, customer_id FROM member "

@@ -39,9 +39,16 @@ def check_customer_id(customer_id: str, field: list[str]) -> str:
     return customer_id
 
 
+#: The columns of a member that most screens show of the signed-in member (`WithMember`'s
+#: `lean` reads, api.own_row).
+LEAN_COLUMNS = ("id", "display_name", "tier_code", "tier_level", "locale")
+_LEAN = f"SELECT {', '.join(LEAN_COLUMNS)} FROM member"
+_WHOLE = "SELECT * FROM member"
 #: Every request of a member token starts with this read: one statement, not an ORM query
 #: built anew each time (domain/sql.py).
-_BY_CUSTOMER_ID = Statement("SELECT * FROM member WHERE customer_id = $1")
+_BY_CUSTOMER_ID = Statement(f"{_WHOLE} WHERE customer_id = $1")
+#: A member's `LEAN_COLUMNS`, unless erased.
+LEAN_BY_CUSTOMER_ID = Statement(f"{_LEAN} WHERE customer_id = $1 AND erased_at IS NULL")
 
 
 async def get_member(customer_id: str) -> Member | None:
@@ -49,13 +56,6 @@ async def get_member(customer_id: str) -> Member | None:
     executor, as its querysets build theirs)."""
     found = await _BY_CUSTOMER_ID.models(Member, customer_id)
     return found[0] if found else None
-
-
-#: The columns of a member that most screens show of the signed-in member (`WithMember`'s
-#: `lean` reads).
-LEAN_COLUMNS = ("id", "display_name", "tier_code", "tier_level", "locale")
-_LEAN = f"SELECT {', '.join(LEAN_COLUMNS)} FROM member"
-_WHOLE = "SELECT * FROM member"
 
 
 class WithMember:
