@@ -84,12 +84,41 @@ class Context:
         principal = self.require(Role.MEMBER)
         if self._member is None:
             # One lookup per request, shared by resolvers that ask at the same time.
-            self._member = asyncio.ensure_future(
-                get_or_create_member(
-                    principal.subject, self.now, time_zone=self.runtime.settings.program_timezone
-                )
-            )
+            self._member = asyncio.ensure_future(self._first_sight(principal.subject))
         return await asyncio.shield(self._member)
+
+    def _first_sight(self, customer_id: str) -> Awaitable[Member]:
+        return get_or_create_member(
+            customer_id, self.now, time_zone=self.runtime.settings.program_timezone
+        )
+
+    async def member_with(
+        self,
+        name: str,
+        read: Callable[[str], Awaitable[tuple[Member, T] | None]],
+        alone: Callable[[Member], Awaitable[T]],
+    ) -> tuple[Member, T]:
+        """The signed-in member (as `member()`) and `once(name, ...)`'s value for them, read
+        together by `read(customer_id)` (one statement) when the request has asked for
+        neither yet; `read` answers None when there is no such member yet. Otherwise (the
+        member asked for already, or not there yet: first sight, or erased and come back)
+        `member()`, then `alone(member)` as `name`'s value."""
+        principal = self.require(Role.MEMBER)
+        if self._member is None and name not in self.loaders:
+            self._member = asyncio.ensure_future(self._member_with(principal.subject, name, read))
+        member = await self.member()
+        return member, await self.once(name, lambda: alone(member))
+
+    async def _member_with(
+        self, customer_id: str, name: str, read: Callable[[str], Awaitable[tuple[Member, T] | None]]
+    ) -> Member:
+        found = await read(customer_id)
+        if found is None:
+            return await self._first_sight(customer_id)
+        member, value = found
+        # Before the member is handed out: whoever reads `name` needs the member first.
+        self.settle(name, value)
+        return member
 
     @property
     def member_requested(self) -> bool:

@@ -185,6 +185,11 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
     cache_hints: dict[tuple[str, str], CacheHint] = {}
     object_hints: dict[str, ObjectHint] = {}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: id(field set) -> (the field set, its shared fields, their selection).
+        self._shared_plans: dict[int, tuple[dict[str, Any], list[str], Hashable | None]] = {}
+
     def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """Note on the request's context that the operation runs (the document parsed and
         validated and the variables coerced: graphql-core builds this executor only then; the
@@ -212,16 +217,7 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        shared = [
-            name
-            for name, details in grouped_field_set.items()
-            if details[0].node.name.value not in hint.private
-        ]
-        selection = (
-            self._selection([d for name in shared for d in grouped_field_set[name]])
-            if shared
-            else None
-        )
+        shared, selection = self._shared_selection(grouped_field_set, hint)
         assert hint.key is not None  # object_hints_of gives every hint a key
         data_key = hint.key(source_value, self.context_value) if selection is not None else None
         if data_key is None:
@@ -269,6 +265,29 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
             return keep_when_done()
         keep(cast(dict[str, Any], result))
         return result
+
+    def _shared_selection(
+        self, grouped_field_set: dict[str, Any], hint: ObjectHint
+    ) -> tuple[list[str], Hashable | None]:
+        """The shared fields asked of a hinted object and their `_selection`, worked out once
+        per field set in the request: every item of a list has the same (graphql-core
+        collects a list's subfields once), so a page of badges or rewards pays for it once."""
+        plans = self._shared_plans
+        plan = plans.get(id(grouped_field_set))
+        # the field set is kept with its plan, so that its id is not reused meanwhile
+        if plan is None or plan[0] is not grouped_field_set:
+            shared = [
+                name
+                for name, details in grouped_field_set.items()
+                if details[0].node.name.value not in hint.private
+            ]
+            selection = (
+                self._selection([d for name in shared for d in grouped_field_set[name]])
+                if shared
+                else None
+            )
+            plan = plans[id(grouped_field_set)] = (grouped_field_set, shared, selection)
+        return plan[1], plan[2]
 
     def _fragment_store(self) -> FragmentStore | None:
         store: FragmentStore | None = getattr(self.context_value, "fragments", None)

@@ -2,10 +2,12 @@
 
 The home screen shows the member's points (figures and next expiries), their progress to the
 next tier and their unread notifications count: each is its own read when its field resolves
-(three statements). `me` looks ahead over its own selection (`wanted_parts`) and the first of
-those fields to resolve reads every part the selection asks for in one statement
-(`member_parts`); the others take theirs from it. A part not asked for is not read; a field
-asked for in a way the statement does not cover (a page of notifications) reads as before.
+(three statements). `me` looks ahead over its own selection (`wanted_parts`) and reads the
+member with every part the selection asks for in one statement (`member_with_parts`,
+`domain.members.services.WithMember`); the fields take theirs from it (`member_parts`). When
+the request read the member already, or the member is new, the parts are read apart, in one
+statement still. A part not asked for is not read; a field asked for in a way the statement
+does not cover (a page of notifications) reads as before.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from api.context import Info
+from api.context import Context, Info
 from api.lookahead import child_fields, per_document, selects, selects_only
+from domain.members.models import Member
+from domain.members.services import WithMember
 from domain.points.balances import FIGURE_COLUMNS, PointsFigures, figures_of_row
 from domain.points.ledger import EXPIRING_SOON_DAYS, PointsExpiry
 from domain.sql import Statement, as_datetime, numbered
@@ -82,31 +86,63 @@ def _wanted(info: Info) -> frozenset[str]:
     return frozenset(wanted) if len(wanted - {EXPIRIES}) > 1 else frozenset()
 
 
+_COLUMNS = ("part", "balance", "pending", "credited", "reversed", "n", "expires_at")
+
+
 @cache
-def _statement(parts: frozenset[str]) -> tuple[Statement, tuple[str, ...]]:
-    sql = " UNION ALL ".join(_PARTS[p] for p in _ORDER if p in parts)
-    text, names = numbered(
-        sql, {name: name for name in ("now", "horizon", "member", "window_start")}
-    )
-    return Statement(text), tuple(names)
+def _statements(parts: frozenset[str]) -> tuple[Statement, WithMember, tuple[str, ...]]:
+    """The statement of `parts` (the member's id its `$1`, then the values named), and the
+    same read with the member of a customer id (`$1` then the customer id)."""
+    sql = " UNION ALL ".join(_PARTS[p] for p in _ORDER if p in parts).replace(":member", "$1")
+    names = ("now", "horizon", "window_start")
+    text, used = numbered(sql, {name: name for name in names}, start=2)
+    return Statement(text), WithMember(text, _COLUMNS), tuple(used)
+
+
+async def _values(context: Context, parts: frozenset[str]) -> list[Any]:
+    """The statement's values after the member's (or the customer's) id."""
+    now = context.now
+    values: dict[str, Any] = {"now": now}
+    if EXPIRIES in parts:
+        values["horizon"] = now + timedelta(days=EXPIRING_SOON_DAYS)
+    if QUALIFYING in parts:
+        program = await context.runtime.program.current(await context.versions())
+        values["window_start"] = window_start(now, program.rules.tier_window_months)
+    return [values[name] for name in _statements(parts)[2]]
+
+
+async def member_with_parts(info: Info, parts: frozenset[str]) -> Member:
+    """The signed-in member, with their `parts` read in the same statement when the request
+    has not read the member yet (then `member_parts` answers from it)."""
+    context = info.context
+
+    async def read(customer_id: str) -> tuple[Member, MemberParts] | None:
+        values = await _values(context, parts)
+        found = await _statements(parts)[1].read(customer_id, *values)
+        return None if found is None else (found[0], parts_of_rows(found[1], parts))
+
+    async def alone(member: Member) -> MemberParts:
+        return await _read_parts(context, member.id, parts)
+
+    return (await context.member_with(_once(parts), read, alone))[0]
 
 
 async def member_parts(info: Info, member_id: int, parts: frozenset[str]) -> MemberParts:
     """The `parts` of the member, read once a request in one statement."""
     context = info.context
+    return await context.once(_once(parts), lambda: _read_parts(context, member_id, parts))
 
-    async def read() -> MemberParts:
-        now = context.now
-        values: dict[str, Any] = {"now": now, "member": member_id}
-        if EXPIRIES in parts:
-            values["horizon"] = now + timedelta(days=EXPIRING_SOON_DAYS)
-        if QUALIFYING in parts:
-            program = await context.runtime.program.current(await context.versions())
-            values["window_start"] = window_start(now, program.rules.tier_window_months)
-        statement, names = _statement(parts)
-        return parts_of_rows(await statement.rows(*(values[n] for n in names)), parts)
 
-    return await context.once(f"member_parts:{member_id}", read)
+@cache
+def _once(parts: frozenset[str]) -> str:
+    """The request's name for the signed-in member's `parts` (only `me` asks for them; two
+    `me` of one document under aliases may ask for different parts)."""
+    return "member_parts:" + ",".join(sorted(parts))
+
+
+async def _read_parts(context: Context, member_id: int, parts: frozenset[str]) -> MemberParts:
+    values = await _values(context, parts)
+    return parts_of_rows(await _statements(parts)[0].rows(member_id, *values), parts)
 
 
 def parts_of_rows(rows: list[dict[str, Any]], parts: frozenset[str]) -> MemberParts:

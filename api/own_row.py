@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from api.auth import Role
 from api.context import Info
-from domain.sql import Statement, distinct, for_ids
+from domain.members.services import LEAN_BY_CUSTOMER_ID, WithMember
+from domain.sql import distinct, for_ids
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +29,7 @@ class PublicRow:
     locale: str | None = None
 
 
-_OWN_ROW = Statement(
-    "SELECT id, display_name, tier_code, tier_level, locale FROM member "
-    "WHERE customer_id = $1 AND erased_at IS NULL"
-)
+_OWN_ROW = LEAN_BY_CUSTOMER_ID
 #: Members by id, with the customer id by which the caller's own row among them is known.
 _ROWS = (
     "SELECT id, display_name, tier_code, tier_level, locale, customer_id FROM member "
@@ -66,6 +66,38 @@ async def own_public_row(info: Info) -> PublicRow | None:
         return row
 
     return await info.context.once(_OWN, read)
+
+
+async def own_row_with(
+    info: Info,
+    name: str,
+    part: WithMember,
+    params: Sequence[Any],
+    parse: Callable[[list[dict[str, Any]]], T],
+) -> None:
+    """Read the signed-in member's public row (`own_public_row`) and a part of theirs in one
+    statement (`part`, a `lean` `WithMember`, with `params` its values, the customer id in
+    the member's place), when the request has read neither: the part's rows, `parse`d, are
+    then `once(name, ...)`'s value for the rest of the request. Nothing for other callers;
+    for a member not created yet only the row (None) is settled, and the part is read as
+    before, once the member is."""
+    subject = _member_subject(info)
+    context = info.context
+    if subject is None or context.started(_OWN) or context.started(name):
+        return
+    member_ids = context.runtime.member_ids
+
+    async def read() -> PublicRow | None:
+        found = await part.read_rows(*params)
+        if found is None:
+            member_ids.forget(subject)
+            return None
+        row = public_row(found[0])
+        member_ids.remember(subject, row.id)
+        context.settle(name, parse(found[1]))
+        return row
+
+    await context.once(_OWN, read)
 
 
 async def own_row_among(

@@ -78,6 +78,20 @@ class Statement:
         executor = connection.executor_class(model=model, db=connection)
         return await executor.execute_select(self.text(connection), list(params))
 
+    async def annotated(
+        self, model: type[M], names: Sequence[str], *params: Any
+    ) -> list[tuple[M, dict[str, Any]]]:
+        """The rows as instances of `model`, each with the values of the statement's other
+        columns `names` (beside the table's own): built as `models` builds them, the other
+        columns taken as an annotated queryset's are (`custom_fields`), then kept apart so
+        that the instance holds its model's fields only."""
+        connection = _connection()
+        executor = connection.executor_class(model=model, db=connection)
+        found = await executor.execute_select(self.text(connection), list(params), list(names))
+        return [
+            (instance, {name: vars(instance).pop(name) for name in names}) for instance in found
+        ]
+
     async def execute_many(self, rows: Sequence[Sequence[Any]]) -> None:
         """Run the statement once per row of parameters, in one round of the driver's
         executemany (bulk writes of a batch job)."""

@@ -12,19 +12,19 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
+from api.lookahead import asks_for
 from api.types.achievements import (
     Badge,
     Challenge,
     ChallengeStatus,
     Recurrence,
     RuleInput,
-    badge_figures,
-    badge_shelf,
     badges_of,
     challenges_of,
     member_count,
-    own_badges,
+    shelf_views,
     viewer,
+    viewer_with_own_badges,
 )
 from api.types.common import UserError, user_errors
 from api.types.translations import TranslationInput, drafts
@@ -139,16 +139,8 @@ class Query:
         "the signed-in member earns them (admins see them all)."
     )
     async def badges(self, info: Info) -> list[Badge]:
-        seen_by = await viewer(info)
-        mine = await own_badges(info, seen_by.member.id) if seen_by.member else None
-        views = await queries.badge_views(
-            await badge_shelf(info),
-            seen_by,
-            info.context.now,
-            figures=await badge_figures(info),
-            mine=mine,
-        )
-        return badges_of(views)
+        seen_by, mine = await viewer_with_own_badges(info)
+        return badges_of(await shelf_views(info, seen_by, mine))
 
     @strawberry.field(
         description="Challenges by status (ACTIVE by default; null for all), by start. "
@@ -157,7 +149,10 @@ class Query:
     async def challenges(
         self, info: Info, status: ChallengeStatus | None = ChallengeStatus.ACTIVE
     ) -> list[Challenge]:
-        seen_by = await viewer(info)
+        if asks_for(info, "rewardBadge"):  # a reward badge's name shows once earned
+            seen_by = (await viewer_with_own_badges(info))[0]
+        else:
+            seen_by = await viewer(info)
         wanted = queries.ChallengeStatus(status.value) if status is not None else None
         runtime = info.context.runtime
         shelf = await runtime.challenges.all(await info.context.versions())

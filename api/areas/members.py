@@ -12,7 +12,7 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
-from api.member_parts import wanted_parts
+from api.member_parts import member_with_parts, wanted_parts
 from api.types.common import UserError, user_errors
 from api.types.member import Device, Member, Platform
 from domain.errors import DomainError
@@ -67,8 +67,12 @@ class Query:
         description="The signed-in member. Created from the token's subject on first call."
     )
     async def me(self, info: Info) -> Member:
-        member = Member.from_model(await info.context.member())
-        member.parts = wanted_parts(info)
+        parts = wanted_parts(info)
+        if parts:  # the member and their parts in one statement
+            member = Member.from_model(await member_with_parts(info, parts))
+        else:
+            member = Member.from_model(await info.context.member())
+        member.parts = parts
         return member
 
     @strawberry.field(description="Admin or shop backend: one member by the shop's customer id.")

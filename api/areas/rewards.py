@@ -11,10 +11,11 @@ from api.auth import Role
 from api.context import Info
 from api.ids import parse_id
 from api.language import language_for, reader_language
+from api.lookahead import asks_for
 from api.types.common import UserError, user_errors
 from api.types.drops import DropClaim
 from api.types.points import PointsSummary
-from api.types.rewards import Redemption, Reward, RewardKind
+from api.types.rewards import Redemption, Reward, RewardKind, read_own_row_and_standing
 from api.types.translations import TranslationInput, drafts
 from domain.drops.checkout import complete_drop_claim, is_drop_coupon_code
 from domain.errors import DomainError
@@ -123,6 +124,8 @@ class Query:
         else:
             runtime = info.context.runtime
             found = await runtime.rewards.active(await info.context.versions())
+        if found and asks_for(info, "canRedeem"):
+            await read_own_row_and_standing(info)  # one statement, not two
         language = await language_for(info, found)
         return [Reward.from_model(r, language) for r in found]
 

@@ -388,14 +388,59 @@ async def badge_shelf(info: Info) -> tuple[BadgeModel, ...]:
     return await runtime.badges.all(await info.context.versions())
 
 
+_OWN_BADGES = "achievements.mine"
+
+
 async def own_badges(info: Info, member_id: int) -> queries.BadgeShelfOfMember:
     """The signed-in member's badges and badge progress, read once per request."""
-    return await info.context.once("achievements.mine", lambda: queries.badges_of_member(member_id))
+    return await info.context.once(_OWN_BADGES, lambda: queries.badges_of_member(member_id))
+
+
+async def viewer_with_own_badges(
+    info: Info,
+) -> tuple[queries.Viewer, queries.BadgeShelfOfMember | None]:
+    """`viewer`, and for a member their badges and badge progress (`own_badges`), read with
+    the member in one statement when the request has not read the member yet."""
+    context = info.context
+    principal = context.require()
+    if principal.role != Role.MEMBER:
+        return await viewer(info), None
+
+    async def alone(member: MemberModel) -> queries.BadgeShelfOfMember:
+        return await queries.badges_of_member(member.id)
+
+    member, mine = await context.member_with(_OWN_BADGES, queries.member_and_badges, alone)
+    seen_by = queries.Viewer(
+        member=member, is_admin=False, default_locale=context.runtime.settings.program_locale
+    )
+    return seen_by, mine
 
 
 async def member_count(info: Info) -> int:
     """The number of members, counted once per request (the base of every rarity)."""
     return (await badge_figures(info)).members
+
+
+_SHELF_VIEWS = "achievements.shelf_views"
+
+
+async def shelf_views(
+    info: Info, seen_by: queries.Viewer, mine: queries.BadgeShelfOfMember | None
+) -> list[queries.BadgeView]:
+    """Every badge, as the request's viewer sees it (`mine`: the viewer's badges, for a
+    member), worked out once a request: the badges list shows them, and the signed-in
+    member's own badges are among them."""
+
+    async def read() -> list[queries.BadgeView]:
+        return await queries.badge_views(
+            await badge_shelf(info),
+            seen_by,
+            info.context.now,
+            figures=await badge_figures(info),
+            mine=mine,
+        )
+
+    return await info.context.once(_SHELF_VIEWS, read)
 
 
 def badge_views_loader(info: Info) -> DataLoader[int, queries.BadgeView | None]:
@@ -437,14 +482,19 @@ def member_badges_loader(info: Info) -> DataLoader[int, list[MemberBadge]]:
                 mine = None
                 held = await queries.holdings(member_ids)
             badges = {badge.id: badge for holding in held.values() for badge, _ in holding}
-            views = await queries.badge_views(
-                list(badges.values()),
-                seen_by,
-                info.context.now,
-                figures=await badge_figures(info),
-                reveal_secrets=True,
-                mine=mine,
-            )
+            if mine is not None and info.context.started(_SHELF_VIEWS):
+                # The request lists every badge too: the member's own are among those views
+                # (a badge they hold shows whole, as `reveal_secrets` shows it).
+                views = await shelf_views(info, seen_by, mine)
+            else:
+                views = await queries.badge_views(
+                    list(badges.values()),
+                    seen_by,
+                    info.context.now,
+                    figures=await badge_figures(info),
+                    reveal_secrets=True,
+                    mine=mine,
+                )
             by_id = {view.badge.id: view for view in views}
             return [
                 [

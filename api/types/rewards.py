@@ -14,10 +14,11 @@ from api.context import Info
 from api.errors import to_client_error
 from api.fragments import cached_object
 from api.language import reader_language
-from api.own_row import own_public_row
+from api.own_row import own_public_row, own_row_with
 from api.types.common import page_size
 from api.types.translations import Translation, translations_of
 from domain.errors import DomainError
+from domain.members.services import WithMember
 from domain.rewards import catalogue, coupons, models
 from domain.translations import Language
 
@@ -56,10 +57,36 @@ def can_redeem_loader(info: Info) -> DataLoader[models.Reward, bool]:
             member = await info.context.member_or_none()
         if member is None:
             return [False for _ in rewards]
-        found = await catalogue.can_redeem_all(member, list(rewards), info.context.now)
+        member_id, now = member.id, info.context.now
+        # settled already when read with the member's row (`read_own_row_and_standing`)
+        standing = await info.context.once(
+            _STANDING, lambda: catalogue.redeem_standing(member_id, now)
+        )
+        found = await catalogue.can_redeem_all(member, list(rewards), now, standing)
         return [found[r.id] for r in rewards]
 
     return DataLoader(load_fn=load, cache_key_fn=lambda reward: reward.id)
+
+
+_STANDING = "rewards.standing"
+_OWN_ROW_AND_STANDING = WithMember(
+    catalogue.BALANCE_AND_HELD, catalogue.BALANCE_AND_HELD_COLUMNS, member=2, lean=True
+)
+
+
+async def read_own_row_and_standing(info: Info) -> None:
+    """For a member's rewards screen that shows `canRedeem`: the member's public row (their
+    tier, their locale) and their standing (balance, coupons held) in one statement, before
+    the rewards resolve (`own_row_with`)."""
+    principal = info.context.principal
+    if principal is not None:
+        await own_row_with(
+            info,
+            _STANDING,
+            _OWN_ROW_AND_STANDING,
+            (info.context.now, principal.subject),
+            catalogue.standing_of_rows,
+        )
 
 
 def rewards_by_id_loader() -> DataLoader[int, models.Reward]:

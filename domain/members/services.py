@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -37,9 +39,16 @@ def check_customer_id(customer_id: str, field: list[str]) -> str:
     return customer_id
 
 
+#: The columns of a member that most screens show of the signed-in member (`WithMember`'s
+#: `lean` reads, api.own_row).
+LEAN_COLUMNS = ("id", "display_name", "tier_code", "tier_level", "locale")
+_LEAN = f"SELECT {', '.join(LEAN_COLUMNS)} FROM member"
+_WHOLE = "SELECT * FROM member"
 #: Every request of a member token starts with this read: one statement, not an ORM query
 #: built anew each time (domain/sql.py).
-_BY_CUSTOMER_ID = Statement("SELECT * FROM member WHERE customer_id = $1")
+_BY_CUSTOMER_ID = Statement(f"{_WHOLE} WHERE customer_id = $1")
+#: A member's `LEAN_COLUMNS`, unless erased.
+LEAN_BY_CUSTOMER_ID = Statement(f"{_LEAN} WHERE customer_id = $1 AND erased_at IS NULL")
 
 
 async def get_member(customer_id: str) -> Member | None:
@@ -47,6 +56,62 @@ async def get_member(customer_id: str) -> Member | None:
     executor, as its querysets build theirs)."""
     found = await _BY_CUSTOMER_ID.models(Member, customer_id)
     return found[0] if found else None
+
+
+class WithMember:
+    """A per-member statement (a screen's part: a member's badges, their points figures...)
+    read together with the member of a customer id, in one statement: the member's row
+    (`SELECT * FROM member WHERE customer_id = ...`, as `get_member` reads it) beside each row
+    of the part, whose member id is the id of that row."""
+
+    __slots__ = ("_aliases", "_pairs", "_statement")
+
+    def __init__(
+        self, sql: str, columns: Sequence[str], member: int = 1, *, lean: bool = False
+    ) -> None:
+        """`sql` is the part, written with `$<member>` as the member's id, and `columns` the
+        names of the columns it returns. `lean`: only the member's `LEAN_COLUMNS`, of a
+        member not erased, read as a row (`read_rows`) rather than as a model (`read`)."""
+        own = re.compile(rf"\${member}(?!\d)")
+        part = own.sub("(SELECT id FROM me)", sql)
+        # the part's columns under names no column of the member has (a part may have an id)
+        self._pairs = tuple((f"_p{n}", column) for n, column in enumerate(columns))
+        self._aliases = ("_present", *(alias for alias, _ in self._pairs))
+        selected = ", ".join(f"p.{column} AS {alias}" for alias, column in self._pairs)
+        self._statement = Statement(
+            f"WITH me AS ({_LEAN if lean else _WHOLE} WHERE customer_id = ${member}"
+            f"{' AND erased_at IS NULL' if lean else ''}) "
+            f"SELECT me.*, p.present_ AS _present, {selected} FROM me "
+            f"LEFT JOIN (SELECT 1 AS present_, q.* FROM ({part}) AS q) AS p ON 1 = 1"
+        )
+
+    async def read(self, *params: Any) -> tuple[Member, list[dict[str, Any]]] | None:
+        """The member and the part's rows (by the part's column names), with the customer id
+        in the member's place among the part's values; None when no member has that customer
+        id (not created yet, or erased)."""
+        found = await self._statement.annotated(Member, self._aliases, *params)
+        if not found:
+            return None
+        pairs = self._pairs
+        rows = [
+            {column: extra[alias] for alias, column in pairs}
+            for _, extra in found
+            if extra["_present"] is not None  # the join's one row when the part has none
+        ]
+        return found[0][0], rows
+
+    async def read_rows(self, *params: Any) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """`read` for a `lean` statement: the member's row (`LEAN_COLUMNS`) and the part's."""
+        found = await self._statement.rows(*params)
+        if not found:
+            return None
+        pairs = self._pairs
+        rows = [
+            {column: row[alias] for alias, column in pairs}
+            for row in found
+            if row["_present"] is not None
+        ]
+        return {column: found[0][column] for column in LEAN_COLUMNS}, rows
 
 
 async def get_or_create_member(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
@@ -260,8 +260,9 @@ def redeemable(reward: Reward, member: Holder, balance: int, held: int) -> bool:
     return eligible(reward, member, held) and balance >= reward.cost_points
 
 
-#: The member's balance (the row without a reward) and coupons held per reward, in one read.
-_BALANCE_AND_HELD = Statement(f"""
+#: The member's balance (the row without a reward) and coupons held per reward, in one read
+#: (`$1` now, `$2` the member).
+BALANCE_AND_HELD = f"""
     SELECT CAST(NULL AS BIGINT) AS reward_id,
         SUM(CASE WHEN delta > 0 AND remaining > 0 AND (expires_at IS NULL OR expires_at > $1)
             AND available_at <= $1 THEN remaining ELSE 0 END) AS n
@@ -270,24 +271,33 @@ _BALANCE_AND_HELD = Statement(f"""
     SELECT reward_id, COUNT(*) AS n FROM redemption
     WHERE member_id = $2 AND status IN ({literals(s.value for s in HELD_STATUSES)})
     GROUP BY reward_id
-""")
+"""
+BALANCE_AND_HELD_COLUMNS = ("reward_id", "n")
+_BALANCE_AND_HELD = Statement(BALANCE_AND_HELD)
+#: (spendable balance, {reward id: coupons held or used}) of a member.
+Standing: TypeAlias = tuple[int, dict[int, int]]
 
 
 async def can_redeem_all(
-    member: Holder, rewards: Sequence[Reward], now: datetime
+    member: Holder, rewards: Sequence[Reward], now: datetime, standing: Standing | None = None
 ) -> dict[int, bool]:
     """`redeemable` for many rewards in one query (the balance as `ledger.summary` counts
-    it, and the coupons held)."""
+    it, and the coupons held), none when the member's `standing` was read already."""
     if not rewards:
         return {}
-    balance, held = await redeem_standing(member.id, now)
+    balance, held = standing if standing is not None else await redeem_standing(member.id, now)
     return {r.id: redeemable(r, member, balance, held.get(r.id, 0)) for r in rewards}
 
 
-async def redeem_standing(member_id: int, now: datetime) -> tuple[int, dict[int, int]]:
+async def redeem_standing(member_id: int, now: datetime) -> Standing:
     """(spendable balance, {reward id: coupons held or used}) of the member, in one query."""
+    return standing_of_rows(await _BALANCE_AND_HELD.rows(now, member_id))
+
+
+def standing_of_rows(rows: Iterable[Mapping[str, Any]]) -> Standing:
+    """The standing from the rows of `BALANCE_AND_HELD`."""
     balance, held = 0, dict[int, int]()
-    for row in await _BALANCE_AND_HELD.rows(now, member_id):
+    for row in rows:
         if row["reward_id"] is None:
             balance = int(row["n"] or 0)
         else:

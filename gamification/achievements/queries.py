@@ -27,6 +27,7 @@ from domain.achievements.models import (
     RuleProgress,
 )
 from domain.members.models import Member
+from domain.members.services import WithMember
 from domain.messages import CATALOGUE, DEFAULT_LANGUAGE
 from domain.sql import Statement, as_datetime, distinct, placeholders
 from domain.translations import Language
@@ -230,21 +231,36 @@ class BadgeShelfOfMember:
     progress: Mapping[int, StoredProgress]
 
 
-_MINE = Statement(f"""
+_MINE_SQL = f"""
     SELECT 'E' AS part, badge_id, earned_at, NULL AS rule_fingerprint, NULL AS state, id
     FROM member_badge WHERE member_id = $1
     UNION ALL
     SELECT 'P' AS part, badge_id, NULL AS earned_at, rule_fingerprint, state, id
     FROM rule_progress
     WHERE member_id = $1 AND badge_id IS NOT NULL AND period_key = '{BADGE_PERIOD}'
-""")
+"""
+_MINE = Statement(_MINE_SQL)
+_MEMBER_AND_MINE = WithMember(
+    _MINE_SQL, ("part", "badge_id", "earned_at", "rule_fingerprint", "state", "id")
+)
 
 
 async def badges_of_member(member_id: int) -> BadgeShelfOfMember:
     """The member's earned badges and badge progress, in one query."""
+    return _shelf_of_rows(await _MINE.rows(member_id))
+
+
+async def member_and_badges(customer_id: str) -> tuple[Member, BadgeShelfOfMember] | None:
+    """The member of `customer_id` with their earned badges and badge progress, in one query;
+    None when no member has that customer id."""
+    found = await _MEMBER_AND_MINE.read(customer_id)
+    return None if found is None else (found[0], _shelf_of_rows(found[1]))
+
+
+def _shelf_of_rows(rows: Sequence[Mapping[str, Any]]) -> BadgeShelfOfMember:
     earned: list[tuple[datetime, int, int]] = []
     progress: dict[int, StoredProgress] = {}
-    for row in await _MINE.rows(member_id):
+    for row in rows:
         if row["part"] == "E":
             earned.append((as_datetime(row["earned_at"]), int(row["id"]), int(row["badge_id"])))
         else:

@@ -298,6 +298,63 @@ async def test_listing_badges_costs_the_same_queries_for_few_or_many(api: GraphQ
     assert await statements_for_badges(2) == await statements_for_badges(25)
 
 
+#: The badges screen with `me` first: its member is read alone, then the badges apart.
+BADGES_APART = """
+query {
+  me { badges { earnedAt badge { id code name } } }
+  badges {
+    id code name description iconUrl secret rarity rewardPoints
+    rule { event aggregate target windowDays description }
+    myProgress { current target completedAt }
+  }
+}"""
+
+
+async def test_the_badges_screen_reads_the_member_with_their_badges_in_one_statement(
+    api: GraphQLClient,
+) -> None:
+    data(await api.admin(UPSERT_BADGE, badge_input("shoe-lover", rewardPoints=100)))
+    share = {"event": "SHARE", "aggregate": "COUNT", "target": 1}
+    data(await api.admin(UPSERT_BADGE, badge_input("sharer", share, secret=True)))
+    await spanish_member("ana")
+    for order in ("A-1", "A-2", "A-3", "A-4"):
+        await purchase(api, "ana", order)
+    data(await api.member("ana", BADGES))  # the process's shelf and rarity are read
+
+    with counting_statements() as together:
+        screen = data(await api.member("ana", BADGES))
+    with counting_statements() as apart:
+        alone = data(await api.member("ana", BADGES_APART))
+
+    # the configuration versions, then the member with their badges and progress
+    assert len(together) == 2 and any("FROM member_badge" in sql for sql in together.sql)
+    assert len(apart) == 3
+    assert screen == alone
+    assert screen["me"]["badges"][0]["badge"]["code"] == "shoe-lover"
+    assert screen["badges"][1]["name"] == "Insignia secreta"
+
+
+async def test_a_member_who_erases_their_account_and_comes_back_sees_badges_afresh(
+    api: GraphQLClient,
+) -> None:
+    data(await api.admin(UPSERT_BADGE, badge_input("shoe-lover")))
+    for order in ("A-1", "A-2", "A-3"):
+        await purchase(api, "ana", order)
+    before = data(await api.member("ana", BADGES))
+    erase = "mutation { deleteMyAccount(input: {confirm: true}) { deleted userErrors { code } } }"
+    assert data(await api.member("ana", erase))["deleteMyAccount"]["deleted"] is True
+
+    again = data(await api.member("ana", BADGES))
+    first_sight = data(await api.member("cai", BADGES))
+
+    assert before["me"]["badges"] != [] and before["badges"][0]["myProgress"]["current"] == 3.0
+    assert again["me"]["badges"] == []
+    assert again["badges"][0]["myProgress"] == {"current": 0.0, "target": 3.0, "completedAt": None}
+    assert first_sight["me"]["badges"] == []
+    assert await Member.filter(customer_id="ana").count() == 1
+    assert await Member.filter(customer_id="cai").count() == 1
+
+
 @strawberry.type
 class AwardsQuery:
     """A stand-in for a mutation payload whose `Awards` inherits `AchievementAwards`."""

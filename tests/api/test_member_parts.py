@@ -53,8 +53,8 @@ async def test_the_home_screen_reads_the_members_parts_in_one_statement(
 
     statements, me = await home(api)
 
-    # the configuration versions, the member, and their parts: three, not five
-    assert statements == 3
+    # the configuration versions, then the member with their parts: two, not five
+    assert statements == 2
     assert me["points"]["expiringSoon"] == [
         {"points": 120, "expiresAt": me["points"]["expiringSoon"][0]["expiresAt"]}
     ]
@@ -71,3 +71,68 @@ async def test_a_new_member_s_home_screen_shows_empty_parts(api: GraphQLClient) 
     assert me["points"] == {"balance": 0, "pending": 0, "lifetimeEarned": 0, "expiringSoon": []}
     assert me["notifications"] == {"unreadCount": 0}
     assert me["nextTier"]["qualifyingPointsNeeded"] == 500
+
+
+#: Every column of the member, with two parts (read with the member) or one (read apart).
+MEMBER = (
+    "id customerId displayName email locale timeZone country city birthDate referralCode joinedAt"
+)
+
+
+async def test_the_member_read_with_their_parts_is_the_member_read_alone(
+    api: GraphQLClient,
+) -> None:
+    await setup_program(api)
+    await api.service(RECORD_PURCHASE, purchase("A-1", "120.00"))
+    profile = """mutation { updateProfile(input: {displayName: "Alice A", email: "a@x.test",
+        country: "ES", city: "Madrid", birthDate: "1990-02-03", timeZone: "Europe/Madrid"})
+        { userErrors { code } } }"""
+    assert data(await api.member("alice", profile))["updateProfile"]["userErrors"] == []
+
+    with count_queries() as log:
+        together = data(
+            await api.member(
+                "alice",
+                f"{{ me {{ {MEMBER} points {{ balance }} nextTier {{ qualifyingPointsNeeded }} }} }}",
+            )
+        )["me"]
+    alone = data(await api.member("alice", f"{{ me {{ {MEMBER} points {{ balance }} }} }}"))["me"]
+
+    assert log.count == 2
+    assert {k: v for k, v in together.items() if k != "nextTier"} == alone
+    assert alone["birthDate"] == "1990-02-03" and alone["city"] == "Madrid"
+
+
+async def test_a_member_who_erases_their_account_and_comes_back_has_a_new_home_screen(
+    api: GraphQLClient,
+) -> None:
+    await setup_program(api)
+    await api.service(RECORD_PURCHASE, purchase("A-1", "120.00"))
+    before = (await home(api))[1]
+    erase = "mutation { deleteMyAccount(input: {confirm: true}) { deleted userErrors { code } } }"
+    assert data(await api.member("alice", erase))["deleteMyAccount"]["deleted"] is True
+
+    again = (await home(api))[1]
+
+    assert before["points"]["lifetimeEarned"] > 0
+    assert again["id"] != before["id"] and again["customerId"] == "alice"
+    assert again["points"] == {"balance": 0, "pending": 0, "lifetimeEarned": 0, "expiringSoon": []}
+    assert await Member.filter(customer_id="alice").count() == 1
+
+
+async def test_two_mes_under_aliases_read_each_the_parts_it_asks_for(api: GraphQLClient) -> None:
+    await setup_program(api)
+    await api.service(RECORD_PURCHASE, purchase("A-1", "120.00"))
+    both = """{
+      a: me { points { balance } nextTier { qualifyingPointsNeeded } }
+      b: me { points { balance } notifications(first: 1, unreadOnly: true) { unreadCount } }
+    }"""
+
+    answer = data(await api.member("alice", both))
+
+    next_tier = data(await api.member("alice", APART["nextTier"]))["me"]["nextTier"]
+    unread = data(await api.member("alice", APART["notifications"]))["me"]["notifications"]
+    points = data(await api.member("alice", "{ me { points { balance } } }"))["me"]["points"]
+    assert answer["a"]["nextTier"]["qualifyingPointsNeeded"] == next_tier["qualifyingPointsNeeded"]
+    assert answer["b"]["notifications"] == unread == {"unreadCount": 0}
+    assert answer["a"]["points"] == answer["b"]["points"] == points

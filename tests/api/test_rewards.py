@@ -18,6 +18,7 @@ from domain.points.models import EntryKind, PointsEntry
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
 from domain.purchases.models import Channel, Purchase, Refund
 from domain.referrals.models import Engagement, Referral, ReferralStatus
+from domain.rewards import catalogue
 from domain.rewards.models import CouponStatus, Redemption, Reward
 from tests.api.conftest import GraphQLClient, data, error_codes
 from tests.contract.contract_check import operations
@@ -152,6 +153,40 @@ async def test_the_catalogue_costs_the_same_queries_for_five_or_fifty_rewards(
         return log.count
 
     assert await queries_for(5) == await queries_for(50)
+
+
+async def test_the_rewards_screen_reads_the_members_row_and_standing_in_one_statement(
+    api: GraphQLClient,
+) -> None:
+    await member_with_points(api, "alice", 150)
+    for i, cost in enumerate((100, 150, 200)):
+        await upsert(api, code=f"R{i}", costPoints=cost)
+    limited = await upsert(api, code="ONCE", costPoints=10, perMemberLimit=1)
+    assert (await redeem(api, "alice", limited["reward"]["id"], "k-1"))["userErrors"] == []
+    data(await api.member("alice", REWARDS))  # the process's catalogue is read
+
+    with count_queries() as log:
+        screen = data(await api.member("alice", REWARDS))["rewards"]
+    member = await Member.get(customer_id="alice")
+    expected = {
+        reward.code: await catalogue.can_redeem(member, reward, api.clock.now())
+        for reward in await Reward.all()
+    }
+
+    # the configuration versions, then the member's row with their balance and coupons
+    assert log.count == 2
+    assert {r["code"]: r["canRedeem"] for r in screen} == expected
+    assert expected == {"R0": True, "R1": False, "R2": False, "ONCE": False}
+
+
+async def test_a_member_seen_for_the_first_time_on_the_rewards_screen_is_created(
+    api: GraphQLClient,
+) -> None:
+    await upsert(api, code="FREE", costPoints=0)
+    first = data(await api.member("newcomer", REWARDS))["rewards"]
+    again = data(await api.member("newcomer", REWARDS))["rewards"]
+    assert [r["canRedeem"] for r in first] == [r["canRedeem"] for r in again] == [True]
+    assert await Member.filter(customer_id="newcomer").count() == 1
 
 
 # ---------------------------------------------------------------- redeeming

@@ -1,14 +1,17 @@
 """Hand-written SQL (`domain.sql`) on the open database: a tortoise query embedded in a
-statement keeps its values, numbered after the statement's own."""
+statement keeps its values, numbered after the statement's own; a per-member part read with
+the member of a customer id (`WithMember`) answers what the two reads answer apart."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from domain.members.models import Member
+from domain.members.services import WithMember, get_member, get_or_create_member
 from domain.sql import Statement, query_sql
+from push.notifications.models import Notification, NotificationCategory, PushStatus
 from tests.integration.member_history import member
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -29,3 +32,40 @@ async def test_a_query_embedded_after_the_statements_own_values_keeps_its_values
 
     assert [row["id"] for row in rows] == [madrid.id]
     assert [f"${n}" in sql for n in (1, 2, 3, 4, 5)] == [False, True, True, True, False]
+
+
+_NOTIFICATIONS = """
+    SELECT id, title FROM notification WHERE member_id = $2 AND title <> $1 ORDER BY id
+"""
+
+
+async def test_a_part_read_with_the_member_answers_what_each_read_alone_answers() -> None:
+    member = await get_or_create_member("ana", datetime(2026, 3, 1, tzinfo=UTC))
+    await Member.filter(id=member.id).update(city="Madrid", birth_date=date(1990, 2, 3))
+    with_member = WithMember(_NOTIFICATIONS, ("id", "title"), member=2)
+
+    empty = await with_member.read("hidden", "ana")
+    for title in ("one", "hidden", "two"):
+        await Notification.create(
+            member_id=member.id,
+            category=NotificationCategory.BADGE,
+            title=title,
+            body="b",
+            dedupe_key=title,
+            created_at=datetime(2026, 3, 2, tzinfo=UTC),
+            push_status=PushStatus.SENT,
+        )
+    found = await with_member.read("hidden", "ana")
+    alone = await Statement(_NOTIFICATIONS).rows("hidden", member.id)
+
+    assert await with_member.read("hidden", "nobody") is None
+    assert empty is not None and empty[1] == []
+    assert found is not None
+    read, rows = found
+    assert sorted(rows, key=lambda r: r["id"]) == alone
+    assert [r["title"] for r in alone] == ["one", "two"]
+    stored = await get_member("ana")
+    assert stored is not None
+    for name in Member._meta.db_fields:
+        assert getattr(read, name) == getattr(stored, name), name
+    assert empty[0].birth_date == date(1990, 2, 3) and "title" not in vars(read)
