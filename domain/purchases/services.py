@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from domain.activity import ActivityObserver, Awards, NoAchievements
 from domain.errors import Duplicate, InvalidInput, NotFound
 from domain.events import DomainEvent, record_event, record_events
+from domain.members.events import MemberCreated
 from domain.members.models import Member
 from domain.members.services import create_member
 from domain.points import ledger
@@ -125,9 +126,10 @@ _REPLAY_FIRST_AND_STANDING = Statement(f"""
 """)
 
 #: PostgreSQL: the purchase (with its awards, $18, when its own credit lifts the tier), its
-#: credit, the member's tier placement ($19 and $20 when $21) and its events (PointsEarned,
-#: PurchaseRecorded, TierChanged when $22 is one) in one statement (data-modifying CTEs). The
-#: events' payloads come from the events themselves, with the new ids set in SQL.
+#: credit, the member's tier placement ($19 and $20 when $21) and its events (MemberCreated
+#: when $23 is one, PointsEarned, PurchaseRecorded, TierChanged when $22 is one) in one
+#: statement (data-modifying CTEs). The events' payloads come from the events themselves,
+#: with the new ids set in SQL.
 _WRITE_PURCHASE = Statement("""
     WITH purchase_row AS (
         INSERT INTO purchase (order_id, member_id, amount, refunded_amount, currency, channel,
@@ -144,6 +146,8 @@ _WRITE_PURCHASE = Statement("""
         WHERE id = $2 AND $21
     ), events AS (
         INSERT INTO outbox_event (kind, payload, created_at, available_at, attempts)
+        SELECT 'MemberCreated', $23::jsonb, $8, $8, 0 WHERE $23::jsonb IS NOT NULL
+        UNION ALL
         SELECT 'PointsEarned', $16::jsonb || jsonb_build_object('entry_id', credit.id), $8, $8, 0
         FROM credit
         UNION ALL
@@ -169,7 +173,7 @@ async def _locked_member(customer_id: str, now: datetime) -> tuple[Member, bool]
     found = await _LOCKED_MEMBER[dialect()].models(Member, customer_id)
     if found:
         return found[0], False
-    return await create_member(customer_id, now), True
+    return await create_member(customer_id, now, record=False), True
 
 
 async def _record_once(
@@ -209,7 +213,7 @@ async def _record_once(
         written = Awards(points_awarded=points, new_tier_code=new_tier.code if new_tier else None)
         # The unique order id decides between concurrent retries for different customer ids
         # (retries for one customer already queue on the member's lock).
-        row = await _write_purchase(plan, member, now, placed, written)
+        row = await _write_purchase(plan, member, now, placed, written, new_member=new_member)
         unlocked = await observer.observe(plan.activity(member.id), now, versions=config.versions)
         if unlocked.points_awarded:
             # Reward points the engine credited (they upgraded the tier themselves, if at all):
@@ -239,13 +243,20 @@ def _hold(member: Member, ladder: tuple[Tier, ...], code: str) -> None:
 
 
 async def _write_purchase(
-    plan: PurchasePlan, member: Member, now: datetime, placed: Placement | None, awards: Awards
+    plan: PurchasePlan,
+    member: Member,
+    now: datetime,
+    placed: Placement | None,
+    awards: Awards,
+    *,
+    new_member: bool,
 ) -> Purchase:
     """Insert the purchase (with `awards` when a retry could not work them out from the
     purchase itself), its credit (EARN, when it earned points), the member's tier `placed`
-    and its events (PointsEarned, PurchaseRecorded, TierChanged) as `plan` says: one
-    statement on PostgreSQL, one per row kind on SQLite, which has no data-modifying CTEs.
-    Raises IntegrityError for a known order id. `member` is brought up to `placed`."""
+    and its events (MemberCreated for a `new_member`, PointsEarned, PurchaseRecorded,
+    TierChanged) as `plan` says: one statement on PostgreSQL, one per row kind on SQLite,
+    which has no data-modifying CTEs. Raises IntegrityError for a known order id. `member` is
+    brought up to `placed`."""
     valid, points = plan.purchase, plan.points
     available_at, expires_at = plan.available_at, plan.expires_at
     values = _purchase_values(valid, member, points, now)
@@ -276,9 +287,10 @@ async def _write_purchase(
         first_purchase=plan.first_purchase,
     )
     tier_changed = placed.event if placed is not None else None
+    created = MemberCreated(member_id=member.id) if new_member else None
     if dialect() != "postgres":
         row = await Purchase.create(**values)
-        events: list[DomainEvent] = []
+        events: list[DomainEvent] = [created] if created is not None else []
         if points > 0:
             entry = await ledger.credit(
                 member.id, points, EntryKind.EARN, description, now,
@@ -305,6 +317,7 @@ async def _write_purchase(
         placed.tier.code if placed else None, placed.tier.level if placed else None,
         placed is not None,
         None if tier_changed is None else json.dumps(tier_changed.to_payload()),
+        None if created is None else json.dumps(created.to_payload()),
     )  # fmt: skip
     ids = (await _WRITE_PURCHASE.rows(*params))[0]
     if placed is not None:
