@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.record_purchase [--seconds 2] [--rounds 3] [--customers 2000]
         [--clients 1 8 32] [--sustain 60] [--profile DIR]
+    .venv/bin/python -m bench.record_purchase --in-process [--customers 500] [--profile-top]
 
 Serves the app as docker/compose.yaml deploys it (the API process only serves, a `fidelio
 worker` beside it delivers the outbox) with a four-tier ladder and earning rules, then measures
@@ -20,19 +21,32 @@ of it, the outbox backlog (events not delivered yet) and the age of the oldest o
 how long the worker takes to empty it: a worker that keeps pace leaves a backlog of about one
 second of events. `--profile DIR` records py-spy flame graphs of the API and the worker
 processes during that minute (py-spy must be installed in the venv).
+
+`--in-process` serves no HTTP: in this process, with the same program, it sends purchases
+(new orders, known members spread over `--customers`) straight into the ASGI app and prints,
+per purchase, the SQL statements sent (tortoise logs each at DEBUG; apart, those of the
+purchases that lift the member's tier and those that create it), the Python calls made
+(cProfile's count), the CPU milliseconds of the request and of the domain's
+`record_purchase` alone (the least of five blocks of 300 purchases) and of the request with
+the domain's answer canned, beside the trivial query's.
+`--profile-top` adds cProfile's top functions of the domain path.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import itertools
+import logging
 import os
+import pstats
 import shutil
 import subprocess
 import sys
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -238,6 +252,175 @@ def graphql_share(database: str, make: Any) -> tuple[float, float, float]:
     return asyncio.run(run())
 
 
+class _Statements(logging.Handler):
+    """Counts the statements tortoise sends (it logs each at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.getMessage().startswith(("Created connection pool", "Closed connection")):
+            self.count += 1
+
+
+async def least_cpu_ms(send: Any, requests: int, blocks: int = 5) -> float:
+    """CPU milliseconds per call of `send`: the least of `blocks` blocks of `requests` calls,
+    since on a shared machine the others' load only ever adds to a block's figure."""
+    least = float("inf")
+    for _ in range(blocks):
+        began = time.process_time()
+        for _ in range(requests):
+            await send()
+        least = min(least, (time.process_time() - began) / requests * 1000)
+    return least
+
+
+def in_process(database: str, customers: int, top: bool, requests: int = 300) -> None:
+    """Per purchase of a known member, in this process: statements, Python calls and CPU
+    milliseconds (the request, the domain's `record_purchase` alone, the request with the
+    domain's answer canned), beside the trivial query's."""
+    import domain.purchases.services as services
+    from api.app import create_app
+    from api.settings import Settings
+    from domain.points.earning import LineItem
+    from domain.purchases.models import Channel
+    from domain.purchases.validation import PurchaseInput
+
+    make = purchases(customers)
+    admin = token("admin", "bench-admin")
+
+    def as_input(variables: dict[str, Any]) -> PurchaseInput:
+        given = variables["input"]
+        return PurchaseInput(
+            order_id=given["orderId"],
+            customer_id=given["customerId"],
+            amount=Decimal(given["amount"]),
+            currency=given["currency"],
+            channel=Channel(given["channel"]),
+            items=tuple(
+                LineItem(i["sku"], i["category"], i["quantity"], Decimal(i["unitPrice"]))
+                for i in given["items"]
+            ),
+        )
+
+    async def run() -> None:
+        settings = Settings(
+            database_url=database,
+            redis_url=REDIS_URL,
+            redis_prefix=f"bench{uuid.uuid4().hex[:6]}:",
+            run_background=False,
+        )
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            runtime = app.state.runtime_ref["runtime"]
+            settings_: list[tuple[str, Any]] = [(CONFIGURE_TIERS, TIERS), (CONFIGURE_RULES, RULES)]
+            settings_ += [(UPSERT_LEADERBOARD, board) for board in BOARDS]
+            for query, variables in settings_:
+                body = await asgi_post(
+                    app, {"query": query, "variables": {"input": variables}}, admin
+                )
+                assert not body.get("errors"), body
+            _, _, bearer = make(0)
+
+            async def post_new_order() -> dict[str, Any]:
+                query, variables, _ = make(0)
+                return await asgi_post(app, {"query": query, "variables": variables}, bearer)
+
+            async def domain_new_order() -> None:
+                _, variables, _ = make(0)
+                await services.record_purchase(
+                    as_input(variables),
+                    runtime.clock.now(),
+                    program_currency=runtime.settings.program_currency,
+                    observer=runtime.observer,
+                    program=runtime.program,
+                )
+
+            # The first order loads the configuration and the catalogues (once a process).
+            assert recorded(await post_new_order())
+            logger = logging.getLogger("tortoise.db_client")
+            counter = _Statements()
+            level = logger.level
+            logger.setLevel(logging.DEBUG)
+            logger.addHandler(counter)
+            # Every customer's first purchase (it creates the member), then each member's
+            # second and third (the third lifts them to SILVER).
+            by_kind: dict[str, list[tuple[int, int]]] = {"new": [], "known": [], "lifts": []}
+            try:
+                for number in range(1, 3 * customers):
+                    counter.count = 0
+                    one = cProfile.Profile()
+                    one.enable()
+                    answer = await post_new_order()
+                    one.disable()
+                    assert recorded(answer)
+                    lifted = answer["data"]["recordPurchase"]["awards"]["newTier"] is not None
+                    kind = "new" if number < customers else "lifts" if lifted else "known"
+                    made = pstats.Stats(one).total_calls  # type: ignore[attr-defined]
+                    by_kind[kind].append((counter.count, made))
+            finally:
+                logger.removeHandler(counter)
+                logger.setLevel(level)
+            statements = {k: sum(s for s, _ in v) / max(1, len(v)) for k, v in by_kind.items()}
+            kind_calls = {k: sum(c for _, c in v) / max(1, len(v)) for k, v in by_kind.items()}
+            trivial = await cpu_ms_per_request(app, {"query": TRIVIAL}, bearer)
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(requests):
+                await post_new_order()
+            profile.disable()
+            calls = pstats.Stats(profile).total_calls / requests  # type: ignore[attr-defined]
+            # CPU time, not wall time: the waits for PostgreSQL are not this process's work.
+            profile = cProfile.Profile(time.process_time)
+            profile.enable()
+            for _ in range(requests):
+                await domain_new_order()
+            profile.disable()
+            stats = pstats.Stats(profile)
+            domain_calls = stats.total_calls / requests  # type: ignore[attr-defined]
+            if top:
+                stats.sort_stats("cumulative").print_stats(r"(domain|gamification|api)/", 40)
+                stats.sort_stats("tottime").print_stats(40)
+            purchase = await least_cpu_ms(post_new_order, requests)
+            domain = await least_cpu_ms(domain_new_order, requests)
+            answers: list[Any] = []
+            real = services.record_purchase
+
+            async def keep(*args: Any, **kwargs: Any) -> Any:
+                answers.append(await real(*args, **kwargs))
+                return answers[-1]
+
+            async def canned(*args: Any, **kwargs: Any) -> Any:
+                return answers[0]
+
+            try:
+                services.record_purchase = keep  # type: ignore[assignment]
+                await post_new_order()
+                services.record_purchase = canned  # type: ignore[assignment]
+                query, variables, _ = make(0)
+                payload = {"query": query, "variables": variables}
+                graphql_only = await cpu_ms_per_request(app, payload, bearer)
+            finally:
+                services.record_purchase = real  # type: ignore[assignment]
+        print("per request, by purchase: SQL statements, Python calls (cProfile's count)")
+        for kind, label in (
+            ("known", "a known member's"),
+            ("lifts", "one that lifts the tier"),
+            ("new", "a new member's"),
+        ):
+            print(f"  {label:24} {statements[kind]:5.2f} {kind_calls[kind]:7.0f}")
+        print(
+            f"a known member's purchase ({customers} members, {requests} purchases a figure):"
+            f" {calls:.0f} Python calls ({domain_calls:.0f} in record_purchase); CPU"
+            f" {purchase:.2f} ms, of which record_purchase {domain:.2f} ms; with the domain's"
+            f" answer canned {graphql_only:.2f} ms; trivial query {trivial:.2f} ms (trivial /"
+            f" purchase {trivial / purchase:.1%})"
+        )
+
+    asyncio.run(run())
+
+
 def backlog(database_url: str) -> tuple[int, float]:
     """Outbox events not delivered yet, and the age in seconds of the oldest of them (by the
     database's clock, as the rows' `created_at` is written by the API's clock on this host)."""
@@ -352,7 +535,19 @@ def main() -> None:
     parser.add_argument(
         "--no-boards", action="store_true", help="no leaderboards for the worker to keep"
     )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="statements, Python calls and CPU per purchase, in this process (no HTTP load)",
+    )
+    parser.add_argument(
+        "--profile-top", action="store_true", help="with --in-process: cProfile's top functions"
+    )
     args = parser.parse_args()
+    if args.in_process:
+        with postgres_database() as database:
+            in_process(database, args.customers, args.profile_top)
+        return
     results: list[tuple[Figures, Figures]] = []
     with (
         postgres_database() as database,

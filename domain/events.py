@@ -20,7 +20,13 @@ from domain.outbox.models import OutboxEvent
 EVENT_TYPES: dict[str, type[DomainEvent]] = {}
 
 
+#: Values JSON takes as they are (exact types: an enum deriving from str or int is not one).
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def _to_json(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -39,6 +45,8 @@ class DomainEvent:
     """Something that happened to a member or the program, for other parts to react to."""
 
     kind: ClassVar[str] = ""
+    #: The fields' names, set on each class by its first `to_payload`.
+    _field_names: ClassVar[tuple[str, ...]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -46,7 +54,12 @@ class DomainEvent:
         EVENT_TYPES[cls.kind] = cls
 
     def to_payload(self) -> dict[str, Any]:
-        return {f.name: _to_json(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        cls = type(self)
+        names = cls.__dict__.get("_field_names")
+        if names is None:
+            # Once per class (the dataclass decorator runs after __init_subclass__).
+            names = cls._field_names = tuple(f.name for f in dataclasses.fields(self))
+        return {name: _to_json(getattr(self, name)) for name in names}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Self:

@@ -134,12 +134,15 @@ async def get_or_create_member(
     raise RuntimeError("could not create member")
 
 
-async def create_member(customer_id: str, now: datetime, *, time_zone: str = "UTC") -> Member:
+async def create_member(
+    customer_id: str, now: datetime, *, time_zone: str = "UTC", record: bool = True
+) -> Member:
     """Insert a member for `customer_id` (no savepoint): raises `IntegrityError` when the
     customer id was taken meanwhile (or, rarely, the drawn referral code), which aborts the
     caller's transaction, so the caller retries it whole (`get_or_create_member` does it in a
     savepoint of its own). The new row stays invisible to others until the caller commits,
-    and so does its `MemberCreated`."""
+    and so does its `MemberCreated` (`record=False`: the caller records it, in the same
+    transaction, with its own events)."""
     check_customer_id(customer_id, ["customerId"])
     member = await Member.create(
         customer_id=customer_id,
@@ -148,7 +151,8 @@ async def create_member(customer_id: str, now: datetime, *, time_zone: str = "UT
         joined_at=now,
         time_zone=time_zone,
     )
-    await record_event(MemberCreated(member_id=member.id), now)
+    if record:
+        await record_event(MemberCreated(member_id=member.id), now)
     return member
 
 

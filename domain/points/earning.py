@@ -33,25 +33,38 @@ def category_key(category: str) -> str:
     return category.strip().casefold()
 
 
+def _ratio(value: Decimal | Fraction | int) -> tuple[int, int]:
+    """`value` as an exact integer ratio (numerator, positive denominator)."""
+    if isinstance(value, Fraction):
+        return value.numerator, value.denominator
+    if isinstance(value, int):
+        return value, 1
+    return value.as_integer_ratio()
+
+
 def category_weight(
     items: Sequence[LineItem], category_multipliers: Mapping[str, Decimal]
 ) -> Fraction:
     """The category multiplier of the whole order: each line's multiplier (1 for a category
     without one, or no category) weighted by the line's share of the items' total. An order
     without items, or whose items are all free, weighs 1."""
-    multipliers = {category_key(k): Fraction(v) for k, v in category_multipliers.items()}
-    total = sum((Fraction(item.total) for item in items), Fraction(0))
+    # Exact, in integers over one common denominator (Fraction's own arithmetic normalises
+    # at every step, which costs a purchase more than the rest of its plan).
+    multipliers = {category_key(k): _ratio(v) for k, v in category_multipliers.items()}
+    totals = [_ratio(item.total) for item in items]
+    common = math.lcm(1, *(d for _, d in totals))
+    total = sum(n * (common // d) for n, d in totals)
     if total <= 0:
         return Fraction(1)
+    lines = [
+        (n * (common // d), multipliers.get(category_key(item.category)) if item.category else None)
+        for item, (n, d) in zip(items, totals, strict=True)
+    ]
+    scale = math.lcm(1, *(m[1] for _, m in lines if m is not None))
     weighted = sum(
-        (
-            Fraction(item.total)
-            * (multipliers.get(category_key(item.category), Fraction(1)) if item.category else 1)
-            for item in items
-        ),
-        Fraction(0),
+        amount * scale if m is None else amount * m[0] * (scale // m[1]) for amount, m in lines
     )
-    return weighted / total
+    return Fraction(weighted, total * scale)
 
 
 def purchase_points(
@@ -69,14 +82,18 @@ def purchase_points(
     at 1 point per unit is 10 points; 10.99 at 1.5 with a tier multiplier of 1.25 is
     floor(20.60625) = 20.
     """
-    exact = (
-        Fraction(amount)
-        * Fraction(points_per_currency_unit)
-        * category_weight
-        * Fraction(channel_multiplier)
-        * Fraction(tier_multiplier)
-    )
-    return max(0, math.floor(exact))
+    numerator, denominator = 1, 1
+    for factor in (
+        amount,
+        points_per_currency_unit,
+        category_weight,
+        channel_multiplier,
+        tier_multiplier,
+    ):
+        n, d = _ratio(factor)
+        numerator, denominator = numerator * n, denominator * d
+    # Floor division by a positive denominator rounds down, as math.floor of the fraction.
+    return max(0, numerator // denominator)
 
 
 def refund_points(

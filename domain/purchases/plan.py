@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 from domain.activity import Activity
 from domain.points.earning import category_key, category_weight, purchase_points
@@ -48,12 +49,19 @@ class EarningBreakdown:
     points_per_currency_unit: Decimal
     #: The order's category multiplier: each line's multiplier weighted by its share.
     category_weight: Fraction
-    #: The categories of the order that carry a multiplier (none: weight 1).
-    categories: tuple[CategoryShare, ...]
+    #: The order (validated) and the rules' category multipliers, which `categories` splits.
+    purchase: ValidPurchase
+    multipliers: Mapping[str, Decimal]
     #: The tier whose multiplier applied: the one held before the order.
     tier: Tier
     #: The multiplier of the order's channel (1 for a channel without one).
     channel_multiplier: Decimal = Decimal(1)
+
+    @cached_property
+    def categories(self) -> tuple[CategoryShare, ...]:
+        """The categories of the order that carry a multiplier (none: weight 1): worked out
+        when asked (a preview), not for every purchase."""
+        return _category_shares(self.purchase, self.multipliers)
 
     @property
     def tier_multiplier(self) -> Decimal:
@@ -162,7 +170,8 @@ def plan_purchase(
         breakdown=EarningBreakdown(
             points_per_currency_unit=per_unit,
             category_weight=weight,
-            categories=_category_shares(valid, multipliers),
+            purchase=valid,
+            multipliers=multipliers,
             tier=held,
             channel_multiplier=by_channel,
         ),

@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from domain.activity import ActivityObserver, Awards, NoAchievements
 from domain.errors import Duplicate, InvalidInput, NotFound
 from domain.events import DomainEvent, record_event, record_events
+from domain.members.events import MemberCreated
 from domain.members.models import Member
 from domain.members.services import create_member
 from domain.points import ledger
@@ -45,7 +46,7 @@ from domain.tiers.qualification import (
     standing_of_row,
     window_start,
 )
-from domain.tiers.services import upgrade_on_credit
+from domain.tiers.services import Placement, credit_placement, hold
 
 
 @dataclass(frozen=True)
@@ -124,27 +125,37 @@ _REPLAY_FIRST_AND_STANDING = Statement(f"""
     FROM points_entry WHERE member_id = $3
 """)
 
-#: PostgreSQL: the purchase, its credit and its two events in one statement (data-modifying
-#: CTEs). The events' payloads come from the events themselves, with the new ids set in SQL.
+#: PostgreSQL: the purchase (with its awards, $18, when its own credit lifts the tier), its
+#: credit, the member's tier placement ($19 and $20 when $21) and its events (MemberCreated
+#: when $23 is one, PointsEarned, PurchaseRecorded, TierChanged when $22 is one) in one
+#: statement (data-modifying CTEs). The events' payloads come from the events themselves,
+#: with the new ids set in SQL.
 _WRITE_PURCHASE = Statement("""
     WITH purchase_row AS (
         INSERT INTO purchase (order_id, member_id, amount, refunded_amount, currency, channel,
-            store_code, occurred_at, recorded_at, points_earned, categories, items)
-        VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
+            store_code, occurred_at, recorded_at, points_earned, categories, items, awards)
+        VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $18::jsonb)
         RETURNING id
     ), credit AS (
         INSERT INTO points_entry (member_id, kind, delta, remaining, shortfall, description,
             created_at, available_at, expires_at, reference)
         SELECT $2, 'EARN', $9, $9, 0, $12, $8, $13, $14, $15 WHERE $9 > 0
         RETURNING id
+    ), placed AS (
+        UPDATE member SET tier_code = $19, tier_level = $20, inputs_changed_at = $8
+        WHERE id = $2 AND $21
     ), events AS (
         INSERT INTO outbox_event (kind, payload, created_at, available_at, attempts)
+        SELECT 'MemberCreated', $23::jsonb, $8, $8, 0 WHERE $23::jsonb IS NOT NULL
+        UNION ALL
         SELECT 'PointsEarned', $16::jsonb || jsonb_build_object('entry_id', credit.id), $8, $8, 0
         FROM credit
         UNION ALL
         SELECT 'PurchaseRecorded', $17::jsonb || jsonb_build_object('purchase_id', purchase_row.id),
             $8, $8, 0
         FROM purchase_row
+        UNION ALL
+        SELECT 'TierChanged', $22::jsonb, $8, $8, 0 WHERE $22::jsonb IS NOT NULL
     )
     SELECT (SELECT id FROM purchase_row) AS purchase_id, (SELECT id FROM credit) AS entry_id
 """)
@@ -162,7 +173,7 @@ async def _locked_member(customer_id: str, now: datetime) -> tuple[Member, bool]
     found = await _LOCKED_MEMBER[dialect()].models(Member, customer_id)
     if found:
         return found[0], False
-    return await create_member(customer_id, now), True
+    return await create_member(customer_id, now, record=False), True
 
 
 async def _record_once(
@@ -192,25 +203,17 @@ async def _record_once(
         plan = plan_purchase(
             valid, rules, ladder, member, before, first_purchase=first_purchase, now=now
         )
-        # The unique order id decides between concurrent retries for different customer ids
-        # (retries for one customer already queue on the member's lock).
-        row = await _write_purchase(plan, member, now)
         after = plan.after
         # Tier qualification observes this credit as it does every other (see
-        # domain.points.crediting), here without a read: the standing before plus the credit.
-        new_tier = (
-            await upgrade_on_credit(
-                member.id,
-                now,
-                window_months=rules.tier_window_months,
-                ladder=ladder,
-                holder=member,
-                qualifying=after.qualifying_points,
-            )
-            if plan.points
-            else None
-        )
+        # domain.points.crediting, `upgrade_on_credit`), here without a read (the standing
+        # before plus the credit) and written with the purchase.
+        placed = credit_placement(member, ladder, after.qualifying_points) if plan.points else None
+        new_tier = placed.tier if placed is not None and placed.upgrade else None
         points = plan.points
+        written = Awards(points_awarded=points, new_tier_code=new_tier.code if new_tier else None)
+        # The unique order id decides between concurrent retries for different customer ids
+        # (retries for one customer already queue on the member's lock).
+        row = await _write_purchase(plan, member, now, placed, written, new_member=new_member)
         unlocked = await observer.observe(plan.activity(member.id), now, versions=config.versions)
         if unlocked.points_awarded:
             # Reward points the engine credited (they upgraded the tier themselves, if at all):
@@ -218,11 +221,8 @@ async def _record_once(
             after = await standing(member.id, now, rules.tier_window_months)
         if unlocked.new_tier_code is not None:
             _hold(member, ladder, unlocked.new_tier_code)
-        awards = (
-            Awards(points_awarded=points, new_tier_code=new_tier.code if new_tier else None)
-        ).merge(unlocked)
-        if awards != Awards(points_awarded=points):
-            # Only what a retry could not work out from the purchase itself is kept.
+        awards = written.merge(unlocked)
+        if awards != written:
             row.awards = _awards_json(awards)
             await Purchase.filter(id=row.id).update(awards=row.awards)
     return RecordedPurchase(
@@ -242,14 +242,26 @@ def _hold(member: Member, ladder: tuple[Tier, ...], code: str) -> None:
             member.tier_code, member.tier_level = tier.code, tier.level
 
 
-async def _write_purchase(plan: PurchasePlan, member: Member, now: datetime) -> Purchase:
-    """Insert the purchase, its credit (EARN, when it earned points) and its events
-    (PointsEarned, PurchaseRecorded) as `plan` says: one statement on PostgreSQL, one per row
-    kind on SQLite, which has no data-modifying CTEs. Raises IntegrityError for a known order
-    id."""
+async def _write_purchase(
+    plan: PurchasePlan,
+    member: Member,
+    now: datetime,
+    placed: Placement | None,
+    awards: Awards,
+    *,
+    new_member: bool,
+) -> Purchase:
+    """Insert the purchase (with `awards` when a retry could not work them out from the
+    purchase itself), its credit (EARN, when it earned points), the member's tier `placed`
+    and its events (MemberCreated for a `new_member`, PointsEarned, PurchaseRecorded,
+    TierChanged) as `plan` says: one statement on PostgreSQL, one per row kind on SQLite,
+    which has no data-modifying CTEs. Raises IntegrityError for a known order id. `member` is
+    brought up to `placed`."""
     valid, points = plan.purchase, plan.points
     available_at, expires_at = plan.available_at, plan.expires_at
     values = _purchase_values(valid, member, points, now)
+    # Only what a retry could not work out from the purchase itself is kept.
+    values["awards"] = _awards_json(awards) if awards != Awards(points_awarded=points) else None
     reference = order_reference(valid.order_id)
     description = f"Purchase {valid.order_id}"
     earned = PointsEarned(
@@ -274,9 +286,11 @@ async def _write_purchase(plan: PurchasePlan, member: Member, now: datetime) -> 
         points_earned=points,
         first_purchase=plan.first_purchase,
     )
+    tier_changed = placed.event if placed is not None else None
+    created = MemberCreated(member_id=member.id) if new_member else None
     if dialect() != "postgres":
         row = await Purchase.create(**values)
-        events: list[DomainEvent] = []
+        events: list[DomainEvent] = [created] if created is not None else []
         if points > 0:
             entry = await ledger.credit(
                 member.id, points, EntryKind.EARN, description, now,
@@ -284,6 +298,13 @@ async def _write_purchase(plan: PurchasePlan, member: Member, now: datetime) -> 
             )  # fmt: skip
             events.append(replace(earned, entry_id=entry.id))
         events.append(replace(recorded, purchase_id=row.id))
+        if placed is not None:
+            await Member.filter(id=member.id).update(
+                tier_code=placed.tier.code, tier_level=placed.tier.level, inputs_changed_at=now
+            )
+            hold(member, placed, now)
+            if tier_changed is not None:
+                events.append(tier_changed)
         await record_events(events, now)
         return row
     params = (
@@ -292,8 +313,15 @@ async def _write_purchase(plan: PurchasePlan, member: Member, now: datetime) -> 
         json.dumps(values["categories"]), json.dumps(values["items"]),
         description[:200], available_at, expires_at, reference,
         json.dumps(earned.to_payload()), json.dumps(recorded.to_payload()),
+        None if values["awards"] is None else json.dumps(values["awards"]),
+        placed.tier.code if placed else None, placed.tier.level if placed else None,
+        placed is not None,
+        None if tier_changed is None else json.dumps(tier_changed.to_payload()),
+        None if created is None else json.dumps(created.to_payload()),
     )  # fmt: skip
     ids = (await _WRITE_PURCHASE.rows(*params))[0]
+    if placed is not None:
+        hold(member, placed, now)
     row = Purchase(**values)
     row.id = ids["purchase_id"]
     return row

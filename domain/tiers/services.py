@@ -169,23 +169,27 @@ async def _replace_members_of_removed_tiers(ladder: list[Tier], now: datetime) -
             await place_member(member, qualified_rung(ladder, points[member.id]), now)
 
 
-async def place_member(member: Member | HeldTier, tier: Tier, now: datetime) -> bool:
-    """Put the member on `tier` (the caller's transaction, the member locked); raises
-    `TierChanged` and returns True when the tier really changed (a first placement on the
-    base tier, or a renumbering, is bookkeeping, not a change). `member` is updated in place.
-    """
+@dataclass(frozen=True)
+class Placement:
+    """Putting a member on `tier`: the row's tier columns change, and `event` is the
+    `TierChanged` to raise (None: a first placement on the tier the member already holds by
+    level, or a renumbering, is bookkeeping, not a change)."""
+
+    tier: Tier
+    event: TierChanged | None
+    #: Whether it is an upgrade a credit earned (`credit_placement`), not a first placement.
+    upgrade: bool = False
+
+
+def placement(member: Member | HeldTier, tier: Tier, *, upgrade: bool = False) -> Placement | None:
+    """What putting `member` on `tier` writes (None: nothing, they are on it already)."""
     if member.tier_code == tier.code and member.tier_level == tier.level:
-        return False
+        return None
     old_code, old_level = member.tier_code, member.tier_level
-    await Member.filter(id=member.id).update(
-        tier_code=tier.code, tier_level=tier.level, inputs_changed_at=now
-    )
-    member.tier_code, member.tier_level = tier.code, tier.level
-    if isinstance(member, Member):
-        member.inputs_changed_at = now
     if old_level == tier.level and (old_code is None or old_code == tier.code):
-        return False
-    await record_event(
+        return Placement(tier, None, upgrade)
+    return Placement(
+        tier,
         TierChanged(
             member_id=member.id,
             old_code=old_code,
@@ -193,9 +197,55 @@ async def place_member(member: Member | HeldTier, tier: Tier, now: datetime) -> 
             old_level=old_level,
             new_level=tier.level,
         ),
-        now,
+        upgrade,
     )
+
+
+def hold(member: Member | HeldTier, placed: Placement, now: datetime) -> None:
+    """Bring the caller's row up to `placed`, once it is written."""
+    member.tier_code, member.tier_level = placed.tier.code, placed.tier.level
+    if isinstance(member, Member):
+        member.inputs_changed_at = now
+
+
+async def place_member(member: Member | HeldTier, tier: Tier, now: datetime) -> bool:
+    """Put the member on `tier` (the caller's transaction, the member locked); raises
+    `TierChanged` and returns True when the tier really changed (a first placement on the
+    base tier, or a renumbering, is bookkeeping, not a change). `member` is updated in place.
+    """
+    placed = placement(member, tier)
+    if placed is None:
+        return False
+    return await write_placement(member, placed, now)
+
+
+async def write_placement(member: Member | HeldTier, placed: Placement, now: datetime) -> bool:
+    await Member.filter(id=member.id).update(
+        tier_code=placed.tier.code, tier_level=placed.tier.level, inputs_changed_at=now
+    )
+    hold(member, placed, now)
+    if placed.event is None:
+        return False
+    await record_event(placed.event, now)
     return True
+
+
+def credit_placement(
+    holder: Member | HeldTier, ladder: Sequence[Tier], qualifying: int
+) -> Placement | None:
+    """What `upgrade_on_credit` writes for a member whose row the caller holds (`holder`) and
+    whose qualifying points, this credit included, are `qualifying`: an upgrade by
+    `upgrade_target`, else their first placement on a configured ladder, else nothing."""
+    held = tier_held(holder, ladder)
+    if next_rung(ladder, held.level) is not None:
+        target = upgrade_target(ladder, held, qualifying)
+        if target is not None:
+            return placement(holder, target, upgrade=True)
+    if holder.tier_code is None and held.id is not None:
+        # Never placed on the configured ladder: the caller's row (and the stored one, which
+        # it mirrors) gets the code of the rung it holds, once in the member's life.
+        return placement(holder, held)
+    return None
 
 
 async def upgrade_on_credit(
@@ -221,19 +271,13 @@ async def upgrade_on_credit(
     Without `holder`, one query reads the tier and the qualifying points together.
     """
     if holder is not None:
-        held = tier_held(holder, ladder)
-        if next_rung(ladder, held.level) is not None:
-            if qualifying is None:
-                qualifying = (await qualifying_points([member_id], now, window_months))[member_id]
-            target = upgrade_target(ladder, held, qualifying)
-            if target is not None:
-                await place_member(holder, target, now)
-                return target
-        if holder.tier_code is None and held.id is not None:
-            # Never placed on the configured ladder: the caller's row (and the stored one,
-            # which it mirrors) gets the code of the rung it holds, once in the member's life.
-            await place_member(holder, held, now)
-        return None
+        if qualifying is None and next_rung(ladder, tier_held(holder, ladder).level) is not None:
+            qualifying = (await qualifying_points([member_id], now, window_months))[member_id]
+        placed = credit_placement(holder, ladder, qualifying or 0)
+        if placed is None:
+            return None
+        await write_placement(holder, placed, now)
+        return placed.tier if placed.upgrade else None
     found = await held_and_qualifying(member_id, now, window_months)
     if found is None:
         return None

@@ -311,6 +311,83 @@ async def test_a_purchase_of_a_known_member_costs_four_statements_on_postgresql(
     assert len(statements) == expected, "\n".join(statements.sql)
 
 
+async def test_a_purchase_that_lifts_the_tier_writes_it_in_the_same_statement() -> None:
+    """The tier its own points reach (the member's row, TierChanged and the awards a retry
+    answers with) goes with the purchase: still four statements on PostgreSQL, one more on
+    SQLite (the member's row), where it was three more."""
+    now = FrozenClock().now()
+    await set_rules(now)
+    await set_tiers(now)
+    program = ProgramCache()
+    await record_purchase(purchase_input("A-1"), now, program_currency=CURRENCY, program=program)
+
+    with counting_statements() as statements:
+        recorded = await record_purchase(
+            purchase_input("A-2", amount="450.00"), now, program_currency=CURRENCY, program=program
+        )
+
+    expected = 4 if dialect() == "postgres" else 7
+    assert len(statements) == expected, "\n".join(statements.sql)
+    assert recorded.awards == Awards(points_awarded=450, new_tier_code="SILVER")
+    assert (recorded.member.tier_code, recorded.member.tier_level) == ("SILVER", 1)
+    stored = await Member.get(id=recorded.member.id)
+    assert (stored.tier_code, stored.tier_level, stored.inputs_changed_at) == (
+        "SILVER",
+        1,
+        now,
+    )
+    assert [e.kind for e in await OutboxEvent.filter(created_at=now).order_by("id")][-3:] == [
+        "PointsEarned",
+        "PurchaseRecorded",
+        "TierChanged",
+    ]
+    assert (await events("TierChanged"))[-1] == {
+        "member_id": stored.id,
+        "old_code": "BRONZE",
+        "new_code": "SILVER",
+        "old_level": 0,
+        "new_level": 1,
+    }
+    replay = await record_purchase(
+        purchase_input("A-2", amount="450.00"), now, program_currency=CURRENCY, program=program
+    )
+    assert replay.replayed and replay.awards == recorded.awards
+
+
+async def test_a_first_purchase_writes_the_new_members_event_and_placement_with_it() -> None:
+    """A customer seen for the first time: the member's row, then the purchase with the
+    member's MemberCreated and first placement on the ladder in its one statement (four
+    statements on PostgreSQL with the versions and the lock's miss; SQLite writes the
+    placement apart)."""
+    now = FrozenClock().now()
+    await set_rules(now)
+    await set_tiers(now)
+    program = ProgramCache()
+    await record_purchase(purchase_input("A-1"), now, program_currency=CURRENCY, program=program)
+
+    with counting_statements() as statements:
+        recorded = await record_purchase(
+            purchase_input("A-2", customer_id="c-new"),
+            now,
+            program_currency=CURRENCY,
+            program=program,
+        )
+
+    expected = 4 if dialect() == "postgres" else 7
+    assert len(statements) == expected, "\n".join(statements.sql)
+    member = await Member.get(customer_id="c-new")
+    assert recorded.member.id == member.id
+    assert (member.tier_code, member.tier_level) == ("BRONZE", 0)
+    assert (recorded.member.tier_code, recorded.member.tier_level) == ("BRONZE", 0)
+    assert recorded.awards == Awards(points_awarded=100)
+    mine = [
+        e.kind
+        for e in await OutboxEvent.all().order_by("id")
+        if e.payload.get("member_id") == member.id
+    ]
+    assert mine == ["MemberCreated", "PointsEarned", "PurchaseRecorded"]
+
+
 async def test_the_member_a_purchase_reads_by_hand_equals_the_orms_row() -> None:
     now = FrozenClock().now()
     await buy("A-1", now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 
@@ -92,3 +93,54 @@ def test_refunding_an_order_in_parts_takes_back_exactly_its_points(
 def test_points_never_exceed_the_exact_product(amount: Decimal, rate: Decimal) -> None:
     points = purchase_points(amount, rate, Fraction(1), Decimal(1))
     assert points <= amount * rate < points + 1
+
+
+def _reference_weight(items: list[LineItem], multipliers: dict[str, Decimal]) -> Fraction:
+    """The definition, in Fractions: each line's multiplier weighted by its share."""
+    keyed = {k.strip().casefold(): Fraction(v) for k, v in multipliers.items()}
+    total = sum((Fraction(i.total) for i in items), Fraction(0))
+    if total <= 0:
+        return Fraction(1)
+    return (
+        sum(
+            (
+                Fraction(i.total)
+                * (keyed.get(i.category.strip().casefold(), 1) if i.category else 1)
+                for i in items
+            ),
+            Fraction(0),
+        )
+        / total
+    )
+
+
+money = st.decimals(min_value=0, max_value=10000, places=2, allow_nan=False)
+factor = st.decimals(min_value=0, max_value=10, places=4, allow_nan=False)
+
+
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from([None, "shoes", " Shoes", "hats", "bags"]), money, st.integers(1, 50)
+        ),
+        max_size=6,
+    ),
+    multipliers=st.dictionaries(st.sampled_from(["shoes", "HATS", "socks"]), factor, max_size=3),
+    amount=money,
+    per_unit=factor,
+    tier=factor,
+    channel=factor,
+)
+def test_the_integer_arithmetic_equals_the_fractions_definition(
+    lines: list[tuple[str | None, Decimal, int]],
+    multipliers: dict[str, Decimal],
+    amount: Decimal,
+    per_unit: Decimal,
+    tier: Decimal,
+    channel: Decimal,
+) -> None:
+    items = [LineItem("sku", c, q, p) for c, p, q in lines]
+    weight = category_weight(items, multipliers)
+    assert weight == _reference_weight(items, multipliers)
+    exact = Fraction(amount) * Fraction(per_unit) * weight * Fraction(channel) * Fraction(tier)
+    assert purchase_points(amount, per_unit, weight, tier, channel) == max(0, math.floor(exact))
