@@ -24,6 +24,7 @@ from api.types.achievements import (
     member_count,
     shelf_views,
     viewer,
+    viewer_with_challenge_progress,
     viewer_with_own_badges,
 )
 from api.types.common import UserError, user_errors
@@ -149,14 +150,16 @@ class Query:
     async def challenges(
         self, info: Info, status: ChallengeStatus | None = ChallengeStatus.ACTIVE
     ) -> list[Challenge]:
-        if asks_for(info, "rewardBadge"):  # a reward badge's name shows once earned
-            seen_by = (await viewer_with_own_badges(info))[0]
-        else:
-            seen_by = await viewer(info)
         wanted = queries.ChallengeStatus(status.value) if status is not None else None
-        runtime = info.context.runtime
-        shelf = await runtime.challenges.all(await info.context.versions())
-        found = await queries.list_challenges(wanted, seen_by, info.context.now, shelf=shelf)
+        now = info.context.now
+        shelf = await info.context.runtime.challenges.all(await info.context.versions())
+        # the list before the member: a member's progress is read with them (one statement)
+        seen_by, progress = await viewer_with_challenge_progress(
+            info,
+            queries.challenges_in(wanted, shelf, now),
+            badges=asks_for(info, "rewardBadge"),  # a reward badge's name shows once earned
+        )
+        found = await queries.list_challenges(wanted, seen_by, now, shelf=shelf, progress=progress)
         return [
             Challenge(view=view, locale=seen_by.locale, language=seen_by.language) for view in found
         ]

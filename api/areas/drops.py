@@ -138,11 +138,7 @@ class Query:
         "them sooner); without a status, those not closed and those closed in the last 30 days."
     )
     async def drops(self, info: Info, status: DropStatus | None = None) -> list[Drop]:
-        info.context.require()
-        member = await info.context.member_or_none()
-        found = await listed_drops(
-            info, member, services.DropStatus(status.value) if status else None
-        )
+        found = await listed_drops(info, services.DropStatus(status.value) if status else None)
         language = await reader_language(info)
         return [Drop.from_model(d, language) for d in found]
 

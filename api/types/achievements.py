@@ -416,6 +416,47 @@ async def viewer_with_own_badges(
     return seen_by, mine
 
 
+async def viewer_with_challenge_progress(
+    info: Info, challenges: Sequence[ChallengeModel], *, badges: bool
+) -> tuple[queries.Viewer, queries.ChallengeProgressRead | None]:
+    """`viewer` (with their badges, `own_badges`, if `badges`), and for a member their
+    progress in `challenges`, read with the member in one statement when the request has not
+    read the member yet. The member's zone, which says the period each recurring challenge
+    counts, is known only from their row: the progress of every period a zone may count is
+    read (`progress_keys_in_any_zone`, at most three a challenge), and `challenge_views`
+    keeps the member's. None for the progress when it was not read with the member (other
+    callers, the member read already, no challenge, a member not there yet)."""
+    context = info.context
+    principal = context.require()
+    keys = queries.progress_keys_in_any_zone(challenges, context.now)
+    if principal.role != Role.MEMBER or not keys:
+        seen_by = (await viewer_with_own_badges(info))[0] if badges else await viewer(info)
+        return seen_by, None
+
+    async def read(customer_id: str) -> tuple[MemberModel, queries.ChallengeProgressRead] | None:
+        found = await queries.member_with_challenge_progress(customer_id, keys, badges=badges)
+        if found is None:
+            return None
+        member, mine, progress = found
+        if mine is not None:
+            context.settle(_OWN_BADGES, mine)
+        return member, progress
+
+    async def alone(member: MemberModel) -> queries.ChallengeProgressRead | None:
+        return None  # `challenge_views` reads the member's periods
+
+    # one name whatever the challenges: `challenge_views` uses a read only if it holds the
+    # periods it needs
+    member, progress = await context.member_with(_CHALLENGE_PROGRESS, read, alone)
+    seen_by = queries.Viewer(
+        member=member, is_admin=False, default_locale=context.runtime.settings.program_locale
+    )
+    return seen_by, progress
+
+
+_CHALLENGE_PROGRESS = "achievements.challenge_progress"
+
+
 async def member_count(info: Info) -> int:
     """The number of members, counted once per request (the base of every rarity)."""
     return (await badge_figures(info)).members

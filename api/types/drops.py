@@ -12,6 +12,7 @@ from enum import Enum
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from api.auth import Role
 from api.context import Info
 from api.fragments import cached_object
 from api.language import reader_language
@@ -101,38 +102,74 @@ def eligibility_loader(info: Info) -> DataLoader[models.Drop, services.Eligibili
 _KNOWN_BALANCE = "drop_member_balance"
 
 
+def _use_member_parts(
+    info: Info, drops: list[models.Drop], found: services.ClaimsAndBalance
+) -> None:
+    """Prime the claims loader with the member's claims of `drops` and hand the eligibility
+    loader their balance (what `myClaim` and `eligibility` then answer from)."""
+    info.context.loader("drop_my_claims", lambda: my_claims_loader(info)).prime_many(
+        {d.id: found.claims.get(d.id) for d in drops}
+    )
+    info.context.loaders[_KNOWN_BALANCE] = found.balance
+
+
 async def read_member_parts(info: Info, member_id: int, drops: list[models.Drop]) -> int | None:
     """Read the member's claims of `drops` and their balance in one statement, for the
     `myClaim` and `eligibility` of each (the drops screen asks both): the claims loader is
     primed and the eligibility loader takes the balance. Returns the drops' version, read
     in the same statement (None when `drops` is empty)."""
     found = await services.claims_and_balance(member_id, [d.id for d in drops], info.context.now)
-    info.context.loader("drop_my_claims", lambda: my_claims_loader(info)).prime_many(
-        {d.id: found.claims.get(d.id) for d in drops}
-    )
-    info.context.loaders[_KNOWN_BALANCE] = found.balance
+    _use_member_parts(info, drops, found)
     return found.drops_version
 
 
-async def listed_drops(
-    info: Info, member: Member | None, status: services.DropStatus | None
-) -> list[models.Drop]:
-    """`drops(status)` for `member`: from the process's shelf (its rows at most a second old),
-    checked against the drops' version read for this request, which the member's claims and
-    balance carry when the selection asks for both (one statement, not two); else read
-    alone. A version newer than the rows' (an admin's change on any process) reads them
-    again."""
+async def member_with_parts(info: Info, drops: list[models.Drop]) -> tuple[Member, int | None]:
+    """The signed-in member, and `read_member_parts` for them, read with the member in the same
+    statement when the request has not read the member yet (`Context.member_with`); a member
+    not there yet (first sight, or erased and come back) is created, then their parts read
+    apart."""
+    ids = [d.id for d in drops]
+    now = info.context.now
+
+    async def together(customer_id: str) -> tuple[Member, services.ClaimsAndBalance] | None:
+        return await services.member_with_claims_and_balance(customer_id, ids, now)
+
+    async def alone(member: Member) -> services.ClaimsAndBalance:
+        return await services.claims_and_balance(member.id, ids, now)
+
+    # named by the drops: two lists in one request (aliases) each read their own
+    name = "drop_member_parts:" + ",".join(map(str, ids))
+    member, found = await info.context.member_with(name, together, alone)
+    _use_member_parts(info, drops, found)
+    return member, found.drops_version
+
+
+async def listed_drops(info: Info, status: services.DropStatus | None) -> list[models.Drop]:
+    """`drops(status)` for the caller: from the process's shelf (its rows at most a second
+    old), checked against the drops' version read for this request, which the member's
+    claims and balance carry when the selection asks for both (one statement, not two); else
+    read alone. A version newer than the rows' (an admin's change on any process) reads them
+    again.
+
+    Without a status the list does not depend on the member (only a status filter needs
+    their tier): it is taken first, and a member token's member is then read in the
+    statement of their claims and balance (the screen in one statement)."""
     context = info.context
-    tier_level = member.tier_level if member else None
+    principal = context.require()
+    signed_in = principal.role == Role.MEMBER
 
     def member_parts_wanted(drops: list[models.Drop]) -> bool:
         return (
-            member is not None
+            signed_in
             and any(d.price_points > 0 for d in drops)
             and asks_for(info, "myClaim")
             and asks_for(info, "eligibility")
         )
 
+    member: Member | None = None
+    if status is not None:
+        member = await context.member_or_none()
+    tier_level = member.tier_level if member else None
     if status == services.DropStatus.CLOSED:  # closed drops are read from the database
         found = await services.list_drops(context.now, status, tier_level)
         if member and member_parts_wanted(found):
@@ -142,7 +179,14 @@ async def listed_drops(
     listing = await shelf.recent()
     found = await services.list_drops(context.now, status, tier_level, listing)
     together = member_parts_wanted(found)
-    version = await read_member_parts(info, member.id, found) if member and together else None
+    version = None
+    if together:
+        if member is None:
+            member, version = await member_with_parts(info, found)
+        else:
+            version = await read_member_parts(info, member.id, found)
+    elif signed_in and member is None:
+        member = await context.member()
     if version is None:
         version = (await context.versions()).get(ConfigPart.DROPS.value, 0)
     if version > listing.version:

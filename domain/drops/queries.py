@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from tortoise.expressions import Subquery
@@ -15,10 +16,11 @@ from domain.clock import Clock
 from domain.drops.models import Drop, DropClaim
 from domain.drops.rules import DropStatus, drop_status
 from domain.members.models import Member
+from domain.members.services import WithMember
 from domain.points.balances import FIGURE_COLUMNS, figures, figures_of_row
 from domain.segments.models import Segment
 from domain.segments.services import segment_member_ids_query
-from domain.sql import Statement, distinct, for_ids
+from domain.sql import Statement, distinct, for_ids, placeholders
 from domain.versions import ConfigPart, SharedRead, read_versions
 
 #: Closed drops stay in the unfiltered list this long (the member's recent history).
@@ -213,12 +215,52 @@ async def claims_and_balance(
     ids = distinct(drop_ids)
     if not ids:
         return ClaimsAndBalance({}, (await figures([member_id], now))[member_id].balance, None)
-    rows = await for_ids(_CLAIMS_AND_FIGURES, len(ids)).rows(now, member_id, *ids)
-    claims = [
-        DropClaim(**{column: row[column] for column in _CLAIM_COLUMNS})
-        for row in rows
-        if row["id"] is not None
-    ]
+    return _claims_and_balance_of(
+        await for_ids(_CLAIMS_AND_FIGURES, len(ids)).rows(now, member_id, *ids)
+    )
+
+
+async def member_with_claims_and_balance(
+    customer_id: str, drop_ids: Sequence[int], now: datetime
+) -> tuple[Member, ClaimsAndBalance] | None:
+    """The member of `customer_id` (as `get_member` reads it) with what `claims_and_balance`
+    reads of them, in one statement; None when no member has that customer id (not created
+    yet, or erased)."""
+    ids = distinct(drop_ids)
+    found = await _with_member(len(ids)).read(now, customer_id, *ids)
+    if found is None:
+        return None
+    member, rows = found
+    return member, _claims_and_balance_of(rows)
+
+
+@lru_cache(maxsize=64)
+def _with_member(count: int) -> WithMember:
+    """`_CLAIMS_AND_FIGURES` for `count` drops with the member of a customer id (`$2`)."""
+    ids = placeholders(count, start=3) if count else "NULL"  # IN (NULL): no claim
+    return WithMember(_CLAIMS_AND_FIGURES.format(ids=ids), _FIGURES_AND_CLAIM_COLUMNS, member=2)
+
+
+_FIGURES_AND_CLAIM_COLUMNS = (
+    "balance",
+    "pending",
+    "credited",
+    "reversed",
+    "drops_version",
+    *_CLAIM_COLUMNS,
+)
+
+
+def _claims_and_balance_of(rows: Sequence[Mapping[str, Any]]) -> ClaimsAndBalance:
+    """`claims_and_balance`'s answer from the rows of `_CLAIMS_AND_FIGURES` (any order)."""
+    claims = sorted(
+        (
+            DropClaim(**{column: row[column] for column in _CLAIM_COLUMNS})
+            for row in rows
+            if row["id"] is not None
+        ),
+        key=lambda claim: claim.id,  # `_chosen` takes them in id order
+    )
     first = rows[0] if rows else None
     return ClaimsAndBalance(
         _chosen(claims),

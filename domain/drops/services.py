@@ -13,18 +13,21 @@ from domain.drops.draw import DrawResult, draw_raffle
 from domain.drops.eligibility import Eligibility, eligibility, eligibility_for_drops
 from domain.drops.jobs import announce_drops, release_expired_reservations
 from domain.drops.queries import (
+    ClaimsAndBalance,
     announcement_audience,
     claims_and_balance,
     drops_by_ids,
     get_drop,
     list_drops,
     member_claims,
+    member_with_claims_and_balance,
 )
 from domain.drops.rules import DropStatus, drop_status, opens_for
 
 __all__ = [
     "DEFAULT_RESERVATION",
     "ClaimResult",
+    "ClaimsAndBalance",
     "DrawResult",
     "DropInput",
     "DropStatus",
@@ -45,6 +48,7 @@ __all__ = [
     "is_drop_coupon_code",
     "list_drops",
     "member_claims",
+    "member_with_claims_and_balance",
     "opens_for",
     "release_expired_reservations",
     "upsert_drop",

@@ -43,6 +43,7 @@ from gamification.rules import (
     current_value,
     describe,
     period_bounds,
+    period_keys_in_any_zone,
     stored_rule,
 )
 
@@ -240,9 +241,8 @@ _MINE_SQL = f"""
     WHERE member_id = $1 AND badge_id IS NOT NULL AND period_key = '{BADGE_PERIOD}'
 """
 _MINE = Statement(_MINE_SQL)
-_MEMBER_AND_MINE = WithMember(
-    _MINE_SQL, ("part", "badge_id", "earned_at", "rule_fingerprint", "state", "id")
-)
+_BADGE_COLUMNS = ("part", "badge_id", "earned_at", "rule_fingerprint", "state", "id")
+_MEMBER_AND_MINE = WithMember(_MINE_SQL, _BADGE_COLUMNS)
 
 
 async def badges_of_member(member_id: int) -> BadgeShelfOfMember:
@@ -389,26 +389,37 @@ async def list_challenges(
     now: datetime,
     *,
     shelf: Sequence[Challenge] | None = None,
+    progress: ChallengeProgressRead | None = None,
 ) -> list[ChallengeView]:
     """The challenges in `status` (all when None), by start then code, as `viewer` sees them.
-    From `shelf` (every challenge, as kept by a process) when given, else read now.
+    From `shelf` (every challenge, as kept by a process) when given, else read now; the
+    viewer's progress from `progress` where it holds it (`challenge_views`).
 
     A challenge limited to a segment is listed only for admins and the segment's members."""
     if shelf is None:
         shelf = await _all_challenges()
-    challenges = [c for c in shelf if status is None or challenge_status(c, now) is status]
-    challenges.sort(key=lambda c: (c.starts_at, c.code))
+    challenges = challenges_in(status, shelf, now)
     if not viewer.is_admin:
         challenges = await _visible(challenges, viewer.member, now)
-    return await challenge_views(challenges, viewer, now)
+    return await challenge_views(challenges, viewer, now, progress=progress)
 
 
-@lru_cache(maxsize=64)
-def _challenge_progress(challenges: int, periods: int) -> Statement:
-    """A member's progress and completions of `challenges` ids in `periods` period keys."""
+def challenges_in(
+    status: ChallengeStatus | None, shelf: Sequence[Challenge], now: datetime
+) -> list[Challenge]:
+    """The challenges of `shelf` in `status` (all when None), by start then code, whoever
+    reads (before the segments a member sees)."""
+    challenges = [c for c in shelf if status is None or challenge_status(c, now) is status]
+    challenges.sort(key=lambda c: (c.starts_at, c.code))
+    return challenges
+
+
+def _progress_sql(challenges: int, periods: int) -> str:
+    """A member's (`$1`) progress and completions of `challenges` ids in `periods` period
+    keys (`$2`...)."""
     ids = placeholders(challenges, start=2)
     keys = placeholders(periods, start=2 + challenges)
-    return Statement(f"""
+    return f"""
         SELECT 'P' AS part, challenge_id, period_key, rule_fingerprint, state,
             NULL AS completed_at
         FROM rule_progress
@@ -418,49 +429,149 @@ def _challenge_progress(challenges: int, periods: int) -> Statement:
             completed_at
         FROM challenge_completion
         WHERE member_id = $1 AND challenge_id IN ({ids}) AND period_key IN ({keys})
-    """)
+    """
+
+
+@lru_cache(maxsize=64)
+def _challenge_progress(challenges: int, periods: int) -> Statement:
+    return Statement(_progress_sql(challenges, periods))
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeProgressRead:
+    """A member's stored progress and completions of some challenges, read for every key of
+    `keys` (challenge id, period key): what is not in `rows` or `done` is not stored."""
+
+    keys: frozenset[tuple[int, str]]
+    rows: Mapping[tuple[int, str], StoredProgress]
+    done: Mapping[tuple[int, str], datetime]
+
+
+def _progress_read(
+    keys: frozenset[tuple[int, str]], rows: Sequence[Mapping[str, Any]]
+) -> ChallengeProgressRead:
+    """The rows of `_progress_sql` read for `keys` (rows of other pairs are left out)."""
+    progress: dict[tuple[int, str], StoredProgress] = {}
+    done: dict[tuple[int, str], datetime] = {}
+    for row in rows:
+        at = (int(row["challenge_id"]), row["period_key"])
+        if at not in keys:
+            continue
+        if row["part"] == "C":
+            done[at] = as_datetime(row["completed_at"])
+        else:
+            state = row["state"]
+            progress[at] = StoredProgress(
+                row["rule_fingerprint"], json.loads(state) if isinstance(state, str) else state
+            )
+    return ChallengeProgressRead(keys, progress, done)
+
+
+async def _read_progress(member_id: int, keys: frozenset[tuple[int, str]]) -> ChallengeProgressRead:
+    ids = distinct(sorted({challenge_id for challenge_id, _ in keys}))
+    periods = sorted({key for _, key in keys})
+    statement = _challenge_progress(len(ids), len(periods))
+    return _progress_read(keys, await statement.rows(member_id, *ids, *periods))
+
+
+def progress_keys_in_any_zone(
+    challenges: Sequence[Challenge], now: datetime
+) -> frozenset[tuple[int, str]]:
+    """Every (challenge, period key) that `challenge_views` may read for a member of any time
+    zone (`period_keys_in_any_zone`): what to read before the member's zone is known."""
+    return frozenset(
+        (challenge.id, key)
+        for challenge in challenges
+        for key in period_keys_in_any_zone(
+            Recurrence(challenge.recurrence),
+            challenge.starts_at,
+            challenge.ends_at,
+            _read_at(challenge, now),
+        )
+    )
+
+
+def _read_at(challenge: Challenge, now: datetime) -> datetime:
+    """The moment a challenge's progress is read as of: `now`, within the challenge."""
+    return min(max(now, challenge.starts_at), challenge.ends_at - _LAST_INSTANT)
+
+
+@lru_cache(maxsize=64)
+def _member_and_challenges(badges: bool, challenges: int, periods: int) -> WithMember:
+    """The member of a customer id (`$1`) with their progress and completions of `challenges`
+    ids in `periods` keys, and with their badges and badge progress if `badges`. Each row
+    says its side: 'B' (`_MINE_SQL`'s columns) or 'C' (`_progress_sql`'s)."""
+    progress = f"""
+        SELECT 'C' AS side, part, NULL AS badge_id, NULL AS earned_at, rule_fingerprint, state,
+            NULL AS id, challenge_id, period_key, completed_at
+        FROM ({_progress_sql(challenges, periods)}) AS c"""
+    mine = f"""
+        SELECT 'B' AS side, part, badge_id, earned_at, rule_fingerprint, state, id,
+            NULL AS challenge_id, NULL AS period_key, NULL AS completed_at
+        FROM ({_MINE_SQL}) AS b
+        UNION ALL"""
+    columns = ("side", *_BADGE_COLUMNS, "challenge_id", "period_key", "completed_at")
+    return WithMember((mine if badges else "") + progress, columns)
+
+
+async def member_with_challenge_progress(
+    customer_id: str, keys: frozenset[tuple[int, str]], *, badges: bool
+) -> tuple[Member, BadgeShelfOfMember | None, ChallengeProgressRead] | None:
+    """The member of `customer_id` with their progress and completions of the challenges'
+    period `keys` (`progress_keys_in_any_zone`), and with their badges and badge progress
+    (`badges_of_member`) if `badges`, in one statement; None when no member has that
+    customer id. `keys` must not be empty."""
+    ids = distinct(sorted({challenge_id for challenge_id, _ in keys}))
+    periods = sorted({key for _, key in keys})
+    if not ids:
+        raise ValueError("no challenge period to read")
+    statement = _member_and_challenges(badges, len(ids), len(periods))
+    found = await statement.read(customer_id, *ids, *periods)
+    if found is None:
+        return None
+    member, rows = found
+    mine = _shelf_of_rows([r for r in rows if r["side"] == "B"]) if badges else None
+    progress = _progress_read(keys, [r for r in rows if r["side"] == "C"])
+    return member, mine, progress
 
 
 async def challenge_views(
-    challenges: Sequence[Challenge], viewer: Viewer, now: datetime
+    challenges: Sequence[Challenge],
+    viewer: Viewer,
+    now: datetime,
+    *,
+    progress: ChallengeProgressRead | None = None,
 ) -> list[ChallengeView]:
-    """`challenges` with the viewer's progress in the current period (two queries)."""
+    """`challenges` with the viewer's progress in the current period (one query; none when
+    `progress`, read before the member's zone was known, holds every period asked)."""
     member = viewer.member
     keyed: list[tuple[Challenge, Rule, str, datetime]] = []
     tz = member_zone(member.time_zone) if member is not None else ZoneInfo("UTC")
     for challenge in challenges:
-        read_at = min(max(now, challenge.starts_at), challenge.ends_at - _LAST_INSTANT)
+        read_at = _read_at(challenge, now)
         period = period_bounds(
             Recurrence(challenge.recurrence), challenge.starts_at, challenge.ends_at, read_at, tz
         )
         key = period.key if period is not None else "all"
         keyed.append((challenge, stored_rule(challenge.goal), key, read_at))
-    rows: dict[tuple[int, str], StoredProgress] = {}
-    done: dict[tuple[int, str], datetime] = {}
+    stored: ChallengeProgressRead | None = None
     if member is not None and keyed:
-        ids = distinct([c.id for c, *_ in keyed])
-        wanted = {(c.id, key) for c, _, key, _ in keyed}
-        keys = sorted({key for _, key in wanted})
-        statement = _challenge_progress(len(ids), len(keys))
-        for row in await statement.rows(member.id, *ids, *keys):
-            at = (int(row["challenge_id"]), row["period_key"])
-            if at not in wanted:
-                continue
-            if row["part"] == "C":
-                done[at] = as_datetime(row["completed_at"])
-            else:
-                state = row["state"]
-                rows[at] = StoredProgress(
-                    row["rule_fingerprint"], json.loads(state) if isinstance(state, str) else state
-                )
+        wanted = frozenset((c.id, key) for c, _, key, _ in keyed)
+        stored = progress if progress is not None and wanted <= progress.keys else None
+        if stored is None:
+            stored = await _read_progress(member.id, wanted)
     views = []
     for challenge, rule, key, read_at in keyed:
-        progress = None
-        if member is not None:
-            progress = _progress(
-                rule, rows.get((challenge.id, key)), done.get((challenge.id, key)), read_at, tz
+        shown = None
+        if stored is not None:
+            shown = _progress(
+                rule,
+                stored.rows.get((challenge.id, key)),
+                stored.done.get((challenge.id, key)),
+                read_at,
+                tz,
             )
-        views.append(ChallengeView(challenge, rule, challenge_status(challenge, now), progress))
+        views.append(ChallengeView(challenge, rule, challenge_status(challenge, now), shown))
     return views
 
 

@@ -7,7 +7,7 @@ No database, no I/O, no await: the engine loads a `ProgressState`, calls `apply_
 from gamification.rules.describe import describe
 from gamification.rules.event import MemberEvent, matches
 from gamification.rules.kinds import Aggregate, Channel, EventKind, Recurrence
-from gamification.rules.periods import Period, period_bounds
+from gamification.rules.periods import Period, period_bounds, period_keys_in_any_zone
 from gamification.rules.progress import apply_event, current_value
 from gamification.rules.rule import Rule, stored_rule
 from gamification.rules.state import Contribution, ProgressState
@@ -34,6 +34,7 @@ __all__ = [
     "describe",
     "matches",
     "period_bounds",
+    "period_keys_in_any_zone",
     "stored_rule",
     "validate_rule",
 ]

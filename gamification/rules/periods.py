@@ -59,6 +59,35 @@ def period_bounds(
     )
 
 
+#: The wall clocks of today's time zones lie between these offsets from UTC (tzdata: Etc/GMT+12
+#: to Pacific/Kiritimati).
+WESTMOST_OFFSET = timedelta(hours=-12)
+EASTMOST_OFFSET = timedelta(hours=14)
+
+
+def period_keys_in_any_zone(
+    recurrence: Recurrence, starts_at: datetime, ends_at: datetime, now: datetime
+) -> frozenset[str]:
+    """The keys that `period_bounds(..., now, tz).key` may take whatever the zone `tz`, for
+    zones whose offset at `now` lies within `WESTMOST_OFFSET` and `EASTMOST_OFFSET` (every zone
+    of today's tzdata): those of the local dates from the westmost's to the eastmost's (at
+    most three days; the local date only grows with the offset). Empty when `now` is outside
+    `[starts_at, ends_at)`. What the progress of a member whose zone is not known yet may be
+    read under."""
+    recurrence = Recurrence(recurrence)
+    now = now.astimezone(UTC)
+    if not starts_at <= now < ends_at:
+        return frozenset()
+    if recurrence is Recurrence.NONE:
+        return frozenset({"all"})
+    day, last = (now + WESTMOST_OFFSET).date(), (now + EASTMOST_OFFSET).date()
+    keys = set()
+    while day <= last:
+        keys.add(_calendar_span(recurrence, day)[2])
+        day += timedelta(days=1)
+    return frozenset(keys)
+
+
 def _calendar_span(recurrence: Recurrence, today: date) -> tuple[date, date, str]:
     """The first day of the period containing `today`, the first day after it, and its key."""
     match recurrence:

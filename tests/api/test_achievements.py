@@ -284,6 +284,101 @@ async def test_challenges_are_listed_by_status_with_the_members_progress(
     assert all(c["myProgress"] is None for c in everything)
 
 
+#: The challenges screen with `me` first: the member is read alone, then their progress apart.
+CHALLENGES_APART = """
+query {
+  me { id }
+  challenges { code rewardBadge { id name } myProgress { current target completedAt } }
+}"""
+
+
+async def test_the_challenges_screen_reads_the_members_progress_with_them_in_their_own_zone(
+    api: GraphQLClient,
+) -> None:
+    data(await api.admin(UPSERT_BADGE, badge_input("trophy", rewardPoints=5)))
+    for code, recurrence in (("daily", "DAILY"), ("weekly", "WEEKLY"), ("once", "NONE")):
+        challenge = {
+            "code": code,
+            "title": code.title(),
+            "description": "",
+            "startsAt": (NOW - timedelta(days=3)).isoformat(),
+            "endsAt": (NOW + timedelta(days=30)).isoformat(),
+            "recurrence": recurrence,
+            "goal": {"event": "PURCHASE", "aggregate": "COUNT", "target": 3},
+            "rewardBadgeCode": "trophy",
+        }
+        result = data(await api.admin(UPSERT_CHALLENGE, {"input": challenge}))
+        assert result["upsertChallenge"]["userErrors"] == []
+    zones = {"east": "Pacific/Kiritimati", "west": "Pacific/Pago_Pago", "utc": "UTC"}
+    for customer_id, zone in zones.items():
+        member = await get_or_create_member(customer_id, NOW - timedelta(days=3))
+        await Member.filter(id=member.id).update(time_zone=zone)
+    # 10:30 and 11:30 UTC on the 10th: 00:30 and 01:30 on the 11th in Kiritimati (UTC+14),
+    # 23:30 on the 9th and 00:30 on the 10th in Pago Pago (UTC-11)
+    for n, moment in enumerate((NOW - timedelta(minutes=90), NOW - timedelta(minutes=30))):
+        api.clock.set(moment)
+        for customer_id in zones:
+            await purchase(api, customer_id, f"{customer_id}-{n}")
+    api.clock.set(NOW)  # 02:00 on the 11th in Kiritimati, 01:00 on the 10th in Pago Pago
+
+    screens, counts, apart = {}, {}, {}
+    for customer_id in zones:
+        data(await api.member(customer_id, CHALLENGES))  # the process's shelves are read
+        with counting_statements() as statements:
+            screens[customer_id] = data(await api.member(customer_id, CHALLENGES))["challenges"]
+        counts[customer_id] = len(statements)
+        apart[customer_id] = data(await api.member(customer_id, CHALLENGES_APART))["challenges"]
+
+    def progress(challenges: list[dict[str, Any]]) -> dict[str, float]:
+        return {c["code"]: c["myProgress"]["current"] for c in challenges}
+
+    assert {c: progress(found) for c, found in screens.items()} == {
+        "east": {"daily": 2.0, "weekly": 2.0, "once": 2.0},
+        "west": {"daily": 1.0, "weekly": 2.0, "once": 2.0},
+        "utc": {"daily": 2.0, "weekly": 2.0, "once": 2.0},
+    }
+    for customer_id, found in screens.items():
+        assert [(c["code"], c["rewardBadge"], c["myProgress"]) for c in found] == [
+            (c["code"], c["rewardBadge"], c["myProgress"]) for c in apart[customer_id]
+        ]
+    # the configuration versions, then the member with their badges and challenge progress
+    assert counts == {"east": 2, "west": 2, "utc": 2}
+
+
+async def test_a_member_seen_first_on_the_challenges_screen_is_created_with_no_progress(
+    api: GraphQLClient,
+) -> None:
+    data(await api.admin(UPSERT_BADGE, badge_input("trophy", rewardPoints=5)))
+    challenge = {
+        "code": "daily",
+        "title": "Daily",
+        "description": "",
+        "startsAt": (NOW - timedelta(days=3)).isoformat(),
+        "endsAt": (NOW + timedelta(days=30)).isoformat(),
+        "recurrence": "DAILY",
+        "goal": {"event": "PURCHASE", "aggregate": "COUNT", "target": 3},
+        "rewardBadgeCode": "trophy",
+    }
+    data(await api.admin(UPSERT_CHALLENGE, {"input": challenge}))
+    await purchase(api, "ana", "A-1")
+    erase = "mutation { deleteMyAccount(input: {confirm: true}) { deleted userErrors { code } } }"
+    assert data(await api.member("ana", erase))["deleteMyAccount"]["deleted"] is True
+
+    first = data(await api.member("cai", CHALLENGES))["challenges"]
+    back = data(await api.member("ana", CHALLENGES))["challenges"]
+
+    for found in (first, back):
+        assert [(c["code"], c["myProgress"]) for c in found] == [
+            ("daily", {"current": 0.0, "target": 3.0, "completedAt": None})
+        ]
+        assert found[0]["rewardBadge"] == {
+            "id": found[0]["rewardBadge"]["id"],
+            "name": "Badge trophy",
+        }
+    assert await Member.filter(customer_id="cai").count() == 1
+    assert await Member.filter(customer_id="ana").count() == 1
+
+
 async def test_listing_badges_costs_the_same_queries_for_few_or_many(api: GraphQLClient) -> None:
     await get_or_create_member("ana", NOW)
 

@@ -424,9 +424,11 @@ async def test_listing_drops_costs_the_same_queries_however_many(
     with counting_queries() as seen:
         drops = await data_of_drops(api)
     assert len(drops) == count
-    # member, the claims with the balance and the drops' version (a drop has a price; badges
-    # only when one requires one); the drops themselves come from the process's shelf
-    assert len(seen) == 2, seen
+    # the member with their claims, their balance and the drops' version, in one statement (a
+    # drop has a price; badges only when one requires one); the drops themselves come from
+    # the process's shelf
+    assert len(seen) == 1, seen
+    assert "FROM member" in seen[0] and "drop_claim" in seen[0], seen
 
 
 async def test_the_drops_screen_reads_claims_and_balance_together_as_apart(
@@ -442,7 +444,7 @@ async def test_the_drops_screen_reads_claims_and_balance_together_as_apart(
     await data_of_drops(api)  # the process's drops shelf is filled
     with counting_queries() as seen:
         screen = await data_of_drops(api)
-    assert len(seen) == 2, seen
+    assert len(seen) == 1, seen
     claims = {d["code"]: d["myClaim"] for d in screen}
     assert claims["D1"] is not None and claims["D1"]["status"] == "RESERVED"
     assert (claims["D2"], claims["D3"]) == (None, None)
@@ -461,6 +463,81 @@ async def test_the_drops_screen_reads_claims_and_balance_together_as_apart(
     for drop in screen:
         assert drop["myClaim"] == apart["myClaim"][drop["id"]]
         assert drop["eligibility"] == apart["eligibility"][drop["id"]]
+
+
+async def test_a_member_seen_first_on_the_drops_screen_is_created_and_sees_it_afresh(
+    api: GraphQLClient,
+) -> None:
+    await upsert(api, code="D1", pricePoints=100)
+    await upsert(api, code="D2", pricePoints=0)
+    await data_of_drops(api)  # the process's drops shelf is filled (ana is created)
+    assert await get_member("cai") is None
+    with counting_queries() as seen:
+        first = data(await api.member("cai", DROPS, {}))["drops"]
+    cai = await get_member("cai")
+    with counting_queries() as again:
+        second = data(await api.member("cai", DROPS, {}))["drops"]
+
+    assert cai is not None and cai.erased_at is None
+    assert await type(cai).filter(customer_id="cai").count() == 1
+    by_code = {d["code"]: d for d in first}
+    assert [d["myClaim"] for d in first] == [None, None]
+    assert by_code["D1"]["eligibility"]["eligible"] is False
+    assert by_code["D1"]["eligibility"]["reasons"] == ["This drop costs 100 points and you have 0."]
+    assert by_code["D2"]["eligibility"]["eligible"] is True
+    assert second == first
+    # no member yet: the joined read finds none, the member is looked up again and created,
+    # then their claims and balance are read apart; from then on, one statement
+    assert "FROM member" in seen[0] and "drop_claim" in seen[0], seen
+    assert "drop_claim" in seen[-1] and "FROM member" not in seen[-1], seen
+    assert len(again) == 1, again
+
+
+async def test_a_member_who_erases_their_account_and_comes_back_sees_drops_afresh(
+    api: GraphQLClient,
+) -> None:
+    drop = await upsert(api, code="D1", pricePoints=100)
+    old_id = await member_with(api, "ana", 500)
+    api.clock.advance(hours=1)
+    assert (await claim(api, "ana", drop["id"]))["userErrors"] == []
+    before = await data_of_drops(api)
+    erase = "mutation { deleteMyAccount(input: {confirm: true}) { deleted userErrors { code } } }"
+    assert data(await api.member("ana", erase))["deleteMyAccount"]["deleted"] is True
+
+    back = await data_of_drops(api)
+    with counting_queries() as seen:
+        steady = await data_of_drops(api)
+
+    assert before[0]["myClaim"]["status"] == "RESERVED"
+    ana = await get_member("ana")
+    assert ana is not None and ana.id != old_id
+    assert await type(ana).filter(customer_id="ana").count() == 1
+    # the new member: no claim of the erased one's, and none of their 400 points left
+    assert back[0]["myClaim"] is None
+    assert back[0]["eligibility"]["eligible"] is False
+    assert back[0]["eligibility"]["reasons"] == ["This drop costs 100 points and you have 0."]
+    assert steady == back
+    assert len(seen) == 1, seen
+
+
+async def test_the_drops_screen_after_the_member_was_read_reads_their_parts_apart(
+    api: GraphQLClient,
+) -> None:
+    first = await upsert(api, code="D1", pricePoints=100)
+    await upsert(api, code="D2", pricePoints=450)
+    await member_with(api, "ana", 500)
+    api.clock.advance(hours=1)
+    assert (await claim(api, "ana", first["id"]))["userErrors"] == []
+    screen = await data_of_drops(api)
+    with_me = OPERATIONS["Drops"].replace("drops(", "me { id } drops(", 1)
+    with counting_queries() as seen:
+        both = data(await api.member("ana", with_me, {}))
+
+    # `me` read the member first: the drops screen's claims and balance are read alone
+    assert len(seen) == 2 and "drop_claim" not in seen[0] and "FROM member" not in seen[1], seen
+    assert both["me"]["id"] and both["drops"] == screen
+    assert screen[0]["myClaim"]["status"] == "RESERVED"
+    assert screen[1]["eligibility"]["reasons"] == ["This drop costs 450 points and you have 400."]
 
 
 async def data_of_drops(api: GraphQLClient) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 
-from gamification.rules import Period, Recurrence, period_bounds
+from gamification.rules import Period, Recurrence, period_bounds, period_keys_in_any_zone
 from tests.unit.rules_factories import MADRID, NEW_YORK, UTC, at
 
 STARTS = at("2026-01-01 00:00", MADRID)
@@ -148,3 +149,27 @@ def test_periods_are_given_in_utc() -> None:
 def test_periods_need_aware_times() -> None:
     with pytest.raises(ValueError):
         bounds(Recurrence.DAILY, datetime(2026, 5, 1, 12))
+
+
+@pytest.mark.parametrize("recurrence", list(Recurrence))
+def test_the_keys_in_any_zone_hold_the_key_of_every_zone_and_no_other(
+    recurrence: Recurrence,
+) -> None:
+    zones = [ZoneInfo(name) for name in sorted(available_timezones())]
+    starts, ends = at("2026-03-01 00:00", UTC), at("2027-03-01 00:00", UTC)
+    # two days every 3 hours around Europe's spring DST change and a week's turn, the year's
+    # turn (2026-W53, 2027-01), a month's and a week's turn
+    instants = [
+        moment + timedelta(hours=3 * n)
+        for moment in (at("2026-03-28 00:00"), at("2026-12-31 00:00"), at("2027-01-31 00:00"))
+        for n in range(16)
+    ]
+    for now in instants:
+        anywhere = period_keys_in_any_zone(recurrence, starts, ends, now)
+        found = set()
+        for tz in zones:
+            period = period_bounds(recurrence, starts, ends, now, tz)
+            assert period is not None and period.key in anywhere, (now, tz)
+            found.add(period.key)
+        assert found == anywhere, now
+    assert period_keys_in_any_zone(recurrence, starts, ends, ends) == frozenset()
