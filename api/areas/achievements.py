@@ -18,10 +18,12 @@ from api.types.achievements import (
     Challenge,
     ChallengeStatus,
     Recurrence,
+    RewardBadges,
     RuleInput,
     badges_of,
     challenges_of,
     member_count,
+    reward_badges,
     shelf_views,
     viewer,
     viewer_with_own_badges,
@@ -149,16 +151,19 @@ class Query:
     async def challenges(
         self, info: Info, status: ChallengeStatus | None = ChallengeStatus.ACTIVE
     ) -> list[Challenge]:
-        if asks_for(info, "rewardBadge"):  # a reward badge's name shows once earned
-            seen_by = (await viewer_with_own_badges(info))[0]
+        rewards = asks_for(info, "rewardBadge")
+        if rewards:  # a reward badge's name shows once earned
+            seen_by, mine = await viewer_with_own_badges(info)
         else:
-            seen_by = await viewer(info)
+            seen_by, mine = await viewer(info), None
         wanted = queries.ChallengeStatus(status.value) if status is not None else None
         runtime = info.context.runtime
         shelf = await runtime.challenges.all(await info.context.versions())
         found = await queries.list_challenges(wanted, seen_by, info.context.now, shelf=shelf)
+        badges = await reward_badges(info, found, seen_by, mine) if rewards else RewardBadges(info)
         return [
-            Challenge(view=view, locale=seen_by.locale, language=seen_by.language) for view in found
+            Challenge(view=view, locale=seen_by.locale, language=seen_by.language, rewards=badges)
+            for view in found
         ]
 
     @strawberry.field(
