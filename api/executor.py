@@ -26,7 +26,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from graphql import (
     GraphQLBoolean,
@@ -153,12 +153,12 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """The plain plan of `parent_type.name`, worked out once per schema; None: the field
         goes graphql-core's usual way (a subclass may refuse more, as the fragment cache does
         for its hinted fields)."""
-        plan = self.field_plans.get((parent_type.name, name), _UNPLANNED)
+        plan: PlainField | None = self.field_plans.get((parent_type.name, name), _UNPLANNED)
         if plan is _UNPLANNED:
             plan = self.field_plans[(parent_type.name, name)] = plain_field(
                 parent_type, name, resolvers=self.plain_resolvers
             )
-        return cast(PlainField | None, plan)
+        return plan
 
     def _field_set_plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: Any
@@ -242,7 +242,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         position_context,
                     )
                 results[response_name] = result
-                if is_awaitable(result):
+                # a completed object (a dict) is never awaitable: the common case asks nothing
+                if type(result) is not dict and is_awaitable(result):
                     awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:
@@ -348,7 +349,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             item_type, object_type, field_details_list, item_path, item, position_context
         )
         complete_results.append(completed)
-        return self.is_awaitable(completed)
+        return type(completed) is not dict and self.is_awaitable(completed)
 
     def _complete_object(
         self,
@@ -411,7 +412,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """`completed`, or when it is awaitable, an awaitable that handles a field error as
         `execute_field` does (the value becomes null, the error is reported)."""
-        if not self.is_awaitable(completed):
+        if type(completed) is dict or not self.is_awaitable(completed):
             return completed
 
         async def await_completed() -> Any:

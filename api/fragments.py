@@ -245,14 +245,14 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
                 own = super().execute_fields(
                     parent_type, source_value, path, rest, position_context
                 )
-                if self.is_awaitable(own):
+                if type(own) is not dict and self.is_awaitable(own):
 
                     async def merge_when_done() -> dict[str, Any]:
                         values = await own
                         return {n: kept[n] if n in kept else values[n] for n in grouped_field_set}
 
                     return merge_when_done()
-                values = cast(dict[str, Any], own)
+                values: dict[str, Any] = own
                 return {n: kept[n] if n in kept else values[n] for n in grouped_field_set}
         deadline = store.clock() + hint.max_age
         result = super().execute_fields(
