@@ -161,9 +161,9 @@ class Query:
         shelf = await runtime.challenges.all(await info.context.versions())
         found = await queries.list_challenges(wanted, seen_by, info.context.now, shelf=shelf)
         badges = await reward_badges(info, found, seen_by, mine) if rewards else RewardBadges(info)
+        locale, language = seen_by.locale, seen_by.language  # each a computed property
         return [
-            Challenge(view=view, locale=seen_by.locale, language=seen_by.language, rewards=badges)
-            for view in found
+            Challenge(view=view, locale=locale, language=language, rewards=badges) for view in found
         ]
 
     @strawberry.field(

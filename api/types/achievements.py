@@ -595,9 +595,9 @@ async def challenges_of(info: Info, challenges: Sequence[ChallengeModel]) -> lis
     seen_by = await viewer(info)
     views = await queries.challenge_views(challenges, seen_by, info.context.now)
     rewards = RewardBadges(info)
+    locale, language = seen_by.locale, seen_by.language  # each a computed property
     return [
-        Challenge(view=view, locale=seen_by.locale, language=seen_by.language, rewards=rewards)
-        for view in views
+        Challenge(view=view, locale=locale, language=language, rewards=rewards) for view in views
     ]
 
 
