@@ -192,25 +192,28 @@ class Progress:
 
 
 def _badge_key(badge: Badge, _: object) -> tuple[object, ...]:
-    """What a badge's shared fields show: its row's values with its name and description in
-    the viewer's language, whether it is hidden from the viewer, the viewer's language (its
-    rule in words) and the rarity read for the request."""
+    """What a badge's shared fields show: its row's values, whether it is hidden from the
+    viewer, the viewer's locale and language (its name and description are read from its
+    texts and translations in that language, or are the secret texts of that locale; its
+    rule in words) and the rarity read for the request. The texts' inputs, not the texts:
+    working the texts out for each badge of a list cost more than the rest of a hit."""
     view, row = badge.view, badge.view.badge
     return (
-        row.id, row.code, view.name, view.description, row.icon_url, row.secret,
-        row.reward_points, repr(row.rule), view.hidden, view.locale, view.rarity,
+        row.id, row.code, row.name, row.description, repr(row.translations), row.icon_url,
+        row.secret, row.reward_points, repr(row.rule), view.hidden, view.locale,
+        view.language, view.rarity,
     )  # fmt: skip
 
 
 def _challenge_key(challenge: Challenge, _: object) -> tuple[object, ...]:
-    """What a challenge's shared fields show: its row's values with its title and
-    description in the viewer's language, its status now and the viewer's locale (its goal
-    in words)."""
+    """What a challenge's shared fields show: its row's values (its title and description
+    are read from its texts and translations in the viewer's language), its status now and
+    the viewer's locale (its goal in words) and language."""
     view, row = challenge.view, challenge.view.challenge
     return (
-        row.id, row.code, challenge.text("name"), challenge.text("description"), row.starts_at,
+        row.id, row.code, row.title, row.description, repr(row.translations), row.starts_at,
         row.ends_at, row.recurrence, repr(row.goal), row.reward_points, view.status,
-        challenge.locale,
+        challenge.locale, challenge.language,
     )  # fmt: skip
 
 
