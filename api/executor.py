@@ -189,7 +189,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's `execute_fields`, with each plain field's value taken in the loop:
         a leaf shown as it is, or a null where one may be, needs neither a path nor a call
         into `execute_field`; anything else is completed as `execute_field` completes it."""
-        if not self._short:
+        if not self._short or path is None:  # the root's fields have resolvers of their own
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
