@@ -9,13 +9,17 @@ checks), some 25 to 60 calls a field; a list of eight badges of fifteen fields p
 times. `PlainFieldsExecutionContext.execute_field` gets such a field's value the way
 strawberry would (the same `getattr`, the same method called with the parent value) and
 completes it directly: the same `coerce_output_value`, or the same sub-selection.
+`execute_fields` does so in its loop, with a plan per field set made once per request (a
+list's items share one field set), and a leaf that a built-in scalar shows as it is (a str
+for String, a finite float...) is taken without a call; a list's items of an object type run
+their sub-selection without `complete_value`'s chain.
 
 A field takes the short way only when nothing else could run for it: no arguments, no field
 extension (permissions included), no `info`, `root` or parent parameter, a resolver that is
 not async, no directive on its nodes, no middleware in the request (a schema extension with a
 `resolve` hook, the directives extension), no exception handler in the schema. A value that
 does not complete without a question (None where it may not be, an exception, an awaitable, a
-leaf that does not coerce, a list, an object type with `is_type_of`) is completed by
+leaf that does not coerce, a list itself, an object type with `is_type_of`) is completed by
 graphql-core's own `complete_value`, as is any error raised getting it: the answer and its
 errors are graphql-core's. `tests/unit/test_plain_fields.py` (nulls, bad values, errors) and
 `tests/api/test_plain_fields.py` (every contract operation) compare both ways.
