@@ -85,6 +85,8 @@ class Context:
         if self._member is None:
             # One lookup per request, shared by resolvers that ask at the same time.
             self._member = asyncio.ensure_future(self._first_sight(principal.subject))
+        if self._member.done():  # what awaiting it would answer, without shield's future
+            return self._member.result()
         return await asyncio.shield(self._member)
 
     def _first_sight(self, customer_id: str) -> Awaitable[Member]:
@@ -137,6 +139,8 @@ class Context:
         task = self.loaders.get(name)
         if task is None:
             task = self.loaders[name] = asyncio.ensure_future(read())
+        if task.done():  # what awaiting it would answer, without shield's future
+            return cast(T, task.result())
         return cast(T, await asyncio.shield(task))
 
     def started(self, name: str) -> bool:

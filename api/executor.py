@@ -9,13 +9,17 @@ checks), some 25 to 60 calls a field; a list of eight badges of fifteen fields p
 times. `PlainFieldsExecutionContext.execute_field` gets such a field's value the way
 strawberry would (the same `getattr`, the same method called with the parent value) and
 completes it directly: the same `coerce_output_value`, or the same sub-selection.
+`execute_fields` does so in its loop, with a plan per field set made once per request (a
+list's items share one field set), and a leaf that a built-in scalar shows as it is (a str
+for String, a finite float...) is taken without a call; a list's items of an object type run
+their sub-selection without `complete_value`'s chain.
 
 A field takes the short way only when nothing else could run for it: no arguments, no field
 extension (permissions included), no `info`, `root` or parent parameter, a resolver that is
 not async, no directive on its nodes, no middleware in the request (a schema extension with a
 `resolve` hook, the directives extension), no exception handler in the schema. A value that
 does not complete without a question (None where it may not be, an exception, an awaitable, a
-leaf that does not coerce, a list, an object type with `is_type_of`) is completed by
+leaf that does not coerce, a list itself, an object type with `is_type_of`) is completed by
 graphql-core's own `complete_value`, as is any error raised getting it: the answer and its
 errors are graphql-core's. `tests/unit/test_plain_fields.py` (nulls, bad values, errors) and
 `tests/api/test_plain_fields.py` (every contract operation) compare both ways.
@@ -29,13 +33,19 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLString,
 )
 from graphql.pyutils import Path, Undefined
+from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 _DEFINITION = "strawberry-definition"
@@ -53,6 +63,10 @@ class PlainField:
     #: neither: graphql-core's `complete_value` (a list, an object type with `is_type_of`).
     leaf: GraphQLScalarType | GraphQLEnumType | None
     object_type: GraphQLObjectType | None
+    #: The Python type whose values a built-in scalar shows as they are (`str` for String
+    #: and ID, `bool`, `float` when finite, `int` within 32 bits), as its coercion returns
+    #: them; None: every value goes through `coerce_output_value`.
+    same: type | None = None
 
 
 def plain_field(
@@ -93,10 +107,26 @@ def plain_field(
     object_type = (
         inner if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None else None
     )
-    return PlainField(field_def, value_of, nullable, leaf, object_type)
+    return PlainField(field_def, value_of, nullable, leaf, object_type, _SAME.get(leaf))
 
 
-_UNPLANNED = object()
+#: graphql-core's built-in scalars and the type of the values their coercion returns as they
+#: are (`serialize_string`, `serialize_id`, `serialize_boolean`; `serialize_float` for a finite
+#: float, `serialize_int` for an int within 32 bits: `execute_fields` checks those bounds).
+_SAME: dict[Any, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+    GraphQLFloat: float,
+    GraphQLInt: int,
+}
+_MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
+
+
+_UNPLANNED: Any = object()
+
+#: A field set's plan: per response name, its nodes and its plain plan (None: the usual way).
+FieldSetPlan = list[tuple[str, Any, PlainField | None]]
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -116,6 +146,126 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         #: A middleware wraps resolvers in this request: every field goes the usual way.
         self._middleware = manager is not None and bool(manager.middlewares)
+        self._short = self.plain_fields_enabled and not self._middleware
+        #: id(field set) -> (the field set, its parent type, its plan), once per request:
+        #: graphql-core collects a list's subfields once, so every item shares one field set.
+        self._field_set_plans: dict[int, tuple[Any, GraphQLObjectType, FieldSetPlan]] = {}
+        #: A list's item type -> the object type its items complete as (None: the usual way).
+        self._item_objects: dict[Any, GraphQLObjectType | None] = {}
+
+    def plan_of(self, parent_type: GraphQLObjectType, name: str) -> PlainField | None:
+        """The plain plan of `parent_type.name`, worked out once per schema; None: the field
+        goes graphql-core's usual way (a subclass may refuse more, as the fragment cache does
+        for its hinted fields)."""
+        plan: PlainField | None = self.field_plans.get((parent_type.name, name), _UNPLANNED)
+        if plan is _UNPLANNED:
+            plan = self.field_plans[(parent_type.name, name)] = plain_field(
+                parent_type, name, resolvers=self.plain_resolvers
+            )
+        return plan
+
+    def _field_set_plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: Any
+    ) -> FieldSetPlan:
+        """Each field of the set with its plain plan, or None where a directive sits on one
+        of its nodes or the field has no plan."""
+        kept = self._field_set_plans.get(id(grouped_field_set))
+        # the field set is kept with its plan, so that its id is not reused meanwhile
+        if kept is not None and kept[0] is grouped_field_set and kept[1] is parent_type:
+            return kept[2]
+        plan: FieldSetPlan = []
+        for response_name, field_details_list in grouped_field_set.items():
+            field = self.plan_of(parent_type, field_details_list[0].node.name.value)
+            if field is not None and any(d.node.directives for d in field_details_list):
+                field = None
+            plan.append((response_name, field_details_list, field))
+        self._field_set_plans[id(grouped_field_set)] = (grouped_field_set, parent_type, plan)
+        return plan
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's `execute_fields`, with each plain field's value taken in the loop:
+        a leaf shown as it is, or a null where one may be, needs neither a path nor a call
+        into `execute_field`; anything else is completed as `execute_field` completes it."""
+        if not self._short or path is None:  # the root's fields have resolvers of their own
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list, field in self._field_set_plan(
+                parent_type, grouped_field_set
+            ):
+                if field is None:
+                    result = self.execute_field(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
+                    if result is Undefined:
+                        continue
+                else:
+                    value: Any
+                    try:
+                        value = field.value_of(source_value)
+                    except Exception as raw_error:
+                        field_path = Path(path, response_name, parent_type.name)
+                        self.handle_field_error(
+                            raw_error, field.field_def.type, field_details_list, field_path
+                        )
+                        results[response_name] = None
+                        continue
+                    if value is None and field.nullable:
+                        results[response_name] = None
+                        continue
+                    kind = type(value)
+                    if kind is field.same and (
+                        kind is str
+                        or kind is bool
+                        or (kind is float and value - value == 0.0)  # finite
+                        or (kind is int and _MIN_INT <= value <= _MAX_INT)
+                    ):
+                        results[response_name] = value  # what its coercion returns
+                        continue
+                    result = self._complete_plain(
+                        field,
+                        parent_type,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        value,
+                        position_context,
+                    )
+                results[response_name] = result
+                # a completed object (a dict) is never awaitable: the common case asks nothing
+                if type(result) is not dict and is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
 
     def execute_field(
         self,
@@ -125,13 +275,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        name = field_details_list[0].node.name.value
-        plan = self.field_plans.get((parent_type.name, name), _UNPLANNED)
-        if plan is _UNPLANNED:
-            plan = self.field_plans[(parent_type.name, name)] = plain_field(
-                parent_type, name, resolvers=self.plain_resolvers
-            )
-        if not isinstance(plan, PlainField) or not self.plain_fields_enabled or self._middleware:
+        plan = self.plan_of(parent_type, field_details_list[0].node.name.value)
+        if plan is None or not self._short:
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
             )
@@ -145,6 +290,20 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, plan.field_def.type, field_details_list, path)
             return None
+        return self._complete_plain(
+            plan, parent_type, field_details_list, path, value, position_context
+        )
+
+    def _complete_plain(
+        self,
+        plan: PlainField,
+        parent_type: GraphQLObjectType,
+        field_details_list: Any,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """A plain field's `value` completed as graphql-core's `complete_value` completes it."""
         if value is None:
             if plan.nullable:
                 return None
@@ -159,15 +318,46 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return coerced
         elif plan.object_type is not None:
             return self._complete_object(
-                plan, plan.object_type, field_details_list, path, value, position_context
-            )
+                plan.field_def.type, plan.object_type, field_details_list, path, value,
+                position_context,
+            )  # fmt: skip
         return self._complete_as_usual(
             parent_type, plan.field_def, field_details_list, path, value, position_context
         )
 
+    def complete_list_item_value(
+        self,
+        item: Any,
+        complete_results: list[Any],
+        item_type: Any,
+        field_details_list: Any,
+        info: Any,
+        item_path: Path,
+        position_context: Any,
+    ) -> bool:
+        """graphql-core's, with an item of an object type (no `is_type_of`) completed by its
+        sub-selection at once, skipping `complete_value`'s chain of type checks; a null, an
+        error or any other type goes the usual way."""
+        object_type = self._item_objects.get(item_type, _UNPLANNED)
+        if object_type is _UNPLANNED:
+            inner = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+            object_type = self._item_objects[item_type] = (
+                inner if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None else None
+            )
+        if object_type is None or not self._short or item is None or isinstance(item, Exception):
+            return super().complete_list_item_value(
+                item, complete_results, item_type, field_details_list, info, item_path,
+                position_context,
+            )  # fmt: skip
+        completed = self._complete_object(
+            item_type, object_type, field_details_list, item_path, item, position_context
+        )
+        complete_results.append(completed)
+        return type(completed) is not dict and self.is_awaitable(completed)
+
     def _complete_object(
         self,
-        plan: PlainField,
+        return_type: Any,
         object_type: GraphQLObjectType,
         field_details_list: Any,
         path: Path,
@@ -176,11 +366,19 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """`complete_value` of an object type without `is_type_of`: its sub-selection, with
         `execute_field`'s error handling."""
-        return_type = plan.field_def.type
         try:
-            completed = self.collect_and_execute_subfields(
-                object_type, field_details_list, path, value, position_context
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                object_type, field_details_list
             )
+            if new_defer_usages or position_context is not None:
+                completed = self.execute_collected_subfields(
+                    object_type, value, path, grouped_field_set, new_defer_usages,
+                    position_context,
+                )  # fmt: skip
+            else:  # what `execute_collected_subfields` does without deferred parts
+                completed = self.execute_fields(
+                    object_type, value, path, grouped_field_set, position_context
+                )
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
@@ -218,7 +416,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """`completed`, or when it is awaitable, an awaitable that handles a field error as
         `execute_field` does (the value becomes null, the error is reported)."""
-        if not self.is_awaitable(completed):
+        if type(completed) is dict or not self.is_awaitable(completed):
             return completed
 
         async def await_completed() -> Any:

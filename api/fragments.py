@@ -28,7 +28,7 @@ import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema, OperationType
 from graphql.pyutils import Path
 
-from api.executor import PlainFieldsExecutionContext, plain_fields_attributes
+from api.executor import PlainField, PlainFieldsExecutionContext, plain_fields_attributes
 
 METADATA_KEY = "fidelio.cache"
 _DEFINITION = "strawberry-definition"
@@ -102,6 +102,7 @@ class ObjectHint:
 
 
 OBJECT_ATTRIBUTE = "__fidelio_cache__"
+_UNREAD: Any = object()
 
 
 def cached_object(
@@ -187,8 +188,13 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        #: id(field set) -> (the field set, its shared fields, their selection).
-        self._shared_plans: dict[int, tuple[dict[str, Any], list[str], Hashable | None]] = {}
+        #: id(field set) -> (the field set, its shared fields, their selection, the
+        #: private part of the field set).
+        self._shared_plans: dict[
+            int, tuple[dict[str, Any], list[str], Hashable | None, dict[str, Any]]
+        ] = {}
+        self._store: Any = _UNREAD
+        self._fresh = False
 
     def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """Note on the request's context that the operation runs (the document parsed and
@@ -217,7 +223,7 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        shared, selection = self._shared_selection(grouped_field_set, hint)
+        shared, selection, private = self._shared_selection(grouped_field_set, hint)
         assert hint.key is not None  # object_hints_of gives every hint a key
         data_key = hint.key(source_value, self.context_value) if selection is not None else None
         if data_key is None:
@@ -225,27 +231,29 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
                 parent_type, source_value, path, grouped_field_set, position_context
             )
         key = (parent_type.name, data_key, selection)
-        if not getattr(self.context_value, "fresh_fragments", False):
+        if not self._fresh:
             found, kept = store.get(key)
             if found:
-                rest = {n: d for n, d in grouped_field_set.items() if n not in kept}
+                # what was kept is every shared field but one that answered nothing
+                rest = (
+                    private
+                    if len(kept) == len(shared)
+                    else {n: d for n, d in grouped_field_set.items() if n not in kept}
+                )
                 if not rest:
                     return dict(kept)
                 own = super().execute_fields(
                     parent_type, source_value, path, rest, position_context
                 )
-                order = list(grouped_field_set)
-
-                def merged(values: dict[str, Any]) -> dict[str, Any]:
-                    return {n: kept[n] if n in kept else values[n] for n in order}
-
-                if self.is_awaitable(own):
+                if type(own) is not dict and self.is_awaitable(own):
 
                     async def merge_when_done() -> dict[str, Any]:
-                        return merged(await own)
+                        values = await own
+                        return {n: kept[n] if n in kept else values[n] for n in grouped_field_set}
 
                     return merge_when_done()
-                return merged(cast(dict[str, Any], own))
+                values: dict[str, Any] = own
+                return {n: kept[n] if n in kept else values[n] for n in grouped_field_set}
         deadline = store.clock() + hint.max_age
         result = super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
@@ -268,10 +276,12 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
 
     def _shared_selection(
         self, grouped_field_set: dict[str, Any], hint: ObjectHint
-    ) -> tuple[list[str], Hashable | None]:
-        """The shared fields asked of a hinted object and their `_selection`, worked out once
-        per field set in the request: every item of a list has the same (graphql-core
-        collects a list's subfields once), so a page of badges or rewards pays for it once."""
+    ) -> tuple[list[str], Hashable | None, dict[str, Any]]:
+        """The shared fields asked of a hinted object, their `_selection`, and the private
+        part of the field set (executed on a hit), worked out once per field set in the
+        request: every item of a list has the same (graphql-core collects a list's subfields
+        once), so a page of badges or rewards pays for it once, and the executor's plan of
+        the private part (api.executor) is made once too."""
         plans = self._shared_plans
         plan = plans.get(id(grouped_field_set))
         # the field set is kept with its plan, so that its id is not reused meanwhile
@@ -286,12 +296,23 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
                 if shared
                 else None
             )
-            plan = plans[id(grouped_field_set)] = (grouped_field_set, shared, selection)
-        return plan[1], plan[2]
+            private = {n: d for n, d in grouped_field_set.items() if n not in shared}
+            plan = plans[id(grouped_field_set)] = (grouped_field_set, shared, selection, private)
+        return plan[1], plan[2], plan[3]
 
     def _fragment_store(self) -> FragmentStore | None:
-        store: FragmentStore | None = getattr(self.context_value, "fragments", None)
+        """The request's store (read once a request), None without one."""
+        if self._store is _UNREAD:
+            self._store = getattr(self.context_value, "fragments", None)
+            self._fresh = bool(getattr(self.context_value, "fresh_fragments", False))
+        store: FragmentStore | None = self._store
         return store
+
+    def plan_of(self, parent_type: GraphQLObjectType, name: str) -> PlainField | None:
+        """No plain way for a hinted field: `execute_field` serves it from the cache."""
+        if (parent_type.name, name) in self.cache_hints:
+            return None
+        return super().plan_of(parent_type, name)
 
     def _clean(self, path: Path, names: list[str]) -> bool:
         """No error was raised under `path` at any of `names`."""
@@ -347,7 +368,7 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
             return super().execute_field(*run)
         parent_type, _, field_details_list, path, _ = run
         key = (parent_type.name, field_details_list[0].node.name.value, data_key, selection)
-        if not getattr(self.context_value, "fresh_fragments", False):
+        if not self._fresh:
             found, value = store.get(key)
             if found:
                 return value

@@ -18,10 +18,12 @@ from api.types.achievements import (
     Challenge,
     ChallengeStatus,
     Recurrence,
+    RewardBadges,
     RuleInput,
     badges_of,
     challenges_of,
     member_count,
+    reward_badges,
     shelf_views,
     viewer,
     viewer_with_challenge_progress,
@@ -150,18 +152,23 @@ class Query:
     async def challenges(
         self, info: Info, status: ChallengeStatus | None = ChallengeStatus.ACTIVE
     ) -> list[Challenge]:
+        rewards = asks_for(info, "rewardBadge")  # a reward badge's name shows once earned
         wanted = queries.ChallengeStatus(status.value) if status is not None else None
         now = info.context.now
         shelf = await info.context.runtime.challenges.all(await info.context.versions())
         # the list before the member: a member's progress is read with them (one statement)
         seen_by, progress = await viewer_with_challenge_progress(
-            info,
-            queries.challenges_in(wanted, shelf, now),
-            badges=asks_for(info, "rewardBadge"),  # a reward badge's name shows once earned
+            info, queries.challenges_in(wanted, shelf, now), badges=rewards
         )
         found = await queries.list_challenges(wanted, seen_by, now, shelf=shelf, progress=progress)
+        if rewards:
+            mine = (await viewer_with_own_badges(info))[1]  # read with the member above
+            badges = await reward_badges(info, found, seen_by, mine)
+        else:
+            badges = RewardBadges(info)
+        locale, language = seen_by.locale, seen_by.language  # each a computed property
         return [
-            Challenge(view=view, locale=seen_by.locale, language=seen_by.language) for view in found
+            Challenge(view=view, locale=locale, language=language, rewards=badges) for view in found
         ]
 
     @strawberry.field(

@@ -7,7 +7,7 @@ badges, progress) is decided in `gamification.achievements.queries`; these types
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -192,25 +192,28 @@ class Progress:
 
 
 def _badge_key(badge: Badge, _: object) -> tuple[object, ...]:
-    """What a badge's shared fields show: its row's values with its name and description in
-    the viewer's language, whether it is hidden from the viewer, the viewer's language (its
-    rule in words) and the rarity read for the request."""
+    """What a badge's shared fields show: its row's values, whether it is hidden from the
+    viewer, the viewer's locale and language (its name and description are read from its
+    texts and translations in that language, or are the secret texts of that locale; its
+    rule in words) and the rarity read for the request. The texts' inputs, not the texts:
+    working the texts out for each badge of a list cost more than the rest of a hit."""
     view, row = badge.view, badge.view.badge
     return (
-        row.id, row.code, view.name, view.description, row.icon_url, row.secret,
-        row.reward_points, repr(row.rule), view.hidden, view.locale, view.rarity,
+        row.id, row.code, row.name, row.description, repr(row.translations), row.icon_url,
+        row.secret, row.reward_points, repr(row.rule), view.hidden, view.locale,
+        view.language, view.rarity,
     )  # fmt: skip
 
 
 def _challenge_key(challenge: Challenge, _: object) -> tuple[object, ...]:
-    """What a challenge's shared fields show: its row's values with its title and
-    description in the viewer's language, its status now and the viewer's locale (its goal
-    in words)."""
+    """What a challenge's shared fields show: its row's values (its title and description
+    are read from its texts and translations in the viewer's language), its status now and
+    the viewer's locale (its goal in words) and language."""
     view, row = challenge.view, challenge.view.challenge
     return (
-        row.id, row.code, challenge.text("name"), challenge.text("description"), row.starts_at,
+        row.id, row.code, row.title, row.description, repr(row.translations), row.starts_at,
         row.ends_at, row.recurrence, repr(row.goal), row.reward_points, view.status,
-        challenge.locale,
+        challenge.locale, challenge.language,
     )  # fmt: skip
 
 
@@ -284,6 +287,54 @@ class MemberBadge:
     earned_at: datetime = strawberry.field(description="When the member earned it.")
 
 
+class RewardBadges:
+    """The badges challenges award, as the request's viewer sees them: from the views a
+    challenges list worked out with its own read (`known`: every reward badge of the list,
+    by id, None for one no longer on the shelf), else through the request's loader."""
+
+    def __init__(
+        self, info: Info, known: Mapping[int, queries.BadgeView | None] | None = None
+    ) -> None:
+        self.info = info
+        self.known = known
+
+    def badge(self, badge_id: int) -> Badge | Awaitable[Badge | None] | None:
+        if self.known is not None and badge_id in self.known:
+            view = self.known[badge_id]
+            return Badge(view=view) if view is not None else None
+        return self._load(badge_id)
+
+    async def _load(self, badge_id: int) -> Badge | None:
+        view = await badge_views_loader(self.info).load(badge_id)
+        return Badge(view=view) if view is not None else None
+
+
+async def reward_badges(
+    info: Info,
+    challenges: Sequence[queries.ChallengeView],
+    seen_by: queries.Viewer,
+    mine: queries.BadgeShelfOfMember | None,
+) -> RewardBadges:
+    """The reward badges of `challenges` worked out at once, as `badge_views_loader` would
+    (the shelf, the request's figures, the viewer's badges `mine`), so that `rewardBadge`
+    completes as a plain field rather than one awaited loader call per challenge."""
+    wanted = {
+        v.challenge.reward_badge_id for v in challenges if v.challenge.reward_badge_id is not None
+    }
+    if not wanted:
+        return RewardBadges(info, {})
+    try:
+        badges = [badge for badge in await badge_shelf(info) if badge.id in wanted]
+        views = await queries.badge_views(
+            badges, seen_by, info.context.now, figures=await badge_figures(info), mine=mine
+        )
+    except Exception:
+        # a failed read is each rewardBadge's error, as with the loader: let them meet it
+        return RewardBadges(info)
+    by_id = {view.badge.id: view for view in views}
+    return RewardBadges(info, {badge_id: by_id.get(badge_id) for badge_id in wanted})
+
+
 @cached_object(_challenge_key, private=frozenset({"myProgress", "rewardBadge", "translations"}))
 @strawberry.type(description="A time-boxed goal, once or every day, week or month.")
 class Challenge:
@@ -291,6 +342,8 @@ class Challenge:
     locale: strawberry.Private[str]
     #: The language its title and description are read in (domain.translations).
     language: strawberry.Private[Language]
+    #: Where its reward badge comes from (see `RewardBadges`).
+    rewards: strawberry.Private[RewardBadges]
 
     @strawberry.field(description="The challenge's id.")
     def id(self) -> strawberry.ID:
@@ -344,13 +397,15 @@ class Challenge:
     def reward_points(self) -> int:
         return self.view.challenge.reward_points
 
-    @strawberry.field(description="A badge awarded on completion, if any.")
-    async def reward_badge(self, info: Info) -> Badge | None:
+    @strawberry.field(
+        description="A badge awarded on completion, if any.", graphql_type=Badge | None
+    )
+    def reward_badge(self) -> Badge | Awaitable[Badge | None] | None:
+        # a plain field (api.executor) when the list worked its reward badges out
         badge_id = self.view.challenge.reward_badge_id
         if badge_id is None:
             return None
-        view = await badge_views_loader(info).load(badge_id)
-        return Badge(view=view) if view is not None else None
+        return self.rewards.badge(badge_id)
 
     @strawberry.field(
         description="For the signed-in member, in the current period; null for other callers."
@@ -505,53 +560,73 @@ def badge_views_loader(info: Info) -> DataLoader[int, queries.BadgeView | None]:
     return info.context.loader("achievements.badge_views", factory)
 
 
+async def _held_badges(info: Info, member_ids: list[int]) -> list[list[MemberBadge]]:
+    """The badges of members by member id (newest first), as the request's viewer sees them."""
+    seen_by = await viewer(info)
+    mine = None
+    held = None
+    if seen_by.member is not None and member_ids == [seen_by.member.id]:
+        # The signed-in member's own badges: what the request read of them already.
+        mine = await own_badges(info, seen_by.member.id)
+        shelf = {badge.id: badge for badge in await badge_shelf(info)}
+        if all(badge_id in shelf for badge_id in mine.earned):
+            held = {seen_by.member.id: [(shelf[b], at) for b, at in mine.earned.items()]}
+    if held is None:
+        mine = None
+        held = await queries.holdings(member_ids)
+    badges = {badge.id: badge for holding in held.values() for badge, _ in holding}
+    if mine is not None and info.context.started(_SHELF_VIEWS):
+        # The request lists every badge too: the member's own are among those views
+        # (a badge they hold shows whole, as `reveal_secrets` shows it).
+        views = await shelf_views(info, seen_by, mine)
+    else:
+        views = await queries.badge_views(
+            list(badges.values()),
+            seen_by,
+            info.context.now,
+            figures=await badge_figures(info),
+            reveal_secrets=True,
+            mine=mine,
+        )
+    by_id = {view.badge.id: view for view in views}
+    return [
+        [
+            MemberBadge(badge=Badge(view=by_id[badge.id]), earned_at=earned_at)
+            for badge, earned_at in held.get(member_id, [])
+        ]
+        for member_id in member_ids
+    ]
+
+
+_MEMBER_BADGES = "achievements.member_badges"
+
+
 def member_badges_loader(info: Info) -> DataLoader[int, list[MemberBadge]]:
     """The badges of members by member id (newest first), as the request's viewer sees them."""
 
     def factory() -> DataLoader[int, list[MemberBadge]]:
         async def load(member_ids: list[int]) -> list[list[MemberBadge]]:
-            seen_by = await viewer(info)
-            mine = None
-            held = None
-            if seen_by.member is not None and member_ids == [seen_by.member.id]:
-                # The signed-in member's own badges: what the request read of them already.
-                mine = await own_badges(info, seen_by.member.id)
-                shelf = {badge.id: badge for badge in await badge_shelf(info)}
-                if all(badge_id in shelf for badge_id in mine.earned):
-                    held = {seen_by.member.id: [(shelf[b], at) for b, at in mine.earned.items()]}
-            if held is None:
-                mine = None
-                held = await queries.holdings(member_ids)
-            badges = {badge.id: badge for holding in held.values() for badge, _ in holding}
-            if mine is not None and info.context.started(_SHELF_VIEWS):
-                # The request lists every badge too: the member's own are among those views
-                # (a badge they hold shows whole, as `reveal_secrets` shows it).
-                views = await shelf_views(info, seen_by, mine)
-            else:
-                views = await queries.badge_views(
-                    list(badges.values()),
-                    seen_by,
-                    info.context.now,
-                    figures=await badge_figures(info),
-                    reveal_secrets=True,
-                    mine=mine,
-                )
-            by_id = {view.badge.id: view for view in views}
-            return [
-                [
-                    MemberBadge(badge=Badge(view=by_id[badge.id]), earned_at=earned_at)
-                    for badge, earned_at in held.get(member_id, [])
-                ]
-                for member_id in member_ids
-            ]
+            return await _held_badges(info, member_ids)
 
         return DataLoader(load_fn=load)
 
-    return info.context.loader("achievements.member_badges", factory)
+    return info.context.loader(_MEMBER_BADGES, factory)
 
 
 async def member_badges(info: Info, member: MemberModel) -> list[MemberBadge]:
-    """`Member.badges`: what the member holds, most recently earned first."""
+    """`Member.badges`: what the member holds, most recently earned first. The signed-in
+    member's own, when the request has read them already (the Badges screen reads them with
+    the member) and no other member's were asked for, are taken at once: the loader would
+    batch them alone (its first case above), at the cost of a task and futures."""
+    context = info.context
+    if (
+        context.started(_OWN_BADGES)
+        and _MEMBER_BADGES not in context.loaders
+        and context.principal is not None
+        and context.principal.role == Role.MEMBER
+        and (await context.member()).id == member.id
+    ):
+        return (await _held_badges(info, [member.id]))[0]
     return await member_badges_loader(info).load(member.id)
 
 
@@ -563,8 +638,10 @@ async def challenges_of(info: Info, challenges: Sequence[ChallengeModel]) -> lis
     """Challenges with the request viewer's progress."""
     seen_by = await viewer(info)
     views = await queries.challenge_views(challenges, seen_by, info.context.now)
+    rewards = RewardBadges(info)
+    locale, language = seen_by.locale, seen_by.language  # each a computed property
     return [
-        Challenge(view=view, locale=seen_by.locale, language=seen_by.language) for view in views
+        Challenge(view=view, locale=locale, language=language, rewards=rewards) for view in views
     ]
 
 
@@ -607,6 +684,7 @@ def member_challenge_progress_loader(
             seen_by = await viewer(info)
             shelf = await info.context.runtime.challenges.all(await info.context.versions())
             found = await queries.active_challenge_progress(members, shelf, info.context.now)
+            rewards = RewardBadges(info)
             return [
                 [
                     MemberChallengeProgress(
@@ -616,6 +694,7 @@ def member_challenge_progress_loader(
                             ),
                             locale=seen_by.locale,
                             language=seen_by.language,
+                            rewards=rewards,
                         ),
                         period_key=p.period.key,
                         period_starts_at=p.period.start,

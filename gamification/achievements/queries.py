@@ -316,6 +316,7 @@ async def badge_views(
         }
         tz = member_zone(member.time_zone)
     views = []
+    locale, language = viewer.locale, viewer.language  # each a computed property
     for badge in badges:
         rule = stored_rule(badge.rule)
         earned_at = held.get(badge.id)
@@ -334,8 +335,8 @@ async def badge_views(
                 ),
                 earned_at=earned_at,
                 progress=progress,
-                locale=viewer.locale,
-                language=viewer.language,
+                locale=locale,
+                language=language,
             )
         )
     return views

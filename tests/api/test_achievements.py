@@ -379,6 +379,70 @@ async def test_a_member_seen_first_on_the_challenges_screen_is_created_with_no_p
     assert await Member.filter(customer_id="ana").count() == 1
 
 
+async def test_the_challenges_list_shows_its_reward_badges_as_the_loader_does(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    share_once = {"event": "SHARE", "aggregate": "COUNT", "target": 1}
+    data(await api.admin(UPSERT_BADGE, badge_input("trophy", rewardPoints=5)))
+    data(await api.admin(UPSERT_BADGE, badge_input("owl", share_once, secret=True)))
+    data(await api.admin(UPSERT_BADGE, badge_input("shoe-lover")))
+    for code, reward in (("a", "trophy"), ("b", "owl"), ("c", None), ("d", "trophy")):
+        challenge = {
+            "code": code,
+            "title": code.title(),
+            "description": f"The {code} one",
+            "startsAt": (NOW - timedelta(days=1)).isoformat(),
+            "endsAt": (NOW + timedelta(days=6)).isoformat(),
+            "goal": {"event": "PURCHASE", "aggregate": "COUNT", "target": 2},
+            "rewardBadgeCode": reward,
+        }
+        data(await api.admin(UPSERT_CHALLENGE, {"input": challenge}))
+    await spanish_member("ana")
+    for order in ("A-1", "A-2", "A-3"):
+        await purchase(api, "ana", order)
+    await get_or_create_member("bob", NOW)
+
+    import api.areas.achievements as area
+    import api.types.achievements as types
+
+    loads: list[object] = []
+    through_loader = types.badge_views_loader
+
+    def counted(info: Info) -> Any:
+        loads.append(info)
+        return through_loader(info)
+
+    monkeypatch.setattr(types, "badge_views_loader", counted)
+    answers = {}
+    for way in ("listed", "loaded"):
+        if way == "loaded":  # every rewardBadge through the request's loader, as before
+            monkeypatch.setattr(area, "reward_badges", lambda info, *_: _loader_way(info))
+        for who in ("ana", "bob"):
+            data(await api.member(who, CHALLENGES))  # the process's shelves and rarity
+            with counting_statements() as statements:
+                answer = data(await api.member(who, CHALLENGES))
+            answers[(way, who)] = (answer, len(statements))
+        answers[(way, "service")] = (data(await api.service(CHALLENGES)), 0)
+        if way == "listed":
+            assert loads == [], "the list's reward badges were worked out with the list"
+    assert loads, "the loader's way was taken for the comparison"
+    for who in ("ana", "bob", "service"):
+        assert answers[("listed", who)] == answers[("loaded", who)], who
+    bob = answers[("listed", "bob")][0]["challenges"]
+    assert [c["rewardBadge"] and c["rewardBadge"]["name"] for c in bob] == [
+        "Badge trophy",
+        "Secret badge",  # bob has not earned it
+        None,
+        "Badge trophy",
+    ]
+
+
+async def _loader_way(info: Info) -> Any:
+    from api.types.achievements import RewardBadges
+
+    return RewardBadges(info)
+
+
 async def test_listing_badges_costs_the_same_queries_for_few_or_many(api: GraphQLClient) -> None:
     await get_or_create_member("ana", NOW)
 
@@ -427,6 +491,37 @@ async def test_the_badges_screen_reads_the_member_with_their_badges_in_one_state
     assert screen == alone
     assert screen["me"]["badges"][0]["badge"]["code"] == "shoe-lover"
     assert screen["badges"][1]["name"] == "Insignia secreta"
+
+
+async def test_the_badges_screen_takes_the_members_own_badges_without_the_loader(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data(await api.admin(UPSERT_BADGE, badge_input("shoe-lover", rewardPoints=100)))
+    share = {"event": "SHARE", "aggregate": "COUNT", "target": 1}
+    data(await api.admin(UPSERT_BADGE, badge_input("sharer", share, secret=True)))
+    await spanish_member("ana")
+    for order in ("A-1", "A-2", "A-3", "A-4"):
+        await purchase(api, "ana", order)
+    import api.types.achievements as types
+
+    loads: list[object] = []
+    through_loader = types.member_badges_loader
+
+    def counted(info: Info) -> Any:
+        loads.append(info)
+        return through_loader(info)
+
+    monkeypatch.setattr(types, "member_badges_loader", counted)
+    own = "{ me { badges { earnedAt badge { id code name description secret } } } }"
+    alone = data(await api.member("ana", own))  # the member's badges alone: the loader
+    assert len(loads) == 1
+    listed = own.replace("{ me", "{ badges { id } me")
+    for query in (BADGES, listed):  # the member read with their badges first
+        screen = data(await api.member("ana", query))
+        if query is listed:
+            assert screen["me"] == alone["me"]
+    assert len(loads) == 1, "the screens took the member's own badges without the loader"
+    assert [b["badge"]["code"] for b in alone["me"]["badges"]] == ["shoe-lover"]
 
 
 async def test_a_member_who_erases_their_account_and_comes_back_sees_badges_afresh(

@@ -25,6 +25,7 @@ class Inner:
     name: str
     colour: Colour
     size: int | None
+    ratio: float | None = 0.5
 
 
 @strawberry.type
@@ -81,6 +82,27 @@ BROKEN = {
         label=ValueError("boom"), inner=good().inner, maybe=None, items=[]
     ),
     "a missing attribute": Loose(inner=good().inner, maybe=None, items=[]),
+    "an infinite float": Loose(
+        label="x",
+        inner=Inner(name="a", colour=Colour.RED, size=1, ratio=float("inf")),
+        maybe=None,
+        items=[],
+    ),
+    "a float that is not a number": Loose(
+        label="x",
+        inner=Inner(name="a", colour=Colour.RED, size=1, ratio=float("nan")),
+        maybe=Inner(name="b", colour=Colour.RED, size=True, ratio=2),  # type: ignore[arg-type]
+        items=[],
+    ),
+    "a null item in a list of non-null objects": Loose(
+        label="x", inner=good().inner, maybe=None, items=[good().inner, None]
+    ),
+    "an exception as a list item": Loose(
+        label="x", inner=good().inner, maybe=None, items=[ValueError("bad item")]
+    ),
+    "a list item that breaks a leaf": Loose(
+        label="x", inner=good().inner, maybe=None, items=[Loose(name=None, colour="GREEN")]
+    ),
     "a resolver that raises": Outer(label="fail", inner=good().inner, maybe=None, items=[]),
 }
 
@@ -100,9 +122,9 @@ QUERY = """query Q($case: String!) {
   good { label computed shouted inner { name colour size } maybe { name } items { name colour } }
   broken(case: $case) {
     label computed shouted withInfo
-    inner { name colour size }
-    maybe { name colour size }
-    items { name }
+    inner { name colour size ratio }
+    maybe { name colour size ratio }
+    items { name colour }
   }
 }"""
 
