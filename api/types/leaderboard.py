@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -12,7 +12,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import to_client_error
-from api.fragments import cache_hint
+from api.fragments import cache_hint, cached_object
 from api.own_row import PublicRow, own_row_among
 from api.types.common import MAX_PAGE_SIZE
 from api.types.public_member import (
@@ -100,8 +100,18 @@ class LeaderboardDefinition:
         )
 
 
+#: Seconds a completed entry may be kept (api.fragments): its key says everything it shows,
+#: so this only bounds how long an entry nobody asks for again stays in memory.
+ENTRY_MAX_AGE = 60.0
+
+
+@cached_object(lambda entry, _: entry.shows, max_age=ENTRY_MAX_AGE)
 @strawberry.type(description="A member's place on a board.")
 class LeaderboardEntry:
+    #: Everything the entry shows: its key in the fragment cache (None: not kept). The rank,
+    #: score, member's id and name, and their tier's code and name with the version of the
+    #: ladder it comes from (which decides the tier's other fields).
+    shows: strawberry.Private[Hashable | None]
     rank: int = strawberry.field(
         description="1-based and unique: higher scores first; equal scores are ranked by who "
         "reached the score first."
@@ -110,6 +120,22 @@ class LeaderboardEntry:
         description="The member's score in the period (an amount has two decimals)."
     )
     member: PublicMember = strawberry.field(description="Who holds this place.")
+
+    @classmethod
+    def of(
+        cls, standing: Standing, member: PublicMember, ladder_version: int | None
+    ) -> LeaderboardEntry:
+        """The entry of `standing`, held by `member` as placed on the ladder of version
+        `ladder_version` (None: a ladder of unknown version, and the entry is not kept)."""
+        score = float(standing.score)
+        tier = member.tier
+        shows = (
+            None
+            if ladder_version is None
+            else (standing.rank, score, member.id, member.display_name, tier.code, tier.name,
+                  ladder_version)
+        )  # fmt: skip
+        return cls(shows=shows, rank=standing.rank, score=score, member=member)
 
 
 def _page_key(board: Leaderboard, _: object) -> tuple[object, int]:
@@ -238,7 +264,7 @@ class Leaderboard:
         if standing is None:
             return None
         [view] = views_on(info, [near.own], self.ladder)
-        return LeaderboardEntry(rank=standing.rank, score=float(standing.score), member=view)
+        return LeaderboardEntry.of(standing, view, self._ladder_version())
 
     @strawberry.field(
         description="The signed-in member's entry with up to `radius` (at most 10) entries "
@@ -281,10 +307,13 @@ class Leaderboard:
         rows = near.rows
         found = [(s, m) for s in standings if (m := rows.get(s.member_id)) is not None]
         views = views_on(info, [m for _, m in found], self.ladder)
+        version = self._ladder_version()
         return [
-            LeaderboardEntry(rank=s.rank, score=float(s.score), member=view)
-            for (s, _), view in zip(found, views, strict=True)
+            LeaderboardEntry.of(s, view, version) for (s, _), view in zip(found, views, strict=True)
         ]
+
+    def _ladder_version(self) -> int:
+        return self.board.versions.get(ConfigPart.TIERS.value, 0)
 
     def _near(self) -> _Near | None:
         near = self.near
@@ -382,7 +411,7 @@ async def _entries(
     members = await public_rows([s.member_id for s in standings])
     found = [(s, m) for s, m in zip(standings, members, strict=True) if m is not None]
     views = await public_views(info, [m for _, m in found], versions)
+    version = None if versions is None else versions.get(ConfigPart.TIERS.value, 0)
     return [
-        LeaderboardEntry(rank=s.rank, score=float(s.score), member=view)
-        for (s, _), view in zip(found, views, strict=True)
+        LeaderboardEntry.of(s, view, version) for (s, _), view in zip(found, views, strict=True)
     ]
