@@ -536,3 +536,38 @@ async def test_entries_kept_in_the_fragment_cache_show_a_new_name_tier_or_ladder
     ticking.now += 1.01  # boards read the versions at most a second old
     relabelled = data(await api.post(query, token=token))["leaderboard"]
     assert relabelled["aroundMe"][0]["member"]["tier"]["benefits"] == ["Lounge"]
+
+
+async def test_me_and_around_me_unseen_by_the_boards_lookahead_read_for_themselves(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board's resolver reads the neighbourhood for the me and aroundMe its lookahead
+    sees; were they not seen, each reads what it needs itself, and they answer the same."""
+    import api.areas.leaderboards as areas
+
+    await define(api)
+    await ranked_members(api, "n", "N", 10)
+    query = """{ leaderboard(code: "spend", window: WEEKLY) {
+      me { rank score member { displayName } } aroundMe(radius: 2) { rank member { id } } } }"""
+    token = api.token("member", "n4")
+    seen = data(await api.post(query, token=token))["leaderboard"]
+    store = api.runtime.boards.store  # type: ignore[union-attr]  # boards are on in tests
+    reads: list[int] = []
+    around = store.around
+
+    async def counted(key: Any, member_id: int, radius: int) -> Any:
+        reads.append(radius)
+        return await around(key, member_id, radius)
+
+    monkeypatch.setattr(store, "around", counted)
+    monkeypatch.setattr(areas, "_near_asked", lambda info: None)
+    api.runtime.fragments.clear()
+    unseen = data(await api.post(query, token=token))["leaderboard"]
+    assert unseen == seen and seen["me"]["rank"] == 5
+    assert sorted(reads) == [0, 2]  # me's own standing; aroundMe's radius, read apart
+    reads.clear()
+    api.runtime.fragments.clear()
+    narrow = query.replace("radius: 2", "radius: 0")
+    alone = data(await api.post(narrow, token=token))["leaderboard"]
+    assert alone["aroundMe"] == [{"rank": 5, "member": {"id": seen["aroundMe"][2]["member"]["id"]}}]
+    assert reads == [0]  # within the radius me reads: one read, shared
