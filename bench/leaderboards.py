@@ -1,6 +1,7 @@
 """A leaderboard of 1,000,000 members read through GraphQL over HTTP.
 
     .venv/bin/python -m bench.leaderboards [--members 1000000] [--seconds 5] [--concurrency 8]
+    .venv/bin/python -m bench.leaderboards --in-process [--members 100000]  # per request
 
 Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; see bench/harness.py). Loads
 the members into a fresh database (COPY) and the board straight into Redis (pipelined), serves
@@ -11,6 +12,11 @@ me, aroundMe) with `first: 10` and `first: 100`, `me` and `aroundMe(radius: 10)`
 come from the fragment cache (api.fragments) once a second per process; the rest is per member.
 First checks, in this process against the same database and Redis, that each of these queries
 costs a constant number of database queries whatever the page size, on a cache miss.
+
+`--in-process` sends the same operations (and the trivial query) straight into the ASGI app in
+this process, the bearers rotating over the same 200 members, and prints per request the SQL
+statements sent, the Redis round trips made, the Python function calls (cProfile's count) and
+the CPU time: the figures that do not depend on how busy the machine is, but the last.
 """
 
 from __future__ import annotations
@@ -185,6 +191,87 @@ async def query_counts(database_url: str, prefix: str) -> dict[str, int]:
     return counts
 
 
+def in_process(database: str, prefix: str, bearers: list[str], requests: int = 300) -> None:
+    """Per request of each operation: statements, Redis round trips, Python calls and CPU
+    milliseconds, in process (scheduled jobs off)."""
+    import cProfile
+    import logging
+    import pstats
+
+    from redis.asyncio.connection import AbstractConnection
+
+    from api.app import create_app
+    from api.settings import Settings
+    from bench.harness import asgi_post
+    from bench.screens import _Statements
+
+    operations: dict[str, tuple[str, dict[str, Any]]] = {
+        "trivial": ("{ __typename }", {}),
+        "top(first: 10)": (TOP10, {}),
+        "Leaderboard, first: 10": (LEADERBOARD, {"code": CODE, "window": WINDOW, "first": 10}),
+        "Leaderboard, first: 100": (LEADERBOARD, {"code": CODE, "window": WINDOW, "first": 100}),
+        "top(first: 100)": (TOP, {"first": 100}),
+        "me": (ME, {}),
+        "aroundMe(radius: 10)": (AROUND, {}),
+    }
+    round_trips = [0]
+    send = AbstractConnection.send_packed_command
+
+    async def counted(self: Any, command: Any, check_health: bool = True) -> None:
+        round_trips[0] += 1
+        await send(self, command, check_health)
+
+    async def run() -> None:
+        settings = Settings(
+            database_url=database, redis_url=REDIS_URL, redis_prefix=prefix, run_background=False
+        )
+        app = create_app(settings)
+        logger = logging.getLogger("tortoise.db_client")
+        print(
+            f"{'operation':24} {'statements':>10} {'redis':>6} {'calls':>7} {'calls x':>7} "
+            f"{'CPU ms':>7}"
+        )
+        async with app.router.lifespan_context(app):
+            base_calls = 0.0
+            for name, (document, variables) in operations.items():
+                payload = {"query": document, "variables": variables}
+
+                async def send_all(count: int, payload: dict[str, Any] = payload) -> None:
+                    for n in range(count):
+                        answer = await asgi_post(app, payload, bearers[n % len(bearers)])
+                        assert not answer.get("errors"), answer
+
+                await send_all(2 * len(bearers))  # every bearer's id known, pages cached
+                began = time.process_time()
+                await send_all(requests)
+                cpu = (time.process_time() - began) / requests * 1000
+                counter = _Statements()
+                level = logger.level
+                logger.setLevel(logging.DEBUG)
+                logger.addHandler(counter)
+                round_trips[0] = 0
+                AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]  # counting round trips
+                try:
+                    await send_all(requests)
+                finally:
+                    AbstractConnection.send_packed_command = send  # type: ignore[method-assign]  # put back
+                    logger.removeHandler(counter)
+                    logger.setLevel(level)
+                profile = cProfile.Profile()
+                profile.enable()
+                await send_all(requests)
+                profile.disable()
+                calls = pstats.Stats(profile).total_calls / requests  # type: ignore[attr-defined]
+                base_calls = base_calls or calls
+                print(
+                    f"{name:24} {counter.count / requests:10.2f} "
+                    f"{round_trips[0] / requests:6.2f} {calls:7.0f} {calls / base_calls:7.2f} "
+                    f"{cpu:7.3f}"
+                )
+
+    asyncio.run(run())
+
+
 @contextlib.contextmanager
 def clean_redis(prefix: str) -> Iterator[None]:
     try:
@@ -208,6 +295,11 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="statements, Redis round trips, Python calls and CPU per request, in this process",
+    )
     args = parser.parse_args()
     now = datetime.now(UTC)
     prefix = f"bench{uuid.uuid4().hex[:6]}:"
@@ -228,6 +320,9 @@ def main() -> None:
 
         draw = random.Random(2)
         bearers = [token("member", f"c{draw.randrange(1, args.members + 1)}") for _ in range(200)]
+        if args.in_process:
+            in_process(database, prefix, bearers)
+            return
 
         def top(n: int) -> tuple[str, dict[str, Any], str]:
             return TOP, {"first": 100}, bearers[n % len(bearers)]

@@ -11,7 +11,7 @@ from api.auth import Role
 from api.context import Info
 from api.errors import to_client_error
 from api.live import ChannelFanout
-from api.lookahead import per_document
+from api.lookahead import child_fields, per_document
 from api.runtime import Runtime, make_boards
 from api.types.common import UserError, user_errors
 from api.types.leaderboard import (
@@ -80,33 +80,38 @@ async def _open(
         )
     except DomainError as error:
         raise to_client_error(error) from error
-    return Leaderboard.from_open(boards, board, _radius_asked(info))
+    radius = _near_asked(info)
+    leaderboard = Leaderboard.from_open(boards, board, radius or 0)
+    if radius is not None:
+        # me and aroundMe then answer with plain values, without awaiting each its own way
+        await leaderboard.read_near(info)
+    return leaderboard
 
 
-def _radius_asked(info: Info) -> int:
-    """aroundMe's radius in this request's selection of the board (0 when not asked, or
-    asked with a radius it will refuse): `me` and `aroundMe` then share one read. Kept per
-    document and variables (a radius may be a variable)."""
+def _near_asked(info: Info) -> int | None:
+    """The radius the request's selection of the board needs around the caller: the widest
+    valid radius of aroundMe, 0 when only `me` is asked, None when neither is (nor an
+    aroundMe it will refuse). Through fragments too; directives are not weighed (a field
+    under `@skip` costs a read not needed). Kept per document and variables (a radius may be
+    a variable)."""
     variables = info.variable_values
     return per_document(
         info,
-        ("radius", repr(sorted(variables.items())) if variables else ""),
-        lambda: _radius(info),
+        ("near", repr(sorted(variables.items())) if variables else ""),
+        lambda: _near_radius(child_fields(info)),
     )
 
 
-def _radius(info: Info) -> int:
-    radius = 0
-    for selected in info.selected_fields:
-        for part in selected.selections:
-            if isinstance(part, SelectedField) and part.name == "aroundMe":
-                asked = part.arguments.get("radius", 2)
-                if asked is None:
-                    asked = 2  # aroundMe's default
-                elif isinstance(asked, str) and asked.isdigit():
-                    asked = int(asked)  # a literal: strawberry gives the document's text
-                if isinstance(asked, int) and 0 <= asked <= MAX_RADIUS:
-                    radius = max(radius, asked)
+def _near_radius(fields: dict[str, list[SelectedField]]) -> int | None:
+    radius = 0 if "me" in fields else None
+    for part in fields.get("aroundMe", ()):
+        asked = part.arguments.get("radius", 2)
+        if asked is None:
+            asked = 2  # aroundMe's default
+        elif isinstance(asked, str) and asked.isdigit():
+            asked = int(asked)  # a literal: strawberry gives the document's text
+        if isinstance(asked, int) and 0 <= asked <= MAX_RADIUS:
+            radius = max(radius or 0, asked)
     return radius
 
 

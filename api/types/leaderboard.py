@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -11,11 +12,18 @@ import strawberry
 
 from api.context import Info
 from api.errors import to_client_error
-from api.fragments import cache_hint
+from api.fragments import cache_hint, cached_object
 from api.own_row import PublicRow, own_row_among
 from api.types.common import MAX_PAGE_SIZE
-from api.types.public_member import PublicMember, own_public_row, public_rows, public_views
+from api.types.public_member import (
+    PublicMember,
+    own_public_row,
+    public_rows,
+    public_views,
+    views_on,
+)
 from domain.errors import InvalidInput
+from domain.tiers.models import Tier as TierModel
 from domain.versions import ConfigPart, Versions
 from gamification.leaderboards import models
 from gamification.leaderboards.boards import Boards
@@ -92,8 +100,18 @@ class LeaderboardDefinition:
         )
 
 
+#: Seconds a completed entry may be kept (api.fragments): its key says everything it shows,
+#: so this only bounds how long an entry nobody asks for again stays in memory.
+ENTRY_MAX_AGE = 60.0
+
+
+@cached_object(lambda entry, _: entry.shows, max_age=ENTRY_MAX_AGE)
 @strawberry.type(description="A member's place on a board.")
 class LeaderboardEntry:
+    #: Everything the entry shows: its key in the fragment cache (None: not kept). The rank,
+    #: score, member's id and name, and their tier's code and name with the version of the
+    #: ladder it comes from (which decides the tier's other fields).
+    shows: strawberry.Private[Hashable | None]
     rank: int = strawberry.field(
         description="1-based and unique: higher scores first; equal scores are ranked by who "
         "reached the score first."
@@ -102,6 +120,22 @@ class LeaderboardEntry:
         description="The member's score in the period (an amount has two decimals)."
     )
     member: PublicMember = strawberry.field(description="Who holds this place.")
+
+    @classmethod
+    def of(
+        cls, standing: Standing, member: PublicMember, ladder_version: int | None
+    ) -> LeaderboardEntry:
+        """The entry of `standing`, held by `member` as placed on the ladder of version
+        `ladder_version` (None: a ladder of unknown version, and the entry is not kept)."""
+        score = float(standing.score)
+        tier = member.tier
+        shows = (
+            None
+            if ladder_version is None
+            else (standing.rank, score, member.id, member.display_name, tier.code, tier.name,
+                  ladder_version)
+        )  # fmt: skip
+        return cls(shows=shows, rank=standing.rank, score=score, member=member)
 
 
 def _page_key(board: Leaderboard, _: object) -> tuple[object, int]:
@@ -116,11 +150,20 @@ def _page_key(board: Leaderboard, _: object) -> tuple[object, int]:
 class Leaderboard:
     board: strawberry.Private[OpenBoard]
     boards: strawberry.Private[Boards]
-    #: How many neighbours each side the request reads around the caller (aroundMe's radius,
-    #: 0 for `me` alone): `me` and `aroundMe` share that one read.
+    #: How many neighbours each side the read of the caller's neighbourhood covers (the
+    #: widest valid radius of aroundMe in the request's selection, 0 for `me` alone): `me` and
+    #: `aroundMe` share that one read.
     radius: strawberry.Private[int]
-    #: The request's read of the caller's neighbourhood (api.own_row.own_row_among), once made.
-    near: strawberry.Private[asyncio.Future[_Near | None] | None]
+    #: The caller's neighbourhood, once read (`read_near`): None for other callers, members
+    #: not created yet or erased; an exception when the read failed (raised by `me` and
+    #: `aroundMe`, as their own read's would be).
+    near: strawberry.Private[_Near | BaseException | None]
+    #: Whether `near` holds the read, and `ladder` the tiers its entries are placed on.
+    near_known: strawberry.Private[bool]
+    ladder: strawberry.Private[Sequence[TierModel]]
+    #: A read of the neighbourhood started by `me` or `aroundMe` themselves (when the
+    #: board's resolver did not read it first), shared by both.
+    near_reading: strawberry.Private[asyncio.Future[None] | None]
     code: str = strawberry.field(description="The board's code.")
     name: str = strawberry.field(description="The board's name.")
     metric: LeaderboardMetric = strawberry.field(description="What the board ranks.")
@@ -143,6 +186,9 @@ class Leaderboard:
             boards=boards,
             radius=radius,
             near=None,
+            near_known=False,
+            ladder=(),
+            near_reading=None,
             code=board.definition.code,
             name=board.definition.name,
             metric=LeaderboardMetric(board.definition.metric.value),
@@ -193,50 +239,107 @@ class Leaderboard:
             period_end=before.end,
         )
 
+    # `me` and `aroundMe` answer from the neighbourhood the board's resolver read (as its
+    # lookahead saw them asked): plain values, no awaitable. A selection the lookahead did not
+    # see reads it here, once for both (an awaitable then).
+
     @strawberry.field(
-        description="The signed-in member's entry; null when the member has no score."
+        description="The signed-in member's entry; null when the member has no score.",
+        graphql_type=LeaderboardEntry | None,
     )
-    async def me(self, info: Info) -> LeaderboardEntry | None:
-        near = await self._near(info)
+    def me(self, info: Info) -> LeaderboardEntry | Awaitable[LeaderboardEntry | None] | None:
+        if not self.near_known:
+            return self._me_after_read(info)
+        return self._me(info)
+
+    async def _me_after_read(self, info: Info) -> LeaderboardEntry | None:
+        await self._read_near_once(info)
+        return self._me(info)
+
+    def _me(self, info: Info) -> LeaderboardEntry | None:
+        near = self._near()
         if near is None:
             return None
         standing = next((s for s in near.standings if s.member_id == near.own.id), None)
         if standing is None:
             return None
-        [view] = await public_views(info, [near.own], self.board.versions)
-        return LeaderboardEntry(rank=standing.rank, score=float(standing.score), member=view)
+        [view] = views_on(info, [near.own], self.ladder)
+        return LeaderboardEntry.of(standing, view, self._ladder_version())
 
     @strawberry.field(
         description="The signed-in member's entry with up to `radius` (at most 10) entries "
-        "above and below; empty when the member has no score."
+        "above and below; empty when the member has no score.",
+        graphql_type=list[LeaderboardEntry],
     )
-    async def around_me(self, info: Info, radius: int | None = 2) -> list[LeaderboardEntry]:
+    def around_me(
+        self, info: Info, radius: int | None = 2
+    ) -> list[LeaderboardEntry] | Awaitable[list[LeaderboardEntry]]:
         radius = 2 if radius is None else radius
         if not 0 <= radius <= MAX_RADIUS:
             raise to_client_error(
                 InvalidInput(f"radius must be between 0 and {MAX_RADIUS}", ["radius"])
             )
         if radius > self.radius:  # a radius the request's lookahead did not see
-            member = await own_public_row(info)
-            if member is None:
-                return []
-            standings = await self.boards.store.around(self.board.key, member.id, radius)
-            return await _entries(info, standings, self.board.versions)
-        near = await self._near(info)
+            return self._around_apart(info, radius)
+        if not self.near_known:
+            return self._around_after_read(info, radius)
+        return self._around(info, radius)
+
+    async def _around_apart(self, info: Info, radius: int) -> list[LeaderboardEntry]:
+        member = await own_public_row(info)
+        if member is None:
+            return []
+        standings = await self.boards.store.around(self.board.key, member.id, radius)
+        return await _entries(info, standings, self.board.versions)
+
+    async def _around_after_read(self, info: Info, radius: int) -> list[LeaderboardEntry]:
+        await self._read_near_once(info)
+        return self._around(info, radius)
+
+    def _around(self, info: Info, radius: int) -> list[LeaderboardEntry]:
+        near = self._near()
         if near is None:
             return []
         mine = next((i for i, s in enumerate(near.standings) if s.member_id == near.own.id), None)
         if mine is None:
             return []
         standings = near.standings[max(0, mine - radius) : mine + radius + 1]
-        return await _entries(info, standings, self.board.versions, near.rows)
+        rows = near.rows
+        found = [(s, m) for s in standings if (m := rows.get(s.member_id)) is not None]
+        views = views_on(info, [m for _, m in found], self.ladder)
+        version = self._ladder_version()
+        return [
+            LeaderboardEntry.of(s, view, version) for (s, _), view in zip(found, views, strict=True)
+        ]
 
-    async def _near(self, info: Info) -> _Near | None:
-        """The caller's row, standing with `radius` neighbours each side, and their rows:
-        one read a request, shared by `me` and `aroundMe`."""
-        if self.near is None:
-            self.near = asyncio.ensure_future(self._read_near(info))
-        return await asyncio.shield(self.near)
+    def _ladder_version(self) -> int:
+        return self.board.versions.get(ConfigPart.TIERS.value, 0)
+
+    def _near(self) -> _Near | None:
+        near = self.near
+        if isinstance(near, BaseException):
+            raise near
+        return near
+
+    async def read_near(self, info: Info) -> None:
+        """Read the caller's row, their standing with `radius` neighbours each side and the
+        neighbours' rows (one Redis read and, in steady state, one statement), and the ladder
+        their entries are placed on. A failed read is kept in `near`: `me` and `aroundMe`
+        raise it, as their own reads did, so the board's other fields still answer."""
+        try:
+            near = await self._read_near(info)
+            if near is not None:
+                self.ladder = await info.context.runtime.program.ladder(self.board.versions)
+        except Exception as error:  # raised by me and aroundMe
+            self.near = error
+        else:
+            self.near = near
+        self.near_known = True
+
+    async def _read_near_once(self, info: Info) -> None:
+        if self.near_reading is None:
+            self.near_reading = asyncio.ensure_future(self.read_near(info))
+        await asyncio.shield(self.near_reading)
 
     async def _read_near(self, info: Info) -> _Near | None:
         standings: dict[int, list[Standing]] = {}
@@ -300,22 +403,15 @@ def _check_page(first: int, offset: int) -> None:
 
 
 async def _entries(
-    info: Info,
-    standings: list[Standing],
-    versions: Versions | None = None,
-    rows: dict[int, PublicRow] | None = None,
+    info: Info, standings: list[Standing], versions: Versions | None = None
 ) -> list[LeaderboardEntry]:
-    """Entries with their members from `rows` when read already, else from one statement;
-    members erased meanwhile are left out (their removal from the board is on its way).
-    Tiers come from the ladder as of `versions` when given (the board's), else as of a read
-    of the request's."""
-    if rows is None:
-        members = await public_rows([s.member_id for s in standings])
-    else:
-        members = [rows.get(s.member_id) for s in standings]
+    """Entries with their members read in one statement; members erased meanwhile are left
+    out (their removal from the board is on its way). Tiers come from the ladder as of
+    `versions` when given (the board's), else as of a read of the request's."""
+    members = await public_rows([s.member_id for s in standings])
     found = [(s, m) for s, m in zip(standings, members, strict=True) if m is not None]
     views = await public_views(info, [m for _, m in found], versions)
+    version = None if versions is None else versions.get(ConfigPart.TIERS.value, 0)
     return [
-        LeaderboardEntry(rank=s.rank, score=float(s.score), member=view)
-        for (s, _), view in zip(found, views, strict=True)
+        LeaderboardEntry.of(s, view, version) for (s, _), view in zip(found, views, strict=True)
     ]

@@ -51,6 +51,13 @@ async def public_views(
         ladder: Sequence[TierModel] = await ladder_loader(info).load("ladder")
     else:
         ladder = await info.context.runtime.program.ladder(versions)
+    return views_on(info, members, ladder)
+
+
+def views_on(
+    info: Info, members: Sequence[models.Member | PublicRow], ladder: Sequence[TierModel]
+) -> list[PublicMember]:
+    """`public_views` with the ladder at hand (no await)."""
     # Pages of boards are kept for every reader alike: other members' tiers read in the
     # program's default language, whoever asks.
     language = shared_language(info)
@@ -67,4 +74,11 @@ async def public_views(
     return views
 
 
-__all__ = ["PublicMember", "PublicRow", "own_public_row", "public_rows", "public_views"]
+__all__ = [
+    "PublicMember",
+    "PublicRow",
+    "own_public_row",
+    "public_rows",
+    "public_views",
+    "views_on",
+]

@@ -7,14 +7,19 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
 from domain.versions import VersionReader
 from gamification.leaderboards.definitions import BoardCatalogue
+from gamification.leaderboards.periods import LeaderboardWindow
 from gamification.leaderboards.store import BoardKey, LeaderboardStore
 from gamification.leaderboards.throttle import publish_throttled
+
+if TYPE_CHECKING:
+    from gamification.leaderboards.services import OpenBoard
 
 log = logging.getLogger("fidelio.leaderboards")
 
@@ -48,6 +53,9 @@ class Boards:
         self.store = LeaderboardStore(redis, prefix)
         #: Board definitions kept in this process, checked against `versions`.
         self.catalogue = BoardCatalogue()
+        #: Boards opened for reading, by (code, window, region asked): reused while the
+        #: versions read and the period are the same (services.open_board).
+        self.opened: dict[tuple[str, LeaderboardWindow, str | None], OpenBoard] = {}
         self.versions = versions if versions is not None else VersionReader()
         self.publish_interval_ms = publish_interval_ms
         self.retention_seconds = retention_seconds

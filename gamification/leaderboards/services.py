@@ -54,6 +54,8 @@ class OpenBoard:
 
 #: How old the definitions a read of a board uses may be: a board may be this stale anyway.
 DEFINITIONS_MAX_AGE = 1.0
+#: Boards a process keeps opened (`Boards.opened`) at most.
+MAX_OPENED = 1_000
 
 
 async def open_board(
@@ -68,12 +70,18 @@ async def open_board(
     region, no region means the signed-in member's own (`member` is asked only then).
 
     The definition comes from the process's catalogue, checked against versions read at most
-    a second ago (a board unknown to them is looked up again with versions read now).
+    a second ago (a board unknown to them is looked up again with versions read now). A board
+    opened with the same versions, in the same period, is the one opened before (kept in
+    `boards.opened`; not when its region is the member's own).
 
     Raises NotFound (no such board), InvalidInput on `window` (not kept by the board) or on
     `region` (given for a board without regions, or missing and not known for the member).
     """
     versions = await boards.versions.read(DEFINITIONS_MAX_AGE)
+    asked = (code, window, region)
+    opened = boards.opened.get(asked)
+    if opened is not None and opened.versions == versions and opened.period.contains(now):
+        return opened
     definition = await boards.catalogue.find(versions, code)
     if definition is None:
         definition = await boards.catalogue.find(await boards.versions.read(), code)
@@ -82,6 +90,8 @@ async def open_board(
     if window not in windows_of(definition):
         raise InvalidInput(f"the board {code!r} is not kept {window.value}", ["window"])
     key_region: str | None = None
+    # A board opened by the member's own region is theirs alone: not kept for others.
+    shared = True
     if definition.region_field is None:
         if region is not None:
             raise InvalidInput(f"the board {code!r} has no regions", ["region"])
@@ -89,6 +99,7 @@ async def open_board(
         field = RegionField(definition.region_field)
         key_region = normalise_region(field, region)
         if key_region is None:
+            shared = False
             signed_in = await member()
             if signed_in is not None:
                 key_region = member_region(definition, signed_in)
@@ -98,7 +109,7 @@ async def open_board(
                 ["region"],
             )
     period = period_for(window, now, boards.tz)
-    return OpenBoard(
+    opened = OpenBoard(
         definition=definition,
         window=window,
         region=key_region,
@@ -106,3 +117,8 @@ async def open_board(
         key=BoardKey(code, window, period.key, key_region),
         versions=versions,
     )
+    if shared:
+        if len(boards.opened) >= MAX_OPENED:  # regions asked are the callers' text
+            boards.opened.clear()
+        boards.opened[asked] = opened
+    return opened

@@ -80,7 +80,9 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 """
 
-# KEYS: ordering, index. ARGV: member id, radius. Returns {first index, ordering keys} or nil.
+# KEYS: ordering, index. ARGV: member id, radius. Returns {first index, the ordering keys
+# joined into one string} or nil: one bulk reply to parse, not one per entry (each costs
+# redis-py's parser some thirty calls); the keys are of fixed width.
 _AROUND = """
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if not current then
@@ -95,7 +97,7 @@ local first = rank - radius
 if first < 0 then
   first = 0
 end
-return {first, redis.call('ZRANGE', KEYS[1], first, rank + radius)}
+return {first, table.concat(redis.call('ZRANGE', KEYS[1], first, rank + radius))}
 """
 
 # KEYS: new ordering, new index, ordering, index. Swaps a rebuilt board in, all at once.
@@ -396,8 +398,8 @@ class LeaderboardStore:
         found = await self._around(keys=self._keys(board), args=[str(member_id), radius])
         if not found:
             return []
-        first_index, orderings = found
-        return _standings(orderings, first_index=int(first_index))
+        first_index, joined = found
+        return _standings(_split(_text(joined)), first_index=int(first_index))
 
     async def count(self, board: BoardKey) -> int:
         """How many members have a score on the board (ZCARD)."""
@@ -442,6 +444,13 @@ def _check_member_id(member_id: int) -> None:
 def _rank(found: Any) -> int | None:
     """The rank in an `_AROUND` answer of radius 0 (None: the member is not on the board)."""
     return int(found[0]) + 1 if found else None
+
+
+def _split(joined: str) -> list[str]:
+    """The ordering keys that `_AROUND` joined (each `_KEY_LENGTH` long)."""
+    if len(joined) % _KEY_LENGTH:
+        raise ValueError(f"corrupt leaderboard entries {joined!r}")
+    return [joined[i : i + _KEY_LENGTH] for i in range(0, len(joined), _KEY_LENGTH)]
 
 
 def _standings(orderings: Sequence[Any], first_index: int) -> list[Standing]:

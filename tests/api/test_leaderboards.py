@@ -16,6 +16,7 @@ from api.auth import Principal, Role
 from api.context import Context
 from api.schema import build_schema
 from domain.members.models import Member
+from domain.versions import VersionReader
 from gamification.leaderboards import BoardKey, LeaderboardWindow, ScoreEntry
 from gamification.leaderboards.models import LeaderboardDefinition
 from tests.api.conftest import GraphQLClient, data, error_codes
@@ -484,3 +485,89 @@ async def test_me_and_around_me_read_the_neighbourhood_once_however_the_radius_i
     assert board["me"]["rank"] == 5
     assert [e["rank"] for e in board["aroundMe"]] == [3, 4, 5, 6, 7]
     assert reads == [2]
+
+
+async def test_entries_kept_in_the_fragment_cache_show_a_new_name_tier_or_ladder_at_once(
+    api: GraphQLClient,
+) -> None:
+    """An entry's completed answer is kept by everything it shows: the same entries come
+    from the cache, and a renamed or promoted member, or a changed ladder, are not."""
+    from tests.api.test_fragment_cache import Ticking
+    from tests.api.test_points import CONFIGURE_TIERS, LADDER
+
+    ticking = Ticking()
+    api.runtime.boards.versions = VersionReader(clock=ticking)  # type: ignore[union-attr]
+    await define(api)
+    assert not data(await api.admin(CONFIGURE_TIERS, {"input": LADDER}))["configureTiers"][
+        "userErrors"
+    ]
+    await ranked_members(api, "n", "N", 10)
+    query = """{ leaderboard(code: "spend", window: WEEKLY) {
+      me { rank member { displayName tier { code } } }
+      aroundMe(radius: 1) { rank score member { id displayName tier { code name benefits } } }
+    } }"""
+    token = api.token("member", "n4")
+    store = api.runtime.fragments
+    first = data(await api.post(query, token=token))["leaderboard"]
+    assert [e["rank"] for e in first["aroundMe"]] == [4, 5, 6]
+    assert first["aroundMe"][0]["member"]["tier"] == {
+        "code": "BRONZE",
+        "name": "Bronze",
+        "benefits": [],
+    }
+    hits = store.hits
+    assert data(await api.post(query, token=token))["leaderboard"] == first
+    assert store.hits - hits == 4  # me's entry and the three around
+
+    neighbour = await Member.get(customer_id="n3")
+    await Member.filter(id=neighbour.id).update(display_name="Renamed", tier_code="GOLD")
+    changed = data(await api.post(query, token=token))["leaderboard"]
+    assert changed["aroundMe"][0]["member"] == {
+        "id": str(neighbour.id),
+        "displayName": "Renamed",
+        "tier": {"code": "GOLD", "name": "Gold", "benefits": ["Free shipping", "Early access"]},
+    }
+    assert changed["aroundMe"][1:] == first["aroundMe"][1:] and changed["me"] == first["me"]
+
+    ladder = [dict(t, benefits=["Lounge"]) if t["code"] == "GOLD" else t for t in LADDER]
+    assert not data(await api.admin(CONFIGURE_TIERS, {"input": ladder}))["configureTiers"][
+        "userErrors"
+    ]
+    ticking.now += 1.01  # boards read the versions at most a second old
+    relabelled = data(await api.post(query, token=token))["leaderboard"]
+    assert relabelled["aroundMe"][0]["member"]["tier"]["benefits"] == ["Lounge"]
+
+
+async def test_me_and_around_me_unseen_by_the_boards_lookahead_read_for_themselves(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board's resolver reads the neighbourhood for the me and aroundMe its lookahead
+    sees; were they not seen, each reads what it needs itself, and they answer the same."""
+    import api.areas.leaderboards as areas
+
+    await define(api)
+    await ranked_members(api, "n", "N", 10)
+    query = """{ leaderboard(code: "spend", window: WEEKLY) {
+      me { rank score member { displayName } } aroundMe(radius: 2) { rank member { id } } } }"""
+    token = api.token("member", "n4")
+    seen = data(await api.post(query, token=token))["leaderboard"]
+    store = api.runtime.boards.store  # type: ignore[union-attr]  # boards are on in tests
+    reads: list[int] = []
+    around = store.around
+
+    async def counted(key: Any, member_id: int, radius: int) -> Any:
+        reads.append(radius)
+        return await around(key, member_id, radius)
+
+    monkeypatch.setattr(store, "around", counted)
+    monkeypatch.setattr(areas, "_near_asked", lambda info: None)
+    api.runtime.fragments.clear()
+    unseen = data(await api.post(query, token=token))["leaderboard"]
+    assert unseen == seen and seen["me"]["rank"] == 5
+    assert sorted(reads) == [0, 2]  # me's own standing; aroundMe's radius, read apart
+    reads.clear()
+    api.runtime.fragments.clear()
+    narrow = query.replace("radius: 2", "radius: 0")
+    alone = data(await api.post(narrow, token=token))["leaderboard"]
+    assert alone["aroundMe"] == [{"rank": 5, "member": {"id": seen["aroundMe"][2]["member"]["id"]}}]
+    assert reads == [0]  # within the radius me reads: one read, shared

@@ -23,6 +23,7 @@ from domain.members.services import ProfileChanges, update_profile
 from domain.outbox.dispatcher import Dispatcher
 from domain.outbox.models import OutboxEvent
 from domain.points.models import EntryKind, PointsEntry
+from domain.versions import VersionReader
 from gamification.leaderboards import BoardKey, LeaderboardWindow, Standing
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.closing import archived_standings, close_periods
@@ -35,7 +36,7 @@ from gamification.leaderboards.models import (
     RegionField,
 )
 from gamification.leaderboards.rebuild import built_key, rebuild_all, restore_if_missing
-from gamification.leaderboards.services import upsert_leaderboard
+from gamification.leaderboards.services import open_board, upsert_leaderboard
 from gamification.leaderboards.wiring import leaderboard_handlers
 from tests.integration import leaderboard_setup as setup
 from tests.integration.query_counter import counting_statements
@@ -295,6 +296,53 @@ async def test_upserting_a_board_is_idempotent_by_code(db: str, boards: Boards) 
     assert again.id == first.id
     assert (again.name, again.prize_points) == ("Big spenders", [50])
     assert await LeaderboardDefinition.all().count() == 1
+
+
+async def test_a_board_opened_again_in_its_period_with_the_same_versions_is_the_one_kept(
+    db: str, redis_client: aioredis.Redis, redis_prefix: str
+) -> None:
+    """Reads of a board reuse its opening (definition, period, key) while the versions read
+    and the period hold: a new period, an admin's change or a member's own region are not
+    served from it."""
+    ticks = [0.0]
+    boards = Boards(
+        redis_client, redis_prefix, MADRID, versions=VersionReader(clock=lambda: ticks[0])
+    )
+    await define(boards, "spend", LeaderboardMetric.AMOUNT_SPENT, (WEEKLY, ALL_TIME))
+    await define(
+        boards, "city", LeaderboardMetric.AMOUNT_SPENT, (WEEKLY,), region_field=RegionField.CITY
+    )
+
+    async def nobody() -> Member | None:
+        return None
+
+    first = await open_board(boards, "spend", WEEKLY, None, nobody, T0)
+    assert await open_board(boards, "spend", WEEKLY, None, nobody, T0 + timedelta(days=1)) is first
+    assert (await open_board(boards, "spend", ALL_TIME, None, nobody, T0)).key.period == "all"
+    next_week = await open_board(boards, "spend", WEEKLY, None, nobody, T0 + timedelta(days=7))
+    assert (first.key.period, next_week.key.period) == ("2026-W03", "2026-W04")
+    assert (await open_board(boards, "spend", WEEKLY, None, nobody, T0)).key == first.key
+
+    spec = LeaderboardSpec("spend", "Renamed", LeaderboardMetric.AMOUNT_SPENT, (WEEKLY, ALL_TIME))
+    await upsert_leaderboard(boards, spec, T0)
+    ticks[0] += 1.5  # the versions are read again (definitions are at most a second old)
+    renamed = await open_board(boards, "spend", WEEKLY, None, nobody, T0)
+    assert renamed.definition.name == "Renamed" and renamed.key == first.key
+
+    madrid = await setup.member("ana", T0, city="Madrid")
+    paris = await setup.member("ben", T0, city="Paris")
+
+    async def ana() -> Member | None:
+        return madrid
+
+    async def ben() -> Member | None:
+        return paris
+
+    own = [await open_board(boards, "city", WEEKLY, None, who, T0) for who in (ana, ben)]
+    assert [board.region for board in own] == ["madrid", "paris"]
+    asked = await open_board(boards, "city", WEEKLY, "Paris", ana, T0)
+    assert asked.region == "paris"
+    assert await open_board(boards, "city", WEEKLY, "Paris", ben, T0) is asked
 
 
 async def test_an_invalid_board_names_every_field_at_fault_and_saves_nothing(
