@@ -55,8 +55,9 @@ def cache_hint(
 
 
 class FragmentStore:
-    """Completed subtrees by key, each until its deadline; the oldest go first when full.
-    One per process (the runtime holds it)."""
+    """Completed subtrees by key, each until its deadline; when full, the least recently used
+    go first (so many short-lived entries, a busy board's rows, do not push out the
+    catalogues every screen reads). One per process (the runtime holds it)."""
 
     def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
         self.max_entries = max_entries
@@ -70,6 +71,8 @@ class FragmentStore:
         if entry is not None:
             if entry[0] > self.clock():
                 self.hits += 1
+                del self._entries[key]
+                self._entries[key] = entry  # the most recently used last
                 return True, entry[1]
             del self._entries[key]
         self.misses += 1

@@ -161,6 +161,15 @@ def test_a_full_store_drops_its_oldest_entries() -> None:
     assert len(store) == 2 and store.get("a") == (False, None) and store.get("c") == (True, "c")
 
 
+def test_a_full_store_keeps_the_entries_read_lately() -> None:
+    store = FragmentStore(max_entries=2, clock=Ticking())
+    store.put("catalogue", 1, deadline=10)
+    store.put("row", 2, deadline=10)
+    assert store.get("catalogue") == (True, 1)  # read after "row" was put
+    store.put("another row", 3, deadline=10)
+    assert store.get("catalogue") == (True, 1) and store.get("row") == (False, None)
+
+
 CARDS = '{ shelf(code: "s") { cards { mine code label } } }'
 
 
