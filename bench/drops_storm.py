@@ -48,6 +48,7 @@ from bench.harness import (
     REDIS_URL,
     TRIVIAL,
     Figures,
+    Statements,
     in_process_database,
     postgres_database,
     server,
@@ -347,18 +348,6 @@ async def gate_state(prefix: str, drop_id: int) -> tuple[str | None, int]:
     return units, int(held)
 
 
-class _Counted(logging.Handler):
-    """Counts the statements tortoise sends (it logs each at DEBUG)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not record.getMessage().startswith(("Created connection pool", "Closed connection")):
-            self.count += 1
-
-
 def in_process(requests: int = 400) -> None:
     """Per request, in this process: CPU, Python calls, statements, Redis commands."""
     import cProfile
@@ -441,7 +430,7 @@ def in_process(requests: int = 400) -> None:
                         for payload, bearer in sent:
                             await asgi_post(app, payload, bearer)
                         cpu = (time.process_time() - began) * 1000 / requests
-                        counter, commands = _Counted(), 0
+                        counter, commands = Statements(), 0
                         logger.setLevel(logging.DEBUG)
                         logger.addHandler(counter)
                         profile = cProfile.Profile()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 import subprocess
@@ -348,3 +349,15 @@ async def cpu_ms_per_request(
     for _ in range(requests):
         await asgi_post(app, payload, bearer)
     return (time.process_time() - began) / requests * 1000
+
+
+class Statements(logging.Handler):
+    """Counts the statements tortoise sends (it logs each at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.getMessage().startswith(("Created connection pool", "Closed connection")):
+            self.count += 1

@@ -202,8 +202,7 @@ def in_process(database: str, prefix: str, bearers: list[str], requests: int = 3
 
     from api.app import create_app
     from api.settings import Settings
-    from bench.harness import asgi_post
-    from bench.screens import _Statements
+    from bench.harness import Statements, asgi_post
 
     operations: dict[str, tuple[str, dict[str, Any]]] = {
         "trivial": ("{ __typename }", {}),
@@ -245,7 +244,7 @@ def in_process(database: str, prefix: str, bearers: list[str], requests: int = 3
                 began = time.process_time()
                 await send_all(requests)
                 cpu = (time.process_time() - began) / requests * 1000
-                counter = _Statements()
+                counter = Statements()
                 level = logger.level
                 logger.setLevel(logging.DEBUG)
                 logger.addHandler(counter)

@@ -38,6 +38,7 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
 from bench.harness import (
     REDIS_URL,
+    Statements,
     in_process_database,
     measure,
     postgres_database,
@@ -201,16 +202,6 @@ async def drop_keys(prefix: str) -> None:
     await client.aclose()
 
 
-class _Statements(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not record.getMessage().startswith(("Created connection pool", "Closed connection")):
-            self.count += 1
-
-
 def in_process(url: str, prefix: str, points: list[tuple[float, float]], requests: int) -> None:
     """Per request of each kind of report: statements, Python calls and CPU milliseconds."""
     from api.app import create_app
@@ -247,7 +238,7 @@ def in_process(url: str, prefix: str, points: list[tuple[float, float]], request
             ]
             base_calls = 0.0
             for name, payload, bearers in kinds:
-                counter = _Statements()
+                counter = Statements()
                 if bearers is None:
                     cpu = await cpu_ms_per_request(app, payload, regular, requests)
                     sends = [regular] * (requests + 1)

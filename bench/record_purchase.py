@@ -55,6 +55,7 @@ from bench.harness import (
     REDIS_URL,
     TRIVIAL,
     Figures,
+    Statements,
     asgi_post,
     cpu_ms_per_request,
     drain_outbox,
@@ -252,18 +253,6 @@ def graphql_share(database: str, make: Any) -> tuple[float, float, float]:
     return asyncio.run(run())
 
 
-class _Statements(logging.Handler):
-    """Counts the statements tortoise sends (it logs each at DEBUG)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not record.getMessage().startswith(("Created connection pool", "Closed connection")):
-            self.count += 1
-
-
 async def least_cpu_ms(send: Any, requests: int, blocks: int = 5) -> float:
     """CPU milliseconds per call of `send`: the least of `blocks` blocks of `requests` calls,
     since on a shared machine the others' load only ever adds to a block's figure."""
@@ -340,7 +329,7 @@ def in_process(database: str, customers: int, top: bool, requests: int = 300) ->
             # The first order loads the configuration and the catalogues (once a process).
             assert recorded(await post_new_order())
             logger = logging.getLogger("tortoise.db_client")
-            counter = _Statements()
+            counter = Statements()
             level = logger.level
             logger.setLevel(logging.DEBUG)
             logger.addHandler(counter)

@@ -30,6 +30,7 @@ from typing import Any
 from bench.harness import (
     REDIS_URL,
     Figures,
+    Statements,
     measure,
     postgres_database,
     server,
@@ -103,18 +104,6 @@ async def seed(database_url: str, prefix: str, members: int) -> str:
     return ", ".join(parts) + f", {members} more members, {done} items of due jobs done"
 
 
-class _Statements(logging.Handler):
-    """Counts the statements tortoise sends (it logs each at DEBUG)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not record.getMessage().startswith(("Created connection pool", "Closed connection")):
-            self.count += 1
-
-
 def in_process(database: str, prefix: str, requests: int = 300) -> None:
     """Per request of each screen: statements, Python calls and CPU milliseconds, in process."""
     import cProfile
@@ -139,7 +128,7 @@ def in_process(database: str, prefix: str, requests: int = 300) -> None:
             for name, (document, variables) in documents.items():
                 payload = {"query": document, "variables": variables}
                 cpu = await cpu_ms_per_request(app, payload, bearer, requests)
-                counter = _Statements()
+                counter = Statements()
                 level = logger.level
                 logger.setLevel(logging.DEBUG)
                 logger.addHandler(counter)
