@@ -45,6 +45,7 @@ from api.areas import (
 from api.errors import MaskUnexpected, is_expected
 from api.fragments import caching_context
 from api.production import production_extensions
+from api.scalars import SCALAR_OVERRIDES
 from api.settings import Settings
 from api.unicode_inputs import UnicodeInputs
 from api.validation_cache import DocumentValidationCache
@@ -111,6 +112,7 @@ def build_schema(
         query=query,
         mutation=_merged("Mutation"),
         subscription=_merged("Subscription"),
+        scalar_overrides=SCALAR_OVERRIDES,
         # Factories: a fresh extension per request. The parse and validation caches live at
         # module level in strawberry, shared by all requests.
         extensions=[
