@@ -14,6 +14,7 @@ import pycountry
 
 from domain.errors import InputErrors, InvalidInput
 from domain.members.services import CUSTOMER_ID_MAX
+from domain.money import CENT, MAX_AMOUNT
 from domain.points.earning import LineItem
 from domain.purchases.models import Channel
 
@@ -21,7 +22,6 @@ MAX_ITEMS = 100
 MAX_QUANTITY = 10_000
 #: How far in the future `occurredAt` may be: the shop's clock may run a little ahead.
 CLOCK_SKEW = timedelta(minutes=5)
-MAX_AMOUNT = Decimal("999999999999.99")
 ID_MAX = 128
 TEXT_MAX = 64
 
@@ -89,7 +89,7 @@ def check_money(value: Decimal, path: list[str], *, positive: bool) -> Decimal:
         raise InvalidInput("must not be negative", path)
     if value > MAX_AMOUNT:
         raise InvalidInput(f"must be at most {MAX_AMOUNT}", path)
-    if value != value.quantize(Decimal("0.01")):
+    if value != value.quantize(CENT):
         raise InvalidInput("must have at most 2 decimals", path)
     return value
 

@@ -17,6 +17,7 @@ from domain.audit import SYSTEM, Actor, record_change, row_snapshot
 from domain.errors import InputErrors, InvalidInput
 from domain.members.models import Member
 from domain.members.validation import check_text
+from domain.money import MAX_AMOUNT, is_amount
 from domain.rewards.models import DISCOUNT_KINDS, CouponStatus, Redemption, Reward, RewardKind
 from domain.sql import Statement, literals
 from domain.translations import TranslationDraft, validate_translations
@@ -123,11 +124,13 @@ def _check_value(kind: RewardKind, value: Decimal | None, field: list[str]) -> D
         return None
     if value is None:
         raise InvalidInput(f"a {kind.value} reward needs a value", field)
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise InvalidInput("the value has at most two decimals", field)
+    if not is_amount(value):
+        raise InvalidInput(
+            f"the value is an amount from 0 to {MAX_AMOUNT} with at most two decimals", field
+        )
     if kind == RewardKind.PERCENT_DISCOUNT and not Decimal(0) < value <= Decimal(100):
         raise InvalidInput("a percent discount is more than 0 and at most 100", field)
-    if kind == RewardKind.FIXED_DISCOUNT and not Decimal(0) < value < Decimal("1e12"):
+    if kind == RewardKind.FIXED_DISCOUNT and not Decimal(0) < value:
         raise InvalidInput("a fixed discount is a positive amount", field)
     return value
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from domain.errors import InputErrors, InvalidInput
 from domain.members.validation import check_text, normalise_country
+from domain.money import MAX_AMOUNT, is_amount
 from domain.purchases.models import Channel
 
 #: The oldest age a rule may ask about (birth dates before 1900 are refused anyway).
@@ -127,11 +128,10 @@ class SegmentRule:
                 )
             )
         if self.min_lifetime_spend is not None:
-            spend = self.min_lifetime_spend
-            if not spend.is_finite() or spend < 0 or spend != spend.quantize(Decimal("0.01")):
+            if not is_amount(self.min_lifetime_spend):
                 problems.add(
                     InvalidInput(
-                        "must be a non-negative amount with at most 2 decimals",
+                        f"must be an amount from 0 to {MAX_AMOUNT} with at most 2 decimals",
                         field("minLifetimeSpend"),
                     )
                 )

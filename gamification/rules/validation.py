@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from domain.errors import InputErrors, InvalidInput
+from domain.money import MAX_AMOUNT
 from gamification.rules.kinds import Aggregate, EventKind
 from gamification.rules.rule import Rule
 from gamification.rules.state import MAX_WINDOW_CONTRIBUTIONS
@@ -162,7 +163,8 @@ def validate_rule(rule: Rule, field_prefix: list[str]) -> None:
     ):
         refuse("category", "DISTINCT_CATEGORIES counts categories: it takes no category filter.")
 
-    if rule.min_amount is not None and (not rule.min_amount.is_finite() or rule.min_amount < 0):
-        refuse("min_amount", "The minimum amount must be 0 or more.")
+    minimum = rule.min_amount
+    if minimum is not None and not (minimum.is_finite() and 0 <= minimum <= MAX_AMOUNT):
+        refuse("min_amount", f"The minimum amount is from 0 to {MAX_AMOUNT}.")
 
     problems.raise_any()

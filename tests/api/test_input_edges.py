@@ -1,4 +1,4 @@
-"""`DateTime` inputs at the edges of what `datetime` can hold (api.scalars).
+"""Inputs at the edges of what their types hold: `DateTime` (api.scalars) and `Decimal` amounts.
 
 Before, `0001-01-01T00:00:00+14:00` as a purchase's `occurredAt`, a KPI period in year 1, or a
 drop opening in year 1 with early access (which then broke every member's drops list and the
@@ -123,3 +123,78 @@ def test_the_last_moment_of_2999_is_inside_and_keeps_its_offset() -> None:
     moment = parse_datetime("2999-12-31T23:59:59.999999Z")
     assert moment.year == 2999
     assert parse_datetime("3000-01-01T05:00:00+06:00").utcoffset() is not None
+
+
+# Decimal inputs: what `Decimal` holds beyond an amount (domain.money). `1E+400` and thirty
+# digits made `quantize` raise (an internal error) in upsertReward, upsertSegment and
+# segmentSize; a badge took a minimum amount of `1E+400`.
+
+EXTREME_DECIMALS = ["1e400", "123456789012345678901234567890", "NaN", "-Infinity", "1E+13"]
+REWARD = """
+mutation($input: RewardInput!) { upsertReward(input: $input) { reward { code } userErrors { code field } } }"""
+SEGMENT_SIZE = """
+query($input: SegmentSizeInput!) { segmentSize(input: $input) { members userErrors { code field } } }"""
+SEGMENT = """
+mutation($input: SegmentInput!) { upsertSegment(input: $input) { segment { code } userErrors { code field } } }"""
+BADGE = """
+mutation($input: BadgeInput!) { upsertBadge(input: $input) { badge { code } userErrors { code field } } }"""
+
+
+def refused_at(result: dict[str, Any], name: str) -> list[tuple[str, list[str]]]:
+    payload = data(result)[name]
+    return [(e["code"], e["field"]) for e in payload["userErrors"]]
+
+
+@pytest.mark.parametrize("value", EXTREME_DECIMALS)
+@pytest.mark.parametrize("kind", ["PERCENT_DISCOUNT", "FIXED_DISCOUNT"])
+async def test_a_reward_value_beyond_an_amount_is_invalid_input(
+    api: GraphQLClient, kind: str, value: str
+) -> None:
+    reward = {
+        "code": "edge-reward",
+        "name": "Edge",
+        "description": "d",
+        "kind": kind,
+        "costPoints": 10,
+        "value": value,
+    }
+    result = await api.admin(REWARD, {"input": reward})
+    assert refused_at(result, "upsertReward") == [("INVALID_INPUT", ["input", "value"])]
+
+
+@pytest.mark.parametrize("value", EXTREME_DECIMALS)
+async def test_a_lifetime_spend_beyond_an_amount_is_invalid_input(
+    api: GraphQLClient, value: str
+) -> None:
+    rule = {"minLifetimeSpend": value}
+    where = ["input", "rule", "minLifetimeSpend"]
+    sized = await api.admin(SEGMENT_SIZE, {"input": {"rule": rule}})
+    assert refused_at(sized, "segmentSize") == [("INVALID_INPUT", where)]
+    saved = await api.admin(SEGMENT, {"input": {"code": "edge", "name": "Edge", "rule": rule}})
+    assert refused_at(saved, "upsertSegment") == [("INVALID_INPUT", where)]
+
+
+@pytest.mark.parametrize("value", EXTREME_DECIMALS)
+async def test_a_rule_minimum_amount_beyond_an_amount_is_invalid_input(
+    api: GraphQLClient, value: str
+) -> None:
+    rule = {"event": "PURCHASE", "aggregate": "COUNT", "target": 1, "minAmount": value}
+    badge = {"code": "edge-badge", "name": "Edge", "description": "d", "rule": rule}
+    result = await api.admin(BADGE, {"input": badge})
+    assert refused_at(result, "upsertBadge") == [("INVALID_INPUT", ["input", "rule", "minAmount"])]
+
+
+async def test_amounts_at_the_bound_are_taken(api: GraphQLClient) -> None:
+    reward = {
+        "code": "edge-reward",
+        "name": "Edge",
+        "description": "d",
+        "kind": "FIXED_DISCOUNT",
+        "costPoints": 10,
+        "value": "999999999999.99",
+    }
+    assert refused_at(await api.admin(REWARD, {"input": reward}), "upsertReward") == []
+    rule = {"minLifetimeSpend": "999999999999.99"}
+    sized = await api.admin(SEGMENT_SIZE, {"input": {"rule": rule}})
+    assert refused_at(sized, "segmentSize") == []
+    assert data(sized)["segmentSize"]["members"] == 0
