@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import string
-from datetime import UTC
+from datetime import UTC, timedelta, timezone
 from functools import cache
 from typing import Any
 
@@ -69,6 +69,12 @@ def text_or(values: st.SearchStrategy[str]) -> st.SearchStrategy[graphql.StringV
     return st.one_of(values, st.text(max_size=30)).map(nodes.String)
 
 
+OFFSETS = st.just(UTC) | st.integers(-14 * 60, 14 * 60).map(
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
+EDGE_MOMENTS = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00Z"]
+
+
 CUSTOM_SCALARS = {
     # Ids the way careless clients and attackers send them: small ones that may exist, ones
     # beyond 64 bits, negative ones, words, and integer literals.
@@ -80,8 +86,16 @@ CUSTOM_SCALARS = {
         st.integers(2**63 - 2, 2**80).map(nodes.Int),
     ),
     "Date": text_or(st.dates().map(str)),
-    "DateTime": text_or(st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat())),
-    "Decimal": text_or(st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str)),
+    # Any moment with any offset, the edges of `datetime` included (0001-01-01 at +14:00 cannot
+    # be put in UTC), and decimals as any client can write them: NaN, 1E+400, thirty digits.
+    "DateTime": text_or(
+        st.datetimes(timezones=OFFSETS).map(lambda d: d.isoformat()) | st.sampled_from(EDGE_MOMENTS)
+    ),
+    "Decimal": text_or(
+        st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str)
+        | st.decimals().map(str)
+        | st.sampled_from(["1E+400", "123456789012345678901234567890", "NaN", "-Infinity"])
+    ),
 }
 
 
