@@ -464,7 +464,7 @@ class Mutation:
             bonus_points=input.bonus_points or 0,
             reward_code=input.reward_code,
             cooldown_hours=24 if input.cooldown_hours is None else input.cooldown_hours,
-            transitions=[t.value for t in input.transitions] if input.transitions else ["ENTER"],
+            transitions=None if input.transitions is None else [t.value for t in input.transitions],
         )
         try:
             saved = await stores.upsert_promotion(

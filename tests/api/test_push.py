@@ -392,3 +392,21 @@ async def test_admins_see_the_pushes_that_failed_for_good(api: GraphQLClient) ->
     ]
     feed = data(await api.member("alice", contract("Notifications"), {"first": 5}))
     assert feed["me"]["notifications"]["unreadCount"] == 1  # still in the feed
+
+
+async def test_a_promotion_with_no_transition_is_refused(api: GraphQLClient) -> None:
+    """`transitions: []` would never fire; it used to be taken as the default, [ENTER]."""
+    now = api.clock.now()
+    promotion = {
+        "code": "never",
+        "title": "Never",
+        "message": "Fires on nothing.",
+        "startsAt": now.isoformat(),
+        "endsAt": (now + timedelta(days=1)).isoformat(),
+        "transitions": [],
+    }
+    result = data(await api.admin(PROMOTION, {"input": promotion}))["upsertPromotion"]
+    assert result["promotion"] is None
+    assert [(e["code"], e["field"]) for e in result["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "transitions"])
+    ]
