@@ -63,9 +63,10 @@ class Context:
         if self.principal is None:
             raise Unauthenticated()
         if roles and self.principal.role not in roles:
+            wanted = " or ".join(r.value for r in roles)
             raise Forbidden(
-                f"This needs a {' or '.join(r.value for r in roles)} token, "
-                f"not a {self.principal.role.value} token."
+                f"This needs {_article(wanted)} {wanted} token, "
+                f"not {_article(self.principal.role.value)} {self.principal.role.value} token."
             )
         if self.in_mutation and self.principal.read_only:
             # The one place that keeps analysts from changing anything: every mutation
@@ -168,3 +169,8 @@ class Context:
 
 
 Info: TypeAlias = strawberry.Info[Context, None]
+
+
+def _article(word: str) -> str:
+    """'an' before the roles' names that start with a vowel (admin), 'a' otherwise."""
+    return "an" if word[:1] in "aeiou" else "a"

@@ -154,3 +154,22 @@ async def test_a_field_of_another_caller_is_forbidden(
     root = SERVED.query_type if kind == "query" else SERVED.mutation_type
     result = await api.post(document(kind, name, root.fields[name]), token=api.token(role, "x"))
     assert error_codes(result) == ["FORBIDDEN"], result
+
+
+@pytest.mark.parametrize(
+    ("query", "role", "message"),
+    [
+        ("{ auditKinds { __typename } }", "member", "This needs an admin token, not a member token."),
+        ("{ me { id } }", "admin", "This needs a member token, not an admin token."),
+        (
+            '{ coupon(code: "x") { couponCode } }',
+            "member",
+            "This needs a service or admin token, not a member token.",
+        ),
+    ],
+)
+async def test_a_forbidden_answer_names_the_tokens_it_needs(
+    api: GraphQLClient, query: str, role: str, message: str
+) -> None:
+    result = await api.post(query, token=api.token(role, "x"))
+    assert [e["message"] for e in result["errors"]] == [message]
