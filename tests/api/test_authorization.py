@@ -159,7 +159,11 @@ async def test_a_field_of_another_caller_is_forbidden(
 @pytest.mark.parametrize(
     ("query", "role", "message"),
     [
-        ("{ auditKinds { __typename } }", "member", "This needs an admin token, not a member token."),
+        (
+            "{ auditKinds { __typename } }",
+            "member",
+            "This needs an admin token, not a member token.",
+        ),
         ("{ me { id } }", "admin", "This needs a member token, not an admin token."),
         (
             '{ coupon(code: "x") { couponCode } }',
