@@ -1,29 +1,44 @@
-"""Text a client sends must be Unicode: a lone surrogate is refused before anything runs.
+"""Text a client sends must be text that can be stored: checked before anything runs.
 
-A broken UTF-16 string arrives as a JSON escape such as `"\\ud800"`: valid JSON, and a String
-to graphql-core, but no character. It cannot be stored (PostgreSQL and SQLite refuse to encode
-it) nor sent on (push, webhooks). Rather than each argument checking for it, the operation is
-refused as a whole with INVALID_INPUT, naming the variable and the place in it, and nothing
-runs (strawberry skips execution when an extension sets the result in `on_execute`). Text
-written in the document itself never gets here: the GraphQL lexer refuses such an escape.
+Two kinds of string pass GraphQL's own checks and are no text any store takes:
+
+- a broken UTF-16 string, which arrives as a JSON escape such as `"\\ud800"` (valid JSON, and a
+  String to graphql-core, but no character): PostgreSQL and SQLite refuse to encode it, and
+  it cannot be sent on (push, webhooks);
+- the NUL character (`"\\u0000"`, in a variable or as an escape in the document's own string
+  literals): PostgreSQL refuses it in any text column, so an idempotency key or a webhook's
+  description holding one made an internal error there (SQLite stored it).
+
+Rather than each argument checking for them, the operation is refused as a whole with
+INVALID_INPUT, naming the variable and the place in it, and nothing runs (strawberry skips
+execution when an extension sets the result in `on_execute`). A lone surrogate written in the
+document itself never gets here: the GraphQL lexer refuses such an escape.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import DocumentNode, ExecutionResult, GraphQLError, StringValueNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
 
 from api.errors import ClientError
 
+#: What no stored text may hold: NUL, and the surrogates' code points (never text on their own).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: How a NUL can be written in a GraphQL string literal (`\u0000`, `\u{0}`).
+_NUL_ESCAPE = re.compile(r"\\u(?:0000|\{0+\})")
 
-def broken_text(value: Any, path: list[str | int]) -> Iterator[list[str | int]]:
-    """The path of every string in `value` (JSON-shaped) that holds a lone surrogate."""
+
+def broken_text(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
+    """The path of every string in `value` (JSON-shaped) that holds a character no stored
+    text may hold, with that character."""
     if isinstance(value, str):
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            yield path
+        found = _UNSTORABLE.search(value)
+        if found is not None:
+            yield path, found.group()
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from broken_text(item, [*path, str(key)])
@@ -32,21 +47,48 @@ def broken_text(value: Any, path: list[str | int]) -> Iterator[list[str | int]]:
             yield from broken_text(item, [*path, index])
 
 
+class _NulLiterals(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if "\x00" in node.value:
+            self.found = True
+
+
+def nul_in_literals(query: str | None, document: DocumentNode | None) -> bool:
+    """Whether a string literal of the document holds NUL (the text is looked at first: the
+    document is walked only when it writes such an escape)."""
+    if not query or document is None or _NUL_ESCAPE.search(query) is None:
+        return False
+    literals = _NulLiterals()
+    visit(document, literals)
+    return literals.found
+
+
 class UnicodeInputs(SchemaExtension):
-    """Refuses an operation whose variables hold text that is not Unicode (INVALID_INPUT, with
-    `extensions.field` the path in the variables)."""
+    """Refuses an operation whose variables or string literals hold text no store takes
+    (INVALID_INPUT; for a variable, `extensions.field` is the path in the variables)."""
 
     def on_execute(self) -> Iterator[None]:
-        variables = self.execution_context.variables
-        if variables:
-            found = next(broken_text(variables, []), None)
-            if found is not None:
-                inside = f" at {'.'.join(str(p) for p in found)}" if len(found) > 1 else ""
-                error: GraphQLError = ClientError(
-                    f"Variable '${found[0]}' holds text that is not valid Unicode (a lone "
-                    f"surrogate){inside}.",
-                    code="INVALID_INPUT",
-                )
-                error.extensions = {**(error.extensions or {}), "field": found}
-                self.execution_context.result = ExecutionResult(data=None, errors=[error])
+        context = self.execution_context
+        error: GraphQLError | None = None
+        found = next(broken_text(context.variables, []), None) if context.variables else None
+        if found is not None:
+            path, character = found
+            inside = f" at {'.'.join(str(p) for p in path)}" if len(path) > 1 else ""
+            what = "a NUL character" if character == "\x00" else "a lone surrogate"
+            error = ClientError(
+                f"Variable '${path[0]}' holds text that cannot be stored ({what}){inside}.",
+                code="INVALID_INPUT",
+            )
+            error.extensions = {**(error.extensions or {}), "field": path}
+        elif nul_in_literals(context.query, context.graphql_document):
+            error = ClientError(
+                "A string in the document holds a NUL character (\\u0000): no text can.",
+                code="INVALID_INPUT",
+            )
+        if error is not None:
+            context.result = ExecutionResult(data=None, errors=[error])
         yield
