@@ -242,7 +242,7 @@ _MINE_SQL = f"""
 """
 _MINE = Statement(_MINE_SQL)
 _BADGE_COLUMNS = ("part", "badge_id", "earned_at", "rule_fingerprint", "state", "id")
-_MEMBER_AND_MINE = WithMember(_MINE_SQL, _BADGE_COLUMNS)
+_MEMBER_AND_MINE = WithMember(_MINE_SQL, _BADGE_COLUMNS, versions=True)
 
 
 async def badges_of_member(member_id: int) -> BadgeShelfOfMember:
@@ -250,11 +250,14 @@ async def badges_of_member(member_id: int) -> BadgeShelfOfMember:
     return _shelf_of_rows(await _MINE.rows(member_id))
 
 
-async def member_and_badges(customer_id: str) -> tuple[Member, BadgeShelfOfMember] | None:
-    """The member of `customer_id` with their earned badges and badge progress, in one query;
+async def member_and_badges(
+    customer_id: str,
+) -> tuple[Member, BadgeShelfOfMember, Versions] | None:
+    """The member of `customer_id` with their earned badges and badge progress, and the
+    configuration's versions (the badges' shelf is checked against them next), in one query;
     None when no member has that customer id."""
-    found = await _MEMBER_AND_MINE.read(customer_id)
-    return None if found is None else (found[0], _shelf_of_rows(found[1]))
+    found = await _MEMBER_AND_MINE.read_with_versions(customer_id)
+    return None if found is None else (found[0], _shelf_of_rows(found[1]), found[2])
 
 
 def _shelf_of_rows(rows: Sequence[Mapping[str, Any]]) -> BadgeShelfOfMember:

@@ -18,6 +18,7 @@ from domain.activity import Activity, Awards
 from domain.members.models import Member
 from domain.members.services import get_or_create_member
 from domain.points.models import PointsEntry
+from domain.versions import ConfigPart, bump_version
 from tests.api.conftest import GraphQLClient, data, error_codes
 from tests.integration.query_counter import counting_statements
 
@@ -485,12 +486,32 @@ async def test_the_badges_screen_reads_the_member_with_their_badges_in_one_state
     with counting_statements() as apart:
         alone = data(await api.member("ana", BADGES_APART))
 
-    # the configuration versions, then the member with their badges and progress
-    assert len(together) == 2 and any("FROM member_badge" in sql for sql in together.sql)
-    assert len(apart) == 3
+    # the member with their badges and progress, and the configuration versions
+    assert len(together) == 1 and "FROM member_badge" in together.sql[0]
+    assert "FROM config_version" in together.sql[0]
+    assert len(apart) == 3  # the member alone, the versions, their badges
     assert screen == alone
     assert screen["me"]["badges"][0]["badge"]["code"] == "shoe-lover"
     assert screen["badges"][1]["name"] == "Insignia secreta"
+
+
+async def test_a_badge_changed_by_another_process_shows_on_the_next_badges_screen(
+    api: GraphQLClient,
+) -> None:
+    data(await api.admin(UPSERT_BADGE, badge_input("shoe-lover", rewardPoints=100)))
+    await spanish_member("ana")
+    await purchase(api, "ana", "A-1")
+    data(await api.member("ana", BADGES))  # the process's shelf and the fragment cache
+
+    # another process's change: the row and its version, nothing said to this process
+    await Badge.filter(code="shoe-lover").update(icon_url="https://cdn.example/new.png")
+    await bump_version(ConfigPart.ACHIEVEMENTS)
+    with counting_statements() as statements:
+        screen = data(await api.member("ana", BADGES))
+
+    assert [b["iconUrl"] for b in screen["badges"]] == ["https://cdn.example/new.png"]
+    # the member with their badges and the versions, then the shelf read again
+    assert len(statements) == 2 and "FROM config_version" in statements.sql[0]
 
 
 async def test_the_badges_screen_takes_the_members_own_badges_without_the_loader(
