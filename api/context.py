@@ -21,7 +21,8 @@ from domain.members.services import get_or_create_member
 from domain.versions import Versions
 
 T = TypeVar("T")
-_VERSIONS = "versions"
+#: `versions()`'s name among the request's reads (`started(VERSIONS)`: asked already).
+VERSIONS = "versions"
 
 
 @dataclass
@@ -160,13 +161,13 @@ class Context:
         """The configuration versions, read once per request (shared with the process's
         concurrent requests that asked after this one began: `VersionReader`), unless a
         statement of the request read them already (`settle_versions`)."""
-        return await self.once(_VERSIONS, self.runtime.versions.read)
+        return await self.once(VERSIONS, self.runtime.versions.read)
 
     def settle_versions(self, versions: Versions) -> None:
         """`versions`, read by a statement this request sent (with the member: `WithMember`
         with `versions`), as `versions()`'s answer when it was not asked yet: that statement
         began after the request did, as the one `versions()` would share."""
-        self.settle(_VERSIONS, versions)
+        self.settle(VERSIONS, versions)
 
     def loader(self, name: str, factory: Callable[[], T]) -> T:
         if name not in self.loaders:
