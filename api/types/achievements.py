@@ -502,9 +502,10 @@ async def viewer_with_challenge_progress(
         found = await queries.member_with_challenge_progress(customer_id, keys, badges=badges)
         if found is None:
             return None
-        member, mine, progress = found
+        member, mine, progress, versions = found
         if mine is not None:
             context.settle(_OWN_BADGES, mine)
+        context.settle_versions(versions)  # the challenges' shelf is checked against them
         return member, progress
 
     async def alone(member: MemberModel) -> queries.ChallengeProgressRead | None:

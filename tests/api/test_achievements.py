@@ -342,8 +342,45 @@ async def test_the_challenges_screen_reads_the_members_progress_with_them_in_the
         assert [(c["code"], c["rewardBadge"], c["myProgress"]) for c in found] == [
             (c["code"], c["rewardBadge"], c["myProgress"]) for c in apart[customer_id]
         ]
-    # the configuration versions, then the member with their badges and challenge progress
-    assert counts == {"east": 2, "west": 2, "utc": 2}
+    # the member with their badges, their challenge progress and the configuration versions
+    assert counts == {"east": 1, "west": 1, "utc": 1}
+
+
+async def test_a_challenge_added_since_the_shelf_was_read_shows_with_the_members_progress(
+    api: GraphQLClient,
+) -> None:
+    def challenge(code: str, recurrence: str) -> dict[str, Any]:
+        return {
+            "input": {
+                "code": code,
+                "title": code.title(),
+                "description": "",
+                "startsAt": (NOW - timedelta(days=3)).isoformat(),
+                "endsAt": (NOW + timedelta(days=30)).isoformat(),
+                "recurrence": recurrence,
+                "goal": {"event": "PURCHASE", "aggregate": "COUNT", "target": 3},
+            }
+        }
+
+    data(await api.admin(UPSERT_CHALLENGE, challenge("once", "NONE")))
+    await spanish_member("ana")
+    data(await api.member("ana", CHALLENGES))  # the process's shelf: one challenge
+    # a weekly one, which the purchases count in a period the kept shelf knows nothing of
+    data(await api.admin(UPSERT_CHALLENGE, challenge("weekly", "WEEKLY")))
+    for order in ("A-1", "A-2"):
+        await purchase(api, "ana", order)
+
+    with counting_statements() as statements:
+        screen = data(await api.member("ana", CHALLENGES))["challenges"]
+    apart = data(await api.member("ana", CHALLENGES_APART))["challenges"]
+
+    assert {c["code"]: c["myProgress"]["current"] for c in screen} == {"once": 2.0, "weekly": 2.0}
+    assert [(c["code"], c["myProgress"]) for c in screen] == [
+        (c["code"], c["myProgress"]) for c in apart
+    ]
+    # the member with the kept challenges' progress and the versions; the shelf read again;
+    # the new challenge's progress read apart
+    assert len(statements) == 3, statements.sql
 
 
 async def test_a_member_seen_first_on_the_challenges_screen_is_created_with_no_progress(
