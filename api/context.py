@@ -21,6 +21,8 @@ from domain.members.services import get_or_create_member
 from domain.versions import Versions
 
 T = TypeVar("T")
+#: `versions()`'s name among the request's reads (`started(VERSIONS)`: asked already).
+VERSIONS = "versions"
 
 
 @dataclass
@@ -158,8 +160,15 @@ class Context:
 
     async def versions(self) -> Versions:
         """The configuration versions, read once per request (shared with the process's
-        concurrent requests that asked after this one began: `VersionReader`)."""
-        return await self.once("versions", self.runtime.versions.read)
+        concurrent requests that asked after this one began: `VersionReader`), unless a
+        statement of the request read them already (`settle_versions`)."""
+        return await self.once(VERSIONS, self.runtime.versions.read)
+
+    def settle_versions(self, versions: Versions) -> None:
+        """`versions`, read by a statement this request sent (with the member: `WithMember`
+        with `versions`), as `versions()`'s answer when it was not asked yet: that statement
+        began after the request did, as the one `versions()` would share."""
+        self.settle(VERSIONS, versions)
 
     def loader(self, name: str, factory: Callable[[], T]) -> T:
         if name not in self.loaders:

@@ -154,15 +154,18 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._item_objects: dict[Any, GraphQLObjectType | None] = {}
 
     def plan_of(self, parent_type: GraphQLObjectType, name: str) -> PlainField | None:
-        """The plain plan of `parent_type.name`, worked out once per schema; None: the field
-        goes graphql-core's usual way (a subclass may refuse more, as the fragment cache does
-        for its hinted fields)."""
+        """The plain plan of `parent_type.name`, worked out once per schema (`plan_field`);
+        None: the field goes graphql-core's usual way (a subclass may refuse more in
+        `plan_field`, as the fragment cache does for its hinted fields)."""
         plan: PlainField | None = self.field_plans.get((parent_type.name, name), _UNPLANNED)
         if plan is _UNPLANNED:
-            plan = self.field_plans[(parent_type.name, name)] = plain_field(
-                parent_type, name, resolvers=self.plain_resolvers
-            )
+            plan = self.field_plans[(parent_type.name, name)] = self.plan_field(parent_type, name)
         return plan
+
+    @classmethod
+    def plan_field(cls, parent_type: GraphQLObjectType, name: str) -> PlainField | None:
+        """`plan_of`'s answer, worked out (once per schema: `plan_of` keeps it)."""
+        return plain_field(parent_type, name, resolvers=cls.plain_resolvers)
 
     def _field_set_plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: Any
@@ -176,8 +179,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan: FieldSetPlan = []
         for response_name, field_details_list in grouped_field_set.items():
             field = self.plan_of(parent_type, field_details_list[0].node.name.value)
-            if field is not None and any(d.node.directives for d in field_details_list):
-                field = None
+            if field is not None:
+                for details in field_details_list:  # a loop, not `any()`: no generator a field
+                    if details.node.directives:
+                        field = None
+                        break
             plan.append((response_name, field_details_list, field))
         self._field_set_plans[id(grouped_field_set)] = (grouped_field_set, parent_type, plan)
         return plan

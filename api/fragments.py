@@ -311,11 +311,13 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
         store: FragmentStore | None = self._store
         return store
 
-    def plan_of(self, parent_type: GraphQLObjectType, name: str) -> PlainField | None:
-        """No plain way for a hinted field: `execute_field` serves it from the cache."""
-        if (parent_type.name, name) in self.cache_hints:
+    @classmethod
+    def plan_field(cls, parent_type: GraphQLObjectType, name: str) -> PlainField | None:
+        """No plain way for a hinted field: `execute_field` serves it from the cache (worked
+        out once per schema, with the plan: the hints are the schema's)."""
+        if (parent_type.name, name) in cls.cache_hints:
             return None
-        return super().plan_of(parent_type, name)
+        return super().plan_field(parent_type, name)
 
     def _clean(self, path: Path, names: list[str]) -> bool:
         """No error was raised under `path` at any of `names`."""

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from api.context import Context, Info
+from api.context import VERSIONS, Context, Info
 from api.lookahead import child_fields, per_document, selects, selects_only
 from domain.members.models import Member
 from domain.members.services import WithMember
@@ -26,6 +26,7 @@ from domain.points.balances import FIGURE_COLUMNS, PointsFigures, figures_of_row
 from domain.points.ledger import EXPIRING_SOON_DAYS, PointsExpiry
 from domain.sql import Statement, as_datetime, numbered
 from domain.tiers.qualification import QUALIFYING_KIND_LIST, window_start
+from domain.versions import ConfigPart
 
 FIGURES = "figures"
 EXPIRIES = "expiries"
@@ -90,36 +91,73 @@ _COLUMNS = ("part", "balance", "pending", "credited", "reversed", "n", "expires_
 
 
 @cache
-def _statements(parts: frozenset[str]) -> tuple[Statement, WithMember, tuple[str, ...]]:
-    """The statement of `parts` (the member's id its `$1`, then the values named), and the
-    same read with the member of a customer id (`$1` then the customer id)."""
+def _statements(
+    parts: frozenset[str],
+) -> tuple[Statement, WithMember, tuple[str, ...], WithMember]:
+    """The statement of `parts` (the member's id its `$1`, then the values named), the same
+    read with the member of a customer id (`$1` then the customer id), the values' names,
+    and that read with the configuration's versions too."""
     sql = " UNION ALL ".join(_PARTS[p] for p in _ORDER if p in parts).replace(":member", "$1")
     names = ("now", "horizon", "window_start")
     text, used = numbered(sql, {name: name for name in names}, start=2)
-    return Statement(text), WithMember(text, _COLUMNS), tuple(used)
+    return (
+        Statement(text),
+        WithMember(text, _COLUMNS),
+        tuple(used),
+        WithMember(text, _COLUMNS, versions=True),
+    )
 
 
 async def _values(context: Context, parts: frozenset[str]) -> list[Any]:
     """The statement's values after the member's (or the customer's) id."""
+    window_months = None
+    if QUALIFYING in parts:
+        program = await context.runtime.program.current(await context.versions())
+        window_months = program.rules.tier_window_months
+    return _values_with(context, parts, window_months)
+
+
+def _values_with(context: Context, parts: frozenset[str], window_months: int | None) -> list[Any]:
+    """`_values` with the tier window's length given (needed when `QUALIFYING` is asked)."""
     now = context.now
     values: dict[str, Any] = {"now": now}
     if EXPIRIES in parts:
         values["horizon"] = now + timedelta(days=EXPIRING_SOON_DAYS)
-    if QUALIFYING in parts:
-        program = await context.runtime.program.current(await context.versions())
-        values["window_start"] = window_start(now, program.rules.tier_window_months)
+    if window_months is not None:
+        values["window_start"] = window_start(now, window_months)
     return [values[name] for name in _statements(parts)[2]]
 
 
 async def member_with_parts(info: Info, parts: frozenset[str]) -> Member:
     """The signed-in member, with their `parts` read in the same statement when the request
-    has not read the member yet (then `member_parts` answers from it)."""
+    has not read the member yet (then `member_parts` answers from it).
+
+    The qualifying points need the tier window's length, an earning rule: rather than read
+    the versions first to check the process's rules, the statement takes the window of the
+    rules as last read and reads the versions too (the screen in one statement). If the
+    rules have moved since (an admin's change), the window may be wrong: the parts are read
+    again apart, with the current rules."""
     context = info.context
+    program = context.runtime.program
 
     async def read(customer_id: str) -> tuple[Member, MemberParts] | None:
-        values = await _values(context, parts)
-        found = await _statements(parts)[1].read(customer_id, *values)
-        return None if found is None else (found[0], parts_of_rows(found[1], parts))
+        guess = program.kept_rules() if not context.started(VERSIONS) else None
+        if guess is None:  # the versions read already (or no rules kept yet): as they say
+            values = await _values(context, parts)
+            found = await _statements(parts)[1].read(customer_id, *values)
+            return None if found is None else (found[0], parts_of_rows(found[1], parts))
+        version, rules = guess
+        values = _values_with(
+            context, parts, rules.tier_window_months if QUALIFYING in parts else None
+        )
+        with_versions = await _statements(parts)[3].read_with_versions(customer_id, *values)
+        if with_versions is None:
+            return None
+        member, rows, versions = with_versions
+        context.settle_versions(versions)
+        if QUALIFYING in parts and versions.get(ConfigPart.EARNING_RULES.value, 0) != version:
+            return member, await _read_parts(context, member.id, parts)
+        return member, parts_of_rows(rows, parts)
 
     async def alone(member: Member) -> MemberParts:
         return await _read_parts(context, member.id, parts)

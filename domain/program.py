@@ -51,6 +51,11 @@ class ProgramCache:
         """The tier ladder as of `versions` (read by the caller, possibly shared)."""
         return await self._ladder.get(versions)
 
+    def kept_rules(self) -> tuple[int, EarningRules] | None:
+        """The earning rules as last read and their version, unchecked (`VersionedCache.kept`):
+        a caller that reads the versions later checks its guess against them."""
+        return self._rules.kept()
+
     async def current(self, versions: Versions | None = None) -> Program:
         """The configuration as of `versions` (read by the caller) or, without them, as of
         now: through the shared reader, so call it outside a transaction then (a read that

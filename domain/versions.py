@@ -140,6 +140,13 @@ class VersionedCache(Generic[T]):
         self._version: int | None = None
         self._reload = asyncio.Lock()
 
+    def kept(self) -> tuple[int, T] | None:
+        """The version last read and its value, without checking it (None before the first
+        read): for a caller that checks the version it used against one read afterwards."""
+        if self._version is None or self._value is None:
+            return None
+        return self._version, self._value
+
     async def get(self, versions: Versions) -> T:
         version = versions.get(self.part.value, 0)
         if self._version == version and self._value is not None:

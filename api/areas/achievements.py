@@ -11,7 +11,7 @@ from datetime import datetime
 import strawberry
 
 from api.auth import Role
-from api.context import Info
+from api.context import VERSIONS, Info
 from api.lookahead import asks_for
 from api.types.achievements import (
     Badge,
@@ -154,12 +154,19 @@ class Query:
     ) -> list[Challenge]:
         rewards = asks_for(info, "rewardBadge")  # a reward badge's name shows once earned
         wanted = queries.ChallengeStatus(status.value) if status is not None else None
-        now = info.context.now
-        shelf = await info.context.runtime.challenges.all(await info.context.versions())
-        # the list before the member: a member's progress is read with them (one statement)
+        context = info.context
+        now = context.now
+        challenges = context.runtime.challenges
+        # The list before the member: a member's progress is read with them and with the
+        # versions (one statement). Unless the versions were read already, the challenges
+        # as last kept say which progress to read: a guess, checked against the versions
+        # (`challenge_views` reads apart any period the read does not hold).
+        kept = None if context.started(VERSIONS) else challenges.kept()
+        listed = kept if kept is not None else await challenges.all(await context.versions())
         seen_by, progress = await viewer_with_challenge_progress(
-            info, queries.challenges_in(wanted, shelf, now), badges=rewards
+            info, queries.challenges_in(wanted, listed, now), badges=rewards
         )
+        shelf = await challenges.all(await context.versions())
         found = await queries.list_challenges(wanted, seen_by, now, shelf=shelf, progress=progress)
         if rewards:
             mine = (await viewer_with_own_badges(info))[1]  # read with the member above

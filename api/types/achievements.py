@@ -455,16 +455,26 @@ async def viewer_with_own_badges(
     info: Info,
 ) -> tuple[queries.Viewer, queries.BadgeShelfOfMember | None]:
     """`viewer`, and for a member their badges and badge progress (`own_badges`), read with
-    the member in one statement when the request has not read the member yet."""
+    the member in one statement when the request has not read the member yet; that statement
+    reads the configuration's versions too, which the badges' shelf needs next (the Badges
+    screen in one statement)."""
     context = info.context
     principal = context.require()
     if principal.role != Role.MEMBER:
         return await viewer(info), None
 
+    async def read(customer_id: str) -> tuple[MemberModel, queries.BadgeShelfOfMember] | None:
+        found = await queries.member_and_badges(customer_id)
+        if found is None:
+            return None
+        member, mine, versions = found
+        context.settle_versions(versions)  # the badges' shelf is checked against them next
+        return member, mine
+
     async def alone(member: MemberModel) -> queries.BadgeShelfOfMember:
         return await queries.badges_of_member(member.id)
 
-    member, mine = await context.member_with(_OWN_BADGES, queries.member_and_badges, alone)
+    member, mine = await context.member_with(_OWN_BADGES, read, alone)
     seen_by = queries.Viewer(
         member=member, is_admin=False, default_locale=context.runtime.settings.program_locale
     )
@@ -492,9 +502,10 @@ async def viewer_with_challenge_progress(
         found = await queries.member_with_challenge_progress(customer_id, keys, badges=badges)
         if found is None:
             return None
-        member, mine, progress = found
+        member, mine, progress, versions = found
         if mine is not None:
             context.settle(_OWN_BADGES, mine)
+        context.settle_versions(versions)  # the challenges' shelf is checked against them
         return member, progress
 
     async def alone(member: MemberModel) -> queries.ChallengeProgressRead | None:

@@ -20,6 +20,7 @@ from domain.members import validation
 from domain.members.events import DeviceMoved, MemberCreated, MemberMoved
 from domain.members.models import Device, Member, Platform
 from domain.sql import Statement
+from domain.versions import ConfigPart, Versions
 
 #: No 0/O, 1/I/L: codes are read aloud and typed from screenshots.
 REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -64,24 +65,43 @@ class WithMember:
     (`SELECT * FROM member WHERE customer_id = ...`, as `get_member` reads it) beside each row
     of the part, whose member id is the id of that row."""
 
-    __slots__ = ("_aliases", "_pairs", "_statement")
+    __slots__ = ("_aliases", "_pairs", "_statement", "_versions")
 
     def __init__(
-        self, sql: str, columns: Sequence[str], member: int = 1, *, lean: bool = False
+        self,
+        sql: str,
+        columns: Sequence[str],
+        member: int = 1,
+        *,
+        lean: bool = False,
+        versions: bool = False,
     ) -> None:
         """`sql` is the part, written with `$<member>` as the member's id, and `columns` the
         names of the columns it returns. `lean`: only the member's `LEAN_COLUMNS`, of a
-        member not erased, read as a row (`read_rows`) rather than as a model (`read`)."""
+        member not erased, read as a row (`read_rows`) rather than as a model (`read`).
+        `versions`: the configuration's versions too (`read_with_versions`)."""
         own = re.compile(rf"\${member}(?!\d)")
         part = own.sub("(SELECT id FROM me)", sql)
         # the part's columns under names no column of the member has (a part may have an id)
         self._pairs = tuple((f"_p{n}", column) for n, column in enumerate(columns))
-        self._aliases = ("_present", *(alias for alias, _ in self._pairs))
+        # each part's version under a name of its own (uncorrelated: computed once)
+        self._versions = (
+            tuple((f"_v{n}", config) for n, config in enumerate(ConfigPart)) if versions else ()
+        )
+        read_versions = "".join(
+            f"(SELECT version FROM config_version WHERE name = '{config.value}') AS {alias}, "
+            for alias, config in self._versions
+        )
+        self._aliases = (
+            "_present",
+            *(alias for alias, _ in self._pairs),
+            *(alias for alias, _ in self._versions),
+        )
         selected = ", ".join(f"p.{column} AS {alias}" for alias, column in self._pairs)
         self._statement = Statement(
             f"WITH me AS ({_LEAN if lean else _WHOLE} WHERE customer_id = ${member}"
             f"{' AND erased_at IS NULL' if lean else ''}) "
-            f"SELECT me.*, p.present_ AS _present, {selected} FROM me "
+            f"SELECT me.*, {read_versions}p.present_ AS _present, {selected} FROM me "
             f"LEFT JOIN (SELECT 1 AS present_, q.* FROM ({part}) AS q) AS p ON 1 = 1"
         )
 
@@ -89,6 +109,16 @@ class WithMember:
         """The member and the part's rows (by the part's column names), with the customer id
         in the member's place among the part's values; None when no member has that customer
         id (not created yet, or erased)."""
+        found = await self.read_with_versions(*params)
+        return None if found is None else (found[0], found[1])
+
+    async def read_with_versions(
+        self, *params: Any
+    ) -> tuple[Member, list[dict[str, Any]], Versions] | None:
+        """`read`, with the configuration's versions as the statement read them, as
+        `read_versions` answers (parts never changed left out) when made with `versions`;
+        empty otherwise. A caller that needs both the member and the versions saves a
+        statement: the versions come from a statement that began when the member's did."""
         found = await self._statement.annotated(Member, self._aliases, *params)
         if not found:
             return None
@@ -98,7 +128,13 @@ class WithMember:
             for _, extra in found
             if extra["_present"] is not None  # the join's one row when the part has none
         ]
-        return found[0][0], rows
+        first = found[0][1]
+        versions = {
+            config.value: int(first[alias])
+            for alias, config in self._versions
+            if first[alias] is not None
+        }
+        return found[0][0], rows, versions
 
     async def read_rows(self, *params: Any) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """`read` for a `lean` statement: the member's row (`LEAN_COLUMNS`) and the part's."""

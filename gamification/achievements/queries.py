@@ -182,6 +182,12 @@ class ChallengeShelf:
     async def all(self, versions: Versions) -> tuple[Challenge, ...]:
         return await self._challenges.get(versions)
 
+    def kept(self) -> tuple[Challenge, ...] | None:
+        """The challenges as last read, unchecked (`VersionedCache.kept`; None before the
+        first read): a guess, for what `all` answers once the versions are read."""
+        kept = self._challenges.kept()
+        return None if kept is None else kept[1]
+
 
 class BadgeShelf:
     """Every badge, oldest first, kept per process and read again when the achievements
@@ -242,7 +248,7 @@ _MINE_SQL = f"""
 """
 _MINE = Statement(_MINE_SQL)
 _BADGE_COLUMNS = ("part", "badge_id", "earned_at", "rule_fingerprint", "state", "id")
-_MEMBER_AND_MINE = WithMember(_MINE_SQL, _BADGE_COLUMNS)
+_MEMBER_AND_MINE = WithMember(_MINE_SQL, _BADGE_COLUMNS, versions=True)
 
 
 async def badges_of_member(member_id: int) -> BadgeShelfOfMember:
@@ -250,11 +256,14 @@ async def badges_of_member(member_id: int) -> BadgeShelfOfMember:
     return _shelf_of_rows(await _MINE.rows(member_id))
 
 
-async def member_and_badges(customer_id: str) -> tuple[Member, BadgeShelfOfMember] | None:
-    """The member of `customer_id` with their earned badges and badge progress, in one query;
+async def member_and_badges(
+    customer_id: str,
+) -> tuple[Member, BadgeShelfOfMember, Versions] | None:
+    """The member of `customer_id` with their earned badges and badge progress, and the
+    configuration's versions (the badges' shelf is checked against them next), in one query;
     None when no member has that customer id."""
-    found = await _MEMBER_AND_MINE.read(customer_id)
-    return None if found is None else (found[0], _shelf_of_rows(found[1]))
+    found = await _MEMBER_AND_MINE.read_with_versions(customer_id)
+    return None if found is None else (found[0], _shelf_of_rows(found[1]), found[2])
 
 
 def _shelf_of_rows(rows: Sequence[Mapping[str, Any]]) -> BadgeShelfOfMember:
@@ -512,28 +521,28 @@ def _member_and_challenges(badges: bool, challenges: int, periods: int) -> WithM
         FROM ({_MINE_SQL}) AS b
         UNION ALL"""
     columns = ("side", *_BADGE_COLUMNS, "challenge_id", "period_key", "completed_at")
-    return WithMember((mine if badges else "") + progress, columns)
+    return WithMember((mine if badges else "") + progress, columns, versions=True)
 
 
 async def member_with_challenge_progress(
     customer_id: str, keys: frozenset[tuple[int, str]], *, badges: bool
-) -> tuple[Member, BadgeShelfOfMember | None, ChallengeProgressRead] | None:
+) -> tuple[Member, BadgeShelfOfMember | None, ChallengeProgressRead, Versions] | None:
     """The member of `customer_id` with their progress and completions of the challenges'
-    period `keys` (`progress_keys_in_any_zone`), and with their badges and badge progress
-    (`badges_of_member`) if `badges`, in one statement; None when no member has that
-    customer id. `keys` must not be empty."""
+    period `keys` (`progress_keys_in_any_zone`), with their badges and badge progress
+    (`badges_of_member`) if `badges`, and the configuration's versions, in one statement;
+    None when no member has that customer id. `keys` must not be empty."""
     ids = distinct(sorted({challenge_id for challenge_id, _ in keys}))
     periods = sorted({key for _, key in keys})
     if not ids:
         raise ValueError("no challenge period to read")
     statement = _member_and_challenges(badges, len(ids), len(periods))
-    found = await statement.read(customer_id, *ids, *periods)
+    found = await statement.read_with_versions(customer_id, *ids, *periods)
     if found is None:
         return None
-    member, rows = found
+    member, rows, versions = found
     mine = _shelf_of_rows([r for r in rows if r["side"] == "B"]) if badges else None
     progress = _progress_read(keys, [r for r in rows if r["side"] == "C"])
-    return member, mine, progress
+    return member, mine, progress, versions
 
 
 async def challenge_views(

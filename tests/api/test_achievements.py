@@ -18,6 +18,7 @@ from domain.activity import Activity, Awards
 from domain.members.models import Member
 from domain.members.services import get_or_create_member
 from domain.points.models import PointsEntry
+from domain.versions import ConfigPart, bump_version
 from tests.api.conftest import GraphQLClient, data, error_codes
 from tests.integration.query_counter import counting_statements
 
@@ -341,8 +342,45 @@ async def test_the_challenges_screen_reads_the_members_progress_with_them_in_the
         assert [(c["code"], c["rewardBadge"], c["myProgress"]) for c in found] == [
             (c["code"], c["rewardBadge"], c["myProgress"]) for c in apart[customer_id]
         ]
-    # the configuration versions, then the member with their badges and challenge progress
-    assert counts == {"east": 2, "west": 2, "utc": 2}
+    # the member with their badges, their challenge progress and the configuration versions
+    assert counts == {"east": 1, "west": 1, "utc": 1}
+
+
+async def test_a_challenge_added_since_the_shelf_was_read_shows_with_the_members_progress(
+    api: GraphQLClient,
+) -> None:
+    def challenge(code: str, recurrence: str) -> dict[str, Any]:
+        return {
+            "input": {
+                "code": code,
+                "title": code.title(),
+                "description": "",
+                "startsAt": (NOW - timedelta(days=3)).isoformat(),
+                "endsAt": (NOW + timedelta(days=30)).isoformat(),
+                "recurrence": recurrence,
+                "goal": {"event": "PURCHASE", "aggregate": "COUNT", "target": 3},
+            }
+        }
+
+    data(await api.admin(UPSERT_CHALLENGE, challenge("once", "NONE")))
+    await spanish_member("ana")
+    data(await api.member("ana", CHALLENGES))  # the process's shelf: one challenge
+    # a weekly one, which the purchases count in a period the kept shelf knows nothing of
+    data(await api.admin(UPSERT_CHALLENGE, challenge("weekly", "WEEKLY")))
+    for order in ("A-1", "A-2"):
+        await purchase(api, "ana", order)
+
+    with counting_statements() as statements:
+        screen = data(await api.member("ana", CHALLENGES))["challenges"]
+    apart = data(await api.member("ana", CHALLENGES_APART))["challenges"]
+
+    assert {c["code"]: c["myProgress"]["current"] for c in screen} == {"once": 2.0, "weekly": 2.0}
+    assert [(c["code"], c["myProgress"]) for c in screen] == [
+        (c["code"], c["myProgress"]) for c in apart
+    ]
+    # the member with the kept challenges' progress and the versions; the shelf read again;
+    # the new challenge's progress read apart
+    assert len(statements) == 3, statements.sql
 
 
 async def test_a_member_seen_first_on_the_challenges_screen_is_created_with_no_progress(
@@ -485,12 +523,32 @@ async def test_the_badges_screen_reads_the_member_with_their_badges_in_one_state
     with counting_statements() as apart:
         alone = data(await api.member("ana", BADGES_APART))
 
-    # the configuration versions, then the member with their badges and progress
-    assert len(together) == 2 and any("FROM member_badge" in sql for sql in together.sql)
-    assert len(apart) == 3
+    # the member with their badges and progress, and the configuration versions
+    assert len(together) == 1 and "FROM member_badge" in together.sql[0]
+    assert "FROM config_version" in together.sql[0]
+    assert len(apart) == 3  # the member alone, the versions, their badges
     assert screen == alone
     assert screen["me"]["badges"][0]["badge"]["code"] == "shoe-lover"
     assert screen["badges"][1]["name"] == "Insignia secreta"
+
+
+async def test_a_badge_changed_by_another_process_shows_on_the_next_badges_screen(
+    api: GraphQLClient,
+) -> None:
+    data(await api.admin(UPSERT_BADGE, badge_input("shoe-lover", rewardPoints=100)))
+    await spanish_member("ana")
+    await purchase(api, "ana", "A-1")
+    data(await api.member("ana", BADGES))  # the process's shelf and the fragment cache
+
+    # another process's change: the row and its version, nothing said to this process
+    await Badge.filter(code="shoe-lover").update(icon_url="https://cdn.example/new.png")
+    await bump_version(ConfigPart.ACHIEVEMENTS)
+    with counting_statements() as statements:
+        screen = data(await api.member("ana", BADGES))
+
+    assert [b["iconUrl"] for b in screen["badges"]] == ["https://cdn.example/new.png"]
+    # the member with their badges and the versions, then the shelf read again
+    assert len(statements) == 2 and "FROM config_version" in statements.sql[0]
 
 
 async def test_the_badges_screen_takes_the_members_own_badges_without_the_loader(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.members.models import Member
+from domain.points.models import EarningRules
+from domain.versions import ConfigPart, bump_version
 from push.notifications.models import Notification, NotificationCategory, PushStatus
 from tests.api.conftest import GraphQLClient, data
 from tests.api.test_fragment_cache import contract_queries
@@ -53,8 +55,8 @@ async def test_the_home_screen_reads_the_members_parts_in_one_statement(
 
     statements, me = await home(api)
 
-    # the configuration versions, then the member with their parts: two, not five
-    assert statements == 2
+    # the member with their parts and the configuration versions: one, not five
+    assert statements == 1
     assert me["points"]["expiringSoon"] == [
         {"points": 120, "expiresAt": me["points"]["expiringSoon"][0]["expiresAt"]}
     ]
@@ -63,6 +65,30 @@ async def test_the_home_screen_reads_the_members_parts_in_one_statement(
     for name, query in APART.items():
         alone = data(await api.member("alice", query))["me"][name]
         assert alone == me[name], name
+
+
+async def test_a_tier_window_changed_by_another_process_counts_on_the_next_home_screen(
+    api: GraphQLClient,
+) -> None:
+    await setup_program(api)
+    await api.service(RECORD_PURCHASE, purchase("A-1", "120.00"))
+    api.clock.advance(days=14 + 340)
+    await api.service(RECORD_PURCHASE, purchase("A-2", "50.00"))
+    before = (await home(api))[1]  # the process's rules kept: a window of 12 months
+
+    # another process's change: the row and its version, nothing said to this process
+    await EarningRules.all().update(tier_window_months=1)
+    await bump_version(ConfigPart.EARNING_RULES)
+    statements, me = await home(api)
+
+    assert before["nextTier"]["qualifyingPointsNeeded"] == 500 - 170
+    assert me["nextTier"]["qualifyingPointsNeeded"] == 500 - 50  # A-1 is out of the month
+    # the screen's statement (with the old window) and its versions, then the rules read
+    # again and the parts read apart with the new window
+    assert statements == 3
+    alone = data(await api.member("alice", APART["nextTier"]))["me"]["nextTier"]
+    assert alone == me["nextTier"]
+    assert (await home(api)) == (1, me)  # the new rules kept: one statement again
 
 
 async def test_a_new_member_s_home_screen_shows_empty_parts(api: GraphQLClient) -> None:
@@ -98,7 +124,7 @@ async def test_the_member_read_with_their_parts_is_the_member_read_alone(
         )["me"]
     alone = data(await api.member("alice", f"{{ me {{ {MEMBER} points {{ balance }} }} }}"))["me"]
 
-    assert log.count == 2
+    assert log.count == 1
     assert {k: v for k, v in together.items() if k != "nextTier"} == alone
     assert alone["birthDate"] == "1990-02-03" and alone["city"] == "Madrid"
 

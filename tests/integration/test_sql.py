@@ -11,6 +11,7 @@ import pytest
 from domain.members.models import Member
 from domain.members.services import WithMember, get_member, get_or_create_member
 from domain.sql import Statement, query_sql
+from domain.versions import ConfigPart, bump_version, read_versions
 from push.notifications.models import Notification, NotificationCategory, PushStatus
 from tests.integration.member_history import member
 
@@ -69,3 +70,24 @@ async def test_a_part_read_with_the_member_answers_what_each_read_alone_answers(
     for name in Member._meta.db_fields:
         assert getattr(read, name) == getattr(stored, name), name
     assert empty[0].birth_date == date(1990, 2, 3) and "title" not in vars(read)
+
+
+async def test_the_versions_read_with_the_member_are_those_read_apart() -> None:
+    await get_or_create_member("ana", datetime(2026, 3, 1, tzinfo=UTC))
+    with_member = WithMember(_NOTIFICATIONS, ("id", "title"), member=2, versions=True)
+
+    before = await with_member.read_with_versions("hidden", "ana")
+    await bump_version(ConfigPart.ACHIEVEMENTS)
+    await bump_version(ConfigPart.ACHIEVEMENTS)
+    await bump_version(ConfigPart.TIERS)
+    after = await with_member.read_with_versions("hidden", "ana")
+    without = await WithMember(_NOTIFICATIONS, ("id", "title"), member=2).read_with_versions(
+        "hidden", "ana"
+    )
+
+    assert before is not None and after is not None and without is not None
+    assert before[2] == {} == without[2]  # parts never changed are left out, as apart
+    assert after[2] == await read_versions()
+    assert after[2][ConfigPart.ACHIEVEMENTS.value] == 2 and after[2][ConfigPart.TIERS.value] == 1
+    assert [name for name in vars(after[0]) if name.startswith("_v")] == []
+    assert await with_member.read_with_versions("hidden", "nobody") is None
