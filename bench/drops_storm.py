@@ -362,7 +362,10 @@ def in_process(requests: int = 400, profile_dir: str | None = None) -> None:
     from bench.harness import asgi_post
 
     limit = 10
-    members = 2 * requests // (limit - 2) + 20
+    # Each claim case sends 50 warm-ups, one checked answer, `requests` timed and a quarter
+    # of them profiled, members in turn: each member at most `limit - 2` claims in all.
+    per_case = 51 + requests + requests // 4
+    members = 2 * per_case // (limit - 2) + 20
     commands = 0
     original: Callable[..., Awaitable[Any]] = aioredis.Redis.execute_command
 
