@@ -83,6 +83,16 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _encoded(value: str | int) -> bytes:
+    """A script's key or argument as redis-py would send it (str as UTF-8, int in decimal):
+    given as bytes, the crowd's take is not encoded again argument by argument."""
+    return value.encode() if isinstance(value, str) else str(value).encode()
+
+
+_HOLD_MS = _encoded(HOLD_MS)
+_KEEP_SECONDS = _encoded(KEEP_SECONDS)
+
+
 class RedisUnitCounter:
     """domain.drops.admission.UnitCounter on Redis."""
 
@@ -95,6 +105,8 @@ class RedisUnitCounter:
         self._seed = redis.register_script(_SEED)
         self._refill = redis.register_script(_REFILL)
         self._zrem = redis.zrem
+        #: The keys of each drop met, encoded once.
+        self._encoded_keys: dict[int, list[bytes]] = {}
 
     def key(self, drop_id: int) -> str:
         return f"{self.prefix}{{drop:{drop_id}}}:gate"
@@ -105,18 +117,24 @@ class RedisUnitCounter:
     def _keys(self, drop_id: int) -> list[str]:
         return [self.key(drop_id), self.held_key(drop_id)]
 
+    def _take_keys(self, drop_id: int) -> list[bytes]:
+        keys = self._encoded_keys.get(drop_id)
+        if keys is None:
+            keys = self._encoded_keys[drop_id] = [_encoded(k) for k in self._keys(drop_id)]
+        return keys
+
     async def take(self, drop_id: int, hold: str, attempts: Attempts | None = None) -> Take:
-        args: list[str | int] = [hold, _now_ms(), HOLD_MS, KEEP_SECONDS]
+        args = [_encoded(hold), _encoded(_now_ms()), _HOLD_MS, _KEEP_SECONDS]
         try:
             if attempts is None:
-                answer = await self._take(keys=self._keys(drop_id), args=args)
+                answer = await self._take(keys=self._take_keys(drop_id), args=args)
             elif self._cluster:  # another slot: counted apart (RateLimited past the limit)
                 await attempts.count()
-                answer = await self._take(keys=self._keys(drop_id), args=args)
+                answer = await self._take(keys=self._take_keys(drop_id), args=args)
             else:
                 answer = await self._count_and_take(
-                    keys=[*self._keys(drop_id), attempts.key],
-                    args=[*args, attempts.limit, attempts.expire_seconds],
+                    keys=[*self._take_keys(drop_id), _encoded(attempts.key)],
+                    args=[*args, _encoded(attempts.limit), _encoded(attempts.expire_seconds)],
                 )
         except (RedisError, OSError) as error:
             raise CounterUnavailable(str(error)) from error

@@ -12,7 +12,10 @@ completes it directly: the same `coerce_output_value`, or the same sub-selection
 `execute_fields` does so in its loop, with a plan per field set made once per request (a
 list's items share one field set), and a leaf that a built-in scalar shows as it is (a str
 for String, a finite float...) is taken without a call; a list's items of an object type run
-their sub-selection without `complete_value`'s chain.
+their sub-selection without `complete_value`'s chain. A plain list of leaves or of such
+objects (a payload's `userErrors`, an error's `field`) is completed item by item without a
+resolve info or graphql-core's list machinery, unless an item would need a question (then
+graphql-core's `complete_list_value` completes it all, from the start).
 
 A field takes the short way only when nothing else could run for it: no arguments, no field
 extension (permissions included), no `info`, `root` or parent parameter, a resolver that is
@@ -39,6 +42,7 @@ from graphql import (
     GraphQLFloat,
     GraphQLID,
     GraphQLInt,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
@@ -67,6 +71,20 @@ class PlainField:
     #: and ID, `bool`, `float` when finite, `int` within 32 bits), as its coercion returns
     #: them; None: every value goes through `coerce_output_value`.
     same: type | None = None
+    #: A list of leaves or of objects (one level, no `is_type_of`): its items' type, completed
+    #: as `leaf`, `object_type` and `same` are for a field; neither: graphql-core's way.
+    item: ListItem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListItem:
+    """How a plain list's items complete (see `PlainField.item`)."""
+
+    item_type: Any
+    nullable: bool
+    leaf: GraphQLScalarType | GraphQLEnumType | None
+    object_type: GraphQLObjectType | None
+    same: type | None
 
 
 def plain_field(
@@ -104,10 +122,26 @@ def plain_field(
     nullable = not isinstance(return_type, GraphQLNonNull)
     inner = return_type if nullable else return_type.of_type
     leaf = inner if isinstance(inner, GraphQLScalarType | GraphQLEnumType) else None
-    object_type = (
-        inner if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None else None
-    )
-    return PlainField(field_def, value_of, nullable, leaf, object_type, _SAME.get(leaf))
+    object_type = _plain_object(inner)
+    item = _list_item(inner.of_type) if isinstance(inner, GraphQLList) else None
+    return PlainField(field_def, value_of, nullable, leaf, object_type, _SAME.get(leaf), item)
+
+
+def _plain_object(graphql_type: Any) -> GraphQLObjectType | None:
+    """The object type whose values complete by their sub-selection alone (no `is_type_of`)."""
+    if isinstance(graphql_type, GraphQLObjectType) and graphql_type.is_type_of is None:
+        return graphql_type
+    return None
+
+
+def _list_item(item_type: Any) -> ListItem | None:
+    nullable = not isinstance(item_type, GraphQLNonNull)
+    inner = item_type if nullable else item_type.of_type
+    leaf = inner if isinstance(inner, GraphQLScalarType | GraphQLEnumType) else None
+    object_type = _plain_object(inner)
+    if leaf is None and object_type is None:
+        return None  # a list of lists, of interfaces or unions: graphql-core's way
+    return ListItem(item_type, nullable, leaf, object_type, _SAME.get(leaf))
 
 
 #: graphql-core's built-in scalars and the type of the values their coercion returns as they
@@ -327,9 +361,90 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 plan.field_def.type, plan.object_type, field_details_list, path, value,
                 position_context,
             )  # fmt: skip
+        elif plan.item is not None and type(value) is list:
+            completed = self._complete_plain_list(
+                plan.item, plan.field_def.type, field_details_list, path, value, position_context
+            )
+            if completed is not _UNPLANNED:
+                return completed
         return self._complete_as_usual(
             parent_type, plan.field_def, field_details_list, path, value, position_context
         )
+
+    def _complete_plain_list(
+        self,
+        item: ListItem,
+        return_type: Any,
+        field_details_list: Any,
+        path: Path,
+        value: list[Any],
+        position_context: Any,
+    ) -> Any:
+        """A plain list completed as graphql-core's `complete_iterable_value` completes it,
+        without a resolve info or `complete_value`'s chain per item. Only items that complete
+        without a question: with a null where none may be, an exception, an awaitable or a
+        leaf that does not coerce, nothing is done here (`_UNPLANNED`: graphql-core's way
+        from the start, so the answer and its errors are its own)."""
+        is_awaitable = self.is_awaitable
+        if item.leaf is not None:
+            leaves: list[Any] = []
+            same, leaf = item.same, item.leaf
+            for entry in value:
+                if entry is None:
+                    if not item.nullable:
+                        return _UNPLANNED
+                    leaves.append(None)
+                    continue
+                kind = type(entry)
+                if kind is same and (
+                    kind is str
+                    or kind is bool
+                    or (kind is float and entry - entry == 0.0)  # finite
+                    or (kind is int and _MIN_INT <= entry <= _MAX_INT)
+                ):
+                    leaves.append(entry)
+                    continue
+                if isinstance(entry, Exception) or is_awaitable(entry):
+                    return _UNPLANNED
+                try:
+                    coerced = leaf.coerce_output_value(entry)
+                except Exception:
+                    return _UNPLANNED
+                if coerced is None or coerced is Undefined:
+                    return _UNPLANNED
+                leaves.append(coerced)
+            return leaves
+        object_type = item.object_type
+        assert object_type is not None
+        for entry in value:
+            if entry is None or isinstance(entry, Exception) or is_awaitable(entry):
+                return _UNPLANNED
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, entry in enumerate(value):
+                result = self._complete_object(
+                    item.item_type, object_type, field_details_list, path.add_key(index, None),
+                    entry, position_context,
+                )  # fmt: skip
+                completed.append(result)
+                if type(result) is not dict and is_awaitable(result):
+                    awaitable_indices.append(index)
+        except Exception as raw_error:  # a non-null item's error reaches the list
+            if awaitable_indices:
+                self.settle_in_background([completed[index] for index in awaitable_indices])
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        if not awaitable_indices:
+            return completed
+
+        async def get_completed() -> list[Any]:
+            awaited = await gather_with_cancel(*(completed[i] for i in awaitable_indices))
+            for index, result in zip(awaitable_indices, awaited, strict=True):
+                completed[index] = result
+            return completed
+
+        return self._guarded(get_completed(), return_type, field_details_list, path)
 
     def complete_list_item_value(
         self,

@@ -19,7 +19,9 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
 )
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -43,6 +45,7 @@ from api.areas import (
     webhooks,
 )
 from api.errors import MaskUnexpected, is_expected
+from api.extension_hooks import PlannedExtensionsRunner
 from api.fragments import caching_context
 from api.production import production_extensions
 from api.scalars import SCALAR_OVERRIDES
@@ -79,6 +82,13 @@ def _merged(name: str) -> type | None:
 
 
 class FidelioSchema(strawberry.Schema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """strawberry's runner, with each extension class's hooks worked out once
+        (api.extension_hooks)."""
+        return PlannedExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -348,8 +348,9 @@ async def gate_state(prefix: str, drop_id: int) -> tuple[str | None, int]:
     return units, int(held)
 
 
-def in_process(requests: int = 400) -> None:
-    """Per request, in this process: CPU, Python calls, statements, Redis commands."""
+def in_process(requests: int = 400, profile_dir: str | None = None) -> None:
+    """Per request, in this process: CPU, Python calls, statements, Redis commands. With
+    `profile_dir`, each case's cProfile statistics are dumped there (`<case>.pstats`)."""
     import cProfile
     import pstats
 
@@ -361,7 +362,10 @@ def in_process(requests: int = 400) -> None:
     from bench.harness import asgi_post
 
     limit = 10
-    members = 2 * requests // (limit - 2) + 20
+    # Each claim case sends 50 warm-ups, one checked answer, `requests` timed and a quarter
+    # of them profiled, members in turn: each member at most `limit - 2` claims in all.
+    per_case = 51 + requests + requests // 4
+    members = 2 * per_case // (limit - 2) + 20
     commands = 0
     original: Callable[..., Awaitable[Any]] = aioredis.Redis.execute_command
 
@@ -441,6 +445,10 @@ def in_process(requests: int = 400) -> None:
                         profile.disable()
                         logger.removeHandler(counter)
                         logger.setLevel(logging.INFO)
+                        if profile_dir:
+                            os.makedirs(profile_dir, exist_ok=True)
+                            stem = name.replace(", ", "-").replace(" ", "_")
+                            profile.dump_stats(os.path.join(profile_dir, f"{stem}.pstats"))
                         n = len(sent)
                         calls = pstats.Stats(profile).total_calls / n  # type: ignore[attr-defined]  # untyped in typeshed
                         base = base or cpu
@@ -466,6 +474,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--in-process", action="store_true", help="per request, in process")
     parser.add_argument(
+        "--profile", metavar="DIR", help="with --in-process: each case's cProfile stats in DIR"
+    )
+    parser.add_argument(
         "--no-jobs",
         action="store_true",
         help="servers without their scheduled jobs (the drop's announcement included): the "
@@ -473,7 +484,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.in_process:
-        in_process()
+        in_process(profile_dir=args.profile)
         return 0
     if args.requests < 3 * (args.members - args.hammerers) + args.hammerers:
         parser.error("--requests must allow three per calm member and one per hammerer")

@@ -34,6 +34,10 @@ class Outer:
     inner: Inner
     maybe: Inner | None
     items: list[Inner]
+    tags: list[str] = strawberry.field(default_factory=lambda: ["a", "b"])
+    sizes: list[int | None] | None = strawberry.field(default_factory=lambda: [1, None, 3])
+    colours: list[Colour] = strawberry.field(default_factory=lambda: [Colour.BLUE])
+    maybe_items: list[Inner | None] | None = None
 
     @strawberry.field
     def computed(self) -> str:
@@ -51,15 +55,20 @@ class Outer:
 
 
 class Loose:
-    """A value that breaks the schema's promises, as a faulty resolver's value would."""
+    """A value that breaks the schema's promises, as a faulty resolver's value would (an
+    outer one has the plain lists' good values unless given others)."""
 
     def __init__(self, **values: Any) -> None:
+        if "label" in values or "inner" in values:
+            self.__dict__.update(tags=("t",), sizes=[2], colours=[Colour.RED], maybe_items=None)
         self.__dict__.update(values)
 
 
 def good() -> Outer:
     inner = Inner(name="a", colour=Colour.RED, size=None)
-    return Outer(label="x", inner=inner, maybe=None, items=[inner, inner])
+    return Outer(
+        label="x", inner=inner, maybe=None, items=[inner, inner], maybe_items=[None, inner]
+    )
 
 
 BROKEN = {
@@ -104,6 +113,34 @@ BROKEN = {
         label="x", inner=good().inner, maybe=None, items=[Loose(name=None, colour="GREEN")]
     ),
     "a resolver that raises": Outer(label="fail", inner=good().inner, maybe=None, items=[]),
+    "a null in a list of non-null leaves": Loose(
+        label="x", inner=good().inner, maybe=None, items=[], tags=["a", None]
+    ),
+    "an int out of range in a list": Loose(
+        label="x", inner=good().inner, maybe=None, items=[], sizes=[1, 2**40]
+    ),
+    "a value no enum member has in a list": Loose(
+        label="x", inner=good().inner, maybe=None, items=[], colours=[Colour.RED, "GREEN"]
+    ),
+    "an exception in a list of leaves": Loose(
+        label="x", inner=good().inner, maybe=None, items=[], tags=[ValueError("bad tag")]
+    ),
+    "a leaf list that is no list": Loose(
+        label="x", inner=good().inner, maybe=None, items=[], tags=7
+    ),
+    "a broken object in a list of nullable objects": Loose(
+        label="x",
+        inner=good().inner,
+        maybe=None,
+        items=[],
+        maybe_items=[good().inner, Loose(name=None, colour=Colour.RED, size=1)],
+    ),
+    "a non-null object list item that breaks a leaf after a good one": Loose(
+        label="x",
+        inner=good().inner,
+        maybe=None,
+        items=[good().inner, Loose(name="b", colour="GREEN")],
+    ),
 }
 
 
@@ -119,12 +156,16 @@ class Query:
 
 
 QUERY = """query Q($case: String!) {
-  good { label computed shouted inner { name colour size } maybe { name } items { name colour } }
+  good {
+    label computed shouted inner { name colour size } maybe { name } items { name colour }
+    tags sizes colours maybeItems { name size }
+  }
   broken(case: $case) {
     label computed shouted withInfo
     inner { name colour size ratio }
     maybe { name colour size ratio }
     items { name colour }
+    tags sizes colours maybeItems { name colour size }
   }
 }"""
 
@@ -158,7 +199,16 @@ async def test_the_short_way_answers_what_graphql_core_answers(case: str) -> Non
     assert ("Outer", "withInfo") not in short["plans"]
 
 
-def test_a_field_with_arguments_or_info_has_no_plan_and_a_list_completes_as_usual() -> None:
+async def test_plain_lists_answer_what_graphql_core_answers() -> None:
+    short = await run(True, "a resolver that raises")
+    usual = await run(False, "a resolver that raises")
+    assert short["data"]["good"] == usual["data"]["good"]
+    assert short["data"]["good"]["sizes"] == [1, None, 3]
+    assert short["data"]["good"]["maybeItems"] == [None, {"name": "a", "size": None}]
+    assert {("Outer", "tags"), ("Outer", "sizes"), ("Outer", "maybeItems")} <= short["plans"]
+
+
+def test_a_field_with_arguments_or_info_has_no_plan_and_a_list_completes_by_its_items() -> None:
     from api.executor import plain_field
 
     schema = strawberry.Schema(query=Query)
@@ -171,3 +221,7 @@ def test_a_field_with_arguments_or_info_has_no_plan_and_a_list_completes_as_usua
     assert plain_field(outer, "label") is not None
     items = plain_field(outer, "items")
     assert items is not None and items.leaf is None and items.object_type is None
+    assert items.item is not None and items.item.object_type is not None
+    assert not items.item.nullable
+    tags = plain_field(outer, "tags")
+    assert tags is not None and tags.item is not None and tags.item.same is str
