@@ -414,7 +414,11 @@ class Mutation:
 
     @strawberry.mutation(description="Where the device is: the fences around it count as entered.")
     async def report_location(self, info: Info, input: ReportLocationInput) -> GeofenceEventPayload:
-        member = await info.context.member()
+        context = info.context
+        # A member this process has seen is read only when a fence holds the point: most
+        # reports are outside every fence. Seen first, the member is created now, as by any
+        # other request.
+        member = context.member if context.member_seen() else await context.member()
         try:
             triggered = await visits.report_location(
                 member,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -152,7 +152,7 @@ async def report_geofence_event(
 
 
 async def report_location(
-    member: Member,
+    member: Member | Callable[[], Awaitable[Member]],
     latitude: float,
     longitude: float,
     accuracy_m: float | None,
@@ -163,6 +163,8 @@ async def report_location(
 
     A constant number of Redis and database calls, however many fences exist. A location
     vaguer than 1 km matches nothing. Raises InvalidInput for bad coordinates or accuracy.
+    `member` may be a way to read the member, awaited only when a fence holds the point: a
+    report outside every fence (the common case) then reads no member.
     """
     problems = InputErrors()
     problems.check(check_latitude, latitude, ["input", "latitude"])
@@ -178,6 +180,8 @@ async def report_location(
     inside = await _holding(latitude, longitude, hits, services, versions)
     if not inside:
         return []
+    if not isinstance(member, Member):
+        member = await member()
     return await _visit(member, inside, GeofenceTransition.ENTER, now, now, services, versions)
 
 
