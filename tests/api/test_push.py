@@ -436,6 +436,14 @@ async def test_a_report_outside_every_fence_reads_no_member_once_the_member_is_k
     [triggered] = inside["reportLocation"]["triggered"]
     assert triggered["promotion"]["code"] == "coffee"
 
+    # Cooling down: the member and their recent triggers in one statement, beside the versions.
+    with counting_statements() as statements:
+        cooling = data(await api.member("alice", contract("ReportLocation"), {"input": SOL}))
+    assert cooling["reportLocation"] == {"triggered": [], "userErrors": []}
+    [read] = [sql for sql in statements.sql if "member" in sql]
+    assert "customer_id" in read and "promotion_trigger" in read, statements.sql
+    assert len(statements) == 2, statements.sql
+
 
 async def test_a_member_who_erases_their_account_and_comes_back_gets_promotions_afresh(
     api: GraphQLClient,
