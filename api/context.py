@@ -92,9 +92,22 @@ class Context:
             return self._member.result()
         return await asyncio.shield(self._member)
 
-    def _first_sight(self, customer_id: str) -> Awaitable[Member]:
-        return get_or_create_member(
+    async def _first_sight(self, customer_id: str) -> Member:
+        member = await get_or_create_member(
             customer_id, self.now, time_zone=self.runtime.settings.program_timezone
+        )
+        self.runtime.member_ids.remember(customer_id, member.id)
+        return member
+
+    def member_seen(self) -> bool:
+        """Whether the signed-in member (member tokens only) is known to exist: read in this
+        request or, by this process, before (`Runtime.member_ids`; a member erased since
+        counts until a read by customer id says otherwise). A resolver that may not need the
+        member at all can then leave `member()` (and creation on first sight) until it
+        does."""
+        principal = self.require(Role.MEMBER)
+        return (
+            self._member is not None or self.runtime.member_ids.get(principal.subject) is not None
         )
 
     async def member_with(
@@ -121,6 +134,7 @@ class Context:
         if found is None:
             return await self._first_sight(customer_id)
         member, value = found
+        self.runtime.member_ids.remember(customer_id, member.id)
         # Before the member is handed out: whoever reads `name` needs the member first.
         self.settle(name, value)
         return member

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.leaderboards [--members 1000000] [--seconds 5] [--concurrency 8]
     .venv/bin/python -m bench.leaderboards --in-process [--members 100000]  # per request
+    .venv/bin/python -m bench.leaderboards --only 'Leaderboard, first: 10' [--in-process --profile DIR]
 
 Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; see bench/harness.py). Loads
 the members into a fresh database (COPY) and the board straight into Redis (pipelined), serves
@@ -24,7 +25,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -191,9 +194,18 @@ async def query_counts(database_url: str, prefix: str) -> dict[str, int]:
     return counts
 
 
-def in_process(database: str, prefix: str, bearers: list[str], requests: int = 300) -> None:
+def in_process(
+    database: str,
+    prefix: str,
+    bearers: list[str],
+    requests: int = 300,
+    only: set[str] | None = None,
+    profile_to: str | None = None,
+) -> None:
     """Per request of each operation: statements, Redis round trips, Python calls and CPU
-    milliseconds, in process (scheduled jobs off)."""
+    milliseconds, in process (scheduled jobs off); `only` the operations named (and the
+    trivial query); `profile_to`: a directory for cProfile's stats of each (NAME.prof), whose top
+    functions are printed too."""
     import cProfile
     import logging
     import pstats
@@ -233,6 +245,8 @@ def in_process(database: str, prefix: str, bearers: list[str], requests: int = 3
         async with app.router.lifespan_context(app):
             base_calls = 0.0
             for name, (document, variables) in operations.items():
+                if only and name != "trivial" and name not in only:
+                    continue
                 payload = {"query": document, "variables": variables}
 
                 async def send_all(count: int, payload: dict[str, Any] = payload) -> None:
@@ -260,8 +274,13 @@ def in_process(database: str, prefix: str, bearers: list[str], requests: int = 3
                 profile.enable()
                 await send_all(requests)
                 profile.disable()
-                calls = pstats.Stats(profile).total_calls / requests  # type: ignore[attr-defined]
+                stats = pstats.Stats(profile)
+                calls = stats.total_calls / requests  # type: ignore[attr-defined]
                 base_calls = base_calls or calls
+                if profile_to:
+                    stem = re.sub(r"\W+", "_", name).strip("_")
+                    stats.dump_stats(os.path.join(profile_to, f"{stem}.prof"))
+                    stats.sort_stats("tottime").print_stats(25)
                 print(
                     f"{name:24} {counter.count / requests:10.2f} "
                     f"{round_trips[0] / requests:6.2f} {calls:7.0f} {calls / base_calls:7.2f} "
@@ -299,7 +318,21 @@ def main() -> None:
         action="store_true",
         help="statements, Redis round trips, Python calls and CPU per request, in this process",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="OPERATION",
+        help="measure only this operation (by its label, e.g. 'Leaderboard, first: 10'; "
+        "repeatable), beside the trivial query",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="with --in-process: cProfile's stats of each operation into DIR (NAME.prof) and "
+        "its top functions printed",
+    )
     args = parser.parse_args()
+    only = set(args.only or ())
     now = datetime.now(UTC)
     prefix = f"bench{uuid.uuid4().hex[:6]}:"
     with postgres_database() as database, clean_redis(prefix):
@@ -320,7 +353,7 @@ def main() -> None:
         draw = random.Random(2)
         bearers = [token("member", f"c{draw.randrange(1, args.members + 1)}") for _ in range(200)]
         if args.in_process:
-            in_process(database, prefix, bearers)
+            in_process(database, prefix, bearers, only=only, profile_to=args.profile)
             return
 
         def top(n: int) -> tuple[str, dict[str, Any], str]:
@@ -371,43 +404,18 @@ def main() -> None:
         c = args.concurrency
         with server(database, REDIS_URL, extra_env={"REDIS_PREFIX": prefix}) as base:
             baseline = trivial_query(base, c, args.seconds)
+            plan: list[tuple[str, Any, Any]] = [
+                ("top(first: 10)", top10, ten),
+                ("Leaderboard, first: 10", operation(10), whole(10)),
+                ("Leaderboard, first: 100", operation(100), whole(100)),
+                ("top(first: 100)", top, full_page),
+                ("me", me, ranked),
+                ("aroundMe(radius: 10)", around, around_ok),
+            ]
             rows = [
-                measure(
-                    base, "top(first: 10)", top10, concurrency=c, seconds=args.seconds, check=ten
-                ),
-                measure(
-                    base,
-                    "Leaderboard, first: 10",
-                    operation(10),
-                    concurrency=c,
-                    seconds=args.seconds,
-                    check=whole(10),
-                ),
-                measure(
-                    base,
-                    "Leaderboard, first: 100",
-                    operation(100),
-                    concurrency=c,
-                    seconds=args.seconds,
-                    check=whole(100),
-                ),
-                measure(
-                    base,
-                    "top(first: 100)",
-                    top,
-                    concurrency=c,
-                    seconds=args.seconds,
-                    check=full_page,
-                ),
-                measure(base, "me", me, concurrency=c, seconds=args.seconds, check=ranked),
-                measure(
-                    base,
-                    "aroundMe(radius: 10)",
-                    around,
-                    concurrency=c,
-                    seconds=args.seconds,
-                    check=around_ok,
-                ),
+                measure(base, label, send, concurrency=c, seconds=args.seconds, check=check)
+                for label, send, check in plan
+                if not only or label in only
             ]
         print(baseline.row())
         for figures in rows:

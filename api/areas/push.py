@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 
 import strawberry
@@ -39,11 +39,13 @@ from api.types.push import (
     TriggeredPromotion,
 )
 from domain.errors import DomainError
+from domain.members.models import Member
 from push.campaigns import services as campaigns
 from push.campaigns.texts import PLACEHOLDERS, CampaignText
 from push.live import notification_channel
 from push.notifications import preferences
 from push.notifications import services as notifications
+from push.stores import models as store_models
 from push.stores import services as stores
 from push.stores import visits
 
@@ -414,7 +416,21 @@ class Mutation:
 
     @strawberry.mutation(description="Where the device is: the fences around it count as entered.")
     async def report_location(self, info: Info, input: ReportLocationInput) -> GeofenceEventPayload:
-        member = await info.context.member()
+        context = info.context
+
+        async def member_with_recent(
+            promotions: Sequence[store_models.Promotion], at: datetime
+        ) -> tuple[Member, dict[int, list[datetime]]]:
+            return await context.member_with(
+                "recent-triggers",
+                lambda customer_id: visits.member_with_recent(customer_id, promotions, at),
+                lambda member: visits.recent_triggers(member.id, promotions, at),
+            )
+
+        # A member this process has seen is read only when a fence holds the point (most
+        # reports are outside every fence), with their recent triggers. Seen first, the
+        # member is created now, as by any other request.
+        member = member_with_recent if context.member_seen() else await context.member()
         try:
             triggered = await visits.report_location(
                 member,

@@ -20,22 +20,25 @@ on SQLite, which writes each row on its own.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from domain.activity import Activity, ActivityObserver
 from domain.errors import DomainError, InputErrors, InvalidInput, NotEligible, NotFound
 from domain.members.models import Member
+from domain.members.services import WithMember, get_member
 from domain.points.crediting import credit_earned, expiry_of
 from domain.points.events import PointsEarned
 from domain.points.models import EntryKind
 from domain.program import Program, ProgramCache
-from domain.sql import Statement, dialect, for_ids
+from domain.sql import Statement, dialect, for_ids, placeholders
 from domain.tiers.services import upgrade_on_credit
 from domain.versions import VersionReader, Versions
 from push.live import NotificationPublisher
@@ -151,8 +154,15 @@ async def report_geofence_event(
     return await _visit(member, [store], kind, at, now, services, versions)
 
 
+#: The member read with their recent triggers of some promotions around a moment (as
+#: `recent_triggers` reads them), in one statement when it can (`member_with_recent`).
+MemberWithRecent = Callable[
+    [Sequence[Promotion], datetime], Awaitable[tuple[Member, dict[int, list[datetime]]]]
+]
+
+
 async def report_location(
-    member: Member,
+    member: Member | MemberWithRecent,
     latitude: float,
     longitude: float,
     accuracy_m: float | None,
@@ -163,6 +173,9 @@ async def report_location(
 
     A constant number of Redis and database calls, however many fences exist. A location
     vaguer than 1 km matches nothing. Raises InvalidInput for bad coordinates or accuracy.
+    `member` may be a way to read the member with their recent triggers, asked only when a
+    fence holds the point: a report outside every fence (the common case) then reads no
+    member, and one inside reads the member and their triggers together.
     """
     problems = InputErrors()
     problems.check(check_latitude, latitude, ["input", "latitude"])
@@ -214,7 +227,7 @@ async def _holding(
 
 
 async def _visit(
-    member: Member,
+    member: Member | MemberWithRecent,
     stores: Sequence[Fence],
     transition: GeofenceTransition,
     at: datetime,
@@ -222,22 +235,30 @@ async def _visit(
     services: VisitServices,
     versions: Versions,
 ) -> list[TriggeredPromotion]:
-    """`stores` nearest first; `at` is when it happened, `now` when we learn of it."""
-    if not stores or member.erased_at is not None:
+    """`stores` nearest first; `at` is when it happened, `now` when we learn of it. `member`
+    may be a way to read them with their recent triggers (of every candidate promotion, a
+    superset of the eligible ones)."""
+    if not stores or (isinstance(member, Member) and member.erased_at is not None):
         return []
     candidates = [
         p
         for p in await services.catalogue.promotions.all(versions)
         if p.starts_at <= at < p.ends_at and transition.value in p.transitions
     ]
+    # Read without a lock: a trigger found is committed, so skipping its promotion is right
+    # whatever happens meanwhile; the ones that look due are checked again under the lock.
+    recent: dict[int, list[datetime]] | None = None
+    if not isinstance(member, Member):
+        member, recent = await member(candidates, at)
+        if member.erased_at is not None:
+            return []
     eligible = (
         await _eligible(member, candidates, stores, at, now, services.segments)
         if candidates
         else []
     )
-    # Read without a lock: a trigger found is committed, so skipping its promotion is right
-    # whatever happens meanwhile; the ones that look due are checked again under the lock.
-    recent = await _recent_triggers(member.id, [p for p, _ in eligible], at)
+    if recent is None:
+        recent = await recent_triggers(member.id, [p for p, _ in eligible], at)
     due = [(p, s) for p, s in eligible if not _cooling_down(p, recent.get(p.id, []), at)]
     visiting = transition is not GeofenceTransition.EXIT and await services.observer.watches(
         "STORE_VISIT", now, versions=versions
@@ -315,19 +336,48 @@ _RECENT = """
 """
 
 
-async def _recent_triggers(
+async def recent_triggers(
     member_id: int, promotions: Sequence[Promotion], at: datetime
 ) -> dict[int, list[datetime]]:
     """When the member got each of these promotions within the longest of their cooldowns
     of `at`, before or after (one statement)."""
     if not promotions:
         return {}
-    longest = timedelta(hours=max(p.cooldown_hours for p in promotions))
     ids = [p.id for p in promotions]
-    rows = await for_ids(_RECENT, len(ids)).rows(member_id, at - longest, at + longest, *ids)
+    rows = await for_ids(_RECENT, len(ids)).rows(member_id, *_around(promotions, at), *ids)
+    return _by_promotion(rows)
+
+
+async def member_with_recent(
+    customer_id: str, promotions: Sequence[Promotion], at: datetime
+) -> tuple[Member, dict[int, list[datetime]]] | None:
+    """The member of `customer_id` and `recent_triggers` of theirs, in one statement; None
+    when no member has that customer id (not created yet, or erased)."""
+    if not promotions:
+        member = await get_member(customer_id)
+        return None if member is None else (member, {})
+    found = await _with_recent(len(promotions)).read(
+        customer_id, *_around(promotions, at), *(p.id for p in promotions)
+    )
+    return None if found is None else (found[0], _by_promotion(found[1]))
+
+
+@functools.cache
+def _with_recent(count: int) -> WithMember:
+    return WithMember(
+        _RECENT.format(ids=placeholders(count, start=4)), ("promotion_id", "triggered_at")
+    )
+
+
+def _around(promotions: Sequence[Promotion], at: datetime) -> tuple[datetime, datetime]:
+    longest = timedelta(hours=max(p.cooldown_hours for p in promotions))
+    return at - longest, at + longest
+
+
+def _by_promotion(rows: Sequence[dict[str, Any]]) -> dict[int, list[datetime]]:
     recent: dict[int, list[datetime]] = {}
     for row in rows:
-        recent.setdefault(row["promotion_id"], []).append(_aware(row["triggered_at"]))
+        recent.setdefault(int(row["promotion_id"]), []).append(_aware(row["triggered_at"]))
     return recent
 
 

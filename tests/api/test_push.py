@@ -410,3 +410,60 @@ async def test_a_promotion_with_no_transition_is_refused(api: GraphQLClient) -> 
     assert [(e["code"], e["field"]) for e in result["userErrors"]] == [
         ("INVALID_INPUT", ["input", "transitions"])
     ]
+
+
+async def test_a_report_outside_every_fence_reads_no_member_once_the_member_is_known(
+    api: GraphQLClient,
+) -> None:
+    from domain.members.models import Member
+    from tests.integration.query_counter import counting_statements
+
+    await stores_and_a_promotion(api)
+    nowhere = {"latitude": 43.0, "longitude": -18.0}  # the Atlantic: no fence there
+
+    # Seen first by a report outside every fence: created then, as by any other request.
+    first = data(await api.member("alice", contract("ReportLocation"), {"input": nowhere}))
+    assert first["reportLocation"] == {"triggered": [], "userErrors": []}
+    assert await Member.filter(customer_id="alice").count() == 1
+
+    with counting_statements() as statements:
+        again = data(await api.member("alice", contract("ReportLocation"), {"input": nowhere}))
+    assert again["reportLocation"] == {"triggered": [], "userErrors": []}
+    assert not any("member" in sql for sql in statements.sql), statements.sql
+
+    # Inside a fence the member is read, and the promotion fires for them.
+    inside = data(await api.member("alice", contract("ReportLocation"), {"input": SOL}))
+    [triggered] = inside["reportLocation"]["triggered"]
+    assert triggered["promotion"]["code"] == "coffee"
+
+    # Cooling down: the member and their recent triggers in one statement, beside the versions.
+    with counting_statements() as statements:
+        cooling = data(await api.member("alice", contract("ReportLocation"), {"input": SOL}))
+    assert cooling["reportLocation"] == {"triggered": [], "userErrors": []}
+    [read] = [sql for sql in statements.sql if "member" in sql]
+    assert "customer_id" in read and "promotion_trigger" in read, statements.sql
+    assert len(statements) == 2, statements.sql
+
+
+async def test_a_member_who_erases_their_account_and_comes_back_gets_promotions_afresh(
+    api: GraphQLClient,
+) -> None:
+    from domain.members.models import Member
+
+    await stores_and_a_promotion(api)
+    nowhere = {"latitude": 43.0, "longitude": -18.0}
+    fired = data(await api.member("alice", contract("ReportLocation"), {"input": SOL}))
+    assert fired["reportLocation"]["triggered"]
+    erase = "mutation { deleteMyAccount(input: {confirm: true}) { deleted userErrors { code } } }"
+    assert data(await api.member("alice", erase))["deleteMyAccount"]["deleted"] is True
+
+    # The process still remembers the erased member's id: outside, nothing happens either way.
+    away = data(await api.member("alice", contract("ReportLocation"), {"input": nowhere}))
+    assert away["reportLocation"] == {"triggered": [], "userErrors": []}
+    # Inside, the member is read by customer id: the customer joins again as a new member,
+    # who has never had the promotion (the erased member's cooldown is not theirs).
+    back = data(await api.member("alice", contract("ReportLocation"), {"input": SOL}))
+    [triggered] = back["reportLocation"]["triggered"]
+    assert triggered["promotion"]["code"] == "coffee"
+    [member] = await Member.filter(customer_id="alice")
+    assert member.erased_at is None
