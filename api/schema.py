@@ -44,6 +44,7 @@ from api.areas import (
 )
 from api.errors import MaskUnexpected, is_expected
 from api.fragments import caching_context
+from api.input_plans import plan_inputs
 from api.production import production_extensions
 from api.scalars import SCALAR_OVERRIDES
 from api.settings import Settings
@@ -129,6 +130,7 @@ def build_schema(
         ],
     )
     caching_context(schema)
+    plan_inputs(schema)
     return schema
 
 
