@@ -10,6 +10,7 @@ written in the document itself never gets here: the GraphQL lexer refuses such a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,18 +19,30 @@ from strawberry.extensions import SchemaExtension
 
 from api.errors import ClientError
 
+#: A lone surrogate (the only code points a str holds that are not characters).
+SURROGATE = re.compile("[\ud800-\udfff]")
 
-def broken_text(value: Any, path: list[str | int]) -> Iterator[list[str | int]]:
-    """The path of every string in `value` (JSON-shaped) that holds a lone surrogate."""
+
+def broken_text(value: Any, path: list[str | int]) -> list[str | int] | None:
+    """The path of the first string in `value` (JSON-shaped) that holds a lone surrogate.
+
+    Called on every operation's variables: ASCII text (most of it) is passed by one test,
+    and the path is built only for what is found."""
     if isinstance(value, str):
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            yield path
-    elif isinstance(value, dict):
+        return path if not value.isascii() and SURROGATE.search(value) else None
+    if isinstance(value, dict):
         for key, item in value.items():
-            yield from broken_text(item, [*path, str(key)])
+            if not isinstance(item, str) or not item.isascii():
+                found = broken_text(item, [*path, str(key)])
+                if found is not None:
+                    return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from broken_text(item, [*path, index])
+            if not isinstance(item, str) or not item.isascii():
+                found = broken_text(item, [*path, index])
+                if found is not None:
+                    return found
+    return None
 
 
 class UnicodeInputs(SchemaExtension):
@@ -39,7 +52,7 @@ class UnicodeInputs(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         variables = self.execution_context.variables
         if variables:
-            found = next(broken_text(variables, []), None)
+            found = broken_text(variables, [])
             if found is not None:
                 inside = f" at {'.'.join(str(p) for p in found)}" if len(found) > 1 else ""
                 error: GraphQLError = ClientError(
