@@ -100,7 +100,7 @@ class InputPlan:
         if _is_leaf(type_, registry):
             return _as_given
         if isinstance(type_, StrawberryList):
-            item = type_.of_type
+            item: Any = type_.of_type
             if isinstance(item, StrawberryOptional) and not isinstance(item, StrawberryMaybe):
                 item = item.of_type
             if _is_leaf(item, registry):
