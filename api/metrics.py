@@ -313,8 +313,11 @@ class OperationMetrics(SchemaExtension):
             getattr(result, "errors", None) or context.pre_execution_errors or []
         )
         data = getattr(result, "data", None)
-        # userErrors live in mutations' payloads: a query's answer is not walked for them.
-        codes = list(_user_error_codes(data)) if kind == "mutation" else []
+        # userErrors live in mutations' payloads: a query's answer is not read for them.
+        # Each root field's payload (a fragment spread at the root included), read once.
+        payloads = data if kind == "mutation" and isinstance(data, dict) else {}
+        codes_of = {key: _user_error_codes(payload) for key, payload in payloads.items()}
+        codes = [code for payload_codes in codes_of.values() for code in payload_codes]
         if any(not is_expected(error) for error in errors):
             outcome = "internal_error"
         elif errors:
@@ -327,29 +330,28 @@ class OperationMetrics(SchemaExtension):
         self.metrics.operation_seconds.labels(name, kind).observe(elapsed)
         for code in codes:
             self.metrics.user_errors.labels(name, code).inc()
-        if kind == "mutation" and isinstance(data, dict):
-            for field, outcome in _mutation_outcomes(context, data):
+        if payloads:
+            for field, outcome in _mutation_outcomes(context, payloads, codes_of):
                 self.metrics.mutations.labels(field, outcome).inc()
 
 
-def _user_error_codes(data: Any) -> Iterator[str]:
-    """The code of every userErrors entry in a result (UNSELECTED when the client did not ask
-    for the code)."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "userErrors" and isinstance(value, list):
-                for entry in value:
-                    if isinstance(entry, dict):
-                        yield str(entry.get("code") or "UNSELECTED")
-            else:
-                yield from _user_error_codes(value)
-    elif isinstance(data, list):
-        for item in data:
-            yield from _user_error_codes(item)
+def _user_error_codes(payload: Any) -> list[str]:
+    """The code of every userErrors entry of a mutation's payload (UNSELECTED when the client
+    did not ask for the code). userErrors is a field of payloads only, which are only at the
+    root of a mutation, so the payload's own entry is all there is to read."""
+    if not isinstance(payload, dict):
+        return []
+    entries = payload.get("userErrors")
+    if not isinstance(entries, list):
+        return []
+    return [str(entry.get("code") or "UNSELECTED") for entry in entries if isinstance(entry, dict)]
 
 
-def _mutation_outcomes(context: Any, data: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(mutation field, outcome) for each root field of a mutation, aliases resolved."""
+def _mutation_outcomes(
+    context: Any, data: dict[str, Any], codes_of: dict[str, list[str]]
+) -> Iterator[tuple[str, str]]:
+    """(mutation field, outcome) for each root field of a mutation, aliases resolved
+    (`codes_of`: each answer key's userErrors codes)."""
     document = context.graphql_document
     if document is None:
         return
@@ -362,10 +364,9 @@ def _mutation_outcomes(context: Any, data: dict[str, Any]) -> Iterator[tuple[str
         key = selection.alias.value if selection.alias else selection.name.value
         if key not in data:
             continue
-        payload = data[key]
-        if payload is None:
+        codes = codes_of[key]
+        if data[key] is None:
             outcome = "error"
         else:
-            codes = list(_user_error_codes(payload))
             outcome = codes[0] if codes else "ok"
         yield selection.name.value, outcome

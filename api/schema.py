@@ -47,6 +47,7 @@ from api.areas import (
 from api.errors import MaskUnexpected, is_expected
 from api.extension_hooks import PlannedExtensionsRunner
 from api.fragments import caching_context
+from api.input_plans import plan_inputs
 from api.production import production_extensions
 from api.scalars import SCALAR_OVERRIDES
 from api.settings import Settings
@@ -139,6 +140,7 @@ def build_schema(
         ],
     )
     caching_context(schema)
+    plan_inputs(schema)
     return schema
 
 

@@ -32,19 +32,30 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _NUL_ESCAPE = re.compile(r"\\u(?:0000|\{0+\})")
 
 
-def broken_text(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
-    """The path of every string in `value` (JSON-shaped) that holds a character no stored
-    text may hold, with that character."""
+def broken_text(value: Any, path: list[str | int]) -> tuple[list[str | int], str] | None:
+    """The path of the first string in `value` (JSON-shaped) that holds a character no stored
+    text may hold, with that character.
+
+    Called on every operation's variables: a string is passed by one search in C (ASCII text,
+    most of it, by a test for NUL), and the path is built only for what is found."""
     if isinstance(value, str):
-        found = _UNSTORABLE.search(value)
+        found = _UNSTORABLE.search(value) if not value.isascii() else None
         if found is not None:
-            yield path, found.group()
-    elif isinstance(value, dict):
+            return path, found.group()
+        return (path, "\x00") if "\x00" in value else None
+    if isinstance(value, dict):
         for key, item in value.items():
-            yield from broken_text(item, [*path, str(key)])
+            if not isinstance(item, str) or "\x00" in item or not item.isascii():
+                inside = broken_text(item, [*path, str(key)])
+                if inside is not None:
+                    return inside
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from broken_text(item, [*path, index])
+            if not isinstance(item, str) or "\x00" in item or not item.isascii():
+                inside = broken_text(item, [*path, index])
+                if inside is not None:
+                    return inside
+    return None
 
 
 class _NulLiterals(Visitor):
@@ -74,7 +85,7 @@ class UnicodeInputs(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         error: GraphQLError | None = None
-        found = next(broken_text(context.variables, []), None) if context.variables else None
+        found = broken_text(context.variables, []) if context.variables else None
         if found is not None:
             path, character = found
             inside = f" at {'.'.join(str(p) for p in path)}" if len(path) > 1 else ""
