@@ -47,10 +47,13 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLString,
+    OperationType,
 )
 from graphql.pyutils import Path, Undefined
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.operation_plans import OperationPlan, OperationPlans
 
 _DEFINITION = "strawberry-definition"
 
@@ -174,6 +177,12 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     #: Plans by (type name, field name), per schema: `plain_fields_context` gives each
     #: schema's class its own.
     field_plans: ClassVar[dict[tuple[str, str], PlainField | None]] = {}
+    #: The fields each operation collects, shared by its executions (api.operation_plans),
+    #: per schema like `field_plans`; off: collected per request, as graphql-core does.
+    operation_plans: ClassVar[OperationPlans | None] = None
+    #: Above this many kept subfield sets an operation's plan starts over (a bound on what
+    #: one plan may hold; an operation of the app's has a few dozen).
+    max_shared_subfields: ClassVar[int] = 2_000
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -186,6 +195,43 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._field_set_plans: dict[int, tuple[Any, GraphQLObjectType, FieldSetPlan]] = {}
         #: A list's item type -> the object type its items complete as (None: the usual way).
         self._item_objects: dict[Any, GraphQLObjectType | None] = {}
+        self._operation_plan = self._shared_plan()
+
+    def _shared_plan(self) -> OperationPlan | None:
+        """The plan this execution shares with the other executions of its operation (a
+        query or a mutation: a subscription collects its root per event), its collections
+        and field set plans put in place of this execution's own; None: nothing shared."""
+        plans = self.operation_plans
+        if plans is None or self.operation.operation is OperationType.SUBSCRIPTION:
+            return None
+        plan = plans.plan(self.operation, self.fragments)
+        if plan is None:
+            return None
+        if len(plan.sub_fields) > self.max_shared_subfields:
+            plan.sub_fields, plan.field_set_plans = {}, {}
+        self._relevant_sub_fields = plan.sub_fields
+        self._field_set_plans = plan.field_set_plans
+        return plan
+
+    def execute_collected_root_fields(
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: Any,
+        serially: bool,
+        new_defer_usages: Any,
+    ) -> Any:
+        """graphql-core's, with the root's field set of the operation's first execution when
+        the operation shares its plan: its field lists are the keys of the shared subfields."""
+        plan = self._operation_plan
+        if plan is not None and not new_defer_usages:
+            if plan.root is None:
+                plan.root = grouped_field_set
+            else:
+                grouped_field_set = plan.root
+        return super().execute_collected_root_fields(
+            root_type, root_value, grouped_field_set, serially, new_defer_usages
+        )
 
     def plan_of(self, parent_type: GraphQLObjectType, name: str) -> PlainField | None:
         """The plain plan of `parent_type.name`, worked out once per schema (`plan_field`);
@@ -553,4 +599,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
 def plain_fields_attributes(schema: Any) -> dict[str, Any]:
     """The class attributes a schema's own subclass needs: its plans, and whether its
     resolvers may take the short way (not with exception handlers)."""
-    return {"field_plans": {}, "plain_resolvers": not getattr(schema, "exception_handlers", ())}
+    return {
+        "field_plans": {},
+        "plain_resolvers": not getattr(schema, "exception_handlers", ()),
+        "operation_plans": OperationPlans(),
+    }
