@@ -11,6 +11,8 @@ report locations through the served API: half inside a fence (promotions fire, t
 down), half where there is none. Also prints the Redis GEOSEARCH commands and database
 queries one reportLocation costs, which stay constant however many fences exist.
 
+`--profile DIR` (with `--in-process`) keeps each kind's cProfile statistics in DIR.
+
 `--in-process` sends reportLocation straight into the ASGI app in this process and prints, per
 request, the SQL statements sent, the Python function calls made (cProfile's count: the same on
 a quiet or a busy machine) and the CPU time, beside the trivial query's, for a report that
@@ -202,8 +204,15 @@ async def drop_keys(prefix: str) -> None:
     await client.aclose()
 
 
-def in_process(url: str, prefix: str, points: list[tuple[float, float]], requests: int) -> None:
-    """Per request of each kind of report: statements, Python calls and CPU milliseconds."""
+def in_process(
+    url: str,
+    prefix: str,
+    points: list[tuple[float, float]],
+    requests: int,
+    profile_dir: str | None = None,
+) -> None:
+    """Per request of each kind of report: statements, Python calls and CPU milliseconds;
+    with `profile_dir`, each kind's cProfile statistics in it (`<kind>.pstats`)."""
     from api.app import create_app
     from api.settings import Settings
     from bench.harness import asgi_post, cpu_ms_per_request
@@ -263,6 +272,8 @@ def in_process(url: str, prefix: str, points: list[tuple[float, float]], request
                 for bearer in sends[1:]:
                     await asgi_post(app, payload, bearer)
                 profile.disable()
+                if profile_dir:
+                    profile.dump_stats(f"{profile_dir}/{name.replace(' ', '-')}.pstats")
                 calls = pstats.Stats(profile).total_calls / requests  # type: ignore[attr-defined]
                 base_calls = base_calls or calls
                 print(
@@ -273,14 +284,20 @@ def in_process(url: str, prefix: str, points: list[tuple[float, float]], request
     asyncio.run(run())
 
 
-def main(count: int, concurrency: int, seconds: float, in_process_requests: int = 0) -> None:
+def main(
+    count: int,
+    concurrency: int,
+    seconds: float,
+    in_process_requests: int = 0,
+    profile_dir: str | None = None,
+) -> None:
     prefix = f"benchgeo{uuid.uuid4().hex[:6]}:"
     bearers = [token("member", f"geo-member-{i}") for i in range(MEMBERS)]
     try:
         with postgres_database("fidelio_bench_geo") as url:
             points = asyncio.run(load(url, prefix, count))
             if in_process_requests:
-                in_process(url, prefix, points, in_process_requests)
+                in_process(url, prefix, points, in_process_requests, profile_dir)
                 return
             with server(url, REDIS_URL, extra_env={"REDIS_PREFIX": prefix}) as base:
 
@@ -328,10 +345,14 @@ if __name__ == "__main__":
         help="statements, Python calls and CPU per request, in this process (no HTTP load)",
     )
     parser.add_argument("--requests", type=int, default=300, help="per kind, --in-process")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="with --in-process: each kind's cProfile stats in DIR"
+    )
     arguments = parser.parse_args()
     main(
         arguments.stores,
         arguments.concurrency,
         arguments.seconds,
         arguments.requests if arguments.in_process else 0,
+        arguments.profile,
     )

@@ -40,6 +40,7 @@ from api.types.push import (
 )
 from domain.errors import DomainError
 from domain.members.models import Member
+from domain.versions import Versions
 from push.campaigns import services as campaigns
 from push.campaigns.texts import PLACEHOLDERS, CampaignText
 from push.live import notification_channel
@@ -418,14 +419,21 @@ class Mutation:
     async def report_location(self, info: Info, input: ReportLocationInput) -> GeofenceEventPayload:
         context = info.context
 
+        services = context.runtime.push.visits
+
         async def member_with_recent(
             promotions: Sequence[store_models.Promotion], at: datetime
-        ) -> tuple[Member, dict[int, list[datetime]]]:
-            return await context.member_with(
+        ) -> tuple[Member, dict[int, list[datetime]], Versions]:
+            async def alone(member: Member) -> tuple[dict[int, list[datetime]], Versions]:
+                recent = await visits.recent_triggers(member.id, promotions, at)
+                return recent, await services.versions.read()
+
+            member, (recent, versions) = await context.member_with(
                 "recent-triggers",
                 lambda customer_id: visits.member_with_recent(customer_id, promotions, at),
-                lambda member: visits.recent_triggers(member.id, promotions, at),
+                alone,
             )
+            return member, recent, versions
 
         # A member this process has seen is read only when a fence holds the point (most
         # reports are outside every fence), with their recent triggers. Seen first, the
@@ -438,7 +446,7 @@ class Mutation:
                 input.longitude,
                 input.accuracy_meters,
                 info.context.now,
-                info.context.runtime.push.visits,
+                services,
             )
         except DomainError as error:
             return GeofenceEventPayload(triggered=[], user_errors=user_errors(error))

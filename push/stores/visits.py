@@ -33,14 +33,14 @@ from tortoise.transactions import in_transaction
 from domain.activity import Activity, ActivityObserver
 from domain.errors import DomainError, InputErrors, InvalidInput, NotEligible, NotFound
 from domain.members.models import Member
-from domain.members.services import WithMember, get_member
+from domain.members.services import WithMember
 from domain.points.crediting import credit_earned, expiry_of
 from domain.points.events import PointsEarned
 from domain.points.models import EntryKind
 from domain.program import Program, ProgramCache
 from domain.sql import Statement, dialect, for_ids, placeholders
 from domain.tiers.services import upgrade_on_credit
-from domain.versions import VersionReader, Versions
+from domain.versions import ConfigPart, VersionReader, Versions
 from push.live import NotificationPublisher
 from push.notifications.models import Notification, NotificationCategory, PushStatus
 from push.notifications.rules import local_date, zone
@@ -68,6 +68,11 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_USEFUL_ACCURACY_M = 1_000.0
 #: How far outside its fence a device may say it entered (GPS and OS region lag).
 MIN_ENTER_SLACK_M = 500.0
+#: How old (seconds) the versions may be that tell a report outside every small fence whether
+#: a large fence (kept in process) holds it: most reports are outside every fence, and they
+#: then cost no statement. A large fence added or moved by any process counts within this
+#: time; whatever lies inside a fence is decided on the configuration as of the report.
+LARGE_FENCES_MAX_AGE = 1.0
 
 
 @dataclass(frozen=True)
@@ -155,9 +160,11 @@ async def report_geofence_event(
 
 
 #: The member read with their recent triggers of some promotions around a moment (as
-#: `recent_triggers` reads them), in one statement when it can (`member_with_recent`).
+#: `recent_triggers` reads them) and the configuration's versions as of now, in one statement
+#: when it can (`member_with_recent`).
 MemberWithRecent = Callable[
-    [Sequence[Promotion], datetime], Awaitable[tuple[Member, dict[int, list[datetime]]]]
+    [Sequence[Promotion], datetime],
+    Awaitable[tuple[Member, dict[int, list[datetime]], Versions]],
 ]
 
 
@@ -171,8 +178,9 @@ async def report_location(
 ) -> list[TriggeredPromotion]:
     """The app reports where the member is: every fence holding the point counts as entered.
 
-    A constant number of Redis and database calls, however many fences exist. A location
-    vaguer than 1 km matches nothing. Raises InvalidInput for bad coordinates or accuracy.
+    A constant number of Redis and database calls, however many fences exist: outside every
+    fence, one GEOSEARCH and, at most once a second per process, the versions
+    (`LARGE_FENCES_MAX_AGE`). A location vaguer than 1 km matches nothing. Raises InvalidInput for bad coordinates or accuracy.
     `member` may be a way to read the member with their recent triggers, asked only when a
     fence holds the point: a report outside every fence (the common case) then reads no
     member, and one inside reads the member and their triggers together.
@@ -185,13 +193,33 @@ async def report_location(
     problems.raise_any()
     if accuracy_m is not None and accuracy_m > MAX_USEFUL_ACCURACY_M:
         return []
-    versions, hits = await asyncio.gather(
-        services.versions.read(), services.index.containing(latitude, longitude)
+    recent, hits = await asyncio.gather(
+        services.versions.read(LARGE_FENCES_MAX_AGE),
+        services.index.containing(latitude, longitude),
     )
-    inside = await _holding(latitude, longitude, hits, services, versions)
+    if not hits and not (await services.catalogue.stores.large(recent)).containing(
+        latitude, longitude
+    ):
+        return []  # outside every fence (the small ones as Redis has them now)
+
+    async def holding(versions: Versions) -> list[Fence]:
+        return await _holding(latitude, longitude, hits, services, versions)
+
+    # A fence may hold the point: what fires is decided on the configuration as of now. A
+    # member yet to be read is read with the versions as of now (and their recent triggers),
+    # in one statement: until then, the versions read lately say which promotions to ask for
+    # (`_visit` starts over from the stores if those versions moved).
+    versions = recent if not isinstance(member, Member) else await services.versions.read()
+    inside = await holding(versions)
+    if not inside and hits and versions is recent:
+        # an index hit that the stores as read lately do not place here (one moved meanwhile?)
+        versions = await services.versions.read()
+        inside = await holding(versions)
     if not inside:
         return []
-    return await _visit(member, inside, GeofenceTransition.ENTER, now, now, services, versions)
+    return await _visit(
+        member, inside, GeofenceTransition.ENTER, now, now, services, versions, holding
+    )
 
 
 async def fences_containing(
@@ -234,24 +262,31 @@ async def _visit(
     now: datetime,
     services: VisitServices,
     versions: Versions,
+    holding: Callable[[Versions], Awaitable[list[Fence]]] | None = None,
 ) -> list[TriggeredPromotion]:
     """`stores` nearest first; `at` is when it happened, `now` when we learn of it. `member`
     may be a way to read them with their recent triggers (of every candidate promotion, a
-    superset of the eligible ones)."""
+    superset of the eligible ones) and the versions as of now: `stores` and the candidates
+    are then as of `versions` read lately, and are worked out again (the stores by `holding`)
+    when the versions as of now differ for stores or promotions."""
     if not stores or (isinstance(member, Member) and member.erased_at is not None):
         return []
-    candidates = [
-        p
-        for p in await services.catalogue.promotions.all(versions)
-        if p.starts_at <= at < p.ends_at and transition.value in p.transitions
-    ]
+    candidates = await _candidates(transition, at, services, versions)
     # Read without a lock: a trigger found is committed, so skipping its promotion is right
     # whatever happens meanwhile; the ones that look due are checked again under the lock.
     recent: dict[int, list[datetime]] | None = None
     if not isinstance(member, Member):
-        member, recent = await member(candidates, at)
+        member, recent, current = await member(candidates, at)
         if member.erased_at is not None:
             return []
+        if any(versions.get(part, 0) != current.get(part, 0) for part in _FENCE_PARTS):
+            if holding is not None:
+                stores = await holding(current)
+                if not stores:
+                    return []
+            candidates = await _candidates(transition, at, services, current)
+            recent = None  # read again below, for the promotions as they are now
+        versions = current
     eligible = (
         await _eligible(member, candidates, stores, at, now, services.segments)
         if candidates
@@ -296,6 +331,21 @@ async def _visit(
                 )
     await services.publisher.publish(notifications)
     return triggered
+
+
+#: The parts of the configuration a visit's stores and promotions come from.
+_FENCE_PARTS = (ConfigPart.STORES.value, ConfigPart.PROMOTIONS.value)
+
+
+async def _candidates(
+    transition: GeofenceTransition, at: datetime, services: VisitServices, versions: Versions
+) -> list[Promotion]:
+    """The promotions running at `at` for this transition, as of `versions`."""
+    return [
+        p
+        for p in await services.catalogue.promotions.all(versions)
+        if p.starts_at <= at < p.ends_at and transition.value in p.transitions
+    ]
 
 
 async def _eligible(
@@ -350,23 +400,34 @@ async def recent_triggers(
 
 async def member_with_recent(
     customer_id: str, promotions: Sequence[Promotion], at: datetime
-) -> tuple[Member, dict[int, list[datetime]]] | None:
-    """The member of `customer_id` and `recent_triggers` of theirs, in one statement; None
-    when no member has that customer id (not created yet, or erased)."""
+) -> tuple[Member, tuple[dict[int, list[datetime]], Versions]] | None:
+    """The member of `customer_id`, `recent_triggers` of theirs and the configuration's
+    versions (as `read_versions` answers), in one statement; None when no member has that
+    customer id (not created yet, or erased)."""
     if not promotions:
-        member = await get_member(customer_id)
-        return None if member is None else (member, {})
-    found = await _with_recent(len(promotions)).read(
+        found = await _WITH_NONE.read_with_versions(customer_id)
+        return None if found is None else (found[0], ({}, found[2]))
+    found = await _with_recent(len(promotions)).read_with_versions(
         customer_id, *_around(promotions, at), *(p.id for p in promotions)
     )
-    return None if found is None else (found[0], _by_promotion(found[1]))
+    return None if found is None else (found[0], (_by_promotion(found[1]), found[2]))
 
 
 @functools.cache
 def _with_recent(count: int) -> WithMember:
     return WithMember(
-        _RECENT.format(ids=placeholders(count, start=4)), ("promotion_id", "triggered_at")
+        _RECENT.format(ids=placeholders(count, start=4)),
+        ("promotion_id", "triggered_at"),
+        versions=True,
     )
+
+
+#: The member and the versions alone (no promotion to ask about).
+_WITH_NONE = WithMember(
+    "SELECT promotion_id, triggered_at FROM promotion_trigger WHERE 1 = 0",
+    ("promotion_id", "triggered_at"),
+    versions=True,
+)
 
 
 def _around(promotions: Sequence[Promotion], at: datetime) -> tuple[datetime, datetime]:

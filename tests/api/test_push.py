@@ -436,13 +436,38 @@ async def test_a_report_outside_every_fence_reads_no_member_once_the_member_is_k
     [triggered] = inside["reportLocation"]["triggered"]
     assert triggered["promotion"]["code"] == "coffee"
 
-    # Cooling down: the member and their recent triggers in one statement, beside the versions.
+    # Cooling down: the member, their recent triggers and the versions in one statement.
     with counting_statements() as statements:
         cooling = data(await api.member("alice", contract("ReportLocation"), {"input": SOL}))
     assert cooling["reportLocation"] == {"triggered": [], "userErrors": []}
-    [read] = [sql for sql in statements.sql if "member" in sql]
+    [read] = statements.sql
     assert "customer_id" in read and "promotion_trigger" in read, statements.sql
-    assert len(statements) == 2, statements.sql
+    assert "config_version" in read, statements.sql
+
+
+async def test_a_promotion_changed_a_moment_ago_is_decided_as_it_is_now(
+    api: GraphQLClient,
+) -> None:
+    await stores_and_a_promotion(api)
+    for name in ("alice", "bob"):  # known to this process, the program's versions read
+        nowhere = {"latitude": 43.0, "longitude": -18.0}
+        data(await api.member(name, contract("ReportLocation"), {"input": nowhere}))
+    fired = data(await api.member("alice", contract("ReportLocation"), {"input": SOL}))
+    assert [t["promotion"]["code"] for t in fired["reportLocation"]["triggered"]] == ["coffee"]
+
+    # The promotion moves to the Barcelona store: the versions this process read a moment ago
+    # still have it at Sol, the ones read with the member say otherwise, and they decide.
+    now = api.clock.now()
+    moved = {"code": "coffee", "title": "Coffee on us", "message": "100 bonus points.",
+             "startsAt": (now - timedelta(days=1)).isoformat(),
+             "endsAt": (now + timedelta(days=30)).isoformat(),
+             "storeCodes": ["bcn"], "bonusPoints": 100}  # fmt: skip
+    result = data(await api.admin(PROMOTION, {"input": moved}))["upsertPromotion"]
+    assert result["userErrors"] == []
+    at_sol = data(await api.member("bob", contract("ReportLocation"), {"input": SOL}))
+    assert at_sol["reportLocation"] == {"triggered": [], "userErrors": []}
+    at_bcn = data(await api.member("bob", contract("ReportLocation"), {"input": CATALUNYA}))
+    assert [t["promotion"]["code"] for t in at_bcn["reportLocation"]["triggered"]] == ["coffee"]
 
 
 async def test_a_member_who_erases_their_account_and_comes_back_gets_promotions_afresh(

@@ -16,6 +16,7 @@ from domain.points import ledger
 from domain.points.events import PointsEarned
 from domain.points.models import EntryKind, PointsEntry
 from domain.sql import dialect
+from domain.versions import VersionReader
 from push.demo import seed_stores_and_promotions
 from push.live import NoLiveFeed
 from push.notifications.models import Notification, NotificationCategory, PushStatus
@@ -32,6 +33,7 @@ from push.stores.services import (
     upsert_store,
 )
 from push.stores.visits import (
+    LARGE_FENCES_MAX_AGE,
     VisitServices,
     fences_containing,
     report_geofence_event,
@@ -700,7 +702,8 @@ async def test_a_report_costs_one_geosearch_and_a_statement_or_two_unless_a_prom
     assert redis.geosearches == 3
     # The versions, then the member's recent triggers read without a lock.
     assert len(cooling) == 2, cooling.sql
-    assert len(outside) == 1, outside.sql
+    # Outside every fence: the large fences as of versions read less than a second ago.
+    assert len(outside) == 0, outside.sql
     # Besides those two: the member locked with their notification preferences and the pushes
     # counted toward their daily cap (push.notifications.lock_addressee); the trigger unless
     # within a cooldown, with its points and their event; the notification with the trigger's
@@ -711,6 +714,44 @@ async def test_a_report_costs_one_geosearch_and_a_statement_or_two_unless_a_prom
     # row only when they move).
     expected = 5 if dialect() == "postgres" else 8
     assert len(firing) == expected, "\n".join(firing.sql)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_large_fence_counts_within_a_second_and_what_fires_is_decided_as_of_now(
+    index: GeofenceIndex, coupons: Coupons
+) -> None:
+    clock = Clock()
+    services = VisitServices(
+        index, NoAchievements(), NoSegments(), coupons, NoLiveFeed(), VersionReader(clock)
+    )
+    await promotion(cooldown_hours=24)
+    ana, bea = await a_member("ana"), await a_member("bea")
+    assert await report_location(ana, *SOL, 10, NOW, services) == []  # no fence yet
+
+    # A large fence made by another process meanwhile (its versions bumped in the database):
+    # a report outside every small fence goes by the versions read less than a second ago...
+    await store(index, "madrid-centre", SOL, 2_000)
+    with counting_statements() as outside:
+        assert await report_location(ana, *SOL, 10, NOW, services) == []
+    assert len(outside) == 0, outside.sql
+    # ... and counts it once they are older than `LARGE_FENCES_MAX_AGE`.
+    clock.now += LARGE_FENCES_MAX_AGE + 0.01
+    [fired] = await report_location(ana, *SOL, 10, NOW, services)
+    assert fired.store.code == "madrid-centre"
+
+    # The fence moved to Barcelona: the versions read a moment ago still place it in Madrid,
+    # but whether it holds the point is decided on the stores as of the report.
+    await store(index, "madrid-centre", CATALUNYA, 2_000)
+    assert await report_location(bea, *SOL, 10, NOW, services) == []
+    [moved] = await report_location(bea, *CATALUNYA, 10, NOW, services)
+    assert moved.store.code == "madrid-centre"
 
 
 async def test_reports_of_many_members_at_once_fire_once_each_and_read_the_program_once(
