@@ -1,7 +1,7 @@
 """The mobile app's screens, each the contract's own operation, over HTTP on the demo program.
 
     .venv/bin/python -m bench.screens [--seconds 4] [--concurrency 8] [--members 2000]
-    .venv/bin/python -m bench.screens --in-process   # per request: statements, Python calls, CPU
+    .venv/bin/python -m bench.screens --in-process [--profile DIR]   # per request: statements, calls, CPU
 
 Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; see bench/harness.py). Seeds
 the demo program (`fidelio seed-demo`'s data) into a fresh database, adds `--members` more
@@ -104,8 +104,11 @@ async def seed(database_url: str, prefix: str, members: int) -> str:
     return ", ".join(parts) + f", {members} more members, {done} items of due jobs done"
 
 
-def in_process(database: str, prefix: str, requests: int = 300) -> None:
-    """Per request of each screen: statements, Python calls and CPU milliseconds, in process."""
+def in_process(
+    database: str, prefix: str, requests: int = 300, profile_dir: str | None = None
+) -> None:
+    """Per request of each screen: statements, Python calls and CPU milliseconds, in process;
+    with `profile_dir`, each screen's cProfile statistics in it (`<screen>.pstats`)."""
     import cProfile
     import pstats
 
@@ -143,6 +146,8 @@ def in_process(database: str, prefix: str, requests: int = 300) -> None:
                 for _ in range(requests):
                     await asgi_post(app, payload, bearer)
                 profile.disable()
+                if profile_dir:
+                    profile.dump_stats(f"{profile_dir}/{name}.pstats")
                 calls = pstats.Stats(profile).total_calls / requests  # type: ignore[attr-defined]
                 base_calls = base_calls or calls
                 print(
@@ -163,12 +168,15 @@ def main() -> None:
         action="store_true",
         help="statements, Python calls and CPU per request, in this process (no HTTP load)",
     )
+    parser.add_argument(
+        "--profile", metavar="DIR", help="with --in-process: each screen's cProfile stats in DIR"
+    )
     args = parser.parse_args()
     prefix = f"bench{uuid.uuid4().hex[:6]}:"
     with postgres_database() as database, clean_redis(prefix):
         print("seeded:", asyncio.run(seed(database, prefix, args.members)))
         if args.in_process:
-            in_process(database, prefix)
+            in_process(database, prefix, profile_dir=args.profile)
             return
         bearer = token("member", "alice")
 

@@ -78,19 +78,20 @@ class Statement:
         executor = connection.executor_class(model=model, db=connection)
         return await executor.execute_select(self.text(connection), list(params))
 
-    async def annotated(
+    async def headed(
         self, model: type[M], names: Sequence[str], *params: Any
-    ) -> list[tuple[M, dict[str, Any]]]:
-        """The rows as instances of `model`, each with the values of the statement's other
-        columns `names` (beside the table's own): built as `models` builds them, the other
-        columns taken as an annotated queryset's are (`custom_fields`), then kept apart so
-        that the instance holds its model's fields only."""
+    ) -> tuple[M, list[dict[str, Any]]] | None:
+        """For a statement whose every row repeats one row of `model`'s table (the head: a
+        member beside each row of a part): that row as an instance of `model`, built once from
+        the first row as tortoise's executor builds each row of a query (`_init_from_db`, which
+        `execute_select` calls), and the values of the other columns `names` of every row;
+        None when there are no rows."""
         connection = _connection()
-        executor = connection.executor_class(model=model, db=connection)
-        found = await executor.execute_select(self.text(connection), list(params), list(names))
-        return [
-            (instance, {name: vars(instance).pop(name) for name in names}) for instance in found
-        ]
+        _, found = await connection.execute_query(self.text(connection), list(params))
+        if not found:
+            return None
+        head = model._init_from_db(**dict(found[0]))
+        return head, [{name: row[name] for name in names} for row in found]
 
     async def execute_many(self, rows: Sequence[Sequence[Any]]) -> None:
         """Run the statement once per row of parameters, in one round of the driver's

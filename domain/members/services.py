@@ -119,22 +119,23 @@ class WithMember:
         `read_versions` answers (parts never changed left out) when made with `versions`;
         empty otherwise. A caller that needs both the member and the versions saves a
         statement: the versions come from a statement that began when the member's did."""
-        found = await self._statement.annotated(Member, self._aliases, *params)
-        if not found:
+        found = await self._statement.headed(Member, self._aliases, *params)
+        if found is None:
             return None
+        member, extras = found
         pairs = self._pairs
         rows = [
             {column: extra[alias] for alias, column in pairs}
-            for _, extra in found
+            for extra in extras
             if extra["_present"] is not None  # the join's one row when the part has none
         ]
-        first = found[0][1]
+        first = extras[0]
         versions = {
             config.value: int(first[alias])
             for alias, config in self._versions
             if first[alias] is not None
         }
-        return found[0][0], rows, versions
+        return member, rows, versions
 
     async def read_rows(self, *params: Any) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """`read` for a `lean` statement: the member's row (`LEAN_COLUMNS`) and the part's."""

@@ -91,3 +91,32 @@ async def test_the_versions_read_with_the_member_are_those_read_apart() -> None:
     assert after[2][ConfigPart.ACHIEVEMENTS.value] == 2 and after[2][ConfigPart.TIERS.value] == 1
     assert [name for name in vars(after[0]) if name.startswith("_v")] == []
     assert await with_member.read_with_versions("hidden", "nobody") is None
+
+
+async def test_the_member_of_a_part_of_many_rows_is_built_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    member = await get_or_create_member("ana", datetime(2026, 3, 1, tzinfo=UTC))
+    for title in ("one", "two", "three"):
+        await Notification.create(
+            member_id=member.id,
+            category=NotificationCategory.BADGE,
+            title=title,
+            body="b",
+            dedupe_key=title,
+            created_at=datetime(2026, 3, 2, tzinfo=UTC),
+            push_status=PushStatus.SENT,
+        )
+    built: list[int] = []
+    init_from_db = Member._init_from_db.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Member], /, **row: object) -> Member:
+        built.append(1)
+        return init_from_db(cls, **row)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Member, "_init_from_db", classmethod(counted))
+    found = await WithMember(_NOTIFICATIONS, ("id", "title"), member=2).read("x", "ana")
+
+    assert found is not None
+    assert sorted(row["title"] for row in found[1]) == ["one", "three", "two"]
+    assert found[0].id == member.id and len(built) == 1
