@@ -7,6 +7,7 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 APP_LABEL = "fidelio"
@@ -76,7 +77,13 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 async def open_database(database_url: str) -> None:
     """Open the connections for this process. The context is also the global fallback, so
     that tasks not started from the opening one (uvicorn serves requests in tasks that do not
-    descend from the lifespan task) see it too."""
+    descend from the lifespan task) see it too.
+
+    Tortoise keeps each table's INSERT statement per connection name, whatever the database
+    behind it (`EXECUTOR_CACHE`): a process that opened SQLite before (a command run in
+    process, a test) would send SQLite's `?` placeholders to PostgreSQL. Opening forgets them;
+    they are built again on first use."""
+    EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
