@@ -47,7 +47,7 @@ class Context:
     #: Set by the executor once the operation runs (api.fragments): errors without it are
     #: request errors (parse, validation, variable coercion) in GraphQL over HTTP's terms.
     operation_started: bool = False
-    _member: asyncio.Task[Member] | None = None
+    _member: asyncio.Future[Member] | None = None
 
     @property
     def fragments(self) -> FragmentStore:
@@ -87,10 +87,9 @@ class Context:
         principal = self.require(Role.MEMBER)
         if self._member is None:
             # One lookup per request, shared by resolvers that ask at the same time.
-            self._member = asyncio.ensure_future(self._first_sight(principal.subject))
-        if self._member.done():  # what awaiting it would answer, without shield's future
-            return self._member.result()
-        return await asyncio.shield(self._member)
+            self._member = asyncio.get_running_loop().create_future()
+            return await shared_read(self._member, lambda: self._first_sight(principal.subject))
+        return await _outcome(self._member)
 
     async def _first_sight(self, customer_id: str) -> Member:
         member = await get_or_create_member(
@@ -123,8 +122,12 @@ class Context:
         `member()`, then `alone(member)` as `name`'s value."""
         principal = self.require(Role.MEMBER)
         if self._member is None and name not in self.loaders:
-            self._member = asyncio.ensure_future(self._member_with(principal.subject, name, read))
-        member = await self.member()
+            self._member = asyncio.get_running_loop().create_future()
+            member = await shared_read(
+                self._member, lambda: self._member_with(principal.subject, name, read)
+            )
+        else:
+            member = await self.member()
         return member, await self.once(name, lambda: alone(member))
 
     async def _member_with(
@@ -152,13 +155,12 @@ class Context:
 
     async def once(self, name: str, read: Callable[[], Awaitable[T]]) -> T:
         """`read()` once per request under `name`, shared by the resolvers that ask at the
-        same time."""
-        task = self.loaders.get(name)
-        if task is None:
-            task = self.loaders[name] = asyncio.ensure_future(read())
-        if task.done():  # what awaiting it would answer, without shield's future
-            return cast(T, task.result())
-        return cast(T, await asyncio.shield(task))
+        same time (`shared_read`)."""
+        future = self.loaders.get(name)
+        if future is None:
+            future = self.loaders[name] = asyncio.get_running_loop().create_future()
+            return await shared_read(future, read)
+        return cast(T, await _outcome(future))
 
     def started(self, name: str) -> bool:
         """Whether `once(name, ...)` was asked (or answered by `settle`) in this request."""
@@ -192,6 +194,52 @@ class Context:
 
 
 Info: TypeAlias = strawberry.Info[Context, None]
+
+
+async def shared_read(future: asyncio.Future[T], read: Callable[[], Awaitable[T]]) -> T:
+    """`read()`, awaited by its first asker itself, its outcome set on `future` for those who
+    ask while it runs (`_outcome`). Not a task per read: a task costs a turn of the event loop
+    to start and another to hand its result on, and a screen shares several reads.
+
+    A task went on when its first asker was cancelled (graphql-core cancels the siblings of a
+    field whose error nulls their parent); here the read stops with its asker, so for whoever
+    waits it is read again, in a task of its own."""
+    try:
+        value = await read()
+    except asyncio.CancelledError:
+        if not future.done():
+            again = asyncio.ensure_future(read())
+            again.add_done_callback(lambda done: _settle(future, done))
+        raise
+    except BaseException as error:
+        if not future.done():
+            future.set_exception(error)
+            future.exception()  # retrieved: raised here, and to whoever waits
+        raise
+    if not future.done():
+        future.set_result(value)
+    return value
+
+
+def _settle(future: asyncio.Future[T], done: asyncio.Future[T]) -> None:
+    """`done`'s outcome on `future` (a read again for those who wait, `shared_read`)."""
+    if future.done():
+        return
+    if done.cancelled():
+        future.cancel()
+    elif (error := done.exception()) is not None:
+        future.set_exception(error)
+        future.exception()
+    else:
+        future.set_result(done.result())
+
+
+async def _outcome(future: asyncio.Future[T]) -> T:
+    """What `future` answers: at once when settled; otherwise awaited through `shield`, so
+    that a waiter cancelled does not cancel the read for the others."""
+    if future.done():
+        return future.result()
+    return await asyncio.shield(future)
 
 
 def _article(word: str) -> str:
