@@ -16,21 +16,30 @@ no hash tag, so on a Redis Cluster the attempt is counted by its own script firs
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, RedisError
 
 from api.redis_cluster import RedisClient
 from domain.drops.admission import Attempts, CounterUnavailable, Take
 
-#: ARGV: hold, now (ms), hold lifetime (ms), keep (s). Answers a `Take`.
-_TAKE = """
+KEEP_SECONDS = 24 * 3600
+#: A hold lapses after this long (a claim's transaction takes milliseconds; a process that
+#: died while holding a unit no longer keeps waiters waiting after it).
+HOLD_MS = 10_000
+
+#: ARGV: hold, now (ms). Answers a `Take`. The hold's lifetime and the keys' are written in
+#: (constants: every argument is one more to encode and send per claim).
+_TAKE = f"""
 local units = redis.call('GET', KEYS[1])
 if not units then return 3 end
 if tonumber(units) > 0 then
   redis.call('DECR', KEYS[1])
-  redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
-  redis.call('EXPIRE', KEYS[2], ARGV[4])
+  redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + {HOLD_MS}, ARGV[1])
+  redis.call('EXPIRE', KEYS[2], {KEEP_SECONDS})
   return 1
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
@@ -38,14 +47,15 @@ if redis.call('ZCARD', KEYS[2]) > 0 then return 2 end
 return 0
 """
 
-#: KEYS: the gate's two, then the attempts counter. ARGV: _TAKE's four, then the attempt limit
-#: and the counter's lifetime (s). The rate limiter's script (api.ratelimit) before _TAKE:
-#: past the limit, LIMITED (4) and nothing taken.
+#: KEYS: the gate's two, then the attempts counter. ARGV: _TAKE's two. The rate limiter's
+#: script (api.ratelimit) before _TAKE, its limit and its counter's lifetime (s) written in
+#: (`_count_and_take`: one script per pair, and a process has one): past the limit, LIMITED
+#: (4) and nothing taken.
 _COUNT_AND_TAKE = (
     """
 local count = redis.call('INCR', KEYS[3])
-if count == 1 then redis.call('EXPIRE', KEYS[3], ARGV[6]) end
-if count > tonumber(ARGV[5]) then return 4 end
+if count == 1 then redis.call('EXPIRE', KEYS[3], {expire}) end
+if count > {limit} then return 4 end
 """
     + _TAKE
 )
@@ -73,11 +83,6 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 return 1
 """
 
-KEEP_SECONDS = 24 * 3600
-#: A hold lapses after this long (a claim's transaction takes milliseconds; a process that
-#: died while holding a unit no longer keeps waiters waiting after it).
-HOLD_MS = 10_000
-
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
@@ -89,8 +94,25 @@ def _encoded(value: str | int) -> bytes:
     return value.encode() if isinstance(value, str) else str(value).encode()
 
 
-_HOLD_MS = _encoded(HOLD_MS)
-_KEEP_SECONDS = _encoded(KEEP_SECONDS)
+class _Evalsha:
+    """A registered script sent as EVALSHA straight through the client's `execute_command`
+    (redis-py's script object rebuilds its arguments and imports its pipeline classes at
+    every call), loaded by the script object when the server does not know it. Not for a
+    cluster client, whose scripts route by their keys through the script object."""
+
+    def __init__(self, redis: aioredis.Redis, script: AsyncScript) -> None:
+        self._redis = redis
+        self._script = script
+        self._sha = script.sha
+
+    async def __call__(self, keys_and_args: list[bytes], numkeys: int) -> Any:
+        try:
+            execute: Callable[..., Awaitable[Any]] = self._redis.execute_command
+            return await execute("EVALSHA", self._sha, numkeys, *keys_and_args)
+        except NoScriptError:
+            answer = await self._script(keys=keys_and_args[:numkeys], args=keys_and_args[numkeys:])
+            self._sha = self._script.sha
+            return answer
 
 
 class RedisUnitCounter:
@@ -99,8 +121,11 @@ class RedisUnitCounter:
     def __init__(self, redis: RedisClient, prefix: str) -> None:
         self.prefix = prefix
         self._take = redis.register_script(_TAKE)
-        self._count_and_take = redis.register_script(_COUNT_AND_TAKE)
-        self._cluster = isinstance(redis, aioredis.RedisCluster)
+        #: The client, unless it is a cluster's (whose scripts go through `_take`).
+        self._single = redis if isinstance(redis, aioredis.Redis) else None
+        self._take_sha = None if self._single is None else _Evalsha(self._single, self._take)
+        #: (limit, expire) -> the script counting with them and taking (a process has one).
+        self._count_and_take: dict[tuple[int, int], _Evalsha] = {}
         self._give_back = redis.register_script(_GIVE_BACK)
         self._seed = redis.register_script(_SEED)
         self._refill = redis.register_script(_REFILL)
@@ -124,21 +149,30 @@ class RedisUnitCounter:
         return keys
 
     async def take(self, drop_id: int, hold: str, attempts: Attempts | None = None) -> Take:
-        args = [_encoded(hold), _encoded(_now_ms()), _HOLD_MS, _KEEP_SECONDS]
+        keys_and_args = [*self._take_keys(drop_id), _encoded(hold), _encoded(_now_ms())]
         try:
-            if attempts is None:
-                answer = await self._take(keys=self._take_keys(drop_id), args=args)
-            elif self._cluster:  # another slot: counted apart (RateLimited past the limit)
-                await attempts.count()
-                answer = await self._take(keys=self._take_keys(drop_id), args=args)
+            if self._take_sha is None:  # a cluster
+                if attempts is not None:  # another slot: counted apart (RateLimited past it)
+                    await attempts.count()
+                answer = await self._take(keys=keys_and_args[:2], args=keys_and_args[2:])
+            elif attempts is None:
+                answer = await self._take_sha(keys_and_args, 2)
             else:
-                answer = await self._count_and_take(
-                    keys=[*self._take_keys(drop_id), _encoded(attempts.key)],
-                    args=[*args, _encoded(attempts.limit), _encoded(attempts.expire_seconds)],
-                )
+                keys_and_args.insert(2, _encoded(attempts.key))
+                answer = await self._counting(attempts)(keys_and_args, 3)
         except (RedisError, OSError) as error:
             raise CounterUnavailable(str(error)) from error
         return Take(int(answer))
+
+    def _counting(self, attempts: Attempts) -> _Evalsha:
+        pair = (attempts.limit, attempts.expire_seconds)
+        script = self._count_and_take.get(pair)
+        if script is None:
+            text = _COUNT_AND_TAKE.format(limit=pair[0], expire=pair[1])
+            assert self._single is not None  # a cluster's client takes apart
+            script = _Evalsha(self._single, self._single.register_script(text))
+            self._count_and_take[pair] = script
+        return script
 
     async def settle(self, drop_id: int, hold: str) -> None:
         try:

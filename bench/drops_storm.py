@@ -20,12 +20,15 @@ bench/harness.py: ratios travel, absolute figures don't). The load comes from `-
 keep-alive connections per server through bench/rawhttp.py (httpx's pool, not the server,
 would set the pace at this concurrency). Exits non-zero when a check fails.
 
-    .venv/bin/python -m bench.drops_storm --in-process
+    .venv/bin/python -m bench.drops_storm --in-process [--profile DIR]
 
 sends claims straight into the ASGI app in this process instead (no server, no sockets of
 HTTP) and prints, per request, the CPU milliseconds, Python calls (cProfile's count, steady on
-a busy machine), SQL statements and Redis commands of: the trivial query, a claim after the
-sellout with and without an idempotency key, and a claim refused by the rate limit.
+a busy machine), SQL statements and Redis commands of each kind of answer beside the trivial
+query: a claim that wins a unit, a second claim of a winner while units are left
+(ALREADY_CLAIMED), a claim after the sellout with and without an idempotency key
+(OUT_OF_STOCK from the gate), and a claim refused by the rate limit. `--profile DIR` keeps
+each case's cProfile statistics in DIR.
 """
 
 from __future__ import annotations
@@ -349,8 +352,10 @@ async def gate_state(prefix: str, drop_id: int) -> tuple[str | None, int]:
 
 
 def in_process(requests: int = 400, profile_dir: str | None = None) -> None:
-    """Per request, in this process: CPU, Python calls, statements, Redis commands. With
-    `profile_dir`, each case's cProfile statistics are dumped there (`<case>.pstats`)."""
+    """Per request of each kind of answer, in this process: CPU, Python calls (cProfile's
+    count), SQL statements and Redis commands, each in its own run of the same requests (so
+    that counting statements or commands adds no calls). With `profile_dir`, each case's
+    cProfile statistics are dumped there (`<case>.pstats`)."""
     import cProfile
     import pstats
 
@@ -360,12 +365,17 @@ def in_process(requests: int = 400, profile_dir: str | None = None) -> None:
     from api.auth import mint_token
     from api.settings import Settings, load_settings
     from bench.harness import asgi_post
+    from domain.drops.definition import DropInput, upsert_drop
 
     limit = 10
-    # Each claim case sends 50 warm-ups, one checked answer, `requests` timed and a quarter
-    # of them profiled, members in turn: each member at most `limit - 2` claims in all.
-    per_case = 51 + requests + requests // 4
-    members = 2 * per_case // (limit - 2) + 20
+    profiled = counted_runs = requests // 4
+    # Each case sends 50 warm-ups, one checked answer, `requests` timed, then `profiled`
+    # and `counted_runs` more. The sold-out crowd comes in turn, each member at most
+    # `limit - 2` claims in all; every win is a member of its own (who then claims again:
+    # ALREADY_CLAIMED, while units are left).
+    per_case = 51 + requests + profiled + counted_runs
+    crowd = 2 * per_case // (limit - 2) + 20
+    members = 1 + crowd + per_case
     commands = 0
     original: Callable[..., Awaitable[Any]] = aioredis.Redis.execute_command
 
@@ -376,11 +386,31 @@ def in_process(requests: int = 400, profile_dir: str | None = None) -> None:
 
     with postgres_database("fidelio_storm") as database:
         drop_id, member_ids = asyncio.run(prepare(database, members, 5))
+
+        async def open_drop() -> int:
+            now = datetime.now(UTC)
+            async with in_process_database(database):
+                drop = await upsert_drop(
+                    DropInput(
+                        code="PLENTY",
+                        title="Plenty of socks",
+                        description="Enough for every member.",
+                        opens_at=now - timedelta(minutes=1),
+                        closes_at=now + timedelta(hours=2),
+                        quantity=per_case + 10,
+                        price_points=PRICE,
+                    ),
+                    now,
+                )
+            return drop.id
+
+        plenty_id = asyncio.run(open_drop())
         minted = load_settings(env_file=None)
         tokens = [
             mint_token(minted, "member", f"storm-{i:05}", ttl_seconds=3600)
             for i in range(len(member_ids))
         ]
+        winners = tokens[1 + crowd :]
 
         async def run() -> None:
             nonlocal commands
@@ -390,76 +420,103 @@ def in_process(requests: int = 400, profile_dir: str | None = None) -> None:
                 redis_prefix=f"stormip{uuid.uuid4().hex[:6]}:",
                 run_background=False,
                 drop_claim_rate_limit=limit,
+                # The hammerer stays limited however long a profiled run takes.
+                drop_claim_rate_window_seconds=3600,
             )
             app = create_app(settings)
-            turn = 0
+            turn = won = again = 0
 
-            def claim(keyed: bool) -> tuple[dict[str, Any], str]:
+            def claim(drop: int, bearer: str, keyed: bool = False) -> tuple[dict[str, Any], str]:
+                key = uuid.uuid4().hex if keyed else None
+                variables = {"input": {"dropId": str(drop), "idempotencyKey": key}}
+                return {"query": CLAIM, "variables": variables}, bearer
+
+            def sold_out(keyed: bool) -> tuple[dict[str, Any], str]:
                 nonlocal turn
                 turn += 1
-                key = uuid.uuid4().hex if keyed else None
-                variables = {"input": {"dropId": str(drop_id), "idempotencyKey": key}}
                 # Members in turn, each at most `limit - 2` times: never rate limited.
-                return {"query": CLAIM, "variables": variables}, tokens[turn % (members - 1) + 1]
+                return claim(drop_id, tokens[turn % crowd + 1], keyed)
+
+            def win() -> tuple[dict[str, Any], str]:
+                nonlocal won
+                won += 1
+                return claim(plenty_id, winners[won - 1])
+
+            def claim_again() -> tuple[dict[str, Any], str]:
+                nonlocal again
+                again += 1
+                return claim(plenty_id, winners[(again - 1) % won])
 
             hammerer = tokens[0]
-            cases: dict[str, Callable[[], tuple[dict[str, Any], str]]] = {
-                "trivial": lambda: ({"query": TRIVIAL}, hammerer),
-                "claim, sold out, key": lambda: claim(True),
-                "claim, sold out": lambda: claim(False),
-                "claim, rate limited": lambda: (
-                    {"query": CLAIM, "variables": {"input": {"dropId": str(drop_id)}}},
-                    hammerer,
+            #: name -> (next request, the userError codes every answer has, None: no claim)
+            cases: dict[str, tuple[Callable[[], tuple[dict[str, Any], str]], list[str] | None]] = {
+                "trivial": (lambda: ({"query": TRIVIAL}, hammerer), None),
+                "claim, won": (win, []),
+                "claim, already claimed": (claim_again, ["ALREADY_CLAIMED"]),
+                "claim, sold out, key": (lambda: sold_out(True), ["OUT_OF_STOCK"]),
+                "claim, sold out": (lambda: sold_out(False), ["OUT_OF_STOCK"]),
+                "claim, rate limited": (
+                    lambda: claim(drop_id, hammerer),
+                    ["RATE_LIMITED"],
                 ),
             }
+
+            def check(name: str, answers: list[dict[str, Any]], codes: list[str] | None) -> None:
+                for answer in answers:
+                    assert not answer.get("errors"), (name, answer)
+                    if codes is None:
+                        continue
+                    payload = answer["data"]["claimDrop"]
+                    assert [e["code"] for e in payload["userErrors"]] == codes, (name, answer)
+                    assert (payload["claim"] is not None) == (codes == []), (name, answer)
+
             logger = logging.getLogger("tortoise.db_client")
-            aioredis.Redis.execute_command = counted  # type: ignore[method-assign]  # a counter
-            try:
-                async with app.router.lifespan_context(app):
-                    for i in range(1, 8):  # the stock goes
-                        await asgi_post(
-                            app,
-                            {"query": CLAIM, "variables": {"input": {"dropId": str(drop_id)}}},
-                            tokens[i],
-                        )
-                    print(f"{'per request':22} {'CPU ms':>7} {'calls':>6} {'SQL':>4} {'Redis':>5}")
-                    base = 0.0
-                    for name, make in cases.items():
-                        for _ in range(50):
-                            await asgi_post(app, *make())
-                        answer = await asgi_post(app, *make())
-                        assert not answer.get("errors"), answer
-                        sent = [make() for _ in range(requests)]
-                        began = time.process_time()
-                        for payload, bearer in sent:
-                            await asgi_post(app, payload, bearer)
-                        cpu = (time.process_time() - began) * 1000 / requests
-                        counter, commands = Statements(), 0
-                        logger.setLevel(logging.DEBUG)
-                        logger.addHandler(counter)
-                        profile = cProfile.Profile()
-                        sent = [make() for _ in range(requests // 4)]
-                        profile.enable()
-                        for payload, bearer in sent:
-                            await asgi_post(app, payload, bearer)
-                        profile.disable()
+            async with app.router.lifespan_context(app):
+                for i in range(1, 8):  # the stock goes
+                    await asgi_post(app, *claim(drop_id, tokens[i]))
+                print(f"{'per request':24} {'CPU ms':>7} {'calls':>6} {'SQL':>4} {'Redis':>5}")
+                base = 0.0
+                for name, (make, codes) in cases.items():
+                    for _ in range(50):
+                        await asgi_post(app, *make())
+                    check(name, [await asgi_post(app, *make())], codes)
+                    sent = [make() for _ in range(requests)]
+                    began = time.process_time()
+                    answers = [await asgi_post(app, payload, bearer) for payload, bearer in sent]
+                    cpu = (time.process_time() - began) * 1000 / requests
+                    check(name, answers, codes)
+
+                    profile = cProfile.Profile()
+                    sent = [make() for _ in range(profiled)]
+                    profile.enable()
+                    answers = [await asgi_post(app, payload, bearer) for payload, bearer in sent]
+                    profile.disable()
+                    check(name, answers, codes)
+                    if profile_dir:
+                        os.makedirs(profile_dir, exist_ok=True)
+                        stem = name.replace(", ", "-").replace(" ", "_")
+                        profile.dump_stats(os.path.join(profile_dir, f"{stem}.pstats"))
+                    calls = pstats.Stats(profile).total_calls / profiled  # type: ignore[attr-defined]  # untyped in typeshed
+
+                    counter, commands = Statements(), 0
+                    sent = [make() for _ in range(counted_runs)]
+                    logger.setLevel(logging.DEBUG)
+                    logger.addHandler(counter)
+                    aioredis.Redis.execute_command = counted  # type: ignore[method-assign]  # a counter
+                    try:
+                        answers = [
+                            await asgi_post(app, payload, bearer) for payload, bearer in sent
+                        ]
+                    finally:
+                        aioredis.Redis.execute_command = original  # type: ignore[method-assign]  # restored
                         logger.removeHandler(counter)
                         logger.setLevel(logging.INFO)
-                        if profile_dir:
-                            os.makedirs(profile_dir, exist_ok=True)
-                            stem = name.replace(", ", "-").replace(" ", "_")
-                            profile.dump_stats(os.path.join(profile_dir, f"{stem}.pstats"))
-                        n = len(sent)
-                        calls = pstats.Stats(profile).total_calls / n  # type: ignore[attr-defined]  # untyped in typeshed
-                        base = base or cpu
-                        print(
-                            f"{name:22} {cpu:7.3f} {calls:6.0f} {counter.count / n:4.1f} "
-                            f"{commands / n:5.1f}  ({base / cpu:.0%} of trivial)"
-                        )
-                    last = answer["data"]["claimDrop"]["userErrors"]
-                    assert [e["code"] for e in last] == ["RATE_LIMITED"], last
-            finally:
-                aioredis.Redis.execute_command = original  # type: ignore[method-assign]  # restored
+                    check(name, answers, codes)
+                    base = base or cpu
+                    print(
+                        f"{name:24} {cpu:7.3f} {calls:6.0f} {counter.count / counted_runs:4.1f} "
+                        f"{commands / counted_runs:5.1f}  ({base / cpu:.0%} of trivial)"
+                    )
 
         asyncio.run(run())
 

@@ -313,10 +313,12 @@ async def test_after_the_last_unit_a_claim_costs_one_redis_round_trip_rate_limit
     assert (await claim(api, "ana", drop["id"]))["userErrors"] == []
     await claim(api, "luz", drop["id"])  # the first empty gate asks the database once
 
-    with counting_redis_commands(api) as commands:
+    with counting_queries() as seen, counting_redis_commands(api) as commands:
         late = await claim(api, "luz", drop["id"])
 
     assert [e["code"] for e in late["userErrors"]] == ["OUT_OF_STOCK"]
+    # One statement: the member's locale (and the claim of the key, had one been sent).
+    assert len(seen) == 1, seen
     # The rate limit's count and the gate's answer in one script; on a Redis Cluster the rate
     # limit's key lives in another slot and is counted by a script of its own first.
     clustered = isinstance(api.runtime.redis, aioredis.RedisCluster)

@@ -21,6 +21,7 @@ from collections.abc import Coroutine, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import fakeredis
 import pytest
 import redis.asyncio as aioredis
 
@@ -370,6 +371,59 @@ async def test_a_lost_gate_count_is_seeded_again_from_the_database(
     assert [isinstance(o, int) for o in outcomes] == [True, True, False]
     assert await gate_count(redis_client, counter, drop.id) == 0
     assert (await Drop.get(id=drop.id)).remaining == 0
+
+
+async def test_the_gates_scripts_are_loaded_again_when_redis_forgot_them(
+    ticks: Ticks,
+) -> None:
+    """The take is sent by its SHA alone; a server that lost its scripts (a restart, SCRIPT
+    FLUSH) gets them again, for the plain take and the take that counts the attempt. On a
+    Redis of its own: flushing the shared server's scripts would touch other clients."""
+    redis = fakeredis.FakeAsyncRedis(decode_responses=True)
+    counter = RedisUnitCounter(redis, "forgot:")
+    admission = DropAdmission(counter, clock=ticks)
+    drop = await make_drop(quantity=3, price_points=PRICE)
+    ana, bea = await make_member("ana", 1000), await make_member("bea", 1000)
+    limiter = RateLimiter(redis, "forgot:")
+    assert isinstance(await attempt(ana, drop.id, admission), int)
+    await redis.script_flush()
+    assert isinstance(await attempt(bea, drop.id, admission), int)
+    await redis.script_flush()
+    attempts = limiter.attempts("claimDrop", "ana", Limit(5, 10), AT.timestamp())
+    with pytest.raises(DomainError) as refused:
+        await claim_drop(ana, drop.id, AT, admission=admission, attempts=attempts)
+    assert refused.value.code == "ALREADY_CLAIMED"
+    assert await gate_count(redis, counter, drop.id) == 1
+    assert await redis.get(attempts.key) == "1"
+
+
+async def test_the_attempts_limit_of_each_caller_is_the_one_it_carries(
+    admission: DropAdmission, redis_client: aioredis.Redis, redis_prefix: str
+) -> None:
+    """The script that counts the attempt and takes the unit has the limit written in: two
+    limits through one gate each refuse at their own count."""
+    drop = await make_drop(quantity=10, price_points=PRICE)
+    ana, bea = await make_member("ana", 1000), await make_member("bea", 1000)
+    limiter = RateLimiter(redis_client, redis_prefix)
+
+    async def codes(member: Member, limit: Limit, tries: int) -> list[str]:
+        found = []
+        for _ in range(tries):
+            attempts = limiter.attempts("claimDrop", member.customer_id, limit, AT.timestamp())
+            try:
+                await claim_drop(member, drop.id, AT, admission=admission, attempts=attempts)
+                found.append("OK")
+            except DomainError as error:
+                found.append(error.code)
+        return found
+
+    assert await codes(ana, Limit(1, 10), 2) == ["OK", "RATE_LIMITED"]
+    assert await codes(bea, Limit(3, 10), 4) == [
+        "OK",
+        "ALREADY_CLAIMED",
+        "ALREADY_CLAIMED",
+        "RATE_LIMITED",
+    ]
 
 
 # ---------------------------------------------------------------- a Redis server of our own

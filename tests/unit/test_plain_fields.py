@@ -225,3 +225,51 @@ def test_a_field_with_arguments_or_info_has_no_plan_and_a_list_completes_by_its_
     assert not items.item.nullable
     tags = plain_field(outer, "tags")
     assert tags is not None and tags.item is not None and tags.item.same is str
+
+
+@strawberry.enum
+class Mood(Enum):
+    HAPPY = "happy"
+    GRUMPY = strawberry.enum_value("grumpy", name="CROSS")
+    SAD = "sad"
+
+
+@strawberry.type
+class Feeling:
+    mood: Mood
+    moods: list[Mood]
+
+
+@strawberry.type
+class MoodQuery:
+    @strawberry.field
+    def feelings(self) -> list[Feeling]:
+        return [Feeling(mood=mood, moods=[mood, Mood.SAD, Mood.GRUMPY]) for mood in Mood]
+
+
+async def test_an_enum_is_shown_by_the_name_its_coercion_gives_without_scanning_its_values() -> (
+    None
+):
+    """An enum field's value, and a list of them, shown by a name worked out once per member
+    (`enum_names`): the names graphql-core's way shows, a renamed value included."""
+    answers = []
+    for enabled in (True, False):
+        context_class = execution_context(enabled)
+        schema = strawberry.Schema(query=MoodQuery, execution_context_class=context_class)
+        result = await schema.execute("{ feelings { mood moods } }")
+        assert result.errors is None
+        answers.append(result.data)
+        if enabled:
+            plan = context_class.field_plans[("Feeling", "mood")]
+            assert isinstance(plan, PlainField) and plan.enum is Mood
+            assert plan.names == {"HAPPY": "HAPPY", "GRUMPY": "CROSS", "SAD": "SAD"}
+            items = context_class.field_plans[("Feeling", "moods")]
+            assert isinstance(items, PlainField) and items.item and items.item.enum is Mood
+    assert answers[0] == answers[1]
+    assert answers[0] == {
+        "feelings": [
+            {"mood": "HAPPY", "moods": ["HAPPY", "SAD", "CROSS"]},
+            {"mood": "CROSS", "moods": ["CROSS", "SAD", "CROSS"]},
+            {"mood": "SAD", "moods": ["SAD", "SAD", "CROSS"]},
+        ]
+    }
