@@ -265,7 +265,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if plan is None:
             return None
         if len(plan.sub_fields) > self.max_shared_subfields:
-            plan.sub_fields, plan.field_set_plans = {}, {}
+            plan.sub_fields, plan.field_set_plans, plan.fragment_plans = {}, {}, {}
         self._relevant_sub_fields = plan.sub_fields
         self._field_set_plans = plan.field_set_plans
         return plan
