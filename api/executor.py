@@ -19,10 +19,14 @@ objects (a payload's `userErrors`, an error's `field`) is completed item by item
 resolve info or graphql-core's list machinery, unless an item would need a question (then
 graphql-core's `complete_list_value` completes it all, from the start).
 
-A field takes the short way only when nothing else could run for it: no arguments, no field
-extension (permissions included), no `info`, `root` or parent parameter, a resolver that is
-not async, no directive on its nodes, no middleware in the request (a schema extension with a
-`resolve` hook, the directives extension), no exception handler in the schema. A value that
+A field takes the short way only when nothing else could run for it: no field extension
+(permissions included), no `info`, `root` or parent parameter, a resolver that is not async,
+no directive on its nodes, no middleware in the request (a schema extension with a `resolve`
+hook, the directives extension), no exception handler in the schema; and no arguments but of
+the built-in scalars (`Int`, `Float`, `String`, `Boolean`, `ID`, null or not), whose values
+strawberry passes to the resolver as graphql-core coerced them (`get_argument_values`, as
+graphql-core's `execute_field` calls it), by their Python names (a board's
+`aroundMe(radius:)`). A value that
 does not complete without a question (None where it may not be, an exception, an awaitable, a
 leaf that does not coerce, a list itself, an object type with `is_type_of`) is completed by
 graphql-core's own `complete_value`, as is any error raised getting it: the answer and its
@@ -37,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import strawberry
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
@@ -51,10 +56,12 @@ from graphql import (
     GraphQLString,
     OperationType,
 )
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
+from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 
 from api.operation_plans import OperationPlan, OperationPlans
 
@@ -84,6 +91,10 @@ class PlainField:
     #: member (`enum_names`); None for other leaves.
     enum: type | None = None
     names: dict[str, str] | None = None
+    #: The field's arguments (GraphQL name, Python name), all of built-in scalars: the value
+    #: is then `call(parent value, the arguments given, by Python name)`, not `value_of`.
+    arguments: tuple[tuple[str, str], ...] = ()
+    call: Callable[[Any, dict[str, Any]], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,15 +135,19 @@ def plain_field(
     """The plan of `parent_type.field_name` when it is a plain field, else None. With
     `resolvers` off, only fields without a resolver (strawberry's default resolver) qualify."""
     field_def = parent_type.fields.get(field_name)
-    if field_def is None or field_def.args:
+    if field_def is None:
         return None
     definition = (field_def.extensions or {}).get(_DEFINITION)
     if definition is None or definition.extensions:
         return None
+    arguments = _plain_arguments(field_def)
+    if arguments is None:
+        return None
     resolver = definition.base_resolver
     value_of: Callable[[Any], Any]
+    call: Callable[[Any, dict[str, Any]], Any] | None = None
     if resolver is None:
-        if not getattr(field_def.resolve, "_is_default", False):
+        if arguments or not getattr(field_def.resolve, "_is_default", False):
             return None  # an exception handler runs for it
         read, name = definition.default_resolver, definition.python_name
         value_of = operator.attrgetter(name) if read is getattr else lambda s: read(s, name)
@@ -140,7 +155,7 @@ def plain_field(
         if (
             not resolvers
             or resolver.is_async
-            or resolver.arguments
+            or len(resolver.arguments) != len(arguments)
             or resolver.info_parameter is not None
             or resolver.root_parameter is not None
             or resolver.parent_parameter is not None
@@ -149,6 +164,11 @@ def plain_field(
             return None
         func = resolver.wrapped_func
         value_of = func if resolver.self_parameter is not None else lambda _: func()
+        if arguments:
+            if resolver.self_parameter is not None:
+                call = lambda source, kwargs: func(source, **kwargs)  # noqa: E731
+            else:
+                call = lambda _, kwargs: func(**kwargs)  # noqa: E731
     return_type = field_def.type
     nullable = not isinstance(return_type, GraphQLNonNull)
     inner = return_type if nullable else return_type.of_type
@@ -156,8 +176,52 @@ def plain_field(
     object_type = _plain_object(inner)
     item = _list_item(inner.of_type) if isinstance(inner, GraphQLList) else None
     return PlainField(
-        field_def, value_of, nullable, leaf, object_type, _SAME.get(leaf), item, *enum_names(leaf)
+        field_def,
+        value_of,
+        nullable,
+        leaf,
+        object_type,
+        _SAME.get(leaf),
+        item,
+        *enum_names(leaf),
+        arguments=arguments,
+        call=call,
     )
+
+
+#: The Python types of the arguments strawberry passes to a resolver as graphql-core coerced
+#: them (`convert_argument` returns a leaf's value as it is), by the built-in scalar that
+#: coerces them.
+_PLAIN_ARGUMENTS: dict[Any, tuple[Any, ...]] = {
+    GraphQLInt: (int,),
+    GraphQLFloat: (float,),
+    GraphQLString: (str,),
+    GraphQLBoolean: (bool,),
+    GraphQLID: (strawberry.ID,),
+}
+
+
+def _plain_arguments(field_def: GraphQLField) -> tuple[tuple[str, str], ...] | None:
+    """The field's arguments as (GraphQL name, Python name) when each is of a built-in
+    scalar, null or not (strawberry's `Maybe` is not: it wraps the value), else None."""
+    arguments = []
+    for name, argument in field_def.args.items():
+        definition = (argument.extensions or {}).get(_DEFINITION)
+        graphql_type = argument.type
+        if isinstance(graphql_type, GraphQLNonNull):
+            graphql_type = graphql_type.of_type
+        python_types = _PLAIN_ARGUMENTS.get(graphql_type)
+        if definition is None or python_types is None or definition.is_maybe:
+            return None
+        python_type = definition.type
+        if isinstance(python_type, StrawberryMaybe):
+            return None
+        if isinstance(python_type, StrawberryOptional):
+            python_type = python_type.of_type
+        if python_type not in python_types:
+            return None
+        arguments.append((name, definition.python_name))
+    return tuple(arguments)
 
 
 def _plain_object(graphql_type: Any) -> GraphQLObjectType | None:
@@ -238,7 +302,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if plan is None:
             return None
         if len(plan.sub_fields) > self.max_shared_subfields:
-            plan.sub_fields, plan.field_set_plans = {}, {}
+            plan.sub_fields, plan.field_set_plans, plan.fragment_plans = {}, {}, {}
         self._relevant_sub_fields = plan.sub_fields
         self._field_set_plans = plan.field_set_plans
         return plan
@@ -333,7 +397,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 else:
                     value: Any
                     try:
-                        value = field.value_of(source_value)
+                        value = (
+                            field.value_of(source_value)
+                            if field.call is None
+                            else self._called(field, source_value, field_details_list)
+                        )
                     except Exception as raw_error:
                         field_path = Path(path, response_name, parent_type.name)
                         self.handle_field_error(
@@ -406,13 +474,34 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     parent_type, source, field_details_list, path, position_context
                 )
         try:
-            value = plan.value_of(source)
+            value = (
+                plan.value_of(source)
+                if plan.call is None
+                else self._called(plan, source, field_details_list)
+            )
         except Exception as raw_error:
             self.handle_field_error(raw_error, plan.field_def.type, field_details_list, path)
             return None
         return self._complete_plain(
             plan, parent_type, field_details_list, path, value, position_context
         )
+
+    def _called(self, plan: PlainField, source: Any, field_details_list: Any) -> Any:
+        """The value of a plain field with arguments: its resolver called with the arguments
+        given (and their defaults), coerced as graphql-core's `execute_field` coerces them,
+        by their Python names (strawberry's `convert_argument` leaves built-in scalars as
+        they are)."""
+        assert plan.call is not None
+        details = field_details_list[0]
+        given = get_argument_values(
+            plan.field_def,
+            details.node,
+            self.variable_values,
+            details.fragment_variable_values,
+            self.hide_suggestions,
+        )
+        kwargs = {python: given[name] for name, python in plan.arguments if name in given}
+        return plan.call(source, kwargs)
 
     def _complete_plain(
         self,

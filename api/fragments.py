@@ -191,13 +191,20 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        #: id(field set) -> (the field set, its shared fields, their selection, the
-        #: private part of the field set).
-        self._shared_plans: dict[
-            int, tuple[dict[str, Any], list[str], Hashable | None, dict[str, Any]]
-        ] = {}
+        #: id(field set or field list) -> (it, its plan): for a field set of a hinted
+        #: object, its shared fields, where they sit in the document (`_spans`) and its
+        #: private part; for a hinted field's field list, where it sits. Shared by the
+        #: executions of the operation when they share its collected fields (whose field
+        #: sets and lists are then the same objects), else this execution's own.
+        plan = self._operation_plan
+        self._shared_plans: dict[int, Any] = plan.fragment_plans if plan is not None else {}
         self._store: Any = _UNREAD
         self._fresh = False
+        #: The operation's variables as part of a key, worked out once (`_variables`).
+        self._frozen: str | None = None
+        #: id(field set) -> (the field set, its shared fields, their selection with this
+        #: execution's variables, its private part), once per execution.
+        self._selections: dict[int, tuple[Any, list[str], Hashable | None, dict[str, Any]]] = {}
 
     def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """Note on the request's context that the operation runs (the document parsed and
@@ -285,6 +292,9 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
         request: every item of a list has the same (graphql-core collects a list's subfields
         once), so a page of badges or rewards pays for it once, and the executor's plan of
         the private part (api.executor) is made once too."""
+        mine = self._selections.get(id(grouped_field_set))
+        if mine is not None and mine[0] is grouped_field_set:
+            return mine[1], mine[2], mine[3]
         plans = self._shared_plans
         plan = plans.get(id(grouped_field_set))
         # the field set is kept with its plan, so that its id is not reused meanwhile
@@ -294,14 +304,17 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
                 for name, details in grouped_field_set.items()
                 if details[0].node.name.value not in hint.private
             ]
-            selection = (
-                self._selection([d for name in shared for d in grouped_field_set[name]])
+            spans = (
+                self._spans([d for name in shared for d in grouped_field_set[name]])
                 if shared
                 else None
             )
             private = {n: d for n, d in grouped_field_set.items() if n not in shared}
-            plan = plans[id(grouped_field_set)] = (grouped_field_set, shared, selection, private)
-        return plan[1], plan[2], plan[3]
+            plan = plans[id(grouped_field_set)] = (grouped_field_set, shared, spans, private)
+        spans = plan[2]
+        selection = None if spans is None else (spans, self._variables())
+        self._selections[id(grouped_field_set)] = (grouped_field_set, plan[1], selection, plan[3])
+        return plan[1], selection, plan[3]
 
     def _fragment_store(self) -> FragmentStore | None:
         """The request's store (read once a request), None without one."""
@@ -407,7 +420,30 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
         """What the subtree asks for: where its nodes sit in the document's text (the text
         itself is part of the key, so equal spans of other documents never meet) and the
         operation's variables. None when that cannot be told (no locations, fragment
-        arguments, deferred parts): such a subtree is not kept."""
+        arguments, deferred parts): such a subtree is not kept. Where it sits is worked
+        out once per field list (`_shared_plans`), the variables once per execution."""
+        plans = self._shared_plans
+        plan = plans.get(id(field_details_list))
+        # the field list is kept with its spans, so that its id is not reused meanwhile
+        if plan is None or plan[0] is not field_details_list:
+            plan = plans[id(field_details_list)] = (
+                field_details_list,
+                self._spans(field_details_list),
+            )
+        spans = plan[1]
+        return None if spans is None else (spans, self._variables())
+
+    def _variables(self) -> str:
+        """The operation's variables, as part of a key (once per execution)."""
+        frozen = self._frozen
+        if frozen is None:
+            variables = self.variable_values.coerced
+            frozen = self._frozen = repr(sorted(variables.items())) if variables else ""
+        return frozen
+
+    def _spans(self, field_details_list: Any) -> tuple[str, tuple[tuple[int, int], ...]] | None:
+        """Where the nodes of `field_details_list` sit in the document's text, with the text;
+        None when that cannot be told (`_selection`)."""
         spans = []
         body = None
         for details in field_details_list:
@@ -418,9 +454,8 @@ class CachingExecutionContext(PlainFieldsExecutionContext):
                 return None
             spans.append((loc.start, loc.end))
             body = loc.source.body
-        variables = self.variable_values.coerced
-        frozen = repr(sorted(variables.items())) if variables else ""
-        return (body, tuple(spans), frozen)
+        assert body is not None
+        return (body, tuple(spans))
 
 
 def caching_context(schema: strawberry.Schema) -> None:

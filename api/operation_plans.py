@@ -37,7 +37,7 @@ from graphql import (
 class OperationPlan:
     """What executions of one operation share (see the module)."""
 
-    __slots__ = ("field_set_plans", "operation", "root", "sub_fields")
+    __slots__ = ("field_set_plans", "fragment_plans", "operation", "root", "sub_fields")
 
     def __init__(self, operation: OperationDefinitionNode) -> None:
         #: Kept so that the operation's id, the key of this plan, is not reused meanwhile.
@@ -48,6 +48,9 @@ class OperationPlan:
         self.sub_fields: dict[Any, Any] = {}
         #: The executor's plans of each field set (api.executor), shared.
         self.field_set_plans: dict[int, Any] = {}
+        #: The fragment cache's plans (api.fragments): each hinted object's field set split
+        #: into shared and private fields, and where the subtrees sit in the document.
+        self.fragment_plans: dict[int, Any] = {}
 
 
 class OperationPlans:

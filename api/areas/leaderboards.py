@@ -81,7 +81,7 @@ async def _open(
     except DomainError as error:
         raise to_client_error(error) from error
     radius = _near_asked(info)
-    leaderboard = Leaderboard.from_open(boards, board, radius or 0)
+    leaderboard = Leaderboard.from_open(info, boards, board, radius or 0)
     if radius is not None:
         # me and aroundMe then answer with plain values, without awaiting each its own way
         await leaderboard.read_near(info)

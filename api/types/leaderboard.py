@@ -150,6 +150,11 @@ def _page_key(board: Leaderboard, _: object) -> tuple[object, int]:
 class Leaderboard:
     board: strawberry.Private[OpenBoard]
     boards: strawberry.Private[Boards]
+    #: The board's own field's info: what `me` and `aroundMe` read for the request (its
+    #: context), so that they ask for no info of their own and take the executor's plain way
+    #: (api.executor), without a resolve info, strawberry's resolver chain and graphql-core's
+    #: completion of the value.
+    info: strawberry.Private[Info]
     #: How many neighbours each side the read of the caller's neighbourhood covers (the
     #: widest valid radius of aroundMe in the request's selection, 0 for `me` alone): `me` and
     #: `aroundMe` share that one read.
@@ -180,10 +185,13 @@ class Leaderboard:
     )
 
     @classmethod
-    def from_open(cls, boards: Boards, board: OpenBoard, radius: int = 0) -> Leaderboard:
+    def from_open(
+        cls, info: Info, boards: Boards, board: OpenBoard, radius: int = 0
+    ) -> Leaderboard:
         return cls(
             board=board,
             boards=boards,
+            info=info,
             radius=radius,
             near=None,
             near_known=False,
@@ -247,10 +255,10 @@ class Leaderboard:
         description="The signed-in member's entry; null when the member has no score.",
         graphql_type=LeaderboardEntry | None,
     )
-    def me(self, info: Info) -> LeaderboardEntry | Awaitable[LeaderboardEntry | None] | None:
+    def me(self) -> LeaderboardEntry | Awaitable[LeaderboardEntry | None] | None:
         if not self.near_known:
-            return self._me_after_read(info)
-        return self._me(info)
+            return self._me_after_read(self.info)
+        return self._me(self.info)
 
     async def _me_after_read(self, info: Info) -> LeaderboardEntry | None:
         await self._read_near_once(info)
@@ -272,13 +280,14 @@ class Leaderboard:
         graphql_type=list[LeaderboardEntry],
     )
     def around_me(
-        self, info: Info, radius: int | None = 2
+        self, radius: int | None = 2
     ) -> list[LeaderboardEntry] | Awaitable[list[LeaderboardEntry]]:
         radius = 2 if radius is None else radius
         if not 0 <= radius <= MAX_RADIUS:
             raise to_client_error(
                 InvalidInput(f"radius must be between 0 and {MAX_RADIUS}", ["radius"])
             )
+        info = self.info
         if radius > self.radius:  # a radius the request's lookahead did not see
             return self._around_apart(info, radius)
         if not self.near_known:

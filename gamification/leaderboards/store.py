@@ -53,6 +53,8 @@ _EXACT = Context(prec=60, traps=[Inexact, InvalidOperation])
 _REBUILD_TTL_MS = 3_600_000
 _REBUILD_BATCH = 1_000
 _REBUILD_FLUSH_EVERY = 50
+#: Boards whose keys a store keeps encoded (`LeaderboardStore._read_keys`) at most.
+_MAX_ENCODED_BOARDS = 1_000
 
 # KEYS: ordering, index. ARGV: member id, new ordering key, length of its score part.
 _SET_SCORE = """
@@ -207,6 +209,8 @@ class LeaderboardStore:
         self._set_score = redis.register_script(_SET_SCORE)
         self._remove_member = redis.register_script(_REMOVE_MEMBER)
         self._around = redis.register_script(_AROUND)
+        #: Each board's keys as the reads send them (`_read_keys`), encoded once.
+        self._encoded_keys: dict[BoardKey, list[bytes]] = {}
         self._swap_in = redis.register_script(_SWAP_IN)
 
     # ------------------------------------------------------------------ keys
@@ -231,6 +235,16 @@ class LeaderboardStore:
 
     def _keys(self, board: BoardKey) -> list[str]:
         return [self.ordering_key(board), self.index_key(board)]
+
+    def _read_keys(self, board: BoardKey) -> list[bytes]:
+        """`_keys` as bytes, worked out once per board: given as bytes, a read's keys are not
+        encoded again (redis-py runs each str through a chain of type checks)."""
+        keys = self._encoded_keys.get(board)
+        if keys is None:
+            if len(self._encoded_keys) >= _MAX_ENCODED_BOARDS:  # periods pass
+                self._encoded_keys.clear()
+            keys = self._encoded_keys[board] = [k.encode() for k in self._keys(board)]
+        return keys
 
     # ------------------------------------------------------------------ writes
 
@@ -395,7 +409,9 @@ class LeaderboardStore:
         _check_member_id(member_id)
         if radius < 0:
             raise ValueError("radius must not be negative")
-        found = await self._around(keys=self._keys(board), args=[str(member_id), radius])
+        found = await self._around(
+            keys=self._read_keys(board), args=[str(member_id).encode(), str(radius).encode()]
+        )
         if not found:
             return []
         first_index, joined = found

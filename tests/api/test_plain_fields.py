@@ -49,3 +49,5 @@ async def test_every_contract_query_answers_the_same_with_plain_fields_completed
     }
     print(sorted(taken))
     assert {("Badge", "code"), ("PointsSummary", "balance"), ("Member", "displayName")} <= taken
+    # a board's own entries: no info of their own, aroundMe's radius a built-in scalar
+    assert {("Leaderboard", "me"), ("Leaderboard", "aroundMe")} <= taken

@@ -53,6 +53,22 @@ class Outer:
     def with_info(self, info: strawberry.Info) -> str:
         return "x"
 
+    @strawberry.field
+    def scaled(
+        self, factor: int = 2, label: str | None = "n", loud: bool | None = None
+    ) -> str | None:
+        if factor < 0:
+            raise ValueError("a negative factor")
+        return f"{self.label}*{factor}:{label}:{loud}"
+
+    @strawberry.field
+    def by_id(self, id: strawberry.ID, weight: float) -> str:
+        return f"{id}/{weight!r}"
+
+    @strawberry.field
+    def in_colour(self, colour: Colour) -> str:
+        return colour.value
+
 
 class Loose:
     """A value that breaks the schema's promises, as a faulty resolver's value would (an
@@ -155,10 +171,13 @@ class Query:
         return BROKEN[case]  # type: ignore[return-value]  # values that break the schema on purpose
 
 
-QUERY = """query Q($case: String!) {
+QUERY = """query Q($case: String!, $factor: Int, $label: String, $loud: Boolean) {
   good {
     label computed shouted inner { name colour size } maybe { name } items { name colour }
     tags sizes colours maybeItems { name size }
+    scaled thrice: scaled(factor: 3) given: scaled(factor: $factor, label: $label, loud: $loud)
+    none: scaled(label: null) negative: scaled(factor: -1) byId(id: 7, weight: 2)
+    inColour(colour: BLUE)
   }
   broken(case: $case) {
     label computed shouted withInfo
@@ -176,10 +195,10 @@ def execution_context(enabled: bool) -> type[PlainFieldsExecutionContext]:
     )
 
 
-async def run(enabled: bool, case: str) -> dict[str, Any]:
+async def run(enabled: bool, case: str, **variables: Any) -> dict[str, Any]:
     context_class = execution_context(enabled)
     schema = strawberry.Schema(query=Query, execution_context_class=context_class)
-    result = await schema.execute(QUERY, variable_values={"case": case})
+    result = await schema.execute(QUERY, variable_values={"case": case, **variables})
     return {
         "data": result.data,
         "errors": [e.formatted for e in result.errors or []],
@@ -208,6 +227,35 @@ async def test_plain_lists_answer_what_graphql_core_answers() -> None:
     assert {("Outer", "tags"), ("Outer", "sizes"), ("Outer", "maybeItems")} <= short["plans"]
 
 
+@pytest.mark.parametrize(
+    "variables",
+    [{}, {"factor": 5, "label": "v", "loud": True}, {"factor": None, "label": None}],
+)
+async def test_arguments_of_built_in_scalars_reach_the_resolver_as_graphql_core_gives_them(
+    variables: dict[str, Any],
+) -> None:
+    short = await run(True, "a resolver that raises", **variables)
+    usual = await run(False, "a resolver that raises", **variables)
+    assert (short["data"], short["errors"]) == (usual["data"], usual["errors"])
+    good = short["data"]["good"]
+    assert good["scaled"] == "x*2:n:None"  # the defaults
+    assert good["thrice"] == "x*3:n:None"
+    assert good["none"] == "x*2:None:None"  # an explicit null is passed as None
+    assert good["byId"] == "7/2.0"  # an ID as text, an Int literal as a Float
+    assert good["inColour"] == "BLUE"
+    assert good["negative"] is None  # the resolver's error, at its path
+    assert ["good", "negative"] in [e["path"] for e in short["errors"]]
+    if variables.get("factor") == 5:
+        assert good["given"] == "x*5:v:True"
+    elif "factor" in variables:  # null for a non-null argument: graphql-core's error
+        assert good["given"] is None
+        assert ["good", "given"] in [e["path"] for e in short["errors"]]
+    else:  # variables not given: the arguments' defaults
+        assert good["given"] == "x*2:n:None"
+    assert {("Outer", "scaled"), ("Outer", "byId"), ("Query", "broken")} <= short["plans"]
+    assert ("Outer", "inColour") not in short["plans"]  # an enum is converted by strawberry
+
+
 def test_a_field_with_arguments_or_info_has_no_plan_and_a_list_completes_by_its_items() -> None:
     from api.executor import plain_field
 
@@ -216,7 +264,9 @@ def test_a_field_with_arguments_or_info_has_no_plan_and_a_list_completes_by_its_
     query = schema._schema.type_map["Query"]
     assert isinstance(outer, GraphQLObjectType) and isinstance(query, GraphQLObjectType)
     assert plain_field(outer, "withInfo") is None
-    assert plain_field(query, "broken") is None
+    assert plain_field(outer, "inColour") is None
+    broken = plain_field(query, "broken")  # an argument of a built-in scalar
+    assert broken is not None and broken.arguments == (("case", "case"),)
     assert plain_field(outer, "shouted", resolvers=False) is None
     assert plain_field(outer, "label") is not None
     items = plain_field(outer, "items")
