@@ -18,6 +18,7 @@ from api.types.drops import (
     DropMode,
     DropStatus,
     drops_loader,
+    for_member,
     listed_drops,
 )
 from api.types.public_member import PublicMember, public_views
@@ -140,7 +141,8 @@ class Query:
     async def drops(self, info: Info, status: DropStatus | None = None) -> list[Drop]:
         found = await listed_drops(info, services.DropStatus(status.value) if status else None)
         language = await reader_language(info)
-        return [Drop.from_model(d, language) for d in found]
+        known = await for_member(info, found) or {}
+        return [Drop.from_model(d, language, known.get(d.id)) for d in found]
 
     @strawberry.field(
         description="Shop backend or admin: the drop claim behind a coupon code (DR-...)."

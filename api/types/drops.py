@@ -6,8 +6,11 @@ drops costs a constant number of queries through per-request loaders.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import TypeVar, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -100,6 +103,58 @@ def eligibility_loader(info: Info) -> DataLoader[models.Drop, services.Eligibili
 
 
 _KNOWN_BALANCE = "drop_member_balance"
+#: The member's claims and balance as last read with a list of drops (`_use_member_parts`).
+_KNOWN_PARTS = "drop_member_parts"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ForMember:
+    """A listed drop's member fields (`status`, `eligibility`, `myClaim`) as the screen's
+    read of the member, their claims and their balance answers them, worked out with the
+    list: the fields then answer without awaiting (an async field of each drop costs a
+    coroutine, and graphql-core gathers a drop's in tasks of their own)."""
+
+    status: DropStatus
+    eligibility: services.Eligibility
+    claim: models.DropClaim | None
+
+
+async def for_member(info: Info, drops: list[models.Drop]) -> dict[int, ForMember] | None:
+    """What each of `drops` shows the signed-in member, when `listed_drops` read the
+    member's claims and balance for them (the drops screen asks `eligibility` and `myClaim`
+    then); None otherwise, and the fields read as before. The eligibility loader is primed
+    with what is worked out here (one `eligibility_for_drops` for the list, as the loader
+    would have done)."""
+    context = info.context
+    known = context.loaders.get(_KNOWN_PARTS)
+    if known is None or not context.member_requested:
+        return None
+    ids, found = known
+    if any(d.id not in ids for d in drops):
+        return None
+    member = await context.member()  # read with the parts: settled
+    verdicts = await services.eligibility_for_drops(
+        member, drops, context.now, balance=found.balance
+    )
+    context.loader("drop_eligibility", lambda: eligibility_loader(info)).prime_many(
+        {d: verdicts[d.id] for d in drops}
+    )
+    level = member.tier_level
+    return {
+        d.id: ForMember(
+            status=DropStatus(drop_status(d, context.now, level).value),
+            eligibility=verdicts[d.id],
+            claim=found.claims.get(d.id),
+        )
+        for d in drops
+    }
+
+
+def _later(awaitable: Awaitable[T]) -> T:
+    """What a resolver that is not async returns when it must wait after all: graphql-core
+    awaits a resolver's value that is awaitable (strawberry passes it on as it is)."""
+    return cast(T, awaitable)
 
 
 def _use_member_parts(
@@ -111,6 +166,7 @@ def _use_member_parts(
         {d.id: found.claims.get(d.id) for d in drops}
     )
     info.context.loaders[_KNOWN_BALANCE] = found.balance
+    info.context.loaders[_KNOWN_PARTS] = (frozenset(d.id for d in drops), found)
 
 
 async def read_member_parts(info: Info, member_id: int, drops: list[models.Drop]) -> int | None:
@@ -239,12 +295,18 @@ class Drop:
         )
     )
 
+    #: Its member fields as worked out with the list (`for_member`); None: read each.
+    known: strawberry.Private[ForMember | None] = None
+
     @classmethod
-    def from_model(cls, drop: models.Drop, language: Language) -> Drop:
+    def from_model(
+        cls, drop: models.Drop, language: Language, known: ForMember | None = None
+    ) -> Drop:
         """The drop as a reader of `language` sees it (its texts are part of the fragment
-        cache's key, as every plain field is)."""
+        cache's key, as every plain field is); `known`: its member fields, if worked out."""
         return cls(
             model=drop,
+            known=known,
             id=strawberry.ID(str(drop.id)),
             code=drop.code,
             title=language.text(drop.translations, "name", drop.title),
@@ -277,13 +339,23 @@ class Drop:
     @strawberry.field(
         description="UPCOMING, OPEN, SOLD_OUT or CLOSED now, as the signed-in member sees it."
     )
-    async def status(self, info: Info) -> DropStatus:
+    def status(self, info: Info) -> DropStatus:
+        if self.known is not None:
+            return self.known.status
+        return _later(self._status(info))
+
+    async def _status(self, info: Info) -> DropStatus:
         member = await info.context.member_or_none()
         level = member.tier_level if member else None
         return DropStatus(drop_status(self.model, info.context.now, level).value)
 
     @strawberry.field(description="For the signed-in member.")
-    async def eligibility(self, info: Info) -> DropEligibility:
+    def eligibility(self, info: Info) -> DropEligibility:
+        if self.known is not None:
+            return DropEligibility.from_domain(self.known.eligibility)
+        return _later(self._eligibility(info))
+
+    async def _eligibility(self, info: Info) -> DropEligibility:
         loader = info.context.loader("drop_eligibility", lambda: eligibility_loader(info))
         return DropEligibility.from_domain(await loader.load(self.model))
 
@@ -291,7 +363,13 @@ class Drop:
         description="The signed-in member's claim: the one holding a unit or entry, else the "
         "latest (released, lost). Null for other callers."
     )
-    async def my_claim(self, info: Info) -> DropClaim | None:
+    def my_claim(self, info: Info) -> DropClaim | None:
+        if self.known is not None:
+            claim = self.known.claim
+            return DropClaim.from_model(claim) if claim else None
+        return _later(self._my_claim(info))
+
+    async def _my_claim(self, info: Info) -> DropClaim | None:
         if await info.context.member_or_none() is None:
             return None
         loader = info.context.loader("drop_my_claims", lambda: my_claims_loader(info))

@@ -14,6 +14,7 @@ from graphql import print_ast
 from tortoise import connections
 
 from api.drop_gate import RedisUnitCounter
+from api.types.drops import Drop as DropType
 from domain.drops.models import Drop, DropClaim
 from domain.drops.queries import DropShelf
 from domain.members.services import get_member, get_or_create_member
@@ -460,11 +461,38 @@ async def test_the_drops_screen_reads_claims_and_balance_together_as_apart(
         for part, selection in (
             ("myClaim", "myClaim { id status couponCode }"),
             ("eligibility", "eligibility { eligible opensForMeAt reasons }"),
+            ("status", "status"),
         )
     }
     for drop in screen:
         assert drop["myClaim"] == apart["myClaim"][drop["id"]]
         assert drop["eligibility"] == apart["eligibility"][drop["id"]]
+        assert drop["status"] == apart["status"][drop["id"]]
+
+
+async def test_the_drops_screen_answers_each_drops_member_fields_from_its_one_read(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await upsert(api, code="D1", pricePoints=100)
+    await upsert(api, code="D2", pricePoints=150, minTierLevel=2)
+    await member_with(api, "ana", 200)
+    api.clock.advance(hours=1)
+    assert (await claim(api, "ana", first["id"]))["userErrors"] == []
+    expected = await data_of_drops(api)
+
+    def awaited(*_: object) -> None:
+        raise AssertionError("a member field of a listed drop read apart")
+
+    # the fields' own reads (a coroutine each, gathered in tasks) are not needed: the
+    # screen's statement read the member, their claims and their balance
+    for read in ("_status", "_eligibility", "_my_claim"):
+        monkeypatch.setattr(DropType, read, awaited)
+    screen = await data_of_drops(api)
+
+    assert screen == expected
+    assert [d["status"] for d in screen] == ["OPEN", "OPEN"]
+    assert [d["eligibility"]["eligible"] for d in screen] == [True, False]
+    assert screen[0]["myClaim"]["status"] == "RESERVED" and screen[1]["myClaim"] is None
 
 
 async def test_a_member_seen_first_on_the_drops_screen_is_created_and_sees_it_afresh(
