@@ -196,6 +196,14 @@ class Context:
 Info: TypeAlias = strawberry.Info[Context, None]
 
 
+def later(awaitable: Awaitable[T]) -> T:
+    """What a resolver that is not async returns when it must wait after all: graphql-core
+    awaits a resolver's value that is awaitable (strawberry passes it on as it is). A field
+    whose answer is usually known when it resolves (worked out with its parent's read) is
+    then no coroutine, which graphql-core would gather with its siblings' in tasks."""
+    return cast(T, awaitable)
+
+
 async def shared_read(future: asyncio.Future[T], read: Callable[[], Awaitable[T]]) -> T:
     """`read()`, awaited by its first asker itself, its outcome set on `future` for those who
     ask while it runs (`_outcome`). Not a task per read: a task costs a turn of the event loop

@@ -14,7 +14,7 @@ from api.auth import Role
 from api.context import Info
 from api.member_parts import member_with_parts, wanted_parts
 from api.types.common import UserError, user_errors
-from api.types.member import Device, Member, Platform
+from api.types.member import Device, Member, Platform, work_out_known
 from domain.errors import DomainError
 from domain.members import services
 from domain.members.models import Platform as PlatformModel
@@ -70,9 +70,10 @@ class Query:
         parts = wanted_parts(info)
         if parts:  # the member and their parts in one statement
             member = Member.from_model(await member_with_parts(info, parts))
+            member.parts = parts
+            await work_out_known(info, member)  # the fields then answer from that read
         else:
             member = Member.from_model(await info.context.member())
-        member.parts = parts
         return member
 
     @strawberry.field(description="Admin or shop backend: one member by the shop's customer id.")

@@ -6,17 +6,15 @@ drops costs a constant number of queries through per-request loaders.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import TypeVar, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.auth import Role
-from api.context import Info
+from api.context import Info, later
 from api.fragments import cached_object
 from api.language import reader_language
 from api.lookahead import asks_for
@@ -105,7 +103,6 @@ def eligibility_loader(info: Info) -> DataLoader[models.Drop, services.Eligibili
 _KNOWN_BALANCE = "drop_member_balance"
 #: The member's claims and balance as last read with a list of drops (`_use_member_parts`).
 _KNOWN_PARTS = "drop_member_parts"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +146,6 @@ async def for_member(info: Info, drops: list[models.Drop]) -> dict[int, ForMembe
         )
         for d in drops
     }
-
-
-def _later(awaitable: Awaitable[T]) -> T:
-    """What a resolver that is not async returns when it must wait after all: graphql-core
-    awaits a resolver's value that is awaitable (strawberry passes it on as it is)."""
-    return cast(T, awaitable)
 
 
 def _use_member_parts(
@@ -342,7 +333,7 @@ class Drop:
     def status(self, info: Info) -> DropStatus:
         if self.known is not None:
             return self.known.status
-        return _later(self._status(info))
+        return later(self._status(info))
 
     async def _status(self, info: Info) -> DropStatus:
         member = await info.context.member_or_none()
@@ -353,7 +344,7 @@ class Drop:
     def eligibility(self, info: Info) -> DropEligibility:
         if self.known is not None:
             return DropEligibility.from_domain(self.known.eligibility)
-        return _later(self._eligibility(info))
+        return later(self._eligibility(info))
 
     async def _eligibility(self, info: Info) -> DropEligibility:
         loader = info.context.loader("drop_eligibility", lambda: eligibility_loader(info))
@@ -367,7 +358,7 @@ class Drop:
         if self.known is not None:
             claim = self.known.claim
             return DropClaim.from_model(claim) if claim else None
-        return _later(self._my_claim(info))
+        return later(self._my_claim(info))
 
     async def _my_claim(self, info: Info) -> DropClaim | None:
         if await info.context.member_or_none() is None:

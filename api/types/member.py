@@ -7,6 +7,7 @@ queries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Annotated
@@ -15,8 +16,9 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.auth import Role
-from api.context import Info
-from api.lookahead import asks_for
+from api.context import Info, later
+from api.language import reader_language
+from api.lookahead import asks_for, child_fields, per_document
 from api.member_parts import EXPIRIES, FIGURES, QUALIFYING, member_parts
 from api.types.achievements import (
     MemberBadge,
@@ -48,6 +50,7 @@ from api.types.rewards import CouponStatus, Redemption, member_redemptions
 from api.types.tier import Tier, TierProgress, next_tier_loader, tier_of, tier_progress
 from domain.members import models
 from domain.members.services import devices_of
+from domain.tiers.services import tier_held
 
 
 @strawberry.enum(description="The platform of an app installation.")
@@ -84,6 +87,50 @@ def devices_loader() -> DataLoader[int, list[models.Device]]:
     return DataLoader(load_fn=load)
 
 
+@dataclass(frozen=True, slots=True)
+class KnownFields:
+    """`me`'s `tier`, `nextTier` and `points` as worked out with its read of the member's
+    parts (the home screen): the fields then answer without awaiting (an async field is a
+    coroutine, and graphql-core gathers a member's several in tasks of their own). None (and
+    `has_next_tier` False): not worked out, the field reads its own."""
+
+    tier: Tier | None
+    has_next_tier: bool
+    next_tier: TierProgress | None
+    points: PointsSummary | None
+
+
+_KNOWN_FIELDS = frozenset({"tier", "nextTier", "points"})
+
+
+async def work_out_known(info: Info, member: Member) -> None:
+    """Set `member.known` (`me`'s, with `parts` read for it by `member_with_parts`): each of
+    `tier`, `nextTier` and `points` that `me`'s selection asks for, as the field would
+    answer it, from what the request has read already (the member and their parts, the
+    versions read with them, the process's tier ladder as of those versions)."""
+    children = per_document(
+        info, "me_known_fields", lambda: frozenset(_KNOWN_FIELDS.intersection(child_fields(info)))
+    )
+    model = member.model
+    tier = None
+    if "tier" in children:
+        ladder = await info.context.runtime.program.ladder(await info.context.versions())
+        tier = Tier.from_model(tier_held(model, list(ladder)), await reader_language(info))
+    has_next_tier, next_tier = False, None
+    points = None
+    if QUALIFYING in member.parts or FIGURES in member.parts:
+        parts = await member_parts(info, model.id, member.parts)
+        if QUALIFYING in member.parts and "nextTier" in children:
+            assert parts.qualifying is not None
+            has_next_tier = True
+            next_tier = await tier_progress(info, model, parts.qualifying)
+        if FIGURES in member.parts and "points" in children:
+            # the parts hold the expiries whenever a `points` of the selection asks for them
+            assert parts.figures is not None
+            points = PointsSummary.from_parts(model.id, parts.figures, parts.expiries)
+    member.known = KnownFields(tier, has_next_tier, next_tier, points)
+
+
 @strawberry.type(description="A member of the loyalty program: a customer of the shop.")
 class Member:
     model: strawberry.Private[models.Member]
@@ -103,6 +150,9 @@ class Member:
     #: The per-member parts the selection asks for, read in one statement (api.member_parts;
     #: set by `me`, empty elsewhere: each field reads its own).
     parts: strawberry.Private[frozenset[str]] = frozenset()
+    #: What `tier`, `nextTier` and `points` answer, worked out by `me` with its read of the
+    #: member's parts (`work_out_known`); None: each field reads its own.
+    known: strawberry.Private[KnownFields | None] = None
 
     @classmethod
     def from_model(cls, member: models.Member) -> Member:
@@ -191,11 +241,18 @@ class Member:
         return [Device.from_model(d) for d in await loader.load(self.model.id)]
 
     @strawberry.field(description="The tier the member holds now.")
-    async def tier(self, info: Info) -> Tier:
-        return await tier_of(info, self.model)
+    def tier(self, info: Info) -> Tier:
+        if self.known is not None and self.known.tier is not None:
+            return self.known.tier
+        return later(tier_of(info, self.model))
 
     @strawberry.field(description="The next tier and the points missing for it; null at the top.")
-    async def next_tier(self, info: Info) -> TierProgress | None:
+    def next_tier(self, info: Info) -> TierProgress | None:
+        if self.known is not None and self.known.has_next_tier:
+            return self.known.next_tier
+        return later(self._next_tier(info))
+
+    async def _next_tier(self, info: Info) -> TierProgress | None:
         if QUALIFYING in self.parts:
             parts = await member_parts(info, self.model.id, self.parts)
             assert parts.qualifying is not None
@@ -203,7 +260,12 @@ class Member:
         return await next_tier_loader(info).load(self.model)
 
     @strawberry.field(description="The member's points: balance, pending, lifetime, expiries.")
-    async def points(self, info: Info) -> PointsSummary:
+    def points(self, info: Info) -> PointsSummary:
+        if self.known is not None and self.known.points is not None:
+            return self.known.points
+        return later(self._points(info))
+
+    async def _points(self, info: Info) -> PointsSummary:
         if FIGURES in self.parts and (EXPIRIES in self.parts or not asks_for(info, "expiringSoon")):
             parts = await member_parts(info, self.model.id, self.parts)
             assert parts.figures is not None

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+import api.types.member as member_types
 from domain.members.models import Member
 from domain.points.models import EarningRules
 from domain.versions import ConfigPart, bump_version
@@ -19,6 +22,7 @@ APART = {
     "points": "{ me { points { balance pending lifetimeEarned expiringSoon { points expiresAt } } } }",
     "nextTier": "{ me { nextTier { tier { code name } qualifyingPointsNeeded } } }",
     "notifications": "{ me { notifications(first: 1, unreadOnly: true) { unreadCount } } }",
+    "tier": "{ me { tier { code name level pointsMultiplier benefits } } }",
 }
 
 
@@ -65,6 +69,30 @@ async def test_the_home_screen_reads_the_members_parts_in_one_statement(
     for name, query in APART.items():
         alone = data(await api.member("alice", query))["me"][name]
         assert alone == me[name], name
+
+
+async def test_the_home_screen_answers_tier_next_tier_and_points_from_mes_one_read(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await setup_program(api)
+    await api.service(RECORD_PURCHASE, purchase("A-1", "120.00"))
+    api.clock.advance(days=14 + 340)
+    await home(api)  # the process's program and ladder are loaded
+    _, expected = await home(api)
+
+    def read_apart(*_: object) -> None:
+        raise AssertionError("a field of the home screen read apart")
+
+    # the fields' own reads (a coroutine each, gathered in tasks) are not needed: `me`
+    # worked them out with its statement's read of the member and their parts
+    monkeypatch.setattr(member_types, "tier_of", read_apart)
+    monkeypatch.setattr(member_types.Member, "_next_tier", read_apart)
+    monkeypatch.setattr(member_types.Member, "_points", read_apart)
+    statements, me = await home(api)
+
+    assert (statements, me) == (1, expected)
+    assert me["tier"]["code"] and me["nextTier"]["qualifyingPointsNeeded"] == 500 - 120
+    assert me["points"]["expiringSoon"][0]["points"] == 120
 
 
 async def test_a_tier_window_changed_by_another_process_counts_on_the_next_home_screen(
