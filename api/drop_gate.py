@@ -110,9 +110,8 @@ class _Evalsha:
             execute: Callable[..., Awaitable[Any]] = self._redis.execute_command
             return await execute("EVALSHA", self._sha, numkeys, *keys_and_args)
         except NoScriptError:
-            answer = await self._script(keys=keys_and_args[:numkeys], args=keys_and_args[numkeys:])
-            self._sha = self._script.sha
-            return answer
+            # the script object loads it (its sha is the text's: EVALSHA finds it next time)
+            return await self._script(keys=keys_and_args[:numkeys], args=keys_and_args[numkeys:])
 
 
 class RedisUnitCounter:

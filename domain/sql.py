@@ -78,20 +78,17 @@ class Statement:
         executor = connection.executor_class(model=model, db=connection)
         return await executor.execute_select(self.text(connection), list(params))
 
-    async def headed(
-        self, model: type[M], names: Sequence[str], *params: Any
-    ) -> tuple[M, list[dict[str, Any]]] | None:
+    async def headed(self, model: type[M], *params: Any) -> tuple[M, Sequence[Any]] | None:
         """For a statement whose every row repeats one row of `model`'s table (the head: a
         member beside each row of a part): that row as an instance of `model`, built once from
         the first row as tortoise's executor builds each row of a query (`_init_from_db`, which
-        `execute_select` calls), and the values of the other columns `names` of every row;
+        `execute_select` calls), and the rows as the driver gives them (read by column name);
         None when there are no rows."""
         connection = _connection()
         _, found = await connection.execute_query(self.text(connection), list(params))
         if not found:
             return None
-        head = model._init_from_db(**dict(found[0]))
-        return head, [{name: row[name] for name in names} for row in found]
+        return model._init_from_db(**dict(found[0])), found
 
     async def execute_many(self, rows: Sequence[Sequence[Any]]) -> None:
         """Run the statement once per row of parameters, in one round of the driver's

@@ -92,17 +92,23 @@ def drops_loader() -> DataLoader[int, models.Drop | None]:
 def eligibility_loader(info: Info) -> DataLoader[models.Drop, services.Eligibility]:
     async def load(drops: list[models.Drop]) -> list[services.Eligibility]:
         member = await info.context.member()
+        known = info.context.loaders.get(_KNOWN_PARTS)
         found = await services.eligibility_for_drops(
-            member, drops, info.context.now, balance=info.context.loaders.get(_KNOWN_BALANCE)
+            member, drops, info.context.now, balance=known[1].balance if known else None
         )
         return [found[d.id] for d in drops]
 
     return DataLoader(load_fn=load, cache_key_fn=lambda drop: drop.id)
 
 
-_KNOWN_BALANCE = "drop_member_balance"
-#: The member's claims and balance as last read with a list of drops (`_use_member_parts`).
+#: The ids of a list of drops and the member's claims of them and balance, as last read with
+#: the list (`_use_member_parts`): the eligibility loader takes the balance from it.
 _KNOWN_PARTS = "drop_member_parts"
+
+
+def status_of(drop: models.Drop, now: datetime, tier_level: int | None) -> DropStatus:
+    """Where `drop` stands now for a reader of `tier_level` (None: not a member)."""
+    return DropStatus(drop_status(drop, now, tier_level).value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +146,7 @@ async def for_member(info: Info, drops: list[models.Drop]) -> dict[int, ForMembe
     level = member.tier_level
     return {
         d.id: ForMember(
-            status=DropStatus(drop_status(d, context.now, level).value),
+            status=status_of(d, context.now, level),
             eligibility=verdicts[d.id],
             claim=found.claims.get(d.id),
         )
@@ -151,12 +157,11 @@ async def for_member(info: Info, drops: list[models.Drop]) -> dict[int, ForMembe
 def _use_member_parts(
     info: Info, drops: list[models.Drop], found: services.ClaimsAndBalance
 ) -> None:
-    """Prime the claims loader with the member's claims of `drops` and hand the eligibility
-    loader their balance (what `myClaim` and `eligibility` then answer from)."""
+    """Prime the claims loader with the member's claims of `drops` and keep them with their
+    balance for the eligibility loader (what `myClaim` and `eligibility` then answer from)."""
     info.context.loader("drop_my_claims", lambda: my_claims_loader(info)).prime_many(
         {d.id: found.claims.get(d.id) for d in drops}
     )
-    info.context.loaders[_KNOWN_BALANCE] = found.balance
     info.context.loaders[_KNOWN_PARTS] = (frozenset(d.id for d in drops), found)
 
 
@@ -337,8 +342,7 @@ class Drop:
 
     async def _status(self, info: Info) -> DropStatus:
         member = await info.context.member_or_none()
-        level = member.tier_level if member else None
-        return DropStatus(drop_status(self.model, info.context.now, level).value)
+        return status_of(self.model, info.context.now, member.tier_level if member else None)
 
     @strawberry.field(description="For the signed-in member.")
     def eligibility(self, info: Info) -> DropEligibility:

@@ -65,7 +65,7 @@ class WithMember:
     (`SELECT * FROM member WHERE customer_id = ...`, as `get_member` reads it) beside each row
     of the part, whose member id is the id of that row."""
 
-    __slots__ = ("_aliases", "_pairs", "_statement", "_versions")
+    __slots__ = ("_pairs", "_statement", "_versions")
 
     def __init__(
         self,
@@ -92,11 +92,6 @@ class WithMember:
             f"(SELECT version FROM config_version WHERE name = '{config.value}') AS {alias}, "
             for alias, config in self._versions
         )
-        self._aliases = (
-            "_present",
-            *(alias for alias, _ in self._pairs),
-            *(alias for alias, _ in self._versions),
-        )
         selected = ", ".join(f"p.{column} AS {alias}" for alias, column in self._pairs)
         self._statement = Statement(
             f"WITH me AS ({_LEAN if lean else _WHOLE} WHERE customer_id = ${member}"
@@ -119,7 +114,7 @@ class WithMember:
         `read_versions` answers (parts never changed left out) when made with `versions`;
         empty otherwise. A caller that needs both the member and the versions saves a
         statement: the versions come from a statement that began when the member's did."""
-        found = await self._statement.headed(Member, self._aliases, *params)
+        found = await self._statement.headed(Member, *params)
         if found is None:
             return None
         member, extras = found

@@ -35,6 +35,20 @@ async def test_a_query_embedded_after_the_statements_own_values_keeps_its_values
     assert [f"${n}" in sql for n in (1, 2, 3, 4, 5)] == [False, True, True, True, False]
 
 
+async def notify(member_id: int, *titles: str) -> None:
+    """A notification of `member_id` for each title (its dedupe key)."""
+    for title in titles:
+        await Notification.create(
+            member_id=member_id,
+            category=NotificationCategory.BADGE,
+            title=title,
+            body="b",
+            dedupe_key=title,
+            created_at=datetime(2026, 3, 2, tzinfo=UTC),
+            push_status=PushStatus.SENT,
+        )
+
+
 _NOTIFICATIONS = """
     SELECT id, title FROM notification WHERE member_id = $2 AND title <> $1 ORDER BY id
 """
@@ -46,16 +60,7 @@ async def test_a_part_read_with_the_member_answers_what_each_read_alone_answers(
     with_member = WithMember(_NOTIFICATIONS, ("id", "title"), member=2)
 
     empty = await with_member.read("hidden", "ana")
-    for title in ("one", "hidden", "two"):
-        await Notification.create(
-            member_id=member.id,
-            category=NotificationCategory.BADGE,
-            title=title,
-            body="b",
-            dedupe_key=title,
-            created_at=datetime(2026, 3, 2, tzinfo=UTC),
-            push_status=PushStatus.SENT,
-        )
+    await notify(member.id, "one", "hidden", "two")
     found = await with_member.read("hidden", "ana")
     alone = await Statement(_NOTIFICATIONS).rows("hidden", member.id)
 
@@ -97,16 +102,7 @@ async def test_the_member_of_a_part_of_many_rows_is_built_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     member = await get_or_create_member("ana", datetime(2026, 3, 1, tzinfo=UTC))
-    for title in ("one", "two", "three"):
-        await Notification.create(
-            member_id=member.id,
-            category=NotificationCategory.BADGE,
-            title=title,
-            body="b",
-            dedupe_key=title,
-            created_at=datetime(2026, 3, 2, tzinfo=UTC),
-            push_status=PushStatus.SENT,
-        )
+    await notify(member.id, "one", "two", "three")
     built: list[int] = []
     init_from_db = Member._init_from_db.__func__  # type: ignore[attr-defined]
 

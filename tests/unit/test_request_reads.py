@@ -39,13 +39,19 @@ class Reads:
         return self.value
 
 
-async def test_askers_at_the_same_time_share_one_read_done_by_the_first_itself() -> None:
-    context = _context()
-    read = Reads()
+async def two_askers(context: Context, read: Reads) -> tuple[asyncio.Task[Any], asyncio.Task[Any]]:
+    """The first asker of `read` under one name, then a second while the read runs."""
     first = asyncio.ensure_future(context.once("x", read))
     await asyncio.sleep(0)
     second = asyncio.ensure_future(context.once("x", read))
     await asyncio.sleep(0)
+    return first, second
+
+
+async def test_askers_at_the_same_time_share_one_read_done_by_the_first_itself() -> None:
+    context = _context()
+    read = Reads()
+    first, second = await two_askers(context, read)
     read.release.set()
 
     assert await asyncio.gather(first, second) == ["value", "value"]
@@ -58,10 +64,7 @@ async def test_an_error_reaches_every_asker_and_is_never_reported_unretrieved(
 ) -> None:
     context = _context()
     read = Reads(error=ValueError("no"))
-    first = asyncio.ensure_future(context.once("x", read))
-    await asyncio.sleep(0)
-    second = asyncio.ensure_future(context.once("x", read))
-    await asyncio.sleep(0)
+    first, second = await two_askers(context, read)
     read.release.set()
 
     answers = await asyncio.gather(first, second, return_exceptions=True)
@@ -78,10 +81,7 @@ async def test_an_error_reaches_every_asker_and_is_never_reported_unretrieved(
 async def test_a_waiter_cancelled_leaves_the_read_to_the_others() -> None:
     context = _context()
     read = Reads()
-    first = asyncio.ensure_future(context.once("x", read))
-    await asyncio.sleep(0)
-    waiter = asyncio.ensure_future(context.once("x", read))
-    await asyncio.sleep(0)
+    first, waiter = await two_askers(context, read)
     waiter.cancel()
     await asyncio.sleep(0)
     read.release.set()
@@ -92,10 +92,7 @@ async def test_a_waiter_cancelled_leaves_the_read_to_the_others() -> None:
 async def test_the_first_asker_cancelled_leaves_those_who_wait_a_value_read_again() -> None:
     context = _context()
     read = Reads()
-    first = asyncio.ensure_future(context.once("x", read))
-    await asyncio.sleep(0)
-    waiter = asyncio.ensure_future(context.once("x", read))
-    await asyncio.sleep(0)
+    first, waiter = await two_askers(context, read)
     first.cancel()  # as graphql-core cancels the siblings of a field that nulled their parent
     await asyncio.sleep(0)
     read.release.set()
