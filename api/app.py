@@ -32,7 +32,7 @@ from api.http_errors import ServerFaults, graphql_error_response
 from api.logs import request_id_var
 from api.media_type import GRAPHQL_RESPONSE, JSON, prefers_graphql_response
 from api.metrics import Metrics
-from api.request_body import check_content_type, decode_body, parse_request
+from api.request_body import check_content_type, decode_body, encode_answer, parse_request
 from api.restore import restore_derived_state
 from api.runtime import Runtime, build_runtime, make_gateway
 from api.schema import build_schema
@@ -120,6 +120,9 @@ class FidelioGraphQL(GraphQL[Context, None]):
 
     def parse_json(self, data: str | bytes) -> Any:
         return parse_request(data)
+
+    def encode_json(self, data: object) -> str:
+        return encode_answer(data)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
