@@ -192,16 +192,17 @@ class Progress:
 
 
 def _badge_key(badge: Badge, _: object) -> tuple[object, ...]:
-    """What a badge's shared fields show: its row's values, whether it is hidden from the
-    viewer, the viewer's locale and language (its name and description are read from its
-    texts and translations in that language, or are the secret texts of that locale; its
-    rule in words) and the rarity read for the request. The texts' inputs, not the texts:
-    working the texts out for each badge of a list cost more than the rest of a hit."""
-    view, row = badge.view, badge.view.badge
+    """What a badge's shared fields show: its row's values (worked out once per row of the
+    process's shelf: `BadgeShelf.prepare`), whether it is hidden from the viewer, the
+    viewer's locale and language (its name and description are read from its texts and
+    translations in that language, or are the secret texts of that locale; its rule in
+    words) and the rarity read for the request. The texts' inputs, not the texts: working
+    the texts out for each badge of a list cost more than the rest of a hit."""
+    view = badge.view
+    language = view.language
     return (
-        row.id, row.code, row.name, row.description, repr(row.translations), row.icon_url,
-        row.secret, row.reward_points, repr(row.rule), view.hidden, view.locale,
-        view.language, view.rarity,
+        view.values, view.hidden, view.locale, language.locale, language.default_locale,
+        view.rarity,
     )  # fmt: skip
 
 
@@ -326,7 +327,12 @@ async def reward_badges(
     try:
         badges = [badge for badge in await badge_shelf(info) if badge.id in wanted]
         views = await queries.badge_views(
-            badges, seen_by, info.context.now, figures=await badge_figures(info), mine=mine
+            badges,
+            seen_by,
+            info.context.now,
+            figures=await badge_figures(info),
+            mine=mine,
+            prepare=info.context.runtime.badges.prepare,
         )
     except Exception:
         # a failed read is each rewardBadge's error, as with the loader: let them meet it
@@ -545,6 +551,7 @@ async def shelf_views(
             info.context.now,
             figures=await badge_figures(info),
             mine=mine,
+            prepare=info.context.runtime.badges.prepare,
         )
 
     return await info.context.once(_SHELF_VIEWS, read)
@@ -561,7 +568,12 @@ def badge_views_loader(info: Info) -> DataLoader[int, queries.BadgeView | None]:
             seen_by = await viewer(info)
             mine = await own_badges(info, seen_by.member.id) if seen_by.member else None
             views = await queries.badge_views(
-                badges, seen_by, info.context.now, figures=await badge_figures(info), mine=mine
+                badges,
+                seen_by,
+                info.context.now,
+                figures=await badge_figures(info),
+                mine=mine,
+                prepare=info.context.runtime.badges.prepare,
             )
             by_id = {view.badge.id: view for view in views}
             return [by_id.get(i) for i in ids]
@@ -598,6 +610,7 @@ async def _held_badges(info: Info, member_ids: list[int]) -> list[list[MemberBad
             figures=await badge_figures(info),
             reveal_secrets=True,
             mine=mine,
+            prepare=info.context.runtime.badges.prepare,
         )
     by_id = {view.badge.id: view for view in views}
     return [

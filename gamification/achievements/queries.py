@@ -12,7 +12,7 @@ few found it. Admins see everything.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -104,6 +104,8 @@ class BadgeView:
 
     badge: Badge
     rule: Rule
+    #: The row's shown values (`PreparedBadge.values`).
+    values: tuple[object, ...]
     #: A secret badge the viewer has not earned: show `name`/`description`, not the badge's.
     hidden: bool
     #: Share of members holding it, from 0 to 1.
@@ -189,6 +191,29 @@ class ChallengeShelf:
         return None if kept is None else kept[1]
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedBadge:
+    """What every request would work out again from a badge's row: its rule parsed, the
+    rule's fingerprint (which progress rows count) and the values the row shows."""
+
+    row: Badge
+    rule: Rule
+    fingerprint: str
+    #: The row's shown values, texts and translations, picture, secret, points and rule
+    #: (the rule and the translations as their reprs): equal rows give equal tuples, an
+    #: edited row another (a fragment-cache key's part, api.types.achievements).
+    values: tuple[object, ...]
+
+
+def prepare_badge(row: Badge) -> PreparedBadge:
+    rule = stored_rule(row.rule)
+    values = (
+        row.id, row.code, row.name, row.description, repr(row.translations), row.icon_url,
+        row.secret, row.reward_points, repr(row.rule),
+    )  # fmt: skip
+    return PreparedBadge(row, rule, rule_fingerprint(rule), values)
+
+
 class BadgeShelf:
     """Every badge, oldest first, kept per process and read again when the achievements
     catalogue's version moved. Holder counts on these rows are as of that read: rarity comes
@@ -196,9 +221,23 @@ class BadgeShelf:
 
     def __init__(self) -> None:
         self._badges = VersionedCache(ConfigPart.ACHIEVEMENTS, _all_badges)
+        #: The rows last read and each one prepared, by id (`prepare`).
+        self._prepared: tuple[tuple[Badge, ...], dict[int, PreparedBadge]] = ((), {})
 
     async def all(self, versions: Versions) -> tuple[Badge, ...]:
         return await self._badges.get(versions)
+
+    def prepare(self, row: Badge) -> PreparedBadge:
+        """`prepare_badge(row)`, worked out once per row of the shelf as last read (a row
+        that is not one of them, read elsewhere, is prepared anew)."""
+        kept = self._badges.kept()
+        rows, prepared = self._prepared
+        if kept is not None and kept[1] is not rows:
+            rows = kept[1]
+            prepared = {badge.id: prepare_badge(badge) for badge in rows}
+            self._prepared = (rows, prepared)
+        found = prepared.get(row.id)
+        return found if found is not None and found.row is row else prepare_badge(row)
 
 
 @dataclass(frozen=True)
@@ -290,13 +329,16 @@ async def badge_views(
     reveal_secrets: bool = False,
     figures: BadgeFigures | None = None,
     mine: BadgeShelfOfMember | None = None,
+    prepare: Callable[[Badge], PreparedBadge] = prepare_badge,
 ) -> list[BadgeView]:
     """`badges` as `viewer` sees them: masked secrets, rarity, the member's progress.
 
     Pass `members` (the member count) when it is already known for the request, and
     `reveal_secrets` for badges someone is known to hold (a member's badges, awards).
     With `figures` (holder counts read for the request) rarity does not use the rows' own
-    counts; with `mine` (the viewer's badges, read for the request) no more query is sent."""
+    counts; with `mine` (the viewer's badges, read for the request) no more query is sent;
+    with `prepare` (a process's `BadgeShelf.prepare`, for its rows) each row's rule is not
+    parsed again."""
     if not badges:
         return []
     if figures is not None:
@@ -327,16 +369,18 @@ async def badge_views(
     views = []
     locale, language = viewer.locale, viewer.language  # each a computed property
     for badge in badges:
-        rule = stored_rule(badge.rule)
+        prepared = prepare(badge)
+        rule = prepared.rule
         earned_at = held.get(badge.id)
         hidden = badge.secret and earned_at is None and not (viewer.is_admin or reveal_secrets)
         progress = None
         if member is not None and not hidden:
-            progress = _progress(rule, rows.get(badge.id), earned_at, now, tz)
+            progress = _progress(rule, rows.get(badge.id), earned_at, now, tz, prepared.fingerprint)
         views.append(
             BadgeView(
                 badge=badge,
                 rule=rule,
+                values=prepared.values,
                 hidden=hidden,
                 rarity=rarity(
                     badge.holders_count if figures is None else figures.holders.get(badge.id, 0),
@@ -689,12 +733,14 @@ def _progress(
     completed_at: datetime | None,
     read_at: datetime,
     tz: ZoneInfo,
+    fingerprint: str | None = None,
 ) -> ProgressView:
     """Progress as of `read_at`: the target once completed, else the value of the state kept
-    for this version of the rule (0 when the rule was edited since)."""
+    for this version of the rule (0 when the rule was edited since). `fingerprint`: the
+    rule's, when known."""
     if completed_at is not None:
         return ProgressView(current=rule.target, target=rule.target, completed_at=completed_at)
     value = 0.0
-    if row is not None and row.rule_fingerprint == rule_fingerprint(rule):
+    if row is not None and row.rule_fingerprint == (fingerprint or rule_fingerprint(rule)):
         value = current_value(rule, ProgressState.from_json(row.state), read_at, tz)
     return ProgressView(current=value, target=rule.target, completed_at=None)
