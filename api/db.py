@@ -60,6 +60,11 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     if url.startswith("postgres://"):
         connection = expand_db_url(url)
         connection["credentials"]["reset"] = keep_session
+        # No timer per connection given back: asyncpg's pool would close a connection idle
+        # for 5 minutes, and arms (and on the next acquire cancels) a loop timer at every
+        # release to do so, two timer operations per statement outside a transaction. The
+        # pool is small (`maxsize`) and its connections are used all the time or not at all.
+        connection["credentials"].setdefault("max_inactive_connection_lifetime", 0)
     return {
         "connections": {"default": connection},
         "apps": {
