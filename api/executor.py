@@ -37,9 +37,10 @@ errors are graphql-core's. `tests/unit/test_plain_fields.py` (nulls, bad values,
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from types import GeneratorType
+from typing import Any, ClassVar, TypeGuard
 
 import strawberry
 from graphql import (
@@ -59,6 +60,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.base import StrawberryMaybe, StrawberryOptional
@@ -256,6 +258,31 @@ _MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
 
 _UNPLANNED: Any = object()
 
+#: Types whose values strawberry's `optimized_is_awaitable` found not awaitable: whether a
+#: value can be awaited is its type's (the `await` protocol is looked up on the type), but
+#: for a generator (a `types.coroutine` one can be) and a type answering attributes itself.
+_NOT_AWAITABLE: set[type] = set()
+_MAX_NOT_AWAITABLE = 4_096
+
+
+def is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
+    """strawberry's `optimized_is_awaitable`, answered by the value's type once that type was
+    found not awaitable: the objects a screen completes (badges, progress, rules) are asked
+    about at every level, three to four checks each."""
+    kind = type(value)
+    if kind in _NOT_AWAITABLE:
+        return False
+    if optimized_is_awaitable(value):
+        return True
+    if (
+        not issubclass(kind, GeneratorType)
+        and getattr(kind, "__getattr__", None) is None
+        and len(_NOT_AWAITABLE) < _MAX_NOT_AWAITABLE
+    ):
+        _NOT_AWAITABLE.add(kind)
+    return False
+
+
 #: A field set's plan: per response name, its nodes and its plain plan (None: the usual way).
 FieldSetPlan = list[tuple[str, Any, PlainField | None]]
 
@@ -280,6 +307,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_awaitable is optimized_is_awaitable:
+            self.is_awaitable = is_awaitable
         manager = self.middleware_manager
         #: A middleware wraps resolvers in this request: every field goes the usual way.
         self._middleware = manager is not None and bool(manager.middlewares)
