@@ -243,6 +243,51 @@ def measure(
     return asyncio.run(_run_load(base, label, make_request, concurrency, seconds, check))
 
 
+def _joined(parts: list[Figures]) -> Figures:
+    first = parts[0]
+    return Figures(
+        first.label,
+        first.concurrency,
+        sum(p.requests for p in parts),
+        sum(p.errors for p in parts),
+        sum(p.seconds for p in parts),
+        tuple(latency for p in parts for latency in p.latencies_ms),
+    )
+
+
+def measure_beside_trivial(
+    base: str,
+    label: str,
+    make_request: RequestFactory,
+    *,
+    concurrency: int,
+    seconds: float = 5.0,
+    rounds: int = 4,
+    check: Callable[[dict[str, Any]], bool] | None = None,
+) -> tuple[Figures, Figures]:
+    """`measure`, taking turns with the trivial query: `rounds` slices of each, alternating,
+    `seconds` in all for each. Returns (the operation's figures, the trivial query's). The
+    machines are shared: their speed drifts by 10-20% within a minute, so a ratio against
+    a baseline measured once, before a run, moves with whatever else the host ran meanwhile;
+    against slices taken in turns, it moves much less."""
+    bearer = token("member", "bench-baseline")
+
+    def trivial(n: int) -> tuple[str, dict[str, Any], str]:
+        return TRIVIAL, {}, bearer
+
+    asyncio.run(_run_load(base, label, make_request, concurrency, 1.0, check))  # warm-up
+    mine: list[Figures] = []
+    theirs: list[Figures] = []
+    for _ in range(rounds):
+        theirs.append(
+            asyncio.run(_run_load(base, "trivial", trivial, concurrency, seconds / rounds, None))
+        )
+        mine.append(
+            asyncio.run(_run_load(base, label, make_request, concurrency, seconds / rounds, check))
+        )
+    return _joined(mine), _joined(theirs)
+
+
 def trivial_query(base: str, concurrency: int, seconds: float = 5.0) -> Figures:
     bearer = token("member", "bench-baseline")
     return measure(
