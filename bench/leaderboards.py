@@ -12,7 +12,9 @@ game backends' top-10 figures compare with), the contract's whole `Leaderboard` 
 me, aroundMe) with `first: 10` and `first: 100`, `me` and `aroundMe(radius: 10)`. Board pages
 come from the fragment cache (api.fragments) once a second per process; the rest is per member.
 First checks, in this process against the same database and Redis, that each of these queries
-costs a constant number of database queries whatever the page size, on a cache miss.
+costs a constant number of database queries whatever the page size, on a cache miss. Each
+operation's ratio is against the trivial query measured in turns with it (four slices of
+each, alternating: bench.harness `measure_beside_trivial`), whose rate ends the row.
 
 `--in-process` sends the same operations (and the trivial query) straight into the ASGI app in
 this process, the bearers rotating over the same 200 members, and prints per request the SQL
@@ -38,7 +40,14 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import redis.asyncio as aioredis
 
-from bench.harness import REDIS_URL, measure, postgres_database, server, token, trivial_query
+from bench.harness import (
+    REDIS_URL,
+    measure_beside_trivial,
+    postgres_database,
+    server,
+    token,
+    trivial_query,
+)
 
 CODE = "bench-spend"
 WINDOW = "WEEKLY"
@@ -413,14 +422,16 @@ def main() -> None:
                 ("aroundMe(radius: 10)", around, around_ok),
             ]
             rows = [
-                measure(base, label, send, concurrency=c, seconds=args.seconds, check=check)
+                measure_beside_trivial(
+                    base, label, send, concurrency=c, seconds=args.seconds, check=check
+                )
                 for label, send, check in plan
                 if not only or label in only
             ]
         print(baseline.row())
-        for figures in rows:
-            print(figures.row(baseline))
-        assert all(f.errors == 0 for f in [baseline, *rows]), "some requests failed"
+        for figures, beside in rows:
+            print(f"{figures.row(beside)}  (trivial beside it {beside.per_second:.1f}/s)")
+        assert all(f.errors == 0 for f in [baseline, *(f for f, _ in rows)]), "some requests failed"
 
 
 if __name__ == "__main__":
