@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tortoise import fields
 from tortoise.exceptions import IntegrityError
@@ -64,6 +64,26 @@ _READ = Statement("SELECT name, version FROM config_version")
 async def read_versions() -> Versions:
     """Every part's current version (parts never changed are left out: version 0)."""
     return {row["name"]: int(row["version"]) for row in await _READ.rows()}
+
+
+#: Each part's version as columns of a statement that reads something else, so that a use
+#: case reads its configuration's versions with its first statement instead of one more:
+#: `_v0`, `_v1`... by part, each an uncorrelated subquery (computed once per statement).
+VERSION_ALIASES = tuple((f"_v{n}", part) for n, part in enumerate(ConfigPart))
+VERSION_COLUMNS = ", ".join(
+    f"(SELECT version FROM config_version WHERE name = '{part.value}') AS {alias}"
+    for alias, part in VERSION_ALIASES
+)
+
+
+def versions_in(row: Mapping[str, Any]) -> Versions:
+    """The versions a row of a statement with `VERSION_COLUMNS` read, as `read_versions`
+    answers them (parts never changed left out)."""
+    return {
+        part.value: int(str(row[alias]))
+        for alias, part in VERSION_ALIASES
+        if row[alias] is not None
+    }
 
 
 async def bump_version(part: ConfigPart) -> None:

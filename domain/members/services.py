@@ -20,7 +20,7 @@ from domain.members import validation
 from domain.members.events import DeviceMoved, MemberCreated, MemberMoved
 from domain.members.models import Device, Member, Platform
 from domain.sql import Statement
-from domain.versions import ConfigPart, Versions
+from domain.versions import VERSION_COLUMNS, Versions, versions_in
 
 #: No 0/O, 1/I/L: codes are read aloud and typed from screenshots.
 REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -85,13 +85,8 @@ class WithMember:
         # the part's columns under names no column of the member has (a part may have an id)
         self._pairs = tuple((f"_p{n}", column) for n, column in enumerate(columns))
         # each part's version under a name of its own (uncorrelated: computed once)
-        self._versions = (
-            tuple((f"_v{n}", config) for n, config in enumerate(ConfigPart)) if versions else ()
-        )
-        read_versions = "".join(
-            f"(SELECT version FROM config_version WHERE name = '{config.value}') AS {alias}, "
-            for alias, config in self._versions
-        )
+        self._versions = versions
+        read_versions = f"{VERSION_COLUMNS}, " if versions else ""
         selected = ", ".join(f"p.{column} AS {alias}" for alias, column in self._pairs)
         self._statement = Statement(
             f"WITH me AS ({_LEAN if lean else _WHOLE} WHERE customer_id = ${member}"
@@ -124,13 +119,7 @@ class WithMember:
             for extra in extras
             if extra["_present"] is not None  # the join's one row when the part has none
         ]
-        first = extras[0]
-        versions = {
-            config.value: int(first[alias])
-            for alias, config in self._versions
-            if first[alias] is not None
-        }
-        return member, rows, versions
+        return member, rows, versions_in(extras[0]) if self._versions else {}
 
     async def read_rows(self, *params: Any) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """`read` for a `lean` statement: the member's row (`LEAN_COLUMNS`) and the part's."""

@@ -27,7 +27,7 @@ from domain.points.balances import PointsFigures
 from domain.points.earning import refund_points
 from domain.points.events import PointsEarned, PointsReversed
 from domain.points.models import EntryKind, PointsEntry
-from domain.program import Program, ProgramCache
+from domain.program import ProgramCache
 from domain.purchases.events import PurchaseRecorded, PurchaseRefunded
 from domain.purchases.models import Purchase, Refund
 from domain.purchases.plan import PurchasePlan, order_reference, plan_purchase
@@ -47,6 +47,7 @@ from domain.tiers.qualification import (
     window_start,
 )
 from domain.tiers.services import Placement, credit_placement, hold
+from domain.versions import VERSION_COLUMNS, Versions, read_versions, versions_in
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,8 @@ async def record_purchase(
     valid = validate_purchase(purchase, now, program_currency=program_currency)
     program = program or ProgramCache()
     for attempt in range(1, ATTEMPTS + 1):
-        # Before the transaction: the versions through the process's shared reader (one
-        # query for all the purchases that ask at the same time), the rest from memory.
-        config = await program.current()
         try:
-            return await _record_once(valid, now, observer or NoAchievements(), config)
+            return await _record_once(valid, now, observer or NoAchievements(), program)
         except IntegrityError:
             # Our transaction rolled back whole (nothing was awarded). Either the same order
             # id was committed meanwhile for another customer id, and the first one is the
@@ -161,29 +159,36 @@ _WRITE_PURCHASE = Statement("""
 """)
 
 
-_MEMBER = "SELECT * FROM member WHERE customer_id = $1"
+#: The member of a customer id with the configuration's versions (`VERSION_COLUMNS`).
+_MEMBER = f"SELECT member.*, {VERSION_COLUMNS} FROM member WHERE customer_id = $1"
 #: SQLite's transactions are exclusive already; it has no row locks.
 _LOCKED_MEMBER = {"postgres": Statement(_MEMBER + " FOR UPDATE"), "sqlite": Statement(_MEMBER)}
 
 
-async def _locked_member(customer_id: str, now: datetime) -> tuple[Member, bool]:
-    """The member, locked, and whether they are new: one query for a known member, two on
-    first sight (the new row is ours until commit, no lock needed). Written out (see
-    `domain.sql`): tortoise builds the row as its own queries do."""
-    found = await _LOCKED_MEMBER[dialect()].models(Member, customer_id)
-    if found:
-        return found[0], False
-    return await create_member(customer_id, now, record=False), True
+async def _locked_member(customer_id: str, now: datetime) -> tuple[Member, bool, Versions]:
+    """The member, locked, whether they are new, and the configuration's versions: one query
+    for a known member (the versions read with the member), three on first sight (the new
+    row is ours until commit, no lock needed). Written out (see `domain.sql`): tortoise
+    builds the row as its own queries do."""
+    found = await _LOCKED_MEMBER[dialect()].headed(Member, customer_id)
+    if found is not None:
+        member, rows = found
+        return member, False, versions_in(rows[0])
+    versions = await read_versions()
+    return await create_member(customer_id, now, record=False), True, versions
 
 
 async def _record_once(
     valid: ValidPurchase,
     now: datetime,
     observer: ActivityObserver,
-    config: Program,
+    program: ProgramCache,
 ) -> RecordedPurchase:
     async with in_transaction():
-        member, new_member = await _locked_member(valid.customer_id, now)
+        member, new_member, versions = await _locked_member(valid.customer_id, now)
+        # The configuration as of the versions read with the member (from memory, unless a
+        # part changed since this process last read it: then read again, here).
+        config = await program.current(versions)
         rules, ladder = config.rules, config.ladder
         first_purchase = True
         before = standing_of_row(None)
