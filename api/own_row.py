@@ -78,9 +78,10 @@ async def own_row_with(
     """Read the signed-in member's public row (`own_public_row`) and a part of theirs in one
     statement (`part`, a `lean` `WithMember`, with `params` its values, the customer id in
     the member's place), when the request has read neither: the part's rows, `parse`d, are
-    then `once(name, ...)`'s value for the rest of the request. Nothing for other callers;
-    for a member not created yet only the row (None) is settled, and the part is read as
-    before, once the member is."""
+    then `once(name, ...)`'s value for the rest of the request, as are the configuration's
+    versions (`versions()`) when `part` reads them. Nothing for other callers; for a member
+    not created yet only the row (None) is settled, and the part is read as before, once
+    the member is."""
     subject = _member_subject(info)
     context = info.context
     if subject is None or context.started(_OWN) or context.started(name):
@@ -94,6 +95,8 @@ async def own_row_with(
             return None
         row = public_row(found[0])
         member_ids.remember(subject, row.id)
+        if part.with_versions:
+            context.settle_versions(found[2])
         context.settle(name, parse(found[1]))
         return row
 

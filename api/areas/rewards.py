@@ -119,13 +119,15 @@ class Query:
     )
     async def rewards(self, info: Info, include_inactive: bool = False) -> list[Reward]:
         principal = info.context.require()
+        if asks_for(info, "canRedeem"):
+            # A member's row and standing, with the versions the shelf is checked against
+            # next, in one statement (nothing for other callers).
+            await read_own_row_and_standing(info)
         if include_inactive and principal.role == Role.ADMIN:
             found: Sequence[RewardModel] = await catalogue.all_rewards()
         else:
             runtime = info.context.runtime
             found = await runtime.rewards.active(await info.context.versions())
-        if found and asks_for(info, "canRedeem"):
-            await read_own_row_and_standing(info)  # one statement, not two
         language = await language_for(info, found)
         return [Reward.from_model(r, language) for r in found]
 

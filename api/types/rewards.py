@@ -70,13 +70,18 @@ def can_redeem_loader(info: Info) -> DataLoader[models.Reward, bool]:
 
 _STANDING = "rewards.standing"
 _OWN_ROW_AND_STANDING = WithMember(
-    catalogue.BALANCE_AND_HELD, catalogue.BALANCE_AND_HELD_COLUMNS, member=2, lean=True
+    catalogue.BALANCE_AND_HELD,
+    catalogue.BALANCE_AND_HELD_COLUMNS,
+    member=2,
+    lean=True,
+    versions=True,
 )
 
 
 async def read_own_row_and_standing(info: Info) -> None:
     """For a member's rewards screen that shows `canRedeem`: the member's public row (their
-    tier, their locale) and their standing (balance, coupons held) in one statement, before
+    tier, their locale), their standing (balance, coupons held) and the configuration's
+    versions (which the rewards' shelf is checked against next) in one statement, before
     the rewards resolve (`own_row_with`)."""
     principal = info.context.principal
     if principal is not None:

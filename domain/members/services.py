@@ -121,8 +121,16 @@ class WithMember:
         ]
         return member, rows, versions_in(extras[0]) if self._versions else {}
 
-    async def read_rows(self, *params: Any) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        """`read` for a `lean` statement: the member's row (`LEAN_COLUMNS`) and the part's."""
+    @property
+    def with_versions(self) -> bool:
+        """Whether the statement reads the configuration's versions too."""
+        return self._versions
+
+    async def read_rows(
+        self, *params: Any
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], Versions] | None:
+        """`read_with_versions` for a `lean` statement: the member's row (`LEAN_COLUMNS`),
+        the part's and the versions (empty unless made `with_versions`)."""
         found = await self._statement.rows(*params)
         if not found:
             return None
@@ -132,7 +140,8 @@ class WithMember:
             for row in found
             if row["_present"] is not None
         ]
-        return {column: found[0][column] for column in LEAN_COLUMNS}, rows
+        versions = versions_in(found[0]) if self._versions else {}
+        return {column: found[0][column] for column in LEAN_COLUMNS}, rows, versions
 
 
 async def get_or_create_member(
