@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/fidelio serve
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
