@@ -54,6 +54,23 @@ class Figures:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
+    @classmethod
+    def joined(cls, parts: list[Figures]) -> Figures:
+        """The figures of several runs of one operation (alternating rounds) as one run."""
+        first = parts[0]
+        return cls(
+            first.label,
+            first.concurrency,
+            sum(p.requests for p in parts),
+            sum(p.errors for p in parts),
+            sum(p.seconds for p in parts),
+            tuple(latency for p in parts for latency in p.latencies_ms),
+        )
+
+    def row_beside(self, trivial: Figures) -> str:
+        """`row` against the trivial query measured in turns with it, whose rate ends it."""
+        return f"{self.row(trivial)}  (trivial beside it {trivial.per_second:.1f}/s)"
+
     def row(self, baseline: Figures | None = None) -> str:
         ratio = f"{self.per_second / baseline.per_second:6.1%}" if baseline else "     -"
         return (
@@ -243,18 +260,6 @@ def measure(
     return asyncio.run(_run_load(base, label, make_request, concurrency, seconds, check))
 
 
-def _joined(parts: list[Figures]) -> Figures:
-    first = parts[0]
-    return Figures(
-        first.label,
-        first.concurrency,
-        sum(p.requests for p in parts),
-        sum(p.errors for p in parts),
-        sum(p.seconds for p in parts),
-        tuple(latency for p in parts for latency in p.latencies_ms),
-    )
-
-
 def measure_beside_trivial(
     base: str,
     label: str,
@@ -270,11 +275,7 @@ def measure_beside_trivial(
     machines are shared: their speed drifts by 10-20% within a minute, so a ratio against
     a baseline measured once, before a run, moves with whatever else the host ran meanwhile;
     against slices taken in turns, it moves much less."""
-    bearer = token("member", "bench-baseline")
-
-    def trivial(n: int) -> tuple[str, dict[str, Any], str]:
-        return TRIVIAL, {}, bearer
-
+    trivial = trivial_request()
     asyncio.run(_run_load(base, label, make_request, concurrency, 1.0, check))  # warm-up
     mine: list[Figures] = []
     theirs: list[Figures] = []
@@ -285,15 +286,20 @@ def measure_beside_trivial(
         mine.append(
             asyncio.run(_run_load(base, label, make_request, concurrency, seconds / rounds, check))
         )
-    return _joined(mine), _joined(theirs)
+    return Figures.joined(mine), Figures.joined(theirs)
+
+
+def trivial_request() -> RequestFactory:
+    """The trivial query `{ __typename }`, as the baseline member sends it."""
+    bearer = token("member", "bench-baseline")
+    return lambda n: (TRIVIAL, {}, bearer)
 
 
 def trivial_query(base: str, concurrency: int, seconds: float = 5.0) -> Figures:
-    bearer = token("member", "bench-baseline")
     return measure(
         base,
         "baseline { __typename }",
-        lambda n: (TRIVIAL, {}, bearer),
+        trivial_request(),
         concurrency=concurrency,
         seconds=seconds,
     )

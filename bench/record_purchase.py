@@ -178,18 +178,6 @@ def purchases(customers: int) -> Any:
     return make
 
 
-def combined(rounds: list[Figures]) -> Figures:
-    first = rounds[0]
-    return Figures(
-        first.label,
-        first.concurrency,
-        sum(r.requests for r in rounds),
-        sum(r.errors for r in rounds),
-        sum(r.seconds for r in rounds),
-        tuple(x for r in rounds for x in r.latencies_ms),
-    )
-
-
 def recorded(body: dict[str, Any]) -> bool:
     payload = body["data"]["recordPurchase"]
     return not payload["userErrors"] and payload["purchase"] is not None
@@ -564,7 +552,7 @@ def main() -> None:
                 # The worker finishes the purchases' events (leaderboards, notifications)
                 # before the next baseline round, which it would otherwise slow down.
                 lags.append(drain_outbox(database))
-            baseline, bought = combined(baselines), combined(boughts)
+            baseline, bought = Figures.joined(baselines), Figures.joined(boughts)
             lag = sum(waited for waited, _, _ in lags)
             sustained = bought.requests / (bought.seconds + lag)
             print(baseline.row(), flush=True)

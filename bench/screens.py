@@ -209,7 +209,7 @@ def main() -> None:
                 )
         print(baseline.row())
         for figures, beside in rows:
-            print(f"{figures.row(beside)}  (trivial beside it {beside.per_second:.1f}/s)")
+            print(figures.row_beside(beside))
         assert all(f.errors == 0 for f in [baseline, *(f for f, _ in rows)]), "some requests failed"
 
 

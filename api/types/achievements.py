@@ -326,14 +326,7 @@ async def reward_badges(
         return RewardBadges(info, {})
     try:
         badges = [badge for badge in await badge_shelf(info) if badge.id in wanted]
-        views = await queries.badge_views(
-            badges,
-            seen_by,
-            info.context.now,
-            figures=await badge_figures(info),
-            mine=mine,
-            prepare=info.context.runtime.badges.prepare,
-        )
+        views = await badge_views(info, badges, seen_by, mine)
     except Exception:
         # a failed read is each rewardBadge's error, as with the loader: let them meet it
         return RewardBadges(info)
@@ -443,6 +436,27 @@ async def badge_figures(info: Info) -> queries.BadgeFigures:
     return await info.context.once("achievements.figures", lambda: rarity.read(RARITY_MAX_AGE))
 
 
+async def badge_views(
+    info: Info,
+    badges: Sequence[BadgeModel],
+    seen_by: queries.Viewer,
+    mine: queries.BadgeShelfOfMember | None,
+    *,
+    reveal_secrets: bool = False,
+) -> list[queries.BadgeView]:
+    """`queries.badge_views` for the request: rarity from the request's figures, the rows of
+    the process's shelf prepared once (`BadgeShelf.prepare`)."""
+    return await queries.badge_views(
+        badges,
+        seen_by,
+        info.context.now,
+        figures=await badge_figures(info),
+        mine=mine,
+        reveal_secrets=reveal_secrets,
+        prepare=info.context.runtime.badges.prepare,
+    )
+
+
 async def badge_shelf(info: Info) -> tuple[BadgeModel, ...]:
     """Every badge, from the process's shelf (checked against the versions)."""
     runtime = info.context.runtime
@@ -545,14 +559,7 @@ async def shelf_views(
     member's own badges are among them."""
 
     async def read() -> list[queries.BadgeView]:
-        return await queries.badge_views(
-            await badge_shelf(info),
-            seen_by,
-            info.context.now,
-            figures=await badge_figures(info),
-            mine=mine,
-            prepare=info.context.runtime.badges.prepare,
-        )
+        return await badge_views(info, await badge_shelf(info), seen_by, mine)
 
     return await info.context.once(_SHELF_VIEWS, read)
 
@@ -567,14 +574,7 @@ def badge_views_loader(info: Info) -> DataLoader[int, queries.BadgeView | None]:
             badges = [badge for badge_id, badge in shelf.items() if badge_id in wanted]
             seen_by = await viewer(info)
             mine = await own_badges(info, seen_by.member.id) if seen_by.member else None
-            views = await queries.badge_views(
-                badges,
-                seen_by,
-                info.context.now,
-                figures=await badge_figures(info),
-                mine=mine,
-                prepare=info.context.runtime.badges.prepare,
-            )
+            views = await badge_views(info, badges, seen_by, mine)
             by_id = {view.badge.id: view for view in views}
             return [by_id.get(i) for i in ids]
 
@@ -603,15 +603,7 @@ async def _held_badges(info: Info, member_ids: list[int]) -> list[list[MemberBad
         # (a badge they hold shows whole, as `reveal_secrets` shows it).
         views = await shelf_views(info, seen_by, mine)
     else:
-        views = await queries.badge_views(
-            list(badges.values()),
-            seen_by,
-            info.context.now,
-            figures=await badge_figures(info),
-            reveal_secrets=True,
-            mine=mine,
-            prepare=info.context.runtime.badges.prepare,
-        )
+        views = await badge_views(info, list(badges.values()), seen_by, mine, reveal_secrets=True)
     by_id = {view.badge.id: view for view in views}
     return [
         [
