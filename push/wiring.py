@@ -23,7 +23,7 @@ from domain.clock import Clock
 from domain.drops.events import DropOpened
 from domain.events import DomainEvent
 from domain.members.events import DeviceMoved, MemberErased
-from domain.outbox.dispatcher import Delivery
+from domain.outbox.dispatcher import Batched, Delivery
 from domain.points.events import PointsExpiringSoon
 from domain.program import ProgramCache
 from domain.referrals.events import ReferralCompleted
@@ -99,11 +99,11 @@ def push_handlers(
         await notifications.member_erased(event)
         await erase_member_visits(event.member_id)
 
-    table: dict[type[DomainEvent], Callable[[Any], Awaitable[None]]] = {
+    table: dict[type[DomainEvent], Callable[[Any], Awaitable[None]] | Batched] = {
         BadgeEarned: notifications.badge_earned,
         ChallengeCompleted: notifications.challenge_completed,
         LeaderboardPrizeAwarded: notifications.leaderboard_prize_awarded,
-        TierChanged: notifications.tier_changed,
+        TierChanged: Batched(notifications.tier_changes),
         DropOpened: drop_opened,
         PointsExpiringSoon: points_expiring_soon,
         ReferralCompleted: notifications.referral_completed,

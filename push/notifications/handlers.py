@@ -13,12 +13,13 @@ automations, stores), is wired in `push.wiring.push_handlers`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from domain.achievements.events import BadgeEarned, ChallengeCompleted, LeaderboardPrizeAwarded
 from domain.clock import Clock
+from domain.events import DomainEvent
 from domain.members.events import DeviceMoved, MemberErased
 from domain.points.events import PointsExpiringSoon
 from domain.referrals.events import ReferralCompleted
@@ -26,6 +27,7 @@ from domain.tiers.events import TierChanged
 from domain.tiers.models import Tier
 from push.live import NotificationPublisher
 from push.notifications.delivery import withdraw_from_moved_device
+from push.notifications.models import Notification
 from push.notifications.rules import zone
 from push.notifications.services import Draft, Recipient, erase_member_notifications, notify_members
 from push.notifications.templates import render
@@ -47,14 +49,7 @@ class NotificationHandlers:
         data: Mapping[str, str] | None = None,
         now: datetime | None = None,
     ) -> None:
-        def compose(recipient: Recipient) -> Draft:
-            tz = zone(recipient.time_zone)
-            values = {
-                k: v.astimezone(tz) if isinstance(v, datetime) else v for k, v in params.items()
-            }
-            text = render(template, recipient.locale, {**values, "name": recipient.name})
-            return Draft(text.category, text.title, text.body, text.deep_link, data or {})
-
+        compose = _composer(template, params, data)
         created = await notify_members([member_id], compose, dedupe_key, now or self._clock.now())
         await self._publisher.publish(created)
 
@@ -94,24 +89,35 @@ class NotificationHandlers:
             {"board_code": event.board_code},
         )
 
-    async def tier_changed(self, event: TierChanged) -> None:
+    async def tier_changes(self, events: Sequence[DomainEvent]) -> None:
+        """The notifications of a batch's tier changes: one `notify_members` for all the
+        members who moved the same way to the same tier (a purchase lifts many members to
+        the same tier), one read of the tiers' names, one publication."""
         # The event carries no time of its own: the (UTC) day stands in for it, so a
         # redelivery the same day is recognised (a second identical change the same day is,
         # rarely, not announced).
         now = self._clock.now()
         day = now.astimezone(UTC).date().isoformat()
-        direction = "up" if event.upgrade else "down"
+        movers: dict[tuple[bool, str], list[int]] = {}
+        for event in events:
+            assert isinstance(event, TierChanged)
+            movers.setdefault((event.upgrade, event.new_code), []).append(event.member_id)
         # Members read the tier's name ("Gold"), not its code; a tier removed meanwhile
         # keeps its code.
-        tier = await Tier.get_or_none(code=event.new_code)
-        await self._notify(
-            event.member_id,
-            "tier_upgraded" if event.upgrade else "tier_downgraded",
-            {"tier": tier.name if tier is not None else event.new_code},
-            f"tier:{direction}:{event.new_code}:{day}",
-            {"tier_code": event.new_code},
-            now,
-        )
+        codes = sorted({code for _, code in movers})
+        names = dict(await Tier.filter(code__in=codes).values_list("code", "name"))
+        created: list[Notification] = []
+        for (upgrade, code), member_ids in movers.items():
+            compose = _composer(
+                "tier_upgraded" if upgrade else "tier_downgraded",
+                {"tier": names.get(code, code)},
+                {"tier_code": code},
+            )
+            direction = "up" if upgrade else "down"
+            created += await notify_members(
+                member_ids, compose, f"tier:{direction}:{code}:{day}", now
+            )
+        await self._publisher.publish(created)
 
     async def points_expiring(self, event: PointsExpiringSoon, now: datetime) -> None:
         """The reminder of points about to expire (`push.automations` says when)."""
@@ -143,3 +149,18 @@ class NotificationHandlers:
 
     async def device_moved(self, event: DeviceMoved) -> None:
         await withdraw_from_moved_device(event.device_id)
+
+
+def _composer(
+    template: str, params: Mapping[str, Any], data: Mapping[str, str] | None
+) -> Callable[[Recipient], Draft]:
+    """A notification's texts for each recipient: `template` rendered in their language,
+    its times in their time zone, with their name."""
+
+    def compose(recipient: Recipient) -> Draft:
+        tz = zone(recipient.time_zone)
+        values = {k: v.astimezone(tz) if isinstance(v, datetime) else v for k, v in params.items()}
+        text = render(template, recipient.locale, {**values, "name": recipient.name})
+        return Draft(text.category, text.title, text.body, text.deep_link, data or {})
+
+    return compose

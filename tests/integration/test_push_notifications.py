@@ -43,6 +43,7 @@ from push.notifications.services import (
 from push.ports import NoSegments
 from tests.integration.points_factories import STANDARD_TIERS
 from tests.integration.push_support import dispatcher, listening, member, publish_event
+from tests.integration.query_counter import counting_statements
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -364,6 +365,43 @@ async def test_tier_and_referral_events_notify_the_members_concerned() -> None:
           (NotificationCategory.TIER, "Welcome to Gold")]  # fmt: skip
     [welcome] = await Notification.filter(member_id=referee.id)
     assert welcome.body == "¡Bienvenido, Referee! Aquí tienes 250 puntos para empezar."
+
+
+async def test_a_batch_of_tier_changes_notifies_each_member_once_in_a_few_statements() -> None:
+    clock = FrozenClock(NOON)
+    await configure_tiers(list(STANDARD_TIERS), NOON)
+    climbers = [await member(f"climber-{i}", NOON, locale="es" if i % 2 else "en")
+                for i in range(12)]  # fmt: skip
+    faller = await member("faller", NOON)
+
+    def up(someone_id: int, to: str = "GOLD", level: int = 2) -> TierChanged:
+        return TierChanged(member_id=someone_id, old_code="base", new_code=to, old_level=0,
+                           new_level=level)  # fmt: skip
+
+    # One batch: twelve members up to Gold (the first twice: a redelivery), one down.
+    events = [up(c.id) for c in climbers] + [up(climbers[0].id)]
+    events.append(TierChanged(member_id=faller.id, old_code="GOLD", new_code="SILVER",
+                              old_level=2, new_level=1))  # fmt: skip
+    await dispatcher(clock).run_until_idle()  # the members' own events
+    for event in events:
+        await publish_event(event, NOON)
+    with counting_statements() as statements:
+        assert await dispatcher(clock).run_once() == len(events)
+
+    titles = {n.member_id: (n.title, n.dedupe_key) for n in await Notification.all()}
+    assert titles == {
+        **{c.id: ("Bienvenido a Gold" if i % 2 else "Welcome to Gold", "tier:up:GOLD:2026-01-15")
+           for i, c in enumerate(climbers)},
+        faller.id: ("Your tier is now Silver", "tier:down:SILVER:2026-01-15"),
+    }  # fmt: skip
+    # Claim, the tiers' names, one notify_members per (direction, tier), delivered: the
+    # statements do not grow with the members (one event at a time took about ten each).
+    assert len(statements) <= 15, statements.sql
+    # Delivered again (at least once): nothing more.
+    for event in events[:3]:
+        await publish_event(event, NOON)
+    await dispatcher(clock).run_until_idle()
+    assert await Notification.all().count() == len(climbers) + 1
 
 
 async def test_expiring_points_are_recalled_seven_days_before_they_expire() -> None:
