@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, Inexact, InvalidOperation
 from typing import Any
@@ -102,6 +102,47 @@ end
 return {first, table.concat(redis.call('ZRANGE', KEYS[1], first, rank + radius))}
 """
 
+# KEYS: (ordering, index) of each board of one code (one hash tag). ARGV: the length of an
+# ordering key's score part, then the updates as one string of records `board,member,ordering,
+# watch;` (board: the pair's number from 1; ordering: empty to take the member off; watch: 1 to
+# read the member's rank before and after). Each record is `_SET_SCORE` or `_REMOVE_MEMBER`;
+# returns one string of `changed,before,after;` per record, ranks 0-based, -1 for none (one
+# bulk reply to parse instead of three integers an update).
+_APPLY_MANY = """
+local score_length = tonumber(ARGV[1])
+local out = {}
+for board, member, ordering, watch in string.gmatch(ARGV[2], '(%d+),(%d+),(%d*),([01]);') do
+  local zkey, hkey = KEYS[board * 2 - 1], KEYS[board * 2]
+  local current = redis.call('HGET', hkey, member)
+  local before, after, changed = -1, -1, 0
+  if watch == '1' and current then
+    before = redis.call('ZRANK', zkey, current) or -1
+  end
+  if ordering == '' then
+    if current then
+      redis.call('ZREM', zkey, current)
+      redis.call('HDEL', hkey, member)
+      current = false
+      changed = 1
+    end
+  elseif not current
+      or string.sub(current, 1, score_length) ~= string.sub(ordering, 1, score_length) then
+    if current then
+      redis.call('ZREM', zkey, current)
+    end
+    redis.call('ZADD', zkey, 0, ordering)
+    redis.call('HSET', hkey, member, ordering)
+    current = ordering
+    changed = 1
+  end
+  if watch == '1' and current then
+    after = redis.call('ZRANK', zkey, current) or -1
+  end
+  out[#out + 1] = changed .. ',' .. before .. ',' .. after .. ';'
+end
+return table.concat(out)
+"""
+
 # KEYS: new ordering, new index, ordering, index. Swaps a rebuilt board in, all at once.
 _SWAP_IN = """
 for i = 1, 2 do
@@ -118,6 +159,17 @@ return 1
 
 #: One script call queued in a pipeline: the script, its keys, its arguments.
 _ScriptCall = tuple[AsyncScript, list[str], list[Any]]
+
+
+@dataclass
+class _CodeUpdates:
+    """The updates of `apply_scores` for the boards of one code: the boards, numbered from 1
+    in order of first sight, each update's record for `_APPLY_MANY`, and its place in the
+    list given."""
+
+    boards: dict[BoardKey, int] = field(default_factory=dict)
+    records: list[str] = field(default_factory=list)
+    indices: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +261,7 @@ class LeaderboardStore:
         self._set_score = redis.register_script(_SET_SCORE)
         self._remove_member = redis.register_script(_REMOVE_MEMBER)
         self._around = redis.register_script(_AROUND)
+        self._apply_many = redis.register_script(_APPLY_MANY)
         #: Each board's keys as the reads send them (`_read_keys`), encoded once.
         self._encoded_keys: dict[BoardKey, list[bytes]] = {}
         self._swap_in = redis.register_script(_SWAP_IN)
@@ -270,35 +323,53 @@ class LeaderboardStore:
         return bool(removed)
 
     async def apply_scores(self, updates: Sequence[ScoreUpdate]) -> list[ScoreApplied]:
-        """`set_score` (or `remove_member` for a None entry) for many members and boards in one
-        pipeline (one round trip), each with the member's rank read before and after in the
-        same pipeline when watched. Same rules and errors as those two."""
+        """`set_score` (or `remove_member` for a None entry) for many members and boards, each
+        with the member's rank read before and after when watched, in order. One script call
+        per board code (the boards of a code share a hash tag, hence a cluster slot) carries
+        all of that code's updates, and the calls go in one pipeline (one round trip). Same
+        rules and errors as those two."""
         if not updates:
             return []
-        calls: list[_ScriptCall] = []
-        for update in updates:
+        by_code: dict[str, _CodeUpdates] = {}
+        for index, update in enumerate(updates):
             _check_member_id(update.member_id)
-            keys = self._keys(update.board)
-            member = str(update.member_id)
-            if update.watch:
-                calls.append((self._around, keys, [member, 0]))
             if update.entry is None:
-                calls.append((self._remove_member, keys, [member]))
+                ordering = ""
             else:
                 ordering = _ordering_key(
                     _cents(update.entry.score), update.entry.reached_at, update.member_id
                 )
-                calls.append((self._set_score, keys, [member, ordering, SCORE_DIGITS]))
-            if update.watch:
-                calls.append((self._around, keys, [member, 0]))
-        results = iter(await self._pipelined(calls))
-        applied = []
-        for update in updates:
-            before = _rank(next(results)) if update.watch else None
-            changed = bool(next(results))
-            after = _rank(next(results)) if update.watch else None
-            applied.append(ScoreApplied(changed, before, after))
-        return applied
+            batch = by_code.get(update.board.code)
+            if batch is None:
+                batch = by_code[update.board.code] = _CodeUpdates()
+            number = batch.boards.get(update.board)
+            if number is None:
+                number = batch.boards[update.board] = len(batch.boards) + 1
+            batch.records.append(
+                f"{number},{update.member_id},{ordering},{1 if update.watch else 0};"
+            )
+            batch.indices.append(index)
+        calls: list[_ScriptCall] = [
+            (
+                self._apply_many,
+                [key for board in batch.boards for key in self._keys(board)],
+                [SCORE_DIGITS, "".join(batch.records)],
+            )
+            for batch in by_code.values()
+        ]
+        applied: list[ScoreApplied | None] = [None] * len(updates)
+        for batch, answer in zip(by_code.values(), await self._pipelined(calls), strict=True):
+            outcomes = _text(answer).split(";")[:-1]
+            if len(outcomes) != len(batch.indices):
+                raise ValueError(f"corrupt answer to {len(batch.indices)} score updates")
+            for index, outcome in zip(batch.indices, outcomes, strict=True):
+                changed, before, after = (int(part) for part in outcome.split(","))
+                applied[index] = ScoreApplied(
+                    changed == 1,
+                    before + 1 if before >= 0 else None,
+                    after + 1 if after >= 0 else None,
+                )
+        return [a for a in applied if a is not None]
 
     async def remove_member_everywhere(self, member_id: int, boards: Iterable[BoardKey]) -> int:
         """Take the member off every board listed (for erasure), in one pipeline; returns on how
