@@ -324,6 +324,7 @@ def in_process(database: str, customers: int, top: bool, requests: int = 300) ->
             # Every customer's first purchase (it creates the member), then each member's
             # second and third (the third lifts them to SILVER).
             by_kind: dict[str, list[tuple[int, int]]] = {"new": [], "known": [], "lifts": []}
+            await runtime.dispatcher.run_until_idle(max_rounds=10**6)
             try:
                 for number in range(1, 3 * customers):
                     counter.count = 0
@@ -336,9 +337,27 @@ def in_process(database: str, customers: int, top: bool, requests: int = 300) ->
                     kind = "new" if number < customers else "lifts" if lifted else "known"
                     made = pstats.Stats(one).total_calls  # type: ignore[attr-defined]
                     by_kind[kind].append((counter.count, made))
+                # The outbox worker's share: delivering those purchases' events (what the
+                # purchases raised: members created, points earned, purchases, tier changes).
+                counter.count = 0
+                worker = cProfile.Profile(time.process_time)
+                worker.enable()
+                await runtime.dispatcher.run_until_idle(max_rounds=10**6)
+                worker.disable()
+                worker_stats = pstats.Stats(worker)
+                delivered = 3 * customers - 1
+                worker_figures = (
+                    counter.count / delivered,
+                    worker_stats.total_calls / delivered,  # type: ignore[attr-defined]
+                    worker_stats.total_tt / delivered * 1000,  # type: ignore[attr-defined]
+                )
             finally:
                 logger.removeHandler(counter)
                 logger.setLevel(level)
+            if top:
+                print("the outbox worker delivering them, by cumulative time:")
+                worker_stats.sort_stats("cumulative").print_stats(50)
+                worker_stats.sort_stats("tottime").print_stats(25)
             statements = {k: sum(s for s, _ in v) / max(1, len(v)) for k, v in by_kind.items()}
             kind_calls = {k: sum(c for _, c in v) / max(1, len(v)) for k, v in by_kind.items()}
             trivial = await cpu_ms_per_request(app, {"query": TRIVIAL}, bearer)
@@ -387,6 +406,11 @@ def in_process(database: str, customers: int, top: bool, requests: int = 300) ->
             ("new", "a new member's"),
         ):
             print(f"  {label:24} {statements[kind]:5.2f} {kind_calls[kind]:7.0f}")
+        print(
+            f"the outbox worker, per purchase of those: {worker_figures[0]:.2f} statements,"
+            f" {worker_figures[1]:.0f} Python calls, {worker_figures[2]:.2f} ms CPU (under"
+            " cProfile, which inflates it: compare runs, not with the figures below)"
+        )
         print(
             f"a known member's purchase ({customers} members, {requests} purchases a figure):"
             f" {calls:.0f} Python calls ({domain_calls:.0f} in record_purchase); CPU"
