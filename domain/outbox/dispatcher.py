@@ -73,6 +73,7 @@ class Dispatcher:
         clock: Clock,
         *,
         batch_size: int = 200,
+        max_batch_size: int = 1000,
         max_attempts: int = 10,
         base_backoff: timedelta = timedelta(seconds=2),
         max_backoff: timedelta = timedelta(hours=1),
@@ -81,6 +82,7 @@ class Dispatcher:
         self.handlers = handlers
         self.clock = clock
         self.batch_size = batch_size
+        self.max_batch_size = max(batch_size, max_batch_size)
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
@@ -91,14 +93,16 @@ class Dispatcher:
         """Ask a running loop to look for events now rather than at its next poll."""
         self._wakeup.set()
 
-    async def run_once(self) -> int:
-        """Deliver one batch of due events; returns how many rows were handled."""
+    async def run_once(self, limit: int | None = None) -> int:
+        """Deliver one batch of due events, at most `limit` (default `batch_size`); returns
+        how many rows were handled."""
+        limit = limit or self.batch_size
         now = self.clock.now()
         async with in_transaction():
             claim = (
                 _CLAIM_SKIP_LOCKED if self.skip_locked and dialect() == "postgres" else _CLAIM_ANY
             )
-            rows = [_claimed(row) for row in await claim.rows(now, self.batch_size)]
+            rows = [_claimed(row) for row in await claim.rows(now, limit)]
             by_kind: dict[str, list[_Claimed]] = {}
             for row in rows:
                 by_kind.setdefault(row.kind, []).append(row)
@@ -118,14 +122,22 @@ class Dispatcher:
         return total
 
     async def run_forever(self, poll_seconds: float) -> None:
+        """Deliver batches until cancelled, waiting for `wake` or `poll_seconds` when nothing
+        is due. A full batch means a backlog: the next one may be twice as big, up to
+        `max_batch_size`. A batch costs about the same round trips (claim, savepoint, each
+        kind's handlers, marking, commit) whatever its size, and on a busy machine each of
+        them waits for the CPU, so bigger batches are how a worker catches up; below a full
+        batch the size falls back to `batch_size` (short transactions when keeping pace)."""
+        limit = self.batch_size
         while True:
             try:
-                handled = await self.run_once()
+                handled = await self.run_once(limit)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox dispatch round failed")
                 handled = 0
+            limit = min(limit * 2, self.max_batch_size) if handled >= limit else self.batch_size
             if handled == 0:
                 self._wakeup.clear()
                 try:

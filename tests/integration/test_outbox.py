@@ -4,6 +4,7 @@ once, with failing handlers retried later and their writes rolled back."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -163,6 +164,48 @@ async def test_a_batched_handler_gets_every_due_event_of_its_kind_at_once_in_ord
     dispatcher = Dispatcher({"SomethingHappened": [Batched(all_at_once)]}, clock)
     assert await dispatcher.run_until_idle() == 3
     assert calls == [["a", "b", "c"]]
+    assert await OutboxEvent.filter(processed_at__isnull=True).count() == 0
+
+
+async def test_a_running_dispatcher_takes_bigger_batches_while_it_is_behind() -> None:
+    clock = FrozenClock()
+    sizes: list[int] = []
+    done = asyncio.Event()
+
+    async def all_at_once(events: Sequence[DomainEvent]) -> None:
+        sizes.append(len(events))
+        if sum(sizes) >= 40:
+            done.set()
+
+    async with in_transaction():
+        for i in range(20):
+            await record_event(SomethingHappened(member_id=7, note=str(i)), clock.now())
+    dispatcher = Dispatcher(
+        {"SomethingHappened": [Batched(all_at_once)]}, clock, batch_size=2, max_batch_size=8
+    )
+    running = asyncio.create_task(dispatcher.run_forever(poll_seconds=0.01))
+    try:
+        for _ in range(500):
+            if sum(sizes) >= 20:
+                break
+            await asyncio.sleep(0.01)
+        # A backlog of 20: each full batch doubles the next, up to 8; what is left is less.
+        assert sizes == [2, 4, 8, 6]
+        # Keeping pace again, it starts from the smallest batch.
+        async with in_transaction():
+            for i in range(20):
+                await record_event(SomethingHappened(member_id=7, note=str(i)), clock.now())
+        dispatcher.wake()
+        await asyncio.wait_for(done.wait(), timeout=5)
+        for _ in range(500):
+            if await OutboxEvent.filter(processed_at__isnull=True).count() == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert sizes[4:] == [2, 4, 8, 6]
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
     assert await OutboxEvent.filter(processed_at__isnull=True).count() == 0
 
 
