@@ -10,7 +10,7 @@ import pytest
 
 from domain.members.models import Member
 from domain.members.services import WithMember, get_member, get_or_create_member
-from domain.sql import Statement, query_sql
+from domain.sql import Statement, for_ids, query_sql
 from domain.versions import ConfigPart, bump_version, read_versions
 from push.notifications.models import Notification, NotificationCategory, PushStatus
 from tests.integration.member_history import member
@@ -116,3 +116,24 @@ async def test_the_member_of_a_part_of_many_rows_is_built_once(
     assert found is not None
     assert sorted(row["title"] for row in found[1]) == ["one", "three", "two"]
     assert found[0].id == member.id and len(built) == 1
+
+
+async def test_lists_of_ids_share_a_few_statements_and_answer_as_unpadded_lists() -> None:
+    members = [await get_or_create_member(f"listed-{i}", JOINED) for i in range(9)]
+    ids = [m.id for m in members]
+    template = "SELECT id FROM member WHERE customer_id LIKE $1 AND id IN ({ids}) ORDER BY id"
+    lengths = {}
+    for count in range(1, 10):
+        statement = for_ids(template, count)
+        lengths[count] = statement.postgres.count("$") - 1
+        found = [row["id"] for row in await statement.rows("listed-%", *ids[:count])]
+        assert found == ids[:count]
+    # Nine lengths, four statements (1, 2, 4, 8 and 16 placeholders for the ids).
+    assert lengths == {1: 1, 2: 2, 3: 4, 4: 4, 5: 8, 6: 8, 7: 8, 8: 8, 9: 16}
+    assert for_ids(template, 3) is for_ids(template, 4)
+    # Writes pad the same way: each listed row changes once.
+    changed = await for_ids("UPDATE member SET city = $1 WHERE id IN ({ids})", 3).execute(
+        "Lyon", *ids[:3]
+    )
+    assert changed == 3
+    assert await Member.filter(city="Lyon").count() == 3
