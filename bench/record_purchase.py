@@ -51,6 +51,7 @@ from typing import Any
 
 import httpx
 
+from bench.cpu_split import cpu_seconds as group_cpu_seconds
 from bench.harness import (
     REDIS_URL,
     TRIVIAL,
@@ -143,15 +144,22 @@ def configure(base: str, boards: bool) -> None:
         assert all(not v["userErrors"] for v in body["data"].values()), body
 
 
-def purchases(customers: int) -> Any:
-    bearer = token("service", "bench-shop")
-    run = uuid.uuid4().hex[:8]
-    # Numbered here, not by the load generator (which counts from 0 in every round): every
-    # request is a new order, never a replay of an earlier round's.
-    orders = itertools.count()
+class Purchases:
+    """The load's requests: new orders of `customers` customers in turn (`issued` so far)."""
 
-    def make(_: int) -> tuple[str, dict[str, Any], str]:
-        number = next(orders)
+    def __init__(self, customers: int) -> None:
+        self.customers = customers
+        self.issued = 0
+        self._bearer = token("service", "bench-shop")
+        self._run = uuid.uuid4().hex[:8]
+        # Numbered here, not by the load generator (which counts from 0 in every round):
+        # every request is a new order, never a replay of an earlier round's.
+        self._orders = itertools.count()
+
+    def __call__(self, _: int) -> tuple[str, dict[str, Any], str]:
+        number = next(self._orders)
+        self.issued += 1
+        customers, run, bearer = self.customers, self._run, self._bearer
         return (
             RECORD_PURCHASE,
             {
@@ -175,7 +183,32 @@ def purchases(customers: int) -> Any:
             bearer,
         )
 
-    return make
+
+def purchases(customers: int) -> Purchases:
+    return Purchases(customers)
+
+
+def settle(base: str, database: str, make: Purchases) -> None:
+    """The program as it runs once it has members: every customer's first purchase (which
+    creates the member), the events delivered, and the tables' statistics taken (ANALYZE, as
+    autovacuum does within its minute on a live database; pgbench does the same before it
+    measures). Measured on a database still empty, the planner has no statistics yet and the
+    worker's per-period aggregates take plans that scan a whole period for each member of a
+    batch, and most purchases create their member."""
+    import asyncpg
+
+    while make.issued < make.customers:
+        measure(base, "first purchases", make, concurrency=16, seconds=1, warmup=0, check=recorded)
+    drain_outbox(database)
+
+    async def analyze() -> None:
+        connection = await asyncpg.connect(database)
+        try:
+            await connection.execute("ANALYZE")
+        finally:
+            await connection.close()
+
+    asyncio.run(analyze())
 
 
 def recorded(body: dict[str, Any]) -> bool:
@@ -494,12 +527,16 @@ def sustain(base: str, database: str, make: Any, seconds: float, profile: str | 
     the CPU each process spent per purchase (the worker's until it caught up)."""
     processes = server_processes()
     spent = {role: cpu_seconds(pid) for role, pid in processes.items()}
+    stores = group_cpu_seconds(processes["api"])
     spies = profilers(profile, seconds) if profile else []
     bought = measure(
         base, "recordPurchase sustained", make, concurrency=8, seconds=seconds, warmup=0,
         check=recorded,
     )  # fmt: skip
     api_cpu = cpu_seconds(processes["api"]) - spent["api"]
+    stores_after = group_cpu_seconds(processes["api"])
+    postgres_cpu = stores_after["postgres"] - stores["postgres"]
+    redis_cpu = stores_after["redis"] - stores["redis"]
     due, age = backlog(database)
     waited, left, failed = drain_outbox(database)
     worker_cpu = cpu_seconds(processes["worker"]) - spent["worker"]
@@ -516,7 +553,8 @@ def sustain(base: str, database: str, make: Any, seconds: float, profile: str | 
     print(
         f"  CPU per purchase: API {api_cpu / purchases * 1000:.2f} ms, worker"
         f" {worker_cpu / purchases * 1000:.2f} ms (delivering its events; py-spy, if on,"
-        " adds to both)",
+        f" adds to both); during the load, PostgreSQL {postgres_cpu / purchases * 1000:.2f}"
+        f" ms and Redis {redis_cpu / purchases * 1000:.2f} ms (their processes, all callers)",
         flush=True,
     )
 
@@ -535,6 +573,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--no-boards", action="store_true", help="no leaderboards for the worker to keep"
+    )
+    parser.add_argument(
+        "--unsettled",
+        action="store_true",
+        help="measure from an empty database, as this bench did until 2026-12-07 (no first "
+        "purchases, no statistics)",
     )
     parser.add_argument(
         "--in-process",
@@ -556,6 +600,8 @@ def main() -> None:
     ):
         configure(base, boards=not args.no_boards)
         make = purchases(args.customers)
+        if not args.unsettled:
+            settle(base, database, make)
         for concurrency in args.clients:
             # Alternate short rounds of both, so that a burst of load from elsewhere on this
             # shared machine hits the baseline and the purchases alike.
