@@ -131,8 +131,24 @@ async def refresh_scores_of_batch(
     # Which members each board period needs, and each period's scores read once for all.
     wanted: dict[tuple[LeaderboardDefinition, LeaderboardWindow, Period], set[int]] = {}
     closed: set[tuple[int, str, str]] = set()
+    # An activity can only fall in a period that has ended if it happened before the start of
+    # some window's current period: the others need no look for closed periods.
+    current_starts = [
+        start
+        for definition in everyone
+        for window in windows_of(definition)
+        if (start := period_for(window, now, boards.tz).start) is not None
+    ]
+    latest_start = max(current_starts, default=None)
     for at in {at for member_ats in ats.values() for at in member_ats}:
-        closed |= await _closed(everyone, at, now, boards)
+        if latest_start is not None and at < latest_start:
+            closed |= await _closed(everyone, at, now, boards)
+    # The periods still kept, once a window for the whole batch.
+    kept = {
+        window: kept_periods(window, now, boards)
+        for definition in everyone
+        for window in windows_of(definition)
+    }
     for member_id, member_ats in ats.items():
         for at in member_ats:
             for definition in everyone:
@@ -140,7 +156,7 @@ async def refresh_scores_of_batch(
                     period = period_for(window, at, boards.tz)
                     if (definition.id, window.value, period.key) in closed:
                         continue
-                    if period not in kept_periods(window, now, boards):
+                    if period not in kept[window]:
                         continue
                     if period.end is not None and period.end <= definition.created_at:
                         continue
