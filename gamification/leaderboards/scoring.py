@@ -22,7 +22,7 @@ from gamification.leaderboards.models import (
 )
 from gamification.leaderboards.periods import LeaderboardWindow, Period, period_for
 from gamification.leaderboards.regions import member_region
-from gamification.leaderboards.store import BoardKey, ScoreEntry, ScoreUpdate
+from gamification.leaderboards.store import BoardKey, ScoreApplied, ScoreEntry, ScoreUpdate
 
 
 async def refresh_member_scores(
@@ -180,12 +180,7 @@ async def refresh_scores_of_batch(
         )
     # Every score of the batch set in one Redis round trip; boards whose top moved announced.
     for update, applied in zip(updates, await boards.store.apply_scores(updates), strict=True):
-        if not applied.changed:
-            continue
-        changed += 1
-        ranks = (applied.rank_before, applied.rank_after)
-        if update.watch and any(r is not None and r <= TOP_WATCHED for r in ranks):
-            boards.announce(update.board)
+        changed += _announced(boards, update, applied)
     return changed
 
 
@@ -223,17 +218,20 @@ def kept_periods(window: LeaderboardWindow, now: datetime, boards: Boards) -> li
 async def _apply(
     boards: Boards, board: BoardKey, member_id: int, entry: ScoreEntry | None, live: bool
 ) -> bool:
-    store = boards.store
-    before = await store.standing(board, member_id) if live else None
-    if entry is None:
-        changed = await store.remove_member(board, member_id)
-    else:
-        changed = await store.set_score(board, member_id, entry.score, entry.reached_at)
-    if changed and live:
-        after = await store.standing(board, member_id)
-        if any(s is not None and s.rank <= TOP_WATCHED for s in (before, after)):
-            boards.announce(board)
-    return changed
+    update = ScoreUpdate(board, member_id, entry, watch=live)
+    [applied] = await boards.store.apply_scores([update])
+    return _announced(boards, update, applied)
+
+
+def _announced(boards: Boards, update: ScoreUpdate, applied: ScoreApplied) -> bool:
+    """Whether the update changed the board; a watched change that moved the board's top
+    (the member's rank before or after in it) is announced."""
+    if not applied.changed:
+        return False
+    ranks = (applied.rank_before, applied.rank_after)
+    if update.watch and any(r is not None and r <= TOP_WATCHED for r in ranks):
+        boards.announce(update.board)
+    return True
 
 
 async def _follow_region(

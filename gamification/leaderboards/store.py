@@ -56,32 +56,6 @@ _REBUILD_FLUSH_EVERY = 50
 #: Boards whose keys a store keeps encoded (`LeaderboardStore._read_keys`) at most.
 _MAX_ENCODED_BOARDS = 1_000
 
-# KEYS: ordering, index. ARGV: member id, new ordering key, length of its score part.
-_SET_SCORE = """
-local current = redis.call('HGET', KEYS[2], ARGV[1])
-local score_length = tonumber(ARGV[3])
-if current then
-  if string.sub(current, 1, score_length) == string.sub(ARGV[2], 1, score_length) then
-    return 0
-  end
-  redis.call('ZREM', KEYS[1], current)
-end
-redis.call('ZADD', KEYS[1], 0, ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return 1
-"""
-
-# KEYS: ordering, index. ARGV: member id.
-_REMOVE_MEMBER = """
-local current = redis.call('HGET', KEYS[2], ARGV[1])
-if not current then
-  return 0
-end
-redis.call('ZREM', KEYS[1], current)
-redis.call('HDEL', KEYS[2], ARGV[1])
-return 1
-"""
-
 # KEYS: ordering, index. ARGV: member id, radius. Returns {first index, the ordering keys
 # joined into one string} or nil: one bulk reply to parse, not one per entry (each costs
 # redis-py's parser some thirty calls); the keys are of fixed width.
@@ -105,8 +79,8 @@ return {first, table.concat(redis.call('ZRANGE', KEYS[1], first, rank + radius))
 # KEYS: (ordering, index) of each board of one code (one hash tag). ARGV: the length of an
 # ordering key's score part, then the updates as one string of records `board,member,ordering,
 # watch;` (board: the pair's number from 1; ordering: empty to take the member off; watch: 1 to
-# read the member's rank before and after). Each record is `_SET_SCORE` or `_REMOVE_MEMBER`;
-# returns one string of `changed,before,after;` per record, ranks 0-based, -1 for none (one
+# read the member's rank before and after). A score equal to the member's (the ordering's score
+# part) changes nothing and keeps when it was reached. Returns one string of `changed,before,after;` per record, ranks 0-based, -1 for none (one
 # bulk reply to parse instead of three integers an update).
 _APPLY_MANY = """
 local score_length = tonumber(ARGV[1])
@@ -258,8 +232,6 @@ class LeaderboardStore:
             raise ValueError("the key prefix must not contain braces")
         self._redis = redis
         self._prefix = prefix
-        self._set_score = redis.register_script(_SET_SCORE)
-        self._remove_member = redis.register_script(_REMOVE_MEMBER)
         self._around = redis.register_script(_AROUND)
         self._apply_many = redis.register_script(_APPLY_MANY)
         #: Each board's keys as the reads send them (`_read_keys`), encoded once.
@@ -310,17 +282,12 @@ class LeaderboardStore:
         the member down. Raises ValueError for a negative score, more than two decimals, a
         score above MAX_SCORE, a naive `reached_at` or a member id out of range.
         """
-        ordering = _ordering_key(_cents(score), reached_at, member_id)
-        changed = await self._set_score(
-            keys=self._keys(board), args=[str(member_id), ordering, SCORE_DIGITS]
-        )
-        return bool(changed)
+        update = ScoreUpdate(board, member_id, ScoreEntry(member_id, score, reached_at))
+        return (await self.apply_scores([update]))[0].changed
 
     async def remove_member(self, board: BoardKey, member_id: int) -> bool:
         """Take the member off the board; returns whether the member was on it."""
-        _check_member_id(member_id)
-        removed = await self._remove_member(keys=self._keys(board), args=[str(member_id)])
-        return bool(removed)
+        return (await self.apply_scores([ScoreUpdate(board, member_id, None)]))[0].changed
 
     async def apply_scores(self, updates: Sequence[ScoreUpdate]) -> list[ScoreApplied]:
         """`set_score` (or `remove_member` for a None entry) for many members and boards, each
@@ -376,13 +343,8 @@ class LeaderboardStore:
         many boards the member was. Boards not listed are left alone, so the caller lists every
         board and period still kept in Redis (closed periods expire after archiving)."""
         _check_member_id(member_id)
-        boards = list(dict.fromkeys(boards))
-        if not boards:
-            return 0
-        results = await self._pipelined(
-            [(self._remove_member, self._keys(board), [str(member_id)]) for board in boards]
-        )
-        return sum(1 for removed in results if removed)
+        updates = [ScoreUpdate(board, member_id, None) for board in dict.fromkeys(boards)]
+        return sum(1 for applied in await self.apply_scores(updates) if applied.changed)
 
     async def _pipelined(self, calls: Sequence[_ScriptCall]) -> list[Any]:
         """Run script calls in one pipeline (one round trip per node) and return their answers.
@@ -390,7 +352,12 @@ class LeaderboardStore:
         A plain pipeline loads its scripts first (SCRIPT EXISTS, SCRIPT LOAD); a cluster
         pipeline does not, so a node that never saw a script, or lost it in a restart, answers
         NOSCRIPT: the scripts are then loaded on every primary and only the calls refused are
-        run again (those of the nodes that refused them, which ran none of them)."""
+        run again (those of the nodes that refused them, which ran none of them). A single
+        call goes alone, without a pipeline or its SCRIPT EXISTS (one round trip, not two;
+        redis-py loads the script on NOSCRIPT)."""
+        if len(calls) == 1:
+            script, keys, args = calls[0]
+            return [await script(keys=keys, args=args)]
         results = await self._run_pipeline(calls)
         refused = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
         if refused:
@@ -526,11 +493,6 @@ def _check_member_id(member_id: int) -> None:
         raise TypeError("a member id is an int")
     if not 0 <= member_id <= MAX_MEMBER_ID:
         raise ValueError(f"member id out of range: {member_id}")
-
-
-def _rank(found: Any) -> int | None:
-    """The rank in an `_AROUND` answer of radius 0 (None: the member is not on the board)."""
-    return int(found[0]) + 1 if found else None
 
 
 def _split(joined: str) -> list[str]:
