@@ -71,4 +71,5 @@ class Refund(Model):
 
     class Meta:
         table = "refund"
-        indexes = (("created_at",),)
+        #: The leaderboards' purchase aggregates look up each purchase's last refund.
+        indexes = (("created_at",), ("purchase_id",))

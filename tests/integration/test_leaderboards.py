@@ -28,6 +28,7 @@ from gamification.leaderboards import BoardKey, LeaderboardWindow, Standing
 from gamification.leaderboards.boards import Boards
 from gamification.leaderboards.closing import archived_standings, close_periods
 from gamification.leaderboards.definitions import LeaderboardSpec
+from gamification.leaderboards.metrics import member_scores
 from gamification.leaderboards.models import (
     LeaderboardArchive,
     LeaderboardDefinition,
@@ -35,6 +36,7 @@ from gamification.leaderboards.models import (
     PrizeAward,
     RegionField,
 )
+from gamification.leaderboards.periods import period_for
 from gamification.leaderboards.rebuild import built_key, rebuild_all, restore_if_missing
 from gamification.leaderboards.services import open_board, upsert_leaderboard
 from gamification.leaderboards.wiring import leaderboard_handlers
@@ -653,3 +655,45 @@ async def test_a_batch_of_many_members_purchases_reads_each_board_period_once(
     spent = dict(await board(boards, key("spend", WEEKLY)))
     assert spent == {m.id: Decimal(n) for m, n in zip(members, (3, 3, 4, 5, 6), strict=True)}
     assert len(five) == len(one), "\n".join(five.sql)
+
+
+async def test_a_batchs_members_scores_equal_their_scores_over_everyone(db: str) -> None:
+    """The worker reads the batch's members' scores (on PostgreSQL, a statement with the members
+    and the period written in it); rebuilds and period closes read everyone's. Both agree,
+    member by member, for every metric and window: rows on a period's bounds, refunds, prizes,
+    reversals, erased members and ids of no member."""
+    people = [await setup.member(f"p{n}", T0) for n in range(6)]
+    goal = await setup.challenge("steps", T0)
+    week = period_for(WEEKLY, T0, MADRID)
+    assert week.start is not None and week.end is not None
+    instants = [
+        week.start,
+        week.end - timedelta(microseconds=1),
+        week.end,
+        T0,
+        T0 - timedelta(days=40),
+    ]
+    for n, who in enumerate(people):
+        for m, at in enumerate(instants[: n + 1]):
+            bought = await setup.purchase(who, f"{10 + n}.{m:02d}", at)
+            if (n + m) % 3 == 0:
+                await setup.refund(bought, bought.amount if m % 2 else Decimal("1.50"), T0)
+            await setup.earn(who, 10 * (n + 1) + m, at)
+            if at.date() not in {i.date() for i in instants[:m]}:  # once a day
+                await setup.complete(who, goal, at)
+        if n % 2:
+            await setup.reverse(who, 5, T0)
+    await PointsEntry.create(
+        member_id=people[1].id, kind=EntryKind.BONUS, delta=900, remaining=900,
+        description="prize", created_at=T0, available_at=T0, reference="prize:x:WEEKLY:k:_:1",
+    )  # fmt: skip
+    await Member.filter(id=people[2].id).update(erased_at=T0, customer_id=None)
+    wanted = [people[0].id, people[2].id, people[3].id, people[5].id, 10**9]
+
+    for metric in LeaderboardMetric:
+        for window in EVERY_WINDOW:
+            period = period_for(window, T0, MADRID)
+            everyone = await member_scores(metric, period)
+            assert everyone, (metric, window)
+            expected = {m: entry for m, entry in everyone.items() if m in wanted}
+            assert await member_scores(metric, period, wanted) == expected, (metric, window)
