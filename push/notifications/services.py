@@ -83,11 +83,8 @@ async def notify_members(
             .order_by("id")
             .select_for_update()
         )
-        already = set(
-            await Notification.filter(member_id__in=ids, dedupe_key=dedupe_key).values_list(
-                "member_id", flat=True
-            )
-        )
+        # PostgreSQL: the unique (member, key) tells which are new as they are written.
+        already = set() if dialect() == "postgres" else await _notified(ids, dedupe_key)
         recipients = [
             Recipient(m.id, m.display_name, m.locale, m.time_zone)
             for m in members
@@ -113,6 +110,8 @@ async def notify_members(
                 )
         if not rows:
             return []
+        if dialect() == "postgres":
+            return await _write_new(rows)
         try:
             async with in_transaction():
                 await Notification.bulk_create(rows)
@@ -259,6 +258,68 @@ async def notify_locked(
     return row if written(addressee, row, int(inserted[0]["id"]) if inserted else None) else None
 
 
+# The notifications of a batch of members, on PostgreSQL, member by member. A campaign's
+# fan-out notifies its audience a page at a time under one new key: read with the members in an
+# `IN` list and the key or a status beside them, the plan the server settles on goes by the
+# key's index (it knows no rows of a new key) and reads every notification of the campaign so
+# far for each page: 0.15-0.6 s a statement at 50,000 notifications, a fan-out to 100,000
+# members at 574 notifications/s (`bench.push_campaign`). Written rows are told apart by the
+# unique (member, key) itself (`ON CONFLICT`), and the pushes counted toward a daily cap are
+# read per member, from the member's own (member_id, push_at) index.
+
+_NOTIFICATION_COLUMNS = (
+    ("member_id", "bigint"), ("category", "text"), ("title", "text"), ("body", "text"),
+    ("deep_link", "text"), ("dedupe_key", "text"), ("created_at", "timestamptz"),
+    ("read_at", "timestamptz"), ("push_status", "text"), ("push_reason", "text"),
+    ("push_at", "timestamptz"), ("attempts", "int"), ("next_attempt_at", "timestamptz"),
+    ("last_error", "text"), ("sent_at", "timestamptz"), ("data", "text"),
+)  # fmt: skip
+_WRITE_NEW = Statement(f"""
+    INSERT INTO notification ({", ".join(name for name, _ in _NOTIFICATION_COLUMNS)})
+    SELECT {", ".join(f"v.{name}" for name, _ in _NOTIFICATION_COLUMNS[:-1])}, v.data::jsonb
+    FROM unnest({", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(_NOTIFICATION_COLUMNS, 1))})
+        AS v({", ".join(name for name, _ in _NOTIFICATION_COLUMNS)})
+    ORDER BY v.member_id
+    ON CONFLICT (member_id, dedupe_key) DO NOTHING
+    RETURNING *
+""")
+_COUNTED_PUSHES = Statement(f"""
+    SELECT i.id AS member_id, n.push_at
+    FROM unnest($1::bigint[]) AS i(id) CROSS JOIN LATERAL (
+        SELECT n.push_at, n.push_status FROM notification n
+        WHERE n.member_id = i.id AND n.push_at >= $2 AND n.push_at < $3
+        OFFSET 0
+    ) n
+    WHERE n.push_status IN ({literals(s.value for s in COUNTED_STATUSES)})
+""")
+
+
+async def _write_new(rows: Sequence[Notification]) -> list[Notification]:
+    """PostgreSQL: insert the rows of members who have no notification with their key yet (one
+    statement; the unique key decides, so a concurrent writer cannot make it fail); the rows
+    written, by member id."""
+    columns: list[list[Any]] = [[] for _ in _NOTIFICATION_COLUMNS]
+    fields = Notification._meta.fields_map
+    for row in rows:
+        for values, (name, _) in zip(columns, _NOTIFICATION_COLUMNS, strict=True):
+            if name == "member_id":
+                values.append(row.member_id)  # type: ignore[attr-defined]  # the FK's column
+            else:
+                values.append(fields[name].to_db_value(getattr(row, name), row))
+    # Built as tortoise's executor builds a row it read (tortoise runs an INSERT for no rows).
+    written = [Notification._init_from_db(**row) for row in await _WRITE_NEW.rows(*columns)]
+    return sorted(written, key=lambda n: n.member_id)  # type: ignore[attr-defined]
+
+
+async def _notified(member_ids: Sequence[int], dedupe_key: str) -> set[int]:
+    """SQLite: the members who have a notification with `dedupe_key`."""
+    return set(
+        await Notification.filter(member_id__in=member_ids, dedupe_key=dedupe_key).values_list(
+            "member_id", flat=True
+        )
+    )
+
+
 async def _insert_one_by_one(rows: Sequence[Notification]) -> list[int]:
     created: list[int] = []
     for row in rows:
@@ -277,6 +338,10 @@ async def _pushes_by_local_day(
     """Each member's pushes already due, per local day, around `now` (a held push counts
     toward the day it goes out, which may be tomorrow)."""
     low, high = _counted_span(now)
+    if dialect() == "postgres":
+        ids = [r.member_id for r in recipients]
+        found = await _COUNTED_PUSHES.rows(ids, low, high)
+        return _by_local_day(recipients, [(r["member_id"], r["push_at"]) for r in found])
     rows = await Notification.filter(
         member_id__in=[r.member_id for r in recipients],
         push_status__in=COUNTED_STATUSES,

@@ -96,6 +96,26 @@ async def test_an_event_delivered_twice_makes_one_notification() -> None:
     assert await Notification.filter(member_id=sam.id).count() == 1
 
 
+async def test_a_batch_notifies_only_the_members_without_the_key_and_returns_those() -> None:
+    people = [await member(f"batch-{i}", NOON) for i in range(6)]
+    first = await notify_members([p.id for p in people[:3]], lambda r: draft("First"), "k", NOON)
+    assert [n.member_id for n in first] == [p.id for p in people[:3]]
+
+    later = NOON + timedelta(hours=1)
+    again = await notify_members(
+        [p.id for p in reversed(people)], lambda r: draft("Second"), "k", later
+    )
+
+    assert [n.member_id for n in again] == [p.id for p in people[3:]]
+    assert all(n.id and n.title == "Second" and n.created_at == later for n in again)
+    rows = {n.member_id: n for n in await Notification.filter(dedupe_key="k")}
+    assert {m: n.title for m, n in rows.items()} == {
+        p.id: "First" if i < 3 else "Second" for i, p in enumerate(people)
+    }
+    assert {n.id for n in again} == {rows[p.id].id for p in people[3:]}
+    assert await notify_members([p.id for p in people], lambda r: draft(), "k", later) == []
+
+
 async def test_quiet_hours_hold_the_push_until_they_end_in_the_members_time_zone() -> None:
     late = datetime(2026, 1, 15, 22, 30, tzinfo=UTC)  # 23:30 in Madrid, 17:30 in New York
     clock = FrozenClock(late)
