@@ -9,8 +9,9 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
+from api.language import reader_language
 from api.types.common import Channel, UserError, user_errors
-from api.types.member import Member
+from api.types.member import KnownFields, Member
 from api.types.points import PointsSummary, points_summary_loader
 from api.types.purchase import (
     Awards,
@@ -18,12 +19,13 @@ from api.types.purchase import (
     PurchasePreview,
     PurchasePreviewPayload,
 )
-from api.types.tier import ladder_loader
+from api.types.tier import Tier, ladder_loader
 from domain.errors import DomainError
 from domain.points.earning import LineItem
 from domain.purchases import preview, services
 from domain.purchases.models import Channel as ChannelModel
 from domain.purchases.validation import PurchaseInput, RefundInput
+from domain.tiers.services import tier_held
 
 
 @strawberry.input(description="One line of an order.")
@@ -158,16 +160,21 @@ class Mutation:
             return RecordPurchasePayload(
                 purchase=None, member=None, awards=None, user_errors=user_errors(error)
             )
-        # The payload shows the member's tier and points: as the purchase left them.
+        # The payload shows the member's tier and points as the purchase left them: known
+        # (the fields answer without a coroutine), unless a replay does not know them.
+        member = Member.from_model(recorded.member)
+        tier, points = None, None
         if recorded.ladder is not None:
             ladder_loader(info).prime("ladder", list(recorded.ladder))
+            held = tier_held(recorded.member, recorded.ladder)
+            tier = Tier.from_model(held, await reader_language(info))
         if recorded.points is not None:
-            points_summary_loader(info).prime(
-                recorded.member.id, PointsSummary.from_figures(recorded.member.id, recorded.points)
-            )
+            points = PointsSummary.from_figures(recorded.member.id, recorded.points)
+            points_summary_loader(info).prime(recorded.member.id, points)
+        member.known = KnownFields(tier, has_next_tier=False, next_tier=None, points=points)
         return RecordPurchasePayload(
             purchase=Purchase.from_model(recorded.purchase),
-            member=Member.from_model(recorded.member),
+            member=member,
             awards=Awards.from_awards(recorded.awards, recorded.member.id, recorded.member.locale),
             user_errors=[],
         )

@@ -16,7 +16,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.auth import Role
-from api.context import Info
+from api.context import Info, later
 from api.fragments import cached_object
 from api.types.common import Channel
 from api.types.translations import Translation, translations_of
@@ -741,17 +741,21 @@ class AchievementAwards:
     badge_ids: strawberry.Private[list[int]]
     challenge_ids: strawberry.Private[list[int]]
 
+    # Most events award nothing: then these answer at once, without a coroutine (`later`).
+
     @strawberry.field(description="Badges the event earned.")
-    async def badges(self, info: Info) -> list[MemberBadge]:
-        if not self.badge_ids:
-            return []
+    def badges(self, info: Info) -> list[MemberBadge]:
+        return later(self._badges(info)) if self.badge_ids else []
+
+    async def _badges(self, info: Info) -> list[MemberBadge]:
         wanted = set(self.badge_ids)
         held = await member_badges_loader(info).load(self.member_id)
         return [mb for mb in held if int(mb.badge.view.badge.id) in wanted]
 
     @strawberry.field(description="Challenges the event completed (in their current period).")
-    async def completed_challenges(self, info: Info) -> list[Challenge]:
-        if not self.challenge_ids:
-            return []
+    def completed_challenges(self, info: Info) -> list[Challenge]:
+        return later(self._completed_challenges(info)) if self.challenge_ids else []
+
+    async def _completed_challenges(self, info: Info) -> list[Challenge]:
         found = {c.id: c for c in await ChallengeModel.filter(id__in=self.challenge_ids)}
         return await challenges_of(info, [found[i] for i in self.challenge_ids if i in found])

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
-from api.context import Info
+from api.context import Info, later
 from api.language import reader_language
 from api.types.achievements import (
     AchievementAwards,
@@ -74,9 +74,10 @@ class Awards(AchievementAwards):
         )
 
     @strawberry.field(description="Set when the event moved the member to another tier.")
-    async def new_tier(self, info: Info) -> Tier | None:
-        if self.awards.new_tier_code is None:
-            return None
+    def new_tier(self, info: Info) -> Tier | None:
+        return None if self.awards.new_tier_code is None else later(self._new_tier(info))
+
+    async def _new_tier(self, info: Info) -> Tier | None:
         ladder = await ladder_loader(info).load("ladder")
         found = next((t for t in ladder if t.code == self.awards.new_tier_code), None)
         return Tier.from_model(found, await reader_language(info)) if found else None
