@@ -303,12 +303,12 @@ async def _write_new(rows: Sequence[Notification]) -> list[Notification]:
     for row in rows:
         for values, (name, _) in zip(columns, _NOTIFICATION_COLUMNS, strict=True):
             if name == "member_id":
-                values.append(row.member_id)  # type: ignore[attr-defined]  # the FK's column
+                values.append(row.member_id)  # the FK's column
             else:
                 values.append(fields[name].to_db_value(getattr(row, name), row))
     # Built as tortoise's executor builds a row it read (tortoise runs an INSERT for no rows).
     written = [Notification._init_from_db(**row) for row in await _WRITE_NEW.rows(*columns)]
-    return sorted(written, key=lambda n: n.member_id)  # type: ignore[attr-defined]
+    return sorted(written, key=lambda n: n.member_id)
 
 
 async def _notified(member_ids: Sequence[int], dedupe_key: str) -> set[int]:
