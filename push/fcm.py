@@ -40,6 +40,7 @@ import google.auth.exceptions
 import google.auth.transport.requests
 import requests
 import requests.adapters
+import requests.utils
 from firebase_admin import credentials, exceptions, messaging
 from urllib3.util.retry import Retry
 
@@ -178,6 +179,15 @@ class FcmGateway:
             max_retries=_no_retry(),
         )
         session.mount(self._endpoint, adapter)
+        # `requests` looks at the environment on every request (proxy variables, a CA bundle
+        # variable, ~/.netrc): a quarter of the client's CPU per message against the fake FCM
+        # server (1.2-1.3 -> 0.9-1.0 ms). Read once here instead; a netrc entry would only have
+        # replaced the bearer token with basic auth.
+        session.proxies.update(requests.utils.get_environ_proxies(self._endpoint))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle and session.verify is True:
+            session.verify = bundle
+        session.trust_env = False
         return session
 
     async def send(self, messages: Sequence[PushMessage]) -> list[SendResult]:

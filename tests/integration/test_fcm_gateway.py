@@ -288,6 +288,30 @@ async def test_a_service_account_file_works_as_well_as_a_dict(
     assert result.outcome is SendOutcome.SENT
 
 
+async def test_the_environment_is_read_once_its_proxy_kept_and_a_netrc_entry_ignored(
+    fake_fcm: FakeFcmServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests would send the netrc's login as basic auth in place of the bearer token.
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1 login someone password secret\n")
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    gateway = FcmGateway(fake_fcm.service_account, fcm_endpoint=fake_fcm.base_url)
+    proxied = FcmGateway(fake_fcm.service_account, fcm_endpoint="https://fcm.invalid")
+    try:
+        [result] = await gateway.send([message()])
+        assert result.outcome is SendOutcome.SENT, result.error
+        monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")  # read once: no effect
+        monkeypatch.delenv("NO_PROXY")
+        [again] = await gateway.send([message("device-2")])
+        assert again.outcome is SendOutcome.SENT, again.error
+        assert proxied._fcm_session.proxies["https"] == "http://proxy.invalid:3128"
+        assert gateway._fcm_session.proxies == {}
+    finally:
+        await gateway.close()
+        await proxied.close()
+
+
 async def test_two_gateways_keep_their_own_endpoints(fake_fcm: FakeFcmServer) -> None:
     with FakeFcmServer(project_id="other-project") as other:
         ours = FcmGateway(fake_fcm.service_account, fcm_endpoint=fake_fcm.base_url)
