@@ -56,6 +56,18 @@ end
 return 1
 """
 
+# KEYS: the built marker, the small fences' set. ARGV: longitude, latitude, radius in metres.
+# The fences within the radius, nearest first, with their distances; nil when the index is not
+# built. One command: the pipeline of EXISTS and GEOSEARCH it replaces cost redis-py a
+# pipeline object and two replies to parse on every location report.
+_CONTAINING = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return false
+end
+return redis.call('GEOSEARCH', KEYS[2], 'FROMLONLAT', ARGV[1], ARGV[2],
+  'BYRADIUS', ARGV[3], 'm', 'ASC', 'WITHDIST')
+"""
+
 
 def is_small(radius_m: float) -> bool:
     """Whether a fence of this radius is searched in Redis (else in process)."""
@@ -87,6 +99,7 @@ class GeofenceIndex:
         self._redis = redis
         self._base = f"{prefix}{{geofences}}"
         self._rebuilding = asyncio.Lock()
+        self._containing = redis.register_script(_CONTAINING)
 
     @property
     def _small_key(self) -> str:
@@ -133,28 +146,21 @@ class GeofenceIndex:
 
     async def containing(self, latitude: float, longitude: float) -> list[FenceHit]:
         """The small fences (up to `SMALL_FENCE_M`) whose circle holds the point, nearest
-        first: one round trip of one GEOSEARCH (two round trips if the index has to be rebuilt
-        first). Larger fences are matched in process (`push.stores.catalogue`)."""
+        first: one round trip of one script (`_CONTAINING`: the built marker checked, one
+        GEOSEARCH; two round trips if the index has to be rebuilt first). Larger fences are matched in process (`push.stores.catalogue`)."""
         if abs(latitude) > MAX_GEO_LATITUDE:
             return []
+        found: list[Any] | None = None
         for _ in range(2):
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.exists(self._built_key)
-                pipe.geosearch(
-                    self._small_key,
-                    longitude=longitude,
-                    latitude=latitude,
-                    radius=SMALL_FENCE_M,
-                    unit="m",
-                    withdist=True,
-                    sort="ASC",
-                )
-                built, found = await pipe.execute()
-            if built:
+            found = await self._containing(
+                keys=[self._built_key, self._small_key],
+                args=[longitude, latitude, SMALL_FENCE_M],
+            )
+            if found is not None:
                 break
             await self._rebuild_if_missing()
         hits: list[FenceHit] = []
-        for name, distance in found:
+        for name, distance in found or ():
             store_id, _, radius = _text(name).partition(":")
             if float(distance) <= float(radius):
                 hits.append(FenceHit(int(store_id), float(distance)))

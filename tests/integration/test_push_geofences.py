@@ -646,7 +646,8 @@ async def test_the_demo_stores_and_promotions_seed_idempotently(
 
 
 class CountingGeoRedis:
-    """The test's Redis client, counting the GEOSEARCH commands sent through pipelines."""
+    """The test's Redis client, counting the GEOSEARCH commands sent through pipelines or
+    scripts (a call of a script that runs one counts one)."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -654,6 +655,17 @@ class CountingGeoRedis:
 
     def pipeline(self, *args: Any, **kwargs: Any) -> CountingPipeline:
         return CountingPipeline(self, self._client.pipeline(*args, **kwargs))
+
+    def register_script(self, body: str) -> Any:
+        script = self._client.register_script(body)
+        if "GEOSEARCH" not in body:
+            return script
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.geosearches += body.count("'GEOSEARCH'")
+            return await script(*args, **kwargs)
+
+        return counted
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
