@@ -163,19 +163,52 @@ _WRITE_PURCHASE = Statement("""
 _MEMBER = f"SELECT member.*, {VERSION_COLUMNS} FROM member WHERE customer_id = $1"
 #: SQLite's transactions are exclusive already; it has no row locks.
 _LOCKED_MEMBER = {"postgres": Statement(_MEMBER + " FOR UPDATE"), "sqlite": Statement(_MEMBER)}
+#: PostgreSQL: the member locked, then (in the function's second statement, whose snapshot
+#: follows the lock) what `_REPLAY_FIRST_AND_STANDING` reads, with the configuration's
+#: versions, in one round trip (migration 0013_purchase_start); $1 the customer id, $2 the
+#: order id, $3 now, $4 the tier window's start. No row: no such member.
+_LOCKED_MEMBER_AND_STANDING = Statement(f"""
+    SELECT (s.holder).*, {VERSION_COLUMNS}, s.recorded_id, s.purchased_before, s.balance,
+        s.pending, s.credited, s.reversed, s.qualifying
+    FROM fidelio_purchase_start($1, $2, $3, $4) s
+""")
 
 
-async def _locked_member(customer_id: str, now: datetime) -> tuple[Member, bool, Versions]:
+@dataclass
+class _Start:
+    """What a purchase reads first, under the member's lock."""
+
+    member: Member
+    new_member: bool
+    versions: Versions
+    #: The member's standing before the purchase (with the order's recorded id and whether
+    #: they bought before) when it was read with the member, for a tier window of `months`.
+    seen: dict[str, Any] | None = None
+    months: int | None = None
+
+
+async def _start(customer_id: str, order_id: str, now: datetime, program: ProgramCache) -> _Start:
     """The member, locked, whether they are new, and the configuration's versions: one query
-    for a known member (the versions read with the member), three on first sight (the new
-    row is ours until commit, no lock needed). Written out (see `domain.sql`): tortoise
-    builds the row as its own queries do."""
-    found = await _LOCKED_MEMBER[dialect()].headed(Member, customer_id)
-    if found is not None:
-        member, rows = found
-        return member, False, versions_in(rows[0])
+    for a known member (on PostgreSQL with the standing before the purchase, for the tier
+    window of the earning rules this process last read), three on first sight (the new row is
+    ours until commit, no lock needed). Written out (see `domain.sql`): tortoise builds the
+    row as its own queries do."""
+    kept = program.kept_rules()
+    if dialect() == "postgres" and kept is not None:
+        months = kept[1].tier_window_months
+        found = await _LOCKED_MEMBER_AND_STANDING.headed(
+            Member, customer_id, order_id, now, window_start(now, months)
+        )
+        if found is not None:
+            member, rows = found
+            return _Start(member, False, versions_in(rows[0]), dict(rows[0]), months)
+    else:
+        found = await _LOCKED_MEMBER[dialect()].headed(Member, customer_id)
+        if found is not None:
+            member, rows = found
+            return _Start(member, False, versions_in(rows[0]))
     versions = await read_versions()
-    return await create_member(customer_id, now, record=False), True, versions
+    return _Start(await create_member(customer_id, now, record=False), True, versions)
 
 
 async def _record_once(
@@ -185,7 +218,8 @@ async def _record_once(
     program: ProgramCache,
 ) -> RecordedPurchase:
     async with in_transaction():
-        member, new_member, versions = await _locked_member(valid.customer_id, now)
+        start = await _start(valid.customer_id, valid.order_id, now, program)
+        member, new_member, versions = start.member, start.new_member, start.versions
         # The configuration as of the versions read with the member (from memory, unless a
         # part changed since this process last read it: then read again, here).
         config = await program.current(versions)
@@ -194,11 +228,13 @@ async def _record_once(
         before = standing_of_row(None)
         if not new_member:
             # Under the member's lock, a retry of the same order sees the first one committed.
-            seen = (
-                await _REPLAY_FIRST_AND_STANDING.rows(
-                    now, window_start(now, rules.tier_window_months), member.id, valid.order_id
-                )
-            )[0]
+            seen = start.seen
+            if seen is None or start.months != rules.tier_window_months:
+                seen = (
+                    await _REPLAY_FIRST_AND_STANDING.rows(
+                        now, window_start(now, rules.tier_window_months), member.id, valid.order_id
+                    )
+                )[0]
             if seen["recorded_id"] is not None:
                 replay = await replayed_purchase(valid.order_id)
                 assert replay is not None

@@ -289,12 +289,13 @@ async def test_the_same_order_id_for_another_customer_returns_the_first_purchase
     assert second.member.customer_id == "c-1"
 
 
-async def test_a_purchase_of_a_known_member_costs_three_statements_on_postgresql() -> None:
-    """The hot path's budget: lock the member and read the configuration versions with it,
-    check for a replay and read the member's standing, then write the purchase, its credit
-    and its events in one statement (three on SQLite, which has no data-modifying CTEs).
-    Nothing unlocked: no second read of the standing, which the payload's points do not
-    need."""
+async def test_a_purchase_of_a_known_member_costs_two_statements_on_postgresql() -> None:
+    """The hot path's budget: lock the member and, after the lock, check for a replay and read
+    the member's standing, with the configuration versions, in one statement (the function
+    `fidelio_purchase_start`); then write the purchase, its credit and its events in one
+    statement (five on SQLite: the member and the standing apart, and no data-modifying
+    CTEs). Nothing unlocked: no second read of the standing, which the payload's points do
+    not need."""
     now = FrozenClock().now()
     await set_rules(now)
     await set_tiers(now)
@@ -308,13 +309,13 @@ async def test_a_purchase_of_a_known_member_costs_three_statements_on_postgresql
 
     assert recorded.points is not None and recorded.points.pending == 200
     assert recorded.points == (await figures([recorded.member.id], now))[recorded.member.id]
-    expected = 3 if dialect() == "postgres" else 5
+    expected = 2 if dialect() == "postgres" else 5
     assert len(statements) == expected, "\n".join(statements.sql)
 
 
 async def test_a_purchase_that_lifts_the_tier_writes_it_in_the_same_statement() -> None:
     """The tier its own points reach (the member's row, TierChanged and the awards a retry
-    answers with) goes with the purchase: still three statements on PostgreSQL, one more on
+    answers with) goes with the purchase: still two statements on PostgreSQL, one more on
     SQLite (the member's row), where it was three more."""
     now = FrozenClock().now()
     await set_rules(now)
@@ -327,7 +328,7 @@ async def test_a_purchase_that_lifts_the_tier_writes_it_in_the_same_statement() 
             purchase_input("A-2", amount="450.00"), now, program_currency=CURRENCY, program=program
         )
 
-    expected = 3 if dialect() == "postgres" else 6
+    expected = 2 if dialect() == "postgres" else 6
     assert len(statements) == expected, "\n".join(statements.sql)
     assert recorded.awards == Awards(points_awarded=450, new_tier_code="SILVER")
     assert (recorded.member.tier_code, recorded.member.tier_level) == ("SILVER", 1)
@@ -398,3 +399,88 @@ async def test_the_member_a_purchase_reads_by_hand_equals_the_orms_row() -> None
     assert {c: getattr(recorded.member, c) for c in columns} == {
         c: getattr(stored, c) for c in columns
     }
+
+
+async def test_the_locked_read_of_postgresql_agrees_with_the_standing_read() -> None:
+    """`fidelio_purchase_start` holds the standing's SQL as of its migration: it must answer
+    what `_REPLAY_FIRST_AND_STANDING` (the code's `STANDING_COLUMNS`) answers, for every kind
+    of entry, spent, pending, expired, inside and outside the tier window. A change of the
+    standing's SQL fails here until a migration replaces the function."""
+    if dialect() != "postgres":
+        pytest.skip("the function exists on PostgreSQL only")
+    from tortoise.transactions import in_transaction
+
+    from domain.purchases.services import (
+        _LOCKED_MEMBER_AND_STANDING,
+        _REPLAY_FIRST_AND_STANDING,
+    )
+    from domain.tiers.qualification import window_start
+
+    now = FrozenClock().now()
+    await buy("A-1", now - timedelta(days=3))
+    member = await Member.get(customer_id="c-1")
+    day = timedelta(days=1)
+    for n, (kind, delta, remaining, created, available, expires) in enumerate(
+        [
+            (EntryKind.EARN, 50, 50, now - 2 * day, now - day, None),
+            (EntryKind.EARN, 70, 70, now - day, now + 10 * day, None),  # pending
+            (EntryKind.EARN, 30, 30, now - 90 * day, now - 80 * day, now - day),  # expired
+            (EntryKind.EARN, 40, 0, now - 20 * day, now - 10 * day, now + day),  # spent
+            (EntryKind.BONUS, 25, 25, now - 400 * day, now - 400 * day, None),  # old
+            (EntryKind.REFERRAL, 15, 15, now, now, now + 30 * day),
+            (EntryKind.ENGAGEMENT, 5, 5, now + day, now + day, None),  # after now
+            (EntryKind.ADJUST, 12, 12, now - 3 * day, now - 3 * day, None),
+            (EntryKind.ADJUST, -7, 0, now - 3 * day, None, None),
+            (EntryKind.REDEEM, -40, 0, now - 5 * day, None, None),
+            (EntryKind.REVERSAL, -20, 0, now - 4 * day, None, None),
+            (EntryKind.EXPIRE, -30, 0, now - day, None, None),
+        ]
+    ):
+        await PointsEntry.create(
+            member_id=member.id, kind=kind, delta=delta, remaining=remaining,
+            description=f"entry {n}", created_at=created, available_at=available,
+            expires_at=expires,
+        )  # fmt: skip
+    columns = ("recorded_id", "purchased_before", "balance", "pending", "credited", "reversed",
+               "qualifying")  # fmt: skip
+    for order_id in ("A-1", "A-9"):
+        for months in (1, 12):
+            start = window_start(now, months)
+            async with in_transaction():
+                found = await _LOCKED_MEMBER_AND_STANDING.headed(
+                    Member, "c-1", order_id, now, start
+                )
+                expected = (await _REPLAY_FIRST_AND_STANDING.rows(now, start, member.id, order_id))[
+                    0
+                ]
+            assert found is not None
+            locked, rows = found
+            assert locked.id == member.id and locked.customer_id == "c-1"
+            got = {c: rows[0][c] for c in columns}
+            assert got == {c: expected[c] for c in columns}, (order_id, months)
+            assert got["balance"] and got["pending"] and got["qualifying"]
+    async with in_transaction():
+        assert await _LOCKED_MEMBER_AND_STANDING.headed(Member, "nobody", "A-1", now, now) is None
+
+
+async def test_a_tier_window_changed_since_the_process_read_the_rules_reads_the_standing_again() -> (
+    None
+):
+    """The locked read takes the tier window of the rules this process read last; when the
+    versions read with it say the rules changed, the standing is read again for the new
+    window before anything is planned."""
+    now = FrozenClock().now()
+    await set_rules(now, tier_window_months=12)
+    await set_tiers(now)
+    program = ProgramCache()
+    await record_purchase(purchase_input("A-1", amount="450.00"), now - timedelta(days=60),
+                          program_currency=CURRENCY, program=program)  # fmt: skip
+    await set_rules(now, tier_window_months=1)  # the 450 points leave the window
+
+    recorded = await record_purchase(
+        purchase_input("A-2", amount="100.00"), now, program_currency=CURRENCY, program=program
+    )
+
+    # Silver (500 qualifying points) would be reached with the old window's 450 + 100.
+    assert recorded.awards == Awards(points_awarded=100)
+    assert recorded.member.tier_code != "SILVER"
