@@ -13,10 +13,22 @@ from domain.members.models import Member
 from domain.outbox.models import OutboxEvent
 from domain.points import ledger
 from domain.points.models import EntryKind, PointsEntry
+from domain.program import ProgramCache
 from domain.purchases.models import Purchase, Refund
-from domain.purchases.services import RecordedRefund, record_refund
+from domain.purchases.services import (
+    RecordedPurchase,
+    RecordedRefund,
+    record_purchase,
+    record_refund,
+)
 from domain.purchases.validation import RefundInput
-from tests.integration.points_factories import buy, set_tiers
+from tests.integration.points_factories import (
+    CURRENCY,
+    buy,
+    purchase_input,
+    set_rules,
+    set_tiers,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("db")]
 
@@ -83,3 +95,33 @@ async def test_concurrent_refunds_of_one_order_never_exceed_it() -> None:
     assert (await Purchase.get(order_id="A-1")).refunded_amount == Decimal("90.00")
     member = await Member.get(customer_id="m")
     assert (await ledger.summary(member.id, now)).pending == 10
+
+
+async def test_concurrent_orders_of_one_member_each_see_the_ones_before_them() -> None:
+    """Twelve orders of one known member at once, through one process's program cache (the
+    API's way: the member locked and their standing read in one call, after the lock). Each
+    plans from what the orders committed before it: the one that reaches Silver's 500
+    qualifying points lifts the tier, once, and every later one earns Silver's 1.25."""
+    now = FrozenClock().now()
+    await set_rules(now)
+    await set_tiers(now)
+    program = ProgramCache()
+
+    async def order(order_id: str) -> RecordedPurchase:
+        return await record_purchase(
+            purchase_input(order_id, "regular", "100.00"), now,
+            program_currency=CURRENCY, program=program,
+        )  # fmt: skip
+
+    await order("A-0")
+    results = await asyncio.gather(*(order(f"A-{i}") for i in range(1, 13)))
+
+    member = await Member.get(customer_id="regular")
+    assert (member.tier_code, member.tier_level) == ("SILVER", 1)
+    lifted = [r for r in results if r.awards.new_tier_code is not None]
+    assert [r.awards.new_tier_code for r in lifted] == ["SILVER"]
+    assert await OutboxEvent.filter(kind="TierChanged").count() == 1
+    earned = sorted(r.purchase.points_earned for r in results)
+    assert earned == [100] * 4 + [125] * 8  # with A-0's 100: Silver at the fifth
+    first = [e.payload["first_purchase"] for e in await OutboxEvent.filter(kind="PurchaseRecorded")]
+    assert first.count(True) == 1
