@@ -157,6 +157,7 @@ async def count_calls(
         setattr(AsyncpgDBClient, name, counting)
     redis = index._redis
     original_pipeline, original_exists = redis.pipeline, redis.exists
+    original_evalsha = redis.evalsha
 
     def pipeline(*args: Any, **kwargs: Any) -> Any:
         calls["redis"] += 1
@@ -166,7 +167,11 @@ async def count_calls(
         calls["redis"] += 1
         return await original_exists(*args)
 
-    redis.pipeline, redis.exists = pipeline, exists
+    async def evalsha(*args: Any, **kwargs: Any) -> Any:  # a script's call (the fence lookup)
+        calls["redis"] += 1
+        return await original_evalsha(*args, **kwargs)
+
+    redis.pipeline, redis.exists, redis.evalsha = pipeline, exists, evalsha
     per_call: list[tuple[int, int]] = []
     try:
         for i, (lat, lon) in enumerate(points):
@@ -177,6 +182,7 @@ async def count_calls(
         for name, original in originals.items():
             setattr(AsyncpgDBClient, name, original)
         redis.pipeline, redis.exists = original_pipeline, original_exists
+        redis.evalsha = original_evalsha
     for label, rows in (
         ("inside a fence", per_call[0::2]),
         ("outside every fence", per_call[1::2]),
