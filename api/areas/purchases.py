@@ -9,23 +9,21 @@ import strawberry
 
 from api.auth import Role
 from api.context import Info
-from api.language import reader_language
 from api.types.common import Channel, UserError, user_errors
 from api.types.member import KnownFields, Member
-from api.types.points import PointsSummary, points_summary_loader
+from api.types.points import PointsSummary
 from api.types.purchase import (
     Awards,
     Purchase,
     PurchasePreview,
     PurchasePreviewPayload,
 )
-from api.types.tier import Tier, ladder_loader
+from api.types.tier import ladder_loader, tier_of
 from domain.errors import DomainError
 from domain.points.earning import LineItem
 from domain.purchases import preview, services
 from domain.purchases.models import Channel as ChannelModel
 from domain.purchases.validation import PurchaseInput, RefundInput
-from domain.tiers.services import tier_held
 
 
 @strawberry.input(description="One line of an order.")
@@ -165,12 +163,10 @@ class Mutation:
         member = Member.from_model(recorded.member)
         tier, points = None, None
         if recorded.ladder is not None:
-            ladder_loader(info).prime("ladder", list(recorded.ladder))
-            held = tier_held(recorded.member, recorded.ladder)
-            tier = Tier.from_model(held, await reader_language(info))
+            ladder_loader(info).prime("ladder", list(recorded.ladder))  # also the awards' tier
+            tier = await tier_of(info, recorded.member)
         if recorded.points is not None:
             points = PointsSummary.from_figures(recorded.member.id, recorded.points)
-            points_summary_loader(info).prime(recorded.member.id, points)
         member.known = KnownFields(tier, has_next_tier=False, next_tier=None, points=points)
         return RecordPurchasePayload(
             purchase=Purchase.from_model(recorded.purchase),

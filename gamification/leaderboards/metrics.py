@@ -27,7 +27,7 @@ from tortoise.queryset import QuerySet
 
 from domain.achievements.models import ChallengeCompletion
 from domain.points.models import EntryKind
-from domain.sql import Statement, dialect, for_ids, literals
+from domain.sql import Statement, dialect, for_ids, literal, literals
 from gamification.leaderboards.models import LeaderboardMetric
 from gamification.leaderboards.periods import Period
 from gamification.leaderboards.store import ScoreEntry
@@ -78,43 +78,40 @@ def _scored(
 ) -> tuple[Statement, list[Any]]:
     """`template` with its `{where}` completed by the period's bounds on `column` and the
     members (when given), and the parameters in placeholder order: one statement per shape,
-    built once (`for_ids`). On PostgreSQL, a batch's members and their period are written in
-    the statement instead (`_written_out`)."""
-    if member_ids is not None and dialect() == "postgres":
-        return _written_out(template, column, period, member_ids), []
-    where: list[str] = []
+    built once (`for_ids`).
+
+    On PostgreSQL a batch's members and their period are written in the statement instead
+    (`literal`: numbers and timestamps the code made, never input), so that the server plans
+    it with what it knows of them and reads each member's rows by the member's index. With
+    them as parameters, the generic plan the server settles on after five runs takes any
+    period for a few rows and scans all of it for the batch's members: a month of purchases
+    for each batch (6-8 ms a call on the purchase bench's 13,000 purchases, and growing with
+    the period). A new text each batch costs a parse, a plan (a few tenths of a millisecond)
+    and a round trip, once per board period and batch."""
+    written = member_ids is not None and dialect() == "postgres"
     params: list[Any] = []
+
+    def bound(value: datetime) -> str:
+        if written:
+            return literal(value)
+        params.append(value)
+        return f"${len(params)}"
+
+    where: list[str] = []
     if period.start is not None:
-        params.append(period.start)
-        where.append(f"AND {column} >= ${len(params)}")
+        where.append(f"AND {column} >= {bound(period.start)}")
     if period.end is not None:
-        params.append(period.end)
-        where.append(f"AND {column} < ${len(params)}")
+        where.append(f"AND {column} < {bound(period.end)}")
     if member_ids is None:
         return for_ids(template.replace("{where}", " ".join(where)), 0), params
+    if written:
+        where.append(f"AND x.member_id IN ({', '.join(literal(m) for m in member_ids)})")
+        return Statement(template.replace("{where}", " ".join(where))), []
     where.append("AND x.member_id IN ({ids})")
     return for_ids(template.replace("{where}", " ".join(where)), len(member_ids)), [
         *params,
         *member_ids,
     ]
-
-
-def _written_out(template: str, column: str, period: Period, member_ids: list[int]) -> Statement:
-    """PostgreSQL: the statement for these members and this period with both written in it
-    (numbers and timestamps the code made, never input), so that the server plans it with
-    what it knows of them: it reads each member's rows by the member's index. With the
-    members and the period's bounds as parameters, the generic plan the server settles on
-    after five runs takes any period for a few rows and scans all of it for the batch's
-    members: a month of purchases for each batch (6-8 ms a call on the purchase bench's
-    13,000 purchases, and growing with the period). A new text each batch costs a parse, a
-    plan (a few tenths of a millisecond) and a round trip, once per board period and batch.
-    """
-    where = [f"AND x.member_id IN ({', '.join(str(int(m)) for m in member_ids)})"]
-    if period.start is not None:
-        where.append(f"AND {column} >= '{period.start.isoformat()}'::timestamptz")
-    if period.end is not None:
-        where.append(f"AND {column} < '{period.end.isoformat()}'::timestamptz")
-    return Statement(template.replace("{where}", " ".join(where)))
 
 
 #: Hand-written (`domain.sql`): the worker runs these for every batch of purchases.

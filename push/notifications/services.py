@@ -267,20 +267,19 @@ async def notify_locked(
 # unique (member, key) itself (`ON CONFLICT`), and the pushes counted toward a daily cap are
 # read per member, from the member's own (member_id, push_at) index.
 
-_NOTIFICATION_COLUMNS = (
-    ("member_id", "bigint"), ("category", "text"), ("title", "text"), ("body", "text"),
-    ("deep_link", "text"), ("dedupe_key", "text"), ("created_at", "timestamptz"),
-    ("read_at", "timestamptz"), ("push_status", "text"), ("push_reason", "text"),
-    ("push_at", "timestamptz"), ("attempts", "int"), ("next_attempt_at", "timestamptz"),
-    ("last_error", "text"), ("sent_at", "timestamptz"), ("data", "text"),
-)  # fmt: skip
-_WRITE_NEW = Statement(f"""
-    INSERT INTO notification ({", ".join(name for name, _ in _NOTIFICATION_COLUMNS)})
-    SELECT {", ".join(f"v.{name}" for name, _ in _NOTIFICATION_COLUMNS[:-1])}, v.data::jsonb
-    FROM unnest({", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(_NOTIFICATION_COLUMNS, 1))})
-        AS v({", ".join(name for name, _ in _NOTIFICATION_COLUMNS)})
+#: `NEW_NOTIFICATION` for many rows at once: `notification_values` of each row, by column.
+_NEW_NOTIFICATIONS = Statement("""
+    INSERT INTO notification (member_id, category, title, body, deep_link, dedupe_key,
+        created_at, push_status, push_reason, push_at, attempts, next_attempt_at, data)
+    SELECT v.member_id, v.category, v.title, v.body, v.deep_link, v.dedupe_key, v.created_at,
+        v.push_status, v.push_reason, v.push_at, 0, v.next_attempt_at, v.data::jsonb
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::timestamptz[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[],
+            $12::text[])
+        AS v(member_id, category, title, body, deep_link, dedupe_key, created_at, push_status,
+            push_reason, push_at, next_attempt_at, data)
     ORDER BY v.member_id
-    ON CONFLICT (member_id, dedupe_key) DO NOTHING
+    ON CONFLICT DO NOTHING
     RETURNING *
 """)
 _COUNTED_PUSHES = Statement(f"""
@@ -295,19 +294,12 @@ _COUNTED_PUSHES = Statement(f"""
 
 
 async def _write_new(rows: Sequence[Notification]) -> list[Notification]:
-    """PostgreSQL: insert the rows of members who have no notification with their key yet (one
-    statement; the unique key decides, so a concurrent writer cannot make it fail); the rows
-    written, by member id."""
-    columns: list[list[Any]] = [[] for _ in _NOTIFICATION_COLUMNS]
-    fields = Notification._meta.fields_map
-    for row in rows:
-        for values, (name, _) in zip(columns, _NOTIFICATION_COLUMNS, strict=True):
-            if name == "member_id":
-                values.append(row.member_id)  # the FK's column
-            else:
-                values.append(fields[name].to_db_value(getattr(row, name), row))
-    # Built as tortoise's executor builds a row it read (tortoise runs an INSERT for no rows).
-    written = [Notification._init_from_db(**row) for row in await _WRITE_NEW.rows(*columns)]
+    """PostgreSQL: insert the rows of members who have no notification with their key yet, in
+    one statement (the unique key decides, so a concurrent writer cannot make it fail); the
+    rows written, by member id, built as tortoise builds a row it read (`_init_from_db`:
+    tortoise runs an INSERT for no rows)."""
+    columns = [list(column) for column in zip(*map(notification_values, rows), strict=True)]
+    written = [Notification._init_from_db(**r) for r in await _NEW_NOTIFICATIONS.rows(*columns)]
     return sorted(written, key=lambda n: n.member_id)
 
 

@@ -147,7 +147,8 @@ class GeofenceIndex:
     async def containing(self, latitude: float, longitude: float) -> list[FenceHit]:
         """The small fences (up to `SMALL_FENCE_M`) whose circle holds the point, nearest
         first: one round trip of one script (`_CONTAINING`: the built marker checked, one
-        GEOSEARCH; two round trips if the index has to be rebuilt first). Larger fences are matched in process (`push.stores.catalogue`)."""
+        GEOSEARCH; two round trips if the index has to be rebuilt first). Larger fences are
+        matched in process (`push.stores.catalogue`)."""
         if abs(latitude) > MAX_GEO_LATITUDE:
             return []
         found: list[Any] | None = None
