@@ -322,7 +322,8 @@ class TriggeredPromotion:
         description="Set when the promotion hands out a coupon."
     )
     pushed: bool = strawberry.field(
-        description="Whether a push was sent (quiet hours, caps and preferences may hold it back)."
+        description="Whether a push was sent (quiet hours, caps, preferences or having no "
+        "device registered may hold it back)."
     )
 
     @classmethod

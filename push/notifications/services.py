@@ -135,14 +135,19 @@ class Addressee:
     preferences: PushPreferences
     pushes_by_day: dict[date, int]
     tier: HeldTier
+    #: Whether the member has a device registered: without one a PENDING push is skipped at
+    #: delivery ("no device"), so a caller reporting whether it pushed says no.
+    has_device: bool = True
 
 
-#: The member's row locked (PostgreSQL), their preferences and their counted pushes around
-#: now, one row per push (at least one): what `notify_members` reads in four queries.
+#: The member's row locked (PostgreSQL), their preferences, their counted pushes around now
+#: (one row per push, at least one) and whether they have a device: what `notify_members`
+#: reads in four queries.
 _ADDRESSEE = f"""
     SELECT m.display_name, m.locale, m.time_zone, m.erased_at, m.tier_code, m.tier_level,
         p.id AS preferences_id, p.push_enabled, p.categories, p.quiet_hours_start,
-        p.quiet_hours_end, p.max_pushes_per_day, n.push_at
+        p.quiet_hours_end, p.max_pushes_per_day, n.push_at,
+        EXISTS (SELECT 1 FROM device d WHERE d.member_id = m.id) AS has_device
     FROM member m
     LEFT JOIN notification_preferences p ON p.member_id = m.id
     LEFT JOIN notification n ON n.member_id = m.id AND n.push_at >= $2 AND n.push_at < $3
@@ -183,6 +188,7 @@ async def lock_addressee(member_id: int, now: datetime) -> Addressee:
         preferences=preferences,
         pushes_by_day=_by_local_day([recipient], pushes).get(member_id, {}),
         tier=HeldTier(member_id, first["tier_code"], first["tier_level"]),
+        has_device=bool(first["has_device"]),
     )
 
 

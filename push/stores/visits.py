@@ -554,7 +554,9 @@ async def _fire(
             store=store.as_store(),
             bonus_points=promotion.bonus_points,
             coupon_code=coupon_code,
-            pushed=notification is not None and notification.push_status is PushStatus.PENDING,
+            pushed=notification is not None
+            and notification.push_status is PushStatus.PENDING
+            and addressee.has_device,
             notification_id=notification.id if notification else None,
         ),
         [notification] if notification else [],

@@ -304,6 +304,23 @@ async def test_upserting_a_promotion_twice_keeps_one_with_the_latest_values() ->
     assert (await Promotion.get(id=first.id)).bonus_points == 150
 
 
+async def test_a_member_without_a_device_gets_the_promotion_in_the_feed_but_is_not_pushed(
+    index: GeofenceIndex, services: VisitServices
+) -> None:
+    """`pushed` says whether a push goes out: with no device registered, delivery would skip
+    it ("no device"), so the answer is no, while the feed still gets the notification."""
+    await store(index, "sol", SOL, 150)
+    await promotion(store_codes=["sol"])
+    ana = await a_member(devices=0)
+
+    [triggered] = await report_location(ana, *SOL, 10, NOW, services)
+
+    assert triggered.pushed is False
+    [notification] = await Notification.filter(member_id=ana.id)
+    assert triggered.notification_id == notification.id
+    assert (await ledger.summary(ana.id, NOW)).balance == 100
+
+
 async def test_walking_into_a_store_gives_the_promotion_a_push_and_a_store_visit(
     index: GeofenceIndex, services: VisitServices, observer: RecordingObserver
 ) -> None:
