@@ -39,7 +39,8 @@ class PurchaseItemInput:
 @strawberry.input(description="An order of the shop, to turn into points once.")
 class RecordPurchaseInput:
     order_id: str = strawberry.field(
-        description="The shop's order id: recording the same order twice awards nothing more."
+        description="The shop's order id: recording the same order twice awards nothing more; "
+        "another customer, amount or currency under a recorded id is a DUPLICATE error."
     )
     customer_id: str = strawberry.field(
         description="The shop's customer id; a member is created on first sight."
@@ -89,7 +90,8 @@ class RecordPurchasePayload:
 @strawberry.input(description="A refund of (part of) an order.")
 class RecordRefundInput:
     refund_id: str = strawberry.field(
-        description="The shop's refund id: recording the same refund twice reverses nothing more."
+        description="The shop's refund id: recording the same refund twice reverses nothing "
+        "more; another order or amount under a recorded id is a DUPLICATE error."
     )
     order_id: str = strawberry.field(description="The refunded order.")
     amount: Decimal = strawberry.field(description="The refunded amount, at most what is left.")

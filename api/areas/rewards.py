@@ -131,7 +131,10 @@ class Query:
         language = await language_for(info, found)
         return [Reward.from_model(r, language) for r in found]
 
-    @strawberry.field(description="Shop backend: look a coupon up before applying it at checkout.")
+    @strawberry.field(
+        description="Shop backend: look a reward coupon (FD-...) up before applying it at "
+        "checkout; a drop's code (DR-...) is looked up with dropCoupon."
+    )
     async def coupon(self, info: Info, code: str) -> Redemption | None:
         info.context.require(Role.SERVICE, Role.ADMIN)
         found = await coupons.find_coupon(code)

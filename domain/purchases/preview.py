@@ -101,7 +101,7 @@ async def preview_purchase(
     )[0]
     member_known = row["member_id"] is not None
     if row["recorded_id"] is not None:
-        replay = await replayed_purchase(valid.order_id)
+        replay = await replayed_purchase(valid)
         if replay is not None:
             return PurchasePreview(
                 plan=None,

@@ -90,7 +90,8 @@ async def record_purchase(
     (rounded down) with the tier the member held before the purchase; the achievement engine
     (`observer`) sees the purchase in the same transaction, and a tier the earned points now
     qualify for is granted at once. Recording an order id again returns the first result and
-    awards nothing. `program` is the process's cache of the earning rules and tiers (default:
+    awards nothing; another order under a recorded id (customer, amount or currency) raises
+    `Duplicate`. `program` is the process's cache of the earning rules and tiers (default:
     read them).
     Raises `ValidationErrors` of `InvalidInput` with the fields at fault.
     """
@@ -101,9 +102,10 @@ async def record_purchase(
             return await _record_once(valid, now, observer or NoAchievements(), program)
         except IntegrityError:
             # Our transaction rolled back whole (nothing was awarded). Either the same order
-            # id was committed meanwhile for another customer id, and the first one is the
-            # answer, or the member was created meanwhile by another order: try again.
-            replay = await replayed_purchase(valid.order_id)
+            # id was committed meanwhile (the first one is the answer, or Duplicate when it
+            # was another order), or the member was created meanwhile by another order: try
+            # again.
+            replay = await replayed_purchase(valid)
             if replay is not None:
                 return replay
             if attempt == ATTEMPTS:
@@ -236,7 +238,7 @@ async def _record_once(
                     )
                 )[0]
             if seen["recorded_id"] is not None:
-                replay = await replayed_purchase(valid.order_id)
+                replay = await replayed_purchase(valid)
                 assert replay is not None
                 return replay
             first_purchase = not seen["purchased_before"]
@@ -414,12 +416,27 @@ def _awards_from_json(data: dict[str, Any] | None, purchase: Purchase) -> Awards
     )
 
 
-async def replayed_purchase(order_id: str) -> RecordedPurchase | None:
-    """The first answer for an order id already recorded (None: not recorded)."""
-    row = await Purchase.get_or_none(order_id=order_id)
+async def replayed_purchase(valid: ValidPurchase) -> RecordedPurchase | None:
+    """The first answer for the order's id if it was recorded already (None: not recorded).
+
+    A retry sends the same order again. Another order under a used id (another customer,
+    amount or currency) is a mistake on the shop's side that answering with the first order
+    would hide: it raises `Duplicate` instead. The customer is not compared once the member
+    who bought was erased (their customer id is gone with them)."""
+    row = await Purchase.get_or_none(order_id=valid.order_id)
     if row is None:
         return None
     member = await Member.get(id=row.member_id)
+    if (
+        (member.customer_id is not None and member.customer_id != valid.customer_id)
+        or Decimal(row.amount) != valid.amount
+        or row.currency != valid.currency
+    ):
+        raise Duplicate(
+            f"order id '{valid.order_id}' was recorded already for another customer, amount "
+            "or currency",
+            ["input", "orderId"],
+        )
     return RecordedPurchase(
         purchase=row, member=member, awards=_awards_from_json(row.awards, row), replayed=True
     )
@@ -433,7 +450,8 @@ async def record_refund(refund: RefundInput, now: datetime) -> RecordedRefund:
     points; what they cannot cover is recorded as the refund's shortfall, never as a negative
     balance. Recording a refund id again returns the first result and reverses nothing.
     Raises `ValidationErrors` (bad input), `NotFound` (unknown order), `InvalidInput` (more
-    than is left to refund) and `Duplicate` (the refund id belongs to another order).
+    than is left to refund) and `Duplicate` (the refund id belongs to another order or
+    amount).
     """
     valid = validate_refund(refund)
     replay = await _replay_refund(valid)
@@ -534,9 +552,11 @@ async def _replay_refund(refund: RefundInput) -> RecordedRefund | None:
     if row is None:
         return None
     purchase = await Purchase.get(id=row.purchase_id)
-    if purchase.order_id != refund.order_id:
+    if purchase.order_id != refund.order_id or Decimal(row.amount) != refund.amount:
+        # A retry sends the same refund again; another one under a used id is a mistake on
+        # the shop's side that answering with the first refund would hide.
         raise Duplicate(
-            f"refund id '{refund.refund_id}' was recorded for another order",
+            f"refund id '{refund.refund_id}' was recorded already for another order or amount",
             ["input", "refundId"],
         )
     return RecordedRefund(purchase=purchase, refund=row, replayed=True)

@@ -137,6 +137,20 @@ async def test_a_retried_order_gets_the_first_answer_and_earns_nothing_more(
     assert await PointsEntry.all().count() == 1
 
 
+async def test_another_order_under_a_recorded_order_id_is_a_duplicate_user_error(
+    api: GraphQLClient,
+) -> None:
+    data(await api.service(RECORD_PURCHASE, purchase("A-1")))
+    other = purchase("A-1")
+    other["input"]["customerId"] = "bruno"
+    answer = data(await api.service(RECORD_PURCHASE, other))["recordPurchase"]
+    assert answer["purchase"] is None
+    assert [(e["code"], e["field"]) for e in answer["userErrors"]] == [
+        ("DUPLICATE", ["input", "orderId"])
+    ]
+    assert await PointsEntry.all().count() == 1
+
+
 async def test_an_invalid_purchase_names_every_field_and_records_nothing(
     api: GraphQLClient,
 ) -> None:

@@ -139,12 +139,29 @@ async def test_recording_the_same_order_again_returns_the_first_result_and_award
     assert len(await events("PurchaseRecorded")) == 1
 
 
-async def test_a_retry_gets_the_first_awards_even_when_the_body_differs() -> None:
+async def test_a_retry_gets_the_first_awards_even_when_its_time_or_channel_differ() -> None:
+    """A shop's retry may stamp the order anew (when, where): it is still the same order."""
     now = FrozenClock().now()
     first = await buy("A-1", now, amount="50.00")
-    again = await buy("A-1", now, amount="999.00")
-    assert again.purchase.amount == Decimal("50.00")
+    again = await buy(
+        "A-1", now + timedelta(minutes=5), amount="50.0", channel="STORE", store_code="S1"
+    )
+    assert again.replayed and again.purchase.id == first.purchase.id
     assert again.awards.points_awarded == first.awards.points_awarded == 50
+
+
+async def test_another_amount_under_a_recorded_order_id_is_a_duplicate_and_changes_nothing() -> (
+    None
+):
+    """Another order under a used id is the shop's mistake: answering with the first order
+    would hide it."""
+    now = FrozenClock().now()
+    await buy("A-1", now, amount="50.00")
+    with pytest.raises(Duplicate) as raised:
+        await buy("A-1", now, amount="999.00")
+    assert raised.value.field == ["input", "orderId"]
+    assert await Purchase.all().count() == 1
+    assert await PointsEntry.all().count() == 1
 
 
 async def test_the_observer_sees_the_purchase_and_its_awards_are_merged() -> None:
@@ -274,6 +291,17 @@ async def test_a_refund_id_of_another_order_is_a_duplicate() -> None:
     assert (await Purchase.get(order_id="A-2")).refunded_amount == 0
 
 
+async def test_another_amount_under_a_recorded_refund_id_is_a_duplicate() -> None:
+    now = FrozenClock().now()
+    await buy("A-1", now)
+    await refund("R-1", "A-1", "10.00", now)
+    with pytest.raises(Duplicate) as caught:
+        await refund("R-1", "A-1", "40.00", now)
+    assert caught.value.field == ["input", "refundId"]
+    assert (await Purchase.get(order_id="A-1")).refunded_amount == Decimal("10.00")
+    assert await Refund.all().count() == 1
+
+
 async def test_a_refund_of_an_unknown_order_is_not_found() -> None:
     with pytest.raises(NotFound) as caught:
         await refund("R-1", "nope", "10.00", FrozenClock().now())
@@ -281,12 +309,23 @@ async def test_a_refund_of_an_unknown_order_is_not_found() -> None:
     assert await Refund.all().count() == 0
 
 
-async def test_the_same_order_id_for_another_customer_returns_the_first_purchase() -> None:
+async def test_the_same_order_id_for_another_customer_is_a_duplicate() -> None:
+    now = FrozenClock().now()
+    await buy("A-1", now, customer_id="c-1")
+    with pytest.raises(Duplicate):
+        await record_purchase(purchase_input("A-1", "c-2"), now, program_currency="EUR")
+    assert [p.order_id for p in await Purchase.all()] == ["A-1"]
+    assert not await Member.filter(customer_id="c-2").exists()
+
+
+async def test_a_retry_of_an_erased_members_order_still_gets_the_first_purchase() -> None:
+    """Erasing a member clears their customer id: the order's customer can no longer be
+    compared, and the retry is answered as before."""
     now = FrozenClock().now()
     first = await buy("A-1", now, customer_id="c-1")
-    second = await record_purchase(purchase_input("A-1", "c-2"), now, program_currency="EUR")
-    assert second.replayed and second.purchase.id == first.purchase.id
-    assert second.member.customer_id == "c-1"
+    await Member.filter(id=first.member.id).update(customer_id=None, erased_at=now)
+    again = await buy("A-1", now, customer_id="c-1")
+    assert again.replayed and again.purchase.id == first.purchase.id
 
 
 async def test_a_purchase_of_a_known_member_costs_two_statements_on_postgresql() -> None:
