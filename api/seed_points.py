@@ -71,6 +71,7 @@ async def seed_points(runtime: Runtime) -> str:
     await configure_earning_rules(DEMO_RULES, now)
     for index, (customer_id, *_) in enumerate(DEMO_MEMBERS):
         draw = random.Random(f"fidelio-demo-{customer_id}")
+        orders: list[PurchaseInput] = []
         # From 1 to about 13 orders over the past year: a spread of tiers.
         for number in range(1 + index + draw.randrange(2)):
             lines = draw.sample(CATALOGUE, k=draw.randint(1, 3))
@@ -79,7 +80,7 @@ async def seed_points(runtime: Runtime) -> str:
                 for sku, category, price in lines
             )
             channel = draw.choice(list(Channel))
-            await record_purchase(
+            orders.append(
                 PurchaseInput(
                     order_id=f"DEMO-{customer_id.upper()}-{number + 1:03d}",
                     customer_id=customer_id,
@@ -90,8 +91,15 @@ async def seed_points(runtime: Runtime) -> str:
                     occurred_at=now
                     - timedelta(days=draw.randint(1, 360), hours=draw.randint(0, 23)),
                     items=items,
-                ),
-                now,
+                )
+            )
+        # Each order recorded when it happened, in order: its points are credited in its
+        # month, so the console's monthly figures (points issued beside revenue) show the
+        # year, not one month holding every credit.
+        for order in sorted(orders, key=lambda o: o.occurred_at or now):
+            await record_purchase(
+                order,
+                order.occurred_at or now,
                 program_currency=currency,
                 observer=runtime.observer,
             )
