@@ -10,7 +10,7 @@ from api.seed_points import seed_points
 from api.settings import Settings
 from domain.clock import FrozenClock
 from domain.members.models import Member
-from domain.points.models import PointsEntry
+from domain.points.models import EntryKind, PointsEntry
 from domain.purchases.models import Purchase
 from domain.tiers.models import Tier
 
@@ -35,3 +35,24 @@ async def test_the_points_demo_seed_is_idempotent(db: str, redis_client) -> None
         "PLATINUM",
     ]
     assert await Member.exclude(tier_code="BRONZE").count() > 0
+
+
+@pytest.mark.usefixtures("db")
+async def test_each_demo_order_is_credited_when_it_happened(db: str, redis_client) -> None:  # type: ignore[no-untyped-def]
+    """The console's monthly figures read credits by their date: a demo year of orders whose
+    points were all credited on the seeding day would show every point issued in one month."""
+    runtime = build_runtime(
+        Settings(env="test", database_url=db, run_background=False),
+        clock=FrozenClock(),
+        redis=redis_client,
+    )
+    await seed_members(runtime)
+    await seed_points(runtime)
+    purchases = {
+        f"order:{p.order_id}": p.occurred_at
+        for p in await Purchase.filter(order_id__startswith="DEMO-")
+    }
+    credits = await PointsEntry.filter(reference__in=list(purchases), kind=EntryKind.EARN)
+    assert len(credits) == len(purchases)
+    assert all(entry.created_at == purchases[entry.reference] for entry in credits)
+    assert len({(entry.created_at.year, entry.created_at.month) for entry in credits}) > 6
