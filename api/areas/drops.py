@@ -33,7 +33,8 @@ class ClaimDropInput:
     drop_id: strawberry.ID = strawberry.field(description="The drop's id.")
     idempotency_key: str | None = strawberry.field(
         default=None,
-        description="Retrying with the same key returns the first claim (1-64 characters).",
+        description="Retrying with the same key returns the first claim (1-64 characters; a "
+        "key is the drop's own: the same key on another drop claims that drop).",
     )
 
 
