@@ -220,11 +220,7 @@ async def update_profile(member: Member, changes: ProfileChanges, now: datetime)
     """
     today = now.date()
     checks: tuple[tuple[str, str, Callable[..., object]], ...] = (
-        (
-            "display_name",
-            "displayName",
-            partial(validation.check_text, max_length=80, min_length=1),
-        ),
+        ("display_name", "displayName", validation.check_display_name),
         ("email", "email", validation.check_email),
         ("locale", "locale", validation.check_locale),
         ("time_zone", "timeZone", validation.check_time_zone),
