@@ -26,12 +26,25 @@ from domain.versions import VERSION_COLUMNS, Versions, versions_in
 REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERRAL_CODE_LENGTH = 8
 CUSTOMER_ID_MAX = 128
+#: The characters drawn after "Member " in the name of a member who has not chosen one.
+DEFAULT_NAME_TAG_LENGTH = 4
 
 log = logging.getLogger("fidelio.members")
 
 
+def _drawn(length: int) -> str:
+    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(length))
+
+
 def new_referral_code() -> str:
-    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
+    return _drawn(REFERRAL_CODE_LENGTH)
+
+
+def default_display_name() -> str:
+    """The name of a member who has not chosen one: "Member " and a tag drawn at random. It
+    tells nothing of the member: names are public (boards, referrals, raffle winners), and the
+    shop's customer id is often an email address or a phone number."""
+    return f"Member {_drawn(DEFAULT_NAME_TAG_LENGTH)}"
 
 
 def check_customer_id(customer_id: str, field: list[str]) -> str:
@@ -176,7 +189,7 @@ async def create_member(
     check_customer_id(customer_id, ["customerId"])
     member = await Member.create(
         customer_id=customer_id,
-        display_name=_default_display_name(customer_id),
+        display_name=default_display_name(),
         referral_code=new_referral_code(),
         joined_at=now,
         time_zone=time_zone,
@@ -184,10 +197,6 @@ async def create_member(
     if record:
         await record_event(MemberCreated(member_id=member.id), now)
     return member
-
-
-def _default_display_name(customer_id: str) -> str:
-    return f"Member {customer_id[-4:]}" if len(customer_id) > 4 else f"Member {customer_id}"
 
 
 @dataclass(frozen=True)
@@ -211,11 +220,7 @@ async def update_profile(member: Member, changes: ProfileChanges, now: datetime)
     """
     today = now.date()
     checks: tuple[tuple[str, str, Callable[..., object]], ...] = (
-        (
-            "display_name",
-            "displayName",
-            partial(validation.check_text, max_length=80, min_length=1),
-        ),
+        ("display_name", "displayName", validation.check_display_name),
         ("email", "email", validation.check_email),
         ("locale", "locale", validation.check_locale),
         ("time_zone", "timeZone", validation.check_time_zone),

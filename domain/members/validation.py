@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from functools import lru_cache
 from zoneinfo import available_timezones
@@ -16,6 +17,10 @@ EMAIL = re.compile(
 )
 LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2}|[-_]\d{3})?$")
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
+DISPLAY_NAME_MAX = 80
+#: The invisible format characters (Unicode category Cf) a name may hold, between two others:
+#: the joiners, which emoji sequences (ZWJ) and some scripts' spelling (ZWNJ in Persian) need.
+NAME_JOINERS = frozenset("\u200c\u200d")
 
 
 @lru_cache(maxsize=1)
@@ -52,6 +57,25 @@ def check_text(value: str, field: list[str], *, max_length: int, min_length: int
         # A lone surrogate (JSON "\ud800") is no character: it cannot be stored or sent.
         raise InvalidInput("must be valid Unicode text", field)
     return text
+
+
+def check_display_name(value: str, field: list[str]) -> str:
+    """A name other members read (boards, referrals, raffles): `check_text`, and no invisible
+    format character but a joiner inside it. Direction overrides and isolates (U+202A-U+202E,
+    U+2066-U+2069) show the name, and what follows it, reordered ("x", U+202E, "evil" reads
+    "xlive"); zero-width spaces hide in it."""
+    name = check_text(value, field, max_length=DISPLAY_NAME_MAX, min_length=1)
+    if (
+        name[0] in NAME_JOINERS
+        or name[-1] in NAME_JOINERS
+        or any(unicodedata.category(c) == "Cf" and c not in NAME_JOINERS for c in name)
+    ):
+        raise InvalidInput(
+            "must not contain invisible formatting characters (direction controls, "
+            "zero-width spaces)",
+            field,
+        )
+    return name
 
 
 def check_email(value: str, field: list[str]) -> str:

@@ -19,7 +19,7 @@ from gamification.leaderboards.definitions import (
 from gamification.leaderboards.models import LeaderboardDefinition, RegionField
 from gamification.leaderboards.periods import LeaderboardWindow, Period, period_for
 from gamification.leaderboards.rebuild import rebuild_board
-from gamification.leaderboards.regions import member_region, normalise_region
+from gamification.leaderboards.regions import check_region, member_region, normalise_region
 from gamification.leaderboards.store import BoardKey
 
 
@@ -75,7 +75,8 @@ async def open_board(
     `boards.opened`; not when its region is the member's own).
 
     Raises NotFound (no such board), InvalidInput on `window` (not kept by the board) or on
-    `region` (given for a board without regions, or missing and not known for the member).
+    `region` (given for a board without regions, no member's (`check_region`), or missing and
+    not known for the member).
     """
     versions = await boards.versions.read(DEFINITIONS_MAX_AGE)
     asked = (code, window, region)
@@ -97,7 +98,7 @@ async def open_board(
             raise InvalidInput(f"the board {code!r} has no regions", ["region"])
     else:
         field = RegionField(definition.region_field)
-        key_region = normalise_region(field, region)
+        key_region = normalise_region(field, check_region(field, region))
         if key_region is None:
             shared = False
             signed_in = await member()

@@ -52,7 +52,7 @@ async def test_a_spanish_speaking_member_reads_refusals_and_notifications_in_spa
     api: GraphQLClient,
 ) -> None:
     await member(api, "ana", "en")
-    await member(api, "lucia", "es-ES", points=40)
+    lucia = await member(api, "lucia", "es-ES", points=40)
     ana_code = data(await api.member("ana", "{ me { referralCode } }"))["me"]["referralCode"]
     lucia_code = data(await api.member("lucia", "{ me { referralCode } }"))["me"]["referralCode"]
     reward_id = await reward(api, cost=300)
@@ -83,7 +83,10 @@ async def test_a_spanish_speaking_member_reads_refusals_and_notifications_in_spa
         ("INSUFFICIENT_POINTS", "necesitas 300 puntos y tienes 40")
     ]
     assert [(e["node"]["title"], e["node"]["body"]) for e in feed["edges"]] == [
-        ("Regalo de bienvenida", "¡Bienvenido, Member ucia! Aquí tienes 250 puntos para empezar.")
+        (
+            "Regalo de bienvenida",
+            f"¡Bienvenido, {lucia.display_name}! Aquí tienes 250 puntos para empezar.",
+        )
     ]
 
 

@@ -180,6 +180,26 @@ async def test_asking_for_a_board_that_is_not_there_is_an_error(
     assert error_codes(result) == [code]
 
 
+@pytest.mark.parametrize(
+    ("region_field", "region"),
+    [
+        ("CITY", "x" * 3000),
+        ("CITY", "x" * 81),
+        ("COUNTRY", "ESP"),
+        ("CITY", "Mad\x1brid"),
+        ("CITY", "Mad\x85rid"),
+    ],
+)
+async def test_a_region_no_member_could_have_is_refused(
+    api: GraphQLClient, region_field: str, region: str
+) -> None:
+    await define(api, regionField=region_field)
+    variables = {"code": "spend", "window": "WEEKLY", "region": region}
+    result = await api.member("ana", BOARD, variables)
+    assert error_codes(result) == ["INVALID_INPUT"] and result["data"] is None
+    assert region not in result["errors"][0]["message"]
+
+
 async def test_around_me_is_capped_at_ten_on_each_side(api: GraphQLClient) -> None:
     await define(api)
     query = '{ leaderboard(code: "spend", window: WEEKLY) { aroundMe(radius: 11) { rank } } }'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.conftest import GraphQLClient, data
 
 UPDATE = """
@@ -104,3 +106,33 @@ async def test_the_shop_reads_a_member_by_customer_id(api: GraphQLClient) -> Non
     found = data(await api.service('{ member(customerId: "alice") { customerId } }'))["member"]
     missing = data(await api.service('{ member(customerId: "nobody") { customerId } }'))["member"]
     assert found == {"customerId": "alice"} and missing is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x\u202eevil",  # right-to-left override: shown "xlive"
+        "Ana\u2066x\u2069",  # an isolate
+        "A\u200bna",  # zero-width space
+        "\ufeffAna",  # zero-width no-break space
+        "Ana\u200d",  # a joiner joining nothing
+    ],
+)
+async def test_a_name_with_invisible_formatting_characters_is_refused_and_not_saved(
+    api: GraphQLClient, name: str
+) -> None:
+    before = data(await api.member("alice", "{ me { displayName } }"))["me"]
+    result = data(await api.member("alice", UPDATE, {"input": {"displayName": name}}))
+    payload = result["updateProfile"]
+    assert payload["member"] is None
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "displayName"])
+    ]
+    assert data(await api.member("alice", "{ me { displayName } }"))["me"] == before
+
+
+@pytest.mark.parametrize("name", ["👩\u200d💻 Ana", "علی\u200cرضا"])
+async def test_a_name_may_join_an_emoji_sequence_or_a_word(api: GraphQLClient, name: str) -> None:
+    result = data(await api.member("alice", UPDATE, {"input": {"displayName": name}}))
+    assert result["updateProfile"]["userErrors"] == []
+    assert result["updateProfile"]["member"]["displayName"] == name
