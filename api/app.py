@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -228,8 +229,15 @@ def too_large(scope: Scope) -> Response:
     return graphql_error_response(413, "Request body too large", scope)
 
 
+#: A caller's X-Request-ID is kept when it is 1 to 64 of the characters request ids are made
+#: of (UUIDs, trace ids, `req-42`, `svc:a.b_c`): it goes into log lines, the audit log and a
+#: response header, where markup, quotes or spaces from a client have no business.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
 class RequestId:
-    """Gives each request an id (the caller's X-Request-ID or a new one), echoed back."""
+    """Gives each request an id (the caller's X-Request-ID when it looks like one, see
+    `REQUEST_ID`, or a new one), echoed back."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -239,8 +247,8 @@ class RequestId:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
-        request_id = given if given and given.isprintable() else uuid.uuid4().hex[:16]
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
         request_id_var.set(request_id)
 

@@ -1,4 +1,6 @@
-"""The one parser of `ID` arguments: ids are positive 64-bit integers (every table's key).
+"""The one parser of `ID` arguments: ids are positive 64-bit integers (every table's key),
+surrounding whitespace aside (as Python's `int` reads `" 7"`: it changes nothing about the
+row named, and a refusal of `" 7"` when 7 exists read as if 7 did not).
 
 Anything else (a word, a negative number, a number beyond 64 bits that SQLite cannot bind
 and PostgreSQL refuses as out of range) names nothing: the caller's payload says so with its
@@ -11,12 +13,15 @@ from domain.errors import DomainError, InvalidInput, NotFound
 
 #: The largest key a BIGINT column (PostgreSQL) or an INTEGER one (SQLite) holds.
 MAX_ID = 2**63 - 1
+#: What may surround an id's digits.
+ASCII_WHITESPACE = " \t\n\r\f\v"
 
 
 def id_value(raw: object) -> int | None:
     """The id `raw` stands for, or None when it cannot name a row."""
     text = raw if isinstance(raw, str) else str(raw) if isinstance(raw, int) else ""
-    # ASCII digits only: int() also reads " 7", "+7", "7_0" and other scripts' digits.
+    text = text.strip(ASCII_WHITESPACE)
+    # ASCII digits only: int() also reads "+7", "7_0" and other scripts' digits.
     if not text.isascii() or not text.isdigit() or len(text) > 19:
         return None
     value = int(text)

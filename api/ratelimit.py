@@ -86,5 +86,5 @@ class RateLimiter:
 
 
 def _refusal(limit: Limit, window: int, moment: float) -> RateLimited:
-    retry_in = (window + 1) * limit.window_seconds - moment
-    return RateLimited(f"Too many attempts: try again in {max(1, round(retry_in))} s.")
+    retry_in = max(1, round((window + 1) * limit.window_seconds - moment))
+    return RateLimited(f"Too many attempts: try again in {retry_in} s.", retry_after=retry_in)

@@ -7,7 +7,7 @@ Adding an area is one line in `AREAS`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -24,6 +24,7 @@ from strawberry.extensions import (
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from api.areas import (
     achievements,
@@ -48,6 +49,7 @@ from api.errors import MaskUnexpected, is_expected
 from api.extension_hooks import PlannedExtensionsRunner
 from api.fragments import caching_context
 from api.input_plans import plan_inputs
+from api.operation_choice import SpecExecutionContext
 from api.production import production_extensions
 from api.scalars import SCALAR_OVERRIDES
 from api.settings import Settings
@@ -83,6 +85,29 @@ def _merged(name: str) -> type | None:
 
 
 class FidelioSchema(strawberry.Schema):
+    def _create_execution_context(
+        self,
+        query: str | None,
+        allowed_operation_types: Iterable[OperationType],
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionContext:
+        """strawberry's context, choosing the operation as the spec says
+        (api.operation_choice)."""
+        return SpecExecutionContext(
+            query=query,
+            schema=self,
+            allowed_operations=allowed_operation_types,
+            context=context_value,
+            root_value=root_value,
+            variables=variable_values,
+            provided_operation_name=operation_name,
+            operation_extensions=operation_extensions,
+        )
+
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:

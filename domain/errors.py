@@ -85,7 +85,16 @@ class SelfReferral(DomainError):
 
 
 class RateLimited(DomainError):
+    """Too many attempts; `retry_after`, when known, is the seconds until they are taken
+    again (an HTTP answer's Retry-After)."""
+
     code = "RATE_LIMITED"
+
+    def __init__(
+        self, message: str, field: Sequence[str] | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, field)
+        self.retry_after = retry_after
 
 
 class ValidationErrors(DomainError):

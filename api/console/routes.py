@@ -127,7 +127,8 @@ async def sign_in(request: Request, settings: Settings) -> Response:
         )
     except RateLimited as error:
         response = _refusal(429, "RATE_LIMITED", error.message)
-        response.headers["retry-after"] = str(window)
+        # When this window ends, as the message says (the whole window only if unknown).
+        response.headers["retry-after"] = str(error.retry_after or window)
         return response
     account = await authenticate(email, password, now)
     if account is None:

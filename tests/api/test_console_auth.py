@@ -132,6 +132,22 @@ async def test_sign_in_attempts_are_limited_per_email(api: GraphQLClient) -> Non
     assert (await sign_in(api, ADMIN)).status_code == 200
 
 
+async def test_a_refused_sign_in_says_in_its_header_the_wait_its_message_says(
+    api: GraphQLClient,
+) -> None:
+    await make_accounts(api)
+    for _ in range(3):
+        assert (await sign_in(api, ADMIN, "wrong password!")).status_code == 401
+    window = api.settings.console_sign_in_window_seconds
+    api.clock.advance(seconds=window * 0.75)
+    left = window - int(api.clock.now().timestamp()) % window
+    assert left < window
+    refused = await sign_in(api, ADMIN)
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == str(left)
+    assert refused.json()["userErrors"][0]["message"].endswith(f"try again in {left} s.")
+
+
 async def test_sign_in_attempts_are_limited_per_address(api: GraphQLClient) -> None:
     await make_accounts(api)
     for n in range(6):

@@ -75,6 +75,37 @@ async def test_request_errors_are_400_without_data_in_the_graphql_response_type(
     assert legacy.json()["errors"]
 
 
+TWO_OPERATIONS = "query A { me { id } } mutation B { exportMyData { userErrors { code } } }"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"query": TWO_OPERATIONS},
+            "Must provide operation name if query contains multiple operations.",
+        ),
+        ({"query": TWO_OPERATIONS, "operationName": "C"}, "Unknown operation named 'C'."),
+        ({"query": "query A { me { id } }", "operationName": "C"}, "Unknown operation named 'C'."),
+    ],
+)
+async def test_an_operation_the_request_does_not_choose_is_graphql_cores_request_error(
+    api: GraphQLClient, body: dict[str, object], message: str
+) -> None:
+    # strawberry ran the first operation when none was named, and refused an unknown name
+    # before GraphQL, with a 400 for every media type (api.operation_choice).
+    response = await post(api, body, GRAPHQL_RESPONSE)
+    assert response.status_code == 400
+    assert response.json() == {"errors": [{"message": message}]}
+
+    legacy = await post(api, body, "application/json")
+    assert legacy.status_code == 200
+    assert legacy.json() == {"data": None, "errors": [{"message": message}]}
+
+    named = await post(api, {**body, "operationName": "A"}, GRAPHQL_RESPONSE)
+    assert named.status_code == 200 and named.json()["data"]["me"]["id"]
+
+
 async def test_an_operation_that_ran_is_200_with_data_even_when_a_field_failed(
     api: GraphQLClient,
 ) -> None:

@@ -267,6 +267,17 @@ async def test_the_per_member_limit_is_reached(api: GraphQLClient) -> None:
     assert await Redemption.all().count() == 1
 
 
+async def test_a_reward_id_with_surrounding_whitespace_names_that_reward(
+    api: GraphQLClient,
+) -> None:
+    reward_id = (await upsert(api))["reward"]["id"]
+    await member_with_points(api, "alice", 250)
+    payload = await redeem(api, "alice", f" {reward_id}\t")
+    assert payload["userErrors"] == []
+    assert payload["redemption"]["reward"]["id"] == reward_id
+    assert payload["points"]["balance"] == 150
+
+
 async def test_a_reward_id_that_is_not_a_number_is_not_found(api: GraphQLClient) -> None:
     await member_with_points(api, "alice", 500)
     payload = await redeem(api, "alice", "abc")
