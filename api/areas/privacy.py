@@ -6,6 +6,7 @@ import json
 
 import strawberry
 
+from api.auth import Role
 from api.context import Info
 from api.types.common import user_errors
 from api.types.privacy import (
@@ -17,7 +18,7 @@ from api.types.privacy import (
     ExportMyDataPayload,
 )
 from domain.errors import DomainError
-from domain.privacy.erasure import delete_my_account, erase_member
+from domain.privacy.erasure import delete_account_of, erase_member
 from domain.privacy.export import export_member, export_member_data
 
 
@@ -37,15 +38,18 @@ class Mutation:
         description=(
             "Delete the signed-in member's account for good: the profile, devices, "
             "notifications and leaderboard entries go; the anonymised points and purchases "
-            "stay for the shop's accounting. Signing in again later starts a new, empty member."
+            "stay for the shop's accounting. Signing in again later starts a new, empty member. "
+            "An account already deleted (a retry) answers deleted: true again, changing nothing."
         )
     )
     async def delete_my_account(
         self, info: Info, input: DeleteMyAccountInput
     ) -> DeleteMyAccountPayload:
-        member = await info.context.member()
+        # By the token's customer id, not `member()`: for an account already gone, that
+        # would create a member on first sight only to erase it.
+        principal = info.context.require(Role.MEMBER)
         try:
-            await delete_my_account(member, input.confirm, info.context.now)
+            await delete_account_of(principal.subject, input.confirm, info.context.now)
         except DomainError as error:
             return DeleteMyAccountPayload(deleted=False, user_errors=user_errors(error))
         return DeleteMyAccountPayload(deleted=True, user_errors=[])

@@ -66,17 +66,31 @@ async def erase_member(customer_id: str, confirm: bool, now: datetime, actor: Ac
     return int(member.id)
 
 
+async def delete_account_of(customer_id: str, confirm: bool, now: datetime) -> bool:
+    """The member app's deletion: erase the current member of the shop's `customer_id` as
+    `delete_my_account` does, and answer True. An account already gone (erased by an earlier
+    call, say one the app retries after a timeout, or by one at the same time; or never
+    there) is deleted all the same: False, and nothing is written (no member is created only
+    to be erased). Raises `InvalidInput` on `["input", "confirm"]` unless `confirm` is true
+    (then nothing changes)."""
+    _check_confirm(confirm)
+    member = await Member.get_or_none(customer_id=customer_id, erased_at__isnull=True)
+    if member is None:
+        return False
+    try:
+        await delete_my_account(member, confirm, now)
+    except NotFound:  # erased meanwhile by a call at the same time
+        return False
+    return True
+
+
 async def delete_my_account(member: Member, confirm: bool, now: datetime) -> None:
     """Erase the member's personal data and detach them from their customer id, for good.
 
     Raises `InvalidInput` on `["input", "confirm"]` unless `confirm` is true (then nothing
     changes), and `NotFound` when the member was already erased.
     """
-    if confirm is not True:
-        raise InvalidInput(
-            "deleting an account cannot be undone: send confirm: true to delete it",
-            ["input", "confirm"],
-        )
+    _check_confirm(confirm)
     async with in_transaction():
         current = (
             await Member.filter(id=member.id, erased_at__isnull=True).select_for_update().first()
@@ -106,3 +120,11 @@ async def delete_my_account(member: Member, confirm: bool, now: datetime) -> Non
             inputs_changed_at=now,
         )
         await record_event(MemberErased(member_id=member.id), now)
+
+
+def _check_confirm(confirm: bool) -> None:
+    if confirm is not True:
+        raise InvalidInput(
+            "deleting an account cannot be undone: send confirm: true to delete it",
+            ["input", "confirm"],
+        )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+from domain.audit import AuditEntry
 from domain.members.models import Member
 from domain.outbox.models import OutboxEvent
 from push.notifications.delivery import deliver_until_idle
@@ -81,6 +83,60 @@ async def test_after_deleting_the_account_the_same_subject_is_a_new_empty_member
     assert (after["email"], after["city"], after["devices"]) == (None, None, [])
     old = await Member.get(id=int(before["id"]))
     assert (old.customer_id, old.email, old.display_name) == (None, None, "Former member")
+
+
+async def stored_rows() -> tuple[int, int, int]:
+    """Members, outbox events and audit entries: what a deletion may write."""
+    return (
+        await Member.all().count(),
+        await OutboxEvent.all().count(),
+        await AuditEntry.all().count(),
+    )
+
+
+async def test_a_retried_deletion_answers_deleted_again_and_writes_nothing(
+    api: GraphQLClient,
+) -> None:
+    await alice_with_a_device(api)
+    first = data(await api.member("alice", DELETE, {"input": {"confirm": True}}))
+    assert first["deleteMyAccount"] == {"deleted": True, "userErrors": []}
+    before = await stored_rows()
+
+    # The app retries after a timeout: the first call went through.
+    retry = data(await api.member("alice", DELETE, {"input": {"confirm": True}}))
+
+    assert retry["deleteMyAccount"] == {"deleted": True, "userErrors": []}
+    assert await stored_rows() == before
+    assert not await Member.filter(customer_id="alice").exists()
+    assert await OutboxEvent.filter(kind="MemberErased").count() == 1
+
+
+async def test_deleting_an_account_never_created_answers_deleted_and_writes_nothing(
+    api: GraphQLClient,
+) -> None:
+    before = await stored_rows()
+
+    payload = data(await api.member("carol", DELETE, {"input": {"confirm": True}}))
+
+    assert payload["deleteMyAccount"] == {"deleted": True, "userErrors": []}
+    assert await stored_rows() == before
+
+
+async def test_two_deletions_at_once_erase_the_member_once_and_both_answer_deleted(
+    api: GraphQLClient,
+) -> None:
+    await alice_with_a_device(api)
+
+    answers = await asyncio.gather(
+        *(api.member("alice", DELETE, {"input": {"confirm": True}}) for _ in range(2))
+    )
+
+    assert [data(a)["deleteMyAccount"] for a in answers] == [
+        {"deleted": True, "userErrors": []}
+    ] * 2
+    assert await Member.all().count() == 1
+    assert await OutboxEvent.filter(kind="MemberCreated").count() == 1
+    assert await OutboxEvent.filter(kind="MemberErased").count() == 1
 
 
 async def test_only_a_member_can_export_or_delete_their_account(api: GraphQLClient) -> None:
