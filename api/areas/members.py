@@ -126,6 +126,8 @@ class Mutation:
     async def unregister_device(
         self, info: Info, input: UnregisterDeviceInput
     ) -> UnregisterDevicePayload:
-        member = await info.context.member()
-        removed = await services.unregister_device(member, input.token)
+        # By customer id, without creating the member on first sight: apps forget their
+        # token on sign-out, and after the account was deleted too.
+        principal = info.context.require(Role.MEMBER)
+        removed = await services.unregister_device_of(principal.subject, input.token)
         return UnregisterDevicePayload(removed=removed, user_errors=[])

@@ -301,6 +301,15 @@ async def unregister_device(member: Member, token: str) -> bool:
     return await Device.filter(member_id=member.id, token=token).delete() > 0
 
 
+async def unregister_device_of(customer_id: str, token: str) -> bool:
+    """`unregister_device` for the current member of the shop's `customer_id`, who is not
+    created for it: an app forgetting its token after the account was deleted (or before it
+    ever existed) removes nothing and writes nothing (no member, no MemberCreated for the
+    shop's webhooks)."""
+    member = await Member.get_or_none(customer_id=customer_id, erased_at__isnull=True)
+    return member is not None and await unregister_device(member, token)
+
+
 async def devices_of(member_ids: list[int]) -> dict[int, list[Device]]:
     by_member: dict[int, list[Device]] = {m: [] for m in member_ids}
     for device in await Device.filter(member_id__in=member_ids).order_by("id"):

@@ -29,6 +29,10 @@ mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { userError
 DEVICE = """
 mutation($input: RegisterDeviceInput!) { registerDevice(input: $input) { userErrors { code } } }"""
 ME = "{ me { id displayName email city devices { platform } } }"
+UNREGISTER = """
+mutation($input: UnregisterDeviceInput!) {
+  unregisterDevice(input: $input) { removed userErrors { code } }
+}"""
 
 
 async def alice_with_a_device(api: GraphQLClient) -> None:
@@ -120,6 +124,22 @@ async def test_deleting_an_account_never_created_answers_deleted_and_writes_noth
 
     assert payload["deleteMyAccount"] == {"deleted": True, "userErrors": []}
     assert await stored_rows() == before
+
+
+async def test_forgetting_the_device_after_the_deletion_removes_nothing_and_writes_nothing(
+    api: GraphQLClient,
+) -> None:
+    """An app signs out after deleting the account: unregistering its token must not bring a
+    member back (nor tell the shop's webhooks about a new one)."""
+    await alice_with_a_device(api)
+    data(await api.member("alice", DELETE, {"input": {"confirm": True}}))
+    before = await stored_rows()
+
+    payload = data(await api.member("alice", UNREGISTER, {"input": {"token": "alice-tok"}}))
+
+    assert payload["unregisterDevice"] == {"removed": False, "userErrors": []}
+    assert await stored_rows() == before
+    assert not await Member.filter(customer_id="alice").exists()
 
 
 async def test_two_deletions_at_once_erase_the_member_once_and_both_answer_deleted(

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tortoise.transactions import in_transaction
 
 from domain.clock import FrozenClock
-from domain.errors import InsufficientPoints
+from domain.errors import Duplicate, InsufficientPoints
 from domain.members.models import Member
 from domain.outbox.models import OutboxEvent
 from domain.points import ledger
@@ -159,8 +159,16 @@ async def play(world: World, step: tuple[object, ...]) -> dict[int, int]:
             if world.orders:
                 order_id = world.orders[int(index) % len(world.orders)]
                 first = await Purchase.get(order_id=order_id)
-                again = await buy(order_id, now, amount="999.00")
+                customer = (await Member.get(id=first.member_id)).customer_id
+                # The same order sent again replays the first; another under its id does not.
+                again = await buy(
+                    order_id, now, customer_id=str(customer), amount=str(first.amount)
+                )
                 assert again.replayed and again.purchase.id == first.id
+                with pytest.raises(Duplicate):
+                    await buy(
+                        order_id, now, customer_id=str(customer), amount=str(first.amount + 1)
+                    )
         case ("refund", index, percent):
             if world.orders:
                 purchase = await Purchase.get(order_id=world.orders[int(index) % len(world.orders)])
