@@ -24,6 +24,7 @@ from domain.events import record_event
 from domain.members.events import MemberErased
 from domain.members.models import Device, Member
 from domain.offers.services import forget_member
+from domain.privacy import messages
 
 ERASED_DISPLAY_NAME = "Former member"
 BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -53,7 +54,7 @@ async def erase_member(customer_id: str, confirm: bool, now: datetime, actor: Ac
     if member is None:
         raise NotFound(f"no member '{wanted}'", ["input", "customerId"])
     async with in_transaction():
-        await delete_my_account(member, confirm, now)
+        await _erase(member, confirm, now, None)  # the admin reads English
         await record_change(
             actor,
             "member.erase",
@@ -70,19 +71,23 @@ async def delete_my_account(member: Member, confirm: bool, now: datetime) -> Non
     """Erase the member's personal data and detach them from their customer id, for good.
 
     Raises `InvalidInput` on `["input", "confirm"]` unless `confirm` is true (then nothing
-    changes), and `NotFound` when the member was already erased.
+    changes), and `NotFound` when the member was already erased, in the member's language.
     """
+    await _erase(member, confirm, now, member.locale)
+
+
+async def _erase(member: Member, confirm: bool, now: datetime, locale: str | None) -> None:
+    """`delete_my_account`, its refusals in the language of `locale`."""
     if confirm is not True:
         raise InvalidInput(
-            "deleting an account cannot be undone: send confirm: true to delete it",
-            ["input", "confirm"],
+            messages.CATALOGUE.text(locale, "confirm_deletion"), ["input", "confirm"]
         )
     async with in_transaction():
         current = (
             await Member.filter(id=member.id, erased_at__isnull=True).select_for_update().first()
         )
         if current is None:
-            raise NotFound("this account was already deleted")
+            raise NotFound(messages.CATALOGUE.text(locale, "already_deleted"))
         await Device.filter(member_id=member.id).delete()
         # The admins' changes of this member stay in the audit log, no longer under the
         # customer id (which a new member may get later).
