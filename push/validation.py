@@ -1,4 +1,5 @@
-"""Checks shared by push's admin inputs (stores, promotions, campaigns)."""
+"""Checks shared by push's inputs: admins' (stores, promotions, campaigns), in English, and
+members' (a visit's position and time), in their language."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ import re
 from datetime import datetime
 
 from domain.errors import InvalidInput
+from domain.messages import CATALOGUE
+
+#: The checks a member may meet (a position, a time), in their language: the `[checks]` texts.
+#: Without a locale (admins' inputs), English.
+CHECKS = CATALOGUE.area("checks")
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEEP_LINK = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
@@ -50,19 +56,19 @@ def check_int(value: int, field: list[str], *, minimum: int, maximum: int) -> in
     return value
 
 
-def check_latitude(value: float, field: list[str]) -> float:
+def check_latitude(value: float, field: list[str], locale: str | None = None) -> float:
     if not math.isfinite(value) or not -90.0 <= value <= 90.0:
-        raise InvalidInput("a latitude is between -90 and 90 degrees", field)
+        raise InvalidInput(CHECKS.text(locale, "latitude"), field)
     return float(value)
 
 
-def check_longitude(value: float, field: list[str]) -> float:
+def check_longitude(value: float, field: list[str], locale: str | None = None) -> float:
     if not math.isfinite(value) or not -180.0 <= value <= 180.0:
-        raise InvalidInput("a longitude is between -180 and 180 degrees", field)
+        raise InvalidInput(CHECKS.text(locale, "longitude"), field)
     return float(value)
 
 
-def check_aware(value: datetime, field: list[str]) -> datetime:
+def check_aware(value: datetime, field: list[str], locale: str | None = None) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput("a time needs its offset from UTC", field)
+        raise InvalidInput(CHECKS.text(locale, "time_offset"), field)
     return value

@@ -370,7 +370,7 @@ class Mutation:
         )
         try:
             saved = await preferences.update_notification_preferences(
-                member.id, changes, info.context.now
+                member.id, changes, info.context.now, locale=member.locale
             )
         except DomainError as error:
             return NotificationPreferencesPayload(preferences=None, user_errors=user_errors(error))
@@ -385,7 +385,9 @@ class Mutation:
         member = await info.context.member()
         try:
             ids = _ids(input.ids) if input.ids else None
-            unread = await notifications.mark_notifications_read(member.id, ids, info.context.now)
+            unread = await notifications.mark_notifications_read(
+                member.id, ids, info.context.now, locale=member.locale
+            )
         except DomainError as error:
             return MarkNotificationsReadPayload(
                 unread_count=await notifications.unread_count(member.id),

@@ -111,13 +111,36 @@ class _Replay(Exception):
         self.claim = claim
 
 
-def _check_key(key: str | None) -> str | None:
+def _checked_key(key: str | None) -> str | None:
+    """The key stripped; raises `_BadKey` when it is not 1-`MAX_KEY_LENGTH` characters."""
     if key is None:
         return None
     key = key.strip()
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise InvalidInput(f"must be 1-{MAX_KEY_LENGTH} characters", ["input", "idempotencyKey"])
+        raise _BadKey
     return key
+
+
+class _BadKey(Exception):
+    """The idempotency key is refused, in words once the member's language is known."""
+
+
+async def _locale(source: MemberSource) -> str:
+    """The member's locale, for a refusal met before the claim reads the member (a bad key,
+    no such drop): rare enough to read the member for the language of the message alone."""
+    return (await _member(source)).locale
+
+
+def _bad_key(locale: str | None) -> InvalidInput:
+    return InvalidInput(
+        messages.message(locale, "idempotency_key", limit=MAX_KEY_LENGTH),
+        ["input", "idempotencyKey"],
+    )
+
+
+def _no_drop(drop_id: int, locale: str | None) -> NotFound:
+    # The id as a word: the number is not grouped as amounts are ("1,234").
+    return NotFound(messages.message(locale, "not_found", id=str(drop_id)), ["input", "dropId"])
 
 
 _CLAIM_BY_KEY = Statement(
@@ -202,15 +225,15 @@ async def claim_drop(
     """
     toll = _Toll(attempts)
     try:
-        key = _check_key(idempotency_key)
-    except InvalidInput:
+        key = _checked_key(idempotency_key)
+    except _BadKey:
         await toll.pay()
-        raise
+        raise _bad_key(await _locale(member)) from None
     if admission is not None:
         terms = await admission.terms(drop_id)
         if terms is None:
             await toll.pay()
-            raise NotFound(f"no drop with id {drop_id}", ["input", "dropId"])
+            raise _no_drop(drop_id, await _locale(member))
         if terms.mode == DropMode.FIRST_COME:
             return await _claim_gated(
                 member, terms, now, key, admission, toll, observer or NoAchievements(), reservation
@@ -232,7 +255,7 @@ async def _claim_direct(
     """The claim with the database alone (no gate, or the gate unreachable)."""
     drop = await Drop.get_or_none(id=drop_id)
     if drop is None:
-        raise NotFound(f"no drop with id {drop_id}", ["input", "dropId"])
+        raise _no_drop(drop_id, member.locale)
     earlier = await _by_key(drop.id, member.id, key)
     if earlier is not None:
         return await _replay(earlier)

@@ -24,6 +24,7 @@ from domain.events import record_event
 from domain.members.events import MemberErased
 from domain.members.models import Device, Member
 from domain.offers.services import forget_member
+from domain.privacy import messages
 
 ERASED_DISPLAY_NAME = "Former member"
 BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -53,7 +54,7 @@ async def erase_member(customer_id: str, confirm: bool, now: datetime, actor: Ac
     if member is None:
         raise NotFound(f"no member '{wanted}'", ["input", "customerId"])
     async with in_transaction():
-        await delete_my_account(member, confirm, now)
+        await _erase(member, confirm, now, None)  # the admin reads English
         await record_change(
             actor,
             "member.erase",
@@ -72,10 +73,10 @@ async def delete_account_of(customer_id: str, confirm: bool, now: datetime) -> b
     call, say one the app retries after a timeout, or by one at the same time; or never
     there) is deleted all the same: False, and nothing is written (no member is created only
     to be erased). Raises `InvalidInput` on `["input", "confirm"]` unless `confirm` is true
-    (then nothing changes)."""
-    _check_confirm(confirm)
+    (then nothing changes), in the member's language when there is one."""
     member = await Member.get_or_none(customer_id=customer_id, erased_at__isnull=True)
     if member is None:
+        _check_confirm(confirm, None)
         return False
     try:
         await delete_my_account(member, confirm, now)
@@ -88,15 +89,20 @@ async def delete_my_account(member: Member, confirm: bool, now: datetime) -> Non
     """Erase the member's personal data and detach them from their customer id, for good.
 
     Raises `InvalidInput` on `["input", "confirm"]` unless `confirm` is true (then nothing
-    changes), and `NotFound` when the member was already erased.
+    changes), and `NotFound` when the member was already erased, in the member's language.
     """
-    _check_confirm(confirm)
+    await _erase(member, confirm, now, member.locale)
+
+
+async def _erase(member: Member, confirm: bool, now: datetime, locale: str | None) -> None:
+    """`delete_my_account`, its refusals in the language of `locale`."""
+    _check_confirm(confirm, locale)
     async with in_transaction():
         current = (
             await Member.filter(id=member.id, erased_at__isnull=True).select_for_update().first()
         )
         if current is None:
-            raise NotFound("this account was already deleted")
+            raise NotFound(messages.CATALOGUE.text(locale, "already_deleted"))
         await Device.filter(member_id=member.id).delete()
         # The admins' changes of this member stay in the audit log, no longer under the
         # customer id (which a new member may get later).
@@ -122,9 +128,8 @@ async def delete_my_account(member: Member, confirm: bool, now: datetime) -> Non
         await record_event(MemberErased(member_id=member.id), now)
 
 
-def _check_confirm(confirm: bool) -> None:
+def _check_confirm(confirm: bool, locale: str | None) -> None:
     if confirm is not True:
         raise InvalidInput(
-            "deleting an account cannot be undone: send confirm: true to delete it",
-            ["input", "confirm"],
+            messages.CATALOGUE.text(locale, "confirm_deletion"), ["input", "confirm"]
         )

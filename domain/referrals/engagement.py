@@ -26,6 +26,7 @@ from domain.points.crediting import credit_earned
 from domain.points.models import EarningRules, EntryKind
 from domain.program import ProgramCache, program_now
 from domain.referrals.events import EngagementRecorded
+from domain.referrals.messages import ENGAGEMENT
 from domain.referrals.models import Engagement, EngagementKind
 
 REFERENCE_MAX = 200
@@ -70,21 +71,26 @@ def local_date(moment: datetime, time_zone: str) -> date:
     return moment.astimezone(zone).date()
 
 
-def _validated(kind: str, reference: str, score: int | None) -> tuple[EngagementKind, str]:
+def _validated(
+    kind: str, reference: str, score: int | None, locale: str | None
+) -> tuple[EngagementKind, str]:
     problems = InputErrors()
     engagement_kind: EngagementKind | None = None
     try:
         engagement_kind = EngagementKind(kind)
     except ValueError:
-        problems.add(InvalidInput("kind is SHARE, REVIEW or SURVEY", ["input", "kind"]))
+        problems.add(InvalidInput(ENGAGEMENT.text(locale, "kind"), ["input", "kind"]))
     text = problems.check(
         check_text, reference, ["input", "reference"], max_length=REFERENCE_MAX, min_length=1
     )
     if score is not None:
         if engagement_kind is not None and engagement_kind != EngagementKind.SURVEY:
-            problems.add(InvalidInput("only surveys have a score", ["input", "score"]))
+            problems.add(
+                InvalidInput(ENGAGEMENT.text(locale, "score_only_surveys"), ["input", "score"])
+            )
         elif not SCORE_MIN <= score <= SCORE_MAX:
-            problems.add(InvalidInput(f"a score is {SCORE_MIN} to {SCORE_MAX}", ["input", "score"]))
+            message = ENGAGEMENT.text(locale, "score_range", min=SCORE_MIN, max=SCORE_MAX)
+            problems.add(InvalidInput(message, ["input", "score"]))
     problems.raise_any()
     assert engagement_kind is not None and text is not None
     return engagement_kind, text
@@ -103,9 +109,10 @@ async def record_engagement(
 
     A repeat of (kind, reference) returns the first engagement with outcome ALREADY_RECORDED
     and no points (it is not an error). Raises `ValidationErrors` of `InvalidInput` (kind,
-    reference of 1-200 characters, a score only for surveys and within 0-10).
+    reference of 1-200 characters, a score only for surveys and within 0-10), in the member's
+    language (the reference's, from `domain.members.validation`, in English as yet).
     """
-    engagement_kind, text = _validated(kind, reference, score)
+    engagement_kind, text = _validated(kind, reference, score, member.locale)
     async with in_transaction():
         # The member's lock serialises their engagements, so the daily count is exact.
         locked = await ledger.lock_member(member.id)

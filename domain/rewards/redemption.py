@@ -48,19 +48,19 @@ class _KeyTaken(Exception):
     """Another call with the same idempotency key won: roll back and return its result."""
 
 
-def _check_key(key: str | None, field: list[str]) -> str | None:
+def _check_key(key: str | None, field: list[str], locale: str | None) -> str | None:
     if key is None:
         return None
     if not key or len(key) > MAX_KEY_LENGTH or key != key.strip():
-        raise InvalidInput("an idempotency key is 1-128 characters without spaces around", field)
+        raise InvalidInput(
+            messages.CATALOGUE.text(locale, "idempotency_key", limit=MAX_KEY_LENGTH), field
+        )
     return key
 
 
-def _replay(existing: Redemption, reward_id: int) -> Redeemed:
+def _replay(existing: Redemption, reward_id: int, member: Member) -> Redeemed:
     if existing.reward_id != reward_id:
-        raise Duplicate(
-            "this idempotency key was used for another reward", ["input", "idempotencyKey"]
-        )
+        raise Duplicate(_text(member, "key_for_another_reward"), ["input", "idempotencyKey"])
     return Redeemed(redemption=existing, replayed=True)
 
 
@@ -80,11 +80,11 @@ async def redeem_reward(
     When it raises, nothing was debited and no stock was taken. Messages are in the member's
     language.
     """
-    key = _check_key(idempotency_key, ["input", "idempotencyKey"])
+    key = _check_key(idempotency_key, ["input", "idempotencyKey"], member.locale)
     if key is not None:
         existing = await Redemption.get_or_none(member_id=member.id, idempotency_key=key)
         if existing is not None:
-            return _replay(existing, reward_id)
+            return _replay(existing, reward_id, member)
     try:
         async with in_transaction():
             locked = await ledger.lock_member(member.id)
@@ -92,7 +92,7 @@ async def redeem_reward(
                 # Serialised by the member's lock: a concurrent retry committed before us.
                 existing = await Redemption.get_or_none(member_id=member.id, idempotency_key=key)
                 if existing is not None:
-                    return _replay(existing, reward_id)
+                    return _replay(existing, reward_id, member)
             reward = await Reward.get_or_none(id=reward_id, active=True)
             if reward is None:
                 raise NotFound(_text(locked, "not_on_offer"), ["input", "rewardId"])
@@ -110,7 +110,7 @@ async def redeem_reward(
             return Redeemed(redemption=redemption, awards=awards)
     except _KeyTaken:
         existing = await Redemption.get(member_id=member.id, idempotency_key=key)
-        return _replay(existing, reward_id)
+        return _replay(existing, reward_id, member)
 
 
 def _text(member: Member, key: str, **values: object) -> str:
@@ -221,7 +221,7 @@ async def grant_reward(
     The reward's stock applies, its price, tier and per-member limit do not. Raises `NotFound`
     (no such active reward) or `OutOfStock`.
     """
-    key = _check_key(reference, ["reference"])
+    key = _check_key(reference, ["reference"], None)  # read by the program, in English
     assert key is not None
     existing = await Redemption.get_or_none(member_id=member_id, idempotency_key=key)
     if existing is not None:

@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.errors import InputErrors, InvalidInput
+from domain.messages import CATALOGUE
 from push.notifications.models import NotificationCategory, NotificationPreferences
 from push.notifications.rules import (
     MAX_PUSHES_PER_DAY_LIMIT,
@@ -19,6 +20,9 @@ from push.notifications.rules import (
     format_hhmm,
     parse_hhmm,
 )
+
+#: What a member reads when a change is refused, in their language: the `[preferences]` texts.
+TEXTS = CATALOGUE.area("preferences")
 
 
 class Keep(enum.Enum):
@@ -84,13 +88,14 @@ async def preferences_of_many(member_ids: Iterable[int]) -> dict[int, PushPrefer
 
 
 async def update_notification_preferences(
-    member_id: int, changes: PreferenceChanges, now: datetime
+    member_id: int, changes: PreferenceChanges, now: datetime, *, locale: str | None = None
 ) -> PushPreferences:
     """Apply the given changes and return the preferences now in force.
 
     Quiet hours are local "HH:MM" times in the member's time zone, both set or both cleared,
     and not equal; a start after the end crosses midnight. At most 50 pushes a day (0: none).
-    Raises `ValidationErrors` of `InvalidInput` naming each field at fault; nothing changes then.
+    Raises `ValidationErrors` of `InvalidInput` naming each field at fault, in the language of
+    `locale` (the member's); nothing changes then.
     """
     async with in_transaction():
         row = await NotificationPreferences.filter(member_id=member_id).select_for_update().first()
@@ -101,28 +106,35 @@ async def update_notification_preferences(
         )
         categories: frozenset[NotificationCategory] | None = current.categories
         if changes.categories is not None:
-            categories = problems.check(_categories, changes.categories)
+            categories = problems.check(_categories, changes.categories, locale)
         start = _hhmm(
-            changes.quiet_hours_start, current.quiet_hours_start, "quietHoursStart", problems
+            changes.quiet_hours_start,
+            current.quiet_hours_start,
+            "quietHoursStart",
+            problems,
+            locale,
         )
-        end = _hhmm(changes.quiet_hours_end, current.quiet_hours_end, "quietHoursEnd", problems)
+        end = _hhmm(
+            changes.quiet_hours_end, current.quiet_hours_end, "quietHoursEnd", problems, locale
+        )
         if not problems.errors:
             if (start is None) != (end is None):
                 missing = "quietHoursEnd" if end is None else "quietHoursStart"
                 problems.add(
-                    InvalidInput("quiet hours need both a start and an end", ["input", missing])
+                    InvalidInput(TEXTS.text(locale, "quiet_hours_both"), ["input", missing])
                 )
             elif start is not None and start == end:
                 problems.add(
-                    InvalidInput("quiet hours must end at another time than they start",
-                                 ["input", "quietHoursEnd"])
-                )  # fmt: skip
+                    InvalidInput(
+                        TEXTS.text(locale, "quiet_hours_differ"), ["input", "quietHoursEnd"]
+                    )
+                )
         cap = current.max_pushes_per_day
         if changes.max_pushes_per_day is not None:
             if not 0 <= changes.max_pushes_per_day <= MAX_PUSHES_PER_DAY_LIMIT:
                 problems.add(
                     InvalidInput(
-                        f"must be between 0 and {MAX_PUSHES_PER_DAY_LIMIT}",
+                        TEXTS.text(locale, "max_pushes", limit=MAX_PUSHES_PER_DAY_LIMIT),
                         ["input", "maxPushesPerDay"],
                     )
                 )
@@ -155,20 +167,24 @@ async def update_notification_preferences(
     )
 
 
-def _categories(names: Sequence[str]) -> frozenset[NotificationCategory]:
+def _categories(names: Sequence[str], locale: str | None) -> frozenset[NotificationCategory]:
     chosen: set[NotificationCategory] = set()
     for i, name in enumerate(names):
         try:
             chosen.add(NotificationCategory(name))
         except ValueError:
             raise InvalidInput(
-                f"'{name}' is not a notification category", ["input", "categories", str(i)]
+                TEXTS.text(locale, "not_a_category", name=name), ["input", "categories", str(i)]
             ) from None
     return frozenset(chosen)
 
 
 def _hhmm(
-    given: str | Keep | None, current: time | None, field: str, problems: InputErrors
+    given: str | Keep | None,
+    current: time | None,
+    field: str,
+    problems: InputErrors,
+    locale: str | None,
 ) -> time | None:
     if given is KEEP:
         return current
@@ -176,6 +192,6 @@ def _hhmm(
         return None
     parsed = parse_hhmm(given.strip())
     if parsed is None:
-        message = f"'{given}' is not a time as HH:MM (00:00-23:59)"
+        message = TEXTS.text(locale, "not_a_time", value=given)
         problems.add(InvalidInput(message, ["input", field]))
     return parsed

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidInput, NotFound
 from domain.members.models import Member
+from domain.messages import CATALOGUE
 from domain.sql import Statement, as_datetime, dialect, literals
 from domain.tiers.qualification import HeldTier
 from push.notifications.models import (
@@ -32,6 +33,8 @@ from push.notifications.rules import PushPreferences, Verdict, decide_push, loca
 
 MAX_PAGE = 100
 MAX_MARK_READ_IDS = 500
+#: What a member reads when marking notifications read is refused: the `[feed]` texts.
+FEED = CATALOGUE.area("feed")
 _TITLE_MAX = 200
 _BODY_MAX = 1000
 
@@ -451,19 +454,26 @@ async def unread_count(member_id: int) -> int:
 
 
 async def mark_notifications_read(
-    member_id: int, notification_ids: Sequence[int] | None, now: datetime
+    member_id: int,
+    notification_ids: Sequence[int] | None,
+    now: datetime,
+    *,
+    locale: str | None = None,
 ) -> int:
     """Mark the given notifications of the member read (all of them when None) and return
     how many stay unread. Marking one already read changes nothing.
 
     Raises InvalidInput beyond 500 ids, NotFound (naming the first id at fault) when an id is
-    not one of the member's notifications; nothing changes then.
+    not one of the member's notifications, in the language of `locale` (the member's);
+    nothing changes then.
     """
     async with in_transaction():
         query = Notification.filter(member_id=member_id, read_at__isnull=True)
         if notification_ids is not None:
             if len(notification_ids) > MAX_MARK_READ_IDS:
-                raise InvalidInput(f"at most {MAX_MARK_READ_IDS} ids at once", ["input", "ids"])
+                raise InvalidInput(
+                    FEED.text(locale, "too_many_ids", limit=MAX_MARK_READ_IDS), ["input", "ids"]
+                )
             wanted = set(notification_ids)
             found = set(
                 await Notification.filter(member_id=member_id, id__in=list(wanted)).values_list(
@@ -473,7 +483,8 @@ async def mark_notifications_read(
             for i, notification_id in enumerate(notification_ids):
                 if notification_id not in found:
                     raise NotFound(
-                        f"no notification {notification_id} for this member",
+                        # The id as a word: the number is not grouped as amounts are ("1,234").
+                        FEED.text(locale, "not_yours", id=str(notification_id)),
                         ["input", "ids", str(i)],
                     )
             query = query.filter(id__in=list(wanted))

@@ -34,6 +34,7 @@ from domain.activity import Activity, ActivityObserver
 from domain.errors import DomainError, InputErrors, InvalidInput, NotEligible, NotFound
 from domain.members.models import Member
 from domain.members.services import WithMember
+from domain.messages import CATALOGUE
 from domain.points.crediting import credit_earned, expiry_of
 from domain.points.events import PointsEarned
 from domain.points.models import EntryKind
@@ -60,6 +61,9 @@ from push.stores.geoindex import FenceHit, GeofenceIndex
 from push.stores.models import GeofenceTransition, Promotion, PromotionTrigger, Store
 from push.stores.services import cooldown_window_start
 from push.validation import check_aware, check_latitude, check_longitude
+
+#: What a member reads when a visit is refused, in their language: the `[visits]` texts.
+TEXTS = CATALOGUE.area("visits")
 
 #: How old a reported transition may be (a phone that was offline), and how far ahead.
 MAX_REPORT_AGE = timedelta(hours=6)
@@ -119,43 +123,46 @@ async def report_geofence_event(
 
     Raises NotFound for an unknown geofence, InvalidInput for a bad transition, a bad or
     half-given position, or a time more than 6 hours old or in the future, and NotEligible
-    when an ENTER or DWELL comes with a position far outside the fence.
+    when an ENTER or DWELL comes with a position far outside the fence, in the member's
+    language.
     """
+    locale = member.locale
     problems = InputErrors()
     try:
         kind = GeofenceTransition(transition)
     except ValueError:
-        problems.add(InvalidInput(f"'{transition}' is not a transition", ["input", "transition"]))
+        message = TEXTS.text(locale, "not_a_transition", transition=transition)
+        problems.add(InvalidInput(message, ["input", "transition"]))
     if (latitude is None) != (longitude is None):
-        problems.add(
-            InvalidInput("give both latitude and longitude, or neither", ["input", "latitude"])
-        )
+        problems.add(InvalidInput(TEXTS.text(locale, "both_coordinates"), ["input", "latitude"]))
     for value, check, name in (
         (latitude, check_latitude, "latitude"),
         (longitude, check_longitude, "longitude"),
     ):
         if value is not None:
-            problems.check(check, value, ["input", name])
+            problems.check(check, value, ["input", name], locale)
     at = now
     if occurred_at is not None:
-        checked = problems.check(check_aware, occurred_at, ["input", "occurredAt"])
+        checked = problems.check(check_aware, occurred_at, ["input", "occurredAt"], locale)
         if checked is not None:
             if checked > now + MAX_CLOCK_SKEW:
-                problems.add(InvalidInput("the time is in the future", ["input", "occurredAt"]))
+                problems.add(
+                    InvalidInput(TEXTS.text(locale, "in_the_future"), ["input", "occurredAt"])
+                )
             elif checked < now - MAX_REPORT_AGE:
-                problems.add(InvalidInput("the event is too old", ["input", "occurredAt"]))
+                problems.add(InvalidInput(TEXTS.text(locale, "too_old"), ["input", "occurredAt"]))
             at = min(checked, now)
     problems.raise_any()
     versions = await services.versions.read()
     store = (await services.catalogue.stores.by_id([geofence_id], versions)).get(geofence_id)
     if store is None:
-        raise NotFound(f"no geofence {geofence_id}", ["input", "geofenceId"])
+        # The id as a word: the number is not grouped as amounts are ("1,234").
+        message = TEXTS.text(locale, "unknown_geofence", id=str(geofence_id))
+        raise NotFound(message, ["input", "geofenceId"])
     if latitude is not None and longitude is not None and kind is not GeofenceTransition.EXIT:
         away = store.distance_m(latitude, longitude)
         if away > store.geofence_radius_m + max(store.geofence_radius_m, MIN_ENTER_SLACK_M):
-            raise NotEligible(
-                "the position reported is far from this geofence", ["input", "latitude"]
-            )
+            raise NotEligible(TEXTS.text(locale, "far_from_fence"), ["input", "latitude"])
     return await _visit(member, [store], kind, at, now, services, versions)
 
 
@@ -180,17 +187,16 @@ async def report_location(
 
     A constant number of Redis and database calls, however many fences exist: outside every
     fence, one GEOSEARCH and, at most once a second per process, the versions
-    (`LARGE_FENCES_MAX_AGE`). A location vaguer than 1 km matches nothing. Raises InvalidInput for bad coordinates or accuracy.
+    (`LARGE_FENCES_MAX_AGE`). A location vaguer than 1 km matches nothing. Raises InvalidInput
+    for bad coordinates or accuracy, in the member's language.
     `member` may be a way to read the member with their recent triggers, asked only when a
     fence holds the point: a report outside every fence (the common case) then reads no
     member, and one inside reads the member and their triggers together.
     """
-    problems = InputErrors()
-    problems.check(check_latitude, latitude, ["input", "latitude"])
-    problems.check(check_longitude, longitude, ["input", "longitude"])
-    if accuracy_m is not None and not (math.isfinite(accuracy_m) and accuracy_m >= 0):
-        problems.add(InvalidInput("accuracy is a distance in metres", ["input", "accuracyMeters"]))
-    problems.raise_any()
+    if _location_problems(latitude, longitude, accuracy_m, None).errors:
+        # Rare: a member yet to be read is read for the language of the messages alone.
+        locale = (member if isinstance(member, Member) else (await member([], now))[0]).locale
+        _location_problems(latitude, longitude, accuracy_m, locale).raise_any()
     if accuracy_m is not None and accuracy_m > MAX_USEFUL_ACCURACY_M:
         return []
     recent, hits = await asyncio.gather(
@@ -220,6 +226,17 @@ async def report_location(
     return await _visit(
         member, inside, GeofenceTransition.ENTER, now, now, services, versions, holding
     )
+
+
+def _location_problems(
+    latitude: float, longitude: float, accuracy_m: float | None, locale: str | None
+) -> InputErrors:
+    problems = InputErrors()
+    problems.check(check_latitude, latitude, ["input", "latitude"], locale)
+    problems.check(check_longitude, longitude, ["input", "longitude"], locale)
+    if accuracy_m is not None and not (math.isfinite(accuracy_m) and accuracy_m >= 0):
+        problems.add(InvalidInput(TEXTS.text(locale, "accuracy"), ["input", "accuracyMeters"]))
+    return problems
 
 
 async def fences_containing(
