@@ -6,11 +6,12 @@ import contextlib
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -49,6 +50,32 @@ log = logging.getLogger("fidelio.api")
 #: request error (GraphQL over HTTP).
 CONTEXT = "graphql_context"
 REQUEST_ERROR = "graphql_request_error"
+
+
+def label_request_errors(
+    formatted: object, errors: Sequence[GraphQLError], request_id: str
+) -> None:
+    """Give the errors of a request that never ran (`formatted`, as the answer writes
+    `errors`) the `extensions.code` and `extensions.requestId` every other error has:
+    `GRAPHQL_PARSE_FAILED` for a document that does not parse, `GRAPHQL_VALIDATION_FAILED`
+    for the rest (a document that does not validate, variables that do not coerce, an
+    operation the request does not choose), the names Apollo's servers use. A code already
+    there (a refused text's `INVALID_INPUT`) is kept."""
+    if not isinstance(formatted, list) or len(formatted) != len(errors):
+        return
+    for entry, error in zip(formatted, errors, strict=True):
+        if not isinstance(entry, dict):
+            continue
+        extensions = entry.setdefault("extensions", {})
+        if not isinstance(extensions, dict):
+            continue
+        extensions.setdefault(
+            "code",
+            "GRAPHQL_PARSE_FAILED"
+            if isinstance(error, GraphQLSyntaxError)
+            else "GRAPHQL_VALIDATION_FAILED",
+        )
+        extensions.setdefault("requestId", request_id)
 
 
 class FidelioGraphQL(GraphQL[Context, None]):
@@ -106,14 +133,11 @@ class FidelioGraphQL(GraphQL[Context, None]):
         no `data` entry and is marked for a 400 (see `__call__`)."""
         response = await super().process_result(request, result)
         context = request.scope.get("state", {}).get(CONTEXT)
-        if (
-            result.errors
-            and isinstance(context, Context)
-            and not context.operation_started
-            and prefers_graphql_response(request.headers.get("accept"))
-        ):
-            response.pop("data", None)
-            request.scope["state"][REQUEST_ERROR] = True
+        if result.errors and isinstance(context, Context) and not context.operation_started:
+            label_request_errors(response.get("errors"), result.errors, context.request_id)
+            if prefers_graphql_response(request.headers.get("accept")):
+                response.pop("data", None)
+                request.scope["state"][REQUEST_ERROR] = True
         return response
 
     def decode_json(self, data: str | bytes) -> object:

@@ -23,6 +23,7 @@ from tests.conftest import on_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+TWO_OPERATIONS = "query A { me { id } } mutation B { exportMyData { userErrors { code } } }"
 
 
 async def post(
@@ -75,7 +76,26 @@ async def test_request_errors_are_400_without_data_in_the_graphql_response_type(
     assert legacy.json()["errors"]
 
 
-TWO_OPERATIONS = "query A { me { id } } mutation B { exportMyData { userErrors { code } } }"
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"query": "{ me { id "}, "GRAPHQL_PARSE_FAILED"),
+        ({"query": "{ me { noSuchField } }"}, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            {"query": "query Q($n: Int!) { __typename }", "variables": {"n": "x"}},
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ({"query": TWO_OPERATIONS}, "GRAPHQL_VALIDATION_FAILED"),
+    ],
+)
+async def test_a_request_error_has_a_code_and_the_request_id_as_every_other_error(
+    api: GraphQLClient, body: dict[str, object], code: str
+) -> None:
+    for accept in (GRAPHQL_RESPONSE, "application/json"):
+        response = await post(api, body, accept)
+        for error in response.json()["errors"]:
+            assert error["extensions"]["code"] == code
+            assert error["extensions"]["requestId"] == response.headers["x-request-id"]
 
 
 @pytest.mark.parametrize(
@@ -96,11 +116,16 @@ async def test_an_operation_the_request_does_not_choose_is_graphql_cores_request
     # before GraphQL, with a 400 for every media type (api.operation_choice).
     response = await post(api, body, GRAPHQL_RESPONSE)
     assert response.status_code == 400
-    assert response.json() == {"errors": [{"message": message}]}
+    [error] = response.json()["errors"]
+    assert (error["message"], error["extensions"]["code"]) == (
+        message,
+        "GRAPHQL_VALIDATION_FAILED",
+    )
 
     legacy = await post(api, body, "application/json")
     assert legacy.status_code == 200
-    assert legacy.json() == {"data": None, "errors": [{"message": message}]}
+    assert legacy.json()["data"] is None
+    assert [e["message"] for e in legacy.json()["errors"]] == [message]
 
     named = await post(api, {**body, "operationName": "A"}, GRAPHQL_RESPONSE)
     assert named.status_code == 200 and named.json()["data"]["me"]["id"]

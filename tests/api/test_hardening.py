@@ -299,7 +299,11 @@ async def test_a_lone_surrogate_in_the_display_name_is_invalid_input(api: GraphQ
     answer = response.json()
     assert answer["data"] is None
     (error,) = answer["errors"]
-    assert error["extensions"] == {"code": "INVALID_INPUT", "field": ["input", "displayName"]}
+    assert error["extensions"] == {
+        "code": "INVALID_INPUT",
+        "field": ["input", "displayName"],
+        "requestId": response.headers["x-request-id"],
+    }
     assert "input.displayName" in error["message"]
     assert data(await api.member("alice", "{ me { displayName } }"))["me"]["displayName"] == before
 
