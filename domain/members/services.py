@@ -306,7 +306,7 @@ async def unregister_device_of(customer_id: str, token: str) -> bool:
     created for it: an app forgetting its token after the account was deleted (or before it
     ever existed) removes nothing and writes nothing (no member, no MemberCreated for the
     shop's webhooks)."""
-    member = await Member.get_or_none(customer_id=customer_id, erased_at__isnull=True)
+    member = await get_member(customer_id)  # an erased member has no customer id
     return member is not None and await unregister_device(member, token)
 
 

@@ -23,6 +23,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.events import record_event
 from domain.members.events import MemberErased
 from domain.members.models import Device, Member
+from domain.members.services import get_member
 from domain.offers.services import forget_member
 from domain.privacy import messages
 
@@ -74,7 +75,7 @@ async def delete_account_of(customer_id: str, confirm: bool, now: datetime) -> b
     there) is deleted all the same: False, and nothing is written (no member is created only
     to be erased). Raises `InvalidInput` on `["input", "confirm"]` unless `confirm` is true
     (then nothing changes), in the member's language when there is one."""
-    member = await Member.get_or_none(customer_id=customer_id, erased_at__isnull=True)
+    member = await get_member(customer_id)  # an erased member has no customer id
     if member is None:
         _check_confirm(confirm, None)
         return False

@@ -140,7 +140,7 @@ class Addressee:
     tier: HeldTier
     #: Whether the member has a device registered: without one a PENDING push is skipped at
     #: delivery ("no device"), so a caller reporting whether it pushed says no.
-    has_device: bool = True
+    has_device: bool
 
 
 #: The member's row locked (PostgreSQL), their preferences, their counted pushes around now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.runtime import build_runtime
+from api.runtime import Runtime, build_runtime
 from api.seed import seed_members
 from api.seed_points import seed_points
 from api.settings import Settings
@@ -15,8 +15,8 @@ from domain.purchases.models import Purchase
 from domain.tiers.models import Tier
 
 
-@pytest.mark.usefixtures("db")
-async def test_the_points_demo_seed_is_idempotent(db: str, redis_client) -> None:  # type: ignore[no-untyped-def]
+async def seeded(db: str, redis_client) -> Runtime:  # type: ignore[no-untyped-def]
+    """A runtime on the test database with the demo's members and points seeded."""
     runtime = build_runtime(
         Settings(env="test", database_url=db, run_background=False),
         clock=FrozenClock(),
@@ -24,6 +24,12 @@ async def test_the_points_demo_seed_is_idempotent(db: str, redis_client) -> None
     )
     await seed_members(runtime)
     await seed_points(runtime)
+    return runtime
+
+
+@pytest.mark.usefixtures("db")
+async def test_the_points_demo_seed_is_idempotent(db: str, redis_client) -> None:  # type: ignore[no-untyped-def]
+    runtime = await seeded(db, redis_client)
     counts = (await Purchase.all().count(), await PointsEntry.all().count())
     assert counts[0] >= 12
     await seed_points(runtime)
@@ -41,13 +47,7 @@ async def test_the_points_demo_seed_is_idempotent(db: str, redis_client) -> None
 async def test_each_demo_order_is_credited_when_it_happened(db: str, redis_client) -> None:  # type: ignore[no-untyped-def]
     """The console's monthly figures read credits by their date: a demo year of orders whose
     points were all credited on the seeding day would show every point issued in one month."""
-    runtime = build_runtime(
-        Settings(env="test", database_url=db, run_background=False),
-        clock=FrozenClock(),
-        redis=redis_client,
-    )
-    await seed_members(runtime)
-    await seed_points(runtime)
+    await seeded(db, redis_client)
     purchases = {
         f"order:{p.order_id}": p.occurred_at
         for p in await Purchase.filter(order_id__startswith="DEMO-")
